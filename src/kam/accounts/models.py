@@ -1,0 +1,319 @@
+"""The account card (核心客户管理卡), the account team, contacts and the decision chain."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Exists, OuterRef, Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kam.core.models import Industry, OrgUnit, Region
+from kam.core.validators import validate_cn_mobile, validate_cn_phone, validate_uscc
+
+MONEY = {"max_digits": 16, "decimal_places": 2}
+
+
+class EnterpriseType(models.TextChoices):
+    STATE_OWNED = "soe", _("State-owned enterprise")
+    PRIVATE = "private", _("Private enterprise")
+    FOREIGN = "foreign", _("Foreign-invested enterprise")
+    JOINT_VENTURE = "jv", _("Joint venture")
+    GOVERNMENT = "gov", _("Government body")
+    INSTITUTION = "institution", _("Public institution")
+    SOCIAL = "social", _("Social organisation")
+    INDIVIDUAL = "individual", _("Individual business")
+    OTHER = "other", _("Other")
+
+
+class Channel(models.TextChoices):
+    KEY = "key", _("Key account")
+    COMMERCIAL = "commercial", _("Commercial customer")
+    PUBLIC = "public", _("Public customer")
+    TRANSIENT = "transient", _("Transient customer")
+
+
+class LifecycleStatus(models.TextChoices):
+    UNIDENTIFIED = "unidentified", _("Unidentified")
+    PROSPECT = "prospect", _("Prospect")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    ORDERED = "ordered", _("Ordered")
+    ACTIVE = "active", _("Active")
+    CHURNED = "churned", _("Churned")
+
+
+class RelationshipStage(models.TextChoices):
+    NONE = "", _("Not yet signed")
+    INITIAL = "initial", _("Initial cooperation")
+    STABLE = "stable", _("Stable cooperation")
+    DEEP = "deep", _("Deep binding")
+    SYMBIOSIS = "symbiosis", _("Value symbiosis")
+
+
+class Level(models.TextChoices):
+    HIGH = "high", _("High")
+    MEDIUM = "medium", _("Medium")
+    LOW = "low", _("Low")
+
+
+class AccountQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def visible_to(self, user):
+        """The accounts `user` may see: the only way a user-facing query starts.
+
+        Everything for admins and HQ; the unit subtree for managers, directors,
+        analysts; for everyone their own accounts and those whose team they are on.
+        """
+        qs = self.alive()
+        if user is None or not user.is_authenticated or not user.is_active:
+            return qs.none()
+        if user.sees_everything:
+            return qs
+        on_team = AccountTeamMember.objects.filter(account=OuterRef("pk"), user=user)
+        scope = Q(owner_id=user.pk) | Q(Exists(on_team))
+        if unit_ids := user.visible_unit_ids:
+            scope |= Q(unit_id__in=unit_ids)
+        return qs.filter(scope)
+
+
+class Account(models.Model):
+    # --- identity -----------------------------------------------------------
+    code = models.CharField(_("account code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    uscc = models.CharField(
+        _("unified social credit code"), max_length=18, unique=True, null=True, blank=True,
+        validators=[validate_uscc],
+    )
+    legal_representative = models.CharField(_("legal representative"), max_length=50, blank=True)
+    enterprise_type = models.CharField(
+        _("enterprise type"), max_length=16, choices=EnterpriseType.choices, blank=True
+    )
+    industry = models.ForeignKey(
+        Industry, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("industry")
+    )
+    region = models.ForeignKey(
+        Region, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("region")
+    )
+    address = models.CharField(_("address"), max_length=255, blank=True)
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_cn_phone])
+    website = models.URLField(_("website"), blank=True)
+    bank_name = models.CharField(_("opening bank"), max_length=100, blank=True)
+    bank_account = models.CharField(_("bank account"), max_length=40, blank=True)
+    staff_size = models.PositiveIntegerField(_("staff size"), null=True, blank=True)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="subsidiaries",
+        verbose_name=_("parent account (group)"),
+    )
+
+    # --- characteristics -------------------------------------------------------
+    market_region = models.CharField(_("market region"), max_length=200, blank=True)
+    sales_capacity = models.CharField(_("sales capacity"), max_length=200, blank=True)
+    financial_status = models.CharField(_("financial status"), max_length=200, blank=True)
+    growth_potential = models.CharField(_("growth potential"), max_length=10, choices=Level.choices, blank=True)
+    key_technology = models.CharField(_("key technology"), max_length=200, blank=True)
+    asset_scale = models.DecimalField(_("asset scale (yuan)"), null=True, blank=True, **MONEY)
+    annual_revenue = models.DecimalField(_("annual revenue (yuan)"), null=True, blank=True, **MONEY)
+
+    # --- business status -------------------------------------------------------
+    problems = models.TextField(_("problems"), blank=True)
+    advantages = models.TextField(_("advantages"), blank=True)
+    future_strategy = models.TextField(_("future strategy"), blank=True)
+    brand_reputation = models.TextField(_("brand reputation"), blank=True)
+    trade_terms = models.TextField(_("trade terms"), blank=True)
+
+    # --- credit -----------------------------------------------------------------
+    bank_rating = models.CharField(_("bank rating"), max_length=10, blank=True)
+    credit_limit = models.DecimalField(_("credit limit (yuan)"), null=True, blank=True, **MONEY)
+    payment_term_days = models.PositiveIntegerField(_("payment term (days)"), null=True, blank=True)
+    rolling_credit = models.DecimalField(_("rolling credit (yuan)"), null=True, blank=True, **MONEY)
+    receivables = models.DecimalField(_("receivables (yuan)"), null=True, blank=True, **MONEY)
+    receivables_over_90_days = models.DecimalField(
+        _("receivables over 90 days (yuan)"), null=True, blank=True, **MONEY
+    )
+    overdue_amount = models.DecimalField(_("overdue amount (yuan)"), null=True, blank=True, **MONEY)
+    prepaid_only = models.BooleanField(_("prepaid / cash only"), default=False)
+
+    # --- ownership and status -------------------------------------------------
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_accounts", verbose_name=_("owner")
+    )
+    unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="accounts", verbose_name=_("org unit"))
+    channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.KEY)
+    lifecycle_status = models.CharField(
+        _("lifecycle status"), max_length=16, choices=LifecycleStatus.choices,
+        default=LifecycleStatus.PROSPECT,
+    )
+    relationship_stage = models.CharField(
+        _("relationship stage"), max_length=12, choices=RelationshipStage.choices, blank=True
+    )
+    signed_on = models.DateField(_("signed on"), null=True, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    # --- bookkeeping -------------------------------------------------------------
+    search_text = models.TextField(editable=False, default="")
+    name_key = models.CharField(max_length=200, editable=False, default="", db_index=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, editable=False
+    )
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["search_text", "name_key", "updated_at"])
+    objects = AccountQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("account")
+        verbose_name_plural = _("accounts")
+        ordering = ["-updated_at", "-id"]
+        indexes = [
+            models.Index(fields=["unit", "owner"]),
+            models.Index(fields=["industry"]),
+            models.Index(fields=["region"]),
+            models.Index(fields=["lifecycle_status"]),
+            models.Index(fields=["channel"]),
+            models.Index(fields=["updated_at", "id"]),
+            models.Index(fields=["name"]),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=~Q(parent=models.F("id")), name="account_not_own_parent"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("accounts:detail", args=[self.pk])
+
+
+class TeamRole(models.TextChoices):
+    ACCOUNT_MANAGER = "account_manager", _("Account manager")
+    TECHNICAL_SUPPORT = "technical_support", _("Technical support")
+    EXECUTIVE_SPONSOR = "executive_sponsor", _("Executive counterpart")
+    CONSULTANT = "consultant", _("Dedicated consultant")
+    BACKUP = "backup", _("Backup specialist")
+    SERVICE = "service", _("Service manager")
+
+
+class AccountTeamMember(models.Model):
+    """A member of an account's virtual team, possibly from another branch or HQ."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="team_members")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="account_teams", verbose_name=_("member")
+    )
+    team_role = models.CharField(_("team role"), max_length=20, choices=TeamRole.choices)
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("account team member")
+        verbose_name_plural = _("account team members")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "user"], name="team_member_once_per_account"),
+        ]
+        indexes = [models.Index(fields=["user", "account"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.get_team_role_display()})"
+
+
+class DecisionRole(models.TextChoices):
+    DECISION_MAKER = "decision_maker", _("Decision maker")
+    INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
+    PROCUREMENT = "procurement", _("Procurement")
+    GATEKEEPER = "gatekeeper", _("Technical gatekeeper")
+    EXPERT = "expert", _("Expert with veto")
+    UNKNOWN = "unknown", _("Not yet known")
+
+
+class Attitude(models.TextChoices):
+    SUPPORTIVE = "supportive", _("Supportive")
+    NEUTRAL = "neutral", _("Neutral")
+    OPPOSED = "opposed", _("Opposed")
+
+
+class RelationshipStrength(models.TextChoices):
+    STRONG = "strong", _("Strong")
+    GOOD = "good", _("Good")
+    FAIR = "fair", _("Fair")
+    WEAK = "weak", _("Weak")
+    NONE = "none", _("No relationship")
+
+
+class ContactStatus(models.TextChoices):
+    ACTIVE = "active", _("Active")
+    LEFT = "left", _("Left the company")
+
+
+class ContactQuerySet(models.QuerySet):
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+    def visible_to(self, user):
+        """A contact is visible exactly when its account is."""
+        return self.alive().filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+
+class Contact(models.Model):
+    account = models.ForeignKey(Account, models.PROTECT, related_name="contacts", verbose_name=_("account"))
+    name = models.CharField(_("name"), max_length=50)
+    title = models.CharField(_("title"), max_length=100, blank=True)
+    department = models.CharField(_("department"), max_length=100, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_cn_mobile])
+    office_phone = models.CharField(_("office phone"), max_length=30, blank=True, validators=[validate_cn_phone])
+    email = models.EmailField(_("email"), blank=True)
+    wechat = models.CharField(_("WeChat ID"), max_length=50, blank=True)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    decision_role = models.CharField(
+        _("decision role"), max_length=16, choices=DecisionRole.choices, default=DecisionRole.UNKNOWN
+    )
+    attitude = models.CharField(_("attitude to us"), max_length=12, choices=Attitude.choices, default=Attitude.NEUTRAL)
+    influence = models.CharField(_("influence"), max_length=10, choices=Level.choices, default=Level.MEDIUM)
+    relationship_strength = models.CharField(
+        _("relationship strength"), max_length=10, choices=RelationshipStrength.choices,
+        default=RelationshipStrength.FAIR,
+    )
+    relationship_owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="owned_contacts",
+        verbose_name=_("relationship owner"),
+    )
+    is_key = models.BooleanField(_("key contact"), default=False)
+    status = models.CharField(_("status"), max_length=8, choices=ContactStatus.choices, default=ContactStatus.ACTIVE)
+    left_on = models.DateField(_("left on"), null=True, blank=True)
+    successor = models.ForeignKey(
+        "self", models.SET_NULL, null=True, blank=True, related_name="predecessors", verbose_name=_("successor")
+    )
+    notes = models.TextField(_("notes"), blank=True)
+
+    search_text = models.TextField(editable=False, default="")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
+    objects = ContactQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("contact")
+        verbose_name_plural = _("contacts")
+        ordering = ["account", "name", "id"]
+        indexes = [models.Index(fields=["account", "status"])]
+        constraints = [
+            models.CheckConstraint(condition=~Q(successor=models.F("id")), name="contact_not_own_successor"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == ContactStatus.ACTIVE

@@ -1,0 +1,145 @@
+"""Read side for accounts and contacts. Every query here starts from `visible_to(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from kam.accounts.decision_chain import DecisionChain, decision_chain
+from kam.accounts.models import Account, Contact
+from kam.core.conf import kam_setting
+from kam.core.models import OrgUnit
+from kam.core.text import normalise_query
+
+User = get_user_model()
+
+ACCOUNT_SORTS = {
+    "name": "name",
+    "-name": "-name",
+    "code": "code",
+    "-code": "-code",
+    "updated": "updated_at",
+    "-updated": "-updated_at",
+    "created": "created_at",
+    "-created": "-created_at",
+}
+DEFAULT_ACCOUNT_SORT = "-updated"
+
+
+@dataclass
+class AccountFilters:
+    """One filter definition shared by the web list, the API and exports."""
+
+    q: str = ""
+    industry: int | None = None
+    region: int | None = None
+    owner: int | None = None
+    unit: int | None = None
+    lifecycle_status: str = ""
+    channel: str = ""
+    sort: str = DEFAULT_ACCOUNT_SORT
+
+
+def _search(qs: QuerySet, q: str) -> QuerySet:
+    """Match name, short name, code, USCC, full pinyin or pinyin initials (zgyd → 中国移动)."""
+    term = normalise_query(q)
+    if not term:
+        return qs
+    if len(term) == 18 and term.isalnum():
+        return qs.filter(Q(uscc=term.upper()) | Q(search_text__contains=term))
+    return qs.filter(search_text__contains=term)
+
+
+def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Account]:
+    filters = filters or AccountFilters()
+    qs = Account.objects.visible_to(user)
+    qs = _search(qs, filters.q)
+    if filters.industry:
+        qs = qs.filter(industry_id=filters.industry)
+    if filters.region:
+        qs = qs.filter(region_id=filters.region)
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.unit:
+        unit = OrgUnit.objects.filter(pk=filters.unit).first()
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+    if filters.lifecycle_status:
+        qs = qs.filter(lifecycle_status=filters.lifecycle_status)
+    if filters.channel:
+        qs = qs.filter(channel=filters.channel)
+    order = ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
+    return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
+
+
+def account_get(*, user, pk: int) -> Account | None:
+    return (
+        Account.objects.visible_to(user)
+        .select_related("owner", "unit", "industry", "region", "parent", "created_by")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def account_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet[Account]:
+    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
+    return _search(Account.objects.visible_to(user), q).only("id", "code", "name").order_by("name")[:limit]
+
+
+def account_contacts(*, user, account: Account) -> QuerySet[Contact]:
+    return (
+        Contact.objects.visible_to(user)
+        .filter(account=account)
+        .select_related("relationship_owner", "successor")
+        .order_by("status", "name", "id")
+    )
+
+
+def account_decision_chain(*, user, account: Account) -> DecisionChain:
+    return decision_chain(
+        account_contacts(user=user, account=account),
+        min_active_contacts=kam_setting("MIN_ACTIVE_CONTACTS"),
+    )
+
+
+def contact_get(*, user, pk: int) -> Contact | None:
+    return Contact.objects.visible_to(user).select_related("account", "relationship_owner").filter(pk=pk).first()
+
+
+def contact_search(*, user, q: str, account: Account | None = None, limit: int | None = None) -> QuerySet[Contact]:
+    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
+    qs = Contact.objects.visible_to(user)
+    if account is not None:
+        qs = qs.filter(account=account)
+    if term := normalise_query(q):
+        qs = qs.filter(search_text__contains=term)
+    return qs.select_related("account").order_by("name")[:limit]
+
+
+def user_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet:
+    """Colleagues `user` may pick (as owner, team member, relationship owner)."""
+    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
+    qs = User.objects.filter(is_active=True).select_related("unit")
+    if not user.sees_everything:
+        # Anyone in the caller's branch (the unit under HQ) may be picked, e.g. for a team.
+        branch = user.unit
+        while branch is not None and branch.parent_id is not None and branch.parent.parent_id is not None:
+            branch = branch.parent
+        qs = qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
+    if term := normalise_query(q):
+        qs = qs.filter(Q(username__icontains=term) | Q(display_name__icontains=term))
+    return qs.order_by("username")[:limit]
+
+
+def account_history(*, account: Account, limit: int = 200):
+    """Field changes of the account and its contacts, newest first, as (record, changes)."""
+    rows = []
+    for model_history in (account.history.all(), Contact.history.filter(account_id=account.pk)):
+        records = list(model_history.select_related("history_user").order_by("-history_date")[:limit])
+        for record in records:
+            prev = record.prev_record
+            changes = record.diff_against(prev).changes if prev is not None else []
+            rows.append((record, changes))
+    rows.sort(key=lambda r: r[0].history_date, reverse=True)
+    return rows[:limit]

@@ -1,0 +1,392 @@
+"""Business actions on accounts, account teams and contacts.
+
+Every write a user can cause goes through one of these functions: the web views,
+the API and the importers call the same code, so the same rules hold everywhere.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.accounts.models import (
+    Account,
+    AccountTeamMember,
+    Contact,
+    ContactStatus,
+)
+from kam.core.conf import kam_setting
+from kam.core.errors import Conflict, NotVisible, StaleVersion, ValidationFailed
+from kam.core.models import Role
+from kam.core.text import name_similarity, normalise_name, search_key
+from kam.core.validators import clean_cn_mobile, clean_uscc
+
+User = get_user_model()
+
+# Fields a client may write on an account. owner is checked separately; unit follows
+# the owner; bookkeeping fields are never client-writable.
+ACCOUNT_FIELDS = frozenset(
+    f.name
+    for f in Account._meta.get_fields()
+    if getattr(f, "editable", False)
+    and not f.auto_created
+    and f.name not in {"id", "owner", "unit", "created_by", "deleted_at", "version"}
+) | {"owner"}
+CONTACT_FIELDS = frozenset(
+    f.name
+    for f in Contact._meta.get_fields()
+    if getattr(f, "editable", False)
+    and not f.auto_created
+    and f.name not in {"id", "account", "deleted_at", "version"}
+)
+
+
+class DuplicateAccount(Conflict):
+    """Another account already carries this USCC or code."""
+
+
+class SimilarAccounts(Conflict):
+    """Accounts with very similar names exist; the user must confirm to go on."""
+
+
+def _validation_failed(exc: ValidationError) -> ValidationFailed:
+    errors = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+    return ValidationFailed(_("Please correct the errors below."), errors=errors)
+
+
+def _unknown_fields(data: dict[str, Any], allowed: frozenset[str]) -> None:
+    if unknown := sorted(set(data) - allowed):
+        raise ValidationFailed(
+            _("These fields cannot be set: %(fields)s.") % {"fields": ", ".join(unknown)},
+            errors={name: [_("This field cannot be set.")] for name in unknown},
+        )
+
+
+def assignable_owners(actor):
+    """Users `actor` may make owner of an account: self for specialists, own subtree for managers."""
+    users = User.objects.filter(is_active=True, unit__isnull=False)
+    if actor.sees_everything:
+        return users
+    if actor.role == Role.SPECIALIST:
+        return users.filter(pk=actor.pk)
+    return users.filter(unit_id__in=actor.visible_unit_ids)
+
+
+def _resolve_owner(*, actor, owner) -> Any:
+    if owner is None:
+        return actor
+    owner_id = owner.pk if hasattr(owner, "pk") else owner
+    found = assignable_owners(actor).select_related("unit").filter(pk=owner_id).first()
+    if found is None:
+        raise ValidationFailed(
+            _("You cannot assign accounts to this user."),
+            errors={"owner": [_("Choose an active user inside your own unit.")]},
+        )
+    return found
+
+
+def _refresh_keys(account: Account) -> None:
+    account.name_key = normalise_name(account.name)[:200]
+    account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
+
+
+def _check_uscc_unique(account: Account, actor) -> None:
+    if not account.uscc:
+        return
+    clash = Account.objects.filter(uscc=account.uscc).exclude(pk=account.pk).select_related("owner", "unit").first()
+    if clash is None:
+        return
+    visible = Account.objects.visible_to(actor).filter(pk=clash.pk).exists()
+    raise DuplicateAccount(
+        _("An account with this unified social credit code already exists: %(name)s (%(code)s).")
+        % {"name": clash.name if visible else _("not visible to you"), "code": clash.code if visible else "—"},
+        errors={"uscc": [_("Already used by another account.")]},
+        existing_id=clash.pk if visible else None,
+        existing_url=clash.get_absolute_url() if visible else None,
+        existing_owner=str(clash.owner),
+        existing_unit=str(clash.unit),
+        in_recycle_bin=clash.deleted_at is not None,
+    )
+
+
+def similar_accounts(*, name: str, exclude_pk: int | None = None, limit: int = 5) -> list[Account]:
+    """Accounts whose normalised name is at least SIMILAR_NAME_RATIO alike.
+
+    Candidates come from an indexed equality on the normalised name plus a
+    substring match on its core, so the check stays fast on large tables.
+    """
+    key = normalise_name(name)
+    if not key:
+        return []
+    ratio = kam_setting("SIMILAR_NAME_RATIO")
+    core = key[:6] if len(key) >= 4 else key
+    candidates = (
+        Account.objects.alive()
+        .filter(name_key__contains=core)
+        .exclude(pk=exclude_pk)
+        .select_related("owner", "unit")
+        .order_by("id")[:200]
+    )
+    scored = [(name_similarity(name, c.name), c) for c in candidates]
+    return [c for score, c in sorted(scored, key=lambda s: -s[0]) if score >= ratio][:limit]
+
+
+def _assign(obj, data: dict[str, Any]) -> None:
+    """Set fields from `data`; a foreign key may be given as an object or as its id."""
+    for name, value in data.items():
+        field = obj._meta.get_field(name)
+        if field.is_relation and value is not None and not hasattr(value, "pk"):
+            setattr(obj, field.attname, value)
+        else:
+            setattr(obj, name, value)
+
+
+def _save_with_history(obj, actor) -> None:
+    obj._history_user = actor
+    obj.save()
+
+
+@transaction.atomic
+def account_create(*, actor, data: dict[str, Any], confirm_similar: bool = False) -> Account:
+    _unknown_fields(data, ACCOUNT_FIELDS)
+    fields = dict(data)
+    owner = _resolve_owner(actor=actor, owner=fields.pop("owner", None))
+    account = Account(owner=owner, unit=owner.unit, created_by=actor)
+    _assign(account, fields)
+    if account.uscc:
+        try:
+            account.uscc = clean_uscc(account.uscc)
+        except ValidationError as exc:
+            raise ValidationFailed(_("Please correct the errors below."), errors={"uscc": exc.messages}) from exc
+    if not account.code:
+        account.code = f"TMP-{uuid.uuid4().hex[:20]}"
+    _check_parent(account, actor)
+    _check_uscc_unique(account, actor)
+    if Account.objects.filter(code=account.code).exists():
+        raise DuplicateAccount(
+            _("Account code %(code)s is already used.") % {"code": account.code},
+            errors={"code": [_("Already used by another account.")]},
+        )
+    if not confirm_similar and (similar := similar_accounts(name=account.name)):
+        raise SimilarAccounts(
+            _("Accounts with a very similar name exist. Check them, then confirm to create anyway."),
+            errors={"name": [_("Very similar to an existing account.")]},
+            similar=[
+                {"id": s.pk, "code": s.code, "name": s.name, "owner": str(s.owner), "unit": str(s.unit)}
+                for s in similar
+            ],
+        )
+    _refresh_keys(account)
+    try:
+        account.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    _save_with_history(account, actor)
+    if account.code.startswith("TMP-"):
+        account.code = f"KA{account.pk:08d}"
+        _refresh_keys(account)
+        Account.objects.filter(pk=account.pk).update(code=account.code, search_text=account.search_text)
+        account.history.filter(history_type="+").update(code=account.code)
+    return account
+
+
+def _check_parent(account: Account, actor) -> None:
+    if account.parent_id is None:
+        return
+    if not Account.objects.visible_to(actor).filter(pk=account.parent_id).exists():
+        raise ValidationFailed(
+            _("Please correct the errors below."), errors={"parent": [_("No such account.")]}
+        )
+    # Walk up the group tree: an account cannot become its own ancestor.
+    seen, current = set(), account.parent_id
+    while current is not None:
+        if current == account.pk or current in seen:
+            raise ValidationFailed(
+                _("Please correct the errors below."),
+                errors={"parent": [_("A group hierarchy cannot contain a loop.")]},
+            )
+        seen.add(current)
+        current = Account.objects.filter(pk=current).values_list("parent_id", flat=True).first()
+
+
+@transaction.atomic
+def account_update(*, actor, account: Account, data: dict[str, Any], version: int | None = None) -> Account:
+    """Apply `data` to `account`. With `version`, refuse if someone saved in between."""
+    _unknown_fields(data, ACCOUNT_FIELDS)
+    account = _lock_visible(Account.objects.visible_to(actor), account.pk)
+    if version is not None and version != account.version:
+        raise StaleVersion(
+            _("This account was changed by someone else meanwhile. Reload it and apply your changes again."),
+            current_version=account.version,
+        )
+    fields = dict(data)
+    if "owner" in fields:
+        owner = _resolve_owner(actor=actor, owner=fields.pop("owner"))
+        account.owner, account.unit = owner, owner.unit
+    _assign(account, fields)
+    if account.uscc:
+        try:
+            account.uscc = clean_uscc(account.uscc)
+        except ValidationError as exc:
+            raise ValidationFailed(_("Please correct the errors below."), errors={"uscc": exc.messages}) from exc
+    else:
+        account.uscc = None
+    _check_parent(account, actor)
+    _check_uscc_unique(account, actor)
+    if Account.objects.filter(code=account.code).exclude(pk=account.pk).exists():
+        raise DuplicateAccount(
+            _("Account code %(code)s is already used.") % {"code": account.code},
+            errors={"code": [_("Already used by another account.")]},
+        )
+    _refresh_keys(account)
+    try:
+        account.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    account.version += 1
+    _save_with_history(account, actor)
+    return account
+
+
+def _lock_visible(queryset, pk):
+    obj = queryset.select_for_update(of=("self",)).filter(pk=pk).first()
+    if obj is None:
+        raise NotVisible(_("Not found."))
+    return obj
+
+
+@transaction.atomic
+def account_delete(*, actor, account: Account) -> None:
+    """Move an account to the recycle bin (restorable for RECYCLE_BIN_DAYS)."""
+    account = _lock_visible(Account.objects.visible_to(actor), account.pk)
+    if account.subsidiaries.alive().exists():
+        raise Conflict(
+            _("This account is the parent of other accounts. Move or delete them first."),
+            errors={"parent": [_("Has subsidiaries.")]},
+        )
+    account.deleted_at = timezone.now()
+    account.version += 1
+    _save_with_history(account, actor)
+
+
+@transaction.atomic
+def account_restore(*, actor, account_id: int) -> Account:
+    account = Account.objects.filter(pk=account_id, deleted_at__isnull=False).first()
+    if account is None or not _would_be_visible(actor, account):
+        raise NotVisible(_("Not found."))
+    _check_uscc_unique(account, actor)
+    account.deleted_at = None
+    account.version += 1
+    _save_with_history(account, actor)
+    return account
+
+
+def _would_be_visible(actor, account: Account) -> bool:
+    if actor.sees_everything or account.owner_id == actor.pk:
+        return True
+    if account.team_members.filter(user=actor).exists():
+        return True
+    return account.unit_id in actor.visible_unit_ids
+
+
+@transaction.atomic
+def team_member_add(*, actor, account: Account, user, team_role: str) -> AccountTeamMember:
+    account = _lock_visible(Account.objects.visible_to(actor), account.pk)
+    member = AccountTeamMember.objects.filter(account=account, user=user).first() or AccountTeamMember(
+        account=account, user=user
+    )
+    member.team_role = team_role
+    if not user.is_active:
+        raise ValidationFailed(_("Please correct the errors below."), errors={"user": [_("Inactive user.")]})
+    try:
+        member.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    _save_with_history(member, actor)
+    return member
+
+
+@transaction.atomic
+def team_member_remove(*, actor, account: Account, member_id: int) -> None:
+    account = _lock_visible(Account.objects.visible_to(actor), account.pk)
+    member = account.team_members.filter(pk=member_id).first()
+    if member is None:
+        raise NotVisible(_("Not found."))
+    member._history_user = actor
+    member.delete()
+
+
+# --- contacts ------------------------------------------------------------------------
+
+
+def _prepare_contact(contact: Contact, actor) -> None:
+    if contact.mobile:
+        try:
+            contact.mobile = clean_cn_mobile(contact.mobile)
+        except ValidationError as exc:
+            raise ValidationFailed(_("Please correct the errors below."), errors={"mobile": exc.messages}) from exc
+    if contact.successor_id is not None:
+        successor = Contact.objects.alive().filter(pk=contact.successor_id, account_id=contact.account_id).first()
+        if successor is None or successor.pk == contact.pk:
+            raise ValidationFailed(
+                _("Please correct the errors below."),
+                errors={"successor": [_("Choose another contact of the same account.")]},
+            )
+    if contact.relationship_owner_id is not None and not User.objects.filter(
+        pk=contact.relationship_owner_id, is_active=True
+    ).exists():
+        raise ValidationFailed(
+            _("Please correct the errors below."), errors={"relationship_owner": [_("No such user.")]}
+        )
+    if contact.status == ContactStatus.LEFT and contact.left_on is None:
+        contact.left_on = timezone.localdate()
+    if contact.status == ContactStatus.ACTIVE:
+        contact.left_on = None
+    contact.search_text = search_key(contact.name, contact.mobile, contact.email, contact.title)
+    try:
+        contact.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+
+
+@transaction.atomic
+def contact_create(*, actor, account: Account, data: dict[str, Any]) -> Contact:
+    _unknown_fields(data, CONTACT_FIELDS)
+    account = _lock_visible(Account.objects.visible_to(actor), account.pk)
+    contact = Contact(account=account)
+    _assign(contact, data)
+    _prepare_contact(contact, actor)
+    _save_with_history(contact, actor)
+    Account.objects.filter(pk=account.pk).update(updated_at=timezone.now())
+    return contact
+
+
+@transaction.atomic
+def contact_update(*, actor, contact: Contact, data: dict[str, Any], version: int | None = None) -> Contact:
+    _unknown_fields(data, CONTACT_FIELDS)
+    contact = _lock_visible(Contact.objects.visible_to(actor), contact.pk)
+    if version is not None and version != contact.version:
+        raise StaleVersion(
+            _("This contact was changed by someone else meanwhile. Reload it and apply your changes again."),
+            current_version=contact.version,
+        )
+    _assign(contact, data)
+    _prepare_contact(contact, actor)
+    contact.version += 1
+    _save_with_history(contact, actor)
+    return contact
+
+
+@transaction.atomic
+def contact_delete(*, actor, contact: Contact) -> None:
+    contact = _lock_visible(Contact.objects.visible_to(actor), contact.pk)
+    contact.deleted_at = timezone.now()
+    contact.version += 1
+    _save_with_history(contact, actor)
+    Contact.objects.filter(successor=contact).update(successor=None)

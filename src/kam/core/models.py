@@ -1,0 +1,173 @@
+"""Org units, users and roles, API tokens and the configurable reference lists."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.functional import cached_property
+from django.utils.translation import gettext_lazy as _
+
+
+class OrgUnit(models.Model):
+    """A node of the org tree: HQ → branch → office → outlet.
+
+    `path` is the chain of ids from the root ("/1/4/17/"), so a subtree is one
+    prefix query and needs no recursion.
+    """
+
+    class Kind(models.TextChoices):
+        HQ = "hq", _("Headquarters")
+        BRANCH = "branch", _("Branch")
+        OFFICE = "office", _("Office")
+        OUTLET = "outlet", _("Outlet")
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
+    )
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("org unit")
+        verbose_name_plural = _("org units")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+    def subtree(self):
+        return OrgUnit.objects.filter(path__startswith=self.path)
+
+    def subtree_ids(self) -> list[int]:
+        return list(self.subtree().values_list("id", flat=True))
+
+
+class Role(models.TextChoices):
+    SPECIALIST = "specialist", _("Key-account specialist")
+    MANAGER = "manager", _("Key-account manager")
+    DIRECTOR = "director", _("Head of key accounts")
+    GENERAL_MANAGER = "gm", _("General manager")
+    ANALYST = "analyst", _("Sales-ops analyst")
+    ADMIN = "admin", _("System administrator")
+
+
+class KamUserManager(UserManager):
+    def active(self):
+        return self.filter(is_active=True)
+
+
+class User(AbstractUser):
+    role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.SPECIALIST)
+    unit = models.ForeignKey(
+        OrgUnit, models.PROTECT, related_name="users", verbose_name=_("org unit"), null=True
+    )
+    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    mobile = models.CharField(_("mobile"), max_length=20, blank=True)
+
+    objects = KamUserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.display_name or self.get_full_name() or self.username
+
+    @property
+    def sees_everything(self) -> bool:
+        """Admins and anyone attached to the root unit (HQ) see every record."""
+        return self.is_superuser or self.role == Role.ADMIN or (
+            self.unit_id is not None and self.unit.parent_id is None
+        )
+
+    @property
+    def is_specialist(self) -> bool:
+        return self.role == Role.SPECIALIST
+
+    @cached_property
+    def visible_unit_ids(self) -> list[int]:
+        """Units whose records this user sees by position in the tree (empty for specialists)."""
+        if self.unit_id is None or self.is_specialist:
+            return []
+        return self.unit.subtree_ids()
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def usable(self):
+        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+        )
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored."""
+
+    user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, default="cli")
+    prefix = models.CharField(max_length=8, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}…"
+
+    @staticmethod
+    def digest_of(raw: str) -> str:
+        return hashlib.sha256(raw.encode()).hexdigest()
+
+    @staticmethod
+    def new_raw() -> str:
+        return "kam_" + secrets.token_urlsafe(32)
+
+
+class ReferenceItem(models.Model):
+    """A configurable list entry (industry, region…): code, name, order, active."""
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    sort_order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        abstract = True
+        ordering = ["sort_order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Industry(ReferenceItem):
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("industry")
+        verbose_name_plural = _("industries")
+
+
+class Region(ReferenceItem):
+    parent = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent region")
+    )
+
+    class Meta(ReferenceItem.Meta):
+        verbose_name = _("region")
+        verbose_name_plural = _("regions")

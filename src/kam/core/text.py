@@ -1,0 +1,57 @@
+"""Chinese text keys for search and duplicate detection."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+from pypinyin import Style, lazy_pinyin
+
+# Legal-form words that differ between two spellings of the same company.
+_LEGAL_FORMS = (
+    "股份有限公司", "有限责任公司", "有限公司", "集团公司", "股份公司",
+    "co.,ltd.", "co., ltd.", "co.,ltd", "co. ltd", "company limited", "limited", "ltd.", "ltd",
+)
+_BRACKETS = re.compile(r"[()（）\[\]【】〔〕<>《》]")
+_SPACES = re.compile(r"[\s\u3000·.,，、\-—_/]+")
+
+
+def normalise_name(name: str) -> str:
+    """A comparison key: full-width → half-width, case, brackets, legal form removed.
+
+    北京某某科技有限责任公司 and 北京某某科技（有限公司） give the same key.
+    """
+    text = unicodedata.normalize("NFKC", name or "").lower()
+    text = _BRACKETS.sub("", text)
+    for form in _LEGAL_FORMS:
+        text = text.replace(form, "")
+    return _SPACES.sub("", text)
+
+
+def pinyin_full(text: str) -> str:
+    return "".join(lazy_pinyin(text or "", errors="default")).lower()
+
+
+def pinyin_initials(text: str) -> str:
+    """First letters of each syllable: 中国移动 → zgyd. Non-Chinese characters are kept."""
+    return "".join(lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default")).lower()
+
+
+def search_key(*parts: str) -> str:
+    """One lower-case string holding every form a user might type to find a record."""
+    keys: list[str] = []
+    for part in parts:
+        if not part:
+            continue
+        plain = unicodedata.normalize("NFKC", part).lower()
+        keys += [plain, pinyin_initials(plain), pinyin_full(plain)]
+    return "|".join(dict.fromkeys(k for k in keys if k))
+
+
+def normalise_query(q: str) -> str:
+    return unicodedata.normalize("NFKC", q or "").strip().lower()
+
+
+def name_similarity(a: str, b: str) -> float:
+    return SequenceMatcher(None, normalise_name(a), normalise_name(b)).ratio()

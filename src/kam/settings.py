@@ -1,0 +1,200 @@
+"""Django settings for KAM.
+
+Everything a deployment changes comes from the environment:
+KAM_HOME (data directory, default ./var), DATABASE_URL, KAM_SECRET_KEY,
+KAM_DEBUG, KAM_ALLOWED_HOSTS, KAM_HTTPS.
+"""
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent
+KAM_HOME = Path(os.environ.get("KAM_HOME", "var")).resolve()
+KAM_HOME.mkdir(parents=True, exist_ok=True)
+
+
+def _env_flag(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _secret_key() -> str:
+    """Use KAM_SECRET_KEY, else a random key kept in KAM_HOME so sessions survive restarts."""
+    if key := os.environ.get("KAM_SECRET_KEY"):
+        return key
+    path = KAM_HOME / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(64))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = _env_flag("KAM_DEBUG")
+ALLOWED_HOSTS = os.environ.get("KAM_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]").split(",")
+CSRF_TRUSTED_ORIGINS = [o for o in os.environ.get("KAM_CSRF_TRUSTED_ORIGINS", "").split(",") if o]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "template_partials",
+    "simple_history",
+    "axes",
+    "ninja",
+    "django_tasks",
+    "django_tasks_db",
+    "kam.core",
+    "kam.accounts",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kam.core.middleware.SessionIdleTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
+]
+
+ROOT_URLCONF = "kam.urls"
+WSGI_APPLICATION = "kam.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- database -------------------------------------------------------------
+# SQLite: WAL so readers never block the writer; IMMEDIATE so two writers queue
+# on the busy timeout instead of failing with "database is locked".
+SQLITE_OPTIONS = {
+    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
+    "transaction_mode": "IMMEDIATE",
+    "timeout": 20,
+}
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{KAM_HOME / 'kam.sqlite3'}"),
+        conn_max_age=int(os.environ.get("KAM_CONN_MAX_AGE", "60")),
+        conn_health_checks=True,
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
+    DATABASES["default"]["CONN_MAX_AGE"] = 0 if DATABASES["default"]["NAME"] == ":memory:" else 60
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- auth and sessions ------------------------------------------------------
+AUTH_USER_MODEL = "core.User"
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+SESSION_COOKIE_AGE = int(os.environ.get("KAM_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
+KAM_SESSION_IDLE_SECONDS = int(os.environ.get("KAM_SESSION_IDLE_SECONDS", 30 * 60))
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+
+# Brute force: lock a username+IP pair, so an attacker cannot lock out everyone.
+AXES_FAILURE_LIMIT = int(os.environ.get("KAM_LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = float(os.environ.get("KAM_LOGIN_COOLOFF_HOURS", 0.25))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+
+# --- HTTPS (production) -------------------------------------------------------
+if _env_flag("KAM_HTTPS"):
+    SECURE_SSL_REDIRECT = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = 31536000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_HSTS_PRELOAD = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+# --- i18n ---------------------------------------------------------------------
+LANGUAGE_CODE = "zh-hans"
+LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- files ----------------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = KAM_HOME / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+WHITENOISE_USE_FINDERS = True
+MEDIA_ROOT = KAM_HOME / "media"
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+
+# --- background work ---------------------------------------------------------------
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("KAM_LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- domain defaults ------------------------------------------------------------------
+# Every number the domain uses is a setting; override any key with KAM_<KEY> in the
+# environment or by replacing KAM in a local settings module.
+KAM = {
+    "PAGE_SIZE": 25,
+    "PAGE_SIZE_MAX": 200,
+    "AUTOCOMPLETE_LIMIT": 20,
+    # Duplicate check: names whose normalised form is this similar are flagged on create.
+    "SIMILAR_NAME_RATIO": 0.85,
+    # Decision chain: fewer active contacts than this means single-threaded.
+    "MIN_ACTIVE_CONTACTS": 2,
+    # Hours a successor must be named within after a key contact leaves.
+    "KEY_CONTACT_HANDOVER_HOURS": 24,
+    "RECYCLE_BIN_DAYS": 15,
+    "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
+}
+for _key, _default in list(KAM.items()):
+    if (_raw := os.environ.get(f"KAM_{_key}")) is not None and _key != "DEMO_PASSWORD":
+        KAM[_key] = type(_default)(_raw)

@@ -1,0 +1,73 @@
+"""Shared fixtures: an org tree with two branches and a user of every role."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+os.environ.setdefault("KAM_HOME", str(Path(__file__).resolve().parents[1] / "var" / "test"))
+
+from factories import AccountFactory, ContactFactory, Role, unit, user  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    settings.AXES_ENABLED = False
+    settings.LANGUAGE_CODE = "en"
+
+
+@dataclass
+class Org:
+    hq: object
+    branch_a: object
+    office_a1: object
+    office_a2: object
+    branch_b: object
+    office_b1: object
+    admin: object
+    director: object
+    analyst_hq: object
+    manager_a: object
+    specialist_a: object
+    specialist_a2: object
+    manager_b: object
+    specialist_b: object
+
+
+@pytest.fixture
+def org(db) -> Org:
+    hq = unit("HQ", "省公司总部", "hq")
+    branch_a = unit("GZ", "广州分公司", "branch", hq)
+    office_a1 = unit("GZ-TH", "天河经营部", "office", branch_a)
+    office_a2 = unit("GZ-YX", "越秀经营部", "office", branch_a)
+    branch_b = unit("SZ", "深圳分公司", "branch", hq)
+    office_b1 = unit("SZ-NS", "南山经营部", "office", branch_b)
+    return Org(
+        hq=hq, branch_a=branch_a, office_a1=office_a1, office_a2=office_a2,
+        branch_b=branch_b, office_b1=office_b1,
+        admin=user("admin", Role.ADMIN, hq),
+        director=user("director", Role.DIRECTOR, hq),
+        analyst_hq=user("analyst", Role.ANALYST, hq),
+        manager_a=user("manager_a", Role.MANAGER, branch_a),
+        specialist_a=user("spec_a", Role.SPECIALIST, office_a1, display_name="张三"),
+        specialist_a2=user("spec_a2", Role.SPECIALIST, office_a2, display_name="李四"),
+        manager_b=user("manager_b", Role.MANAGER, branch_b),
+        specialist_b=user("spec_b", Role.SPECIALIST, office_b1, display_name="王五"),
+    )
+
+
+@pytest.fixture
+def account_factory():
+    return AccountFactory
+
+
+@pytest.fixture
+def contact_factory():
+    return ContactFactory
