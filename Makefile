@@ -1,0 +1,63 @@
+# KAM — the two commands: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+KAM_HOME ?= $(CURDIR)/var
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export KAM_HOME
+
+.PHONY: run test test-sqlite test-postgres bench lint install install-dev system-deps messages clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(VENV)/.installed $@
+
+install: $(VENV)/.installed
+install-dev: $(VENV)/.installed-dev
+
+## make run: install, migrate, load the demo data into an empty database, serve.
+run: install
+	$(BIN)/kam migrate --no-input
+	$(BIN)/kam demo --if-empty
+	@echo ""
+	@echo "  KAM: http://$(HOST):$(PORT)/"
+	@echo "  Demo logins (password: $${KAM_DEMO_PASSWORD:-kam-demo-2026}) are listed in README.md:"
+	@echo "    director (大客户部部长, HQ)   gz_manager (大客户经理, 广州分公司)   gz_th_spec1 (大客户专员)   admin"
+	@echo ""
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/kam serve
+
+## make test: everything the tests need, then the whole suite on SQLite and on PostgreSQL.
+test: install-dev system-deps
+	bash .ci/test-all.sh
+
+test-sqlite: install-dev
+	$(BIN)/pytest -q
+
+test-postgres: install-dev system-deps
+	bash .ci/postgres.sh $(BIN)/pytest -q
+
+system-deps:
+	@bash .ci/system-deps.sh
+
+bench: install-dev
+	$(BIN)/python bench/bench_accounts.py
+
+lint: install-dev
+	$(BIN)/ruff check src tests bench
+
+messages: install-dev
+	cd src/kam && ../../$(BIN)/django-admin makemessages -l zh_Hans --settings kam.settings
+	cd src/kam && ../../$(BIN)/django-admin compilemessages --settings kam.settings
+
+clean:
+	rm -rf $(VENV) build dist src/*.egg-info

@@ -1,0 +1,119 @@
+"""Validators, text keys, tokens, sessions and deployment settings."""
+
+import subprocess
+import sys
+import time
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from hypothesis import given
+from hypothesis import strategies as st
+from stdnum.cn import uscc as stdnum_uscc
+
+from kam.core.models import ApiToken, OrgUnit
+from kam.core.services import api_token_issue, api_token_user, user_deactivate
+from kam.core.text import normalise_name, pinyin_initials, search_key
+from kam.core.validators import clean_cn_mobile, clean_uscc, uscc_complete
+
+USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+
+
+@given(st.text(alphabet=USCC_ALPHABET, min_size=9, max_size=9), st.sampled_from(["440100", "110105"]))
+def test_completed_uscc_is_valid_and_any_changed_character_is_caught(org_code, region):
+    uscc = uscc_complete(f"91{region}{org_code}")
+    assert clean_uscc(uscc) == uscc
+    # The GB 32100 check digit catches every single-character substitution.
+    wrong_last = next(c for c in USCC_ALPHABET if c != uscc[-1])
+    with pytest.raises(ValidationError) as exc:
+        clean_uscc(uscc[:-1] + wrong_last)
+    assert exc.value.code == "uscc_checksum"
+
+
+def test_uscc_length_and_format_rules_are_named():
+    with pytest.raises(ValidationError) as exc:
+        clean_uscc("9144")
+    assert exc.value.code == "uscc_length"
+    with pytest.raises(ValidationError) as exc:
+        clean_uscc("ABCDEFGH1234567890")
+    assert exc.value.code == "uscc_format"
+    spaced = uscc_complete("91440300MA5F00000")
+    assert clean_uscc(" ".join([spaced[:6], spaced[6:12], spaced[12:]])) == spaced
+    assert stdnum_uscc.is_valid(spaced)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("13812345678", "13812345678"),
+    ("+86 138 1234 5678", "13812345678"),
+    ("0086-139-1234-5678", "13912345678"),
+    ("19912345678", "19912345678"),
+])
+def test_valid_cn_mobiles(raw, expected):
+    assert clean_cn_mobile(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["1234", "12812345678", "020-12345678", "+1 415 555 0100", "abc"])
+def test_invalid_cn_mobiles(raw):
+    with pytest.raises(ValidationError):
+        clean_cn_mobile(raw)
+
+
+def test_name_key_ignores_width_brackets_and_legal_form():
+    assert normalise_name("广州（天河）新华科技有限责任公司") == normalise_name("广州(天河)新华科技有限公司")
+    assert normalise_name("ＡＢＣ科技股份有限公司") == "abc科技"
+
+
+def test_search_key_holds_initials_and_full_pinyin():
+    key = search_key("中国移动通信集团广东有限公司", "广东移动")
+    assert pinyin_initials("中国移动") == "zgyd"
+    assert "zgydtxjtgdyxgs" in key and "zhongguoyidong" in key and "gdyd" in key
+
+
+def test_org_subtree_is_a_prefix(org):
+    assert set(org.branch_a.subtree_ids()) == {org.branch_a.pk, org.office_a1.pk, org.office_a2.pk}
+    assert set(OrgUnit.objects.get(code="HQ").subtree_ids()) == set(OrgUnit.objects.values_list("pk", flat=True))
+
+
+def test_token_is_stored_hashed_and_revoked_with_deactivation(org, client):
+    raw = api_token_issue(user=org.specialist_a)
+    assert not ApiToken.objects.filter(digest=raw).exists()
+    assert api_token_user(raw) == org.specialist_a
+    client.force_login(org.specialist_a)
+    assert client.session.session_key
+    user_deactivate(user=org.specialist_a)
+    assert api_token_user(raw) is None
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=client.session.session_key).exists()
+
+
+def test_idle_session_is_logged_out(org, client, settings):
+    settings.KAM_SESSION_IDLE_SECONDS = 60
+    client.force_login(org.specialist_a)
+    session = client.session
+    session["kam_last_seen"] = int(time.time()) - 3600
+    session.save()
+    client.get("/admin/")  # any request passes the middleware
+    assert "_auth_user_id" not in client.session
+
+
+def test_createuser_command_refuses_unknown_unit_and_role(org, capsys):
+    from kam.cli import main
+
+    assert main(["createuser", "newbie", "--role", "specialist", "--unit", "NOPE"]) == 2
+    assert main(["createuser", "newbie", "--role", "pilot", "--unit", "GZ"]) == 2
+    assert main(["createuser", "newbie", "--role", "specialist", "--unit", "GZ", "--password", "x-9!long-pass"]) == 0
+    assert get_user_model().objects.get(username="newbie").unit == org.branch_a
+
+
+@pytest.mark.django_db
+def test_deploy_check_passes_with_production_settings(tmp_path):
+    env = {
+        "PATH": "/usr/bin:/bin", "KAM_HOME": str(tmp_path), "KAM_HTTPS": "1",
+        "KAM_SECRET_KEY": "x" * 64 + "-production-secret-key-for-the-check", "KAM_ALLOWED_HOSTS": "kam.example.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "kam.cli", "manage", "check", "--deploy", "--fail-level", "WARNING"],
+        env=env, capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
