@@ -31,8 +31,7 @@ run: install
 	$(BIN)/kam demo --if-empty
 	@echo ""
 	@echo "  KAM: http://$(HOST):$(PORT)/"
-	@echo "  Demo logins (password: $${KAM_DEMO_PASSWORD:-kam-demo-2026}) are listed in README.md:"
-	@echo "    director (大客户部部长, HQ)   gz_manager (大客户经理, 广州分公司)   gz_th_spec1 (大客户专员)   admin"
+	@$(BIN)/kam logins
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/kam serve
 

@@ -94,6 +94,24 @@ def cmd_token(args) -> int:
     return 0
 
 
+def cmd_logins(args) -> int:
+    """Print the users a newcomer can log in as, one role each, with the demo password."""
+    _setup()
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    users = get_user_model().objects.filter(is_active=True).select_related("unit").order_by("unit__path", "role", "username")
+    seen_roles: set[tuple[str, int | None]] = set()
+    print(f"  Demo logins (password {settings.KAM['DEMO_PASSWORD']!r} unless changed):")
+    for user in users:
+        key = (user.role, user.unit.parent_id if user.unit else None)
+        if key in seen_roles and not args.all:
+            continue
+        seen_roles.add(key)
+        print(f"    {user.username:<16} {user.get_role_display():<24} {user.unit.name if user.unit else ''}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -132,6 +150,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--name", default="cli")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("logins", help="list users to log in as")
+    p.add_argument("--all", action="store_true")
+    p.set_defaults(func=cmd_logins)
 
     p = sub.add_parser("manage", help="run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
