@@ -192,3 +192,27 @@ def test_pinyin_initials_and_full_pinyin_search(org):
 def test_search_never_reaches_outside_visibility(org):
     AccountFactory(owner=org.specialist_b, name="中国移动深圳南山营业部")
     assert not account_list(user=org.specialist_a, filters=AccountFilters(q="zgyd")).exists()
+
+
+def test_history_lists_account_and_contact_changes_newest_first(org, django_assert_max_num_queries):
+    from kam.accounts.selectors import account_history
+
+    account = AccountFactory(owner=org.specialist_a, short_name="旧")
+    contact = ContactFactory(actor=org.specialist_a, account=account, title="经理")
+    services.account_update(actor=org.manager_a, account=account, data={"short_name": "新"})
+    services.contact_update(actor=org.specialist_a, contact=contact, data={"title": "总经理"})
+    with django_assert_max_num_queries(3):
+        rows = account_history(account=account)
+    changed = [(r.history_user.username, [(c.field, c.old, c.new) for c in ch]) for r, ch in rows if ch]
+    assert changed == [
+        ("spec_a", [("title", "经理", "总经理")]),
+        ("manager_a", [("short_name", "旧", "新")]),
+    ]
+
+
+def test_similar_name_found_among_many_accounts_of_the_same_district(org):
+    for n in range(40):
+        AccountFactory(owner=org.specialist_a, name=f"广州市天河区第{n}贸易有限公司")
+    AccountFactory(owner=org.specialist_a, name="广州市天河区新华科技有限公司")
+    similar = services.similar_accounts(name="广州市天河区新华科技有限责任公司")
+    assert [s.name for s in similar] == ["广州市天河区新华科技有限公司"]

@@ -133,13 +133,23 @@ def user_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet:
 
 
 def account_history(*, account: Account, limit: int = 200):
-    """Field changes of the account and its contacts, newest first, as (record, changes)."""
+    """Field changes of the account and its contacts, newest first, as (record, changes).
+
+    Records are read oldest first and diffed against the previous record of the same
+    object in memory, so the whole tab costs two queries.
+    """
     rows = []
-    for model_history in (account.history.all(), Contact.history.filter(account_id=account.pk)):
-        records = list(model_history.select_related("history_user").order_by("-history_date")[:limit])
+    for records in (
+        account.history.select_related("history_user").order_by("history_date", "history_id"),
+        Contact.history.filter(account_id=account.pk)
+        .select_related("history_user")
+        .order_by("id", "history_date", "history_id"),
+    ):
+        previous: dict[int, object] = {}
         for record in records:
-            prev = record.prev_record
+            prev = previous.get(record.id)
             changes = record.diff_against(prev).changes if prev is not None else []
             rows.append((record, changes))
+            previous[record.id] = record
     rows.sort(key=lambda r: r[0].history_date, reverse=True)
     return rows[:limit]

@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -118,20 +119,26 @@ def _check_uscc_unique(account: Account, actor) -> None:
 def similar_accounts(*, name: str, exclude_pk: int | None = None, limit: int = 5) -> list[Account]:
     """Accounts whose normalised name is at least SIMILAR_NAME_RATIO alike.
 
-    Candidates come from an indexed equality on the normalised name plus a
-    substring match on its core, so the check stays fast on large tables.
+    Candidates share a four-character piece of the normalised name taken from its
+    start, middle or end (region prefixes like 广州市 make the start alone too weak),
+    so one scan finds them; the ratio is then computed on at most a few hundred rows.
     """
     key = normalise_name(name)
     if not key:
         return []
     ratio = kam_setting("SIMILAR_NAME_RATIO")
-    core = key[:6] if len(key) >= 4 else key
+    width = min(4, len(key))
+    middle = max(0, (len(key) - width) // 2)
+    probes = {key[:width], key[middle : middle + width], key[-width:]}
+    match = Q()
+    for probe in probes:
+        match |= Q(name_key__contains=probe)
     candidates = (
         Account.objects.alive()
-        .filter(name_key__contains=core)
+        .filter(Q(name_key=key) | match)
         .exclude(pk=exclude_pk)
         .select_related("owner", "unit")
-        .order_by("id")[:200]
+        .order_by("id")[:500]
     )
     scored = [(name_similarity(name, c.name), c) for c in candidates]
     return [c for score, c in sorted(scored, key=lambda s: -s[0]) if score >= ratio][:limit]
