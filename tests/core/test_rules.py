@@ -117,3 +117,25 @@ def test_deploy_check_passes_with_production_settings(tmp_path):
         env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_logins_and_failed_logins_are_audited_without_passwords(org, client):
+    from factories import PASSWORD
+    from kam.core.models import AuditEvent
+
+    # when a wrong password, then the right one, are tried
+    client.login(username="spec_a", password="wrong-guess")
+    client.login(username="spec_a", password=PASSWORD)
+    # then both attempts are on record, the failure with the username only
+    kinds = list(AuditEvent.objects.order_by("at", "id").values_list("kind", "username"))
+    assert ("login", "spec_a") in kinds
+    assert ("login_failed", "spec_a") in kinds
+    assert "wrong-guess" not in str(list(AuditEvent.objects.values_list("detail", flat=True)))
+
+
+def test_audit_log_is_read_only_in_the_admin(org, admin_client):
+    from kam.core.models import AuditEvent
+
+    event = AuditEvent.objects.create(kind="login", username="x")
+    assert admin_client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
+    assert AuditEvent.objects.filter(pk=event.pk).exists()

@@ -7,7 +7,7 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from kam.core.models import ApiToken, Industry, OrgUnit, Region, User
+from kam.core.models import ApiToken, AuditEvent, Industry, OrgUnit, Region, User
 from kam.core.services import orgunit_create, user_deactivate
 
 
@@ -66,3 +66,22 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False  # tokens are issued with `kam token`, which shows the raw value once
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """The audit log can be read, never edited or deleted, even by administrators."""
+
+    list_display = ("at", "kind", "username", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("username",)
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

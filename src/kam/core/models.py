@@ -171,3 +171,34 @@ class Region(ReferenceItem):
     class Meta(ReferenceItem.Meta):
         verbose_name = _("region")
         verbose_name_plural = _("regions")
+
+
+class AuditEvent(models.Model):
+    """Security-relevant events that are not field changes: logins, exports, permission changes.
+
+    Field changes of domain records live in their django-simple-history tables.
+    Rows are only ever inserted; the admin shows them read-only.
+    """
+
+    class Kind(models.TextChoices):
+        LOGIN = "login", _("Login")
+        LOGIN_FAILED = "login_failed", _("Failed login")
+        LOGOUT = "logout", _("Logout")
+        EXPORT = "export", _("Export")
+        PERMISSION = "permission", _("Permission change")
+        TOKEN = "token", _("API token issued")
+
+    at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    user = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("user"))
+    username = models.CharField(_("username"), max_length=150, blank=True)
+    ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        ordering = ["-at"]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.core.audit import audit_record
 from kam.core.errors import ValidationFailed
-from kam.core.models import ApiToken, OrgUnit, Role
+from kam.core.models import ApiToken, AuditEvent, OrgUnit, Role
 
 User = get_user_model()
 
@@ -59,7 +60,8 @@ def user_create(
 def api_token_issue(*, user: User, name: str = "cli") -> str:
     """Create a token and return the raw value; it is shown once and never stored."""
     raw = ApiToken.new_raw()
-    ApiToken.objects.create(user=user, name=name, prefix=raw[4:12], digest=ApiToken.digest_of(raw))
+    token = ApiToken.objects.create(user=user, name=name, prefix=raw[4:12], digest=ApiToken.digest_of(raw))
+    audit_record(kind=AuditEvent.Kind.TOKEN, user=user, token_prefix=token.prefix, token_name=name)
     return raw
 
 
@@ -80,6 +82,7 @@ def api_token_user(raw: str) -> User | None:
 def user_deactivate(*, user: User) -> None:
     """Deactivate a user and end everything that lets them in: sessions and tokens."""
     User.objects.filter(pk=user.pk).update(is_active=False)
+    audit_record(kind=AuditEvent.Kind.PERMISSION, user=user, change="deactivated")
     ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
     for session in Session.objects.filter(expire_date__gt=timezone.now()).iterator():
         if str(session.get_decoded().get("_auth_user_id")) == str(user.pk):
