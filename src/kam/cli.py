@@ -161,7 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASS_THROUGH = {"migrate": ["migrate"], "worker": ["db_worker"], "manage": []}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    # These hand every remaining option to Django untouched (argparse would eat "-v0").
+    if argv and argv[0] in PASS_THROUGH and not {"-h", "--help"} & set(argv[:1]):
+        return _manage(PASS_THROUGH[argv[0]] + argv[1:])
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

@@ -1,0 +1,59 @@
+"""The demo dataset: deterministic, valid, covering every role and the decision-chain risks."""
+
+import pytest
+from django.db.models import Count
+from stdnum.cn import uscc as stdnum_uscc
+
+from kam.accounts.models import Account, AccountTeamMember, Contact, ContactStatus
+from kam.accounts.selectors import AccountFilters, account_list
+from kam.core.models import Role, User
+from kam.core.validators import clean_cn_mobile
+from kam.demo import build_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def _snapshot():
+    return list(Account.objects.order_by("code").values_list("code", "name", "uscc", "owner__username"))
+
+
+def test_same_seed_gives_the_same_data(django_db_blocker):
+    build_demo(accounts=120, seed=7, progress=False)
+    first = _snapshot()
+    Contact.objects.all().delete()
+    AccountTeamMember.objects.all().delete()
+    Account.objects.filter(parent__isnull=False).delete()
+    Account.objects.all().delete()
+    User.objects.all().delete()
+    from kam.core.models import OrgUnit
+
+    for unit in OrgUnit.objects.order_by("-path"):
+        unit.delete()
+    build_demo(accounts=120, seed=7, progress=False)
+    assert _snapshot() == first
+    assert len(first) == 120
+
+
+def test_demo_is_valid_and_covers_the_domain():
+    summary = build_demo(accounts=300, seed=2026, progress=False)
+    assert "300 accounts" in summary
+    assert set(User.objects.values_list("role", flat=True)) == set(Role.values)
+    assert all(stdnum_uscc.is_valid(u) for u in Account.objects.exclude(uscc=None).values_list("uscc", flat=True))
+    for mobile in Contact.objects.values_list("mobile", flat=True):
+        clean_cn_mobile(mobile)
+    counts = Account.objects.annotate(n=Count("contacts")).values_list("n", flat=True)
+    assert min(counts) >= 1 and max(counts) <= 8 and 1 in counts
+    assert Account.objects.filter(parent__isnull=False).exists()
+    assert AccountTeamMember.objects.exists()
+    left = Contact.objects.filter(status=ContactStatus.LEFT, is_key=True)
+    assert left.filter(successor__isnull=True).exists() or left.count() < 2
+    director = User.objects.get(username="director")
+    assert account_list(user=director, filters=AccountFilters(q="zgyd")).exists()
+
+
+def test_only_if_empty_leaves_existing_data_alone():
+    build_demo(accounts=60, seed=1, progress=False)
+    before = _snapshot()
+    message = build_demo(accounts=500, seed=2, progress=False, only_if_empty=True)
+    assert "already" in message
+    assert _snapshot() == before
