@@ -117,16 +117,24 @@ def contact_search(*, user, q: str, account: Account | None = None, limit: int |
     return qs.select_related("account").order_by("name")[:limit]
 
 
+def colleagues(*, user) -> QuerySet:
+    """Active users `user` may pick as team member or relationship owner.
+
+    HQ and admins pick anyone; everyone else picks within their own branch (the unit
+    directly under HQ), since account teams cross offices but are staffed by the branch.
+    """
+    qs = User.objects.filter(is_active=True, unit__isnull=False).select_related("unit")
+    if user.sees_everything:
+        return qs
+    branch = user.unit
+    while branch is not None and branch.parent_id is not None and branch.parent.parent_id is not None:
+        branch = branch.parent
+    return qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
+
+
 def user_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet:
-    """Colleagues `user` may pick (as owner, team member, relationship owner)."""
     limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
-    qs = User.objects.filter(is_active=True).select_related("unit")
-    if not user.sees_everything:
-        # Anyone in the caller's branch (the unit under HQ) may be picked, e.g. for a team.
-        branch = user.unit
-        while branch is not None and branch.parent_id is not None and branch.parent.parent_id is not None:
-            branch = branch.parent
-        qs = qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
+    qs = colleagues(user=user)
     if term := normalise_query(q):
         qs = qs.filter(Q(username__icontains=term) | Q(display_name__icontains=term))
     return qs.order_by("username")[:limit]

@@ -1,5 +1,52 @@
-"""The HTTP API (django-ninja). One router module per app lives beside this file."""
+"""The HTTP API (django-ninja). One router module per app lives beside this file.
 
+Domain errors become responses here and nowhere else in the API.
+"""
+
+from django.http import Http404
 from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as NinjaValidationError
 
-api = NinjaAPI(title="KAM API", version="1", urls_namespace="api")
+from kam.api.auth import api_auth
+from kam.core.errors import DomainError
+
+api = NinjaAPI(
+    title="KAM API",
+    version="1",
+    description="Key-account management: accounts, contacts, account teams. "
+    "Authenticate with `Authorization: Bearer <token>` (`kam token USERNAME`) or a browser session.",
+    auth=api_auth,
+    urls_namespace="api",
+)
+
+
+@api.exception_handler(DomainError)
+def domain_error(request, exc: DomainError):
+    body = {"detail": exc.message, "errors": exc.errors}
+    body.update({k: v for k, v in exc.extra.items() if v is not None})
+    return api.create_response(request, body, status=exc.status)
+
+
+@api.exception_handler(NinjaValidationError)
+def invalid_input(request, exc: NinjaValidationError):
+    errors: dict[str, list[str]] = {}
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
+        errors.setdefault(".".join(location) or "__all__", []).append(error.get("msg", "invalid"))
+    return api.create_response(request, {"detail": "Invalid input.", "errors": errors}, status=422)
+
+
+@api.exception_handler(Http404)
+def not_found(request, exc):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthorised(request, exc):
+    return api.create_response(request, {"detail": "Authentication required."}, status=401)
+
+
+from kam.api.accounts import router as accounts_router  # noqa: E402
+
+api.add_router("/", accounts_router)

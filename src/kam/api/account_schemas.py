@@ -1,0 +1,169 @@
+"""Request and response shapes of the accounts API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ninja import Field, ModelSchema, Schema
+from pydantic import ConfigDict
+
+from kam.accounts.models import Account, AccountTeamMember, Contact
+
+# The fields a client may write; bookkeeping (unit, version, created_by, keys) is never among them.
+ACCOUNT_WRITABLE = [
+    "code", "name", "short_name", "uscc", "legal_representative", "enterprise_type", "industry",
+    "region", "address", "phone", "website", "bank_name", "bank_account", "staff_size", "parent",
+    "market_region", "sales_capacity", "financial_status", "growth_potential", "key_technology",
+    "asset_scale", "annual_revenue", "problems", "advantages", "future_strategy",
+    "brand_reputation", "trade_terms", "bank_rating", "credit_limit", "payment_term_days",
+    "rolling_credit", "receivables", "receivables_over_90_days", "overdue_amount", "prepaid_only",
+    "owner", "channel", "lifecycle_status", "relationship_stage", "signed_on", "notes",
+]
+CONTACT_WRITABLE = [
+    "name", "title", "department", "mobile", "office_phone", "email", "wechat", "birthday",
+    "decision_role", "attitude", "influence", "relationship_strength", "relationship_owner",
+    "is_key", "status", "left_on", "successor", "notes",
+]
+
+
+class Ref(Schema):
+    id: int
+    name: str
+
+
+class AccountPatch(ModelSchema):
+    """Any subset of the writable fields; only the fields sent are changed.
+
+    Foreign keys are ids and may be sent as `industry` or `industry_id`.
+    """
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    version: int | None = Field(None, description="The version read; a stale one gives 412.")
+
+    class Meta:
+        model = Account
+        fields = ACCOUNT_WRITABLE
+        fields_optional = "__all__"
+
+
+class AccountCreate(AccountPatch):
+    name: str = Field(..., min_length=1, max_length=200)
+    confirm_similar: bool = Field(False, description="Create even though very similar names exist.")
+
+
+class AccountItem(Schema):
+    id: int
+    code: str
+    name: str
+    short_name: str
+    uscc: str | None
+    industry: Ref | None
+    region: Ref | None
+    owner: Ref
+    unit: Ref
+    channel: str
+    lifecycle_status: str
+    updated_at: datetime
+
+
+class AccountPage(Schema):
+    items: list[AccountItem]
+    count: int
+    page: int
+    page_size: int
+
+
+class TeamMemberOut(Schema):
+    id: int
+    user: Ref
+    team_role: str
+
+
+class TeamMemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    user: int
+    team_role: str
+
+
+class DecisionChainOut(Schema):
+    active_contacts: int
+    has_decision_maker: bool
+    single_threaded: bool
+    departed_without_successor: list[int]
+
+
+def ref(obj) -> dict | None:
+    return None if obj is None else {"id": obj.pk, "name": str(obj)}
+
+
+class AccountDetail(ModelSchema):
+    industry: Ref | None
+    region: Ref | None
+    owner: Ref
+    unit: Ref
+    parent: Ref | None
+    team: list[TeamMemberOut]
+    decision_chain: DecisionChainOut
+
+    @staticmethod
+    def resolve_industry(obj):
+        return ref(obj.industry)
+
+    @staticmethod
+    def resolve_region(obj):
+        return ref(obj.region)
+
+    @staticmethod
+    def resolve_owner(obj):
+        return ref(obj.owner)
+
+    @staticmethod
+    def resolve_unit(obj):
+        return ref(obj.unit)
+
+    @staticmethod
+    def resolve_parent(obj):
+        return ref(obj.parent)
+
+    class Meta:
+        model = Account
+        fields = ["id", *[f for f in ACCOUNT_WRITABLE if f not in {"industry", "region", "owner", "parent"}],
+                  "version", "created_at", "updated_at"]
+
+
+class ContactPatch(ModelSchema):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    version: int | None = None
+
+    class Meta:
+        model = Contact
+        fields = CONTACT_WRITABLE
+        fields_optional = "__all__"
+
+
+class ContactCreate(ContactPatch):
+    name: str = Field(..., min_length=1, max_length=50)
+
+
+class ContactOut(ModelSchema):
+    account: int = Field(..., alias="account_id")
+    relationship_owner: int | None = Field(None, alias="relationship_owner_id")
+    successor: int | None = Field(None, alias="successor_id")
+
+    class Meta:
+        model = Contact
+        fields = ["id", *[f for f in CONTACT_WRITABLE if f not in {"relationship_owner", "successor"}],
+                  "version", "created_at", "updated_at"]
+
+
+class ErrorOut(Schema):
+    detail: str
+    errors: dict[str, list[str]] = {}
+
+
+__all__ = [
+    "AccountCreate", "AccountDetail", "AccountItem", "AccountPage", "AccountPatch", "ContactCreate",
+    "ContactOut", "ContactPatch", "ErrorOut", "TeamMemberIn", "TeamMemberOut", "date", "Decimal",
+    "AccountTeamMember",
+]

@@ -1,0 +1,191 @@
+"""Accounts, contacts and account teams over HTTP: the same services and scoping as the UI."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.http import Http404, HttpResponse
+from ninja import Query, Router, Schema
+
+from kam.accounts import selectors, services
+from kam.accounts.models import Channel, LifecycleStatus
+from kam.api.account_schemas import (
+    AccountCreate,
+    AccountDetail,
+    AccountPage,
+    AccountPatch,
+    ContactCreate,
+    ContactOut,
+    ContactPatch,
+    ErrorOut,
+    TeamMemberIn,
+    TeamMemberOut,
+    ref,
+)
+from kam.core.errors import ValidationFailed
+
+router = Router(tags=["accounts"])
+User = get_user_model()
+ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut, 422: ErrorOut}
+
+
+class AccountQuery(Schema):
+    q: str = ""
+    industry: int | None = None
+    region: int | None = None
+    owner: int | None = None
+    unit: int | None = None
+    lifecycle_status: LifecycleStatus | None = None
+    channel: Channel | None = None
+    sort: str = selectors.DEFAULT_ACCOUNT_SORT
+    page: int = 1
+    page_size: int | None = None
+
+
+_ref = ref
+
+
+def _account_or_404(request, account_id: int):
+    account = selectors.account_get(user=request.user, pk=account_id)
+    if account is None:
+        raise Http404
+    return account
+
+
+def _detail(request, account):
+    chain = selectors.account_decision_chain(user=request.user, account=account)
+    team = account.team_members.select_related("user").order_by("id")
+    account.team = [{"id": m.pk, "user": _ref(m.user), "team_role": m.team_role} for m in team]
+    account.decision_chain = {
+        "active_contacts": chain.active_count,
+        "has_decision_maker": chain.has_decision_maker,
+        "single_threaded": chain.single_threaded,
+        "departed_without_successor": [c.pk for c in chain.departed_without_successor],
+    }
+    return account
+
+
+def _if_match(request, body_version: int | None) -> int | None:
+    header = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
+    if header:
+        if not header.isdigit():
+            raise ValidationFailed("If-Match must be the version number.", errors={"If-Match": ["not a number"]})
+        return int(header)
+    return body_version
+
+
+@router.get("/accounts", response=AccountPage, summary="List and search accounts")
+def list_accounts(request, query: Query[AccountQuery]):
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    filters = selectors.AccountFilters(
+        q=query.q, industry=query.industry, region=query.region, owner=query.owner, unit=query.unit,
+        lifecycle_status=query.lifecycle_status or "", channel=query.channel or "", sort=query.sort,
+    )
+    qs = selectors.account_list(user=request.user, filters=filters)
+    start = (page - 1) * page_size
+    rows = list(qs[start : start + page_size])
+    items = [
+        {
+            "id": a.pk, "code": a.code, "name": a.name, "short_name": a.short_name, "uscc": a.uscc,
+            "industry": _ref(a.industry), "region": _ref(a.region), "owner": _ref(a.owner), "unit": _ref(a.unit),
+            "channel": a.channel, "lifecycle_status": a.lifecycle_status, "updated_at": a.updated_at,
+        }
+        for a in rows
+    ]
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    return {"items": items, "count": count, "page": page, "page_size": page_size}
+
+
+@router.post("/accounts", response={201: AccountDetail, **ERRORS}, summary="Create an account")
+def create_account(request, payload: AccountCreate):
+    data = payload.dict(exclude_unset=True)
+    confirm = data.pop("confirm_similar", False)
+    data.pop("version", None)
+    account = services.account_create(actor=request.user, data=data, confirm_similar=confirm)
+    return 201, _detail(request, _account_or_404(request, account.pk))
+
+
+@router.get("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="One account")
+def get_account(request, account_id: int):
+    return _detail(request, _account_or_404(request, account_id))
+
+
+@router.patch("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="Change an account")
+def patch_account(request, account_id: int, payload: AccountPatch):
+    account = _account_or_404(request, account_id)
+    data = payload.dict(exclude_unset=True)
+    version = _if_match(request, data.pop("version", None))
+    services.account_update(actor=request.user, account=account, data=data, version=version)
+    return _detail(request, _account_or_404(request, account_id))
+
+
+@router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Move an account to the recycle bin")
+def delete_account(request, account_id: int):
+    services.account_delete(actor=request.user, account=_account_or_404(request, account_id))
+    return HttpResponse(status=204)
+
+
+@router.get("/accounts/{account_id}/contacts", response={200: list[ContactOut], **ERRORS}, summary="Contacts of an account")
+def list_contacts(request, account_id: int):
+    account = _account_or_404(request, account_id)
+    return list(selectors.account_contacts(user=request.user, account=account))
+
+
+@router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
+def create_contact(request, account_id: int, payload: ContactCreate):
+    account = _account_or_404(request, account_id)
+    data = payload.dict(exclude_unset=True)
+    data.pop("version", None)
+    return 201, services.contact_create(actor=request.user, account=account, data=data)
+
+
+def _contact_or_404(request, contact_id: int):
+    contact = selectors.contact_get(user=request.user, pk=contact_id)
+    if contact is None:
+        raise Http404
+    return contact
+
+
+@router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="One contact")
+def get_contact(request, contact_id: int):
+    return _contact_or_404(request, contact_id)
+
+
+@router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
+def patch_contact(request, contact_id: int, payload: ContactPatch):
+    contact = _contact_or_404(request, contact_id)
+    data = payload.dict(exclude_unset=True)
+    version = _if_match(request, data.pop("version", None))
+    return services.contact_update(actor=request.user, contact=contact, data=data, version=version)
+
+
+@router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Move a contact to the recycle bin")
+def delete_contact(request, contact_id: int):
+    services.contact_delete(actor=request.user, contact=_contact_or_404(request, contact_id))
+    return HttpResponse(status=204)
+
+
+@router.get("/accounts/{account_id}/team", response={200: list[TeamMemberOut], **ERRORS}, summary="Account team")
+def list_team(request, account_id: int):
+    account = _account_or_404(request, account_id)
+    return [
+        {"id": m.pk, "user": _ref(m.user), "team_role": m.team_role}
+        for m in account.team_members.select_related("user").order_by("id")
+    ]
+
+
+@router.post("/accounts/{account_id}/team", response={201: TeamMemberOut, **ERRORS}, summary="Add a team member")
+def add_team_member(request, account_id: int, payload: TeamMemberIn):
+    account = _account_or_404(request, account_id)
+    user = selectors.colleagues(user=request.user).filter(pk=payload.user).first()
+    if user is None:
+        raise ValidationFailed("Please correct the errors below.", errors={"user": ["No such user."]})
+    member = services.team_member_add(actor=request.user, account=account, user=user, team_role=payload.team_role)
+    return 201, {"id": member.pk, "user": _ref(member.user), "team_role": member.team_role}
+
+
+@router.delete("/accounts/{account_id}/team/{member_id}", response={204: None, **ERRORS}, summary="Remove a team member")
+def remove_team_member(request, account_id: int, member_id: int):
+    services.team_member_remove(actor=request.user, account=_account_or_404(request, account_id), member_id=member_id)
+    return HttpResponse(status=204)

@@ -1,0 +1,25 @@
+"""API authentication: `Authorization: Bearer <token>` or the browser session (with CSRF)."""
+
+from ninja.security import HttpBearer, SessionAuth
+
+from kam.core.services import api_token_user
+
+
+class TokenAuth(HttpBearer):
+    """Tokens are accepted only in the Authorization header, never in the URL."""
+
+    def authenticate(self, request, token: str):
+        user = api_token_user(token)
+        if user is None:
+            return None
+        request.user = user
+        return user
+
+
+class ActiveSessionAuth(SessionAuth):
+    def authenticate(self, request, key):
+        user = super().authenticate(request, key)
+        return user if user is not None and user.is_active else None
+
+
+api_auth = [TokenAuth(), ActiveSessionAuth()]
