@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from kam.accounts import selectors, services
 from kam.accounts.models import Channel, LifecycleStatus
@@ -103,7 +103,7 @@ def create_account(request, payload: AccountCreate):
     confirm = data.pop("confirm_similar", False)
     data.pop("version", None)
     account = services.account_create(actor=request.user, data=data, confirm_similar=confirm)
-    return 201, _detail(request, _account_or_404(request, account.pk))
+    return Status(201, _detail(request, _account_or_404(request, account.pk)))
 
 
 @router.get("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="One account")
@@ -137,7 +137,7 @@ def create_contact(request, account_id: int, payload: ContactCreate):
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     data.pop("version", None)
-    return 201, services.contact_create(actor=request.user, account=account, data=data)
+    return Status(201, services.contact_create(actor=request.user, account=account, data=data))
 
 
 def _contact_or_404(request, contact_id: int):
@@ -182,7 +182,7 @@ def add_team_member(request, account_id: int, payload: TeamMemberIn):
     if user is None:
         raise ValidationFailed("Please correct the errors below.", errors={"user": ["No such user."]})
     member = services.team_member_add(actor=request.user, account=account, user=user, team_role=payload.team_role)
-    return 201, {"id": member.pk, "user": _ref(member.user), "team_role": member.team_role}
+    return Status(201, {"id": member.pk, "user": _ref(member.user), "team_role": member.team_role})
 
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response={204: None, **ERRORS}, summary="Remove a team member")
