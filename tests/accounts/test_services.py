@@ -203,7 +203,7 @@ def test_history_lists_account_and_contact_changes_newest_first(org, django_asse
     services.contact_update(actor=org.specialist_a, contact=contact, data={"title": "总经理"})
     with django_assert_max_num_queries(3):
         rows = account_history(account=account)
-    changed = [(r.history_user.username, [(c.field, c.old, c.new) for c in ch]) for r, ch in rows if ch]
+    changed = [(r.record.history_user.username, [(c.field, c.old, c.new) for c in r.changes]) for r in rows if r.changes]
     assert changed == [
         ("spec_a", [("title", "经理", "总经理")]),
         ("manager_a", [("short_name", "旧", "新")]),

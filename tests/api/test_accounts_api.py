@@ -4,8 +4,8 @@ import json
 
 import pytest
 from django.test import Client
-from factories import AccountFactory, ContactFactory, valid_uscc
 
+from factories import AccountFactory, ContactFactory, valid_uscc
 from kam.accounts.models import Account, AccountTeamMember
 from kam.core.services import api_token_issue, user_deactivate
 

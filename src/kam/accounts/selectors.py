@@ -140,24 +140,60 @@ def user_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet:
     return qs.order_by("username")[:limit]
 
 
-def account_history(*, account: Account, limit: int = 200):
-    """Field changes of the account and its contacts, newest first, as (record, changes).
+@dataclass
+class FieldChange:
+    field: str
+    label: str
+    old: object
+    new: object
+
+
+@dataclass
+class HistoryRow:
+    record: object
+    subject: str
+    changes: list[FieldChange]
+
+
+def _display(model, name: str, value):
+    field = model._meta.get_field(name)
+    if value is not None and field.choices:
+        return dict(field.flatchoices).get(value, value)
+    return value
+
+
+def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
+    """Field changes of the account and its contacts, newest first, with field labels.
 
     Records are read oldest first and diffed against the previous record of the same
     object in memory, so the whole tab costs two queries.
     """
-    rows = []
-    for records in (
-        account.history.select_related("history_user").order_by("history_date", "history_id"),
-        Contact.history.filter(account_id=account.pk)
-        .select_related("history_user")
-        .order_by("id", "history_date", "history_id"),
+    rows: list[HistoryRow] = []
+    for model, records in (
+        (Account, account.history.select_related("history_user").order_by("history_date", "history_id")),
+        (
+            Contact,
+            Contact.history.filter(account_id=account.pk)
+            .select_related("history_user")
+            .order_by("id", "history_date", "history_id"),
+        ),
     ):
         previous: dict[int, object] = {}
         for record in records:
             prev = previous.get(record.id)
             changes = record.diff_against(prev).changes if prev is not None else []
-            rows.append((record, changes))
+            subject = str(model._meta.verbose_name) + ("" if model is Account else f" {record.name}")
+            rows.append(HistoryRow(record=record, subject=subject, changes=[
+                FieldChange(
+                    field=c.field, label=str(model._meta.get_field(c.field).verbose_name),
+                    old=_display(model, c.field, c.old), new=_display(model, c.field, c.new),
+                )
+                for c in changes
+            ]))
             previous[record.id] = record
-    rows.sort(key=lambda r: r[0].history_date, reverse=True)
+    rows.sort(key=lambda r: r.record.history_date, reverse=True)
     return rows[:limit]
+
+
+def account_subsidiaries(*, user, account: Account) -> QuerySet[Account]:
+    return Account.objects.visible_to(user).filter(parent=account).select_related("owner").order_by("name")[:50]

@@ -1,10 +1,218 @@
+"""Account pages: list, card, create/edit/delete, contacts and the account team. Thin views."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
-from kam.accounts.selectors import account_get
+from kam.accounts import selectors, services
+from kam.accounts.forms import AccountFilterForm, AccountForm, ContactForm, TeamMemberForm
+from kam.core.conf import kam_setting
+from kam.core.errors import DomainError, NotVisible
+from kam.core.web import attach_domain_error, is_htmx, paginate
+
+TABS = ("card", "contacts", "history")
 
 
-def account_detail(request, pk: int):
-    account = account_get(user=request.user, pk=pk)
+def _account_or_404(request, pk: int):
+    account = selectors.account_get(user=request.user, pk=pk)
     if account is None:
         raise Http404
-    return HttpResponse(account.name)
+    return account
+
+
+def _contact_or_404(request, account, contact_id: int):
+    contact = selectors.contact_get(user=request.user, pk=contact_id)
+    if contact is None or contact.account_id != account.pk:
+        raise Http404
+    return contact
+
+
+@login_required
+def account_list(request):
+    form = AccountFilterForm(request.GET or None, user=request.user)
+    cleaned = form.cleaned_data if form.is_valid() else {}
+    filters = selectors.AccountFilters(
+        q=cleaned.get("q") or "",
+        industry=getattr(cleaned.get("industry"), "pk", None),
+        region=getattr(cleaned.get("region"), "pk", None),
+        owner=getattr(cleaned.get("owner"), "pk", None),
+        unit=getattr(cleaned.get("unit"), "pk", None),
+        lifecycle_status=cleaned.get("lifecycle_status") or "",
+        channel=cleaned.get("channel") or "",
+        sort=cleaned.get("sort") or selectors.DEFAULT_ACCOUNT_SORT,
+    )
+    page = paginate(request, selectors.account_list(user=request.user, filters=filters), kam_setting("PAGE_SIZE"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    sort_query = query.copy()
+    sort_query.pop("sort", None)
+    context = {
+        "form": form, "page": page, "sort": filters.sort,
+        "query": query.urlencode(), "sort_query": sort_query.urlencode(),
+    }
+    template = "accounts/list.html#results" if is_htmx(request) else "accounts/list.html"
+    return render(request, template, context)
+
+
+@login_required
+def account_detail(request, pk: int):
+    account = _account_or_404(request, pk)
+    tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "card"
+    context = {"account": account, "tab": tab}
+    if tab == "card":
+        context["subsidiaries"] = selectors.account_subsidiaries(user=request.user, account=account)
+        context["team"] = account.team_members.select_related("user", "user__unit").order_by("id")
+        context["team_form"] = TeamMemberForm(user=request.user)
+        context["groups"] = AccountForm(instance=account, user=request.user).groups()
+    elif tab == "contacts":
+        context["contacts"] = selectors.account_contacts(user=request.user, account=account)
+        context["chain"] = selectors.account_decision_chain(user=request.user, account=account)
+    else:
+        context["history"] = selectors.account_history(account=account)
+    template = f"accounts/detail.html#tab-{tab}" if is_htmx(request) else "accounts/detail.html"
+    return render(request, template, context)
+
+
+@login_required
+def account_create(request):
+    form = AccountForm(request.POST or None, user=request.user)
+    duplicate = similar = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            account = services.account_create(
+                actor=request.user, data=form.service_data(),
+                confirm_similar=form.cleaned_data.get("confirm_similar", False),
+            )
+        except services.SimilarAccounts as exc:
+            similar = exc.extra["similar"]
+            attach_domain_error(form, exc)
+        except services.DuplicateAccount as exc:
+            duplicate = exc.extra
+            attach_domain_error(form, exc)
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("Account %(name)s created.") % {"name": account.name})
+            return redirect(account)
+    return render(request, "accounts/form.html", {"form": form, "similar": similar, "duplicate": duplicate})
+
+
+@login_required
+def account_edit(request, pk: int):
+    account = _account_or_404(request, pk)
+    form = AccountForm(request.POST or None, instance=account, user=request.user)
+    duplicate = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.account_update(
+                actor=request.user, account=account, data=form.service_data(),
+                version=form.cleaned_data.get("version"),
+            )
+        except services.DuplicateAccount as exc:
+            duplicate = exc.extra
+            attach_domain_error(form, exc)
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(account)
+    return render(request, "accounts/form.html", {"form": form, "account": account, "duplicate": duplicate})
+
+
+@login_required
+def account_delete(request, pk: int):
+    account = _account_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            services.account_delete(actor=request.user, account=account)
+        except NotVisible:
+            raise Http404 from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect(account)
+        messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": account.name})
+        return redirect("accounts:list")
+    return render(request, "accounts/confirm_delete.html", {"account": account})
+
+
+@login_required
+@require_POST
+def team_add(request, pk: int):
+    account = _account_or_404(request, pk)
+    form = TeamMemberForm(request.POST, user=request.user)
+    if form.is_valid():
+        try:
+            services.team_member_add(actor=request.user, account=account, user=form.cleaned_data["user"],
+                                     team_role=form.cleaned_data["team_role"])
+        except DomainError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("Choose a colleague and a team role."))
+    return redirect(f"{account.get_absolute_url()}?tab=card")
+
+
+@login_required
+@require_POST
+def team_remove(request, pk: int, member_id: int):
+    account = _account_or_404(request, pk)
+    try:
+        services.team_member_remove(actor=request.user, account=account, member_id=member_id)
+    except NotVisible:
+        raise Http404 from None
+    return redirect(f"{account.get_absolute_url()}?tab=card")
+
+
+def _contacts_tab(account) -> str:
+    return f"{reverse('accounts:detail', args=[account.pk])}?tab=contacts"
+
+
+@login_required
+def contact_create(request, pk: int):
+    account = _account_or_404(request, pk)
+    form = ContactForm(request.POST or None, user=request.user, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_create(actor=request.user, account=account, data=form.service_data())
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("Contact added."))
+            return redirect(_contacts_tab(account))
+    return render(request, "accounts/contact_form.html", {"form": form, "account": account})
+
+
+@login_required
+def contact_edit(request, pk: int, contact_id: int):
+    account = _account_or_404(request, pk)
+    contact = _contact_or_404(request, account, contact_id)
+    form = ContactForm(request.POST or None, instance=contact, user=request.user, account=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.contact_update(actor=request.user, contact=contact, data=form.service_data(),
+                                    version=form.cleaned_data.get("version"))
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect(_contacts_tab(account))
+    return render(request, "accounts/contact_form.html", {"form": form, "account": account, "contact": contact})
+
+
+@login_required
+@require_POST
+def contact_delete(request, pk: int, contact_id: int):
+    account = _account_or_404(request, pk)
+    contact = _contact_or_404(request, account, contact_id)
+    services.contact_delete(actor=request.user, contact=contact)
+    messages.success(request, _("Contact moved to the recycle bin."))
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = _contacts_tab(account)
+        return response
+    return redirect(_contacts_tab(account))

@@ -1,0 +1,153 @@
+"""Forms of the account card, contacts and the account list filters."""
+
+from __future__ import annotations
+
+from django import forms
+from django.urls import reverse_lazy
+from django.utils.translation import gettext_lazy as _
+
+from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, LifecycleStatus
+from kam.accounts.selectors import ACCOUNT_SORTS, colleagues
+from kam.accounts.services import assignable_owners
+from kam.core.models import Industry, OrgUnit, Region
+from kam.core.web import AutocompleteWidget, bind_autocomplete
+
+# The card's field groups, in the order the card shows them.
+ACCOUNT_GROUPS = [
+    (_("Identity"), [
+        "name", "short_name", "code", "uscc", "legal_representative", "enterprise_type", "industry",
+        "region", "address", "phone", "website", "bank_name", "bank_account", "staff_size", "parent",
+    ]),
+    (_("Characteristics"), [
+        "market_region", "sales_capacity", "financial_status", "growth_potential", "key_technology",
+        "asset_scale", "annual_revenue",
+    ]),
+    (_("Business status"), ["problems", "advantages", "future_strategy", "brand_reputation", "trade_terms"]),
+    (_("Credit"), [
+        "bank_rating", "credit_limit", "payment_term_days", "rolling_credit", "receivables",
+        "receivables_over_90_days", "overdue_amount", "prepaid_only",
+    ]),
+    (_("Ownership and status"), [
+        "owner", "channel", "lifecycle_status", "relationship_stage", "signed_on", "notes",
+    ]),
+]
+ACCOUNT_FORM_FIELDS = [name for _label, names in ACCOUNT_GROUPS for name in names]
+TEXTAREAS = {"problems", "advantages", "future_strategy", "brand_reputation", "trade_terms", "notes"}
+
+
+class AccountForm(forms.ModelForm):
+    confirm_similar = forms.BooleanField(label=_("Create anyway"), required=False)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Account
+        fields = ACCOUNT_FORM_FIELDS
+        widgets = {
+            **{name: forms.Textarea(attrs={"rows": 2}) for name in TEXTAREAS},
+            "parent": AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")),
+            "owner": AutocompleteWidget(url=reverse_lazy("users_autocomplete")),
+            "signed_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+        self.fields["code"].help_text = _("Left empty, a code is assigned.")
+        self.fields["owner"].required = False
+        self.fields["industry"].queryset = Industry.objects.filter(is_active=True)
+        self.fields["region"].queryset = Region.objects.filter(is_active=True)
+        bind_autocomplete(self, "parent", Account.objects.visible_to(user))
+        bind_autocomplete(self, "owner", assignable_owners(user))
+        if self.instance.pk:
+            self.fields["version"].initial = self.instance.version
+        for field in self.fields.values():
+            if not isinstance(field.widget, (forms.CheckboxInput, forms.HiddenInput, AutocompleteWidget)):
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs.setdefault("class", css)
+
+    def groups(self):
+        return [(label, [self[name] for name in names]) for label, names in ACCOUNT_GROUPS]
+
+    def service_data(self) -> dict:
+        """The cleaned values the service takes; on edit only the fields that changed."""
+        names = ACCOUNT_FORM_FIELDS if not self.instance.pk else [n for n in self.changed_data if n in ACCOUNT_FORM_FIELDS]
+        data = {name: self.cleaned_data.get(name) for name in names}
+        if data.get("uscc") == "":
+            data["uscc"] = None
+        if "owner" in data and data["owner"] is None:
+            data.pop("owner")
+        return data
+
+
+class ContactForm(forms.ModelForm):
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "name", "title", "department", "mobile", "office_phone", "email", "wechat", "birthday",
+            "decision_role", "attitude", "influence", "relationship_strength", "relationship_owner",
+            "is_key", "status", "left_on", "successor", "notes",
+        ]
+        widgets = {
+            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+            "relationship_owner": AutocompleteWidget(url=reverse_lazy("users_autocomplete")),
+        }
+
+    def __init__(self, *args, user, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        bind_autocomplete(self, "relationship_owner", colleagues(user=user))
+        successors = Contact.objects.visible_to(user).filter(account=account)
+        if self.instance.pk:
+            successors = successors.exclude(pk=self.instance.pk)
+            self.fields["version"].initial = self.instance.version
+        # One account's contacts: a short list, so a select is right here.
+        self.fields["successor"].queryset = successors.order_by("name")
+        for field in self.fields.values():
+            if not isinstance(field.widget, (forms.CheckboxInput, forms.HiddenInput, AutocompleteWidget)):
+                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
+                field.widget.attrs.setdefault("class", css)
+
+    def service_data(self) -> dict:
+        names = self.Meta.fields if not self.instance.pk else [n for n in self.changed_data if n in self.Meta.fields]
+        return {name: self.cleaned_data.get(name) for name in names}
+
+
+class TeamMemberForm(forms.Form):
+    user = forms.ModelChoiceField(queryset=None, label=_("Member"),
+                                  widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
+    team_role = forms.ChoiceField(choices=AccountTeamMember._meta.get_field("team_role").choices, label=_("Team role"),
+                                  widget=forms.Select(attrs={"class": "form-select"}))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        bind_autocomplete(self, "user", colleagues(user=user))
+
+
+class AccountFilterForm(forms.Form):
+    q = forms.CharField(required=False, label=_("Search"),
+                        widget=forms.TextInput(attrs={"placeholder": _("Name, pinyin initials, code or USCC"),
+                                                      "class": "form-control", "autocomplete": "off"}))
+    industry = forms.ModelChoiceField(queryset=Industry.objects.filter(is_active=True), required=False,
+                                      label=_("industry"), widget=forms.Select(attrs={"class": "form-select"}))
+    region = forms.ModelChoiceField(queryset=Region.objects.filter(is_active=True), required=False,
+                                    label=_("region"), widget=forms.Select(attrs={"class": "form-select"}))
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("org unit"),
+                                  widget=forms.Select(attrs={"class": "form-select"}))
+    owner = forms.ModelChoiceField(queryset=None, required=False, label=_("owner"),
+                                   widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
+    lifecycle_status = forms.ChoiceField(choices=[("", "—"), *LifecycleStatus.choices], required=False,
+                                         label=_("lifecycle status"), widget=forms.Select(attrs={"class": "form-select"}))
+    channel = forms.ChoiceField(choices=[("", "—"), *Channel.choices], required=False, label=_("channel"),
+                                widget=forms.Select(attrs={"class": "form-select"}))
+    sort = forms.ChoiceField(choices=[(k, k) for k in ACCOUNT_SORTS], required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = OrgUnit.objects.filter(is_active=True)
+        if not user.sees_everything:
+            units = units.filter(pk__in=user.visible_unit_ids or [user.unit_id])
+        self.fields["unit"].queryset = units
+        bind_autocomplete(self, "owner", colleagues(user=user))
