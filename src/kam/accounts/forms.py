@@ -61,7 +61,9 @@ class AccountForm(forms.ModelForm):
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version
         for field in self.fields.values():
-            if not isinstance(field.widget, (forms.CheckboxInput, forms.HiddenInput, AutocompleteWidget)):
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif not isinstance(field.widget, (forms.HiddenInput, AutocompleteWidget)):
                 css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
                 field.widget.attrs.setdefault("class", css)
 
@@ -106,7 +108,9 @@ class ContactForm(forms.ModelForm):
         # One account's contacts: a short list, so a select is right here.
         self.fields["successor"].queryset = successors.order_by("name")
         for field in self.fields.values():
-            if not isinstance(field.widget, (forms.CheckboxInput, forms.HiddenInput, AutocompleteWidget)):
+            if isinstance(field.widget, forms.CheckboxInput):
+                field.widget.attrs.setdefault("class", "form-check-input")
+            elif not isinstance(field.widget, (forms.HiddenInput, AutocompleteWidget)):
                 css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
                 field.widget.attrs.setdefault("class", css)
 

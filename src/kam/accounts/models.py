@@ -249,7 +249,7 @@ class RelationshipStrength(models.TextChoices):
 
 
 class ContactStatus(models.TextChoices):
-    ACTIVE = "active", _("Active")
+    ACTIVE = "active", _("In post")
     LEFT = "left", _("Left the company")
 
 

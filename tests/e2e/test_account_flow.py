@@ -1,0 +1,94 @@
+"""In a real browser: find an account by pinyin initials, fix a contact's bad mobile, see the chain update."""
+
+import os
+from pathlib import Path
+
+import pytest
+from factories import PASSWORD, AccountFactory, ContactFactory
+
+from kam.accounts.models import DecisionRole
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).parent / "artifacts"
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian's chromium is not installed"),
+]
+
+
+@pytest.fixture
+def browser_page():
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync"],
+        )
+        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+        page.set_default_timeout(15_000)
+        yield page
+        browser.close()
+
+
+def shot(page, name):
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, transactional_db, org, settings, browser_page):
+    # given an account with only its decision maker known, and a colleague's account elsewhere
+    settings.LANGUAGE_CODE = "zh-hans"
+    account = AccountFactory(owner=org.specialist_a, name="中国移动通信集团广东有限公司", short_name="广东移动")
+    ContactFactory(actor=org.specialist_a, account=account, name="陈总", title="总经理",
+                   decision_role=DecisionRole.DECISION_MAKER, attitude="supportive", is_key=True)
+    AccountFactory(owner=org.specialist_a, name="广州天河城百货有限公司")
+    page = browser_page
+
+    # when the specialist logs in and searches by pinyin initials
+    page.goto(f"{live_server.url}/login/")
+    shot(page, "01-login")
+    page.fill("#id_username", "spec_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    shot(page, "02-home")
+    page.goto(f"{live_server.url}/accounts/")
+    page.fill("#id_q", "zgyd")
+    page.wait_for_function("document.querySelectorAll('[data-testid=account-table] tbody tr').length === 1")
+    shot(page, "03-search-zgyd")
+    # then only the matching account is listed; open its card
+    page.click("text=中国移动通信集团广东有限公司")
+    page.wait_for_url(f"**/accounts/{account.pk}/")
+    shot(page, "04-account-card")
+
+    page.click("[data-testid=tab-contacts]")
+    page.wait_for_selector("[data-testid=single-threaded]")
+    shot(page, "05-decision-chain-single-threaded")
+
+    # when a contact with a bad mobile number is added
+    page.click("[data-testid=add-contact]")
+    page.fill("#id_name", "李工")
+    page.fill("#id_title", "信息中心主任")
+    page.select_option("#id_decision_role", "gatekeeper")
+    page.select_option("#id_attitude", "neutral")
+    page.fill("#id_mobile", "1380013")
+    page.click("[data-testid=save-contact]")
+    # then the error stands next to the mobile field and nothing is saved
+    error = page.wait_for_selector("[data-field-error=mobile]")
+    assert error.is_visible()
+    shot(page, "06-bad-mobile")
+    assert account.contacts.count() == 1
+
+    # when the number is fixed
+    page.fill("#id_mobile", "13800138000")
+    page.click("[data-testid=save-contact]")
+    page.wait_for_selector("[data-testid=decision-chain]")
+    # then the chain shows the new contact under its role and the single-thread warning is gone
+    gatekeepers = page.locator("[data-role=gatekeeper]")
+    assert "李工" in gatekeepers.inner_text()
+    assert page.locator("[data-testid=single-threaded]").count() == 0
+    shot(page, "07-decision-chain-updated")
+    assert account.contacts.get(name="李工").mobile == "13800138000"
