@@ -4,8 +4,8 @@ import os
 from pathlib import Path
 
 import pytest
-from factories import PASSWORD, AccountFactory, ContactFactory
 
+from factories import PASSWORD, AccountFactory, ContactFactory
 from kam.accounts.models import DecisionRole
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
