@@ -67,6 +67,9 @@ class AccountForm(forms.ModelForm):
                 css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
                 field.widget.attrs.setdefault("class", css)
 
+    def validate_unique(self):
+        """Uniqueness is the service's rule: it also says where the existing account is."""
+
     def groups(self):
         return [(label, [self[name] for name in names]) for label, names in ACCOUNT_GROUPS]
 
