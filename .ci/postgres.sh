@@ -20,5 +20,6 @@ trap cleanup EXIT
 "${AS[@]}" "$PG_BIN/pg_ctl" -D "$DATA/db" -l "$DATA/server.log" -w \
   -o "-c listen_addresses=127.0.0.1 -p $PORT -k $DATA -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=100" start >/dev/null
 echo "PostgreSQL $("$PG_BIN/postgres" --version | awk '{print $3}') on 127.0.0.1:$PORT (data in $DATA)"
+"$PG_BIN/createdb" -h 127.0.0.1 -p "$PORT" -U postgres kam
 export DATABASE_URL="postgres://postgres@127.0.0.1:$PORT/kam"
 "$@"

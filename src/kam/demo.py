@@ -93,6 +93,13 @@ TITLES = [
     ("财务总监", DecisionRole.INFLUENCER), ("办公室主任", DecisionRole.USER),
     ("行政专员", DecisionRole.USER), ("技术专家", DecisionRole.EXPERT), ("业务主管", DecisionRole.USER),
 ]
+BANKS = ["中国工商银行", "中国建设银行", "中国银行", "中国农业银行", "招商银行", "广发银行", "交通银行", "平安银行"]
+SALES_CAPACITY = ["年销售额稳定增长", "区域龙头，渠道覆盖全省", "以直销为主，大客户集中", "电商与线下并重", "订单季节性明显"]
+FINANCIAL_STATUS = ["现金流良好", "负债率偏高", "盈利稳定", "回款周期较长", "融资能力强"]
+KEY_TECHNOLOGY = ["工业互联网平台", "自动化生产线", "自有研发中心", "云计算与大数据", "专利工艺", ""]
+PROBLEMS = ["网络带宽不足，分支机构互联成本高", "信息化投入分散，缺少统一规划", "对价格敏感，比价频繁", "决策链长，审批周期久", ""]
+ADVANTAGES = ["与我方合作历史长，信任度高", "行业影响力大，可做标杆案例", "付款及时，信用良好", "业务扩张快，需求持续增长", ""]
+STRATEGIES = ["三年内在全省新增网点", "推进数字化转型", "拓展海外市场", "聚焦主业、压降成本", ""]
 MOBILE_PREFIXES = ["134", "135", "136", "137", "138", "139", "150", "151", "152", "158", "159",
                    "182", "183", "187", "188", "130", "131", "132", "155", "156", "186", "133", "153", "180", "189"]
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
@@ -224,6 +231,9 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     used_names: set[str] = set()
     today = date(2026, 11, 1)
 
+    def city_short_of(office_id: int) -> str:
+        return branch_city[branch_of_office[office_id]][1]
+
     def account_row(n: int, fragments: list[str], industry_code: str, office_id: int, parent_id=None):
         name = "".join(fragments)
         branch_id = branch_of_office[office_id]
@@ -259,7 +269,13 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
             phone=f"020-{rng.randint(30000000, 89999999)}",
             staff_size=int(rng.lognormvariate(5, 1.2)) + 5,
             parent_id=parent_id,
+            bank_name=rng.choice(BANKS) + city_short_of(office_id) + "分行",
+            bank_account="".join(rng.choice("0123456789") for _ in range(19)),
             market_region=rng.choice(["华南", "全国", "广东省内", "珠三角", "海外及全国"]),
+            sales_capacity=rng.choice(SALES_CAPACITY), financial_status=rng.choice(FINANCIAL_STATUS),
+            key_technology=rng.choice(KEY_TECHNOLOGY), problems=rng.choice(PROBLEMS),
+            advantages=rng.choice(ADVANTAGES), future_strategy=rng.choice(STRATEGIES),
+            trade_terms=rng.choice(["月结30天", "预付款", "季度结算", "按合同分期付款"]),
             growth_potential=rng.choice(Level.values),
             asset_scale=(revenue * Decimal(rng.uniform(1.5, 6))).quantize(Decimal("1.00")),
             annual_revenue=revenue,

@@ -1,0 +1,111 @@
+"""Account list page and GET /api/accounts on a demo database of a stated size.
+
+    python bench/bench_accounts.py --accounts 100000 --runs 30
+
+Builds the demo dataset at KAM_HOME (default var/bench) or DATABASE_URL when the
+database is empty, then times requests in-process with Django's test client (server
+time: middleware, query, template or serialisation; no network). Prints the median
+and p90 per case and the ratio to a baseline measured in the same run: the bare
+`Account.objects.visible_to(user).count()` for the same user, i.e. what one
+unfiltered count of the visible set costs in this database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+
+def setup(home: str) -> None:
+    os.environ.setdefault("KAM_HOME", home)
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
+    import django
+
+    django.setup()
+
+
+def timed(fn, runs: int, warmup: int = 3) -> list[float]:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - start) * 1000)
+    return samples
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--accounts", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--home", default=str(Path("var") / "bench"))
+    args = parser.parse_args()
+    setup(args.home)
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+
+    from kam.accounts.models import Account, Contact
+    from kam.core.models import User
+    from kam.core.services import api_token_issue
+    from kam.demo import build_demo
+
+    call_command("migrate", verbosity=0)
+    if not Account.objects.exists():
+        print(f"building demo data: {args.accounts:,} accounts …", file=sys.stderr)
+        build_demo(accounts=args.accounts, seed=2026, progress=True)
+    size = Account.objects.count()
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("ANALYZE")
+            version = connection.pg_version
+        else:
+            cursor.execute("ANALYZE")
+            version = __import__("sqlite3").sqlite_version
+    print(f"data: {size:,} accounts, {Contact.objects.count():,} contacts; database: {connection.vendor} {version}")
+    print(f"runs per case: {args.runs} (after 3 warm-up requests); times are server time in ms")
+
+    users = {"director (HQ, sees all)": User.objects.get(username="director"),
+             "specialist (own + team)": User.objects.get(username="gz_th_spec1")}
+    rows = []
+    for label, user in users.items():
+        page = Client(HTTP_HOST="127.0.0.1")
+        page.force_login(user)
+        api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user, name='bench')}")
+        visible = Account.objects.visible_to(user).count()
+        baseline = statistics.median(timed(lambda u=user: Account.objects.visible_to(u).count(), args.runs))
+
+        def get(client, url):
+            response = client.get(url)
+            assert response.status_code == 200, (url, response.status_code)
+
+        cases = [
+            ("page /accounts/", lambda c=page: get(c, "/accounts/"), 100),
+            ("page /accounts/?q=zgyd", lambda c=page: get(c, "/accounts/?q=zgyd"), 100),
+            ("page /accounts/?q=广州&page=3", lambda c=page: get(c, "/accounts/?q=%E5%B9%BF%E5%B7%9E&page=3"), 100),
+            ("api  /api/accounts", lambda c=api: get(c, "/api/accounts"), 50),
+            ("api  /api/accounts?q=zgyd", lambda c=api: get(c, "/api/accounts?q=zgyd"), 50),
+            ("api  /api/accounts?q=guangzhou", lambda c=api: get(c, "/api/accounts?q=guangzhou"), 50),
+        ]
+        print(f"\n{label}: {visible:,} visible accounts; baseline count() median {baseline:.2f} ms")
+        print(f"  {'case':<34}{'median':>9}{'p90':>9}{'ratio':>8}  target")
+        for name, fn, target in cases:
+            samples = sorted(timed(fn, args.runs))
+            median = statistics.median(samples)
+            p90 = samples[int(0.9 * (len(samples) - 1))]
+            ok = "ok" if median < target else "MISSED"
+            print(f"  {name:<34}{median:>8.1f} {p90:>8.1f} {median / baseline:>7.1f}x  <{target} {ok}")
+            rows.append((label, name, median, p90, target))
+    missed = [r for r in rows if r[2] >= r[4]]
+    print(f"\n{len(rows) - len(missed)} of {len(rows)} cases meet their target median")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
