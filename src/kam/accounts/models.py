@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -72,8 +72,12 @@ class AccountQuerySet(models.QuerySet):
             return qs.none()
         if user.sees_everything:
             return qs
-        on_team = AccountTeamMember.objects.filter(account=OuterRef("pk"), user=user)
-        scope = Q(owner_id=user.pk) | Q(Exists(on_team))
+        # Team memberships are few per user: reading their ids first lets the database
+        # combine three index lookups (owner, unit, id) instead of scanning every account.
+        team_ids = list(AccountTeamMember.objects.filter(user=user).values_list("account_id", flat=True))
+        scope = Q(owner_id=user.pk)
+        if team_ids:
+            scope |= Q(pk__in=team_ids)
         if unit_ids := user.visible_unit_ids:
             scope |= Q(unit_id__in=unit_ids)
         return qs.filter(scope)
@@ -173,6 +177,7 @@ class Account(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["unit", "owner"]),
+            models.Index(fields=["owner"]),
             models.Index(fields=["industry"]),
             models.Index(fields=["region"]),
             models.Index(fields=["lifecycle_status"]),
