@@ -178,6 +178,8 @@ class Account(models.Model):
         indexes = [
             models.Index(fields=["unit", "owner"]),
             models.Index(fields=["owner"]),
+            # Live accounts only: counts of the whole visible set become index-only scans.
+            models.Index(fields=["id"], condition=Q(deleted_at__isnull=True), name="account_alive_idx"),
             models.Index(fields=["industry"]),
             models.Index(fields=["region"]),
             models.Index(fields=["lifecycle_status"]),
