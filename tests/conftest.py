@@ -15,6 +15,15 @@ os.environ.setdefault("KAM_HOME", str(Path(__file__).resolve().parents[1] / "var
 from factories import AccountFactory, ContactFactory, Role, unit, user  # noqa: E402
 
 
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings():
+    # Live-server threads must not hold connections open past a test, or the test
+    # database cannot be dropped at the end of the run.
+    from django.conf import settings
+
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+
 @pytest.fixture(autouse=True)
 def _fast_test_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -100,14 +100,13 @@ def cmd_logins(args) -> int:
     from django.conf import settings
     from django.contrib.auth import get_user_model
 
+    from kam.demo import demo_logins
+
     users = get_user_model().objects.filter(is_active=True).select_related("unit").order_by("unit__path", "role", "username")
-    seen_roles: set[tuple[str, int | None]] = set()
+    if not args.all and (chosen := demo_logins()):
+        users = chosen
     print(f"  Demo logins (password {settings.KAM['DEMO_PASSWORD']!r} unless changed):")
     for user in users:
-        key = (user.role, user.unit.parent_id if user.unit else None)
-        if key in seen_roles and not args.all:
-            continue
-        seen_roles.add(key)
         print(f"    {user.username:<16} {user.get_role_display():<24} {user.unit.name if user.unit else ''}")
     return 0
 

@@ -36,6 +36,9 @@ TEXTAREAS = {"problems", "advantages", "future_strategy", "brand_reputation", "t
 
 
 class AccountForm(forms.ModelForm):
+    # A website typed without a scheme is taken as https.
+    website = forms.URLField(label=Account._meta.get_field("website").verbose_name, required=False,
+                             assume_scheme="https")
     confirm_similar = forms.BooleanField(label=_("Create anyway"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
