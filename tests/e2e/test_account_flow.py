@@ -92,3 +92,32 @@ def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, trans
     assert page.locator("[data-testid=single-threaded]").count() == 0
     shot(page, "07-decision-chain-updated")
     assert account.contacts.get(name="李工").mobile == "13800138000"
+
+
+def test_manager_creates_an_account_and_picks_the_owner_by_search(live_server, transactional_db, org, settings, browser_page):
+    # given a branch manager on the new-account form
+    settings.LANGUAGE_CODE = "zh-hans"
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "manager_a")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+    page.goto(f"{live_server.url}/accounts/new/")
+    page.fill("#id_name", "广州白云国际物流有限公司")
+    # when the owner is searched by name and picked from the server's answer
+    owner_box = page.locator(".kam-autocomplete", has=page.locator("input[name=owner]"))
+    owner_box.locator(".kam-ac-input").fill("李")
+    owner_box.locator(".kam-ac-item", has_text="李四").wait_for()
+    shot(page, "08-owner-picker")
+    page.locator(".card", has=owner_box).screenshot(path=str(ARTIFACTS / "08-owner-picker-card.png"))
+    assert "王五" not in owner_box.locator(".kam-ac-results").inner_text()  # branch B is not offered
+    owner_box.locator(".kam-ac-item", has_text="李四").click()
+    page.click("button[type=submit].btn-primary")
+    page.wait_for_url("**/accounts/*/")
+    shot(page, "09-created")
+    # then the account belongs to the chosen specialist and her office
+    from kam.accounts.models import Account
+
+    account = Account.objects.get(name="广州白云国际物流有限公司")
+    assert account.owner == org.specialist_a2 and account.unit == org.office_a2
