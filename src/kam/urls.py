@@ -1,7 +1,10 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 
 from kam.api.main import api
+from kam.core.web import IdConverter
+
+register_converter(IdConverter, "id")
 
 urlpatterns = [
     path("", include("kam.core.urls")),

@@ -186,3 +186,14 @@ def test_repeated_bad_passwords_lock_the_login(org, settings):
     assert locked.status_code == 429
     # another user from the same address is not locked out
     assert Client().post("/login/", {"username": "spec_b", "password": PASSWORD}).status_code == 302
+
+
+def test_out_of_range_ids_are_refused_not_500(org, two_branches):
+    client = logged_in(org.director)
+    huge = "9" * 25
+    assert client.get(f"/accounts/?industry={huge}&owner={huge}&unit=-1").status_code == 200
+    assert client.get(f"/accounts/{huge}/").status_code == 404
+    a, *_ = two_branches
+    response = client.post(f"/accounts/{a.pk}/edit/", {"name": a.name, "code": a.code, "channel": "key",
+                                                       "lifecycle_status": "prospect", "parent": huge})
+    assert response.status_code == 200 and 'data-field-error="parent"' in response.content.decode()

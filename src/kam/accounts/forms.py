@@ -10,7 +10,7 @@ from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, Li
 from kam.accounts.selectors import ACCOUNT_SORTS, colleagues
 from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, OrgUnit, Region
-from kam.core.web import AutocompleteWidget, bind_autocomplete
+from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
 # The card's field groups, in the order the card shows them.
 ACCOUNT_GROUPS = [
@@ -45,6 +45,7 @@ class AccountForm(forms.ModelForm):
     class Meta:
         model = Account
         fields = ACCOUNT_FORM_FIELDS
+        field_classes = {name: IdChoiceField for name in ("industry", "region", "parent", "owner")}
         widgets = {
             **{name: forms.Textarea(attrs={"rows": 2}) for name in TEXTAREAS},
             "parent": AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")),
@@ -97,6 +98,7 @@ class ContactForm(forms.ModelForm):
             "decision_role", "attitude", "influence", "relationship_strength", "relationship_owner",
             "is_key", "status", "left_on", "successor", "notes",
         ]
+        field_classes = {"relationship_owner": IdChoiceField, "successor": IdChoiceField}
         widgets = {
             "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
             "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -126,7 +128,7 @@ class ContactForm(forms.ModelForm):
 
 
 class TeamMemberForm(forms.Form):
-    user = forms.ModelChoiceField(queryset=None, label=_("Member"),
+    user = IdChoiceField(queryset=None, label=_("Member"),
                                   widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
     team_role = forms.ChoiceField(choices=AccountTeamMember._meta.get_field("team_role").choices, label=_("Team role"),
                                   widget=forms.Select(attrs={"class": "form-select"}))
@@ -140,13 +142,13 @@ class AccountFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"),
                         widget=forms.TextInput(attrs={"placeholder": _("Name, pinyin initials, code or USCC"),
                                                       "class": "form-control", "autocomplete": "off"}))
-    industry = forms.ModelChoiceField(queryset=Industry.objects.filter(is_active=True), required=False,
+    industry = IdChoiceField(queryset=Industry.objects.filter(is_active=True), required=False,
                                       label=_("industry"), widget=forms.Select(attrs={"class": "form-select"}))
-    region = forms.ModelChoiceField(queryset=Region.objects.filter(is_active=True), required=False,
+    region = IdChoiceField(queryset=Region.objects.filter(is_active=True), required=False,
                                     label=_("region"), widget=forms.Select(attrs={"class": "form-select"}))
-    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("org unit"),
+    unit = IdChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("org unit"),
                                   widget=forms.Select(attrs={"class": "form-select"}))
-    owner = forms.ModelChoiceField(queryset=None, required=False, label=_("owner"),
+    owner = IdChoiceField(queryset=None, required=False, label=_("owner"),
                                    widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
     lifecycle_status = forms.ChoiceField(choices=[("", "—"), *LifecycleStatus.choices], required=False,
                                          label=_("lifecycle status"), widget=forms.Select(attrs={"class": "form-select"}))

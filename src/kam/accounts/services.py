@@ -148,6 +148,9 @@ def _assign(obj, data: dict[str, Any]) -> None:
     """Set fields from `data`; a foreign key may be given as an object or as its id."""
     for name, value in data.items():
         field = obj._meta.get_field(name)
+        if value is None and not field.null and field.empty_strings_allowed and not field.is_relation:
+            # Text fields store "no value" as an empty string, never NULL.
+            value = ""
         if field.is_relation and value is not None and not hasattr(value, "pk"):
             setattr(obj, field.attname, value)
         else:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
 from ninja import Field, ModelSchema, Schema
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict, StrictBool, WithJsonSchema
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
 
@@ -32,6 +33,26 @@ class Ref(Schema):
     name: str
 
 
+# Money in 元 with two places: a JSON number or a decimal string such as "12345.60".
+Money = Annotated[
+    Decimal,
+    Field(max_digits=16, decimal_places=2),
+    WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[+-]?\d{1,14}(\.\d{1,2})?$"}]}),
+]
+# Ids, counts and flags take JSON numbers and booleans only: "5" or 0 is refused, not guessed.
+def _json_number_only(value):
+    if isinstance(value, (str, bool)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+Id = Annotated[int, BeforeValidator(_json_number_only), Field(ge=1, le=2**63 - 1)]
+Count = Annotated[int, BeforeValidator(_json_number_only), Field(ge=0, le=2**31 - 1)]
+# In paths and query strings every value arrives as text; only the range is checked.
+IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
+CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
 class AccountPatch(ModelSchema):
     """Any subset of the writable fields; only the fields sent are changed.
 
@@ -39,7 +60,21 @@ class AccountPatch(ModelSchema):
     """
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    version: int | None = Field(None, description="The version read; a stale one gives 412.")
+    version: Count | None = Field(None, description="The version read; a stale one gives 412.")
+    asset_scale: Money | None = None
+    annual_revenue: Money | None = None
+    credit_limit: Money | None = None
+    rolling_credit: Money | None = None
+    receivables: Money | None = None
+    receivables_over_90_days: Money | None = None
+    overdue_amount: Money | None = None
+    staff_size: Count | None = None
+    payment_term_days: Count | None = None
+    prepaid_only: StrictBool | None = None
+    industry: Id | None = Field(None, alias="industry_id")
+    region: Id | None = Field(None, alias="region_id")
+    parent: Id | None = Field(None, alias="parent_id")
+    owner: Id | None = Field(None, alias="owner_id")
 
     class Meta:
         model = Account
@@ -49,7 +84,7 @@ class AccountPatch(ModelSchema):
 
 class AccountCreate(AccountPatch):
     name: str = Field(..., min_length=1, max_length=200)
-    confirm_similar: bool = Field(False, description="Create even though very similar names exist.")
+    confirm_similar: StrictBool = Field(False, description="Create even though very similar names exist.")
 
 
 class AccountItem(Schema):
@@ -82,7 +117,7 @@ class TeamMemberOut(Schema):
 
 class TeamMemberIn(Schema):
     model_config = ConfigDict(extra="forbid")
-    user: int
+    user: Id
     team_role: str
 
 
@@ -134,7 +169,10 @@ class AccountDetail(ModelSchema):
 
 class ContactPatch(ModelSchema):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
-    version: int | None = None
+    version: Count | None = None
+    is_key: StrictBool | None = None
+    relationship_owner: Id | None = Field(None, alias="relationship_owner_id")
+    successor: Id | None = Field(None, alias="successor_id")
 
     class Meta:
         model = Contact

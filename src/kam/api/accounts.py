@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
-from ninja import Query, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from kam.accounts import selectors, services
 from kam.accounts.models import Channel, LifecycleStatus
@@ -17,7 +17,9 @@ from kam.api.account_schemas import (
     ContactCreate,
     ContactOut,
     ContactPatch,
+    CountParam,
     ErrorOut,
+    IdParam,
     TeamMemberIn,
     TeamMemberOut,
     ref,
@@ -26,20 +28,22 @@ from kam.core.errors import ValidationFailed
 
 router = Router(tags=["accounts"])
 User = get_user_model()
-ERRORS = {401: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut, 422: ErrorOut}
+# Every answer an operation can give is in the OpenAPI document, errors included.
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
 
 class AccountQuery(Schema):
-    q: str = ""
-    industry: int | None = None
-    region: int | None = None
-    owner: int | None = None
-    unit: int | None = None
+    q: str = Field("", max_length=200)
+    industry: IdParam | None = None
+    region: IdParam | None = None
+    owner: IdParam | None = None
+    unit: IdParam | None = None
     lifecycle_status: LifecycleStatus | None = None
     channel: Channel | None = None
     sort: str = selectors.DEFAULT_ACCOUNT_SORT
-    page: int = 1
-    page_size: int | None = None
+    page: CountParam = 1
+    page_size: CountParam | None = None
 
 
 _ref = ref
@@ -74,7 +78,7 @@ def _if_match(request, body_version: int | None) -> int | None:
     return body_version
 
 
-@router.get("/accounts", response=AccountPage, summary="List and search accounts")
+@router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
 def list_accounts(request, query: Query[AccountQuery]):
     page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
     page = max(1, min(query.page, 1_000_000))
@@ -107,12 +111,12 @@ def create_account(request, payload: AccountCreate):
 
 
 @router.get("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="One account")
-def get_account(request, account_id: int):
+def get_account(request, account_id: IdParam):
     return _detail(request, _account_or_404(request, account_id))
 
 
 @router.patch("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="Change an account")
-def patch_account(request, account_id: int, payload: AccountPatch):
+def patch_account(request, account_id: IdParam, payload: AccountPatch):
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     version = _if_match(request, data.pop("version", None))
@@ -121,19 +125,19 @@ def patch_account(request, account_id: int, payload: AccountPatch):
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Move an account to the recycle bin")
-def delete_account(request, account_id: int):
+def delete_account(request, account_id: IdParam):
     services.account_delete(actor=request.user, account=_account_or_404(request, account_id))
     return HttpResponse(status=204)
 
 
 @router.get("/accounts/{account_id}/contacts", response={200: list[ContactOut], **ERRORS}, summary="Contacts of an account")
-def list_contacts(request, account_id: int):
+def list_contacts(request, account_id: IdParam):
     account = _account_or_404(request, account_id)
     return list(selectors.account_contacts(user=request.user, account=account))
 
 
 @router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def create_contact(request, account_id: int, payload: ContactCreate):
+def create_contact(request, account_id: IdParam, payload: ContactCreate):
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     data.pop("version", None)
@@ -148,12 +152,12 @@ def _contact_or_404(request, contact_id: int):
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="One contact")
-def get_contact(request, contact_id: int):
+def get_contact(request, contact_id: IdParam):
     return _contact_or_404(request, contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
-def patch_contact(request, contact_id: int, payload: ContactPatch):
+def patch_contact(request, contact_id: IdParam, payload: ContactPatch):
     contact = _contact_or_404(request, contact_id)
     data = payload.dict(exclude_unset=True)
     version = _if_match(request, data.pop("version", None))
@@ -161,13 +165,13 @@ def patch_contact(request, contact_id: int, payload: ContactPatch):
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Move a contact to the recycle bin")
-def delete_contact(request, contact_id: int):
+def delete_contact(request, contact_id: IdParam):
     services.contact_delete(actor=request.user, contact=_contact_or_404(request, contact_id))
     return HttpResponse(status=204)
 
 
 @router.get("/accounts/{account_id}/team", response={200: list[TeamMemberOut], **ERRORS}, summary="Account team")
-def list_team(request, account_id: int):
+def list_team(request, account_id: IdParam):
     account = _account_or_404(request, account_id)
     return [
         {"id": m.pk, "user": _ref(m.user), "team_role": m.team_role}
@@ -176,7 +180,7 @@ def list_team(request, account_id: int):
 
 
 @router.post("/accounts/{account_id}/team", response={201: TeamMemberOut, **ERRORS}, summary="Add a team member")
-def add_team_member(request, account_id: int, payload: TeamMemberIn):
+def add_team_member(request, account_id: IdParam, payload: TeamMemberIn):
     account = _account_or_404(request, account_id)
     user = selectors.colleagues(user=request.user).filter(pk=payload.user).first()
     if user is None:
@@ -186,6 +190,6 @@ def add_team_member(request, account_id: int, payload: TeamMemberIn):
 
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response={204: None, **ERRORS}, summary="Remove a team member")
-def remove_team_member(request, account_id: int, member_id: int):
+def remove_team_member(request, account_id: IdParam, member_id: IdParam):
     services.team_member_remove(actor=request.user, account=_account_or_404(request, account_id), member_id=member_id)
     return HttpResponse(status=204)

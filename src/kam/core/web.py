@@ -38,6 +38,20 @@ def paginate(request, queryset, per_page: int) -> Page:
     return OneCountPaginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
+MAX_ID = 2**63 - 1
+
+
+class IdChoiceField(forms.ModelChoiceField):
+    """A model choice whose id is checked for range before the database sees it."""
+
+    def to_python(self, value):
+        if value not in self.empty_values:
+            text = str(value).strip()
+            if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+                raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return super().to_python(value)
+
+
 class AutocompleteWidget(forms.Widget):
     """A search box that asks the server for matches and keeps the chosen id in a hidden input.
 
@@ -65,3 +79,15 @@ def bind_autocomplete(form: forms.Form, name: str, queryset) -> None:
     field = form.fields[name]
     field.queryset = queryset
     field.widget.queryset = queryset
+
+
+class IdConverter:
+    """A database id in a URL: at most 18 digits, so it always fits a 64-bit column."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value: str) -> int:
+        return int(value)
+
+    def to_url(self, value) -> str:
+        return str(value)
