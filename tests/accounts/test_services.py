@@ -216,3 +216,25 @@ def test_similar_name_found_among_many_accounts_of_the_same_district(org):
     AccountFactory(owner=org.specialist_a, name="广州市天河区新华科技有限公司")
     similar = services.similar_accounts(name="广州市天河区新华科技有限责任公司")
     assert [s.name for s in similar] == ["广州市天河区新华科技有限公司"]
+
+
+def test_recycle_bin_purge_removes_only_expired_items(org, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    settings.KAM = {**settings.KAM, "RECYCLE_BIN_DAYS": 15}
+    group = AccountFactory(owner=org.manager_a, name="某某集团有限公司")
+    child = AccountFactory(owner=org.manager_a, name="某某集团广州子公司", parent=group)
+    ContactFactory(actor=org.manager_a, account=child)
+    recent = AccountFactory(owner=org.manager_a)
+    services.account_delete(actor=org.manager_a, account=child)
+    services.account_delete(actor=org.manager_a, account=group)
+    services.account_delete(actor=org.manager_a, account=recent)
+    Account.objects.filter(pk__in=[group.pk, child.pk]).update(deleted_at=timezone.now() - timedelta(days=16))
+    # when the purge runs
+    assert services.recycle_bin_purge() == 2
+    # then the expired group and its subsidiary are gone, the recent deletion stays restorable
+    assert list(Account.objects.values_list("pk", flat=True)) == [recent.pk]
+    assert child.history.exists()  # the field history outlives the record
+    services.account_restore(actor=org.manager_a, account_id=recent.pk)

@@ -197,3 +197,16 @@ def test_out_of_range_ids_are_refused_not_500(org, two_branches):
     response = client.post(f"/accounts/{a.pk}/edit/", {"name": a.name, "code": a.code, "channel": "key",
                                                        "lifecycle_status": "prospect", "parent": huge})
     assert response.status_code == 200 and 'data-field-error="parent"' in response.content.decode()
+
+
+def test_recycle_bin_lists_only_own_deleted_accounts_and_restores(org, two_branches):
+    a, b, *_ = two_branches
+    services.account_delete(actor=org.specialist_a, account=a)
+    services.account_delete(actor=org.specialist_b, account=b)
+    client = logged_in(org.specialist_a)
+    page = client.get("/accounts/recycle-bin/").content.decode()
+    assert a.name in page and b.name not in page
+    assert client.post(f"/accounts/{b.pk}/restore/").status_code == 404
+    assert client.post(f"/accounts/{a.pk}/restore/").status_code == 302
+    assert Account.objects.alive().filter(pk=a.pk).exists()
+    assert not Account.objects.alive().filter(pk=b.pk).exists()

@@ -67,7 +67,14 @@ class AccountQuerySet(models.QuerySet):
         Everything for admins and HQ; the unit subtree for managers, directors,
         analysts; for everyone their own accounts and those whose team they are on.
         """
-        qs = self.alive()
+        return self.alive().within_reach_of(user)
+
+    def in_recycle_bin_of(self, user):
+        """Deleted accounts `user` would see if they were restored."""
+        return self.filter(deleted_at__isnull=False).within_reach_of(user)
+
+    def within_reach_of(self, user):
+        qs = self
         if user is None or not user.is_authenticated or not user.is_active:
             return qs.none()
         if user.sees_everything:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from kam.accounts.decision_chain import DecisionChain, decision_chain
 from kam.accounts.models import Account, Contact
@@ -197,3 +199,14 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
 
 def account_subsidiaries(*, user, account: Account) -> QuerySet[Account]:
     return Account.objects.visible_to(user).filter(parent=account).select_related("owner").order_by("name")[:50]
+
+
+def recycle_bin(*, user) -> QuerySet[Account]:
+    """Deleted accounts the user could see, newest deletion first, while still restorable."""
+    cutoff = timezone.now() - timedelta(days=kam_setting("RECYCLE_BIN_DAYS"))
+    return (
+        Account.objects.in_recycle_bin_of(user)
+        .filter(deleted_at__gte=cutoff)
+        .select_related("owner", "unit")
+        .order_by("-deleted_at", "-id")
+    )

@@ -7,6 +7,7 @@ the API and the importers call the same code, so the same rules hold everywhere.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -287,9 +288,14 @@ def account_delete(*, actor, account: Account) -> None:
 
 @transaction.atomic
 def account_restore(*, actor, account_id: int) -> Account:
-    account = Account.objects.filter(pk=account_id, deleted_at__isnull=False).first()
-    if account is None or not _would_be_visible(actor, account):
+    account = Account.objects.in_recycle_bin_of(actor).select_for_update(of=("self",)).filter(pk=account_id).first()
+    if account is None:
         raise NotVisible(_("Not found."))
+    if account.parent_id and not Account.objects.alive().filter(pk=account.parent_id).exists():
+        raise Conflict(
+            _("Restore the parent account %(name)s first.") % {"name": account.parent.name},
+            errors={"parent": [_("The parent account is in the recycle bin.")]},
+        )
     _check_uscc_unique(account, actor)
     account.deleted_at = None
     account.version += 1
@@ -297,12 +303,23 @@ def account_restore(*, actor, account_id: int) -> Account:
     return account
 
 
-def _would_be_visible(actor, account: Account) -> bool:
-    if actor.sees_everything or account.owner_id == actor.pk:
-        return True
-    if account.team_members.filter(user=actor).exists():
-        return True
-    return account.unit_id in actor.visible_unit_ids
+def recycle_bin_purge(*, now=None) -> int:
+    """Delete for good the accounts and contacts that sat in the recycle bin longer than
+    RECYCLE_BIN_DAYS. Their field history stays. Returns how many accounts went."""
+    cutoff = (now or timezone.now()) - timedelta(days=kam_setting("RECYCLE_BIN_DAYS"))
+    purged = 0
+    with transaction.atomic():
+        Contact.objects.filter(deleted_at__lt=cutoff).delete()
+        # Children before parents: a group goes only once none of its subsidiaries remain.
+        while True:
+            expired = Account.objects.filter(deleted_at__lt=cutoff).exclude(subsidiaries__isnull=False)
+            ids = list(expired.values_list("pk", flat=True)[:1000])
+            if not ids:
+                break
+            Contact.objects.filter(account_id__in=ids).delete()
+            Account.objects.filter(pk__in=ids).delete()
+            purged += len(ids)
+    return purged
 
 
 @transaction.atomic

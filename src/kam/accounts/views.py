@@ -216,3 +216,23 @@ def contact_delete(request, pk: int, contact_id: int):
         response["HX-Redirect"] = _contacts_tab(account)
         return response
     return redirect(_contacts_tab(account))
+
+
+@login_required
+def recycle_bin(request):
+    page = paginate(request, selectors.recycle_bin(user=request.user), kam_setting("PAGE_SIZE"))
+    return render(request, "accounts/recycle_bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS")})
+
+
+@login_required
+@require_POST
+def account_restore(request, pk: int):
+    try:
+        account = services.account_restore(actor=request.user, account_id=pk)
+    except NotVisible:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("accounts:recycle_bin")
+    messages.success(request, _("%(name)s restored.") % {"name": account.name})
+    return redirect(account)
