@@ -7,5 +7,5 @@ status=0
 echo "== SQLite =="
 $BIN/pytest -q -p no:cacheprovider || status=1
 echo "== PostgreSQL =="
-bash .ci/postgres.sh $BIN/pytest -q -p no:cacheprovider || status=1
+KAM_CONN_MAX_AGE=0 bash .ci/postgres.sh $BIN/pytest -q -p no:cacheprovider || status=1
 exit $status
