@@ -1,4 +1,4 @@
-"""The `kam` command: serve, worker, migrate, demo, createuser, token, manage."""
+"""The `kam` command: serve, worker, migrate, demo, createuser, token, import, manage."""
 
 from __future__ import annotations
 
@@ -111,6 +111,116 @@ def cmd_logins(args) -> int:
     return 0
 
 
+class _Bar:
+    """A one-line progress bar on stderr, redrawn at most every 1 %."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.last = enabled, (None, -1)
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        percent = int(100 * done / total) if total else 100
+        if not self.enabled or (phase, percent) == self.last:
+            return
+        self.last = (phase, percent)
+        filled = percent * 30 // 100
+        label = {"check": "checking ", "import": "importing"}.get(phase, phase)
+        end = "\n" if done >= total else ""
+        print(f"\r{label} [{'#' * filled}{'.' * (30 - filled)}] {percent:3d}% {done}/{total}", end=end,
+              file=sys.stderr, flush=True)
+
+
+def cmd_import(args) -> int:
+    """`kam import accounts|contacts FILE`: check, print the preview, then import."""
+    _setup()
+    import json
+    from pathlib import Path
+
+    from django.contrib.auth import get_user_model
+
+    from kam.core.errors import DomainError
+    from kam.core.models import Role
+    from kam.imports import services
+    from kam.imports.models import JobState
+
+    users = get_user_model().objects.filter(is_active=True)
+    user = (users.filter(username=args.user) if args.user else users.filter(role=Role.ADMIN).order_by("id")).first()
+    if user is None:
+        print(f"kam import: no active user {args.user!r}" if args.user else "kam import: no admin user; pass --user",
+              file=sys.stderr)
+        return 2
+    path = Path(args.file)
+    if not path.is_file():
+        print(f"kam import: no such file {args.file}", file=sys.stderr)
+        return 2
+    data = path.read_bytes()
+    bar = _Bar(enabled=not args.json and not args.quiet and sys.stderr.isatty() or args.progress)
+    try:
+        import hashlib
+
+        job = None if args.restart else services.import_job_resumable(
+            actor=user, kind=args.kind, sha256=hashlib.sha256(data).hexdigest()
+        )
+        if job is not None:
+            if not args.json:
+                print(f"resuming import #{job.pk} after row {job.rows_done} of {job.total_rows}", file=sys.stderr)
+        else:
+            job = services.import_job_create(actor=user, kind=args.kind, filename=path.name, data=data)
+            job = services.import_job_check(job_id=job.pk, progress=bar)
+            if args.dry_run or job.preview["counts"]["invalid"] + job.preview["counts"]["refused"] and args.mode == "all":
+                return _import_result(job, args, json, dry_run=True)
+            job = services.import_job_confirm(actor=user, job=job, mode=args.mode,
+                                              include_duplicates=args.include_duplicates)
+            job.refresh_from_db()
+            if job.state not in (JobState.QUEUED, JobState.RUNNING):
+                return _import_result(job, args, json)
+        job = services.import_job_run(job_id=job.pk, progress=bar)
+    except DomainError as exc:
+        detail = "; ".join(f"{k}: {' '.join(map(str, v))}" for k, v in (exc.errors or {}).items())
+        if args.json:
+            print(json.dumps({"error": exc.message, "errors": exc.errors}, ensure_ascii=False))
+        else:
+            print(f"kam import: {exc.message} {detail}".rstrip(), file=sys.stderr)
+        return 2
+    return _import_result(job, args, json)
+
+
+def _import_result(job, args, json, dry_run: bool = False) -> int:
+    from kam.imports.models import JobState
+
+    counts = job.preview.get("counts", {}) if dry_run or job.state == JobState.REJECTED else {
+        "create": job.created, "update": job.updated, "unchanged": job.unchanged,
+        "duplicate": job.duplicates, "refused": job.refused, "invalid": job.invalid,
+    }
+    issues = job.preview.get("issues", [])
+    blocking = counts.get("invalid", 0) + counts.get("refused", 0)
+    result = {
+        "job": job.pk, "file": job.filename, "kind": job.kind, "rows": job.total_rows,
+        "state": "checked" if dry_run else job.state, "dry_run": dry_run, "mode": args.mode,
+        "counts": counts, "ignored_columns": job.preview.get("ignored", []), "issues": issues, "issue_count": job.preview.get("issue_count", len(issues)),
+        "report": job.report.path if job.report else None,
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(f"{job.filename}: {job.total_rows} rows — " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        if ignored := job.preview.get("ignored"):
+            print(f"  columns not recognised, ignored: {', '.join(ignored)}")
+        for issue in issues[: args.show]:
+            print(f"  row {issue['row']}, {issue['column']}: {issue['message']}")
+        if result["issue_count"] > args.show:
+            print(f"  … {result['issue_count'] - args.show} more in the report")
+        if result["report"]:
+            print(f"  error report: {result['report']}")
+        if dry_run:
+            print("  dry run: nothing written" if args.dry_run else
+                  "  nothing written: fix the rows above or use --mode valid to import the valid rows only")
+        elif job.state == JobState.REJECTED:
+            print(f"  {job.message}")
+    if dry_run:
+        return 1 if blocking else 0
+    return 0 if job.state == JobState.DONE else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -149,6 +259,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("username")
     p.add_argument("--name", default="cli")
     p.set_defaults(func=cmd_token)
+
+    p = sub.add_parser("import", help="import accounts or contacts from .xlsx or .csv")
+    p.add_argument("kind", choices=["accounts", "contacts"])
+    p.add_argument("file")
+    p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
+    p.add_argument("--json", action="store_true", help="print the result as JSON")
+    p.add_argument("--mode", choices=["all", "valid"], default="all",
+                   help="all: nothing is written if any row is invalid (default); valid: import the valid rows")
+    p.add_argument("--include-duplicates", action="store_true", help="also create rows that look like duplicates")
+    p.add_argument("--user", help="import as this user (default: the first admin)")
+    p.add_argument("--restart", action="store_true", help="start afresh instead of resuming an interrupted run")
+    p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
+    p.add_argument("--quiet", action="store_true")
+    p.add_argument("--show", type=int, default=20, help="issues to list")
+    p.set_defaults(func=cmd_import)
 
     p = sub.add_parser("logins", help="list users to log in as")
     p.add_argument("--all", action="store_true")

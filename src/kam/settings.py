@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kam.core",
     "kam.accounts",
+    "kam.imports",
 ]
 
 MIDDLEWARE = [
@@ -197,6 +198,17 @@ KAM = {
     # Hours a successor must be named within after a key contact leaves.
     "KEY_CONTACT_HANDOVER_HOURS": 24,
     "RECYCLE_BIN_DAYS": 15,
+    # Imports: rows written per transaction in batched imports; an all-or-nothing import
+    # of up to IMPORT_SINGLE_TRANSACTION_ROWS rows is one transaction.
+    "IMPORT_BATCH_ROWS": 2000,
+    "IMPORT_SINGLE_TRANSACTION_ROWS": 20000,
+    "IMPORT_MAX_ROWS": 1_000_000,
+    "IMPORT_MAX_BYTES": 200_000_000,
+    "IMPORT_PREVIEW_ISSUES": 500,
+    # A running import whose process cannot be checked directly counts as dead after this.
+    "IMPORT_STALE_SECONDS": 120,
+    # Rows an export may hold (the whole visible list, filtered).
+    "EXPORT_MAX_ROWS": 1_000_000,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

@@ -174,6 +174,12 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, editable=False
     )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # Set when this account was merged into another: imports and links by its old code
+    # or USCC then reach the survivor.
+    merged_into = models.ForeignKey(
+        "self", models.PROTECT, null=True, blank=True, editable=False, related_name="merged_accounts",
+        verbose_name=_("merged into"),
+    )
 
     history = HistoricalRecords(excluded_fields=["search_text", "name_key", "updated_at"])
     objects = AccountQuerySet.as_manager()

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from difflib import SequenceMatcher
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 # Legal-form words that differ between two spellings of the same company.
 _LEGAL_FORMS = (
@@ -29,13 +29,21 @@ def normalise_name(name: str) -> str:
     return _SPACES.sub("", text)
 
 
+_NOT_HANZI = "\x00"
+
+
+def _syllables(text: str) -> list[str]:
+    """Pinyin syllables of the Chinese runs; other runs kept whole, marked with a NUL."""
+    return lazy_pinyin(text or "", errors=lambda run: [_NOT_HANZI + run])
+
+
 def pinyin_full(text: str) -> str:
-    return "".join(lazy_pinyin(text or "", errors="default")).lower()
+    return "".join(s.lstrip(_NOT_HANZI) for s in _syllables(text)).lower()
 
 
 def pinyin_initials(text: str) -> str:
     """First letters of each syllable: 中国移动 → zgyd. Non-Chinese characters are kept."""
-    return "".join(lazy_pinyin(text or "", style=Style.FIRST_LETTER, errors="default")).lower()
+    return "".join(s[1:] if s.startswith(_NOT_HANZI) else s[:1] for s in _syllables(text)).lower()
 
 
 def search_key(*parts: str) -> str:
@@ -45,7 +53,13 @@ def search_key(*parts: str) -> str:
         if not part:
             continue
         plain = unicodedata.normalize("NFKC", part).lower()
-        keys += [plain, pinyin_initials(plain), pinyin_full(plain)]
+        keys.append(plain)
+        if plain.isascii():
+            continue  # codes, numbers and Latin names: the pinyin forms would repeat `plain`
+        # One segmentation serves both forms (it is most of the cost of an import row).
+        syllables = _syllables(plain)
+        keys.append("".join(s[1:] if s.startswith(_NOT_HANZI) else s[:1] for s in syllables))
+        keys.append("".join(s.lstrip(_NOT_HANZI) for s in syllables))
     return "|".join(dict.fromkeys(k for k in keys if k))
 
 

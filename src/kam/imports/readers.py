@@ -1,0 +1,154 @@
+"""Reading spreadsheets users bring: .xlsx, and .csv in UTF-8, UTF-8 with BOM or GB18030.
+
+The reader only turns bytes into a header row and data rows of plain cell values; it
+knows nothing about accounts. Anything wrong with the file itself is a FileProblem
+that says what to do about it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from kam.core.errors import ValidationFailed
+
+Cell = str | int | float | bool | date | datetime | time | None
+
+# Which encodings a Chinese Excel user's CSV may be in, tried in this order. GB18030 is
+# a superset of GBK and GB2312, which is what "CSV" means in a Chinese-locale Excel.
+CSV_ENCODINGS = ("utf-8", "gb18030")
+
+
+class FileProblem(ValidationFailed):
+    """The file as a whole cannot be read."""
+
+
+@dataclass
+class Table:
+    headers: list[str]
+    # (spreadsheet row number, cells) — row numbers are what the user sees in Excel.
+    rows: list[tuple[int, list[Cell]]]
+    encoding: str = ""
+
+
+def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int = 200) -> Table:
+    name = filename.lower()
+    if name.endswith(".xlsx") or name.endswith(".xlsm"):
+        table = _read_xlsx(data)
+    elif name.endswith(".csv") or name.endswith(".txt"):
+        table = _read_csv(data)
+    elif name.endswith(".xls"):
+        raise FileProblem(_("Old .xls workbooks cannot be read. Save the file as .xlsx or .csv in Excel and upload it again."))
+    else:
+        raise FileProblem(_("Upload an .xlsx or .csv file."))
+    if not table.headers:
+        raise FileProblem(_("The file is empty: the first row must hold the column headers."))
+    if len(table.headers) > max_columns:
+        raise FileProblem(_("The file has %(n)d columns; at most %(max)d are read.") % {"n": len(table.headers), "max": max_columns})
+    if len(table.rows) > max_rows:
+        raise FileProblem(
+            _("The file has %(n)d rows; at most %(max)d can be imported at once. Split it into several files.")
+            % {"n": len(table.rows), "max": max_rows}
+        )
+    return table
+
+
+def _clean_header(value: Cell) -> str:
+    return "" if value is None else str(value).replace("\ufeff", "").strip()
+
+
+def _split(rows, first_row_number: int = 1) -> Table:
+    """First non-blank row is the header; blank rows are dropped; row numbers kept."""
+    headers: list[str] | None = None
+    data: list[tuple[int, list[Cell]]] = []
+    for number, raw in enumerate(rows, start=first_row_number):
+        cells = [_clean_cell(value) for value in raw]
+        if all(value is None for value in cells):
+            continue
+        if headers is None:
+            headers = [_clean_header(value) for value in cells]
+            while headers and not headers[-1]:
+                headers.pop()
+            continue
+        data.append((number, cells))
+    return Table(headers=headers or [], rows=data)
+
+
+def _clean_cell(value: Any) -> Cell:
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    return value
+
+
+def _read_csv(data: bytes) -> Table:
+    text, encoding = _decode(data)
+    if "\x00" in text:
+        raise FileProblem(_("The file contains NUL characters; it is not a text CSV file."))
+    sample = text[:8192]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        table = _split(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as exc:
+        raise FileProblem(_("The CSV file is malformed: %(reason)s.") % {"reason": exc}) from exc
+    table.encoding = encoding
+    return table
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    if data.startswith(b"\xef\xbb\xbf"):
+        try:
+            return data[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, exc) from exc
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError as exc:
+            raise _undecodable(data, exc) from exc
+    error = None
+    for encoding in CSV_ENCODINGS:
+        try:
+            return data.decode(encoding), encoding
+        except UnicodeDecodeError as exc:
+            error = error or exc
+    raise _undecodable(data, error)
+
+
+def _undecodable(data: bytes, exc: UnicodeDecodeError) -> FileProblem:
+    line = data[: exc.start].count(b"\n") + 1
+    return FileProblem(
+        _("Line %(line)d of the file is neither UTF-8 nor GB18030 text. Save it from Excel as "
+          "“CSV UTF-8” or as .xlsx.") % {"line": line}
+    )
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise FileProblem(_("This is not a valid .xlsx workbook.")) from exc
+    except Exception as exc:
+        # openpyxl parses untrusted XML and can fail in many ways on a damaged file;
+        # whichever it is, the user's remedy is the same.
+        raise FileProblem(_("This .xlsx workbook is damaged and cannot be read.")) from exc
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            return Table(headers=[], rows=[])
+        return _split(sheet.iter_rows(values_only=True))
+    except Exception as exc:  # same reason as above, for damage inside the sheet
+        raise FileProblem(_("This .xlsx workbook is damaged and cannot be read.")) from exc
+    finally:
+        workbook.close()

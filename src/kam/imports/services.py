@@ -1,0 +1,333 @@
+"""Import jobs: upload, map columns, check (preview), confirm, run, resume.
+
+The same functions serve the web pages, the background tasks and `kam import`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import socket
+from collections import Counter
+from collections.abc import Callable
+from datetime import timedelta
+
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from kam.core.conf import kam_setting
+from kam.core.errors import Conflict, DomainError, NotVisible, ValidationFailed
+from kam.imports.columns import Mapping, map_headers
+from kam.imports.engine import (
+    Action,
+    Importer,
+    ImportRejected,
+    Outcome,
+    Row,
+    execute,
+    parse_rows,
+    preview,
+)
+from kam.imports.models import ImportJob, ImportKind, ImportMode, JobState, MappingTemplate
+from kam.imports.readers import Table, read_table
+from kam.imports.reports import error_report
+
+IMPORTERS = {
+    ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
+    ImportKind.CONTACTS: "kam.accounts.importers.ContactImporter",
+}
+COUNT_FIELDS = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated",
+    Action.UNCHANGED: "unchanged",
+    Action.DUPLICATE: "duplicates",
+    Action.REFUSED: "refused",
+    Action.INVALID: "invalid",
+}
+
+Progress = Callable[[str, int, int], None]
+
+
+def importer_class(kind: str) -> type[Importer]:
+    if kind not in IMPORTERS:
+        raise ValidationFailed(_("Unknown import kind %(kind)s.") % {"kind": kind}, errors={"kind": [_("Unknown.")]})
+    return import_string(IMPORTERS[kind])
+
+
+def _importer(job: ImportJob) -> Importer:
+    return importer_class(job.kind)(actor=job.user, include_duplicates=job.include_duplicates)
+
+
+def job_table(job: ImportJob) -> Table:
+    with job.file.open("rb") as handle:
+        data = handle.read()
+    return read_table(data, job.filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
+
+
+def job_mapping(job: ImportJob, table: Table | None = None) -> Mapping:
+    table = table or job_table(job)
+    return map_headers(table.headers, importer_class(job.kind).columns, job.mapping)
+
+
+def _file_name(filename: str) -> str:
+    return os.path.basename(filename.replace("\\", "/"))[:200] or "import"
+
+
+@transaction.atomic
+def import_job_create(*, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None) -> ImportJob:
+    """Store the upload and read its header. A file that cannot be read is refused here."""
+    importer_class(kind)
+    if len(data) > kam_setting("IMPORT_MAX_BYTES"):
+        raise ValidationFailed(
+            _("The file is larger than %(mb)d MB.") % {"mb": kam_setting("IMPORT_MAX_BYTES") // 1_000_000},
+            errors={"file": [_("Too large.")]},
+        )
+    filename = _file_name(filename)
+    table = read_table(data, filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
+    if template is not None and (template.user_id != actor.pk or template.kind != kind):
+        raise NotVisible(_("Not found."))
+    job = ImportJob(
+        kind=kind, user=actor, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
+        encoding=table.encoding, mapping=dict(template.mapping) if template else {},
+        total_rows=len(table.rows),
+    )
+    job.preview = {"headers": table.headers}
+    job.file.save(filename, ContentFile(data), save=False)
+    job.save()
+    return job
+
+
+def _job_for(actor, job_id: int, *, lock: bool = False) -> ImportJob:
+    qs = ImportJob.objects.filter(user=actor)
+    if lock:
+        qs = qs.select_for_update()
+    job = qs.filter(pk=job_id).first()
+    if job is None:
+        raise NotVisible(_("Not found."))
+    return job
+
+
+@transaction.atomic
+def import_job_map(*, actor, job: ImportJob, mapping: dict[str, str], template_name: str = "") -> ImportJob:
+    """Record the user's choice of column for each file header; optionally save it as a template."""
+    job = _job_for(actor, job.pk, lock=True)
+    if job.state not in (JobState.UPLOADED, JobState.CHECKED):
+        raise Conflict(_("This import has started; its columns can no longer change."))
+    columns = {c.name for c in importer_class(job.kind).columns}
+    headers = set(job.preview.get("headers", []))
+    bad = {h: v for h, v in mapping.items() if h not in headers or (v and v not in columns)}
+    if bad:
+        raise ValidationFailed(
+            _("Please correct the errors below."),
+            errors={h: [_("Choose one of the listed columns.")] for h in bad},
+        )
+    job.mapping = dict(mapping)
+    result = map_headers(job.preview["headers"], importer_class(job.kind).columns, job.mapping)
+    if result.repeated:
+        raise ValidationFailed(
+            _("Two file columns are mapped to the same field: %(headers)s.") % {"headers": "、".join(result.repeated)},
+            errors={h: [_("Already mapped by another column.")] for h in result.repeated},
+        )
+    if template_name := template_name.strip():
+        MappingTemplate.objects.update_or_create(
+            user=actor, kind=job.kind, name=template_name[:80], defaults={"mapping": job.mapping}
+        )
+    job.state = JobState.UPLOADED
+    job.save(update_fields=["mapping", "state"])
+    return job
+
+
+def mapping_problems(job: ImportJob, mapping: Mapping) -> list[str]:
+    importer = importer_class(job.kind)
+    labels = {c.name: str(c.label) for c in importer.columns}
+    problems = [_("Required column missing: %(column)s.") % {"column": labels[name]} for name in mapping.missing_required]
+    problems += [_("Column %(header)s repeats a column already mapped.") % {"header": h} for h in mapping.repeated]
+    return problems
+
+
+def _save_report(job: ImportJob, headers: list[str], rows: list[Row]) -> None:
+    if job.report:
+        job.report.delete(save=False)
+    if rows:
+        stem = os.path.splitext(job.filename)[0][:80]
+        job.report.save(f"{stem}-errors.xlsx", ContentFile(error_report(headers, rows)), save=False)
+
+
+def _summary(outcome: Outcome, headers: list[str], mapping: Mapping | None = None) -> dict:
+    limit = kam_setting("IMPORT_PREVIEW_ISSUES")
+    return {
+        "headers": headers,
+        "ignored": list(mapping.unknown) if mapping else [],
+        "counts": {str(k): outcome.counts.get(k, 0) for k in Action},
+        "issues": [issue.as_dict() for issue in outcome.issues[:limit]],
+        "issue_count": len(outcome.issues),
+    }
+
+
+def _progress_writer(job: ImportJob, progress: Progress | None, phase: str):
+    def report(done: int, total: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(progress_done=done, heartbeat_at=timezone.now())
+        if progress:
+            progress(phase, done, total)
+
+    return report
+
+
+def import_job_check(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """The preview: what every row would do. Writes nothing but the job's own record."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.state not in (JobState.UPLOADED, JobState.CHECKING, JobState.CHECKED):
+            raise Conflict(_("This import has already started."))
+        job.state, job.progress_done = JobState.CHECKING, 0
+        job.save(update_fields=["state", "progress_done"])
+    try:
+        table = job_table(job)
+        mapping = job_mapping(job, table)
+        if problems := mapping_problems(job, mapping):
+            raise ValidationFailed(" ".join(problems), errors={"mapping": problems})
+        importer = _importer(job)
+        rows = parse_rows(importer, table, mapping)
+        outcome = preview(importer, rows, batch_size=kam_setting("IMPORT_BATCH_ROWS"),
+                          progress=_progress_writer(job, progress, "check"))
+    except DomainError as exc:
+        job.state, job.message = JobState.UPLOADED, exc.message
+        job.save(update_fields=["state", "message"])
+        raise
+    job.refresh_from_db()
+    job.preview = _summary(outcome, table.headers, mapping)
+    job.total_rows = len(rows)
+    job.state, job.message = JobState.CHECKED, ""
+    _save_report(job, table.headers, outcome.rows)
+    job.save(update_fields=["preview", "total_rows", "state", "message", "report"])
+    return job
+
+
+@transaction.atomic
+def import_job_confirm(*, actor, job: ImportJob, mode: str, include_duplicates: bool = False) -> ImportJob:
+    """The user's go-ahead after the preview. The run itself is a background task."""
+    from kam.imports.tasks import run_import
+
+    job = _job_for(actor, job.pk, lock=True)
+    if job.state != JobState.CHECKED:
+        raise Conflict(_("Check the file before importing it."))
+    if mode not in ImportMode.values:
+        raise ValidationFailed(_("Choose how to import."), errors={"mode": [_("Unknown mode.")]})
+    counts = job.preview.get("counts", {})
+    if mode == ImportMode.ALL_OR_NOTHING and (counts.get("invalid", 0) or counts.get("refused", 0)):
+        raise ValidationFailed(
+            _("%(n)d rows cannot be imported, so “all or nothing” would import nothing. Fix the file, or import the valid rows only.")
+            % {"n": counts.get("invalid", 0) + counts.get("refused", 0)},
+            errors={"mode": [_("The file has rows that cannot be imported.")]},
+        )
+    job.mode, job.include_duplicates = mode, include_duplicates
+    job.state, job.progress_done = JobState.QUEUED, 0
+    job.save(update_fields=["mode", "include_duplicates", "state", "progress_done"])
+    transaction.on_commit(lambda: run_import.enqueue(job.pk))
+    return job
+
+
+def _worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _worker_gone(job: ImportJob) -> bool:
+    """Whether the process that was running `job` has died (it cannot say so itself)."""
+    host, _sep, pid = job.worker.rpartition(":")
+    if host == socket.gethostname() and pid.isdigit():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:
+            return False
+        return False
+    stale = timezone.now() - timedelta(seconds=kam_setting("IMPORT_STALE_SECONDS"))
+    return job.heartbeat_at is None or job.heartbeat_at < stale
+
+
+def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
+    """Write the file: all at once or in batches; resumes after the last committed batch."""
+    with transaction.atomic():
+        job = ImportJob.objects.select_for_update().get(pk=job_id)
+        if job.state == JobState.RUNNING and not _worker_gone(job):
+            raise Conflict(_("This import is running."))
+        if job.state not in (JobState.QUEUED, JobState.RUNNING):
+            raise Conflict(_("This import is not waiting to run."))
+        job.state, job.worker, job.message = JobState.RUNNING, _worker_id(), ""
+        job.started_at = job.started_at or timezone.now()
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["state", "worker", "message", "started_at", "heartbeat_at"])
+    start = job.rows_done
+    try:
+        table = job_table(job)
+        importer = _importer(job)
+        rows = parse_rows(importer, table, job_mapping(job, table))
+        report = _progress_writer(job, progress, "import")
+
+        def on_batch(done: int, counts: Counter) -> None:
+            ImportJob.objects.filter(pk=job.pk).update(
+                rows_done=done, progress_done=done, heartbeat_at=timezone.now(),
+                **{field: F(field) + counts.get(action, 0) for action, field in COUNT_FIELDS.items()},
+            )
+            if progress:
+                progress("import", done, len(rows))
+
+        if start:
+            report(start, len(rows))
+        outcome = execute(
+            importer, rows,
+            all_or_nothing=job.mode == ImportMode.ALL_OR_NOTHING,
+            batch_size=kam_setting("IMPORT_BATCH_ROWS"),
+            single_transaction_rows=kam_setting("IMPORT_SINGLE_TRANSACTION_ROWS"),
+            start=start,
+            on_batch=on_batch,
+        )
+    except ImportRejected as exc:
+        job.refresh_from_db()
+        job.state, job.finished_at = JobState.REJECTED, timezone.now()
+        job.message = str(exc)
+        job.preview = _summary(exc.outcome, table.headers)
+        _save_report(job, table.headers, exc.outcome.rows)
+        job.save(update_fields=["state", "finished_at", "message", "preview", "report"])
+        return job
+    except DomainError as exc:
+        job.refresh_from_db()
+        job.state, job.message, job.finished_at = JobState.FAILED, exc.message, timezone.now()
+        job.save(update_fields=["state", "message", "finished_at"])
+        return job
+    job.refresh_from_db()
+    job.state, job.finished_at, job.message = JobState.DONE, timezone.now(), ""
+    if start == 0:
+        _save_report(job, table.headers, outcome.rows)
+    job.save(update_fields=["state", "finished_at", "message", "report"])
+    return job
+
+
+def import_job_resumable(*, actor, kind: str, sha256: str) -> ImportJob | None:
+    """An earlier run of the same file by the same user that died part-way."""
+    job = (
+        ImportJob.objects.filter(user=actor, kind=kind, sha256=sha256, state=JobState.RUNNING)
+        .order_by("-created_at").first()
+    )
+    return job if job is not None and _worker_gone(job) else None
+
+
+@transaction.atomic
+def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
+    job = _job_for(actor, job.pk, lock=True)
+    if job.state not in (JobState.UPLOADED, JobState.CHECKED):
+        raise Conflict(_("Only an import that has not started can be cancelled."))
+    job.state = JobState.CANCELLED
+    job.save(update_fields=["state"])
+    return job
+
+
+def mapping_template_delete(*, actor, template_id: int) -> None:
+    deleted, _rows = MappingTemplate.objects.filter(user=actor, pk=template_id).delete()
+    if not deleted:
+        raise NotVisible(_("Not found."))
