@@ -23,7 +23,12 @@ def _manage(argv: list[str]) -> int:
 
 
 def cmd_serve(args) -> int:
+    """gunicorn for the pages plus one background worker for imports and other tasks;
+    stopping `kam serve` (Ctrl-C, SIGTERM) stops both."""
     _setup()
+    import signal
+    import subprocess
+
     from django.core.management import call_command
 
     if not args.no_migrate:
@@ -37,8 +42,25 @@ def cmd_serve(args) -> int:
         "--bind", f"{host}:{port}", "--workers", str(workers),
         "--access-logfile", "-", "--timeout", "120",
     ]
-    os.execv(sys.executable, gunicorn)
-    return 0  # pragma: no cover
+    children = [subprocess.Popen(gunicorn)]
+    if not args.no_worker:
+        children.append(subprocess.Popen([sys.executable, "-m", "kam.cli", "worker", "--interval", "1"]))
+
+    def stop(signum, frame):
+        for child in children:
+            if child.poll() is None:
+                child.terminate()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    status = children[0].wait()
+    stop(None, None)
+    for child in children[1:]:
+        try:
+            child.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return status
 
 
 def cmd_worker(args) -> int:
@@ -230,6 +252,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port")
     p.add_argument("--workers")
     p.add_argument("--no-migrate", action="store_true")
+    p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("worker", help="run background tasks")

@@ -27,7 +27,7 @@ from kam.imports.engine import Action, Importer, Row, Severity
 
 ACCOUNT_ALIASES = {
     "code": ["客户编号", "客户代码", "客户号", "编号", "account code", "customer code", "customer id"],
-    "name": ["客户名称", "公司名称", "企业名称", "单位名称", "客户全称", "名称", "customer name", "company name", "company"],
+    "name": ["客户名称", "公司名称", "企业名称", "单位名称", "客户全称", "名称", "公司", "customer name", "company name", "company"],
     "short_name": ["简称", "客户简称"],
     "uscc": ["统一社会信用代码", "社会信用代码", "信用代码", "税号", "纳税人识别号", "credit code", "tax id"],
     "legal_representative": ["法人", "法人代表", "法定代表人"],
@@ -91,6 +91,11 @@ def _chunks(items: list, size: int = 500):
         yield items[start : start + size]
 
 
+def _attname(name: str) -> str:
+    """industry → industry_id: the importers carry foreign keys as ids."""
+    return Account._meta.get_field(name).attname
+
+
 class _People:
     """Users a row may name, by username or display name; ambiguous names are refused."""
 
@@ -115,11 +120,20 @@ class _People:
         return self.by_key.get(word)
 
 
-def _reference(model) -> dict[str, int]:
+# How people shorten region names: 广东省 → 广东, 广西壮族自治区 → 广西, 上海市 → 上海.
+REGION_SUFFIXES = ("壮族自治区", "回族自治区", "维吾尔自治区", "特别行政区", "自治区", "自治州", "地区", "省", "市", "区", "县")
+
+
+def _reference(model, suffixes: tuple[str, ...] = ()) -> dict[str, int]:
     found: dict[str, int] = {}
     for item in model.objects.filter(is_active=True):
         found.setdefault(cells.key(item.code), item.pk)
         found.setdefault(cells.key(item.name), item.pk)
+    for item in model.objects.filter(is_active=True):
+        for suffix in suffixes:
+            if item.name.endswith(suffix) and len(item.name) > len(suffix) + 1:
+                found.setdefault(cells.key(item.name.removesuffix(suffix)), item.pk)
+                break
     return found
 
 
@@ -138,7 +152,7 @@ class AccountImporter(Importer):
     def __init__(self, *, actor, include_duplicates: bool = False):
         super().__init__(actor=actor, include_duplicates=include_duplicates)
         self.industries = _reference(Industry)
-        self.regions = _reference(Region)
+        self.regions = _reference(Region, REGION_SUFFIXES)
         self.owners = _People(list(assignable_owners(actor).select_related("unit")))
         self.file_codes: set[str] = set()
 
@@ -381,7 +395,7 @@ class AccountImporter(Importer):
             pending = [r for r in pending if r not in ready] if len(ready) < len(pending) else []
             accounts = []
             for row in ready:
-                account = Account(**{k: v for k, v in row.values.items() if k != "owner"})
+                account = Account(**{_attname(k): v for k, v in row.values.items() if k != "owner"})
                 owner = row.values.get("owner") or self.actor
                 account.owner_id, account.unit_id = owner.pk, owner.unit_id
                 account.parent_id = row.extra["parent_id"] or created.get(row.extra["parent_code"])
@@ -423,7 +437,7 @@ class AccountImporter(Importer):
                     account.parent_id = value
                     fields.add("parent")
                 else:
-                    setattr(account, name, value)
+                    setattr(account, _attname(name), value)
                     fields.add(name)
             account.version += 1
             account.updated_at = now

@@ -70,8 +70,8 @@ class AccountQuerySet(models.QuerySet):
         return self.alive().within_reach_of(user)
 
     def in_recycle_bin_of(self, user):
-        """Deleted accounts `user` would see if they were restored."""
-        return self.filter(deleted_at__isnull=False).within_reach_of(user)
+        """Deleted accounts `user` would see if they were restored (merged ones are gone for good)."""
+        return self.filter(deleted_at__isnull=False, merged_into__isnull=True).within_reach_of(user)
 
     def within_reach_of(self, user):
         qs = self

@@ -109,6 +109,13 @@ def contact_get(*, user, pk: int) -> Contact | None:
     return Contact.objects.visible_to(user).select_related("account", "relationship_owner").filter(pk=pk).first()
 
 
+def contact_list(*, user, account: Account | None = None) -> QuerySet[Contact]:
+    qs = Contact.objects.visible_to(user)
+    if account is not None:
+        qs = qs.filter(account=account)
+    return qs.select_related("account", "relationship_owner").order_by("account__code", "name", "id")
+
+
 def contact_search(*, user, q: str, account: Account | None = None, limit: int | None = None) -> QuerySet[Contact]:
     limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
     qs = Contact.objects.visible_to(user)
@@ -164,6 +171,15 @@ def _display(model, name: str, value):
     return value
 
 
+def merged_lineage(account: Account) -> list[int]:
+    """The account's id and those of every account merged into it, however indirectly."""
+    ids, frontier = [account.pk], [account.pk]
+    while frontier:
+        frontier = list(Account.objects.filter(merged_into__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
 def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
     """Field changes of the account and its contacts, newest first, with field labels.
 
@@ -171,11 +187,12 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
     object in memory, so the whole tab costs two queries.
     """
     rows: list[HistoryRow] = []
+    ids = merged_lineage(account)
     for model, records in (
-        (Account, account.history.select_related("history_user").order_by("history_date", "history_id")),
+        (Account, Account.history.filter(id__in=ids).select_related("history_user").order_by("history_date", "history_id")),
         (
             Contact,
-            Contact.history.filter(account_id=account.pk)
+            Contact.history.filter(account_id__in=ids)
             .select_related("history_user")
             .order_by("id", "history_date", "history_id"),
         ),
@@ -184,7 +201,8 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
         for record in records:
             prev = previous.get(record.id)
             changes = record.diff_against(prev).changes if prev is not None else []
-            subject = str(model._meta.verbose_name) + ("" if model is Account else f" {record.name}")
+            own = model is Account and record.id == account.pk
+            subject = str(model._meta.verbose_name) + ("" if own else f" {record.name}")
             rows.append(HistoryRow(record=record, subject=subject, changes=[
                 FieldChange(
                     field=c.field, label=str(model._meta.get_field(c.field).verbose_name),

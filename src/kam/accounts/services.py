@@ -312,7 +312,10 @@ def recycle_bin_purge(*, now=None) -> int:
         Contact.objects.filter(deleted_at__lt=cutoff).delete()
         # Children before parents: a group goes only once none of its subsidiaries remain.
         while True:
-            expired = Account.objects.filter(deleted_at__lt=cutoff).exclude(subsidiaries__isnull=False)
+            # Merged accounts stay as tombstones: their old code and USCC lead to the survivor.
+            expired = Account.objects.filter(deleted_at__lt=cutoff, merged_into__isnull=True).exclude(
+                subsidiaries__isnull=False
+            )
             ids = list(expired.values_list("pk", flat=True)[:1000])
             if not ids:
                 break

@@ -10,10 +10,20 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.accounts import selectors, services
-from kam.accounts.forms import AccountFilterForm, AccountForm, ContactForm, TeamMemberForm
+from kam.accounts import exports, merge, selectors, services
+from kam.accounts.forms import (
+    AccountFilterForm,
+    AccountForm,
+    ContactForm,
+    MergeForm,
+    MergePickForm,
+    TeamMemberForm,
+)
+from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
+from kam.core.exports import FORMATS, export_response
+from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 
 TABS = ("card", "contacts", "history")
@@ -33,11 +43,10 @@ def _contact_or_404(request, account, contact_id: int):
     return contact
 
 
-@login_required
-def account_list(request):
+def _filters(request) -> tuple[AccountFilterForm, selectors.AccountFilters]:
     form = AccountFilterForm(request.GET or None, user=request.user)
     cleaned = form.cleaned_data if form.is_valid() else {}
-    filters = selectors.AccountFilters(
+    return form, selectors.AccountFilters(
         q=cleaned.get("q") or "",
         industry=getattr(cleaned.get("industry"), "pk", None),
         region=getattr(cleaned.get("region"), "pk", None),
@@ -47,17 +56,84 @@ def account_list(request):
         channel=cleaned.get("channel") or "",
         sort=cleaned.get("sort") or selectors.DEFAULT_ACCOUNT_SORT,
     )
+
+
+def _export(request, *, what: str, queryset, columns, filename: str):
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise Http404
+    rows = queryset[: kam_setting("EXPORT_MAX_ROWS")].iterator(chunk_size=2000)
+    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=what, format=fmt,
+                 query=request.GET.urlencode()[:500])
+    return export_response(columns=columns, rows=rows, filename=filename, fmt=fmt)
+
+
+@login_required
+def account_list(request):
+    form, filters = _filters(request)
     page = paginate(request, selectors.account_list(user=request.user, filters=filters), kam_setting("PAGE_SIZE"))
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
     sort_query.pop("sort", None)
+    export_query = request.GET.copy()
+    for name in ("page", "format"):
+        export_query.pop(name, None)
     context = {
-        "form": form, "page": page, "sort": filters.sort,
+        "form": form, "page": page, "sort": filters.sort, "export_query": export_query.urlencode(),
         "query": query.urlencode(), "sort_query": sort_query.urlencode(),
     }
     template = "accounts/list.html#results" if is_htmx(request) else "accounts/list.html"
     return render(request, template, context)
+
+
+@login_required
+def account_export(request):
+    _form, filters = _filters(request)
+    queryset = selectors.account_list(user=request.user, filters=filters).select_related("parent")
+    return _export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
+                   filename=_("accounts"))
+
+
+@login_required
+def recycle_bin_export(request):
+    return _export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user),
+                   columns=exports.recycle_bin_columns(), filename=_("recycle-bin"))
+
+
+@login_required
+def contact_export(request, pk: int | None = None):
+    account = _account_or_404(request, pk) if pk is not None else None
+    queryset = selectors.contact_list(user=request.user, account=account)
+    name = f"{account.code}-{_('contacts')}" if account else _("contacts")
+    return _export(request, what="contacts", queryset=queryset, columns=exports.contact_columns(), filename=name)
+
+
+@login_required
+def account_merge(request, pk: int):
+    survivor = _account_or_404(request, pk)
+    pick = MergePickForm(request.GET or None, user=request.user, survivor=survivor)
+    merged = None
+    if pick.is_valid():
+        merged = pick.cleaned_data["other"]
+    if merged is None:
+        return render(request, "accounts/merge.html", {"account": survivor, "pick": pick})
+    form = MergeForm(request.POST or None, survivor=survivor, merged=merged)
+    if request.method == "POST" and form.is_valid():
+        try:
+            merge.account_merge(
+                actor=request.user, survivor=survivor, merged=merged, take=form.fields_to_take(),
+                survivor_version=form.cleaned_data["survivor_version"],
+                merged_version=form.cleaned_data["merged_version"],
+            )
+        except NotVisible:
+            raise Http404 from None
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("%(merged)s was merged into %(name)s.") % {"merged": merged.name, "name": survivor.name})
+            return redirect(survivor)
+    return render(request, "accounts/merge.html", {"account": survivor, "merged": merged, "form": form, "pick": pick})
 
 
 @login_required

@@ -6,6 +6,7 @@ The same functions serve the web pages, the background tasks and `kam import`.
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import socket
 from collections import Counter
@@ -35,6 +36,8 @@ from kam.imports.engine import (
 from kam.imports.models import ImportJob, ImportKind, ImportMode, JobState, MappingTemplate
 from kam.imports.readers import Table, read_table
 from kam.imports.reports import error_report
+
+logger = logging.getLogger(__name__)
 
 IMPORTERS = {
     ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
@@ -198,6 +201,12 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
         job.state, job.message = JobState.UPLOADED, exc.message
         job.save(update_fields=["state", "message"])
         raise
+    except Exception:
+        # A job nobody can see fail would be polled for ever: record it, then re-raise.
+        logger.exception("import %s: check failed", job.pk)
+        job.state, job.message = JobState.FAILED, _("The check stopped on an internal error; nothing was written.")
+        job.save(update_fields=["state", "message"])
+        raise
     job.refresh_from_db()
     job.preview = _summary(outcome, table.headers, mapping)
     job.total_rows = len(rows)
@@ -300,6 +309,14 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
         job.state, job.message, job.finished_at = JobState.FAILED, exc.message, timezone.now()
         job.save(update_fields=["state", "message", "finished_at"])
         return job
+    except Exception:
+        logger.exception("import %s: run failed", job.pk)
+        job.refresh_from_db()
+        job.state, job.finished_at = JobState.FAILED, timezone.now()
+        job.message = _("The import stopped on an internal error after %(n)d rows; those rows are written, "
+                        "the rest is not.") % {"n": job.rows_done}
+        job.save(update_fields=["state", "message", "finished_at"])
+        raise
     job.refresh_from_db()
     job.state, job.finished_at, job.message = JobState.DONE, timezone.now(), ""
     if start == 0:

@@ -1,0 +1,56 @@
+"""What an account or contact list looks like in Excel: the card's fields, as the user reads them.
+
+Headers are the field labels, which the importer recognises, so an exported list can be
+edited and imported back.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+
+from kam.accounts.forms import ACCOUNT_FORM_FIELDS
+from kam.accounts.importers import CONTACT_FIELDS
+from kam.accounts.models import Account, Contact
+from kam.core.exports import ExportColumn
+
+
+def _field_column(model, name: str) -> ExportColumn:
+    field = model._meta.get_field(name)
+    if field.choices:
+        return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, f"get_{n}_display")())
+    if field.is_relation:
+        return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n) or "")
+    return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n))
+
+
+def account_columns() -> list[ExportColumn]:
+    columns = []
+    for name in ACCOUNT_FORM_FIELDS:
+        if name == "parent":
+            columns.append(ExportColumn(_("parent account code"), lambda a: a.parent.code if a.parent_id else ""))
+        else:
+            columns.append(_field_column(Account, name))
+    columns += [
+        ExportColumn(_("org unit"), lambda a: a.unit),
+        ExportColumn(_("created"), lambda a: a.created_at),
+        ExportColumn(_("updated"), lambda a: a.updated_at),
+    ]
+    return columns
+
+
+def recycle_bin_columns() -> list[ExportColumn]:
+    return [
+        _field_column(Account, "code"), _field_column(Account, "name"), _field_column(Account, "uscc"),
+        _field_column(Account, "owner"), ExportColumn(_("org unit"), lambda a: a.unit),
+        ExportColumn(_("deleted"), lambda a: a.deleted_at),
+    ]
+
+
+def contact_columns() -> list[ExportColumn]:
+    return [
+        ExportColumn(_("account code"), lambda c: c.account.code),
+        ExportColumn(_("account"), lambda c: c.account.name),
+        *(_field_column(Contact, name) for name in CONTACT_FIELDS),
+        _field_column(Contact, "left_on"),
+        ExportColumn(_("updated"), lambda c: c.updated_at),
+    ]
