@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from factories import valid_uscc
-from spreadsheets import as_file, csv_bytes, xlsx_bytes
 
+from factories import valid_uscc
 from kam.accounts.models import Account
 from kam.core.errors import ValidationFailed
 from kam.imports import services
 from kam.imports.models import JobState, MappingTemplate
 from kam.imports.readers import FileProblem
+from spreadsheets import as_file, csv_bytes, xlsx_bytes
 
 HEADER = ["客户编号", "客户名称*", "统一社会信用代码", "行业", "地区", "客户经理", "电话", "年营业额（元）", "签约日期", "上级客户编号"]
 
@@ -205,7 +205,7 @@ def test_a_parent_listed_after_its_member_is_written_first(org, run_import):
     [
         ("old.xls", b"\xd0\xcf\x11\xe0", "Save the file as .xlsx"),
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a valid .xlsx"),
-        ("gbk.csv", b"\xff\xfe\x00" * 3 + "名称\n".encode("utf-8") + b"\x81\x30\xff", "UTF-8 nor GB18030"),
+        ("gbk.csv", b"\xff\xfe\x00" * 3 + "名称\n".encode() + b"\x81\x30\xff", "UTF-8 nor GB18030"),
         ("empty.csv", b"\n\n", "The file is empty"),
         ("notes.pdf", b"%PDF", "Upload an .xlsx or .csv"),
     ],

@@ -17,7 +17,7 @@ from kam.core.exports import ExportColumn
 def _field_column(model, name: str) -> ExportColumn:
     field = model._meta.get_field(name)
     if field.choices:
-        return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, f"get_{n}_display")())
+        return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n) and getattr(obj, f"get_{n}_display")())
     if field.is_relation:
         return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n) or "")
     return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n))

@@ -145,9 +145,9 @@ def _owner_notice(account: Account) -> str:
 class AccountImporter(Importer):
     kind = "accounts"
     label = gettext_lazy("Accounts")
-    columns = model_columns(
-        Account, ACCOUNT_FORM_FIELDS, aliases=ACCOUNT_ALIASES, parsers=ACCOUNT_PARSERS, required=["name"]
-    )
+    # Name is required to create an account, not to update one found by code or USCC.
+    columns = model_columns(Account, ACCOUNT_FORM_FIELDS, aliases=ACCOUNT_ALIASES, parsers=ACCOUNT_PARSERS)
+    needs_one_of = ("code", "uscc", "name")
 
     def __init__(self, *, actor, include_duplicates: bool = False):
         super().__init__(actor=actor, include_duplicates=include_duplicates)
@@ -361,7 +361,7 @@ class AccountImporter(Importer):
             field = Account._meta.get_field(name)
             current = getattr(target, field.attname)
             new = value.pk if name == "owner" else value
-            if current != new:
+            if current != new and not self.same_when_normalised(name, current, new):
                 changes[name] = value
         if row.extra.get("parent_id") and row.extra["parent_id"] != target.parent_id:
             if row.extra["parent_id"] == target.pk:
@@ -548,9 +548,14 @@ class ContactImporter(Importer):
             row.target = match
             row.changes = {
                 name: value for name, value in row.values.items()
-                if name != "account" and getattr(match, Contact._meta.get_field(name).attname) != (value.pk if name == "relationship_owner" else value)
+                if name != "account" and not self._same(match, name, value)
             }
             row.action = Action.UPDATE if row.changes else Action.UNCHANGED
+
+    def _same(self, contact: Contact, name: str, value) -> bool:
+        current = getattr(contact, Contact._meta.get_field(name).attname)
+        new = value.pk if name == "relationship_owner" else value
+        return current == new or self.same_when_normalised(name, current, new)
 
     def write(self, rows: list[Row]) -> None:
         now = timezone.now()

@@ -204,7 +204,8 @@ def choice(options: Iterable[tuple[str, Iterable[str]]]) -> Callable[[Any], str]
     shown: list[str] = []
     for value, names in options:
         names = list(names)
-        shown.append(names[0] if names else value)
+        if value:
+            shown.append(names[0] if names else value)
         for name in [value, *names]:
             words.setdefault(key(name), value)
 

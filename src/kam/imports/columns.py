@@ -49,7 +49,9 @@ def _labels(text) -> list[str]:
 
 
 def _choice_words(choices) -> list[tuple[str, list[str]]]:
-    return [(value, _labels(label)) for value, label in choices if value != ""]
+    # A blank choice ("not yet signed") is listed last, so messages name the real ones first.
+    words = [(value, _labels(label)) for value, label in choices if value != ""]
+    return words + [(value, _labels(label)) for value, label in choices if value == ""]
 
 
 def parser_for(model_field: models.Field) -> Callable[[Any], Any]:

@@ -94,6 +94,8 @@ class Importer:
     kind: str = ""
     label: Any = ""
     columns: list[Column] = []
+    # A file must map at least one of these columns (how rows find their record).
+    needs_one_of: tuple[str, ...] = ()
 
     def __init__(self, *, actor, include_duplicates: bool = False):
         self.actor = actor
@@ -105,6 +107,17 @@ class Importer:
         if name in self.headers:
             return self.headers[name]
         return next((str(c.label) for c in self.columns if c.name == name), name)
+
+    def same_when_normalised(self, name: str, current: Any, new: Any) -> bool:
+        """Whether a stored text value reads as the new one through the column's parser:
+        020-38888888 on file and 020 3888 8888 from the row are the same phone number."""
+        if not isinstance(current, str) or not current:
+            return False
+        column = next((c for c in self.columns if c.name == name), None)
+        try:
+            return column is not None and column.parse(current) == new
+        except CellError:
+            return False
 
     def resolve(self, row: Row) -> None:
         """Per-row checks that need no query per row (lookups are loaded once)."""

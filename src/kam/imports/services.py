@@ -149,6 +149,9 @@ def mapping_problems(job: ImportJob, mapping: Mapping) -> list[str]:
     labels = {c.name: str(c.label) for c in importer.columns}
     problems = [_("Required column missing: %(column)s.") % {"column": labels[name]} for name in mapping.missing_required]
     problems += [_("Column %(header)s repeats a column already mapped.") % {"header": h} for h in mapping.repeated]
+    if importer.needs_one_of and not set(importer.needs_one_of) & set(mapping.columns.values()):
+        problems.append(_("The file needs one of these columns: %(columns)s.")
+                        % {"columns": "、".join(labels[name] for name in importer.needs_one_of)})
     return problems
 
 
