@@ -9,9 +9,10 @@ and skipped unless the user asks otherwise. Empty cells never erase data.
 
 from __future__ import annotations
 
+from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -22,6 +23,7 @@ from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
+from kam.imports.bulk import insert_rows
 from kam.imports.columns import Column, header_key, model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 
@@ -237,21 +239,20 @@ class AccountImporter(Importer):
     def plan(self, rows: list[Row]) -> None:
         codes = [r.values["code"] for r in rows if r.values.get("code")]
         usccs = [r.values["uscc"] for r in rows if r.values.get("uscc")]
-        related = ("owner", "unit", "merged_into")
         by_code: dict[str, Account] = {}
         by_uscc: dict[str, Account] = {}
         for chunk in _chunks(codes):
-            by_code.update((a.code, a) for a in Account.objects.filter(code__in=chunk).select_related(*related))
+            by_code.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
         for chunk in _chunks(usccs):
-            by_uscc.update((a.uscc, a) for a in Account.objects.filter(uscc__in=chunk).select_related(*related))
+            by_uscc.update((a.uscc, a) for a in Account.objects.filter(uscc__in=chunk))
         parent_codes = list({r.extra["parent_code"] for r in rows if r.extra["parent_code"]})
         parents: dict[str, Account] = {}
         for chunk in _chunks(parent_codes):
-            parents.update((a.code, a) for a in Account.objects.filter(code__in=chunk).select_related(*related))
+            parents.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
         unmatched = [r for r in rows if r.values.get("code") not in by_code and r.values.get("uscc") not in by_uscc]
         by_name: dict[str, Account] = {}
         for chunk in _chunks(list({r.extra["name_key"] for r in unmatched if r.extra["name_key"]})):
-            for account in Account.objects.alive().filter(name_key__in=chunk).select_related(*related).order_by("id"):
+            for account in Account.objects.alive().filter(name_key__in=chunk).order_by("id"):
                 by_name.setdefault(account.name_key, account)
         candidates = {a.pk for a in (*by_code.values(), *by_uscc.values(), *parents.values(), *by_name.values())}
         candidates |= {a.merged_into_id for a in (*by_code.values(), *by_uscc.values()) if a.merged_into_id}
@@ -259,6 +260,9 @@ class AccountImporter(Importer):
         for chunk in _chunks(list(candidates)):
             visible.update(Account.objects.visible_to(self.actor).filter(pk__in=chunk).values_list("pk", flat=True))
         self._visible = visible
+        # Owner and unit are shown only for matches the user may not see (查重): load just those.
+        hidden = [a for a in (*by_code.values(), *by_uscc.values(), *by_name.values()) if a.pk not in visible]
+        prefetch_related_objects(hidden, "owner", "unit")
         for row in rows:
             self._plan_row(row, by_code, by_uscc, by_name, parents, visible)
 
@@ -266,7 +270,7 @@ class AccountImporter(Importer):
         seen = set()
         while account.merged_into_id and account.pk not in seen:
             seen.add(account.pk)
-            account = Account.objects.select_related("owner", "unit", "merged_into").get(pk=account.merged_into_id)
+            account = Account.objects.select_related("owner", "unit").get(pk=account.merged_into_id)
         return account
 
     def _plan_row(self, row, by_code, by_uscc, by_name, parents, visible) -> None:
@@ -410,19 +414,39 @@ class AccountImporter(Importer):
                 account.uscc = account.uscc or None
                 account.created_at = account.updated_at = now
                 accounts.append(account)
-            Account.objects.bulk_create(accounts, batch_size=500)
+            insert_rows(Account, accounts)
+            self._fetch_ids(accounts)
             provisional = [a for a in accounts if a.code.startswith("TMP-")]
             for account in provisional:
                 account.code = f"KA{account.pk:08d}"
                 account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
             if provisional:
                 Account.objects.bulk_update(provisional, ["code", "search_text"], batch_size=500)
-            Account.history.bulk_history_create(
-                accounts, batch_size=500, default_user=self.actor, default_change_reason=_("Import")
-            )
+            insert_rows(Account.history.model, self._history(accounts, "+"))
             for row, account in zip(ready, accounts, strict=True):
                 row.target = account
                 created[account.code] = account.pk
+
+    @staticmethod
+    def _fetch_ids(accounts: list[Account]) -> None:
+        """Codes are unique: read back the ids the database gave the new accounts."""
+        ids: dict[str, int] = {}
+        for chunk in _chunks([a.code for a in accounts]):
+            ids.update(Account.objects.filter(code__in=chunk).values_list("code", "pk"))
+        for account in accounts:
+            account.pk = ids[account.code]
+            account._state.adding, account._state.db = False, "default"
+
+    def _history(self, accounts: list[Account], kind: str):
+        """Field-history records of the accounts as they now are, as simple-history writes them."""
+        history = Account.history.model
+        tracked = [f.attname for f in history.tracked_fields]
+        reason, user_id, when = _("Import"), self.actor.pk, timezone.now()
+        for account in accounts:
+            record = SimpleNamespace(**{name: getattr(account, name) for name in tracked})
+            record.history_date, record.history_change_reason = when, reason
+            record.history_type, record.history_user_id = kind, user_id
+            yield record
 
     def _update(self, rows: list[Row], now) -> None:
         fields: set[str] = {"version", "updated_at", "name_key", "search_text"}
@@ -445,9 +469,7 @@ class AccountImporter(Importer):
             account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
             accounts.append(account)
         Account.objects.bulk_update(accounts, sorted(fields), batch_size=500)
-        Account.history.bulk_history_create(
-            accounts, batch_size=500, update=True, default_user=self.actor, default_change_reason=_("Import")
-        )
+        insert_rows(Account.history.model, self._history(accounts, "~"))
 
 
 class ContactImporter(Importer):
