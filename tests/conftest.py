@@ -50,8 +50,22 @@ class Org:
     specialist_b: object
 
 
+def _reference_lists() -> None:
+    """Industries and regions come from a data migration; a transactional test's flush
+    empties them for the tests after it, so put them back when they are missing."""
+    import importlib
+
+    from django.apps import apps
+
+    from kam.core.models import Industry
+
+    if not Industry.objects.exists():
+        importlib.import_module("kam.core.migrations.0002_reference_lists").seed(apps, None)
+
+
 @pytest.fixture
 def org(db) -> Org:
+    _reference_lists()
     hq = unit("HQ", "省公司总部", "hq")
     branch_a = unit("GZ", "广州分公司", "branch", hq)
     office_a1 = unit("GZ-TH", "天河经营部", "office", branch_a)

@@ -5,12 +5,12 @@ from __future__ import annotations
 import io
 
 from django.core.files.uploadedfile import SimpleUploadedFile
-from factories import PASSWORD
 from openpyxl import load_workbook
-from spreadsheets import csv_bytes, xlsx_bytes
 
+from factories import PASSWORD
 from kam.accounts.models import Account
 from kam.imports.models import ImportJob, JobState, MappingTemplate
+from spreadsheets import csv_bytes, xlsx_bytes
 
 
 def _upload(client, name: str, data: bytes, kind: str = "accounts", **extra):

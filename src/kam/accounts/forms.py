@@ -209,7 +209,7 @@ class MergeForm(forms.Form):
                 label=field.verbose_name,
                 choices=[(self.KEEP, keep_label if keep_label not in (None, "") else "—"), (self.TAKE, take_label)],
                 initial=self.TAKE if ours in (None, "") else self.KEEP,
-                widget=forms.RadioSelect,
+                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
             )
             self.rows.append(self[name])
 

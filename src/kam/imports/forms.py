@@ -49,7 +49,8 @@ class MappingForm(forms.Form):
 
 
 class ConfirmForm(forms.Form):
-    mode = forms.ChoiceField(label=_("How to import"), choices=ImportMode.choices, widget=forms.RadioSelect,
-                             initial=ImportMode.ALL_OR_NOTHING)
+    mode = forms.ChoiceField(label=_("How to import"), choices=ImportMode.choices, initial=ImportMode.ALL_OR_NOTHING,
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}))
     include_duplicates = forms.BooleanField(label=_("Also create the rows marked as likely duplicates"),
-                                            required=False)
+                                            required=False,
+                                            widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
