@@ -125,3 +125,18 @@ def test_contact_and_recycle_bin_exports_are_scoped(org, account_factory, contac
     assert client.get(f"/accounts/{theirs.pk}/contacts/export/?format=csv").status_code == 404
     assert client.get("/accounts/export/?format=pdf").status_code == 404
     assert client.get("/accounts/recycle-bin/export/?format=xlsx").status_code == 200
+
+
+def test_history_exports_one_line_per_changed_field(org, account_factory, client):
+    from kam.accounts.services import account_update
+
+    account = account_factory(owner=org.specialist_a, name="历史公司", code="H1")
+    account_update(actor=org.specialist_a, account=account, data={"address": "新地址 8 号"})
+    client.login(username="spec_a", password=PASSWORD)
+    data = b"".join(client.get(f"/accounts/{account.pk}/history/export/?format=csv").streaming_content)
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows[0] == ["when", "who", "record", "change", "old value", "new value"]
+    assert ["address", "", "新地址 8 号"] in [r[3:] for r in rows]
+    assert any(r[3] == "created" for r in rows)
+    other = account_factory(owner=org.specialist_b, name="别人的", code="H2")
+    assert client.get(f"/accounts/{other.pk}/history/export/?format=csv").status_code == 404

@@ -54,3 +54,24 @@ def contact_columns() -> list[ExportColumn]:
         _field_column(Contact, "left_on"),
         ExportColumn(_("updated"), lambda c: c.updated_at),
     ]
+
+
+def history_columns() -> list[ExportColumn]:
+    """One line per changed field, so the sheet can be filtered by field or by person."""
+    return [
+        ExportColumn(_("when"), lambda line: line[0].record.history_date),
+        ExportColumn(_("who"), lambda line: line[0].record.history_user or ""),
+        ExportColumn(_("record"), lambda line: line[0].subject),
+        ExportColumn(_("change"), lambda line: line[1]),
+        ExportColumn(_("old value"), lambda line: line[2]),
+        ExportColumn(_("new value"), lambda line: line[3]),
+    ]
+
+
+def history_lines(rows):
+    for row in rows:
+        what = row.record.history_change_reason or {"+": _("created"), "-": _("deleted")}.get(row.record.history_type, "")
+        if what or not row.changes:
+            yield (row, str(what), "", "")
+        for change in row.changes:
+            yield (row, change.label, change.old, change.new)

@@ -16,6 +16,7 @@ urlpatterns = [
     path("<id:pk>/", views.account_detail, name="detail"),
     path("<id:pk>/edit/", views.account_edit, name="edit"),
     path("<id:pk>/merge/", views.account_merge, name="merge"),
+    path("<id:pk>/history/export/", views.history_export, name="history_export"),
     path("<id:pk>/contacts/export/", views.contact_export, name="account_contacts_export"),
     path("<id:pk>/delete/", views.account_delete, name="delete"),
     path("<id:pk>/team/", views.team_add, name="team_add"),

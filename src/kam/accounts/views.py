@@ -110,6 +110,19 @@ def contact_export(request, pk: int | None = None):
 
 
 @login_required
+def history_export(request, pk: int):
+    account = _account_or_404(request, pk)
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise Http404
+    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="history", account=account.pk,
+                 format=fmt)
+    lines = exports.history_lines(selectors.account_history(account=account, limit=kam_setting("EXPORT_MAX_ROWS")))
+    return export_response(columns=exports.history_columns(), rows=lines, filename=f"{account.code}-{_('history')}",
+                           fmt=fmt)
+
+
+@login_required
 def account_merge(request, pk: int):
     survivor = _account_or_404(request, pk)
     pick = MergePickForm(request.GET or None, user=request.user, survivor=survivor)
