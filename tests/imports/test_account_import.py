@@ -244,3 +244,10 @@ def test_csv_with_semicolons_or_tabs_and_excel_numbers(org, run_import):
     assert Account.objects.filter(code="2002").exists()
     semicolons = csv_bytes([["code;name"], ["S;分号公司"]], "utf-8")
     assert run_import(org.admin, "accounts", "s.csv", semicolons.replace(b'"', b"")).created == 1
+
+
+def test_a_file_longer_than_the_limit_is_refused_before_it_is_read_whole(org, settings):
+    settings.KAM = {**settings.KAM, "IMPORT_MAX_ROWS": 3}
+    data = csv_bytes([["客户名称"], *[[f"公司{n}"] for n in range(10)]])
+    with pytest.raises(FileProblem, match="more than 3 rows"):
+        services.import_job_create(actor=org.admin, kind="accounts", filename="long.csv", data=data)

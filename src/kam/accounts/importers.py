@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from kam.accounts.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.models import Account, Contact, ContactStatus
+from kam.accounts.selectors import colleagues
 from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
@@ -480,10 +481,8 @@ class ContactImporter(Importer):
 
     def __init__(self, *, actor, include_duplicates: bool = False):
         super().__init__(actor=actor, include_duplicates=include_duplicates)
-        from django.contrib.auth import get_user_model
-
-        people = get_user_model().objects.filter(is_active=True, unit__isnull=False)
-        self.people = _People(list(people))
+        # The same people the contact form offers as relationship owner.
+        self.people = _People(list(colleagues(user=actor)))
 
     columns = [
         Column(

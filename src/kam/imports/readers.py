@@ -40,9 +40,9 @@ class Table:
 def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int = 200) -> Table:
     name = filename.lower()
     if name.endswith(".xlsx") or name.endswith(".xlsm"):
-        table = _read_xlsx(data)
+        table = _read_xlsx(data, max_rows)
     elif name.endswith(".csv") or name.endswith(".txt"):
-        table = _read_csv(data)
+        table = _read_csv(data, max_rows)
     elif name.endswith(".xls"):
         raise FileProblem(_("Old .xls workbooks cannot be read. Save the file as .xlsx or .csv in Excel and upload it again."))
     else:
@@ -51,11 +51,6 @@ def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int = 
         raise FileProblem(_("The file is empty: the first row must hold the column headers."))
     if len(table.headers) > max_columns:
         raise FileProblem(_("The file has %(n)d columns; at most %(max)d are read.") % {"n": len(table.headers), "max": max_columns})
-    if len(table.rows) > max_rows:
-        raise FileProblem(
-            _("The file has %(n)d rows; at most %(max)d can be imported at once. Split it into several files.")
-            % {"n": len(table.rows), "max": max_rows}
-        )
     return table
 
 
@@ -63,11 +58,12 @@ def _clean_header(value: Cell) -> str:
     return "" if value is None else str(value).replace("\ufeff", "").strip()
 
 
-def _split(rows, first_row_number: int = 1) -> Table:
-    """First non-blank row is the header; blank rows are dropped; row numbers kept."""
+def _split(rows, max_rows: int) -> Table:
+    """First non-blank row is the header; blank rows are dropped; row numbers kept.
+    Reading stops as soon as the file proves too long, before it fills the memory."""
     headers: list[str] | None = None
     data: list[tuple[int, list[Cell]]] = []
-    for number, raw in enumerate(rows, start=first_row_number):
+    for number, raw in enumerate(rows, start=1):
         cells = [_clean_cell(value) for value in raw]
         if all(value is None for value in cells):
             continue
@@ -77,6 +73,11 @@ def _split(rows, first_row_number: int = 1) -> Table:
                 headers.pop()
             continue
         data.append((number, cells))
+        if len(data) > max_rows:
+            raise FileProblem(
+                _("The file has more than %(max)d rows; at most %(max)d can be imported at once. "
+                  "Split it into several files.") % {"max": max_rows}
+            )
     return Table(headers=headers or [], rows=data)
 
 
@@ -87,7 +88,7 @@ def _clean_cell(value: Any) -> Cell:
     return value
 
 
-def _read_csv(data: bytes) -> Table:
+def _read_csv(data: bytes, max_rows: int) -> Table:
     text, encoding = _decode(data)
     if "\x00" in text:
         raise FileProblem(_("The file contains NUL characters; it is not a text CSV file."))
@@ -97,7 +98,7 @@ def _read_csv(data: bytes) -> Table:
     except csv.Error:
         dialect = csv.excel
     try:
-        table = _split(csv.reader(io.StringIO(text, newline=""), dialect))
+        table = _split(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
     except csv.Error as exc:
         raise FileProblem(_("The CSV file is malformed: %(reason)s.") % {"reason": exc}) from exc
     table.encoding = encoding
@@ -132,7 +133,7 @@ def _undecodable(data: bytes, exc: UnicodeDecodeError) -> FileProblem:
     )
 
 
-def _read_xlsx(data: bytes) -> Table:
+def _read_xlsx(data: bytes, max_rows: int) -> Table:
     from openpyxl import load_workbook
 
     try:
@@ -147,7 +148,9 @@ def _read_xlsx(data: bytes) -> Table:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return Table(headers=[], rows=[])
-        return _split(sheet.iter_rows(values_only=True))
+        return _split(sheet.iter_rows(values_only=True), max_rows)
+    except FileProblem:
+        raise
     except Exception as exc:  # same reason as above, for damage inside the sheet
         raise FileProblem(_("This .xlsx workbook is damaged and cannot be read.")) from exc
     finally:
