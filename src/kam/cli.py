@@ -186,7 +186,9 @@ def cmd_import(args) -> int:
             if not args.json:
                 print(f"resuming import #{job.pk} after row {job.rows_done} of {job.total_rows}", file=sys.stderr)
         else:
-            job = services.import_job_create(actor=user, kind=args.kind, filename=path.name, data=data)
+            options = {"create_accounts": True} if args.create_accounts else {}
+            job = services.import_job_create(actor=user, kind=args.kind, filename=path.name, data=data,
+                                             options=options)
             job = services.import_job_check(job_id=job.pk, progress=bar)
             if args.dry_run or job.preview["counts"]["invalid"] + job.preview["counts"]["refused"] and args.mode == "all":
                 return _import_result(job, args, json, dry_run=True)
@@ -243,6 +245,67 @@ def _import_result(job, args, json, dry_run: bool = False) -> int:
     return 0 if job.state == JobState.DONE else 1
 
 
+def cmd_tier(args) -> int:
+    """`kam tier run|export SCHEME --as-of DATE`: compute and store a snapshot, print or write it."""
+    _setup()
+    import csv
+    import json
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from kam.core.errors import DomainError
+    from kam.core.models import Role
+    from kam.tiering.models import Scheme
+    from kam.tiering.services import snapshot_create
+
+    if args.action == "export" and not args.csv:
+        print("kam tier export: give the file to write with --csv FILE", file=sys.stderr)
+        return 2
+    try:
+        as_of = date.fromisoformat(args.as_of)
+    except ValueError:
+        print(f"kam tier: --as-of must be a date such as 2026-06-30, not {args.as_of!r}", file=sys.stderr)
+        return 2
+    scheme = Scheme.objects.filter(code=args.scheme).first()
+    if scheme is None:
+        codes = ", ".join(Scheme.objects.values_list("code", flat=True))
+        print(f"kam tier: no scheme {args.scheme!r} (schemes: {codes})", file=sys.stderr)
+        return 2
+    users = get_user_model().objects.filter(is_active=True)
+    actor = (users.filter(username=args.user) if args.user else users.filter(role=Role.ADMIN).order_by("id")).first()
+    bar = _Bar(enabled=not getattr(args, "json", False) and sys.stderr.isatty())
+    try:
+        snapshot = snapshot_create(actor=actor, scheme=scheme, as_of=as_of, progress=bar)
+    except DomainError as exc:
+        print(f"kam tier: {exc.message}", file=sys.stderr)
+        return 2
+    if args.action == "export":
+        rows = snapshot.entries.order_by("account__code").values_list("account__code", "tier").iterator(chunk_size=5000)
+        with open(args.csv, "w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["account_code", "tier"])
+            writer.writerows(rows)
+        print(f"{snapshot.accounts} accounts written to {args.csv}", file=sys.stderr)
+        return 0
+    result = {
+        "scheme": scheme.code, "as_of": as_of.isoformat(), "window_start": snapshot.window_start.isoformat(),
+        "snapshot": snapshot.pk, "accounts": snapshot.accounts,
+        "tiers": {code: snapshot.summary.get(code, {"count": 0, "revenue": "0", "share": 0.0})
+                  for code in dict.fromkeys([*scheme.tier_codes, *snapshot.summary])},
+        "flags": snapshot.flags,
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        print(f"{scheme} as of {as_of} (window from {snapshot.window_start}): {snapshot.accounts} accounts")
+        for code, row in result["tiers"].items():
+            print(f"  {scheme.tier_label(code):<16} {row['count']:>9}  {row['revenue']:>18} 元  {row['share']:.1%}")
+        for flag in snapshot.flags:
+            print(f"  ! cap exceeded: {flag}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -283,20 +346,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--name", default="cli")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("import", help="import accounts or contacts from .xlsx or .csv")
-    p.add_argument("kind", choices=["accounts", "contacts"])
+    p = sub.add_parser("import", help="import accounts, contacts or revenue from .xlsx or .csv")
+    p.add_argument("kind", choices=["accounts", "contacts", "revenue"])
     p.add_argument("file")
     p.add_argument("--dry-run", action="store_true", help="check and report only; write nothing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.add_argument("--mode", choices=["all", "valid"], default="all",
                    help="all: nothing is written if any row is invalid (default); valid: import the valid rows")
     p.add_argument("--include-duplicates", action="store_true", help="also create rows that look like duplicates")
+    p.add_argument("--create-accounts", action="store_true",
+                   help="revenue: create unknown account codes as unidentified (待识别) accounts")
     p.add_argument("--user", help="import as this user (default: the first admin)")
     p.add_argument("--restart", action="store_true", help="start afresh instead of resuming an interrupted run")
     p.add_argument("--progress", action="store_true", help="show the progress bar even when not on a terminal")
     p.add_argument("--quiet", action="store_true")
     p.add_argument("--show", type=int, default=20, help="issues to list")
     p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("tier", help="compute a tier snapshot (run) or write it as CSV (export)")
+    p.add_argument("action", choices=["run", "export"])
+    p.add_argument("scheme", help="scheme code, e.g. pareto-abc")
+    p.add_argument("--as-of", required=True, help="YYYY-MM-DD")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--csv", help="export: the file to write (account_code,tier)")
+    p.add_argument("--user", help="run as this user (default: the first admin)")
+    p.set_defaults(func=cmd_tier)
 
     p = sub.add_parser("logins", help="list users to log in as")
     p.add_argument("--all", action="store_true")

@@ -58,6 +58,8 @@ INSTALLED_APPS = [
     "kam.core",
     "kam.accounts",
     "kam.imports",
+    "kam.revenue",
+    "kam.tiering",
 ]
 
 MIDDLEWARE = [

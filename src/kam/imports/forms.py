@@ -13,6 +13,10 @@ class UploadForm(forms.Form):
                              widget=forms.Select(attrs={"class": "form-select"}))
     file = forms.FileField(label=_("File (.xlsx or .csv)"),
                            widget=forms.ClearableFileInput(attrs={"class": "form-control", "accept": ".xlsx,.csv"}))
+    create_accounts = forms.BooleanField(
+        label=_("Revenue: create unknown account codes as unidentified accounts"), required=False,
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+    )
     template = forms.ModelChoiceField(queryset=MappingTemplate.objects.none(), required=False,
                                       label=_("Column mapping template"), empty_label=_("Recognise the headers"),
                                       widget=forms.Select(attrs={"class": "form-select"}))

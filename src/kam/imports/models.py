@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", _("Accounts")
     CONTACTS = "contacts", _("Contacts")
+    REVENUE = "revenue", _("Revenue")
 
 
 class ImportMode(models.TextChoices):
@@ -55,6 +56,8 @@ class ImportJob(models.Model):
     mapping = models.JSONField(default=dict, blank=True)
     mode = models.CharField(_("mode"), max_length=8, choices=ImportMode.choices, default=ImportMode.ALL_OR_NOTHING)
     include_duplicates = models.BooleanField(_("import likely duplicates too"), default=False)
+    # Importer-specific choices, e.g. {"create_accounts": true} for revenue.
+    options = models.JSONField(default=dict, blank=True)
     state = models.CharField(_("state"), max_length=12, choices=JobState.choices, default=JobState.UPLOADED)
     total_rows = models.PositiveIntegerField(default=0)
     # Rows (in writing order) whose batches are committed: a resumed run starts here.

@@ -42,6 +42,7 @@ logger = logging.getLogger(__name__)
 IMPORTERS = {
     ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
     ImportKind.CONTACTS: "kam.accounts.importers.ContactImporter",
+    ImportKind.REVENUE: "kam.revenue.importers.RevenueImporter",
 }
 COUNT_FIELDS = {
     Action.CREATE: "created",
@@ -62,7 +63,7 @@ def importer_class(kind: str) -> type[Importer]:
 
 
 def _importer(job: ImportJob) -> Importer:
-    return importer_class(job.kind)(actor=job.user, include_duplicates=job.include_duplicates)
+    return importer_class(job.kind)(actor=job.user, include_duplicates=job.include_duplicates, **job.options)
 
 
 def job_table(job: ImportJob) -> Table:
@@ -81,7 +82,10 @@ def _file_name(filename: str) -> str:
 
 
 @transaction.atomic
-def import_job_create(*, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None) -> ImportJob:
+def import_job_create(
+    *, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None,
+    options: dict | None = None,
+) -> ImportJob:
     """Store the upload and read its header. A file that cannot be read is refused here."""
     importer_class(kind)
     if len(data) > kam_setting("IMPORT_MAX_BYTES"):
@@ -96,12 +100,21 @@ def import_job_create(*, actor, kind: str, filename: str, data: bytes, template:
     job = ImportJob(
         kind=kind, user=actor, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
         encoding=table.encoding, mapping=dict(template.mapping) if template else {},
-        total_rows=len(table.rows),
+        total_rows=len(table.rows), options=_options(kind, options or {}),
     )
     job.preview = {"headers": table.headers}
     job.file.save(filename, ContentFile(data), save=False)
     job.save()
     return job
+
+
+OPTIONS = {ImportKind.REVENUE: {"create_accounts"}}
+
+
+def _options(kind: str, options: dict) -> dict:
+    if unknown := set(options) - OPTIONS.get(kind, set()):
+        raise ValidationFailed(_("Unknown import options: %(names)s.") % {"names": ", ".join(sorted(unknown))})
+    return {name: bool(value) for name, value in options.items()}
 
 
 def _job_for(actor, job_id: int, *, lock: bool = False) -> ImportJob:

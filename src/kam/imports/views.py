@@ -44,6 +44,8 @@ def import_list(request):
                 job = services.import_job_create(
                     actor=request.user, kind=form.cleaned_data["kind"], filename=upload.name,
                     data=upload.read(), template=form.cleaned_data["template"],
+                    options={"create_accounts": True}
+                    if form.cleaned_data["kind"] == ImportKind.REVENUE and form.cleaned_data["create_accounts"] else {},
                 )
                 mapping = services.job_mapping(job)
                 if mapping.unknown or services.mapping_problems(job, mapping):

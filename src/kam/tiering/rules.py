@@ -1,0 +1,256 @@
+"""The tiering rules: facts about accounts in, one tier per account out, with the inputs
+that decided it. Pure numpy, no database, no Django.
+
+Money is carried as whole fen (分) in int64, so the 80 % cut of a Pareto ranking is an
+exact integer comparison, never a float that lands a hair either side of the line.
+
+Ties and edge cases, the same in every scheme:
+- accounts are ranked by window revenue, highest first; equal revenue is ordered by
+  account code, so the ranking — and the tier — never depends on database order;
+- net revenue ≤ 0 in the window (no facts, or refunds exceeding sales) never ranks
+  into a value tier and never counts in the total;
+- growth compares the window with the window before it; with nothing before, an
+  account with revenue is "new" (infinite growth) and one without has growth 0.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+NO_TIER = "-"
+
+
+@dataclass
+class Facts:
+    """Per-account inputs, aligned arrays of equal length."""
+
+    ids: np.ndarray  # int64 account ids
+    codes: np.ndarray  # account codes (str), for a stable tie-break
+    revenue: np.ndarray  # int64 fen in the window
+    previous: np.ndarray  # int64 fen in the window before
+    margin: np.ndarray | None = None  # int64 fen of margin in the window
+    quantity: np.ndarray | None = None  # float, for concentration caps on volume
+    months: int = 12  # window length, for monthly averages
+    # Optional qualitative inputs: level codes "high"/"medium"/"low"/"" and 0..1 scores.
+    potential: np.ndarray | None = None
+    relationship: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+
+@dataclass
+class Result:
+    tiers: np.ndarray  # tier code per account (object array of str)
+    inputs: dict[str, np.ndarray] = field(default_factory=dict)
+    flags: list[dict[str, Any]] = field(default_factory=list)
+
+
+def ranking(facts: Facts) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): order lists account positions best first; rank is 1-based per account."""
+    order = np.lexsort((facts.codes, -facts.revenue))
+    rank = np.empty(len(facts), dtype=np.int64)
+    rank[order] = np.arange(1, len(facts) + 1)
+    return order, rank
+
+
+def growth(facts: Facts) -> np.ndarray:
+    """(revenue − previous) / previous; +inf for new revenue, 0 for none on either side."""
+    revenue, previous = facts.revenue.astype(np.float64), facts.previous.astype(np.float64)
+    result = np.zeros(len(facts))
+    known = previous > 0
+    result[known] = (revenue[known] - previous[known]) / previous[known]
+    result[~known & (revenue > 0)] = np.inf
+    return result
+
+
+def _threshold(cut: str | float, total: int) -> int:
+    """The smallest whole-fen amount that is at least `cut` × `total`, computed exactly."""
+    return math.ceil(Fraction(str(cut)) * total)
+
+
+def pareto_abc(facts: Facts, params: dict) -> Result:
+    """A: the smallest prefix of the ranking whose revenue reaches cuts[0] of the total;
+    B: then up to cuts[1]; C: the rest, and every account with net revenue ≤ 0."""
+    labels, cuts = params["tiers"], params["cuts"]
+    order, rank = ranking(facts)
+    revenue = np.where(facts.revenue > 0, facts.revenue, 0)
+    total = int(revenue.sum())
+    cumulative = np.cumsum(revenue[order])
+    before = cumulative - revenue[order]  # revenue ranked above each account
+    tier_index = np.full(len(facts), len(labels) - 1)
+    if total > 0:
+        thresholds = np.array([_threshold(c, total) for c in cuts], dtype=np.int64)
+        # An account is in tier k while the accounts above it have not reached cut k.
+        tier_index[order] = np.searchsorted(thresholds, before, side="right")
+    tier_index[facts.revenue <= 0] = len(labels) - 1
+    tiers = np.asarray(labels, dtype=object)[tier_index]
+    cum_share = np.zeros(len(facts))
+    share = np.zeros(len(facts))
+    if total:
+        cum_share[order] = cumulative / total
+        share = revenue / total
+    cum_share[facts.revenue <= 0] = np.nan
+    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "share": share, "cum_share": cum_share,
+                          "ranked": np.full(len(facts), int((facts.revenue > 0).sum()))})
+
+
+def _bands(amount_fen: np.ndarray, bands: list[dict], scale: int) -> np.ndarray:
+    """First band (highest first) whose minimum (yuan per period × scale) the amount reaches."""
+    tiers = np.full(len(amount_fen), NO_TIER, dtype=object)
+    undecided = np.ones(len(amount_fen), dtype=bool)
+    for band in sorted(bands, key=lambda b: -Fraction(str(b["min"]))):
+        minimum = math.ceil(Fraction(str(band["min"])) * 100 * scale)
+        # A band with min 0 admits only positive amounts: no spend is no level.
+        hit = undecided & (amount_fen >= minimum) & (amount_fen > 0)
+        tiers[hit] = band["code"]
+        undecided &= ~hit
+    return tiers
+
+
+def monthly_spend(facts: Facts, params: dict) -> Result:
+    """Average monthly spend over the window against the level minimums (元/月)."""
+    months = max(1, facts.months)
+    tiers = _bands(facts.revenue, params["bands"], months)
+    return Result(tiers, {"revenue": facts.revenue, "monthly": facts.revenue / 100 / months})
+
+
+def annual_value(facts: Facts, params: dict) -> Result:
+    """Revenue over a 12-month window against the yearly minimums (元/年)."""
+    scale = Fraction(facts.months, 12)
+    bands = [{**b, "min": Fraction(str(b["min"])) * scale} for b in params["bands"]]
+    tiers = _bands(facts.revenue, bands, 1)
+    return Result(tiers, {"revenue": facts.revenue})
+
+
+def _top(rank: np.ndarray, facts: Facts, share: str | float) -> np.ndarray:
+    """Whether each account is within the top `share` of accounts with positive revenue."""
+    ranked = int((facts.revenue > 0).sum())
+    limit = math.ceil(Fraction(str(share)) * ranked)
+    return (rank <= limit) & (facts.revenue > 0)
+
+
+def value_potential(facts: Facts, params: dict) -> Result:
+    """Core value: top `core_share` by revenue with stable or rising demand; high potential:
+    within the top `medium_share` and growing at least `fast_growth`; maintain: the rest of
+    the top `medium_share`; to optimise: everyone else."""
+    _order, rank = ranking(facts)
+    g = growth(facts)
+    core = _top(rank, facts, params["core_share"]) & (g >= -float(Fraction(str(params["stable_band"]))))
+    medium = _top(rank, facts, params["medium_share"])
+    fast = g >= float(Fraction(str(params["fast_growth"])))
+    codes = params["tiers"]  # [core, potential, maintain, optimise]
+    tiers = np.full(len(facts), codes[3], dtype=object)
+    tiers[medium] = codes[2]
+    tiers[medium & fast] = codes[1]
+    tiers[core] = codes[0]
+    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "growth": g})
+
+
+def bcg(facts: Facts, params: dict) -> Result:
+    """Value (top `value_share` by revenue) × growth (≥ `growth_cut`) → 明星/金牛/野猫/瘦狗."""
+    _order, rank = ranking(facts)
+    g = growth(facts)
+    high_value = _top(rank, facts, params["value_share"])
+    high_growth = (g >= float(Fraction(str(params["growth_cut"])))) & (facts.revenue > 0)
+    star, cow, wildcat, dog = params["tiers"]
+    tiers = np.full(len(facts), dog, dtype=object)
+    tiers[~high_value & high_growth] = wildcat
+    tiers[high_value & ~high_growth] = cow
+    tiers[high_value & high_growth] = star
+    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "growth": g})
+
+
+def _levels_from_rank(rank: np.ndarray, facts: Facts, cuts: list) -> np.ndarray:
+    levels = np.full(len(facts), "low", dtype=object)
+    levels[_top(rank, facts, cuts[1])] = "medium"
+    levels[_top(rank, facts, cuts[0])] = "high"
+    return levels
+
+
+def _relationship_level(facts: Facts, cuts: list) -> np.ndarray:
+    score = facts.relationship if facts.relationship is not None else np.zeros(len(facts))
+    levels = np.full(len(facts), "poor", dtype=object)
+    levels[score >= float(cuts[1])] = "fair"
+    levels[score >= float(cuts[0])] = "good"
+    return levels
+
+
+def portfolio(facts: Facts, params: dict) -> Result:
+    """Attractiveness (high/medium/low) × relationship (good/fair/poor) → strategy, by the grid.
+    Attractiveness is the account's stated growth potential where set, else its revenue rank."""
+    _order, rank = ranking(facts)
+    attractiveness = _levels_from_rank(rank, facts, params["attractiveness_cuts"])
+    if params.get("use_stated_potential", True) and facts.potential is not None:
+        stated = np.isin(facts.potential, ["high", "medium", "low"])
+        attractiveness[stated] = facts.potential[stated]
+    relationship = _relationship_level(facts, params["relationship_cuts"])
+    grid = params["grid"]
+    tiers = np.array([grid[a][r] for a, r in zip(attractiveness, relationship, strict=True)], dtype=object)
+    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "attractiveness": attractiveness,
+                          "relationship": relationship})
+
+
+def scorecard(facts: Facts, params: dict) -> Result:
+    """Weighted indicators scored 0–100, then letter cut-offs (A ≥ 80 …)."""
+    n = len(facts)
+    _order, rank = ranking(facts)
+    ranked = max(1, int((facts.revenue > 0).sum()))
+    scores: dict[str, np.ndarray] = {}
+    scores["value"] = np.where(facts.revenue > 0, 100.0 * (1 - (rank - 1) / ranked), 0.0)
+    g = growth(facts)
+    scores["growth"] = np.clip((np.nan_to_num(g, posinf=1.0) + 0.5) * 100, 0, 100)
+    if facts.margin is not None:
+        rate = np.divide(facts.margin, facts.revenue, out=np.zeros(n), where=facts.revenue > 0)
+        scores["margin"] = np.clip(rate * 200, 0, 100)
+    else:
+        scores["margin"] = np.zeros(n)
+    scores["relationship"] = 100 * (facts.relationship if facts.relationship is not None else np.zeros(n))
+    potential_points = {"high": 100.0, "medium": 60.0, "low": 20.0}
+    potential = facts.potential if facts.potential is not None else np.full(n, "", dtype=object)
+    scores["potential"] = np.array([potential_points.get(p, 50.0) for p in potential])
+    weights = params["weights"]
+    total_weight = sum(float(w) for w in weights.values()) or 1.0
+    score = sum(scores[name] * float(w) for name, w in weights.items()) / total_weight
+    tiers = np.full(n, params["cutoffs"][-1]["code"], dtype=object)
+    for cutoff in sorted(params["cutoffs"], key=lambda c: float(c.get("min", 0))):
+        tiers[score >= float(cutoff.get("min", 0))] = cutoff["code"]
+    return Result(tiers, {"revenue": facts.revenue, "score": np.round(score, 1),
+                          **{f"score_{k}": np.round(v, 1) for k, v in scores.items()}})
+
+
+METHODS: dict[str, Callable[[Facts, dict], Result]] = {
+    "pareto": pareto_abc,
+    "monthly_spend": monthly_spend,
+    "annual_value": annual_value,
+    "value_potential": value_potential,
+    "bcg": bcg,
+    "portfolio": portfolio,
+    "scorecard": scorecard,
+}
+
+
+def check_cap(result: Result, facts: Facts, cap: dict | None) -> list[dict]:
+    """A concentration cap: the tiers' combined volume against a share of capacity."""
+    if not cap:
+        return []
+    chosen = np.isin(result.tiers, cap["tiers"])
+    measure = facts.quantity if cap.get("measure") == "quantity" and facts.quantity is not None else facts.revenue / 100
+    volume = float(np.sum(np.where(chosen, measure, 0)))
+    limit = float(Fraction(str(cap["max_share"])) * Fraction(str(cap["capacity"])))
+    if volume <= limit:
+        return []
+    return [{"kind": "cap", "tiers": cap["tiers"], "volume": round(volume, 2), "limit": round(limit, 2),
+             "share": round(volume / float(cap["capacity"]), 4) if float(cap["capacity"]) else None}]
+
+
+def apply(method: str, facts: Facts, params: dict, cap: dict | None = None) -> Result:
+    result = METHODS[method](facts, params)
+    result.flags = check_cap(result, facts, cap)
+    return result

@@ -1,0 +1,334 @@
+"""Tiering actions: compute a snapshot, freeze the annual list, compare, what-if.
+
+The arithmetic lives in `rules` (pure numpy); here the facts are read from the
+monthly aggregates and the results stored.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import numpy as np
+from django.db import transaction
+from django.db.models import Avg, Case, Sum, Value, When
+from django.db.models import FloatField as FloatOut
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.accounts.models import Account, Contact, RelationshipStrength
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.imports.bulk import insert_rows
+from kam.revenue.models import MonthlyRevenue, RevenueFact
+from kam.tiering import rules
+from kam.tiering.models import (
+    Method,
+    MoveDecision,
+    Scheme,
+    Snapshot,
+    SnapshotEntry,
+    SnapshotState,
+    TierMove,
+)
+
+Progress = Callable[[str, int, int], None]
+STRENGTH_SCORE = {
+    RelationshipStrength.STRONG: 1.0, RelationshipStrength.GOOD: 0.75, RelationshipStrength.FAIR: 0.5,
+    RelationshipStrength.WEAK: 0.25, RelationshipStrength.NONE: 0.0,
+}
+
+
+def month_start(day: date, back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def window(as_of: date, months: int) -> tuple[date, date]:
+    """The `months` calendar months ending with the month of `as_of`: (first day, as_of)."""
+    return month_start(as_of, months - 1), as_of
+
+
+def _fen(value) -> int:
+    return int((Decimal(value) * 100).to_integral_value()) if value is not None else 0
+
+
+def _sums(start: date, end: date, field: str) -> dict[int, int]:
+    """Per account, the sum of `field` (fen) from `start` to `end` inclusive: whole months
+    from the aggregates, the last (possibly partial) month from the facts up to `end`."""
+    totals: dict[int, int] = defaultdict(int)
+    last_month = end.replace(day=1)
+    whole = (
+        MonthlyRevenue.objects.filter(month__gte=start, month__lt=last_month)
+        .values_list("account_id").annotate(total=Sum(field)).order_by()
+    )
+    for account_id, total in whole:
+        totals[account_id] += _fen(total)
+    partial = (
+        RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
+        .values_list("account_id").annotate(total=Sum(field)).order_by()
+    )
+    for account_id, total in partial:
+        totals[account_id] += _fen(total)
+    return totals
+
+
+def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
+    """Every live account, with its revenue in the window and in the window before it."""
+    start, end = window(as_of, months)
+    previous_end = start - timedelta(days=1)
+    previous_start, _ = window(previous_end, months)
+    accounts = list(Account.objects.alive().order_by("id").values_list("id", "code", "growth_potential"))
+    ids = np.fromiter((a[0] for a in accounts), dtype=np.int64, count=len(accounts))
+    position = {account_id: i for i, account_id in enumerate(ids.tolist())}
+
+    def column(totals: dict[int, int]) -> np.ndarray:
+        values = np.zeros(len(ids), dtype=np.int64)
+        for account_id, total in totals.items():
+            if (i := position.get(account_id)) is not None:
+                values[i] = total
+        return values
+
+    facts = rules.Facts(
+        ids=ids,
+        codes=np.array([a[1] for a in accounts], dtype=object),
+        revenue=column(_sums(start, end, "amount")),
+        previous=column(_sums(previous_start, previous_end, "amount")),
+        months=months,
+    )
+    if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
+        facts.margin = column(_sums(start, end, "margin"))
+        facts.potential = np.array([a[2] or "" for a in accounts], dtype=object)
+        facts.relationship = _relationship_scores(ids, position)
+    return facts
+
+
+def _relationship_scores(ids: np.ndarray, position: dict[int, int]) -> np.ndarray:
+    """Mean relationship strength of each account's active contacts, 0..1 (0 with none)."""
+    scores = np.zeros(len(ids))
+    whens = [When(relationship_strength=k, then=Value(v)) for k, v in STRENGTH_SCORE.items()]
+    rows = (
+        Contact.objects.alive().filter(status="active")
+        .values_list("account_id")
+        .annotate(score=Avg(Case(*whens, default=Value(0.0), output_field=FloatOut())))
+        .order_by()
+    )
+    for account_id, score in rows:
+        if (i := position.get(account_id)) is not None:
+            scores[i] = score or 0.0
+    return scores
+
+
+def _check_parameters(scheme: Scheme, params: dict) -> None:
+    facts = rules.Facts(ids=np.zeros(0, dtype=np.int64), codes=np.zeros(0, dtype=object),
+                        revenue=np.zeros(0, dtype=np.int64), previous=np.zeros(0, dtype=np.int64))
+    try:
+        rules.apply(scheme.method, facts, params)
+    except (KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        raise ValidationFailed(
+            _("The parameters of scheme %(code)s are incomplete or wrong: %(problem)s")
+            % {"code": scheme.code, "problem": exc},
+            errors={"params": [str(exc)]},
+        ) from exc
+
+
+@dataclass
+class Computation:
+    facts: rules.Facts
+    result: rules.Result
+    start: date
+
+
+def compute(scheme: Scheme, as_of: date, params: dict | None = None, cap: dict | None = None) -> Computation:
+    params = scheme.params if params is None else params
+    _check_parameters(scheme, params)
+    facts = gather_facts(scheme.method, scheme.window_months, as_of)
+    result = rules.apply(scheme.method, facts, params, cap if cap is not None else scheme.cap)
+    return Computation(facts=facts, result=result, start=window(as_of, scheme.window_months)[0])
+
+
+def summarise(facts: rules.Facts, tiers: np.ndarray) -> dict[str, dict]:
+    summary: dict[str, dict] = {}
+    total = int(np.where(facts.revenue > 0, facts.revenue, 0).sum())
+    for code in dict.fromkeys(tiers.tolist()):
+        chosen = tiers == code
+        revenue = int(facts.revenue[chosen].sum())
+        summary[code] = {
+            "count": int(chosen.sum()),
+            "revenue": str(Decimal(revenue) / 100),
+            "share": round(revenue / total, 4) if total else 0.0,
+        }
+    return summary
+
+
+def _inputs(result: rules.Result, i: int) -> dict:
+    found = {}
+    for name, values in result.inputs.items():
+        if name in ("revenue", "rank"):
+            continue
+        value = values[i]
+        if isinstance(value, (np.floating, float)):
+            value = None if np.isnan(value) else ("inf" if np.isinf(value) else round(float(value), 6))
+        elif isinstance(value, np.integer):
+            value = int(value)
+        found[name] = value
+    return found
+
+
+def snapshot_create(*, actor, scheme: Scheme, as_of: date, progress: Progress | None = None) -> Snapshot:
+    """Compute and store the tiers of every live account under `scheme` as of `as_of`."""
+    computation = compute(scheme, as_of)
+    facts, result = computation.facts, computation.result
+    with transaction.atomic():
+        snapshot = Snapshot.objects.create(
+            scheme=scheme, as_of=as_of, window_start=computation.start, method=scheme.method,
+            params=scheme.params, cap=scheme.cap, created_by=actor, accounts=len(facts),
+            summary=summarise(facts, result.tiers), flags=result.flags,
+        )
+        rank = result.inputs.get("rank")
+        ids, revenue, tiers = facts.ids.tolist(), facts.revenue.tolist(), result.tiers.tolist()
+        total = len(ids)
+
+        def entries():
+            for i in range(total):
+                if progress and i % 50_000 == 0:
+                    progress("store", i, total)
+                yield SimpleNamespace(
+                    snapshot_id=snapshot.pk, account_id=ids[i], tier=tiers[i],
+                    rank=int(rank[i]) if rank is not None and facts.revenue[i] > 0 else None,
+                    revenue=Decimal(revenue[i]) / 100, inputs=_inputs(result, i),
+                )
+
+        insert_rows(SnapshotEntry, entries())
+        snapshot.state = SnapshotState.DONE
+        snapshot.save(update_fields=["state"])
+    if progress:
+        progress("store", total, total)
+    return snapshot
+
+
+def _can_govern(actor) -> bool:
+    return actor.sees_everything
+
+
+@transaction.atomic
+def snapshot_freeze(*, actor, snapshot: Snapshot, year: int) -> Snapshot:
+    """Make `snapshot` the official key-account list of `year` for its scheme."""
+    if not _can_govern(actor):
+        raise PermissionDenied(_("Only headquarters fix the annual key-account list."))
+    snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
+    if snapshot.state != SnapshotState.DONE:
+        raise Conflict(_("Only a finished snapshot can become the annual list."))
+    if snapshot.frozen_year is not None:
+        raise Conflict(_("This snapshot already is the annual list of %(year)d.") % {"year": snapshot.frozen_year})
+    if Snapshot.objects.filter(scheme=snapshot.scheme, frozen_year=year).exists():
+        raise Conflict(_("The %(year)d list of this scheme is already fixed.") % {"year": year})
+    snapshot.frozen_year, snapshot.frozen_by, snapshot.frozen_at = year, actor, timezone.now()
+    snapshot.save(update_fields=["frozen_year", "frozen_by", "frozen_at"])
+    return snapshot
+
+
+def tiers_of(snapshot: Snapshot) -> dict[int, str]:
+    """Account id → tier in the snapshot, with HQ-approved moves applied to an annual list."""
+    tiers = dict(snapshot.entries.values_list("account_id", "tier"))
+    if snapshot.frozen_year is not None:
+        for account_id, to_tier in snapshot.moves.filter(decision=MoveDecision.APPROVED).values_list(
+            "account_id", "to_tier"
+        ):
+            tiers[account_id] = to_tier
+    return tiers
+
+
+@dataclass
+class Migration:
+    codes: list[str]
+    counts: dict[tuple[str, str], int]
+    revenue: dict[tuple[str, str], Decimal]
+    moved: list[tuple[int, str, str]]  # (account id, from, to) for accounts whose tier changed
+
+
+def migration_matrix(before: dict[int, str], after: dict[int, str], revenue: dict[int, Decimal],
+                     codes: list[str]) -> Migration:
+    """From-tier × to-tier counts and revenue (revenue as of `after`). New accounts come from "-"."""
+    counts: Counter = Counter()
+    amounts: dict[tuple[str, str], Decimal] = defaultdict(Decimal)
+    moved = []
+    for account_id in before.keys() | after.keys():
+        pair = (before.get(account_id, rules.NO_TIER), after.get(account_id, rules.NO_TIER))
+        counts[pair] += 1
+        amounts[pair] += revenue.get(account_id, Decimal(0))
+        if pair[0] != pair[1]:
+            moved.append((account_id, *pair))
+    ordered = list(dict.fromkeys([*codes, *sorted({c for pair in counts for c in pair} - set(codes))]))
+    return Migration(ordered, dict(counts), dict(amounts), sorted(moved))
+
+
+def snapshot_migration(annual_list: Snapshot, fresh: Snapshot) -> Migration:
+    revenue = dict(fresh.entries.values_list("account_id", "revenue"))
+    return migration_matrix(tiers_of(annual_list), tiers_of(fresh), revenue, annual_list.scheme.tier_codes)
+
+
+@transaction.atomic
+def tier_move_decide(*, actor, annual_list: Snapshot, fresh: Snapshot, account: Account, decision: str,
+                     reason: str) -> TierMove:
+    """HQ approves (the account takes its new tier in the annual list) or rejects a move."""
+    if not _can_govern(actor):
+        raise PermissionDenied(_("Only headquarters decide on moves in the annual list."))
+    if annual_list.frozen_year is None or fresh.scheme_id != annual_list.scheme_id:
+        raise ValidationFailed(_("Compare an annual list with a snapshot of the same scheme."))
+    if decision not in MoveDecision.values:
+        raise ValidationFailed(_("Approve or reject."), errors={"decision": [_("Unknown decision.")]})
+    if not reason.strip():
+        raise ValidationFailed(_("Give the reason for the decision."), errors={"reason": [_("Required.")]})
+    before = annual_list.entries.filter(account=account).values_list("tier", flat=True).first() or rules.NO_TIER
+    after = fresh.entries.filter(account=account).values_list("tier", flat=True).first()
+    if after is None:
+        raise NotVisible(_("Not found."))
+    if before == after:
+        raise ValidationFailed(_("This account does not move."))
+    move, _created = TierMove.objects.update_or_create(
+        annual_list=annual_list, account=account,
+        defaults={"compared_with": fresh, "from_tier": before, "to_tier": after, "decision": decision,
+                  "reason": reason.strip(), "decided_by": actor},
+    )
+    return move
+
+
+@dataclass
+class WhatIf:
+    summary: dict[str, dict]
+    migration: Migration
+    owners: list[tuple[str, int, int]]  # (owner, gained into top tier, lost from it)
+    flags: list[dict]
+
+
+def what_if(*, scheme: Scheme, as_of: date, params: dict, cap: dict | None = None,
+            compare_with: Snapshot | None = None) -> WhatIf:
+    """The tiers `params` would give, against `compare_with` (default: the scheme's current
+    parameters), without saving anything."""
+    new = compute(scheme, as_of, params=params, cap=cap)
+    if compare_with is not None:
+        before = tiers_of(compare_with)
+    else:
+        current = compute(scheme, as_of)
+        before = dict(zip(current.facts.ids.tolist(), current.result.tiers.tolist(), strict=True))
+    after = dict(zip(new.facts.ids.tolist(), new.result.tiers.tolist(), strict=True))
+    revenue = {i: Decimal(r) / 100 for i, r in zip(new.facts.ids.tolist(), new.facts.revenue.tolist(), strict=True)}
+    migration = migration_matrix(before, after, revenue, scheme.tier_codes)
+    top = scheme.tier_codes[0] if scheme.tier_codes else None
+    changes: dict[int, list[int]] = defaultdict(lambda: [0, 0])
+    moved_ids = [m[0] for m in migration.moved if top in (m[1], m[2])]
+    owners = dict(Account.objects.filter(pk__in=moved_ids).values_list("pk", "owner_id"))
+    for account_id, _old, new_tier in migration.moved:
+        if account_id in owners:
+            changes[owners[account_id]][0 if new_tier == top else 1] += 1
+    from django.contrib.auth import get_user_model
+
+    names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=changes)}
+    per_owner = sorted(((names.get(k, "?"), v[0], v[1]) for k, v in changes.items()), key=lambda r: -(r[1] + r[2]))
+    return WhatIf(summary=summarise(new.facts, new.result.tiers), migration=migration, owners=per_owner,
+                  flags=new.result.flags)
+

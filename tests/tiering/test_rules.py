@@ -1,0 +1,160 @@
+"""Each scheme on small hand-computed cases, the edge cases, and the Pareto property."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kam.tiering import rules
+from kam.tiering.defaults import SCHEMES
+
+PARAMS = {s["code"]: s["params"] for s in SCHEMES}
+
+
+def facts(revenue_yuan, previous_yuan=None, *, months=12, codes=None, **extra):
+    n = len(revenue_yuan)
+    return rules.Facts(
+        ids=np.arange(1, n + 1),
+        codes=np.array(codes or [f"C{i:03d}" for i in range(n)]),
+        revenue=np.array([round(r * 100) for r in revenue_yuan], dtype=np.int64),
+        previous=np.array([round(r * 100) for r in (previous_yuan or [0] * n)], dtype=np.int64),
+        months=months,
+        **extra,
+    )
+
+
+def tiers(method, f, params):
+    return list(rules.apply(method, f, params).tiers)
+
+
+# --- pareto-abc -------------------------------------------------------------------
+
+def test_pareto_by_hand():
+    # total 1000: 500 (50 %), 300 (80 %) → A; 100 (90 %), 60 (96 %, crosses 95 %) → B; 40 → C
+    f = facts([100, 500, 40, 300, 60])
+    result = rules.apply("pareto", f, PARAMS["pareto-abc"])
+    assert list(result.tiers) == ["B", "A", "C", "A", "B"]
+    assert list(result.inputs["rank"]) == [3, 1, 5, 2, 4]
+    assert result.inputs["cum_share"][3] == 0.8
+
+
+def test_pareto_an_account_that_crosses_the_cut_is_in_a():
+    # 500 + 200 = 70 % < 80 %: the third account (to 90 %) is needed to reach 80 %
+    assert tiers("pareto", facts([500, 200, 200, 100]), PARAMS["pareto-abc"]) == ["A", "A", "A", "B"]
+
+
+def test_pareto_equal_revenue_at_the_cut_is_ordered_by_code():
+    # 400 (40 %), then three accounts of 200: the second of them reaches 80 %, the third is B
+    f = facts([400, 200, 200, 200], codes=["P", "X", "M", "A"])
+    result = rules.apply("pareto", f, PARAMS["pareto-abc"])
+    assert list(result.tiers) == ["A", "B", "A", "A"]
+    assert list(result.inputs["rank"]) == [1, 4, 3, 2]
+    # the same revenues listed in another order give the same tiers
+    again = rules.apply("pareto", facts([200, 200, 400, 200], codes=["A", "X", "P", "M"]), PARAMS["pareto-abc"])
+    assert list(again.tiers) == ["A", "B", "A", "A"]
+
+
+def test_pareto_zero_negative_and_missing_revenue_are_c_and_do_not_count():
+    f = facts([0, -50, 300, 100])
+    result = rules.apply("pareto", f, PARAMS["pareto-abc"])
+    assert list(result.tiers) == ["C", "C", "A", "A"]
+    assert np.isnan(result.inputs["cum_share"][1])
+    assert result.inputs["ranked"][0] == 2
+
+
+def test_pareto_with_no_revenue_at_all_is_all_c():
+    assert tiers("pareto", facts([0, 0, -3]), PARAMS["pareto-abc"]) == ["C", "C", "C"]
+    assert tiers("pareto", facts([]), PARAMS["pareto-abc"]) == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(min_value=-10_000, max_value=1_000_000), min_size=1, max_size=60),
+       st.sampled_from([("0.80", "0.95"), ("0.75", "0.90"), ("0.5", "0.99")]))
+def test_pareto_a_is_the_smallest_prefix_of_the_ranking_reaching_the_cut(fen, cuts):
+    f = rules.Facts(ids=np.arange(len(fen)), codes=np.array([f"K{i:04d}" for i in range(len(fen))]),
+                    revenue=np.array(fen, dtype=np.int64), previous=np.zeros(len(fen), dtype=np.int64))
+    result = rules.apply("pareto", f, {"tiers": ["A", "B", "C"], "cuts": list(cuts)})
+    ranked = sorted(range(len(fen)), key=lambda i: (-fen[i], f.codes[i]))
+    total = sum(x for x in fen if x > 0)
+    in_a = [i for i in ranked if result.tiers[i] == "A"]
+    if total == 0:
+        assert not in_a
+        return
+    # A is a prefix of the ranking …
+    assert in_a == ranked[: len(in_a)]
+    # … that reaches the cut, while one account fewer does not
+    cut = Fraction(cuts[0])
+    assert sum(fen[i] for i in in_a) >= cut * total
+    assert sum(fen[i] for i in in_a[:-1]) < cut * total
+    assert all(fen[i] > 0 for i in in_a)
+
+
+# --- thresholds -----------------------------------------------------------------------
+
+def test_monthly_spend_levels_over_a_three_month_window():
+    # averages: 3,000 (水晶, the lowest key level), 2,999.99 (commercial A/A+), 10,000 (银卡), 0 (none)
+    f = facts([9000, 8999.97, 30000, 0, 1500 * 3, -30], months=3)
+    assert tiers("monthly_spend", f, PARAMS["monthly-spend"]) == ["K1", "CA", "K2", "-", "CA", "-"]
+
+
+def test_annual_value_bands_and_a_shorter_window_scales():
+    f = facts([5_000_000, 4_999_999.99, 1_000_000, 500_000, 499_999])
+    assert tiers("annual_value", f, PARAMS["annual-value"]) == ["S", "K", "K", "B", "-"]
+    half_year = facts([2_500_000, 250_000], months=6)
+    assert tiers("annual_value", half_year, PARAMS["annual-value"]) == ["S", "B"]
+
+
+# --- matrices ---------------------------------------------------------------------------
+
+def test_value_potential_by_hand():
+    # ten accounts ranked by revenue; top 10 % = 1 account, top 50 % = 5 accounts
+    revenue = [1000, 900, 800, 700, 600, 500, 400, 300, 200, 100]
+    previous = [1000, 600, 800, 800, 100, 500, 100, 300, 200, 0]
+    result = rules.apply("value_potential", facts(revenue, previous), PARAMS["value-potential"])
+    assert list(result.tiers) == ["core", "potential", "maintain", "maintain", "potential",
+                                  "optimise", "optimise", "optimise", "optimise", "optimise"]
+    # the top account shrinking beyond the stable band is no longer core value
+    shrinking = rules.apply("value_potential", facts([1000, 10], [2000, 10]), PARAMS["value-potential"])
+    assert shrinking.tiers[0] == "maintain"
+
+
+def test_bcg_quadrants():
+    # top 20 % of 5 accounts = 1; growth cut 10 %
+    revenue = [1000, 500, 400, 300, 0]
+    previous = [800, 500, 200, 300, 100]
+    assert tiers("bcg", facts(revenue, previous), PARAMS["bcg"]) == ["star", "dog", "wildcat", "dog", "dog"]
+    assert tiers("bcg", facts([1000, 10], [1000, 10]), PARAMS["bcg"]) == ["cow", "dog"]
+
+
+def test_portfolio_follows_the_default_grid():
+    # five accounts: attractiveness by rank (top 20 % high, to 50 % medium), relationship scores
+    revenue = [500, 400, 300, 200, 100]
+    relationship = np.array([0.9, 0.5, 0.1, 0.8, 0.0])
+    potential = np.array(["", "", "", "", "high"], dtype=object)
+    f = facts(revenue, relationship=relationship, potential=potential)
+    assert tiers("portfolio", f, PARAMS["portfolio"]) == ["defend", "selective", "minimal", "selective", "develop"]
+    grid = PARAMS["portfolio"]["grid"]
+    assert (grid["high"]["poor"], grid["medium"]["good"], grid["low"]["poor"]) == ("develop", "maintain", "exit")
+
+
+def test_scorecard_weights_and_cutoffs():
+    f = facts([1000, 500, 0], [1000, 250, 0], margin=np.array([30000, 0, 0]),
+              relationship=np.array([1.0, 0.5, 0.0]), potential=np.array(["high", "", "low"], dtype=object))
+    result = rules.apply("scorecard", f, PARAMS["scorecard"])
+    # account 1: value 100, growth 50, margin 60, relationship 100, potential 100
+    #   → 0.35·100 + 0.2·50 + 0.15·60 + 0.2·100 + 0.1·100 = 84 → A
+    assert result.inputs["score"][0] == 84.0 and result.tiers[0] == "A"
+    # account 2: value 50, growth 100, margin 0, relationship 50, potential 50 → 17.5+20+0+10+5 = 52.5 → C
+    assert result.inputs["score"][1] == 52.5 and result.tiers[1] == "C"
+    assert result.tiers[2] == "D"
+
+
+def test_concentration_cap_flags_a_tier_over_its_share_of_capacity():
+    f = facts([700, 200, 100])
+    cap = {"tiers": ["A"], "max_share": "0.30", "capacity": 2000}
+    result = rules.apply("pareto", f, PARAMS["pareto-abc"], cap)
+    assert result.flags == [{"kind": "cap", "tiers": ["A"], "volume": 900.0, "limit": 600.0, "share": 0.45}]
+    assert not rules.apply("pareto", f, PARAMS["pareto-abc"], {**cap, "capacity": 3000}).flags

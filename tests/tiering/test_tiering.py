@@ -1,0 +1,214 @@
+"""Revenue facts in, snapshots out: windows, the annual list, migration, what-if, and an
+independent check against a public transaction file."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+from datetime import date
+from decimal import Decimal
+
+import pytest
+
+from kam import cli
+from kam.accounts.models import Account, LifecycleStatus
+from kam.core.errors import PermissionDenied
+from kam.revenue.models import MonthlyRevenue, RevenueFact
+from kam.tiering import services
+from kam.tiering.models import MoveDecision, Scheme
+from spreadsheets import csv_bytes
+
+REVENUE_HEADER = ["客户编号", "日期", "账期", "金额", "毛利", "产品"]
+
+
+@pytest.fixture
+def five_accounts(org, account_factory):
+    return [account_factory(owner=owner, name=f"分级测试{n}号公司", code=f"T{n}")
+            for n, owner in enumerate([org.specialist_a, org.specialist_a, org.specialist_a2, org.specialist_b,
+                                       org.specialist_b], start=1)]
+
+
+def test_revenue_lines_are_summed_replaced_and_aggregated_by_month(org, run_import, five_accounts):
+    rows = [REVENUE_HEADER,
+            ["T1", "2026-03-05", "", "1,000.00", "200", "宽带"],
+            ["T1", "2026-03-05", "", "500", "", "宽带"],     # same account, day and product: summed
+            ["T1", "", "2026-04", "2000", "", "专线"],       # a period row: the first of the month
+            ["T2", "2026/3/9", "", "12.5万", "", ""],
+            ["NOPE", "2026-03-01", "", "1", "", ""]]
+    job = run_import(org.admin, "revenue", "rev.csv", csv_bytes(rows, "gb18030"), mode="valid")
+    assert (job.created, job.invalid, job.unchanged) == (3, 1, 1), job.preview["issues"]
+    t1 = five_accounts[0]
+    assert RevenueFact.objects.get(account=t1, date=date(2026, 3, 5)).amount == Decimal("1500.00")
+    assert RevenueFact.objects.get(account=t1, product="专线").date == date(2026, 4, 1)
+    march = MonthlyRevenue.objects.get(account=t1, month=date(2026, 3, 1))
+    assert (march.amount, march.margin, march.lines) == (Decimal("1500.00"), Decimal("200.00"), 1)
+    assert "No account has the code or USCC NOPE." in str(job.preview["issues"])
+
+    again = run_import(org.admin, "revenue", "rev.csv", csv_bytes(rows, "gb18030"), mode="valid")
+    assert (again.created, again.updated) == (0, 0) and RevenueFact.objects.count() == 3
+
+    rows[1][3], rows[2][3] = "100", "0"
+    changed = run_import(org.admin, "revenue", "rev.csv", csv_bytes(rows, "gb18030"), mode="valid")
+    assert changed.updated == 1
+    assert MonthlyRevenue.objects.get(account=t1, month=date(2026, 3, 1)).amount == Decimal("100.00")
+
+
+def test_unknown_accounts_can_be_created_as_unidentified_and_invisible_ones_are_refused(org, run_import, five_accounts):
+    rows = [["account", "period", "amount"], ["NEW-1", "2026-01", "10"], ["T4", "2026-01", "10"]]
+    from kam.imports import services as imports
+
+    job = imports.import_job_create(actor=org.specialist_a, kind="revenue", filename="r.csv", data=csv_bytes(rows),
+                                    options={"create_accounts": True})
+    job = imports.import_job_check(job_id=job.pk)
+    assert job.preview["counts"]["refused"] == 1 and job.preview["counts"]["create"] == 1
+    job = run_import(org.specialist_a, "revenue", "r.csv", csv_bytes(rows[:2]), mode="valid")
+    assert job.invalid == 1  # without the option the code is unknown
+    from django.db import transaction
+
+    with transaction.atomic():
+        job = imports.import_job_create(actor=org.specialist_a, kind="revenue", filename="r.csv",
+                                        data=csv_bytes(rows[:2]), options={"create_accounts": True})
+    imports.import_job_check(job_id=job.pk)
+    imports.ImportJob.objects.filter(pk=job.pk).update(state="queued", mode="valid")
+    imports.import_job_run(job_id=job.pk)
+    created = Account.objects.get(code="NEW-1")
+    assert created.lifecycle_status == LifecycleStatus.UNIDENTIFIED and created.owner == org.specialist_a
+    assert MonthlyRevenue.objects.get(account=created).amount == Decimal("10.00")
+
+
+def _revenue(org, run_import, lines):
+    rows = [["客户编号", "日期", "金额"], *lines]
+    job = run_import(org.admin, "revenue", "r.csv", csv_bytes(rows))
+    assert job.invalid == 0, job.preview["issues"]
+
+
+def test_a_snapshot_uses_the_window_up_to_the_as_of_date_and_says_why(org, run_import, five_accounts):
+    _revenue(org, run_import, [
+        ["T1", "2025-07-01", "500"],   # first day of a 12-month window ending 2026-06-30
+        ["T1", "2025-06-30", "9999"],  # the day before: outside
+        ["T2", "2026-06-30", "300"],   # the as-of day itself: inside
+        ["T3", "2026-07-01", "9999"],  # after the as-of date: outside
+        ["T3", "2026-01-15", "100"],
+        ["T4", "2026-02-01", "60"], ["T5", "2026-02-01", "40"],
+    ])
+    scheme = Scheme.objects.get(code="pareto-abc")
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 6, 30))
+    tiers = dict(snapshot.entries.values_list("account__code", "tier"))
+    assert tiers == {"T1": "A", "T2": "A", "T3": "B", "T4": "B", "T5": "C"}
+    assert snapshot.window_start == date(2025, 7, 1)
+    assert snapshot.summary["A"] == {"count": 2, "revenue": "800", "share": 0.8}
+    t3 = snapshot.entries.get(account__code="T3")
+    assert (t3.rank, t3.revenue, t3.inputs["cum_share"]) == (3, Decimal("100.00"), 0.9)
+
+
+def test_the_annual_list_stays_fixed_and_the_migration_matrix_compares(org, run_import, five_accounts):
+    _revenue(org, run_import, [["T1", "2026-01-10", "500"], ["T2", "2026-01-10", "300"], ["T3", "2026-01-10", "100"],
+                               ["T4", "2026-01-10", "60"], ["T5", "2026-01-10", "40"]])
+    scheme = Scheme.objects.get(code="pareto-abc")
+    annual = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    with pytest.raises(PermissionDenied):
+        services.snapshot_freeze(actor=org.manager_a, snapshot=annual, year=2026)
+    services.snapshot_freeze(actor=org.director, snapshot=annual, year=2026)
+
+    # T5 grows past T3 and T4
+    _revenue(org, run_import, [["T5", "2026-02-10", "700"]])
+    fresh = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 2, 28))
+    annual.refresh_from_db()
+    assert dict(annual.entries.values_list("account__code", "tier"))["T5"] == "C"  # unchanged
+
+    migration = services.snapshot_migration(annual, fresh)
+    # fresh, of 1,700: T5 740 (43.5 %), T1 500 (72.9 %), T2 300 (A: 72.9 % before it), T3 100 (B: 90.6 %
+    # before), T4 60 (C: 96.5 % before) → T5 moves C→A, T4 B→C, the others stay
+    assert migration.counts == {("A", "A"): 2, ("B", "B"): 1, ("B", "C"): 1, ("C", "A"): 1}
+    assert sorted((m[1], m[2]) for m in migration.moved) == [("B", "C"), ("C", "A")]
+    assert migration.revenue[("C", "A")] == Decimal("740.00")
+
+    t5 = five_accounts[4]
+    services.tier_move_decide(actor=org.director, annual_list=annual, fresh=fresh, account=t5,
+                              decision=MoveDecision.APPROVED, reason="年中新签大单")
+    assert services.tiers_of(annual)[t5.pk] == "A"
+
+
+def test_what_if_shows_counts_migration_and_owner_gains_before_saving(org, run_import, five_accounts):
+    _revenue(org, run_import, [["T1", "2026-01-10", "500"], ["T2", "2026-01-10", "300"], ["T3", "2026-01-10", "100"],
+                               ["T4", "2026-01-10", "60"], ["T5", "2026-01-10", "40"]])
+    scheme = Scheme.objects.get(code="pareto-abc")
+    before = Scheme.objects.get(pk=scheme.pk).params
+    result = services.what_if(scheme=scheme, as_of=date(2026, 1, 31),
+                              params={**scheme.params, "cuts": ["0.50", "0.95"]})
+    assert result.summary["A"]["count"] == 1 and result.summary["B"]["count"] == 3
+    assert result.migration.counts[("A", "B")] == 1  # T2 leaves A
+    assert result.owners == [("张三", 0, 1)]
+    assert Scheme.objects.get(pk=scheme.pk).params == before and not scheme.snapshots.exists()
+
+
+def test_a_cap_breach_is_flagged_on_the_snapshot(org, run_import, five_accounts):
+    _revenue(org, run_import, [["T1", "2026-01-10", "500"], ["T2", "2026-01-10", "300"]])
+    scheme = Scheme.objects.get(code="pareto-abc")
+    scheme.cap = {"tiers": ["A"], "max_share": "0.30", "capacity": 2000}
+    scheme.save()
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    assert snapshot.flags and snapshot.flags[0]["volume"] == 800.0 and snapshot.flags[0]["limit"] == 600.0
+
+
+def _cdnow() -> str:
+    spec = importlib.util.find_spec("lifetimes")
+    if spec is None:
+        pytest.skip("the lifetimes package (which ships the CDNOW data) is not installed")
+    return os.path.join(spec.submodule_search_locations[0], "datasets", "CDNOW_master.txt")
+
+
+def test_kam_tier_export_on_the_cdnow_file_agrees_with_an_independent_computation(org, tmp_path):
+    import pandas as pd
+
+    # given the CDNOW master file (23,570 customers, 69,659 purchases, 1997–1998) as revenue lines
+    source = pd.read_csv(_cdnow(), sep=r"\s+", dtype={"customer_id": str, "date": str})
+    source["account"] = "CD" + source["customer_id"]
+    source["date"] = pd.to_datetime(source["date"], format="%Y%m%d")
+    revenue = tmp_path / "cdnow.csv"
+    source.assign(date=source["date"].dt.strftime("%Y-%m-%d"), amount=source["dollar_value"].map("{:.2f}".format))[
+        ["account", "date", "amount"]].to_csv(revenue, index=False)
+    assert cli.main(["import", "revenue", str(revenue), "--create-accounts", "--user", "admin", "--quiet"]) == 0
+    for scheme_code, as_of in [("pareto-abc", "1998-06-30"), ("monthly-spend", "1997-12-31")]:
+        _export_agrees(source, tmp_path, scheme_code, as_of)
+
+
+def _export_agrees(source, tmp_path, scheme_code: str, as_of: str) -> None:
+    import pandas as pd
+
+    # when KAM exports the tiers
+    out = tmp_path / "tiers.csv"
+    assert cli.main(["tier", "export", scheme_code, "--as-of", as_of, "--csv", str(out)]) == 0
+    with out.open(encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        assert next(reader) == ["account_code", "tier"]
+        kam = dict(reader)
+
+    # then pandas, computing the same rule its own way, agrees on every account
+    scheme = Scheme.objects.get(code=scheme_code)
+    end = pd.Timestamp(as_of)
+    start = (end.to_period("M") - (scheme.window_months - 1)).to_timestamp()
+    window = source[(source["date"] >= start) & (source["date"] <= end)]
+    cents = (window["dollar_value"] * 100).round().astype("int64").groupby(window["account"]).sum()
+    accounts = pd.Series(0, index=sorted(source["account"].unique()), dtype="int64")
+    accounts.loc[cents.index] = cents
+    if scheme_code == "pareto-abc":
+        ranked = accounts.rename("cents").reset_index().rename(columns={"index": "code"})
+        ranked = ranked.sort_values(["cents", "code"], ascending=[False, True])
+        positive = ranked["cents"].clip(lower=0)
+        before = positive.cumsum() - positive
+        total = int(positive.sum())
+        expected = pd.Series("C", index=ranked["code"].values)
+        expected[(before * 100 < 95 * total).values] = "B"
+        expected[(before * 100 < 80 * total).values] = "A"
+        expected[(ranked["cents"] <= 0).values] = "C"
+    else:
+        monthly = accounts / scheme.window_months / 100
+        bands = sorted(scheme.params["bands"], key=lambda b: float(b["min"]))
+        expected = pd.Series("-", index=accounts.index)
+        for band in bands:
+            expected[(monthly >= float(band["min"])) & (accounts > 0)] = band["code"]
+    assert len(kam) == len(expected) == 23_570
+    assert kam == expected.to_dict()
+    assert set(kam.values()) - {"-"}  # the rule did tier someone
