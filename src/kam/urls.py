@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("kam.core.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("imports/", include("kam.imports.urls")),
+    path("tiering/", include("kam.tiering.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

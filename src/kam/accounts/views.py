@@ -25,6 +25,7 @@ from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import FORMATS, export_response
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
+from kam.tiering import selectors as tiering
 
 TABS = ("card", "contacts", "history")
 
@@ -159,6 +160,8 @@ def account_detail(request, pk: int):
         context["team"] = account.team_members.select_related("user", "user__unit").order_by("id")
         context["team_form"] = TeamMemberForm(user=request.user)
         context["groups"] = AccountForm(instance=account, user=request.user).groups()
+        context["tiers"] = tiering.account_tiers(account=account)
+        context["tier_history"] = tiering.account_tier_history(account=account)
     elif tab == "contacts":
         context["contacts"] = selectors.account_contacts(user=request.user, account=account)
         context["chain"] = selectors.account_decision_chain(user=request.user, account=account)

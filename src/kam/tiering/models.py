@@ -81,6 +81,8 @@ class Snapshot(models.Model):
     cap = models.JSONField(null=True, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=SnapshotState.choices, default=SnapshotState.RUNNING)
     accounts = models.PositiveIntegerField(_("accounts"), default=0)
+    progress = models.PositiveSmallIntegerField(default=0)  # percent, while computing
+    message = models.TextField(blank=True)
     # {tier: {"count": n, "revenue": "yuan"}}
     summary = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)

@@ -178,36 +178,94 @@ def _inputs(result: rules.Result, i: int) -> dict:
     return found
 
 
-def snapshot_create(*, actor, scheme: Scheme, as_of: date, progress: Progress | None = None) -> Snapshot:
-    """Compute and store the tiers of every live account under `scheme` as of `as_of`."""
-    computation = compute(scheme, as_of)
-    facts, result = computation.facts, computation.result
-    with transaction.atomic():
-        snapshot = Snapshot.objects.create(
-            scheme=scheme, as_of=as_of, window_start=computation.start, method=scheme.method,
-            params=scheme.params, cap=scheme.cap, created_by=actor, accounts=len(facts),
-            summary=summarise(facts, result.tiers), flags=result.flags,
-        )
-        rank = result.inputs.get("rank")
-        ids, revenue, tiers = facts.ids.tolist(), facts.revenue.tolist(), result.tiers.tolist()
-        total = len(ids)
+def snapshot_start(*, actor, scheme: Scheme, as_of: date) -> Snapshot:
+    """Record a snapshot about to be computed (the page shows its progress)."""
+    if not scheme.is_active:
+        raise ValidationFailed(_("This scheme is switched off."))
+    _check_parameters(scheme, scheme.params)
+    return Snapshot.objects.create(
+        scheme=scheme, as_of=as_of, window_start=window(as_of, scheme.window_months)[0], method=scheme.method,
+        params=scheme.params, cap=scheme.cap, created_by=actor, state=SnapshotState.RUNNING,
+    )
 
-        def entries():
-            for i in range(total):
-                if progress and i % 50_000 == 0:
-                    progress("store", i, total)
-                yield SimpleNamespace(
-                    snapshot_id=snapshot.pk, account_id=ids[i], tier=tiers[i],
-                    rank=int(rank[i]) if rank is not None and facts.revenue[i] > 0 else None,
-                    revenue=Decimal(revenue[i]) / 100, inputs=_inputs(result, i),
-                )
 
-        insert_rows(SnapshotEntry, entries())
-        snapshot.state = SnapshotState.DONE
-        snapshot.save(update_fields=["state"])
-    if progress:
-        progress("store", total, total)
+def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> Snapshot:
+    """Compute and store the tiers of every live account for a started snapshot. Idempotent:
+    entries of an earlier, interrupted attempt are replaced in the same transaction."""
+    snapshot = Snapshot.objects.select_related("scheme").get(pk=snapshot_id)
+    if snapshot.state == SnapshotState.DONE:
+        return snapshot
+
+    def report(phase: str, done: int, total: int) -> None:
+        Snapshot.objects.filter(pk=snapshot.pk).update(progress=int(100 * done / total) if total else 100)
+        if progress:
+            progress(phase, done, total)
+
+    try:
+        facts = gather_facts(snapshot.method, snapshot.scheme.window_months, snapshot.as_of)
+        result = rules.apply(snapshot.method, facts, snapshot.params, snapshot.cap)
+        with transaction.atomic():
+            SnapshotEntry.objects.filter(snapshot=snapshot).delete()
+            _store_entries(snapshot, facts, result, report)
+            snapshot.accounts = len(facts)
+            snapshot.summary = {**summarise(facts, result.tiers), **charts(snapshot, facts, result)}
+            snapshot.flags, snapshot.state, snapshot.progress = result.flags, SnapshotState.DONE, 100
+            snapshot.save(update_fields=["accounts", "summary", "flags", "state", "progress"])
+    except Exception as exc:
+        Snapshot.objects.filter(pk=snapshot.pk).update(state=SnapshotState.FAILED, message=str(exc)[:500])
+        raise
     return snapshot
+
+
+def snapshot_create(*, actor, scheme: Scheme, as_of: date, progress: Progress | None = None) -> Snapshot:
+    snapshot = snapshot_start(actor=actor, scheme=scheme, as_of=as_of)
+    return snapshot_compute(snapshot_id=snapshot.pk, progress=progress)
+
+
+def _store_entries(snapshot: Snapshot, facts: rules.Facts, result: rules.Result, report: Progress) -> None:
+    rank = result.inputs.get("rank")
+    ids, revenue, tiers = facts.ids.tolist(), facts.revenue.tolist(), result.tiers.tolist()
+    total = len(ids)
+
+    def entries():
+        for i in range(total):
+            if i % 50_000 == 0:
+                report("store", i, total)
+            yield SimpleNamespace(
+                snapshot_id=snapshot.pk, account_id=ids[i], tier=tiers[i],
+                rank=int(rank[i]) if rank is not None and revenue[i] > 0 else None,
+                revenue=Decimal(revenue[i]) / 100, inputs=_inputs(result, i),
+            )
+
+    insert_rows(SnapshotEntry, entries())
+    report("store", total, total)
+
+
+def charts(snapshot: Snapshot, facts: rules.Facts, result: rules.Result, points: int = 100) -> dict:
+    """What the scheme page draws, computed once: the Pareto curve (revenue per percentile of
+    ranked accounts, cumulative share) and, for the matrices, a sample of accounts to plot."""
+    found: dict = {}
+    positive = np.sort(facts.revenue[facts.revenue > 0])[::-1]
+    if len(positive):
+        total = positive.sum()
+        edges = np.unique(np.linspace(0, len(positive), min(points, len(positive)) + 1).round().astype(int))
+        sums = np.add.reduceat(positive, edges[:-1])
+        cumulative = np.cumsum(sums) / total
+        found["curve"] = {
+            "accounts": [round(100 * e / len(positive), 1) for e in edges[1:].tolist()],
+            "revenue": [round(float(s) / 100, 2) for s in sums.tolist()],
+            "cumulative": [round(100 * float(c), 2) for c in cumulative.tolist()],
+        }
+    if "growth" in result.inputs:
+        order = np.argsort(-facts.revenue, kind="stable")
+        chosen = order[: min(1500, len(order))]
+        g = result.inputs["growth"]
+        found["points"] = [
+            [int(facts.ids[i]), round(float(facts.revenue[i]) / 100, 2),
+             None if np.isinf(g[i]) else round(100 * float(g[i]), 1), str(result.tiers[i])]
+            for i in chosen.tolist() if facts.revenue[i] > 0
+        ]
+    return found
 
 
 def _can_govern(actor) -> bool:
@@ -240,6 +298,13 @@ def tiers_of(snapshot: Snapshot) -> dict[int, str]:
         ):
             tiers[account_id] = to_tier
     return tiers
+
+
+def tiers_of_account(snapshot: Snapshot, account_id: int) -> str | None:
+    move = snapshot.moves.filter(account_id=account_id, decision=MoveDecision.APPROVED).first()
+    if move is not None:
+        return move.to_tier
+    return snapshot.entries.filter(account_id=account_id).values_list("tier", flat=True).first()
 
 
 @dataclass

@@ -21,7 +21,35 @@ function kamCharts(root) {
   (root || document).querySelectorAll("[data-chart]").forEach(function (el) {
     const data = JSON.parse(document.getElementById(el.dataset.source).textContent)[el.dataset.chart];
     const chart = echarts.init(el);
-    if (el.dataset.kind === "pie") {
+    if (el.dataset.kind === "pareto") {
+      // Revenue per percentile of ranked accounts (bars) and the cumulative share (line).
+      chart.setOption({tooltip: {trigger: "axis"}, legend: {bottom: 0},
+        grid: {left: 70, right: 50, top: 20, bottom: 50},
+        xAxis: {type: "category", data: data.accounts.map(a => a + "%"), name: el.dataset.xname},
+        yAxis: [{type: "value", name: el.dataset.yname}, {type: "value", max: 100, axisLabel: {formatter: "{value}%"}}],
+        series: [
+          {type: "bar", name: el.dataset.barname, data: data.revenue, itemStyle: {color: "#206bc4"}},
+          {type: "line", name: el.dataset.linename, yAxisIndex: 1, data: data.cumulative, showSymbol: false,
+           itemStyle: {color: "#d63939"},
+           markLine: {symbol: "none", label: {formatter: "{c}%"}, data: data.cuts.map(c => ({yAxis: c}))}},
+        ]});
+    } else if (el.dataset.kind === "scatter") {
+      // Matrix schemes: revenue (log) × growth, a colour per tier; a click opens the account.
+      chart.setOption({tooltip: {formatter: p => p.data[4] + "<br>" + p.data[0].toLocaleString() + " · " + p.data[1] + "%"},
+        legend: {bottom: 0}, grid: {left: 70, right: 30, top: 20, bottom: 60},
+        xAxis: {type: "log", name: el.dataset.xname}, yAxis: {type: "value", name: el.dataset.yname, axisLabel: {formatter: "{value}%"}},
+        series: data.tiers.map(t => ({type: "scatter", name: t.label, symbolSize: 7,
+          data: data.points.filter(p => p[2] === t.code)}))});
+      chart.on("click", p => { window.location.href = "/accounts/" + p.data[3] + "/"; });
+    } else if (el.dataset.kind === "heatmap") {
+      // Migration matrix: from tier (rows) × to tier (columns), accounts per cell.
+      chart.setOption({tooltip: {formatter: p => data.codes[p.data[1]] + " → " + data.codes[p.data[0]] + ": " + p.data[2]},
+        grid: {left: 90, right: 20, top: 30, bottom: 40},
+        xAxis: {type: "category", data: data.codes, position: "top", name: el.dataset.xname},
+        yAxis: {type: "category", data: data.codes, inverse: true, name: el.dataset.yname},
+        visualMap: {min: 0, max: data.max, show: false, inRange: {color: ["#f1f5f9", "#206bc4"]}},
+        series: [{type: "heatmap", data: data.cells, label: {show: true}}]});
+    } else if (el.dataset.kind === "pie") {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
         series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{c}"}}]});
     } else {
@@ -33,3 +61,4 @@ function kamCharts(root) {
   });
 }
 document.addEventListener("DOMContentLoaded", function () { kamCharts(); });
+document.addEventListener("htmx:afterSwap", function (event) { kamCharts(event.detail.target); });

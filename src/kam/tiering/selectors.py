@@ -1,0 +1,90 @@
+"""Read side of tiering. Account-level rows always pass through the viewer's visibility."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Sum
+
+from kam.accounts.models import Account
+from kam.tiering.explain import why
+from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
+
+
+def schemes() -> QuerySet[Scheme]:
+    return Scheme.objects.filter(is_active=True).order_by("id")
+
+
+def latest_snapshot(scheme: Scheme) -> Snapshot | None:
+    return scheme.snapshots.filter(state=SnapshotState.DONE).order_by("-as_of", "-id").first()
+
+
+def annual_list(scheme: Scheme, year: int | None = None) -> Snapshot | None:
+    lists = scheme.snapshots.filter(frozen_year__isnull=False)
+    if year is not None:
+        lists = lists.filter(frozen_year=year)
+    return lists.order_by("-frozen_year").first()
+
+
+def distribution(*, user, snapshot: Snapshot) -> list[dict]:
+    """Count and revenue per tier, over the accounts the user sees (all of them for HQ)."""
+    scheme = snapshot.scheme
+    if user.sees_everything:
+        rows = {code: {"count": v["count"], "revenue": v["revenue"], "share": v.get("share", 0)}
+                for code, v in snapshot.summary.items() if isinstance(v, dict) and "count" in v}
+    else:
+        rows = {
+            r["tier"]: {"count": r["count"], "revenue": str(r["revenue"] or 0), "share": None}
+            for r in snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
+            .values("tier").annotate(count=Count("id"), revenue=Sum("revenue")).order_by()
+        }
+    codes = list(dict.fromkeys([*scheme.tier_codes, *rows]))
+    return [{"code": c, "label": scheme.tier_label(c), **rows.get(c, {"count": 0, "revenue": "0", "share": 0})}
+            for c in codes if c in rows or c in scheme.tier_codes]
+
+
+def entries(*, user, snapshot: Snapshot, tier: str = "") -> QuerySet[SnapshotEntry]:
+    qs = snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
+    if tier:
+        qs = qs.filter(tier=tier)
+    return qs.select_related("account", "account__owner", "account__unit").order_by("rank", "account__code")
+
+
+@dataclass
+class AccountTier:
+    scheme: Scheme
+    snapshot: Snapshot
+    tier: str
+    label: str
+    why: str
+    annual: str | None  # the tier in the current annual list, if one is fixed
+
+
+def account_tiers(*, account: Account) -> list[AccountTier]:
+    """The account's tier under each active scheme (latest snapshot), with the reason."""
+    found = []
+    for scheme in schemes():
+        snapshot = latest_snapshot(scheme)
+        if snapshot is None:
+            continue
+        entry = snapshot.entries.filter(account=account).first()
+        if entry is None:
+            continue
+        listed = annual_list(scheme)
+        annual = None
+        if listed is not None:
+            from kam.tiering.services import tiers_of_account
+
+            annual = tiers_of_account(listed, account.pk)
+        entry.snapshot = snapshot
+        found.append(AccountTier(scheme, snapshot, entry.tier, scheme.tier_label(entry.tier), why(snapshot, entry),
+                                 scheme.tier_label(annual) if annual else None))
+    return found
+
+
+def account_tier_history(*, account: Account, limit: int = 60) -> list[tuple[Snapshot, str]]:
+    rows = (
+        SnapshotEntry.objects.filter(account=account, snapshot__state=SnapshotState.DONE)
+        .select_related("snapshot", "snapshot__scheme").order_by("-snapshot__as_of", "-snapshot_id")[:limit]
+    )
+    return [(r.snapshot, r.snapshot.scheme.tier_label(r.tier)) for r in rows]

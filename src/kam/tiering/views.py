@@ -1,0 +1,184 @@
+"""Tiering pages: schemes, a scheme's snapshot with its charts and lists, the annual list,
+migration, what-if. HQ computes, freezes and decides; everyone sees their own accounts."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from kam.accounts.models import Account
+from kam.core.conf import kam_setting
+from kam.core.errors import DomainError, NotVisible
+from kam.core.web import is_htmx, paginate
+from kam.tiering import selectors, services
+from kam.tiering.explain import why
+from kam.tiering.models import Scheme, Snapshot, SnapshotState
+from kam.tiering.params import numeric_leaves, with_values
+from kam.tiering.tasks import compute_snapshot
+
+
+def _scheme_or_404(code: str) -> Scheme:
+    return get_object_or_404(Scheme, code=code, is_active=True)
+
+
+def _governs(user) -> bool:
+    return user.sees_everything
+
+
+@login_required
+def scheme_list(request):
+    rows = []
+    for scheme in selectors.schemes():
+        latest = selectors.latest_snapshot(scheme)
+        rows.append({"scheme": scheme, "latest": latest, "annual": selectors.annual_list(scheme),
+                     "distribution": selectors.distribution(user=request.user, snapshot=latest) if latest else []})
+    return render(request, "tiering/list.html", {"rows": rows})
+
+
+def _matrix_chart(migration: services.Migration, labels) -> dict:
+    codes = migration.codes
+    return {
+        "codes": [labels(c) for c in codes],
+        "cells": [[codes.index(t), codes.index(f), n] for (f, t), n in migration.counts.items()],
+        "max": max(migration.counts.values(), default=1),
+    }
+
+
+@login_required
+def scheme_detail(request, code: str):
+    scheme = _scheme_or_404(code)
+    snapshots = scheme.snapshots.order_by("-as_of", "-id")
+    chosen = request.GET.get("snapshot", "")
+    snapshot = (snapshots.filter(pk=int(chosen), state=SnapshotState.DONE).first() if chosen.isdigit() and len(chosen) < 18
+                else selectors.latest_snapshot(scheme))
+    running = list(snapshots.filter(state=SnapshotState.RUNNING)[:5])
+    context = {"scheme": scheme, "snapshot": snapshot, "snapshots": snapshots.filter(state=SnapshotState.DONE)[:30],
+               "running": running, "governs": _governs(request.user), "today": timezone.localdate()}
+    if is_htmx(request) and request.GET.get("part") == "running":
+        return render(request, "tiering/detail.html#running", {**context, "polled": True})
+    if snapshot is not None:
+        tier = request.GET.get("tier", "")
+        page = paginate(request, selectors.entries(user=request.user, snapshot=snapshot, tier=tier),
+                        kam_setting("PAGE_SIZE"))
+        for entry in page:
+            entry.why = why(snapshot, entry)
+            entry.label = scheme.tier_label(entry.tier)
+        distribution = selectors.distribution(user=request.user, snapshot=snapshot)
+        charts = {"distribution": [{"name": d["label"], "value": d["count"]} for d in distribution]}
+        if request.user.sees_everything and "curve" in snapshot.summary:
+            charts["pareto"] = {**snapshot.summary["curve"],
+                                "cuts": [float(c) * 100 for c in snapshot.params.get("cuts", [])]}
+        if "points" in snapshot.summary:
+            visible = set(Account.objects.visible_to(request.user)
+                          .filter(pk__in=[p[0] for p in snapshot.summary["points"]]).values_list("pk", flat=True))
+            names = dict(Account.objects.filter(pk__in=visible).values_list("pk", "name"))
+            charts["scatter"] = {
+                "tiers": [{"code": c, "label": scheme.tier_label(c)} for c in scheme.tier_codes],
+                "points": [[p[1], p[2] if p[2] is not None else 100.0, p[3], p[0], names.get(p[0], "")]
+                           for p in snapshot.summary["points"] if p[0] in visible],
+            }
+        annual = selectors.annual_list(scheme)
+        context.update(page=page, tier=tier, distribution=distribution, annual=annual, charts=charts,
+                       params=numeric_leaves(scheme.params))
+        if annual is not None and annual.pk != snapshot.pk:
+            migration = services.snapshot_migration(annual, snapshot)
+            charts["matrix"] = _matrix_chart(migration, scheme.tier_label)
+            context["migration"] = migration
+            moved_ids = [m[0] for m in migration.moved]
+            visible_moved = Account.objects.visible_to(request.user).filter(pk__in=moved_ids)
+            accounts = {a.pk: a for a in visible_moved.select_related("owner")[:200]}
+            decisions = {m.account_id: m for m in annual.moves.filter(account_id__in=accounts)}
+            context["moves"] = [
+                {"account": accounts[i], "from": scheme.tier_label(f), "to": scheme.tier_label(t),
+                 "decision": decisions.get(i)}
+                for i, f, t in migration.moved if i in accounts
+            ]
+    return render(request, "tiering/detail.html", context)
+
+
+@login_required
+@require_POST
+def snapshot_compute(request, code: str):
+    scheme = _scheme_or_404(code)
+    if not _governs(request.user):
+        raise Http404
+    try:
+        as_of = date.fromisoformat(request.POST.get("as_of", ""))
+    except ValueError:
+        messages.error(request, _("Enter the as-of date as 2026-06-30."))
+        return redirect("tiering:detail", scheme.code)
+    try:
+        with transaction.atomic():
+            snapshot = services.snapshot_start(actor=request.user, scheme=scheme, as_of=as_of)
+            transaction.on_commit(lambda: compute_snapshot.enqueue(snapshot.pk))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("tiering:detail", scheme.code)
+
+
+@login_required
+@require_POST
+def snapshot_freeze(request, pk: int):
+    snapshot = get_object_or_404(Snapshot, pk=pk)
+    try:
+        services.snapshot_freeze(actor=request.user, snapshot=snapshot, year=int(request.POST.get("year", "0")[:4] or 0))
+    except (ValueError, DomainError) as exc:
+        messages.error(request, getattr(exc, "message", str(exc)))
+    else:
+        messages.success(request, _("The annual key-account list is fixed."))
+    return redirect(f"/tiering/{snapshot.scheme.code}/?snapshot={snapshot.pk}")
+
+
+@login_required
+@require_POST
+def move_decide(request, pk: int):
+    fresh = get_object_or_404(Snapshot, pk=pk, state=SnapshotState.DONE)
+    annual = selectors.annual_list(fresh.scheme)
+    account = Account.objects.visible_to(request.user).filter(pk=request.POST.get("account", "0")[:18] or 0).first()
+    if annual is None or account is None:
+        raise Http404
+    try:
+        services.tier_move_decide(actor=request.user, annual_list=annual, fresh=fresh, account=account,
+                                  decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
+    except NotVisible:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect(f"/tiering/{fresh.scheme.code}/?snapshot={fresh.pk}#moves")
+
+
+@login_required
+@require_POST
+def what_if(request, code: str):
+    scheme = _scheme_or_404(code)
+    if not _governs(request.user):
+        raise Http404
+    context = {"scheme": scheme}
+    try:
+        as_of = date.fromisoformat(request.POST.get("as_of", ""))
+        params = with_values(scheme.params, {k[2:]: v for k, v in request.POST.items() if k.startswith("p:")})
+        annual = selectors.annual_list(scheme)
+        result = services.what_if(scheme=scheme, as_of=as_of, params=params, compare_with=annual)
+    except ValueError:
+        context["error"] = _("Enter the as-of date as 2026-06-30.")
+    except DomainError as exc:
+        context["error"] = exc.message
+        context["errors"] = exc.errors
+    else:
+        total = sum(v["count"] for v in result.summary.values())
+        context.update(
+            result=result, compared=annual, total=total,
+            rows=[{"label": scheme.tier_label(c), **result.summary[c]}
+                  for c in dict.fromkeys([*scheme.tier_codes, *result.summary]) if c in result.summary],
+            charts={"whatif_matrix": _matrix_chart(result.migration, scheme.tier_label)},
+        )
+    return render(request, "tiering/what_if.html", context)
+

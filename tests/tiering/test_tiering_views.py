@@ -1,0 +1,87 @@
+"""The tiering pages: HQ computes, fixes and tries numbers; everyone sees only their accounts."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+
+import pytest
+
+from factories import PASSWORD
+from kam.tiering import services
+from kam.tiering.models import Scheme, Snapshot
+from spreadsheets import csv_bytes
+
+
+@pytest.fixture
+def tiered(org, account_factory, run_import):
+    owners = [org.specialist_a, org.specialist_a, org.specialist_a2, org.specialist_b, org.specialist_b]
+    accounts = [account_factory(owner=o, name=f"页面分级{n}号公司", code=f"P{n}") for n, o in enumerate(owners, 1)]
+    rows = [["客户编号", "日期", "金额"], *[[f"P{n}", "2026-01-10", str(v)] for n, v in
+                                        enumerate([500, 300, 100, 60, 40], 1)]]
+    run_import(org.admin, "revenue", "r.csv", csv_bytes(rows))
+    scheme = Scheme.objects.get(code="pareto-abc")
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    return scheme, snapshot, accounts
+
+
+def _charts(body: str) -> dict:
+    return json.loads(re.search(r'<script id="tier-charts" type="application/json">(.*?)</script>', body, re.S)[1])
+
+
+def test_hq_sees_the_pareto_chart_and_every_account(org, client, tiered):
+    scheme, snapshot, accounts = tiered
+    client.login(username="director", password=PASSWORD)
+    body = client.get("/tiering/pareto-abc/").content.decode()
+    charts = _charts(body)
+    assert charts["pareto"]["cumulative"][-1] == 100.0 and charts["pareto"]["cuts"] == [80.0, 95.0]
+    assert all(a.name in body for a in accounts)
+    assert "Rank 1 of 5 by revenue" in body  # the why
+    assert 'data-testid="what-if-form"' in body and 'data-testid="compute-form"' in body
+
+
+def test_a_specialist_sees_their_own_accounts_and_no_global_chart(org, client, tiered):
+    scheme, snapshot, accounts = tiered
+    client.login(username="spec_b", password=PASSWORD)
+    body = client.get(f"/tiering/pareto-abc/?snapshot={snapshot.pk}").content.decode()
+    assert "页面分级4号公司" in body and "页面分级1号公司" not in body
+    charts = _charts(body)
+    assert "pareto" not in charts
+    assert sum(d["value"] for d in charts["distribution"]) == 2
+    assert 'data-testid="compute-form"' not in body
+    assert client.post("/tiering/pareto-abc/compute/", {"as_of": "2026-01-31"}).status_code == 404
+    assert client.post("/tiering/pareto-abc/what-if/", {"as_of": "2026-01-31"}).status_code == 404
+    client.post(f"/tiering/snapshots/{snapshot.pk}/freeze/", {"year": "2026"})
+    assert Snapshot.objects.get(pk=snapshot.pk).frozen_year is None
+    # and the account card of their own account says why
+    card = client.get(f"/accounts/{accounts[3].pk}/").content.decode()
+    assert 'data-testid="account-tiers"' in card and "Rank 4 of 5 by revenue" in card
+
+
+def test_compute_freeze_what_if_and_decide_a_move(org, client, tiered, django_capture_on_commit_callbacks, run_import):
+    scheme, snapshot, accounts = tiered
+    client.login(username="director", password=PASSWORD)
+    client.post(f"/tiering/snapshots/{snapshot.pk}/freeze/", {"year": "2026"})
+    assert Snapshot.objects.get(pk=snapshot.pk).frozen_year == 2026
+
+    run_import(org.admin, "revenue", "r2.csv", csv_bytes([["客户编号", "日期", "金额"], ["P5", "2026-02-10", "700"]]))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/tiering/pareto-abc/compute/", {"as_of": "2026-02-28"})
+    fresh = scheme.snapshots.get(as_of=date(2026, 2, 28))
+    assert fresh.state == "done"
+    body = client.get(f"/tiering/pareto-abc/?snapshot={fresh.pk}").content.decode()
+    matrix = _charts(body)["matrix"]
+    assert sum(cell[2] for cell in matrix["cells"]) == 5
+    assert "页面分级5号公司" in body.split('id="moves"')[1].split("</table>")[0]
+
+    client.post(f"/tiering/snapshots/{fresh.pk}/moves/", {"account": accounts[4].pk, "decision": "approved",
+                                                          "reason": "新签大单"})
+    assert services.tiers_of(Snapshot.objects.get(pk=snapshot.pk))[accounts[4].pk] == "A"
+
+    response = client.post("/tiering/pareto-abc/what-if/", {"as_of": "2026-02-28", "p:cuts.0": "0.50"})
+    html = response.content.decode()
+    assert 'data-testid="what-if-result"' in html and "whatif-charts" in html
+    bad = client.post("/tiering/pareto-abc/what-if/", {"as_of": "2026-02-28", "p:cuts.0": "abc"}).content.decode()
+    assert 'data-testid="what-if-error"' in bad
+    assert Scheme.objects.get(pk=scheme.pk).params["cuts"] == ["0.80", "0.95"]
