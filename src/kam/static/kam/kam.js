@@ -44,8 +44,8 @@ function kamCharts(root) {
     } else if (el.dataset.kind === "heatmap") {
       // Migration matrix: from tier (rows) × to tier (columns), accounts per cell.
       chart.setOption({tooltip: {formatter: p => data.codes[p.data[1]] + " → " + data.codes[p.data[0]] + ": " + p.data[2]},
-        grid: {left: 90, right: 20, top: 30, bottom: 40},
-        xAxis: {type: "category", data: data.codes, position: "top", name: el.dataset.xname},
+        grid: {left: 10, right: 40, top: 40, bottom: 30, containLabel: true},
+        xAxis: {type: "category", data: data.codes, position: "top", name: el.dataset.xname, axisLabel: {interval: 0}},
         yAxis: {type: "category", data: data.codes, inverse: true, name: el.dataset.yname},
         visualMap: {min: 0, max: data.max, show: false, inRange: {color: ["#f1f5f9", "#206bc4"]}},
         series: [{type: "heatmap", data: data.cells, label: {show: true}}]});
