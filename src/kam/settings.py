@@ -209,6 +209,7 @@ KAM = {
     "IMPORT_PREVIEW_ISSUES": 500,
     # A running import whose process cannot be checked directly counts as dead after this.
     "IMPORT_STALE_SECONDS": 120,
+    "API_REVENUE_MAX_LINES": 10_000,
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),

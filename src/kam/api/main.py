@@ -48,5 +48,7 @@ def unauthorised(request, exc):
 
 
 from kam.api.accounts import router as accounts_router  # noqa: E402
+from kam.api.revenue import router as revenue_router  # noqa: E402
 
 api.add_router("/", accounts_router)
+api.add_router("/", revenue_router)

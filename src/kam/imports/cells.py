@@ -167,10 +167,11 @@ _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日"
 
 
 def a_date(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
     if isinstance(value, date):
-        return value
+        day = value.date() if isinstance(value, datetime) else value
+        if not 1900 <= day.year <= 2200:
+            raise CellError(_("%(value)s is not a date; write it as 2026-03-31.") % {"value": day.isoformat()})
+        return day
     raw = unicodedata.normalize("NFKC", as_text(value)).replace(" ", "")
     raw = raw.split("T")[0] if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", raw) else raw
     for fmt in _DATE_FORMATS:

@@ -33,10 +33,10 @@ from kam.revenue.models import MonthlyRevenue, RevenueFact
 def a_period(value: Any) -> date:
     """2026-03 / 2026/3 / 202603 / 2026年3月 / a date → the first day of that month."""
     if isinstance(value, date):
-        return value.replace(day=1)
+        return cells.a_date(value).replace(day=1)
     raw = unicodedata.normalize("NFKC", cells.as_text(value)).replace(" ", "")
     match = re.fullmatch(r"(\d{4})(?:[-/.年]?)(\d{1,2})月?", raw)
-    if match and 1 <= int(match[2]) <= 12:
+    if match and 1 <= int(match[2]) <= 12 and 1900 <= int(match[1]) <= 2200:
         return date(int(match[1]), int(match[2]), 1)
     try:
         return cells.a_date(value).replace(day=1)
