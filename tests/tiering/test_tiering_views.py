@@ -85,3 +85,12 @@ def test_compute_freeze_what_if_and_decide_a_move(org, client, tiered, django_ca
     bad = client.post("/tiering/pareto-abc/what-if/", {"as_of": "2026-02-28", "p:cuts.0": "abc"}).content.decode()
     assert 'data-testid="what-if-error"' in bad
     assert Scheme.objects.get(pk=scheme.pk).params["cuts"] == ["0.80", "0.95"]
+
+
+def test_the_account_list_and_its_export_filter_by_tier(org, client, tiered):
+    client.login(username="spec_a", password=PASSWORD)
+    body = client.get("/accounts/?tier=pareto-abc:A").content.decode()
+    assert "页面分级1号公司" in body and "页面分级2号公司" in body and "页面分级3号公司" not in body
+    exported = b"".join(client.get("/accounts/export/?tier=pareto-abc:A&format=csv").streaming_content).decode("utf-8-sig")
+    assert exported.count("页面分级") == 2
+    assert "页面分级4号公司" not in client.get("/accounts/?tier=pareto-abc:B").content.decode()  # not theirs

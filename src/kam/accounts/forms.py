@@ -7,7 +7,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, LifecycleStatus
-from kam.accounts.selectors import ACCOUNT_SORTS, colleagues
+from kam.accounts.selectors import ACCOUNT_SORTS, colleagues, tier_choices
 from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
@@ -154,6 +154,8 @@ class AccountFilterForm(forms.Form):
                                          label=_("lifecycle status"), widget=forms.Select(attrs={"class": "form-select"}))
     channel = forms.ChoiceField(choices=[("", "—"), *Channel.choices], required=False, label=_("channel"),
                                 widget=forms.Select(attrs={"class": "form-select"}))
+    tier = forms.ChoiceField(choices=[("", "—")], required=False, label=_("tier"),
+                             widget=forms.Select(attrs={"class": "form-select"}))
     sort = forms.ChoiceField(choices=[(k, k) for k in ACCOUNT_SORTS], required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):
@@ -162,6 +164,7 @@ class AccountFilterForm(forms.Form):
         if not user.sees_everything:
             units = units.filter(pk__in=user.visible_unit_ids or [user.unit_id])
         self.fields["unit"].queryset = units
+        self.fields["tier"].choices = [("", "—"), *tier_choices()]
         bind_autocomplete(self, "owner", colleagues(user=user))
 
 

@@ -41,6 +41,7 @@ class AccountFilters:
     unit: int | None = None
     lifecycle_status: str = ""
     channel: str = ""
+    tier: str = ""  # "scheme-code:tier", in the scheme's latest snapshot
     sort: str = DEFAULT_ACCOUNT_SORT
 
 
@@ -52,6 +53,27 @@ def _search(qs: QuerySet, q: str) -> QuerySet:
     if len(term) == 18 and term.isalnum():
         return qs.filter(Q(uscc=term.upper()) | Q(search_text__contains=term))
     return qs.filter(search_text__contains=term)
+
+
+def tier_choices() -> list[tuple[str, str]]:
+    """("scheme:tier", label) for every active scheme that has a snapshot (one query)."""
+    from kam.tiering.models import Scheme, SnapshotState
+
+    tiered = Scheme.objects.filter(is_active=True, snapshots__state=SnapshotState.DONE).distinct().order_by("id")
+    return [(f"{scheme.code}:{code}", f"{scheme.display_name} · {scheme.tier_label(code)}")
+            for scheme in tiered for code in scheme.tier_codes]
+
+
+def _in_tier(qs: QuerySet, value: str) -> QuerySet:
+    from kam.tiering.models import Scheme
+    from kam.tiering.selectors import latest_snapshot
+
+    code, _sep, tier = value.partition(":")
+    scheme = Scheme.objects.filter(code=code, is_active=True).first()
+    snapshot = latest_snapshot(scheme) if scheme else None
+    if snapshot is None:
+        return qs.none()
+    return qs.filter(pk__in=snapshot.entries.filter(tier=tier).values("account_id"))
 
 
 def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Account]:
@@ -71,6 +93,8 @@ def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Acc
         qs = qs.filter(lifecycle_status=filters.lifecycle_status)
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
+    if filters.tier:
+        qs = _in_tier(qs, filters.tier)
     order = ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
     return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
 

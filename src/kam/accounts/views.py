@@ -55,6 +55,7 @@ def _filters(request) -> tuple[AccountFilterForm, selectors.AccountFilters]:
         unit=getattr(cleaned.get("unit"), "pk", None),
         lifecycle_status=cleaned.get("lifecycle_status") or "",
         channel=cleaned.get("channel") or "",
+        tier=cleaned.get("tier") or "",
         sort=cleaned.get("sort") or selectors.DEFAULT_ACCOUNT_SORT,
     )
 
