@@ -58,7 +58,6 @@ def _reference_lists() -> None:
     from django.apps import apps
 
     from kam.core.models import Industry
-
     from kam.tiering.models import Scheme
 
     if not Industry.objects.exists():

@@ -94,3 +94,19 @@ def test_the_account_list_and_its_export_filter_by_tier(org, client, tiered):
     exported = b"".join(client.get("/accounts/export/?tier=pareto-abc:A&format=csv").streaming_content).decode("utf-8-sig")
     assert exported.count("页面分级") == 2
     assert "页面分级4号公司" not in client.get("/accounts/?tier=pareto-abc:B").content.decode()  # not theirs
+
+
+def test_hq_saves_new_numbers_and_the_old_ones_stay_in_history(org, client, tiered):
+    scheme, snapshot, accounts = tiered
+    client.login(username="spec_a", password=PASSWORD)
+    assert client.post("/tiering/pareto-abc/save/", {"p:cuts.0": "0.70"}).status_code == 404
+    client.login(username="director", password=PASSWORD)
+    response = client.post("/tiering/pareto-abc/save/", {"p:cuts.0": "0.70"}, HTTP_HX_REQUEST="true")
+    assert response["HX-Redirect"] == "/tiering/pareto-abc/"
+    scheme.refresh_from_db()
+    assert scheme.params["cuts"] == ["0.70", "0.95"]
+    assert scheme.history.first().history_user == org.director
+    assert Snapshot.objects.get(pk=snapshot.pk).params["cuts"] == ["0.80", "0.95"]
+    client.post("/tiering/pareto-abc/save/", {"p:cuts.0": "-1"})
+    scheme.refresh_from_db()
+    assert scheme.params["cuts"] == ["0.70", "0.95"]

@@ -273,6 +273,22 @@ def _can_govern(actor) -> bool:
 
 
 @transaction.atomic
+def scheme_update(*, actor, scheme: Scheme, params: dict, cap: dict | None = None) -> Scheme:
+    """HQ changes a scheme's numbers; the old ones stay in the scheme's history, and
+    snapshots keep the parameters they were computed with."""
+    if not _can_govern(actor):
+        raise PermissionDenied(_("Only headquarters change the tiering schemes."))
+    scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
+    _check_parameters(scheme, params)
+    scheme.params = params
+    if cap is not None:
+        scheme.cap = cap or None
+    scheme._history_user = actor
+    scheme.save()
+    return scheme
+
+
+@transaction.atomic
 def snapshot_freeze(*, actor, snapshot: Snapshot, year: int) -> Snapshot:
     """Make `snapshot` the official key-account list of `year` for its scheme."""
     if not _can_govern(actor):

@@ -8,8 +8,9 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -153,6 +154,26 @@ def move_decide(request, pk: int):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect(f"/tiering/{fresh.scheme.code}/?snapshot={fresh.pk}#moves")
+
+
+@login_required
+@require_POST
+def scheme_save(request, code: str):
+    scheme = _scheme_or_404(code)
+    if not _governs(request.user):
+        raise Http404
+    try:
+        params = with_values(scheme.params, {k[2:]: v for k, v in request.POST.items() if k.startswith("p:")})
+        services.scheme_update(actor=request.user, scheme=scheme, params=params)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The scheme's numbers are saved; compute a snapshot to apply them."))
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("tiering:detail", args=[scheme.code])
+        return response
+    return redirect("tiering:detail", scheme.code)
 
 
 @login_required
