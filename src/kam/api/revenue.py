@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from kam.accounts.selectors import account_get
 from kam.api.account_schemas import ErrorOut, IdParam, Money
@@ -60,12 +60,12 @@ def post_revenue(request, payload: RevenueBatchIn):
     outcome = revenue_lines_import(actor=request.user, lines=lines, create_accounts=payload.create_accounts,
                                    all_or_nothing=payload.mode == "all")
     counts = outcome.counts
-    return 200, {
+    return Status(200, {
         "created": counts[Action.CREATE], "updated": counts[Action.UPDATE], "unchanged": counts[Action.UNCHANGED],
         "refused": counts[Action.REFUSED], "invalid": counts[Action.INVALID],
         "issues": [{"row": i.row, "column": i.column, "message": i.message, "severity": str(i.severity)}
                    for i in outcome.issues],
-    }
+    })
 
 
 class AccountTierOut(Schema):
@@ -91,4 +91,4 @@ def account_tiers(request, account_id: IdParam):
         if entry is not None:
             found.append({"scheme": scheme.code, "as_of": snapshot.as_of, "tier": entry.tier,
                           "label": scheme.tier_label(entry.tier), "why": why(snapshot, entry)})
-    return 200, found
+    return found
