@@ -9,13 +9,13 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from decimal import Decimal
 from types import SimpleNamespace
 
 import numpy as np
 from django.db import transaction
-from django.db.models import Avg, Case, Sum, Value, When
+from django.db.models import Avg, Case, F, Sum, Value, When
 from django.db.models import FloatField as FloatOut
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -56,53 +56,55 @@ def _fen(value) -> int:
     return int((Decimal(value) * 100).to_integral_value()) if value is not None else 0
 
 
-def _sums(start: date, end: date, field: str) -> dict[int, int]:
-    """Per account, the sum of `field` (fen) from `start` to `end` inclusive: whole months
-    from the aggregates, the last (possibly partial) month from the facts up to `end`."""
-    totals: dict[int, int] = defaultdict(int)
+def _window_sums(previous_start: date, start: date, end: date, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(account ids, fen in [start, end], fen in [previous_start, start)) in one pass over the
+    monthly aggregates — both windows at once — plus the facts of the last, possibly partial,
+    month up to `end`."""
     last_month = end.replace(day=1)
-    whole = (
-        MonthlyRevenue.objects.filter(month__gte=start, month__lt=last_month)
-        .values_list("account_id").annotate(total=Sum(field)).order_by()
+    current = Sum(Case(When(month__gte=start, then=F(field)), default=None))
+    previous = Sum(Case(When(month__lt=start, then=F(field)), default=None))
+    rows = list(
+        MonthlyRevenue.objects.filter(month__gte=previous_start, month__lt=last_month)
+        .values_list("account_id").annotate(current=current, previous=previous).order_by()
     )
-    for account_id, total in whole:
-        totals[account_id] += _fen(total)
-    partial = (
+    partial = dict(
         RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
         .values_list("account_id").annotate(total=Sum(field)).order_by()
     )
-    for account_id, total in partial:
-        totals[account_id] += _fen(total)
-    return totals
+    ids = {row[0] for row in rows} | set(partial)
+    position = {account_id: i for i, account_id in enumerate(ids)}
+    now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
+    for account_id, cur, prev in rows:
+        i = position[account_id]
+        now[i], before[i] = _fen(cur), _fen(prev)
+    for account_id, total in partial.items():
+        now[position[account_id]] += _fen(total)
+    return np.fromiter(position, dtype=np.int64, count=len(position)), now, before
 
 
 def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     """Every live account, with its revenue in the window and in the window before it."""
     start, end = window(as_of, months)
-    previous_end = start - timedelta(days=1)
-    previous_start, _ = window(previous_end, months)
+    previous_start = month_start(start, months)
     accounts = list(Account.objects.alive().order_by("id").values_list("id", "code", "growth_potential"))
     ids = np.fromiter((a[0] for a in accounts), dtype=np.int64, count=len(accounts))
-    position = {account_id: i for i, account_id in enumerate(ids.tolist())}
 
-    def column(totals: dict[int, int]) -> np.ndarray:
-        values = np.zeros(len(ids), dtype=np.int64)
-        for account_id, total in totals.items():
-            if (i := position.get(account_id)) is not None:
-                values[i] = total
-        return values
+    def aligned(field: str) -> tuple[np.ndarray, np.ndarray]:
+        found, current, previous = _window_sums(previous_start, start, end, field)
+        # Place each summed account at its position among the live accounts (ids are sorted).
+        where = np.searchsorted(ids, found)
+        live = (where < len(ids)) & (ids[np.minimum(where, len(ids) - 1)] == found) if len(ids) else where < 0
+        now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
+        now[where[live]], before[where[live]] = current[live], previous[live]
+        return now, before
 
-    facts = rules.Facts(
-        ids=ids,
-        codes=np.array([a[1] for a in accounts], dtype=object),
-        revenue=column(_sums(start, end, "amount")),
-        previous=column(_sums(previous_start, previous_end, "amount")),
-        months=months,
-    )
+    revenue, previous = aligned("amount")
+    facts = rules.Facts(ids=ids, codes=np.array([a[1] for a in accounts], dtype=object), revenue=revenue,
+                        previous=previous, months=months)
     if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
-        facts.margin = column(_sums(start, end, "margin"))
+        facts.margin = aligned("margin")[0]
         facts.potential = np.array([a[2] or "" for a in accounts], dtype=object)
-        facts.relationship = _relationship_scores(ids, position)
+        facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
     return facts
 
 
