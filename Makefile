@@ -49,7 +49,9 @@ system-deps:
 	@bash .ci/system-deps.sh
 
 bench: install-dev
+	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/bench_accounts.py
+	$(BIN)/python bench/bench_import.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
