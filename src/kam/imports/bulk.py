@@ -5,7 +5,8 @@ parameters per statement) and converts each value through the field's generic pa
 for an import of 100,000 accounts that compilation is most of the time. Here the
 statement is built once per model and values are converted by a function chosen once
 per field. No ids come back: callers look rows up by a unique key afterwards.
-Portable: the SQL is a plain INSERT, placeholders and quoting come from the backend.
+Portable: the SQL is a plain INSERT, placeholders and quoting come from the backend; on
+PostgreSQL the same rows go through COPY, the bulk path that database is built for.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
         quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
     plan = [(f.attname, _converter(f, connection)) for f in fields]
+    if connection.vendor == "postgresql":
+        return _copy_rows(connection, model, fields, plan, objects)
     count, batch = 0, []
     with connection.cursor() as cursor:
         for obj in objects:
@@ -54,4 +57,16 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
         if batch:
             cursor.executemany(sql, batch)
             count += len(batch)
+    return count
+
+
+def _copy_rows(connection, model, fields, plan, objects) -> int:
+    """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows."""
+    quote = connection.ops.quote_name
+    sql = "COPY {} ({}) FROM STDIN".format(quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields))
+    count = 0
+    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
+        for obj in objects:
+            copy.write_row([convert(getattr(obj, attname)) for attname, convert in plan])
+            count += 1
     return count

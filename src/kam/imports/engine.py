@@ -87,6 +87,16 @@ class Row:
     def has_errors(self) -> bool:
         return any(i.severity == Severity.ERROR for i in self.issues)
 
+    def parsed(self) -> None:
+        """Mark the end of parsing: what planning adds later can be taken back."""
+        self.extra["parsed_issues"] = len(self.issues)
+
+    def reset(self) -> None:
+        """Forget an earlier plan (a preview, or a batch planned before) but keep the
+        parsing result, so the same rows can be planned again against a changed database."""
+        del self.issues[self.extra.get("parsed_issues", len(self.issues)):]
+        self.action, self.target, self.changes = None, None, {}
+
 
 class Importer:
     """How one kind of record is imported. Subclasses set `kind`, `label`, `columns`."""
@@ -152,7 +162,10 @@ def parse_rows(importer: Importer, table: Table, mapping: Mapping) -> list[Row]:
                 row.error(header, exc.message)
         importer.resolve(row)
         rows.append(row)
-    return importer.check_file(rows)
+    rows = importer.check_file(rows)
+    for row in rows:
+        row.parsed()
+    return rows
 
 
 @dataclass
@@ -169,6 +182,8 @@ class Outcome:
 
 def _settle(importer: Importer, batch: list[Row]) -> None:
     """Plan a batch; rows that already failed a check are INVALID whatever the plan says."""
+    for row in batch:
+        row.reset()
     importer.plan([r for r in batch if not r.has_errors])
     for row in batch:
         if row.has_errors:

@@ -6,6 +6,7 @@ The same functions serve the web pages, the background tasks and `kam import`.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -196,6 +197,31 @@ def _progress_writer(job: ImportJob, progress: Progress | None, phase: str):
     return report
 
 
+# The rows parsed by a check, kept for the run that usually follows in the same process
+# (the command line, or the worker that ran the check): reading and parsing a large
+# workbook is most of an import's time. One job at a time; keyed by its file and mapping.
+_parsed: dict[str, tuple] = {}
+
+
+def _parse_key(job: ImportJob) -> tuple:
+    return (job.pk, job.sha256, json.dumps(job.mapping, sort_keys=True), json.dumps(job.options, sort_keys=True))
+
+
+def _remember(job: ImportJob, importer: Importer, rows: list[Row]) -> None:
+    _parsed.clear()
+    _parsed["last"] = (_parse_key(job), importer, rows, job.preview.get("headers") or [])
+
+
+def _recall(job: ImportJob) -> tuple[Importer, list[Row], Table]:
+    key, importer, rows, headers = _parsed.pop("last", (None, None, None, None))
+    if key == _parse_key(job) and importer.actor.pk == job.user_id:
+        importer.include_duplicates = job.include_duplicates
+        return importer, rows, Table(headers=headers, rows=[])
+    table = job_table(job)
+    importer = _importer(job)
+    return importer, parse_rows(importer, table, job_mapping(job, table)), table
+
+
 def import_job_check(*, job_id: int, progress: Progress | None = None) -> ImportJob:
     """The preview: what every row would do. Writes nothing but the job's own record."""
     with transaction.atomic():
@@ -211,6 +237,7 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
             raise ValidationFailed(" ".join(problems), errors={"mapping": problems})
         importer = _importer(job)
         rows = parse_rows(importer, table, mapping)
+        _remember(job, importer, rows)
         outcome = preview(importer, rows, batch_size=kam_setting("IMPORT_BATCH_ROWS"),
                           progress=_progress_writer(job, progress, "check"))
     except DomainError as exc:
@@ -289,9 +316,7 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
         job.save(update_fields=["state", "worker", "message", "started_at", "heartbeat_at"])
     start = job.rows_done
     try:
-        table = job_table(job)
-        importer = _importer(job)
-        rows = parse_rows(importer, table, job_mapping(job, table))
+        importer, rows, table = _recall(job)
         report = _progress_writer(job, progress, "import")
 
         def on_batch(done: int, counts: Counter) -> None:
