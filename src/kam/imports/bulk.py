@@ -11,6 +11,7 @@ PostgreSQL the same rows go through COPY, the bulk path that database is built f
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -60,13 +61,19 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
     return count
 
 
-def _copy_rows(connection, model, fields, plan, objects) -> int:
-    """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows."""
+def _copy_rows(connection, model, fields, plan, objects, batch_size: int = 5000) -> int:
+    """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows.
+    Rows are gathered a batch at a time before each COPY starts, because producing them may
+    query the same connection (a lazy queryset, a progress update), which a COPY in
+    progress would block for ever."""
     quote = connection.ops.quote_name
     sql = "COPY {} ({}) FROM STDIN".format(quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields))
-    count = 0
-    with connection.cursor() as cursor, cursor.cursor.copy(sql) as copy:
-        for obj in objects:
-            copy.write_row([convert(getattr(obj, attname)) for attname, convert in plan])
-            count += 1
+    count, iterator = 0, iter(objects)
+    with connection.cursor() as cursor:
+        while batch := [[convert(getattr(obj, attname)) for attname, convert in plan]
+                        for obj in itertools.islice(iterator, batch_size)]:
+            with cursor.cursor.copy(sql) as copy:
+                for row in batch:
+                    copy.write_row(row)
+            count += len(batch)
     return count
