@@ -24,7 +24,7 @@ from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import insert_rows
+from kam.imports.bulk import chunks, insert_rows
 from kam.imports.columns import Column, header_key, model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 
@@ -88,10 +88,6 @@ CONTACT_ACCOUNT_HEADERS = [
     "account", "account code", "customer code", "客户编号", "客户代码", "所属客户编号", "统一社会信用代码", "信用代码",
 ]
 
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 def _attname(name: str) -> str:
@@ -242,23 +238,23 @@ class AccountImporter(Importer):
         usccs = [r.values["uscc"] for r in rows if r.values.get("uscc")]
         by_code: dict[str, Account] = {}
         by_uscc: dict[str, Account] = {}
-        for chunk in _chunks(codes):
+        for chunk in chunks(codes):
             by_code.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
-        for chunk in _chunks(usccs):
+        for chunk in chunks(usccs):
             by_uscc.update((a.uscc, a) for a in Account.objects.filter(uscc__in=chunk))
         parent_codes = list({r.extra["parent_code"] for r in rows if r.extra["parent_code"]})
         parents: dict[str, Account] = {}
-        for chunk in _chunks(parent_codes):
+        for chunk in chunks(parent_codes):
             parents.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
         unmatched = [r for r in rows if r.values.get("code") not in by_code and r.values.get("uscc") not in by_uscc]
         by_name: dict[str, Account] = {}
-        for chunk in _chunks(list({r.extra["name_key"] for r in unmatched if r.extra["name_key"]})):
+        for chunk in chunks(list({r.extra["name_key"] for r in unmatched if r.extra["name_key"]})):
             for account in Account.objects.alive().filter(name_key__in=chunk).order_by("id"):
                 by_name.setdefault(account.name_key, account)
         candidates = {a.pk for a in (*by_code.values(), *by_uscc.values(), *parents.values(), *by_name.values())}
         candidates |= {a.merged_into_id for a in (*by_code.values(), *by_uscc.values()) if a.merged_into_id}
         visible: set[int] = set()
-        for chunk in _chunks(list(candidates)):
+        for chunk in chunks(list(candidates)):
             visible.update(Account.objects.visible_to(self.actor).filter(pk__in=chunk).values_list("pk", flat=True))
         self._visible = visible
         # Owner and unit are shown only for matches the user may not see (查重): load just those.
@@ -432,7 +428,7 @@ class AccountImporter(Importer):
     def _fetch_ids(accounts: list[Account]) -> None:
         """Codes are unique: read back the ids the database gave the new accounts."""
         ids: dict[str, int] = {}
-        for chunk in _chunks([a.code for a in accounts]):
+        for chunk in chunks([a.code for a in accounts]):
             ids.update(Account.objects.filter(code__in=chunk).values_list("code", "pk"))
         for account in accounts:
             account.pk = ids[account.code]
@@ -531,17 +527,17 @@ class ContactImporter(Importer):
     def plan(self, rows: list[Row]) -> None:
         keys = list({r.values["account"] for r in rows})
         accounts: dict[str, Account] = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             for account in Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).select_related("owner", "unit"):
                 accounts[account.code.upper()] = account
                 if account.uscc:
                     accounts[account.uscc] = account
         ids = {a.merged_into_id or a.pk for a in accounts.values()}
         visible: set[int] = set()
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             visible.update(Account.objects.visible_to(self.actor).filter(pk__in=chunk).values_list("pk", flat=True))
         existing: dict[tuple[int, str], Contact] = {}
-        for chunk in _chunks(list(visible)):
+        for chunk in chunks(list(visible)):
             for contact in Contact.objects.alive().filter(account_id__in=chunk).order_by("id"):
                 if contact.mobile:
                     existing.setdefault((contact.account_id, contact.mobile), contact)
@@ -610,6 +606,6 @@ class ContactImporter(Importer):
                 updates, batch_size=500, update=True, default_user=self.actor, default_change_reason=_("Import")
             )
         touched = {r.extra["account_id"] for r in rows}
-        for chunk in _chunks(list(touched)):
+        for chunk in chunks(list(touched)):
             Account.objects.filter(pk__in=chunk).update(updated_at=now)
 

@@ -11,8 +11,7 @@ from kam.accounts.selectors import account_get
 from kam.api.account_schemas import ErrorOut, IdParam, Money
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import
-from kam.tiering.explain import why
-from kam.tiering.selectors import latest_snapshot, schemes
+from kam.tiering.selectors import account_tiers as account_tiers_of
 
 router = Router(tags=["revenue and tiering"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
@@ -84,11 +83,6 @@ def account_tiers(request, account_id: IdParam):
     account = account_get(user=request.user, pk=account_id)
     if account is None:
         raise Http404
-    found = []
-    for scheme in schemes():
-        snapshot = latest_snapshot(scheme)
-        entry = snapshot.entries.filter(account=account).first() if snapshot else None
-        if entry is not None:
-            found.append({"scheme": scheme.code, "as_of": snapshot.as_of, "tier": entry.tier,
-                          "label": scheme.tier_label(entry.tier), "why": why(snapshot, entry)})
+    found = [{"scheme": t.scheme.code, "as_of": t.snapshot.as_of, "tier": t.tier, "label": t.label, "why": t.why}
+             for t in account_tiers_of(account=account)]
     return found

@@ -33,6 +33,12 @@ def _converter(field: models.Field, connection) -> Callable[[Any], Any]:
     return lambda v: field.get_db_prep_save(v, connection)
 
 
+def chunks(items: list, size: int = 500):
+    """Slices of `items` small enough for one `__in` lookup on any database."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
 def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size: int = 2000) -> int:
     """INSERT `objects` (model instances or anything with the fields' attnames as
     attributes) into `model`'s table. Auto primary keys are left to the database."""

@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy
 from kam.accounts.models import Account, LifecycleStatus
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import insert_rows
+from kam.imports.bulk import chunks, insert_rows
 from kam.imports.columns import Column, header_key
 from kam.imports.engine import Action, Importer, Row, Severity
 from kam.revenue.models import MonthlyRevenue, RevenueFact
@@ -61,10 +61,6 @@ COLUMNS = [
     _column("product", gettext_lazy("product line"), cells.text(100), ["产品", "产品线", "业务", "product line"]),
 ]
 
-
-def _chunks(items: list, size: int = 500):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
 
 
 class RevenueImporter(Importer):
@@ -110,18 +106,18 @@ class RevenueImporter(Importer):
     def plan(self, rows: list[Row]) -> None:
         keys = list({r.values["account"] for r in rows})
         accounts: dict[str, Account] = {}
-        for chunk in _chunks(keys):
+        for chunk in chunks(keys):
             for account in Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).order_by("-id"):
                 accounts[account.code.upper()] = account
                 if account.uscc:
                     accounts[account.uscc] = account
         ids = {a.merged_into_id or a.pk for a in accounts.values()}
         visible: set[int] = set()
-        for chunk in _chunks(list(ids)):
+        for chunk in chunks(list(ids)):
             visible.update(Account.objects.visible_to(self.actor).filter(pk__in=chunk).values_list("pk", flat=True))
         existing: dict[tuple, RevenueFact] = {}
         dates = list({r.extra["date"] for r in rows})
-        for chunk in _chunks(list(visible)):
+        for chunk in chunks(list(visible)):
             for fact in RevenueFact.objects.filter(account_id__in=chunk, date__in=dates):
                 existing[(fact.account_id, fact.date, fact.product)] = fact
         account_label = self.column_label("account")
@@ -209,7 +205,7 @@ def monthly_refresh(pairs: set[tuple[int, date]]) -> None:
     for account_id, month in pairs:
         by_month[month].append(account_id)
     for month, account_ids in by_month.items():
-        for chunk in _chunks(account_ids):
+        for chunk in chunks(account_ids):
             MonthlyRevenue.objects.filter(month=month, account_id__in=chunk).delete()
             sums = (
                 RevenueFact.objects.filter(month=month, account_id__in=chunk)
