@@ -4,17 +4,20 @@ import subprocess
 import sys
 import time
 
+import phonenumbers
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from hypothesis import given
 from hypothesis import strategies as st
+from pypinyin import lazy_pinyin
+from pypinyin.constants import PHRASES_DICT
 from stdnum.cn import uscc as stdnum_uscc
 
 from kam.core.models import ApiToken, OrgUnit
 from kam.core.services import api_token_issue, api_token_user, user_deactivate
-from kam.core.text import normalise_name, pinyin_initials, search_key
-from kam.core.validators import clean_cn_mobile, clean_uscc, uscc_complete
+from kam.core.text import _syllables, normalise_name, pinyin_initials, search_key
+from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc, uscc_complete
 
 USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 
@@ -58,6 +61,64 @@ def test_invalid_cn_mobiles(raw):
         clean_cn_mobile(raw)
 
 
+@given(st.one_of(st.text(alphabet=USCC_ALPHABET + "IOSVZa -", min_size=16, max_size=20),
+                 st.text(alphabet=USCC_ALPHABET, min_size=17, max_size=17).map(uscc_complete)))
+def test_uscc_fast_path_agrees_with_stdnum(value):
+    try:
+        expected = stdnum_uscc.validate(value)
+    except Exception:
+        expected = None
+    try:
+        assert clean_uscc(value) == expected
+    except ValidationError:
+        assert expected is None
+
+
+@given(st.sampled_from(["0", "1", "00", "01", "02", "03", "04", "07", "08", "09", "+86 ", "+86 1", "400"]),
+       st.text(alphabet="0123456789", min_size=3, max_size=11), st.sampled_from(["", "-", " ", "()"]))
+def test_phone_fast_path_agrees_with_phonenumbers(prefix, rest, separator):
+    """Landlines with their area code and mobiles skip the general parser: same verdict,
+    and the text they give reads back as the same number."""
+    value = f"({prefix}){rest}" if separator == "()" else f"{prefix}{separator}{rest}"
+    try:
+        reference = phonenumbers.parse(value, "CN")
+        valid = phonenumbers.is_valid_number(reference)
+    except phonenumbers.NumberParseException:
+        valid = False
+    try:
+        text = clean_cn_phone(value)
+    except ValidationError:
+        assert not valid
+        return
+    assert valid
+    again = phonenumbers.parse(text.replace("转", " ext. "), "CN")
+    assert (again.country_code, again.national_number) == (reference.country_code, reference.national_number)
+
+
+@given(st.sampled_from(["1", "13", "19", "+86 1", "2"]), st.text(alphabet="0123456789", min_size=8, max_size=11))
+def test_mobile_fast_path_agrees_with_phonenumbers(prefix, rest):
+    value = prefix + rest
+    try:
+        reference = phonenumbers.parse(value, "CN")
+        valid = phonenumbers.is_valid_number(reference) and phonenumbers.number_type(reference) in (
+            phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE)
+    except phonenumbers.NumberParseException:
+        valid = False
+    try:
+        assert clean_cn_mobile(value) == str(reference.national_number) and valid
+    except ValidationError:
+        assert not valid
+
+
+def test_phones_read_as_chinese_users_write_them():
+    assert clean_cn_phone("(0755) 8123 4567") == clean_cn_phone("+86 755 8123 4567") == "0755-81234567"
+    assert clean_cn_phone("010 6234 5678 ext. 12") == "010-62345678 转12"
+    assert clean_cn_phone("+86 138 1234 5678") == "13812345678"
+    assert clean_cn_phone("400-810-8888") == "400 810 8888"
+    with pytest.raises(ValidationError):
+        clean_cn_phone("0209999")
+
+
 def test_name_key_ignores_width_brackets_and_legal_form():
     assert normalise_name("广州（天河）新华科技有限责任公司") == normalise_name("广州(天河)新华科技有限公司")
     assert normalise_name("ＡＢＣ科技股份有限公司") == "abc科技"
@@ -67,6 +128,16 @@ def test_search_key_holds_initials_and_full_pinyin():
     key = search_key("中国移动通信集团广东有限公司", "广东移动")
     assert pinyin_initials("中国移动") == "zgyd"
     assert "zgydtxjtgdyxgs" in key and "zhongguoyidong" in key and "gdyd" in key
+
+
+_PHRASES = sorted(PHRASES_DICT)[::97]  # a spread of pypinyin's phrases, polyphones included
+
+
+@given(st.lists(st.one_of(st.sampled_from(_PHRASES), st.sampled_from(["银行", "重庆", "长沙", "行长", "A1", "（", " co."]),
+                          st.text(alphabet="中国重行长乐都会还朝和", max_size=4)), max_size=6))
+def test_syllables_word_by_word_equal_pypinyin_on_the_whole_text(pieces):
+    text = "".join(pieces)
+    assert _syllables(text) == lazy_pinyin(text, errors=lambda run: ["\x00" + run])
 
 
 def test_org_subtree_is_a_prefix(org):

@@ -24,7 +24,7 @@ from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import chunks, insert_rows
+from kam.imports.bulk import chunks, insert_rows, new_instances
 from kam.imports.columns import Column, header_key, model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 
@@ -386,6 +386,7 @@ class AccountImporter(Importer):
     def _create(self, rows: list[Row], now) -> None:
         created: dict[str, int] = {}
         pending = rows
+        new_account = new_instances(Account)
         # Parents listed in the same batch are created one level before their members.
         while pending:
             ready = [
@@ -396,7 +397,7 @@ class AccountImporter(Importer):
             pending = [r for r in pending if r not in ready] if len(ready) < len(pending) else []
             accounts = []
             for row in ready:
-                account = Account(**{_attname(k): v for k, v in row.values.items() if k != "owner"})
+                account = new_account(**{_attname(k): v for k, v in row.values.items() if k != "owner"})
                 owner = row.values.get("owner") or self.actor
                 account.owner_id, account.unit_id = owner.pk, owner.unit_id
                 account.parent_id = row.extra["parent_id"] or created.get(row.extra["parent_code"])
@@ -436,14 +437,11 @@ class AccountImporter(Importer):
 
     def _history(self, accounts: list[Account], kind: str):
         """Field-history records of the accounts as they now are, as simple-history writes them."""
-        history = Account.history.model
-        tracked = [f.attname for f in history.tracked_fields]
-        reason, user_id, when = _("Import"), self.actor.pk, timezone.now()
+        # The history table holds the account's columns (attnames) plus the history_* ones.
+        stamp = {"history_date": timezone.now(), "history_change_reason": _("Import"),
+                 "history_type": kind, "history_user_id": self.actor.pk}
         for account in accounts:
-            record = SimpleNamespace(**{name: getattr(account, name) for name in tracked})
-            record.history_date, record.history_change_reason = when, reason
-            record.history_type, record.history_user_id = kind, user_id
-            yield record
+            yield SimpleNamespace(**{**account.__dict__, **stamp})
 
     def _update(self, rows: list[Row], now) -> None:
         fields: set[str] = {"version", "updated_at", "name_key", "search_text"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -9,8 +11,23 @@ from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
 
+_USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+_USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
+_USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
+_USCC_SHAPE = re.compile(r"[0-9]{8}[0-9A-HJ-NPQRTUWXY]{10}")
+
+
 def clean_uscc(value: str) -> str:
-    """Return the compact USCC (统一社会信用代码) or raise with the rule it breaks."""
+    """Return the compact USCC (统一社会信用代码) or raise with the rule it breaks.
+
+    A code already written compactly (as nearly every imported cell is) only needs its
+    GB 32100 check digit computed; anything else goes through python-stdnum, which
+    also says which rule a malformed code breaks.
+    """
+    if _USCC_SHAPE.fullmatch(value):
+        total = sum(_USCC_VALUE[c] * w for c, w in zip(value, _USCC_WEIGHTS))
+        if value[17] == _USCC_ALPHABET[-total % 31]:
+            return value
     try:
         return stdnum_uscc.validate(value)
     except InvalidLength as exc:
@@ -33,12 +50,19 @@ def validate_uscc(value: str) -> None:
         clean_uscc(value)
 
 
+_PHONE_PUNCTUATION = re.compile(r"[\s\-()（）]+")
+
+
 def clean_cn_mobile(value: str) -> str:
     """Return the mobile number as 11 digits, or raise if it is not a valid CN mobile."""
-    try:
-        number = phonenumbers.parse(value, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("Enter a mobile number such as 13812345678."), code="mobile") from exc
+    digits = _PHONE_PUNCTUATION.sub("", value)
+    if len(digits) == 11 and digits.isascii() and digits.isdigit() and digits[0] == "1":
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits))  # the usual shape
+    else:
+        try:
+            number = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(_("Enter a mobile number such as 13812345678."), code="mobile") from exc
     if number.country_code != 86 or not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("%(value)s is not a valid mainland China mobile number."),
@@ -61,15 +85,42 @@ def validate_cn_mobile(value: str) -> None:
 
 
 def clean_cn_phone(value: str) -> str:
-    """Any valid CN phone (landline with area code, or mobile), in national format."""
-    try:
-        number = phonenumbers.parse(value, "CN")
-    except phonenumbers.NumberParseException as exc:
-        raise ValidationError(_("Enter a phone number such as 020-12345678."), code="phone") from exc
+    """Any valid CN phone, as Chinese users write it: 020-81234567, 0755-81234567,
+    13812345678; 400 lines in phonenumbers' national format, foreign numbers in its
+    international one.
+
+    The common shapes — a landline with its 0 area code, an 11-digit mobile — skip
+    phonenumbers' general parser (half the cost of an imported row's phone); its
+    metadata still decides whether the number is valid.
+    """
+    digits = _PHONE_PUNCTUATION.sub("", value)
+    if digits.isascii() and digits.isdigit() and (
+        digits[:1] == "0" != digits[1:2] or (digits[:1] == "1" and len(digits) == 11)
+    ):
+        number = phonenumbers.PhoneNumber(country_code=86, national_number=int(digits.lstrip("0") or "0"))
+    else:
+        try:
+            number = phonenumbers.parse(value, "CN")
+        except phonenumbers.NumberParseException as exc:
+            raise ValidationError(_("Enter a phone number such as 020-12345678."), code="phone") from exc
     if not phonenumbers.is_valid_number(number):
         raise ValidationError(
             _("%(value)s is not a valid phone number."), code="phone", params={"value": value}
         )
+    return _phone_text(number)
+
+
+def _phone_text(number: phonenumbers.PhoneNumber) -> str:
+    national = str(number.national_number)
+    extension = f" 转{number.extension}" if number.extension else ""
+    if number.country_code == 86 and len(national) == 11 and national[0] == "1":
+        return national + extension  # a mobile
+    if number.country_code == 86 and 9 <= len(national) <= 11 and not national.startswith(("400", "800")):
+        # A landline: area codes 10 and 20–29 have two digits, the others three.
+        area = 2 if national[0] in "12" else 3
+        return f"0{national[:area]}-{national[area:]}{extension}"
+    if number.country_code != 86:
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 

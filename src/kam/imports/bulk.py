@@ -12,25 +12,72 @@ PostgreSQL the same rows go through COPY, the bulk path that database is built f
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import Any
 
 from django.db import connections, models, router
+from django.db.models.base import ModelState
 
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
 
 
-def _converter(field: models.Field, connection) -> Callable[[Any], Any]:
+def _converter(field: models.Field, connection) -> Callable[[Any], Any] | None:
+    """How a value of `field` goes to the database; None when it goes as it is.
+    Dates and times repeat across the rows of an import (its timestamp, signing dates),
+    so their conversions are remembered."""
     ops = connection.ops
     if isinstance(field, models.DecimalField):
         return lambda v: None if v is None else ops.adapt_decimalfield_value(v, field.max_digits, field.decimal_places)
     if isinstance(field, models.DateTimeField):
-        return lambda v: None if v is None else ops.adapt_datetimefield_value(v)
+        return lru_cache(maxsize=4096)(lambda v: None if v is None else ops.adapt_datetimefield_value(v))
     if isinstance(field, models.DateField):
-        return lambda v: None if v is None else ops.adapt_datefield_value(v)
+        return lru_cache(maxsize=4096)(lambda v: None if v is None else ops.adapt_datefield_value(v))
     if isinstance(field, _AS_IS) and not isinstance(field, models.AutoField | models.BigAutoField):
-        return lambda v: v
+        return None
     return lambda v: field.get_db_prep_save(v, connection)
+
+
+def _row_maker(fields: list[models.Field], connection) -> Callable[[Any], list]:
+    """obj → the list of its database values in `fields` order: one attrgetter call for
+    all the values, then a conversion only where a field needs one."""
+    get = operator.attrgetter(*(f.attname for f in fields))
+    conversions = [(i, convert) for i, f in enumerate(fields) if (convert := _converter(f, connection))]
+
+    def make(obj: Any) -> list:
+        values = list(get(obj)) if len(fields) > 1 else [get(obj)]
+        for i, convert in conversions:
+            values[i] = convert(values[i])
+        return values
+
+    return make
+
+
+def new_instances(model: type[models.Model]) -> Callable[..., models.Model]:
+    """A factory of unsaved `model` instances for bulk inserts, several times faster than
+    `model(**values)`: the fields' defaults are computed once (callable defaults once per
+    instance) and no signals are sent. Only for rows that go through insert_rows."""
+    fixed: dict[str, Any] = {}
+    per_instance: list[tuple[str, Callable[[], Any]]] = []
+    for field in model._meta.concrete_fields:
+        if field.has_default() and callable(field.default):
+            per_instance.append((field.attname, field.default))
+        else:
+            fixed[field.attname] = field.get_default()
+    new = model.__new__
+
+    def make(**values: Any) -> models.Model:
+        obj = new(model)
+        state = ModelState()
+        obj.__dict__.update(fixed)
+        for attname, default in per_instance:
+            obj.__dict__[attname] = default()
+        obj.__dict__.update(values)
+        obj.__dict__["_state"] = state
+        return obj
+
+    return make
 
 
 def chunks(items: list, size: int = 500):
@@ -51,13 +98,13 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
     sql = "INSERT INTO {} ({}) VALUES ({})".format(
         quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields), ", ".join(["%s"] * len(fields))
     )
-    plan = [(f.attname, _converter(f, connection)) for f in fields]
+    row = _row_maker(fields, connection)
     if connection.vendor == "postgresql":
-        return _copy_rows(connection, model, fields, plan, objects)
+        return _copy_rows(connection, model, fields, row, objects)
     count, batch = 0, []
     with connection.cursor() as cursor:
         for obj in objects:
-            batch.append([convert(getattr(obj, attname)) for attname, convert in plan])
+            batch.append(row(obj))
             if len(batch) >= batch_size:
                 cursor.executemany(sql, batch)
                 count, batch = count + len(batch), []
@@ -67,7 +114,7 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
     return count
 
 
-def _copy_rows(connection, model, fields, plan, objects, batch_size: int = 5000) -> int:
+def _copy_rows(connection, model, fields, row, objects, batch_size: int = 5000) -> int:
     """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows.
     Rows are gathered a batch at a time before each COPY starts, because producing them may
     query the same connection (a lazy queryset, a progress update), which a COPY in
@@ -76,8 +123,7 @@ def _copy_rows(connection, model, fields, plan, objects, batch_size: int = 5000)
     sql = "COPY {} ({}) FROM STDIN".format(quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields))
     count, iterator = 0, iter(objects)
     with connection.cursor() as cursor:
-        while batch := [[convert(getattr(obj, attname)) for attname, convert in plan]
-                        for obj in itertools.islice(iterator, batch_size)]:
+        while batch := [row(obj) for obj in itertools.islice(iterator, batch_size)]:
             with cursor.cursor.copy(sql) as copy:
                 for row in batch:
                     copy.write_row(row)

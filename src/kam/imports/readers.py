@@ -134,21 +134,24 @@ def _undecodable(data: bytes, exc: UnicodeDecodeError) -> FileProblem:
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
-    from openpyxl import load_workbook
+    # calamine (Rust) reads a sheet's cells ten times faster than openpyxl's XML parsing,
+    # which was most of the time of an .xlsx import.
+    from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, OSError) as exc:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, zipfile.BadZipFile, OSError) as exc:
         raise FileProblem(_("This is not a valid .xlsx workbook.")) from exc
     except Exception as exc:
-        # openpyxl parses untrusted XML and can fail in many ways on a damaged file;
-        # whichever it is, the user's remedy is the same.
+        # A damaged file can fail in many ways; whichever it is, the user's remedy is the same.
         raise FileProblem(_("This .xlsx workbook is damaged and cannot be read.")) from exc
     try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
+        if not workbook.sheet_names:
             return Table(headers=[], rows=[])
-        return _split(sheet.iter_rows(values_only=True), max_rows)
+        sheet = workbook.get_sheet_by_index(0)
+        # Rows come from the sheet's first row, so their numbers are Excel's row numbers;
+        # columns from the first used column, which does not matter to named headers.
+        return _split(sheet.iter_rows(), max_rows)
     except FileProblem:
         raise
     except Exception as exc:  # same reason as above, for damage inside the sheet

@@ -1,0 +1,40 @@
+"""The bulk insert helpers write what the ORM would write."""
+
+from datetime import date
+from decimal import Decimal
+
+from django.forms.models import model_to_dict
+from django.utils import timezone
+
+from kam.accounts.models import Account
+from kam.imports.bulk import insert_rows, new_instances
+from kam.imports.models import ImportJob
+
+
+def test_new_instances_hold_the_same_values_as_the_model_constructor(org):
+    values = {"code": "B-1", "name": "广州某某有限公司", "owner_id": org.specialist_a.pk, "unit_id": org.office_a1.pk,
+              "annual_revenue": Decimal("12.50"), "signed_on": date(2024, 3, 1)}
+    values = {k: v for k, v in values.items() if hasattr(Account(), k)}
+    fast, slow = new_instances(Account)(**values), Account(**values)
+    for field in Account._meta.concrete_fields:
+        assert getattr(fast, field.attname) == getattr(slow, field.attname), field.name
+    assert fast._state.adding and fast._state.db is None
+
+
+def test_callable_defaults_are_called_for_each_instance(org):
+    make = new_instances(ImportJob)
+    first, second = make(), make()
+    assert first.mapping == {} and first.mapping is not second.mapping  # JSONField(default=dict)
+
+
+def test_inserted_rows_read_back_as_the_orm_saves_them(org):
+    now = timezone.now()
+    make = new_instances(Account)
+    rows = [make(code=f"B-{i}", name=f"某某{i}有限公司", owner_id=org.specialist_a.pk, unit_id=org.office_a1.pk,
+                 created_by_id=org.specialist_a.pk, created_at=now, updated_at=now) for i in range(3)]
+    assert insert_rows(Account, rows, batch_size=2) == 3
+    saved = Account.objects.get(code="B-2")
+    reference = Account(code="B-2", name="某某2有限公司", owner_id=org.specialist_a.pk, unit_id=org.office_a1.pk,
+                        created_by_id=org.specialist_a.pk, created_at=now, updated_at=now)
+    assert model_to_dict(saved, exclude=["id"]) == model_to_dict(reference, exclude=["id"])
+    assert saved.created_at == now
