@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 from stdnum.cn import uscc as stdnum_uscc
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength
 
-
 _USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 _USCC_VALUE = {c: i for i, c in enumerate(_USCC_ALPHABET)}
 _USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
@@ -25,7 +24,7 @@ def clean_uscc(value: str) -> str:
     also says which rule a malformed code breaks.
     """
     if _USCC_SHAPE.fullmatch(value):
-        total = sum(_USCC_VALUE[c] * w for c, w in zip(value, _USCC_WEIGHTS))
+        total = sum(_USCC_VALUE[c] * w for c, w in zip(value[:17], _USCC_WEIGHTS, strict=True))
         if value[17] == _USCC_ALPHABET[-total % 31]:
             return value
     try:
