@@ -181,7 +181,11 @@ class Account(models.Model):
         verbose_name=_("merged into"),
     )
 
-    history = HistoricalRecords(excluded_fields=["search_text", "name_key", "updated_at"])
+    # History is read per account (by id); indexes on its other keys would only slow every write.
+    history = HistoricalRecords(
+        excluded_fields=["search_text", "name_key", "updated_at"],
+        no_db_index=["code", "uscc", "industry", "region", "unit", "owner", "parent", "created_by", "merged_into"],
+    )
     objects = AccountQuerySet.as_manager()
 
     class Meta:
