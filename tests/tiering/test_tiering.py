@@ -102,6 +102,30 @@ def test_a_snapshot_uses_the_window_up_to_the_as_of_date_and_says_why(org, run_i
     assert (t3.rank, t3.revenue, t3.inputs["cum_share"]) == (3, Decimal("100.00"), 0.9)
 
 
+def test_an_as_of_date_inside_a_month_counts_that_month_up_to_the_day_and_growth_reads_the_window_before(
+        org, run_import, five_accounts):
+    _revenue(org, run_import, [
+        ["T1", "2026-06-14", "100"], ["T1", "2026-06-15", "50"],  # up to the as-of day: inside
+        ["T2", "2026-06-16", "9999"],                               # later that month: outside
+        ["T2", "2026-05-01", "150"],                                # T1 and T2 tie at 150: code decides
+        ["T3", "2025-06-01", "100"], ["T3", "2025-06-30", "40"],    # the window starts 2025-07-01: before it
+        ["T4", "2024-07-01", "500"], ["T4", "2024-06-30", "7"],     # first day of the window before; the day before
+    ])
+    facts = services.gather_facts("pareto", 12, date(2026, 6, 15))
+    by_code = dict(zip(Account.objects.filter(pk__in=facts.ids.tolist()).order_by("id").values_list("code", flat=True),
+                       facts.revenue.tolist(), strict=True))
+    assert {c: by_code[c] for c in ("T1", "T2", "T3", "T4")} == {"T1": 15000, "T2": 15000, "T3": 0, "T4": 0}
+    snapshot = services.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="pareto-abc"),
+                                        as_of=date(2026, 6, 15))
+    ranks = dict(snapshot.entries.values_list("account__code", "rank"))
+    assert (ranks["T1"], ranks["T2"], ranks["T3"]) == (1, 2, None)
+    growth = services.gather_facts("bcg", 12, date(2026, 6, 15))
+    previous = dict(zip(facts.ids.tolist(), growth.previous.tolist(), strict=True))
+    t3, t4 = (Account.objects.get(code=c).pk for c in ("T3", "T4"))
+    assert (previous[t3], previous[t4]) == (14000, 50000)
+    assert facts.previous.sum() == 0  # pareto reads one window only
+
+
 def test_the_annual_list_stays_fixed_and_the_migration_matrix_compares(org, run_import, five_accounts):
     _revenue(org, run_import, [["T1", "2026-01-10", "500"], ["T2", "2026-01-10", "300"], ["T3", "2026-01-10", "100"],
                                ["T4", "2026-01-10", "60"], ["T5", "2026-01-10", "40"]])

@@ -31,7 +31,7 @@ class Facts:
     """Per-account inputs, aligned arrays of equal length."""
 
     ids: np.ndarray  # int64 account ids
-    codes: np.ndarray  # account codes (str), for a stable tie-break
+    codes: np.ndarray  # account codes, or their positions in code order: the tie-break
     revenue: np.ndarray  # int64 fen in the window
     previous: np.ndarray  # int64 fen in the window before
     margin: np.ndarray | None = None  # int64 fen of margin in the window

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
 
 import numpy as np
-from django.db import transaction
-from django.db.models import Avg, Case, F, Sum, Value, When
+from django.db import connection, transaction
+from django.db.models import Avg, BigIntegerField, Case, F, Sum, Value, When
+from django.db.models import DecimalField as DecimalOut
 from django.db.models import FloatField as FloatOut
+from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -36,6 +38,7 @@ from kam.tiering.models import (
 )
 
 Progress = Callable[[str, int, int], None]
+MONEY_OUT = DecimalOut(max_digits=20, decimal_places=2)
 STRENGTH_SCORE = {
     RelationshipStrength.STRONG: 1.0, RelationshipStrength.GOOD: 0.75, RelationshipStrength.FAIR: 0.5,
     RelationshipStrength.WEAK: 0.25, RelationshipStrength.NONE: 0.0,
@@ -56,38 +59,62 @@ def _fen(value) -> int:
     return int((Decimal(value) * 100).to_integral_value()) if value is not None else 0
 
 
-def _window_sums(previous_start: date, start: date, end: date, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+# Methods that compare the window with the one before it (growth); the others read one window.
+GROWTH_METHODS = {Method.VALUE_POTENTIAL, Method.BCG, Method.SCORECARD}
+
+
+def _fen_sum(expression) -> Cast:
+    """SUM(...) in whole fen as a 64-bit integer, computed by the database: at a million
+    accounts, converting each Decimal sum in Python would take longer than the sum."""
+    return Cast(Round(Coalesce(Sum(expression), Value(0), output_field=MONEY_OUT) * 100), output_field=BigIntegerField())
+
+
+def _rows(queryset, columns: int) -> np.ndarray:
+    """Integer rows of a values_list queryset as an (n, columns) int64 array, without
+    building model instances or Python Decimals."""
+    sql, params = queryset.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        rows = cursor.fetchall()
+    return np.array(rows, dtype=np.int64).reshape(len(rows), columns)
+
+
+def _window_sums(previous_start: date | None, start: date, end: date, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(account ids, fen in [start, end], fen in [previous_start, start)) in one pass over the
-    monthly aggregates — both windows at once — plus the facts of the last, possibly partial,
-    month up to `end`."""
+    monthly aggregates — both windows at once, or only the first when previous_start is
+    None — plus the facts of a last month that `end` cuts short."""
     last_month = end.replace(day=1)
-    current = Sum(Case(When(month__gte=start, then=F(field)), default=None))
-    previous = Sum(Case(When(month__lt=start, then=F(field)), default=None))
-    rows = list(
-        MonthlyRevenue.objects.filter(month__gte=previous_start, month__lt=last_month)
-        .values_list("account_id").annotate(current=current, previous=previous).order_by()
-    )
-    partial = dict(
-        RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
-        .values_list("account_id").annotate(total=Sum(field)).order_by()
-    )
-    ids = {row[0] for row in rows} | set(partial)
-    position = {account_id: i for i, account_id in enumerate(ids)}
+    whole_last_month = month_start(end, -1) - timedelta(days=1) == end
+    upto = {"month__lte": last_month} if whole_last_month else {"month__lt": last_month}
+    if previous_start is None:
+        sums = (MonthlyRevenue.objects.filter(month__gte=start, **upto).values_list("account_id")
+                .annotate(current=_fen_sum(field), previous=Value(0)).order_by())
+    else:
+        sums = (MonthlyRevenue.objects.filter(month__gte=previous_start, **upto).values_list("account_id")
+                .annotate(current=_fen_sum(Case(When(month__gte=start, then=F(field)))),
+                          previous=_fen_sum(Case(When(month__lt=start, then=F(field))))).order_by())
+    rows = _rows(sums, 3)
+    if not whole_last_month:
+        partial = _rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
+                        .values_list("account_id").annotate(total=_fen_sum(field)).order_by(), 2)
+        rows = np.concatenate([rows, np.column_stack([partial, np.zeros(len(partial), dtype=np.int64)])])
+    ids, where = np.unique(rows[:, 0], return_inverse=True)
     now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
-    for account_id, cur, prev in rows:
-        i = position[account_id]
-        now[i], before[i] = _fen(cur), _fen(prev)
-    for account_id, total in partial.items():
-        now[position[account_id]] += _fen(total)
-    return np.fromiter(position, dtype=np.int64, count=len(position)), now, before
+    np.add.at(now, where, rows[:, 1])
+    np.add.at(before, where, rows[:, 2])
+    return ids, now, before
 
 
 def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
-    """Every live account, with its revenue in the window and in the window before it."""
+    """Every live account, with its revenue in the window (and, for the methods that need
+    growth, in the window before it)."""
     start, end = window(as_of, months)
-    previous_start = month_start(start, months)
-    accounts = list(Account.objects.alive().order_by("id").values_list("id", "code", "growth_potential"))
-    ids = np.fromiter((a[0] for a in accounts), dtype=np.int64, count=len(accounts))
+    previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
+    # Accounts in code order: the position is the tie-break between equal revenue.
+    in_code_order = _rows(Account.objects.alive().order_by("code").values_list("id"), 1)[:, 0]
+    by_id = np.argsort(in_code_order, kind="stable")
+    ids = in_code_order[by_id]
+    code_rank = by_id  # position in code order, per account in id order
 
     def aligned(field: str) -> tuple[np.ndarray, np.ndarray]:
         found, current, previous = _window_sums(previous_start, start, end, field)
@@ -99,11 +126,11 @@ def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
         return now, before
 
     revenue, previous = aligned("amount")
-    facts = rules.Facts(ids=ids, codes=np.array([a[1] for a in accounts], dtype=object), revenue=revenue,
-                        previous=previous, months=months)
+    facts = rules.Facts(ids=ids, codes=code_rank, revenue=revenue, previous=previous, months=months)
     if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
         facts.margin = aligned("margin")[0]
-        facts.potential = np.array([a[2] or "" for a in accounts], dtype=object)
+        potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
+        facts.potential = np.array([potential.get(i, "") for i in ids.tolist()], dtype=object)
         facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
     return facts
 
