@@ -150,7 +150,12 @@ def last_month_csv(accounts: int, month: date, amounts: np.ndarray) -> bytes:
 
 def kam_import(actor, data: bytes, lines: int) -> dict[str, float]:
     from kam.imports.models import ImportJob
-    from kam.imports.services import import_job_check, import_job_confirm, import_job_create, import_job_run
+    from kam.imports.services import (
+        import_job_check,
+        import_job_confirm,
+        import_job_create,
+        import_job_run,
+    )
 
     phases = {}
     start = time.perf_counter()
