@@ -8,7 +8,9 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from pypinyin import lazy_pinyin
+from pypinyin.constants import RE_HANS
 from pypinyin.core import Pinyin
+from pypinyin.seg import mmseg
 
 # Legal-form words that differ between two spellings of the same company.
 _LEGAL_FORMS = (
@@ -35,6 +37,11 @@ _NOT_HANZI = "\x00"
 
 
 _SEGMENTER = Pinyin()
+# pypinyin splits a text into Chinese and other runs a character at a time before it cuts
+# the Chinese runs into words; one regular expression over its own character class does
+# the split at once (a third of the cost of a company name's search key).
+_HANS_CLASS = RE_HANS.pattern.removeprefix("^(?:").removesuffix(")+$")
+_HANZI_RUN = re.compile(f"({_HANS_CLASS}+)") if _HANS_CLASS != RE_HANS.pattern else None
 
 
 def _mark_not_hanzi(run: str) -> list[str]:
@@ -46,6 +53,17 @@ def _word_syllables(word: str) -> tuple[str, ...]:
     return tuple(lazy_pinyin(word, errors=_mark_not_hanzi))
 
 
+def _words(text: str) -> list[str]:
+    """pypinyin's segmentation: other runs whole, Chinese runs cut into its words."""
+    if _HANZI_RUN is None or not text:
+        return _SEGMENTER.seg(text)
+    words: list[str] = []
+    for i, part in enumerate(_HANZI_RUN.split(text)):
+        if part:
+            words.extend(mmseg.seg.cut(part) if i % 2 else (part,))
+    return words
+
+
 def _syllables(text: str) -> list[str]:
     """Pinyin syllables of the Chinese runs; other runs kept whole, marked with a NUL.
 
@@ -54,7 +72,7 @@ def _syllables(text: str) -> list[str]:
     whole text — eight times faster on company names, which share most of their words
     (市, 科技, 有限公司).
     """
-    return [syllable for word in _SEGMENTER.seg(text or "") for syllable in _word_syllables(word)]
+    return [syllable for word in _words(text or "") for syllable in _word_syllables(word)]
 
 
 def pinyin_full(text: str) -> str:

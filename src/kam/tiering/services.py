@@ -6,6 +6,7 @@ monthly aggregates and the results stored.
 
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -193,18 +194,22 @@ def summarise(facts: rules.Facts, tiers: np.ndarray) -> dict[str, dict]:
     return summary
 
 
-def _inputs(result: rules.Result, i: int) -> dict:
-    found = {}
+def _json_value(value):
+    if isinstance(value, float):
+        return None if math.isnan(value) else ("inf" if math.isinf(value) else round(value, 6))
+    return value
+
+
+def _input_columns(result: rules.Result) -> dict[str, list]:
+    """Each input that explains a tier (share, cumulative share, growth, score…) as a list
+    of JSON values, one per account — converted a column at a time, not a cell at a time."""
+    columns = {}
     for name, values in result.inputs.items():
         if name in ("revenue", "rank"):
-            continue
-        value = values[i]
-        if isinstance(value, (np.floating, float)):
-            value = None if np.isnan(value) else ("inf" if np.isinf(value) else round(float(value), 6))
-        elif isinstance(value, np.integer):
-            value = int(value)
-        found[name] = value
-    return found
+            continue  # stored in their own columns
+        column = np.asarray(values).tolist()  # numpy scalars → Python int / float / str
+        columns[name] = [_json_value(v) for v in column] if np.asarray(values).dtype.kind in "fO" else column
+    return columns
 
 
 def snapshot_start(*, actor, scheme: Scheme, as_of: date) -> Snapshot:
@@ -253,18 +258,20 @@ def snapshot_create(*, actor, scheme: Scheme, as_of: date, progress: Progress | 
 
 def _store_entries(snapshot: Snapshot, facts: rules.Facts, result: rules.Result, report: Progress) -> None:
     rank = result.inputs.get("rank")
-    ids, revenue, tiers = facts.ids.tolist(), facts.revenue.tolist(), result.tiers.tolist()
-    total = len(ids)
+    total = len(facts)
+    ids, tiers = facts.ids.tolist(), result.tiers.tolist()
+    revenue = (Decimal(fen).scaleb(-2) for fen in facts.revenue.tolist())
+    ranks = np.where(facts.revenue > 0, rank, 0).tolist() if rank is not None else [0] * total
+    columns = _input_columns(result)
+    names = list(columns)
+    inputs = zip(*columns.values(), strict=True) if names else ((),) * total
 
     def entries():
-        for i in range(total):
+        for i, (account_id, tier, fen, place, values) in enumerate(zip(ids, tiers, revenue, ranks, inputs, strict=True)):
             if i % 50_000 == 0:
                 report("store", i, total)
-            yield SimpleNamespace(
-                snapshot_id=snapshot.pk, account_id=ids[i], tier=tiers[i],
-                rank=int(rank[i]) if rank is not None and revenue[i] > 0 else None,
-                revenue=Decimal(revenue[i]) / 100, inputs=_inputs(result, i),
-            )
+            yield SimpleNamespace(snapshot_id=snapshot.pk, account_id=account_id, tier=tier, rank=place or None,
+                                  revenue=fen, inputs=dict(zip(names, values, strict=True)))
 
     insert_rows(SnapshotEntry, entries())
     report("store", total, total)
