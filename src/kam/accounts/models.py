@@ -103,11 +103,15 @@ class Account(models.Model):
     enterprise_type = models.CharField(
         _("enterprise type"), max_length=16, choices=EnterpriseType.choices, blank=True
     )
+    # Foreign keys indexed by Meta.indexes (industry, region, owner; unit first in unit+owner)
+    # get no index of their own: a second copy would only slow every write.
     industry = models.ForeignKey(
-        Industry, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("industry")
+        Industry, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("industry"),
+        db_index=False,
     )
     region = models.ForeignKey(
-        Region, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("region")
+        Region, models.PROTECT, null=True, blank=True, related_name="accounts", verbose_name=_("region"),
+        db_index=False,
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_cn_phone])
@@ -150,9 +154,11 @@ class Account(models.Model):
 
     # --- ownership and status -------------------------------------------------
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_accounts", verbose_name=_("owner")
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_accounts", verbose_name=_("owner"),
+        db_index=False,
     )
-    unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="accounts", verbose_name=_("org unit"))
+    unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="accounts", verbose_name=_("org unit"),
+                             db_index=False)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.KEY)
     lifecycle_status = models.CharField(
         _("lifecycle status"), max_length=16, choices=LifecycleStatus.choices,

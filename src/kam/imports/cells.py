@@ -11,6 +11,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, time
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -32,6 +33,8 @@ def _messages(exc: ValidationError) -> str:
 
 def as_text(value: Any) -> str:
     """How a cell reads as text: 13800138000.0 from Excel is the number 13800138000."""
+    if isinstance(value, str):  # nearly every cell
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -45,6 +48,7 @@ def as_text(value: Any) -> str:
     return str(value).strip()
 
 
+@lru_cache(maxsize=8192, typed=True)  # the same industries, regions and people on every row
 def key(value: Any) -> str:
     """Comparison form of a word typed by a person: full-width → half-width, case, spaces."""
     return re.sub(r"[\s\u3000]+", "", unicodedata.normalize("NFKC", as_text(value))).lower()
@@ -163,6 +167,7 @@ def integer(minimum: int = 0, maximum: int = 2_147_483_647) -> Callable[[Any], i
     return parse
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d\d-\d\d")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y.%m.%d", "%Y%m%d", "%Y年%m月%d日")
 
 
@@ -174,6 +179,14 @@ def a_date(value: Any) -> date:
         return day
     raw = unicodedata.normalize("NFKC", as_text(value)).replace(" ", "")
     raw = raw.split("T")[0] if re.fullmatch(r"\d{4}-\d\d-\d\dT.*", raw) else raw
+    if _ISO_DAY.fullmatch(raw):  # the usual form, read without strptime
+        try:
+            parsed = date.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            if 1900 <= parsed.year <= 2200:
+                return parsed
     for fmt in _DATE_FORMATS:
         try:
             parsed = datetime.strptime(raw, fmt).date()

@@ -58,13 +58,14 @@ def _clean_header(value: Cell) -> str:
     return "" if value is None else str(value).replace("\ufeff", "").strip()
 
 
-def _split(rows, max_rows: int) -> Table:
+def _split(rows, max_rows: int, *, all_text: bool = False) -> Table:
     """First non-blank row is the header; blank rows are dropped; row numbers kept.
-    Reading stops as soon as the file proves too long, before it fills the memory."""
+    Reading stops as soon as the file proves too long, before it fills the memory.
+    `all_text`: every cell is a str (CSV), cleaned by the quicker path."""
     headers: list[str] | None = None
     data: list[tuple[int, list[Cell]]] = []
     for number, raw in enumerate(rows, start=1):
-        cells = [_clean_cell(value) for value in raw]
+        cells = [value.strip() or None for value in raw] if all_text else [_clean_cell(value) for value in raw]
         if all(value is None for value in cells):
             continue
         if headers is None:
@@ -98,7 +99,7 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
     except csv.Error:
         dialect = csv.excel
     try:
-        table = _split(csv.reader(io.StringIO(text, newline=""), dialect), max_rows)
+        table = _split(csv.reader(io.StringIO(text, newline=""), dialect), max_rows, all_text=True)
     except csv.Error as exc:
         raise FileProblem(_("The CSV file is malformed: %(reason)s.") % {"reason": exc}) from exc
     table.encoding = encoding
