@@ -7,7 +7,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.imports.bulk import insert_rows, new_instances
+from kam.imports.bulk import ids_by, insert_rows, new_instances, present
 from kam.imports.models import ImportJob
 
 
@@ -38,3 +38,12 @@ def test_inserted_rows_read_back_as_the_orm_saves_them(org):
                         created_by_id=org.specialist_a.pk, created_at=now, updated_at=now)
     assert model_to_dict(saved, exclude=["id"]) == model_to_dict(reference, exclude=["id"])
     assert saved.created_at == now
+
+
+def test_ids_by_finds_the_keys_that_exist_and_honours_the_condition(org, account_factory):
+    kept, deleted = account_factory(code="K-1"), account_factory(code="K-2")
+    Account.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
+    codes = ["K-1", "K-2", "K-3", *(f"none-{i}" for i in range(1200))]  # more than one chunk
+    assert ids_by(Account, "code", codes) == {"K-1": kept.pk, "K-2": deleted.pk}
+    assert present(Account, "code", codes, where="deleted_at IS NULL") == {"K-1"}
+    assert ids_by(Account, "code", []) == {}

@@ -24,7 +24,7 @@ from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import chunks, insert_rows, new_instances
+from kam.imports.bulk import chunks, ids_by, insert_rows, new_instances, present
 from kam.imports.columns import Column, header_key, model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 
@@ -236,19 +236,22 @@ class AccountImporter(Importer):
     def plan(self, rows: list[Row]) -> None:
         codes = [r.values["code"] for r in rows if r.values.get("code")]
         usccs = [r.values["uscc"] for r in rows if r.values.get("uscc")]
+        # Most rows of a large file are new: find which keys exist, then load just those.
         by_code: dict[str, Account] = {}
         by_uscc: dict[str, Account] = {}
-        for chunk in chunks(codes):
+        for chunk in chunks(sorted(present(Account, "code", codes))):
             by_code.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
-        for chunk in chunks(usccs):
+        for chunk in chunks(sorted(present(Account, "uscc", usccs))):
             by_uscc.update((a.uscc, a) for a in Account.objects.filter(uscc__in=chunk))
-        parent_codes = list({r.extra["parent_code"] for r in rows if r.extra["parent_code"]})
+        parent_codes = {r.extra["parent_code"] for r in rows if r.extra["parent_code"]}
         parents: dict[str, Account] = {}
-        for chunk in chunks(parent_codes):
+        for chunk in chunks(sorted(present(Account, "code", parent_codes))):
             parents.update((a.code, a) for a in Account.objects.filter(code__in=chunk))
         unmatched = [r for r in rows if r.values.get("code") not in by_code and r.values.get("uscc") not in by_uscc]
+        name_keys = present(Account, "name_key", (r.extra["name_key"] for r in unmatched if r.extra["name_key"]),
+                            where="deleted_at IS NULL")
         by_name: dict[str, Account] = {}
-        for chunk in chunks(list({r.extra["name_key"] for r in unmatched if r.extra["name_key"]})):
+        for chunk in chunks(sorted(name_keys)):
             for account in Account.objects.alive().filter(name_key__in=chunk).order_by("id"):
                 by_name.setdefault(account.name_key, account)
         candidates = {a.pk for a in (*by_code.values(), *by_uscc.values(), *parents.values(), *by_name.values())}
@@ -428,9 +431,7 @@ class AccountImporter(Importer):
     @staticmethod
     def _fetch_ids(accounts: list[Account]) -> None:
         """Codes are unique: read back the ids the database gave the new accounts."""
-        ids: dict[str, int] = {}
-        for chunk in chunks([a.code for a in accounts]):
-            ids.update(Account.objects.filter(code__in=chunk).values_list("code", "pk"))
+        ids = ids_by(Account, "code", (a.code for a in accounts))
         for account in accounts:
             account.pk = ids[account.code]
             account._state.adding, account._state.db = False, "default"
