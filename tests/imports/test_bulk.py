@@ -41,7 +41,7 @@ def test_inserted_rows_read_back_as_the_orm_saves_them(org):
 
 
 def test_ids_by_finds_the_keys_that_exist_and_honours_the_condition(org, account_factory):
-    kept, deleted = account_factory(code="K-1"), account_factory(code="K-2")
+    kept, deleted = (account_factory(code=c, owner=org.specialist_a) for c in ("K-1", "K-2"))
     Account.objects.filter(pk=deleted.pk).update(deleted_at=timezone.now())
     codes = ["K-1", "K-2", "K-3", *(f"none-{i}" for i in range(1200))]  # more than one chunk
     assert ids_by(Account, "code", codes) == {"K-1": kept.pk, "K-2": deleted.pk}
