@@ -47,3 +47,12 @@ def test_ids_by_finds_the_keys_that_exist_and_honours_the_condition(org, account
     assert ids_by(Account, "code", codes) == {"K-1": kept.pk, "K-2": deleted.pk}
     assert present(Account, "code", codes, where="deleted_at IS NULL") == {"K-1"}
     assert ids_by(Account, "code", []) == {}
+
+
+def test_more_rows_than_one_copy_or_executemany_batch(org):
+    now = timezone.now()
+    make = new_instances(Account)
+    rows = (make(code=f"M-{i}", name=f"批量{i}", owner_id=org.specialist_a.pk, unit_id=org.office_a1.pk,
+                 created_by_id=org.specialist_a.pk, created_at=now, updated_at=now) for i in range(12_001))
+    assert insert_rows(Account, rows) == 12_001
+    assert Account.objects.filter(code__startswith="M-").count() == 12_001

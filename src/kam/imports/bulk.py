@@ -138,7 +138,7 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
     return count
 
 
-def _copy_rows(connection, model, fields, row, objects, batch_size: int = 5000) -> int:
+def _copy_rows(connection, model, fields, make_row, objects, batch_size: int = 5000) -> int:
     """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows.
     Rows are gathered a batch at a time before each COPY starts, because producing them may
     query the same connection (a lazy queryset, a progress update), which a COPY in
@@ -147,9 +147,9 @@ def _copy_rows(connection, model, fields, row, objects, batch_size: int = 5000) 
     sql = "COPY {} ({}) FROM STDIN".format(quote(model._meta.db_table), ", ".join(quote(f.column) for f in fields))
     count, iterator = 0, iter(objects)
     with connection.cursor() as cursor:
-        while batch := [row(obj) for obj in itertools.islice(iterator, batch_size)]:
+        while batch := [make_row(obj) for obj in itertools.islice(iterator, batch_size)]:
             with cursor.cursor.copy(sql) as copy:
-                for row in batch:
-                    copy.write_row(row)
+                for values in batch:
+                    copy.write_row(values)
             count += len(batch)
     return count
