@@ -52,6 +52,7 @@ bench: install-dev
 	$(BIN)/pip install --quiet -e ".[bench]"
 	$(BIN)/python bench/bench_accounts.py
 	$(BIN)/python bench/bench_import.py
+	$(BIN)/python bench/bench_tiering.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -105,13 +105,16 @@ class RevenueImporter(Importer):
 
     def plan(self, rows: list[Row]) -> None:
         keys = list({r.values["account"] for r in rows})
-        accounts: dict[str, Account] = {}
+        # key (code or USCC) → the id the line belongs to (a merged account's survivor)
+        accounts: dict[str, int] = {}
         for chunk in chunks(keys):
-            for account in Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).order_by("-id"):
-                accounts[account.code.upper()] = account
-                if account.uscc:
-                    accounts[account.uscc] = account
-        ids = {a.merged_into_id or a.pk for a in accounts.values()}
+            found = (Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).order_by("-id")
+                     .values_list("pk", "code", "uscc", "merged_into_id"))
+            for pk, code, uscc, merged_into_id in found:
+                accounts[code.upper()] = merged_into_id or pk
+                if uscc:
+                    accounts[uscc] = merged_into_id or pk
+        ids = set(accounts.values())
         visible: set[int] = set()
         for chunk in chunks(list(ids)):
             visible.update(Account.objects.visible_to(self.actor).filter(pk__in=chunk).values_list("pk", flat=True))
@@ -128,8 +131,8 @@ class RevenueImporter(Importer):
                          % {"row": earlier}, Severity.WARNING)
                 continue
             key = row.values["account"]
-            account = accounts.get(key)
-            if account is None:
+            account_id = accounts.get(key)
+            if account_id is None:
                 if self.create_accounts:
                     row.extra["account_id"] = None
                     row.action = Action.CREATE
@@ -138,7 +141,6 @@ class RevenueImporter(Importer):
                 else:
                     row.error(account_label, _("No account has the code or USCC %(value)s.") % {"value": key})
                 continue
-            account_id = account.merged_into_id or account.pk
             if account_id not in visible:
                 row.action = Action.REFUSED
                 row.note(account_label, _("Account %(code)s is not visible to you.") % {"code": key}, Severity.REFUSED)
