@@ -188,7 +188,7 @@ def cmd_import(args) -> int:
         else:
             options = {"create_accounts": True} if args.create_accounts else {}
             job = services.import_job_create(actor=user, kind=args.kind, filename=path.name, data=data,
-                                             options=options)
+                                             options=options, keep_table=True)
             job = services.import_job_check(job_id=job.pk, progress=bar)
             if args.dry_run or job.preview["counts"]["invalid"] + job.preview["counts"]["refused"] and args.mode == "all":
                 return _import_result(job, args, json, dry_run=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from factories import valid_uscc
+from kam import cli
 from kam.accounts.models import Account
 from kam.core.errors import ValidationFailed
 from kam.imports import services
@@ -251,3 +252,15 @@ def test_a_file_longer_than_the_limit_is_refused_before_it_is_read_whole(org, se
     data = csv_bytes([["客户名称"], *[[f"公司{n}"] for n in range(10)]])
     with pytest.raises(FileProblem, match="more than 3 rows"):
         services.import_job_create(actor=org.admin, kind="accounts", filename="long.csv", data=data)
+
+
+def test_the_command_line_reads_the_file_once_and_the_web_upload_keeps_nothing(org, tmp_path, monkeypatch):
+    reads = []
+    real = services.read_table
+    monkeypatch.setattr(services, "read_table", lambda *a, **k: reads.append(1) or real(*a, **k))
+    path = tmp_path / "once.csv"
+    path.write_bytes(csv_bytes([["客户编号", "客户名称"], ["ONCE-1", "一次读取有限公司"]]))
+    assert cli.main(["import", "accounts", str(path), "--user", org.admin.username, "--quiet"]) == 0
+    assert len(reads) == 1 and Account.objects.filter(code="ONCE-1").exists()
+    services.import_job_create(actor=org.admin, kind="accounts", filename="web.csv", data=path.read_bytes())
+    assert services._uploaded == {}

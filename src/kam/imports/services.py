@@ -67,7 +67,15 @@ def _importer(job: ImportJob) -> Importer:
     return importer_class(job.kind)(actor=job.user, include_duplicates=job.include_duplicates, **job.options)
 
 
+# The table an upload read, kept when the check follows in the same process (the command
+# line): the file is then read once. Keyed by its content and name.
+_uploaded: dict[str, tuple] = {}
+
+
 def job_table(job: ImportJob) -> Table:
+    key, table = _uploaded.pop("last", (None, None))
+    if key == (job.sha256, job.filename):
+        return table
     with job.file.open("rb") as handle:
         data = handle.read()
     return read_table(data, job.filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
@@ -85,9 +93,10 @@ def _file_name(filename: str) -> str:
 @transaction.atomic
 def import_job_create(
     *, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None,
-    options: dict | None = None,
+    options: dict | None = None, keep_table: bool = False,
 ) -> ImportJob:
-    """Store the upload and read its header. A file that cannot be read is refused here."""
+    """Store the upload and read its header. A file that cannot be read is refused here.
+    `keep_table`: the check follows in this process (the command line): keep what was read."""
     importer_class(kind)
     if len(data) > kam_setting("IMPORT_MAX_BYTES"):
         raise ValidationFailed(
@@ -106,6 +115,9 @@ def import_job_create(
     job.preview = {"headers": table.headers}
     job.file.save(filename, ContentFile(data), save=False)
     job.save()
+    _uploaded.clear()
+    if keep_table:
+        _uploaded["last"] = ((job.sha256, filename), table)
     return job
 
 
