@@ -12,7 +12,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Q, prefetch_related_objects
+from django.db.models import prefetch_related_objects
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -93,6 +93,13 @@ CONTACT_ACCOUNT_HEADERS = [
 def _attname(name: str) -> str:
     """industry → industry_id: the importers carry foreign keys as ids."""
     return Account._meta.get_field(name).attname
+
+
+def ids_by_code_or_uscc(keys) -> set[int]:
+    """Ids of the accounts whose code or USCC is one of `keys`: two indexed lookups, where
+    one query with OR would scan the whole account table (SQLite)."""
+    keys = list(keys)
+    return set(ids_by(Account, "code", keys).values()) | set(ids_by(Account, "uscc", keys).values())
 
 
 class _People:
@@ -526,8 +533,8 @@ class ContactImporter(Importer):
     def plan(self, rows: list[Row]) -> None:
         keys = list({r.values["account"] for r in rows})
         accounts: dict[str, Account] = {}
-        for chunk in chunks(keys):
-            for account in Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).select_related("owner", "unit"):
+        for chunk in chunks(sorted(ids_by_code_or_uscc(keys))):
+            for account in Account.objects.filter(pk__in=chunk).select_related("owner", "unit"):
                 accounts[account.code.upper()] = account
                 if account.uscc:
                     accounts[account.uscc] = account

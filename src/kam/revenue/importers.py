@@ -16,11 +16,12 @@ from decimal import Decimal
 from types import SimpleNamespace
 from typing import Any
 
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.accounts.importers import ids_by_code_or_uscc
 from kam.accounts.models import Account, LifecycleStatus
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
@@ -107,9 +108,8 @@ class RevenueImporter(Importer):
         keys = list({r.values["account"] for r in rows})
         # key (code or USCC) → the id the line belongs to (a merged account's survivor)
         accounts: dict[str, int] = {}
-        for chunk in chunks(keys):
-            found = (Account.objects.filter(Q(code__in=chunk) | Q(uscc__in=chunk)).order_by("-id")
-                     .values_list("pk", "code", "uscc", "merged_into_id"))
+        for chunk in chunks(sorted(ids_by_code_or_uscc(keys), reverse=True)):  # the lowest id wins a key
+            found = Account.objects.filter(pk__in=chunk).order_by("-id").values_list("pk", "code", "uscc", "merged_into_id")
             for pk, code, uscc, merged_into_id in found:
                 accounts[code.upper()] = merged_into_id or pk
                 if uscc:
