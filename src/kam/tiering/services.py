@@ -99,11 +99,12 @@ def _window_sums(previous_start: date | None, start: date, end: date, field: str
         partial = _rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
                         .values_list("account_id").annotate(total=_fen_sum(field)).order_by(), 2)
         rows = np.concatenate([rows, np.column_stack([partial, np.zeros(len(partial), dtype=np.int64)])])
-    ids, where = np.unique(rows[:, 0], return_inverse=True)
-    now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
-    np.add.at(now, where, rows[:, 1])
-    np.add.at(before, where, rows[:, 2])
-    return ids, now, before
+        ids, where = np.unique(rows[:, 0], return_inverse=True)
+        now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
+        np.add.at(now, where, rows[:, 1])
+        np.add.at(before, where, rows[:, 2])
+        return ids, now, before
+    return rows[:, 0], rows[:, 1], rows[:, 2]  # GROUP BY account: one row each
 
 
 def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
@@ -111,11 +112,11 @@ def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     growth, in the window before it)."""
     start, end = window(as_of, months)
     previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
-    # Accounts in code order: the position is the tie-break between equal revenue.
+    # Accounts in code order: the position is the tie-break between equal revenue (at a
+    # million accounts half of them share their revenue, to the fen, with another).
     in_code_order = _rows(Account.objects.alive().order_by("code").values_list("id"), 1)[:, 0]
     by_id = np.argsort(in_code_order, kind="stable")
     ids = in_code_order[by_id]
-    code_rank = by_id  # position in code order, per account in id order
 
     def aligned(field: str) -> tuple[np.ndarray, np.ndarray]:
         found, current, previous = _window_sums(previous_start, start, end, field)
@@ -127,7 +128,7 @@ def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
         return now, before
 
     revenue, previous = aligned("amount")
-    facts = rules.Facts(ids=ids, codes=code_rank, revenue=revenue, previous=previous, months=months)
+    facts = rules.Facts(ids=ids, codes=by_id, revenue=revenue, previous=previous, months=months)
     if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
         facts.margin = aligned("margin")[0]
         potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
