@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
+from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.imports.bulk import insert_rows
 from kam.revenue.models import MonthlyRevenue, RevenueFact
@@ -89,12 +90,14 @@ def _window_sums(previous_start: date | None, start: date, end: date, field: str
     upto = {"month__lte": last_month} if whole_last_month else {"month__lt": last_month}
     if previous_start is None:
         sums = (MonthlyRevenue.objects.filter(month__gte=start, **upto).values_list("account_id")
-                .annotate(current=_fen_sum(field), previous=Value(0)).order_by())
+                .annotate(current=_fen_sum(field)).order_by())
+        rows = _rows(sums, 2)
+        rows = np.column_stack([rows, np.zeros(len(rows), dtype=np.int64)])
     else:
         sums = (MonthlyRevenue.objects.filter(month__gte=previous_start, **upto).values_list("account_id")
                 .annotate(current=_fen_sum(Case(When(month__gte=start, then=F(field)))),
                           previous=_fen_sum(Case(When(month__lt=start, then=F(field))))).order_by())
-    rows = _rows(sums, 3)
+        rows = _rows(sums, 3)
     if not whole_last_month:
         partial = _rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
                         .values_list("account_id").annotate(total=_fen_sum(field)).order_by(), 2)
@@ -110,6 +113,14 @@ def _window_sums(previous_start: date | None, start: date, end: date, field: str
 def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     """Every live account, with its revenue in the window (and, for the methods that need
     growth, in the window before it)."""
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:  # for this transaction only
+                cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{kam_setting('TIERING_WORK_MEM_MB')}MB"])
+        return _gather_facts(scheme_method, months, as_of)
+
+
+def _gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     start, end = window(as_of, months)
     previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
     # Accounts in code order: the position is the tie-break between equal revenue (at a
