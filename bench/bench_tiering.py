@@ -229,7 +229,7 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
     from kam.revenue.models import MonthlyRevenue, RevenueFact
     from kam.tiering.models import Snapshot
 
-    marker = f"bench_tiering data {accounts}x{months} seed {seed} as of {as_of}"
+    marker = f"bench_tiering size {accounts}x{months} seed {seed} as of {as_of}"
     call_command("migrate", verbosity=0)
     if not (OrgUnit.objects.exists() or Account.objects.exists() or User.objects.exists()):
         print("building the demo organisation and users …", file=sys.stderr)
@@ -250,7 +250,7 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
             for model in (RevenueFact, MonthlyRevenue, Contact.history.model, Contact, AccountTeamMember.history.model,
                           AccountTeamMember, Account.history.model, Account):
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-        MappingTemplate.objects.filter(name__startswith="bench_tiering data").delete()
+        MappingTemplate.objects.filter(name__startswith="bench_tiering size ").delete()
         load(accounts, month_list, amounts, actor)
         MappingTemplate.objects.create(user=actor, kind="revenue", name=marker)
     else:
