@@ -36,7 +36,6 @@ import argparse
 import cProfile
 import csv
 import io
-import os
 import pstats
 import random
 import statistics
@@ -45,6 +44,8 @@ import time
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
+
+from benchlib import setup, timed_import
 
 TARGET_RATIO = 5.0
 TARGET_SECONDS = 60.0  # for 100,000 rows, on PostgreSQL
@@ -60,23 +61,6 @@ BRAND = list("华金盛宏鑫达祥瑞丰泰兴隆昌恒通源嘉伟天宇立信
 WORDS = ["新材料", "精密机械", "电子", "物流", "信息技术", "医疗器械", "商贸", "能源", "建设工程", "文化传媒"]
 FORMS = ["有限公司", "股份有限公司", "有限责任公司"]
 ROADS = ["天河路", "深南大道", "季华路", "东莞大道", "中山大道", "滨海大道"]
-
-
-def setup(home: str) -> None:
-    # Its own directory whatever KAM_HOME says (`make` exports KAM_HOME=var, the app's own
-    # data): this benchmark deletes every account of its database.
-    resolved = Path(home).resolve()
-    if resolved in {Path("var").resolve(), Path(os.environ.get("KAM_HOME", "var")).resolve()}:
-        raise SystemExit(f"--home {home} is the app's own data directory; give the benchmark its own.")
-    os.environ["KAM_HOME"] = str(resolved)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
-    from django.conf import settings
-
-    # The confirm step enqueues the run; the benchmark runs it itself, in this process.
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    import django
-
-    django.setup()
 
 
 # --- data ---------------------------------------------------------------------------------
@@ -181,28 +165,7 @@ def assert_created(n: int, what: str) -> None:
 
 
 def kam_import(actor, filename: str, data: bytes, n: int) -> dict[str, float]:
-    from kam.imports.models import ImportJob
-    from kam.imports.services import (
-        import_job_check,
-        import_job_confirm,
-        import_job_create,
-        import_job_run,
-    )
-
-    phases = {}
-    start = time.perf_counter()
-    job = import_job_create(actor=actor, kind="accounts", filename=filename, data=data,
-                           keep_table=True)  # as `kam import` does: the check reuses what the upload read
-    phases["upload"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    job = import_job_check(job_id=job.pk)
-    phases["check"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    job = import_job_confirm(actor=actor, job=job, mode="valid")
-    job = import_job_run(job_id=job.pk)
-    phases["run"] = time.perf_counter() - mark
-    phases["total"] = time.perf_counter() - start
-    job = ImportJob.objects.get(pk=job.pk)
+    job, phases = timed_import(actor, "accounts", filename, data)
     assert job.preview["counts"]["create"] == n, job.preview
     assert job.state == "done" and job.created == n, (job.state, job.created, job.message, job.preview)
     assert_created(n, "KAM")

@@ -30,7 +30,6 @@ import argparse
 import csv
 import io
 import math
-import os
 import statistics
 import sys
 import time
@@ -39,24 +38,11 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
+from benchlib import setup, timed_import
 
 TARGET_SECONDS = 10.0  # recompute on PostgreSQL at 1,000,000 accounts × 24 months
 SCHEMES = ("pareto-abc", "monthly-spend")
 DATABASE_MARKER = "bench_tiering database"  # a mapping template that marks the benchmark's own database
-
-
-def setup(home: str) -> None:
-    resolved = Path(home).resolve()
-    if resolved in {Path("var").resolve(), Path(os.environ.get("KAM_HOME", "var")).resolve()}:
-        raise SystemExit(f"--home {home} is the app's own data directory; give the benchmark its own.")
-    os.environ["KAM_HOME"] = str(resolved)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
-    from django.conf import settings
-
-    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.dummy.DummyBackend"}}
-    import django
-
-    django.setup()
 
 
 # --- data ---------------------------------------------------------------------------------------
@@ -149,28 +135,7 @@ def last_month_csv(accounts: int, month: date, amounts: np.ndarray) -> bytes:
 
 
 def kam_import(actor, data: bytes, lines: int) -> dict[str, float]:
-    from kam.imports.models import ImportJob
-    from kam.imports.services import (
-        import_job_check,
-        import_job_confirm,
-        import_job_create,
-        import_job_run,
-    )
-
-    phases = {}
-    start = time.perf_counter()
-    job = import_job_create(actor=actor, kind="revenue", filename="revenue.csv", data=data,
-                           keep_table=True)  # as `kam import` does: the check reuses what the upload read
-    phases["upload"] = time.perf_counter() - start
-    mark = time.perf_counter()
-    job = import_job_check(job_id=job.pk)
-    phases["check"] = time.perf_counter() - mark
-    mark = time.perf_counter()
-    job = import_job_confirm(actor=actor, job=job, mode="valid")
-    job = import_job_run(job_id=job.pk)
-    phases["run"] = time.perf_counter() - mark
-    phases["total"] = time.perf_counter() - start
-    job = ImportJob.objects.get(pk=job.pk)
+    job, phases = timed_import(actor, "revenue", "revenue.csv", data)
     assert job.state == "done" and job.created == lines, (job.state, job.created, job.message, job.preview)
     return phases
 

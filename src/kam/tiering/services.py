@@ -57,10 +57,6 @@ def window(as_of: date, months: int) -> tuple[date, date]:
     return month_start(as_of, months - 1), as_of
 
 
-def _fen(value) -> int:
-    return int((Decimal(value) * 100).to_integral_value()) if value is not None else 0
-
-
 # Methods that compare the window with the one before it (growth); the others read one window.
 GROWTH_METHODS = {Method.VALUE_POTENTIAL, Method.BCG, Method.SCORECARD}
 
@@ -219,8 +215,9 @@ def _input_columns(result: rules.Result) -> dict[str, list]:
     for name, values in result.inputs.items():
         if name in ("revenue", "rank"):
             continue  # stored in their own columns
-        column = np.asarray(values).tolist()  # numpy scalars → Python int / float / str
-        columns[name] = [_json_value(v) for v in column] if np.asarray(values).dtype.kind in "fO" else column
+        values = np.asarray(values)
+        column = values.tolist()  # numpy scalars → Python int / float / str
+        columns[name] = [_json_value(v) for v in column] if values.dtype.kind in "fO" else column
     return columns
 
 
