@@ -203,6 +203,8 @@ class Account(models.Model):
             models.Index(fields=["owner"]),
             # Live accounts only: counts of the whole visible set become index-only scans.
             models.Index(fields=["id"], condition=Q(deleted_at__isnull=True), name="account_alive_idx"),
+            # Live accounts in code order (tiering's tie-break), read from the index alone.
+            models.Index(fields=["code", "id"], condition=Q(deleted_at__isnull=True), name="account_alive_code_idx"),
             models.Index(fields=["industry"]),
             models.Index(fields=["region"]),
             models.Index(fields=["lifecycle_status"]),

@@ -17,7 +17,9 @@ class RevenueFact(models.Model):
     """One dated line. (account, date, product) is its identity: importing a line again
     replaces it, so re-importing a file never counts revenue twice."""
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="revenue_facts", verbose_name=_("account"))
+    # Indexed by the unique key, which leads with the account.
+    account = models.ForeignKey(Account, models.CASCADE, related_name="revenue_facts", verbose_name=_("account"),
+                                db_index=False)
     date = models.DateField(_("date"))
     month = models.DateField(_("month"), editable=False)  # first day of the month of `date`
     amount = models.DecimalField(_("amount (yuan)"), **MONEY)
@@ -44,7 +46,7 @@ class MonthlyRevenue(models.Model):
     """Per account and month, the sums of its facts — what tiering reads. Kept in step by
     the importer, batch by batch, in the same transaction as the facts."""
 
-    account = models.ForeignKey(Account, models.CASCADE, related_name="monthly_revenue")
+    account = models.ForeignKey(Account, models.CASCADE, related_name="monthly_revenue", db_index=False)
     month = models.DateField()
     amount = models.DecimalField(**MONEY)
     margin = models.DecimalField(null=True, blank=True, **MONEY)
@@ -53,7 +55,8 @@ class MonthlyRevenue(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["account", "month"], name="monthly_revenue_once")]
-        indexes = [models.Index(fields=["month", "account"])]
+        # A window's sums read month, account and amount from this index alone.
+        indexes = [models.Index(fields=["month", "account", "amount"], name="monthly_revenue_window_idx")]
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.month:%Y-%m} {self.amount}"

@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
+from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.imports.bulk import insert_rows
@@ -67,16 +68,6 @@ def _fen_sum(expression) -> Cast:
     return Cast(Round(Coalesce(Sum(expression), Value(0), output_field=MONEY_OUT) * 100), output_field=BigIntegerField())
 
 
-def _rows(queryset, columns: int) -> np.ndarray:
-    """Integer rows of a values_list queryset as an (n, columns) int64 array, without
-    building model instances or Python Decimals."""
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    return np.array(rows, dtype=np.int64).reshape(len(rows), columns)
-
-
 def _window_sums(previous_start: date | None, start: date, end: date, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(account ids, fen in [start, end], fen in [previous_start, start)) in one pass over the
     monthly aggregates — both windows at once, or only the first when previous_start is
@@ -87,15 +78,15 @@ def _window_sums(previous_start: date | None, start: date, end: date, field: str
     if previous_start is None:
         sums = (MonthlyRevenue.objects.filter(month__gte=start, **upto).values_list("account_id")
                 .annotate(current=_fen_sum(field)).order_by())
-        rows = _rows(sums, 2)
+        rows = integer_rows(sums, 2)
         rows = np.column_stack([rows, np.zeros(len(rows), dtype=np.int64)])
     else:
         sums = (MonthlyRevenue.objects.filter(month__gte=previous_start, **upto).values_list("account_id")
                 .annotate(current=_fen_sum(Case(When(month__gte=start, then=F(field)))),
                           previous=_fen_sum(Case(When(month__lt=start, then=F(field))))).order_by())
-        rows = _rows(sums, 3)
+        rows = integer_rows(sums, 3)
     if not whole_last_month:
-        partial = _rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
+        partial = integer_rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
                         .values_list("account_id").annotate(total=_fen_sum(field)).order_by(), 2)
         rows = np.concatenate([rows, np.column_stack([partial, np.zeros(len(partial), dtype=np.int64)])])
         ids, where = np.unique(rows[:, 0], return_inverse=True)
@@ -121,7 +112,7 @@ def _gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
     # Accounts in code order: the position is the tie-break between equal revenue (at a
     # million accounts half of them share their revenue, to the fen, with another).
-    in_code_order = _rows(Account.objects.alive().order_by("code").values_list("id"), 1)[:, 0]
+    in_code_order = integer_rows(Account.objects.alive().order_by("code").values_list("id"), 1)[:, 0]
     by_id = np.argsort(in_code_order, kind="stable")
     ids = in_code_order[by_id]
 
