@@ -67,3 +67,38 @@ def test_pareto_chart_what_if_and_migration_matrix(live_server, transactional_db
     assert result
     page.locator("[data-testid=what-if-result]").screenshot(path="tests/e2e/artifacts/22-tiering-what-if.png")
     assert Scheme.objects.get(pk=scheme.pk).params["cuts"] == ["0.80", "0.95"]
+
+
+def test_portfolio_grid_cell_opens_its_accounts(live_server, transactional_db, org, settings, browser_page, shot):
+    # given 30 accounts with revenue and a portfolio snapshot (no contacts yet: relationship poor)
+    settings.LANGUAGE_CODE = "zh-hans"
+    for n in range(30):
+        AccountFactory(owner=org.specialist_a, name=f"组合测试{n:02d}号有限公司", code=f"PF{n:02d}")
+    _revenue(org.admin, [[f"PF{n:02d}", "2026-01-15", f"{(30 - n) * 10_000}"] for n in range(30)])
+    scheme = Scheme.objects.get(code="portfolio")
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    high_poor = snapshot.params["grid"]["high"]["poor"]
+    page = browser_page
+    page.goto(f"{live_server.url}/login/")
+    page.fill("#id_username", "director")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server.url}/")
+
+    # when the director opens the scheme and clicks the high-attractiveness, poor-relationship cell
+    page.goto(f"{live_server.url}/tiering/portfolio/")
+    page.wait_for_selector("[data-testid=portfolio-grid] canvas")
+    page.wait_for_timeout(1200)
+    shot(page, "23-tiering-portfolio")
+    page.locator("[data-testid=portfolio-grid]").screenshot(path="tests/e2e/artifacts/24-tiering-portfolio-grid.png")
+    x, y = page.evaluate("""() => {
+        const el = document.querySelector("[data-testid=portfolio-grid]");
+        return echarts.getInstanceByDom(el).convertToPixel({seriesIndex: 0}, [0, 2]); }""")
+    box = page.locator("[data-testid=portfolio-grid]").bounding_box()
+    page.mouse.click(box["x"] + x, box["y"] + y)
+
+    # then the list shows that strategy's accounts: the top 20 % by revenue
+    page.wait_for_url(f"**tier={high_poor}*")
+    listed = page.inner_text("[data-testid=tier-entries]")
+    assert "组合测试00号有限公司" in listed and "组合测试05号有限公司" in listed
+    assert "组合测试06号有限公司" not in listed

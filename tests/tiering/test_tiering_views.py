@@ -110,3 +110,22 @@ def test_hq_saves_new_numbers_and_the_old_ones_stay_in_history(org, client, tier
     client.post("/tiering/pareto-abc/save/", {"p:cuts.0": "-1"})
     scheme.refresh_from_db()
     assert scheme.params["cuts"] == ["0.70", "0.95"]
+
+
+def test_portfolio_grid_counts_the_accounts_each_viewer_sees_per_cell(org, client, tiered):
+    scheme = Scheme.objects.get(code="portfolio")
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    grid = snapshot.params["grid"]
+
+    def cells(username: str) -> dict[str, tuple[int, str]]:
+        client.login(username=username, password=PASSWORD)
+        chart = _charts(client.get(f"/tiering/portfolio/?snapshot={snapshot.pk}").content.decode())["grid"]
+        assert chart["x"] == ["poor", "fair", "good"] and chart["y"] == ["low", "medium", "high"]
+        return {f"{chart['y'][y]}/{chart['x'][x]}": (n, code) for x, y, n, _label, code in chart["cells"]}
+
+    # No contacts: every relationship is poor. Attractiveness by rank among 5: top 20 % high, to 50 % medium.
+    everyone = cells("director")
+    assert {k: n for k, (n, _c) in everyone.items() if n} == {"high/poor": 1, "medium/poor": 2, "low/poor": 2}
+    assert everyone["medium/poor"][1] == grid["medium"]["poor"] and everyone["high/good"][1] == grid["high"]["good"]
+    # spec_b owns the 4th and 5th: both low
+    assert {k: n for k, (n, _c) in cells("spec_b").items() if n} == {"low/poor": 2}

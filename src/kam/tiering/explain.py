@@ -47,7 +47,7 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
             "growth": _percent(inputs.get("growth")), "tier": label}
     if method == Method.PORTFOLIO:
         return _("Attractiveness %(attractiveness)s × relationship %(relationship)s → %(tier)s") % {
-            "attractiveness": _level(inputs.get("attractiveness")), "relationship": _level(inputs.get("relationship")),
+            "attractiveness": level_label(inputs.get("attractiveness")), "relationship": level_label(inputs.get("relationship")),
             "tier": label}
     if method == Method.SCORECARD:
         parts = ", ".join(f"{_indicator(k[6:])} {inputs[k]}" for k in sorted(inputs) if k.startswith("score_"))
@@ -56,7 +56,7 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
     return label
 
 
-def _level(code) -> str:
+def level_label(code) -> str:
     return {"high": _("high"), "medium": _("medium"), "low": _("low"), "good": _("good"), "fair": _("fair"),
             "poor": _("poor")}.get(code, code or "—")
 

@@ -35,16 +35,26 @@ def distribution(*, user, snapshot: Snapshot) -> list[dict]:
     else:
         rows = {
             r["tier"]: {"count": r["count"], "revenue": str(r["revenue"] or 0), "share": None}
-            for r in snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
-            .values("tier").annotate(count=Count("id"), revenue=Sum("revenue")).order_by()
+            for r in _visible_entries(user, snapshot).values("tier").annotate(count=Count("id"), revenue=Sum("revenue")).order_by()
         }
     codes = list(dict.fromkeys([*scheme.tier_codes, *rows]))
     return [{"code": c, "label": scheme.tier_label(c), **rows.get(c, {"count": 0, "revenue": "0", "share": 0})}
             for c in codes if c in rows or c in scheme.tier_codes]
 
 
+def _visible_entries(user, snapshot: Snapshot) -> QuerySet[SnapshotEntry]:
+    return snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+
+def portfolio_cells(*, user, snapshot: Snapshot) -> dict[tuple[str, str], int]:
+    """Accounts the user sees per (attractiveness, relationship) cell of a portfolio snapshot."""
+    rows = (_visible_entries(user, snapshot).values_list("inputs__attractiveness", "inputs__relationship")
+            .annotate(count=Count("id")).order_by())
+    return {(attractiveness, relationship): count for attractiveness, relationship, count in rows}
+
+
 def entries(*, user, snapshot: Snapshot, tier: str = "") -> QuerySet[SnapshotEntry]:
-    qs = snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
+    qs = _visible_entries(user, snapshot)
     if tier:
         qs = qs.filter(tier=tier)
     return qs.select_related("account", "account__owner", "account__unit").order_by("rank", "account__code")

@@ -20,8 +20,8 @@ from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
 from kam.core.web import is_htmx, paginate
 from kam.tiering import selectors, services
-from kam.tiering.explain import why
-from kam.tiering.models import Scheme, Snapshot, SnapshotState
+from kam.tiering.explain import level_label, why
+from kam.tiering.models import Method, Scheme, Snapshot, SnapshotState
 from kam.tiering.params import numeric_leaves, with_values
 from kam.tiering.tasks import compute_snapshot
 
@@ -50,6 +50,19 @@ def _matrix_chart(migration: services.Migration, labels) -> dict:
         "codes": [labels(c) for c in codes],
         "cells": [[codes.index(t), codes.index(f), n] for (f, t), n in migration.counts.items()],
         "max": max(migration.counts.values(), default=1),
+    }
+
+
+def _portfolio_chart(cells: dict[tuple[str, str], int], params: dict, labels, level_label) -> dict:
+    """The attractiveness × relationship grid: accounts per cell and the strategy it gives."""
+    relationship, attractiveness = ["poor", "fair", "good"], ["low", "medium", "high"]
+    grid = params.get("grid", {})
+    return {
+        "x": [level_label(r) for r in relationship],
+        "y": [level_label(a) for a in attractiveness],
+        "cells": [[x, y, cells.get((a, r), 0), labels(grid.get(a, {}).get(r, "")), grid.get(a, {}).get(r, "")]
+                  for y, a in enumerate(attractiveness) for x, r in enumerate(relationship)],
+        "max": max(cells.values(), default=1),
     }
 
 
@@ -86,6 +99,9 @@ def scheme_detail(request, code: str):
                 "points": [[p[1], p[2] if p[2] is not None else 100.0, p[3], p[0], names.get(p[0], "")]
                            for p in snapshot.summary["points"] if p[0] in visible],
             }
+        if snapshot.method == Method.PORTFOLIO:
+            charts["grid"] = _portfolio_chart(selectors.portfolio_cells(user=request.user, snapshot=snapshot),
+                                              snapshot.params, scheme.tier_label, level_label)
         annual = selectors.annual_list(scheme)
         context.update(page=page, tier=tier, distribution=distribution, annual=annual, charts=charts,
                        params=numeric_leaves(scheme.params))

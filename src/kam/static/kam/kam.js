@@ -49,6 +49,16 @@ function kamCharts(root) {
         yAxis: {type: "category", data: data.codes, inverse: true, name: el.dataset.yname},
         visualMap: {min: 0, max: data.max, show: false, inRange: {color: ["#f1f5f9", "#206bc4"]}},
         series: [{type: "heatmap", data: data.cells, label: {show: true}}]});
+    } else if (el.dataset.kind === "grid") {
+      // Portfolio: attractiveness (rows) × relationship (columns), accounts and the strategy
+      // per cell; a click lists the accounts of that strategy.
+      chart.setOption({tooltip: {formatter: p => p.data[3] + ": " + p.data[2]},
+        grid: {left: 45, right: 20, top: 10, bottom: 40, containLabel: true},
+        xAxis: {type: "category", data: data.x, name: el.dataset.xname, nameLocation: "middle", nameGap: 28},
+        yAxis: {type: "category", data: data.y, name: el.dataset.yname, nameLocation: "middle", nameGap: 35},
+        visualMap: {min: 0, max: data.max, dimension: 2, show: false, inRange: {color: ["#f1f5f9", "#7aa7e0"]}},
+        series: [{type: "heatmap", data: data.cells, label: {show: true, fontSize: 13, formatter: p => p.data[3] + "\n" + p.data[2]}}]});
+      chart.on("click", p => { if (p.data[4]) window.location.href = el.dataset.link + encodeURIComponent(p.data[4]) + "#tier-list"; });
     } else if (el.dataset.kind === "pie") {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
         series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{c}"}}]});
