@@ -129,3 +129,12 @@ def test_portfolio_grid_counts_the_accounts_each_viewer_sees_per_cell(org, clien
     assert everyone["medium/poor"][1] == grid["medium"]["poor"] and everyone["high/good"][1] == grid["high"]["good"]
     # spec_b owns the 4th and 5th: both low
     assert {k: n for k, (n, _c) in cells("spec_b").items() if n} == {"low/poor": 2}
+
+
+def test_hq_sees_the_matrix_schemes_as_scatter_not_as_the_pareto_curve(org, client, tiered):
+    scheme = Scheme.objects.get(code="bcg")
+    snapshot = services.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+    client.login(username="director", password=PASSWORD)
+    body = client.get(f"/tiering/bcg/?snapshot={snapshot.pk}").content.decode()
+    assert 'data-testid="scatter-chart"' in body and 'data-testid="pareto-chart"' not in body
+    assert len(_charts(body)["scatter"]["points"]) == 5
