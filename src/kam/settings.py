@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "kam.imports",
     "kam.revenue",
     "kam.tiering",
+    "kam.activities",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,13 @@ KAM = {
     "TIERING_WORK_MEM_MB": 256,
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
+    # Activities: a time later than now by more than this is refused (clocks differ a little);
+    # one older than ACTIVITY_MAX_AGE_DAYS is taken for a typo.
+    "ACTIVITY_FUTURE_TOLERANCE_MINUTES": 15,
+    "ACTIVITY_MAX_AGE_DAYS": 3660,
+    # Activities shown on the account page; open tasks on the home page.
+    "TIMELINE_LENGTH": 30,
+    "HOME_TASKS": 8,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

@@ -1,0 +1,161 @@
+"""Activities (跟进记录): every contact with an account; tasks (待办): what someone must do next."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from kam.accounts.models import Account, Contact
+
+
+class ActivityKind(models.TextChoices):
+    VISIT = "visit", _("On-site visit")
+    CALL = "call", _("Phone call")
+    LETTER = "letter", _("Letter or mail")
+    MEETING = "meeting", _("Meeting")
+    DEMO = "demo", _("Demonstration")
+    QUOTE = "quote", _("Quote")
+    BID = "bid", _("Bid")
+    EVENT = "event", _("Hospitality or event")
+
+
+class ActivityQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """An activity is visible exactly when its account is."""
+        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+
+class Activity(models.Model):
+    account = models.ForeignKey(
+        Account, models.CASCADE, related_name="activities", verbose_name=_("account"), db_index=False
+    )
+    kind = models.CharField(_("kind"), max_length=12, choices=ActivityKind.choices)
+    occurred_at = models.DateTimeField(_("when"))
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="activities", verbose_name=_("our participants")
+    )
+    contacts = models.ManyToManyField(
+        Contact, related_name="activities", blank=True, verbose_name=_("contacts met")
+    )
+    # Derived from the contacts' decision roles when the activity is logged, never taken as input.
+    decision_maker_met = models.BooleanField(_("decision maker met"), default=False, editable=False)
+    summary = models.TextField(_("summary"))
+    next_step = models.CharField(_("next step"), max_length=200, blank=True)
+    next_step_due = models.DateField(_("next step due"), null=True, blank=True)
+    location = models.CharField(_("check-in location"), max_length=200, blank=True)
+    latitude = models.DecimalField(
+        _("latitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("longitude"), max_digits=9, decimal_places=6, null=True, blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False, verbose_name=_("logged by")
+    )
+    created_at = models.DateTimeField(_("logged at"), auto_now_add=True)
+
+    history = HistoricalRecords(no_db_index=["account", "created_by"])
+    objects = ActivityQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        ordering = ["-occurred_at", "-id"]
+        indexes = [
+            # One account's timeline, newest first.
+            models.Index(fields=["account", "occurred_at"], name="activity_account_time_idx"),
+            # Counts per period by account and kind (cadence compliance) read from the index alone.
+            models.Index(fields=["occurred_at", "account", "kind"], name="activity_period_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(latitude__isnull=False, longitude__isnull=False),
+                name="activity_lat_lng_together",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.account}"
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    DONE = "done", _("Done")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+class TaskSource(models.TextChoices):
+    MANUAL = "manual", _("Entered by hand")
+    ACTIVITY = "activity", _("Next step of an activity")
+    PLAN = "plan", _("Visit plan")
+    PLAYBOOK = "playbook", _("Relationship playbook")
+    REMINDER = "reminder", _("Cadence reminder")
+
+
+class TaskQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Tasks of the accounts `user` sees; a task without an account is seen by its owner
+        and by those who see the owner's unit."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.sees_everything:
+            return self.filter(Q(account__isnull=True) | Q(account__in=Account.objects.alive().values("pk")))
+        loose = Q(owner_id=user.pk)
+        if unit_ids := user.visible_unit_ids:
+            loose |= Q(owner__unit_id__in=unit_ids)
+        return self.filter(
+            Q(account__in=Account.objects.visible_to(user).values("pk")) | (Q(account__isnull=True) & loose)
+        )
+
+
+class Task(models.Model):
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="tasks", verbose_name=_("owner"), db_index=False
+    )
+    account = models.ForeignKey(
+        Account, models.CASCADE, null=True, blank=True, related_name="tasks", verbose_name=_("account")
+    )
+    title = models.CharField(_("task"), max_length=200)
+    due_on = models.DateField(_("due on"))
+    status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    # Where the task came from: a kind and the id of the row in that kind's table, so that
+    # plans, playbooks and reminders can link their tasks without a generic relation.
+    source_kind = models.CharField(_("source"), max_length=10, choices=TaskSource.choices, default=TaskSource.MANUAL)
+    source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True, editable=False)
+
+    history = HistoricalRecords(no_db_index=["owner", "account", "created_by"])
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["due_on", "id"]
+        indexes = [
+            models.Index(fields=["owner", "status", "due_on"], name="task_owner_status_due_idx"),
+            models.Index(fields=["source_kind", "source_id"], name="task_source_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status=TaskStatus.DONE, done_at__isnull=False) | (
+                    ~Q(status=TaskStatus.DONE) & Q(done_at__isnull=True)
+                ),
+                name="task_done_at_only_when_done",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == TaskStatus.OPEN

@@ -1,0 +1,85 @@
+"""Read side for activities and tasks. Every query starts from `visible_to(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from kam.accounts.models import Account, Contact
+from kam.accounts.selectors import colleagues
+from kam.activities.models import Activity, Task, TaskStatus
+
+User = get_user_model()
+
+
+@dataclass
+class ActivityFilters:
+    """One filter definition shared by the web list, its export and the API."""
+
+    kind: str = ""
+    date_from: date | None = None
+    date_to: date | None = None
+    account: int | None = None
+    person: int | None = None  # one of our participants
+
+
+def _day_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _with_people(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    return qs.select_related("account", "created_by").prefetch_related(
+        Prefetch("participants", queryset=User.objects.order_by("id")),
+        Prefetch("contacts", queryset=Contact.objects.order_by("name", "id")),
+    )
+
+
+def activity_list(*, user, filters: ActivityFilters | None = None) -> QuerySet[Activity]:
+    filters = filters or ActivityFilters()
+    qs = Activity.objects.visible_to(user)
+    if filters.kind:
+        qs = qs.filter(kind=filters.kind)
+    if filters.date_from:
+        qs = qs.filter(occurred_at__gte=_day_start(filters.date_from))
+    if filters.date_to and filters.date_to < date.max:
+        qs = qs.filter(occurred_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.account:
+        qs = qs.filter(account_id=filters.account)
+    if filters.person:
+        qs = qs.filter(participants__id=filters.person)
+    return _with_people(qs).order_by("-occurred_at", "-id")
+
+
+def activity_get(*, user, pk: int) -> Activity | None:
+    return _with_people(Activity.objects.visible_to(user)).filter(pk=pk).first()
+
+
+def activity_timeline(*, user, account: Account) -> QuerySet[Activity]:
+    """The account's activities, newest first."""
+    return _with_people(Activity.objects.visible_to(user).filter(account=account)).order_by("-occurred_at", "-id")
+
+
+def participant_choices(*, user, account: Account) -> QuerySet:
+    """Who may be named among our participants: colleagues of the user's branch and the
+    account's owner and team, who may sit in other branches or at HQ."""
+    return User.objects.filter(is_active=True).filter(
+        Q(pk__in=colleagues(user=user).values("pk"))
+        | Q(pk=account.owner_id)
+        | Q(account_teams__account=account)
+    ).distinct().select_related("unit").order_by("username")
+
+
+def my_tasks(*, user, status: str = TaskStatus.OPEN) -> QuerySet[Task]:
+    qs = Task.objects.visible_to(user).filter(owner=user)
+    if status:
+        qs = qs.filter(status=status)
+    order = ("due_on", "id") if status == TaskStatus.OPEN else ("-due_on", "-id")
+    return qs.select_related("account").order_by(*order)
+
+
+def task_get(*, user, pk: int) -> Task | None:
+    return Task.objects.visible_to(user).select_related("account", "owner").filter(pk=pk).first()

@@ -1,0 +1,203 @@
+"""Logging activities and working tasks. The web views, the API and the demo share these."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.accounts.models import Account, Contact, DecisionRole
+from kam.accounts.services import _validation_failed
+from kam.activities.models import Activity, Task, TaskSource, TaskStatus
+from kam.activities.selectors import participant_choices
+from kam.core.conf import kam_setting
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.models import Role
+
+User = get_user_model()
+
+# Roles that steer the people below them in the org tree and may act on their tasks.
+MANAGING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER})
+
+
+def _refused(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
+
+
+def _ids(items: Iterable) -> list[int]:
+    return list(dict.fromkeys(item.pk if hasattr(item, "pk") else int(item) for item in items))
+
+
+def _save_with_history(obj, actor) -> None:
+    obj._history_user = actor
+    obj.save()
+
+
+def _check_occurred_at(occurred_at: datetime) -> datetime:
+    if not isinstance(occurred_at, datetime):
+        raise _refused("occurred_at", _("Enter a date and time."))
+    if timezone.is_naive(occurred_at):
+        # A time without an offset is local time (Asia/Shanghai), as people say it.
+        occurred_at = timezone.make_aware(occurred_at)
+    now = timezone.now()
+    if occurred_at > now + timedelta(minutes=kam_setting("ACTIVITY_FUTURE_TOLERANCE_MINUTES")):
+        raise _refused("occurred_at", _("An activity cannot lie in the future. Plan it as a task instead."))
+    if occurred_at < now - timedelta(days=kam_setting("ACTIVITY_MAX_AGE_DAYS")):
+        raise _refused("occurred_at", _("This date is too far in the past."))
+    return occurred_at
+
+
+def _contacts_of(account: Account, contacts: Iterable) -> list[Contact]:
+    ids = _ids(contacts)
+    found = list(Contact.objects.alive().filter(account=account, pk__in=ids))
+    if len(found) != len(ids):
+        raise _refused("contacts", _("Choose contacts of this account."))
+    return found
+
+
+def _participants_of(actor, account: Account, participants: Iterable) -> list:
+    ids = [pk for pk in _ids(participants) if pk != actor.pk]
+    found = list(participant_choices(user=actor, account=account).filter(pk__in=ids))
+    if len(found) != len(ids):
+        raise _refused("participants", _("Choose colleagues of your branch or of the account team."))
+    return [actor, *found]
+
+
+@transaction.atomic
+def activity_log(
+    *,
+    actor,
+    account: Account,
+    kind: str,
+    occurred_at: datetime,
+    summary: str,
+    participants: Iterable = (),
+    contacts: Iterable = (),
+    next_step: str = "",
+    next_step_due: date | None = None,
+    location: str = "",
+    latitude: Decimal | None = None,
+    longitude: Decimal | None = None,
+) -> Activity:
+    """Record one contact with `account`. The actor is always among our participants;
+    a next step with a due date becomes the actor's task."""
+    account = Account.objects.visible_to(actor).filter(pk=account.pk).first()
+    if account is None:
+        raise NotVisible(_("Not found."))
+    occurred_at = _check_occurred_at(occurred_at)
+    met = _contacts_of(account, contacts)
+    people = _participants_of(actor, account, participants)
+    next_step = (next_step or "").strip()
+    if next_step_due is not None and not next_step:
+        raise _refused("next_step", _("Say what the next step is."))
+    if next_step_due is not None and next_step_due < timezone.localdate(occurred_at):
+        raise _refused("next_step_due", _("The next step cannot be due before the activity."))
+    activity = Activity(
+        account=account, kind=kind, occurred_at=occurred_at, summary=(summary or "").strip(),
+        next_step=next_step, next_step_due=next_step_due, location=(location or "").strip(),
+        latitude=latitude, longitude=longitude, created_by=actor,
+        decision_maker_met=any(c.decision_role == DecisionRole.DECISION_MAKER for c in met),
+    )
+    if (latitude is None) != (longitude is None):
+        raise _refused("latitude", _("Give both latitude and longitude, or neither."))
+    try:
+        activity.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    _save_with_history(activity, actor)
+    activity.participants.set(people)
+    activity.contacts.set(met)
+    if next_step and next_step_due is not None:
+        task = Task(
+            owner=actor, account=account, title=next_step, due_on=next_step_due,
+            source_kind=TaskSource.ACTIVITY, source_id=activity.pk, created_by=actor,
+        )
+        task.full_clean()
+        _save_with_history(task, actor)
+    return activity
+
+
+def activities_follow_merge(sender, *, survivor: Account, merged: Account, actor, **kwargs) -> None:
+    """When two accounts merge, the merged one's activities and tasks move to the survivor."""
+    Activity.objects.filter(account=merged).update(account=survivor)
+    Task.objects.filter(account=merged).update(account=survivor)
+
+
+# --- tasks ---------------------------------------------------------------------------------
+
+
+def may_change_task(actor, task: Task) -> bool:
+    """The owner, managers above the owner in the org tree, and HQ may work a task."""
+    if task.owner_id == actor.pk or actor.sees_everything:
+        return True
+    return actor.role in MANAGING_ROLES and task.owner.unit_id in actor.visible_unit_ids
+
+
+def _task_to_change(actor, task: Task) -> Task:
+    task = (
+        Task.objects.visible_to(actor).select_for_update(of=("self",)).select_related("owner")
+        .filter(pk=task.pk).first()
+    )
+    if task is None:
+        raise NotVisible(_("Not found."))
+    if not may_change_task(actor, task):
+        raise PermissionDenied(_("Only the owner of this task or their managers may change it."))
+    if task.status != TaskStatus.OPEN:
+        raise Conflict(_("This task is already closed."), errors={"status": [task.get_status_display()]})
+    return task
+
+
+@transaction.atomic
+def task_create(
+    *,
+    actor,
+    title: str,
+    due_on: date,
+    owner=None,
+    account: Account | None = None,
+    source_kind: str = TaskSource.MANUAL,
+    source_id: int | None = None,
+) -> Task:
+    owner = owner or actor
+    if owner.pk != actor.pk:
+        probe = Task(owner=owner)
+        if not owner.is_active or not may_change_task(actor, probe):
+            raise _refused("owner", _("You can give tasks only to people in the units you manage."))
+    if account is not None:
+        if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+            raise _refused("account", _("No such account."))
+        if not Account.objects.visible_to(owner).filter(pk=account.pk).exists():
+            raise _refused("owner", _("This person cannot see the account."))
+    task = Task(
+        owner=owner, account=account, title=(title or "").strip(), due_on=due_on,
+        source_kind=source_kind, source_id=source_id, created_by=actor,
+    )
+    try:
+        task.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    _save_with_history(task, actor)
+    return task
+
+
+@transaction.atomic
+def task_complete(*, actor, task: Task) -> Task:
+    task = _task_to_change(actor, task)
+    task.status = TaskStatus.DONE
+    task.done_at = timezone.now()
+    _save_with_history(task, actor)
+    return task
+
+
+@transaction.atomic
+def task_cancel(*, actor, task: Task) -> Task:
+    task = _task_to_change(actor, task)
+    task.status = TaskStatus.CANCELLED
+    _save_with_history(task, actor)
+    return task
