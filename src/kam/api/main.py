@@ -14,7 +14,7 @@ from kam.core.errors import DomainError
 api = NinjaAPI(
     title="KAM API",
     version="1",
-    description="Key-account management: accounts, contacts, account teams. "
+    description="Key-account management: accounts, contacts, account teams, activities and tasks. "
     "Authenticate with `Authorization: Bearer <token>` (`kam token USERNAME`) or a browser session.",
     auth=api_auth,
     urls_namespace="api",
@@ -48,7 +48,9 @@ def unauthorised(request, exc):
 
 
 from kam.api.accounts import router as accounts_router  # noqa: E402
+from kam.api.activities import router as activities_router  # noqa: E402
 from kam.api.revenue import router as revenue_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", revenue_router)
+api.add_router("/", activities_router)
