@@ -1,11 +1,13 @@
 """The demo dataset: deterministic, valid, covering every role and the decision-chain risks."""
 
 import pytest
-from django.db.models import Count
+from django.db.models import Avg, Count, F
+from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
-from kam.accounts.models import Account, AccountTeamMember, Contact, ContactStatus
+from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, ContactStatus
 from kam.accounts.selectors import AccountFilters, account_list
+from kam.activities.models import Activity, Task, TaskStatus
 from kam.core.models import Role, User
 from kam.core.validators import clean_cn_mobile
 from kam.demo import build_demo
@@ -57,3 +59,23 @@ def test_only_if_empty_leaves_existing_data_alone():
     message = build_demo(accounts=500, seed=2, progress=False, only_if_empty=True)
     assert "already" in message
     assert _snapshot() == before
+
+
+def test_a_year_of_activities_weighted_by_importance():
+    build_demo(accounts=300, seed=2026, progress=False)
+    activities = Activity.objects.all()
+    assert activities.filter(kind="visit").exists() and activities.filter(kind="call").exists()
+    # decision-maker meetings happen, and the flag agrees with the contacts met
+    assert activities.filter(decision_maker_met=True).exists()
+    for activity in activities.filter(decision_maker_met=True).prefetch_related("contacts")[:50]:
+        assert any(c.decision_role == "decision_maker" for c in activity.contacts.all())
+    # the account's owner is among our participants of each, and none lies in the future
+    assert activities.filter(participants=F("account__owner")).count() == activities.count()
+    assert not activities.filter(occurred_at__gt=timezone.now()).exists()
+    # key accounts are followed far more closely than public customers
+    per_account = Account.objects.annotate(n=Count("activities"))
+    key = per_account.filter(channel=Channel.KEY).aggregate(avg=Avg("n"))["avg"]
+    public = per_account.filter(channel=Channel.PUBLIC).aggregate(avg=Avg("n"))["avg"]
+    assert key > 2 * public
+    # past next steps are mostly done, some remain open
+    assert Task.objects.filter(status=TaskStatus.OPEN).exists() and Task.objects.filter(status=TaskStatus.DONE).exists()

@@ -1,8 +1,9 @@
 """A deterministic demo dataset: a provincial operator's key-account organisation.
 
 `build_demo(accounts=2000, seed=2026)` creates HQ, four branches, twelve offices,
-users of every role, and accounts with contacts, groups and account teams. The same
-seed always gives the same data. Accounts and contacts are bulk-inserted so that
+users of every role, and accounts with contacts, groups, account teams and a year of
+activities (kam.activities.demo). The same seed always gives the same data (the
+activities' year ends on the day of the build). Accounts and contacts are bulk-inserted so that
 100,000 accounts load in a few minutes; bulk rows get no creation history row (the
 history tab starts with their first real change).
 """
@@ -36,6 +37,7 @@ from kam.accounts.models import (
     RelationshipStrength,
     TeamRole,
 )
+from kam.activities.demo import build_activities
 from kam.core.models import Industry, OrgUnit, Region, Role, User
 from kam.core.services import orgunit_create, user_create
 from kam.core.text import normalise_name, pinyin_full, pinyin_initials
@@ -350,10 +352,12 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
             _progress(progress, "accounts", created, remaining, contact_started)
     with transaction.atomic():
         _teams(rng, groups, users)
+    activities, open_tasks = build_activities(seed=seed + 1, managers_by_branch=users.managers_by_branch)
     elapsed = time.monotonic() - started
     lines = [
         f"Demo data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
-        f"{User.objects.count()} users, {OrgUnit.objects.count()} org units in {elapsed:.1f} s.",
+        f"{User.objects.count()} users, {OrgUnit.objects.count()} org units, "
+        f"{activities:,} activities and {open_tasks:,} open tasks in {elapsed:.1f} s.",
         f"Password for every demo user: {settings.KAM['DEMO_PASSWORD']!r}",
     ]
     for user in demo_logins():
