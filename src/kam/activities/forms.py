@@ -71,9 +71,9 @@ class ActivityForm(forms.Form):
 class ActivityFilterForm(forms.Form):
     kind = forms.ChoiceField(label=_("kind"), choices=[("", "—"), *ActivityKind.choices], required=False,
                              widget=forms.Select(attrs={"class": "form-select"}))
-    date_from = forms.DateField(label=_("from"), required=False,
+    date_from = forms.DateField(label=_("date from"), required=False,
                                 widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    date_to = forms.DateField(label=_("to"), required=False,
+    date_to = forms.DateField(label=_("date to"), required=False,
                               widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
     account = IdChoiceField(queryset=None, required=False, label=_("account"),
                             widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
