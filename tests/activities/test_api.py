@@ -122,3 +122,12 @@ def test_list_filters_and_counts_its_queries(org, world, log_activity, django_as
     since = (timezone.localdate() - timedelta(days=1)).isoformat()
     assert client.get(f"/api/activities?date_from={since}").json()["count"] == 2
     assert client.get(f"/api/activities?person={org.specialist_a2.pk}").json()["count"] == 0
+
+
+def test_dates_are_iso_text_not_numbers(org, world):
+    client = bearer(org.specialist_a)
+    assert client.get("/api/activities?date_to=0").status_code == 422
+    assert client.get("/api/activities?date_to=2026-01-31").status_code == 200
+    assert post(client, "/api/activities", visit(world.a, occurred_at=1700000000)).status_code == 422
+    assert post(client, "/api/activities", visit(world.a, next_step="x", next_step_due=0)).status_code == 422
+    assert client.get("/api/activities?date_from=0001-01-01&date_to=9999-12-31").json()["count"] == 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
+from kam.activities.models import ActivityKind
 from kam.core.exports import ExportColumn
 
 
@@ -12,9 +13,10 @@ def _names(items) -> str:
 
 
 def activity_columns() -> list[ExportColumn]:
+    kinds = {value: str(label) for value, label in ActivityKind.choices}  # translated once, not per row
     return [
         ExportColumn(_("when"), lambda a: a.occurred_at),
-        ExportColumn(_("kind"), lambda a: a.get_kind_display()),
+        ExportColumn(_("kind"), lambda a: kinds.get(a.kind, a.kind)),
         ExportColumn(_("account code"), lambda a: a.account.code),
         ExportColumn(_("account"), lambda a: a.account.name),
         ExportColumn(_("our participants"), lambda a: _names(a.participants.all())),

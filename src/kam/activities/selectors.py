@@ -27,14 +27,25 @@ class ActivityFilters:
     person: int | None = None  # one of our participants
 
 
+# Filter dates are clamped to days whose local midnight converts to UTC without overflowing.
+EARLIEST, LATEST = date(1900, 1, 1), date(9999, 12, 30)
+
+
 def _day_start(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+    return timezone.make_aware(datetime.combine(max(day, EARLIEST), time.min))
+
+
+def _day_end(day: date) -> datetime:
+    return _day_start(min(day, LATEST) + timedelta(days=1))
 
 
 def _with_people(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    # Only what a name and the decision-maker badge need: lists and exports hold thousands.
     return qs.select_related("account", "created_by").prefetch_related(
-        Prefetch("participants", queryset=User.objects.order_by("id")),
-        Prefetch("contacts", queryset=Contact.objects.order_by("name", "id")),
+        Prefetch("participants", queryset=User.objects.only(
+            "id", "username", "display_name", "first_name", "last_name").order_by("id")),
+        Prefetch("contacts", queryset=Contact.objects.only("id", "account_id", "name", "decision_role")
+                 .order_by("name", "id")),
     )
 
 
@@ -45,8 +56,8 @@ def activity_list(*, user, filters: ActivityFilters | None = None) -> QuerySet[A
         qs = qs.filter(kind=filters.kind)
     if filters.date_from:
         qs = qs.filter(occurred_at__gte=_day_start(filters.date_from))
-    if filters.date_to and filters.date_to < date.max:
-        qs = qs.filter(occurred_at__lt=_day_start(filters.date_to + timedelta(days=1)))
+    if filters.date_to:
+        qs = qs.filter(occurred_at__lt=_day_end(filters.date_to))
     if filters.account:
         qs = qs.filter(account_id=filters.account)
     if filters.person:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import ConfigDict
+from pydantic import BeforeValidator, ConfigDict
 
 from kam.accounts.selectors import account_get
 from kam.activities import selectors, services
@@ -20,14 +21,27 @@ router = Router(tags=["activities and tasks"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
+
+# Dates and times come as ISO 8601 text only: a bare number is refused, not read as a Unix time.
+def _iso(pattern: str):
+    def check(value):
+        if not isinstance(value, str) or not re.match(pattern, value):
+            raise ValueError("must be ISO 8601 text")
+        return value
+
+    return BeforeValidator(check)
+
+
+IsoDate = Annotated[dt.date, _iso(r"^\d{4}-\d{2}-\d{2}$")]
+IsoDateTime = Annotated[dt.datetime, _iso(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")]
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
 
 class ActivityQuery(Schema):
     kind: ActivityKind | None = None
-    date_from: dt.date | None = None
-    date_to: dt.date | None = None
+    date_from: IsoDate | None = None
+    date_to: IsoDate | None = None
     account: IdParam | None = None
     person: IdParam | None = Field(None, description="one of our participants (user id)")
     page: CountParam = 1
@@ -72,12 +86,12 @@ class ActivityCreate(Schema):
     model_config = ConfigDict(extra="forbid")
     account: Id
     kind: ActivityKind
-    occurred_at: dt.datetime = Field(..., description="without an offset, Beijing time")
+    occurred_at: IsoDateTime = Field(..., description="without an offset, Beijing time")
     summary: str = Field(..., min_length=1, max_length=10_000)
     participants: list[Id] = Field(default_factory=list, max_length=50)
     contacts: list[Id] = Field(default_factory=list, max_length=50)
     next_step: str = Field("", max_length=200)
-    next_step_due: dt.date | None = Field(None, description="with a next step, creates a task for the caller")
+    next_step_due: IsoDate | None = Field(None, description="with a next step, creates a task for the caller")
     location: str = Field("", max_length=200)
     latitude: Latitude | None = None
     longitude: Longitude | None = None
