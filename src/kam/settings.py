@@ -221,7 +221,7 @@ KAM = {
     "ACTIVITY_FUTURE_TOLERANCE_MINUTES": 15,
     "ACTIVITY_MAX_AGE_DAYS": 3660,
     # Activities shown on the account page; open tasks on the home page.
-    "TIMELINE_LENGTH": 30,
+    "TIMELINE_LENGTH": 10,
     "HOME_TASKS": 8,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }

@@ -150,3 +150,14 @@ def test_a_team_member_may_not_complete_someone_elses_task(org, world, log_activ
     assert logged_in(org.specialist_a2).post(f"/activities/tasks/{task.pk}/complete/").status_code == 403
     task.refresh_from_db()
     assert task.status == TaskStatus.OPEN
+
+
+def test_the_card_shows_the_latest_activities_and_links_to_the_rest(org, world, log_activity, settings):
+    settings.KAM = {**settings.KAM, "TIMELINE_LENGTH": 2}
+    now = timezone.now()
+    for day, summary in enumerate(["最新一次", "上一次", "很久以前"]):
+        log_activity(org.specialist_a, world.a, occurred_at=now - timedelta(days=day), summary=summary)
+    card = logged_in(org.specialist_a).get(f"/activities/accounts/{world.a.pk}/").content.decode()
+    assert card.index("最新一次") < card.index("上一次")
+    assert "很久以前" not in card
+    assert f"/activities/?account={world.a.pk}" in card and "Show all activities" in card
