@@ -211,9 +211,6 @@ KAM = {
     # A running import whose process cannot be checked directly counts as dead after this.
     "IMPORT_STALE_SECONDS": 120,
     "API_REVENUE_MAX_LINES": 10_000,
-    # PostgreSQL memory for the sums behind a tiering run (one group per account): with
-    # the server's default 4 MB the aggregate of a million accounts spills to disk.
-    "TIERING_WORK_MEM_MB": 256,
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
     # Activities: a time later than now by more than this is refused (clocks differ a little);

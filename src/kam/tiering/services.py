@@ -15,8 +15,8 @@ from decimal import Decimal
 from types import SimpleNamespace
 
 import numpy as np
-from django.db import connection, transaction
-from django.db.models import Avg, BigIntegerField, Case, F, Sum, Value, When
+from django.db import transaction
+from django.db.models import Avg, BigIntegerField, Case, ExpressionWrapper, F, Q, Value, When
 from django.db.models import DecimalField as DecimalOut
 from django.db.models import FloatField as FloatOut
 from django.db.models.functions import Cast, Coalesce, Round
@@ -24,8 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
-from kam.core.arrays import integer_rows
-from kam.core.conf import kam_setting
+from kam.core.arrays import integer_rows, integer_sums
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.imports.bulk import insert_rows
 from kam.revenue.models import MonthlyRevenue, RevenueFact
@@ -62,73 +61,50 @@ def window(as_of: date, months: int) -> tuple[date, date]:
 GROWTH_METHODS = {Method.VALUE_POTENTIAL, Method.BCG, Method.SCORECARD}
 
 
-def _fen_sum(expression) -> Cast:
-    """SUM(...) in whole fen as a 64-bit integer, computed by the database: at a million
-    accounts, converting each Decimal sum in Python would take longer than the sum."""
-    return Cast(Round(Coalesce(Sum(expression), Value(0), output_field=MONEY_OUT) * 100), output_field=BigIntegerField())
+def _fen(field: str) -> Cast:
+    """A money column in whole fen as a 64-bit integer (NULL as 0), converted by the database.
+    Typed as a float so that SQLite computes it without a cast to NUMERIC around every step;
+    the rounding keeps it exact (PostgreSQL computes in numeric all the same)."""
+    scaled = ExpressionWrapper(Coalesce(F(field), Value(0)) * 100, output_field=FloatOut())
+    return Cast(Round(scaled), output_field=BigIntegerField())
 
 
-def _window_sums(previous_start: date | None, start: date, end: date, field: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(account ids, fen in [start, end], fen in [previous_start, start)) in one pass over the
-    monthly aggregates — both windows at once, or only the first when previous_start is
-    None — plus the facts of a last month that `end` cuts short."""
-    last_month = end.replace(day=1)
+def _months(first: date, last: date) -> list[date]:
+    """The first days of the months from `first`'s to `last`'s, both included."""
+    count = (last.year - first.year) * 12 + last.month - first.month + 1
+    return [month_start(first, -n) for n in range(count)]
+
+
+def _window_fen(ids: np.ndarray, start: date, end: date, field: str) -> np.ndarray:
+    """Per live account (`ids`, sorted), fen in [start, end]: whole months from the monthly
+    aggregates, a last month that `end` cuts short from the lines themselves."""
     whole_last_month = month_start(end, -1) - timedelta(days=1) == end
-    upto = {"month__lte": last_month} if whole_last_month else {"month__lt": last_month}
-    if previous_start is None:
-        sums = (MonthlyRevenue.objects.filter(month__gte=start, **upto).values_list("account_id")
-                .annotate(current=_fen_sum(field)).order_by())
-        rows = integer_rows(sums, 2)
-        rows = np.column_stack([rows, np.zeros(len(rows), dtype=np.int64)])
-    else:
-        sums = (MonthlyRevenue.objects.filter(month__gte=previous_start, **upto).values_list("account_id")
-                .annotate(current=_fen_sum(Case(When(month__gte=start, then=F(field)))),
-                          previous=_fen_sum(Case(When(month__lt=start, then=F(field))))).order_by())
-        rows = integer_rows(sums, 3)
+    last_whole = end.replace(day=1) if whole_last_month else month_start(end, 1)
+    months = _months(start, last_whole) if start <= last_whole else []
+    total = integer_sums(MonthlyRevenue.objects.filter(month__in=months), "account_id", _fen(field), ids,
+                         parts=[Q(month=m) for m in months])
     if not whole_last_month:
-        partial = integer_rows(RevenueFact.objects.filter(date__gte=max(start, last_month), date__lte=end)
-                        .values_list("account_id").annotate(total=_fen_sum(field)).order_by(), 2)
-        rows = np.concatenate([rows, np.column_stack([partial, np.zeros(len(partial), dtype=np.int64)])])
-        ids, where = np.unique(rows[:, 0], return_inverse=True)
-        now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
-        np.add.at(now, where, rows[:, 1])
-        np.add.at(before, where, rows[:, 2])
-        return ids, now, before
-    return rows[:, 0], rows[:, 1], rows[:, 2]  # GROUP BY account: one row each
+        total += integer_sums(RevenueFact.objects.filter(date__gte=max(start, end.replace(day=1)), date__lte=end),
+                              "account_id", _fen(field), ids)
+    return total
 
 
 def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     """Every live account, with its revenue in the window (and, for the methods that need
     growth, in the window before it)."""
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:  # for this transaction only
-                cursor.execute("SELECT set_config('work_mem', %s, true)", [f"{kam_setting('TIERING_WORK_MEM_MB')}MB"])
-        return _gather_facts(scheme_method, months, as_of)
-
-
-def _gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     start, end = window(as_of, months)
     previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
     # Accounts in code order: the position is the tie-break between equal revenue (at a
     # million accounts half of them share their revenue, to the fen, with another).
-    in_code_order = integer_rows(Account.objects.alive().order_by("code").values_list("id"), 1)[:, 0]
+    in_code_order = integer_rows(Account.objects.alive().values_list("id"), 1, order_by="code")[:, 0]
     by_id = np.argsort(in_code_order, kind="stable")
     ids = in_code_order[by_id]
-
-    def aligned(field: str) -> tuple[np.ndarray, np.ndarray]:
-        found, current, previous = _window_sums(previous_start, start, end, field)
-        # Place each summed account at its position among the live accounts (ids are sorted).
-        where = np.searchsorted(ids, found)
-        live = (where < len(ids)) & (ids[np.minimum(where, len(ids) - 1)] == found) if len(ids) else where < 0
-        now, before = np.zeros(len(ids), dtype=np.int64), np.zeros(len(ids), dtype=np.int64)
-        now[where[live]], before[where[live]] = current[live], previous[live]
-        return now, before
-
-    revenue, previous = aligned("amount")
+    revenue = _window_fen(ids, start, end, "amount")
+    previous = (_window_fen(ids, previous_start, start - timedelta(days=1), "amount") if previous_start
+                else np.zeros_like(revenue))
     facts = rules.Facts(ids=ids, codes=by_id, revenue=revenue, previous=previous, months=months)
     if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
-        facts.margin = aligned("margin")[0]
+        facts.margin = _window_fen(ids, start, end, "margin")
         potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
         facts.potential = np.array([potential.get(i, "") for i in ids.tolist()], dtype=object)
         facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
