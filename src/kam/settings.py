@@ -220,6 +220,15 @@ KAM = {
     # Activities shown on the account page; open tasks on the home page.
     "TIMELINE_LENGTH": 10,
     "HOME_TASKS": 8,
+    # Service standards: the activity kinds that count as a visit and as a call (comma-separated).
+    "CADENCE_VISIT_KINDS": "visit,meeting,demo",
+    "CADENCE_CALL_KINDS": "call,letter",
+    # The scheme whose standards the compliance page opens with and the reminders follow.
+    "CADENCE_SCHEME": "monthly-spend",
+    # Reminders: a task for each visit or call falling due within this many days.
+    "CADENCE_REMINDER_DAYS": 7,
+    # Overdue accounts listed on the compliance page's drill-down.
+    "COMPLIANCE_OVERDUE_ROWS": 100,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

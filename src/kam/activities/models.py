@@ -159,3 +159,77 @@ class Task(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == TaskStatus.OPEN
+
+
+class CadencePeriod(models.IntegerChoices):
+    """The calendar period a standard counts contacts over, in months."""
+
+    MONTH = 1, _("month")
+    QUARTER = 3, _("quarter")
+    HALF_YEAR = 6, _("half-year")
+    YEAR = 12, _("year")
+
+
+class ServiceStandard(models.Model):
+    """The service standard (走访标准) of one tier of a tiering scheme: how often its accounts
+    are visited and called, how often they get a value report and an executive meeting,
+    how fast we answer, and the support hours a year it takes (for staffing)."""
+
+    scheme = models.ForeignKey(
+        "tiering.Scheme", models.PROTECT, related_name="service_standards", verbose_name=_("scheme")
+    )
+    tier = models.CharField(_("tier"), max_length=16)
+    visits = models.PositiveSmallIntegerField(_("visits"), default=0)
+    visit_period = models.PositiveSmallIntegerField(
+        _("visits per"), choices=CadencePeriod.choices, default=CadencePeriod.QUARTER
+    )
+    calls = models.PositiveSmallIntegerField(_("calls"), default=0)
+    call_period = models.PositiveSmallIntegerField(
+        _("calls per"), choices=CadencePeriod.choices, default=CadencePeriod.MONTH
+    )
+    value_report_months = models.PositiveSmallIntegerField(
+        _("value report every (months)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    executive_meeting_months = models.PositiveSmallIntegerField(
+        _("executive meeting every (months)"), null=True, blank=True, validators=[MinValueValidator(1)]
+    )
+    response_hours = models.PositiveSmallIntegerField(_("response within (hours)"), default=24,
+                                                      validators=[MinValueValidator(1)])
+    support_hours_per_year = models.PositiveSmallIntegerField(_("support hours per year"), default=0)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("service standard")
+        verbose_name_plural = _("service standards")
+        ordering = ["scheme_id", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["scheme", "tier"], name="one_standard_per_scheme_tier"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scheme} · {self.scheme.tier_label(self.tier)}"
+
+
+class CadenceKind(models.TextChoices):
+    VISIT = "visit", _("visit")
+    CALL = "call", _("call")
+
+
+class Reminder(models.Model):
+    """A contact the cadence says falls due; its task (source_kind=reminder) points here."""
+
+    account = models.ForeignKey(Account, models.CASCADE, related_name="cadence_reminders", verbose_name=_("account"))
+    kind = models.CharField(_("kind"), max_length=8, choices=CadenceKind.choices)
+    due_on = models.DateField(_("due on"))
+    task = models.OneToOneField(Task, models.CASCADE, related_name="reminder")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("cadence reminder")
+        verbose_name_plural = _("cadence reminders")
+        indexes = [models.Index(fields=["account", "kind"], name="reminder_account_kind_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.kind} {self.due_on}"
