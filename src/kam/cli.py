@@ -306,6 +306,24 @@ def cmd_tier(args) -> int:
     return 0
 
 
+def cmd_remind(args) -> int:
+    """`kam remind`: reminder tasks for the visits and calls falling due soon (run nightly)."""
+    _setup()
+    from datetime import date
+
+    from kam.activities.tasks import create_cadence_reminders
+
+    if args.as_of:
+        try:
+            date.fromisoformat(args.as_of)
+        except ValueError:
+            print(f"kam remind: --as-of must be a date such as 2026-06-30, not {args.as_of!r}", file=sys.stderr)
+            return 2
+    created = create_cadence_reminders.call(args.scheme or "", args.as_of or "")
+    print(f"{created} reminder task(s) created")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -371,6 +389,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--csv", help="export: the file to write (account_code,tier)")
     p.add_argument("--user", help="run as this user (default: the first admin)")
     p.set_defaults(func=cmd_tier)
+
+    p = sub.add_parser("remind", help="create reminder tasks for visits and calls falling due (nightly)")
+    p.add_argument("--scheme", help="scheme code (default: the CADENCE_SCHEME setting)")
+    p.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
+    p.set_defaults(func=cmd_remind)
 
     p = sub.add_parser("logins", help="list users to log in as")
     p.add_argument("--all", action="store_true")

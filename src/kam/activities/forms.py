@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import Account, Contact, DecisionRole
 from kam.accounts.selectors import colleagues
-from kam.activities.models import ActivityKind
+from kam.activities.models import ActivityKind, ServiceStandard
 from kam.activities.selectors import ActivityFilters, participant_choices
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
@@ -97,3 +97,10 @@ class ActivityFilterForm(forms.Form):
             account=getattr(cleaned.get("account"), "pk", None),
             person=getattr(cleaned.get("person"), "pk", None),
         )
+
+
+class ServiceStandardForm(forms.ModelForm):
+    class Meta:
+        model = ServiceStandard
+        fields = ["visits", "visit_period", "calls", "call_period", "value_report_months",
+                  "executive_meeting_months", "response_hours", "support_hours_per_year"]

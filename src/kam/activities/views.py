@@ -154,3 +154,123 @@ def task_complete(request, pk: int):
 @require_POST
 def task_cancel(request, pk: int):
     return _task_action(request, pk, services.task_cancel)
+
+
+# --- service standards and compliance ---------------------------------------------------------------
+
+
+@login_required
+def standard_list(request):
+    """Every scheme's service standards; HQ edits them."""
+    from kam.activities.models import ServiceStandard
+
+    rows = list(ServiceStandard.objects.select_related("scheme").order_by("scheme_id", "id"))
+    for row in rows:
+        row.tier_label = row.scheme.tier_label(row.tier)
+    return render(request, "activities/standards.html", {"rows": rows, "governs": request.user.sees_everything})
+
+
+@login_required
+def standard_edit(request, pk: int):
+    from kam.activities.forms import ServiceStandardForm
+    from kam.activities.models import ServiceStandard
+
+    if not request.user.sees_everything:
+        raise Http404
+    standard = ServiceStandard.objects.select_related("scheme").filter(pk=pk).first()
+    if standard is None:
+        raise Http404
+    form = ServiceStandardForm(request.POST or None, instance=standard)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.service_standard_update(actor=request.user, standard=standard,
+                                             **{k: form.cleaned_data[k] for k in services.STANDARD_FIELDS})
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            return redirect("activities:standards")
+    history = standard.history.select_related("history_user").order_by("-history_date")[:20]
+    return render(request, "activities/standard_edit.html", {
+        "standard": standard, "tier_label": standard.scheme.tier_label(standard.tier), "form": form,
+        "history": history})
+
+
+def _compliance_inputs(request):
+    from django.utils import timezone
+
+    from kam.activities import compliance
+    from kam.tiering.selectors import schemes
+
+    today = timezone.localdate()
+    choices = list(schemes().filter(service_standards__isnull=False).distinct())
+    code = request.GET.get("scheme") or kam_setting("CADENCE_SCHEME")
+    scheme = next((s for s in choices if s.code == code), choices[0] if choices else None)
+    if scheme is None:
+        raise Http404
+    period = request.GET.get("period") or compliance.current_quarter(today)
+    bounds = compliance.parse_period(period)
+    if bounds is None:
+        period = compliance.current_quarter(today)
+        bounds = compliance.parse_period(period)
+    return scheme, choices, period, bounds, today
+
+
+def _drill(request) -> dict:
+    out = {}
+    for key in ("unit", "person"):
+        value = request.GET.get(key, "")
+        if value.isdigit() and len(value) < 18:
+            out[key] = int(value)
+    return out
+
+
+@login_required
+def compliance_page(request):
+    """Required vs done per unit and person for a period and scheme, a heat-map and the overdue accounts."""
+    import json
+
+    from kam.activities import compliance
+
+    scheme, choices, period, (start, end), today = _compliance_inputs(request)
+    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
+    drill = _drill(request)
+    overdue = compliance.overdue_accounts(user=request.user, m=m, limit=kam_setting("COMPLIANCE_OVERDUE_ROWS"),
+                                          **drill)
+    query = request.GET.copy()
+    for key in ("unit", "person", "format", "what"):
+        query.pop(key, None)
+    context = {"m": m, "scheme": scheme, "period": period, "overdue": overdue, "drill": drill, "query": query.urlencode()}
+    if is_htmx(request) and request.GET.get("part") == "overdue":
+        return render(request, "activities/compliance.html#overdue", context)
+    units = compliance.per_unit(user=request.user, m=m)
+    people = compliance.per_person(m=m)
+    total = compliance.Row(0, _("Total"), *(sum(getattr(r, f) for r in units) for f in (
+        "accounts", "required_visits", "done_visits", "required_calls", "done_calls", "overdue")))
+    context.update(
+        schemes=choices, periods=compliance.period_choices(today), units=units, people=people, total=total,
+        charts=json.loads(json.dumps({"heat": compliance.heatmap(user=request.user, m=m)})),
+    )
+    return render(request, "activities/compliance.html", context)
+
+
+@login_required
+def compliance_export(request):
+    from kam.activities import compliance
+    from kam.activities.exports import compliance_columns, overdue_columns
+
+    fmt = request.GET.get("format", "xlsx")
+    what = request.GET.get("what", "table")
+    if fmt not in FORMATS or what not in ("table", "overdue"):
+        raise Http404
+    scheme, _choices, period, (start, end), today = _compliance_inputs(request)
+    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
+    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=f"compliance-{what}",
+                 format=fmt, query=request.GET.urlencode()[:500])
+    if what == "overdue":
+        rows = compliance.overdue_accounts(user=request.user, m=m, limit=kam_setting("EXPORT_MAX_ROWS"),
+                                           **_drill(request))
+        return export_response(columns=overdue_columns(), rows=rows, filename=_("overdue accounts"), fmt=fmt)
+    units = [(_("unit"), r) for r in compliance.per_unit(user=request.user, m=m)]
+    people = [(_("person"), r) for r in compliance.per_person(m=m)]
+    return export_response(columns=compliance_columns(), rows=units + people,
+                           filename=_("compliance") + f"-{period}", fmt=fmt)

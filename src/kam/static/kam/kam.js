@@ -59,6 +59,17 @@ function kamCharts(root) {
         visualMap: {min: 0, max: data.max, dimension: 2, show: false, inRange: {color: ["#f1f5f9", "#7aa7e0"]}},
         series: [{type: "heatmap", data: data.cells, label: {show: true, fontSize: 13, formatter: p => p.data[3] + "\n" + p.data[2]}}]});
       chart.on("click", p => { if (p.data[4]) window.location.href = el.dataset.link + encodeURIComponent(p.data[4]) + "#tier-list"; });
+    } else if (el.dataset.kind === "compliance") {
+      // Service compliance: people × weeks or units × months, % of the contacts due; a click
+      // lists the overdue accounts of that row's person or unit.
+      chart.setOption({tooltip: {formatter: p => data.y[p.data[1]] + " · " + data.x[p.data[0]] + ": " + (p.data[2] === null ? "—" : p.data[2] + "%")},
+        grid: {left: 10, right: 20, top: 10, bottom: 50, containLabel: true},
+        xAxis: {type: "category", data: data.x, splitArea: {show: true}},
+        yAxis: {type: "category", data: data.y, inverse: true, splitArea: {show: true}},
+        visualMap: {min: 0, max: 100, calculable: false, orient: "horizontal", left: "center", bottom: 0, itemHeight: 120,
+          inRange: {color: ["#d63939", "#f59f00", "#2fb344"]}},
+        series: [{type: "heatmap", data: data.cells.filter(c => c[2] !== null), label: {show: data.x.length <= 14}}]});
+      chart.on("click", p => { if (window.htmx) htmx.ajax("GET", el.dataset.link + data.keys[p.data[1]], {target: el.dataset.target, swap: "outerHTML"}); });
     } else if (el.dataset.kind === "pie") {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
         series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{c}"}}]});

@@ -1,0 +1,24 @@
+"""Background jobs of activities. Run nightly (e.g. from cron: `kam remind`)."""
+
+from django_tasks import task
+
+
+@task()
+def create_cadence_reminders(scheme_code: str = "", as_of: str = "") -> int:
+    """Reminder tasks for the visits and calls falling due in the coming days (see
+    services.cadence_reminders_create), as the first active administrator."""
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from kam.activities.services import cadence_reminders_create
+    from kam.core.conf import kam_setting
+    from kam.core.models import Role
+    from kam.tiering.models import Scheme
+
+    users = get_user_model().objects.filter(is_active=True)
+    actor = (users.filter(role=Role.ADMIN) | users.filter(is_superuser=True)).order_by("id").first()
+    scheme = Scheme.objects.filter(code=scheme_code or kam_setting("CADENCE_SCHEME")).first()
+    if actor is None or scheme is None:
+        return 0
+    return cadence_reminders_create(actor=actor, scheme=scheme, as_of=date.fromisoformat(as_of) if as_of else None)
