@@ -53,6 +53,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_accounts.py
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_tiering.py
+	$(BIN)/python bench/bench_compliance.py
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
