@@ -229,6 +229,27 @@ KAM = {
     "CADENCE_REMINDER_DAYS": 7,
     # Overdue accounts listed on the compliance page's drill-down.
     "COMPLIANCE_OVERDUE_ROWS": 100,
+    # Relationship stages: months after signing at which 稳定合作期, 深度绑定期 and 价值共生期 begin.
+    "STAGE_STABLE_AFTER_MONTHS": 3,
+    "STAGE_DEEP_AFTER_MONTHS": 12,
+    "STAGE_SYMBIOSIS_AFTER_MONTHS": 36,
+    # Playbooks: repeating steps get tasks this many days ahead (the nightly run rolls on);
+    # steps that fell due more than PLAYBOOK_PAST_DAYS ago get none (a late-entered account
+    # does not start with a pile of overdue tasks).
+    "PLAYBOOK_HORIZON_DAYS": 120,
+    "PLAYBOOK_PAST_DAYS": 14,
+    # Visit plans: visits a person makes in a day at most; days kept between two visits to
+    # one account (fewer when the month is too short for its visits); visits a month for a
+    # key account whose tier has no service standard.
+    "PLAN_DAILY_MAX_VISITS": 4,
+    "PLAN_MIN_GAP_DAYS": 7,
+    "PLAN_KEY_ACCOUNT_VISITS_PER_MONTH": 1,
+    # Staffing (客户经理配备): hours one visit, call and value report take (with travel and
+    # write-up), hours one manager has for accounts a year.
+    "STAFFING_HOURS_PER_VISIT": "4",
+    "STAFFING_HOURS_PER_CALL": "0.5",
+    "STAFFING_HOURS_PER_REPORT": "8",
+    "STAFFING_HOURS_PER_MANAGER_YEAR": "1600",
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

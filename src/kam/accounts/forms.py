@@ -28,7 +28,8 @@ ACCOUNT_GROUPS = [
         "receivables_over_90_days", "overdue_amount", "prepaid_only",
     ]),
     (_("Ownership and status"), [
-        "owner", "channel", "lifecycle_status", "relationship_stage", "signed_on", "notes",
+        # The relationship stage follows from the signing date; it is not typed in.
+        "owner", "channel", "lifecycle_status", "signed_on", "notes",
     ]),
 ]
 ACCOUNT_FORM_FIELDS = [name for _label, names in ACCOUNT_GROUPS for name in names]

@@ -222,6 +222,19 @@ class Account(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("accounts:detail", args=[self.pk])
 
+    @property
+    def stage_today(self) -> str:
+        """The relationship stage its signing date gives today (the stored stage is the one
+        whose playbook was last applied; the nightly run brings it up to date)."""
+        from django.utils import timezone
+
+        from kam.accounts.stages import StageBoundaries, stage_on
+
+        return stage_on(self.signed_on, timezone.localdate(), StageBoundaries.from_settings())
+
+    def get_stage_today_display(self) -> str:
+        return RelationshipStage(self.stage_today).label
+
 
 class TeamRole(models.TextChoices):
     ACCOUNT_MANAGER = "account_manager", _("Account manager")

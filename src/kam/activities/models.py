@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from kam.accounts.models import Account, Contact
+from kam.accounts.models import Account, Contact, RelationshipStage
 
 
 class ActivityKind(models.TextChoices):
@@ -233,3 +233,67 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.kind} {self.due_on}"
+
+
+# --- relationship playbooks -----------------------------------------------------------------
+
+
+class PlaybookStepKind(models.TextChoices):
+    MEETING = "meeting", _("Meeting")
+    DELIVERY = "delivery", _("Delivery")
+    SYNC = "sync", _("Regular sync")
+    REPORT = "report", _("Value report")
+    REVIEW = "review", _("Business review")
+    EXECUTIVE = "executive", _("Executive meeting")
+    INNOVATION = "innovation", _("Joint innovation")
+
+
+class Playbook(models.Model):
+    """What the account owner does in one relationship stage (全生命周期): its steps become
+    tasks when an account enters the stage. HQ edits them."""
+
+    stage = models.CharField(_("relationship stage"), max_length=12, unique=True,
+                             choices=[c for c in RelationshipStage.choices if c[0]])
+    name = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("playbook")
+        verbose_name_plural = _("playbooks")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class PlaybookStep(models.Model):
+    """A task `offset_days` after the account enters the stage; with `repeat_days`, again
+    every so many days until `until_days` after entry or, without it, until the stage ends."""
+
+    playbook = models.ForeignKey(Playbook, models.CASCADE, related_name="steps", verbose_name=_("playbook"))
+    title = models.CharField(_("task"), max_length=200)
+    kind = models.CharField(_("kind"), max_length=12, choices=PlaybookStepKind.choices)
+    offset_days = models.PositiveIntegerField(_("days after entering the stage"), default=0)
+    repeat_days = models.PositiveIntegerField(_("repeat every (days)"), null=True, blank=True,
+                                              validators=[MinValueValidator(1)])
+    until_days = models.PositiveIntegerField(_("repeat until day"), null=True, blank=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("playbook step")
+        verbose_name_plural = _("playbook steps")
+        ordering = ["playbook_id", "sort_order", "offset_days", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(repeat_days__isnull=True) | Q(repeat_days__gte=1),
+                                   name="playbook_step_repeat_positive"),
+            models.CheckConstraint(condition=Q(until_days__isnull=True) | Q(until_days__gte=models.F("offset_days")),
+                                   name="playbook_step_until_after_offset"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title

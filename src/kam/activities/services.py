@@ -264,3 +264,158 @@ def cadence_reminders_create(*, actor, scheme, as_of: date | None = None) -> int
         reminder = Reminder.objects.create(account_id=account_id, kind=kind, due_on=due_on, task=task)
         Task.objects.filter(pk=task.pk).update(source_id=reminder.pk)
     return len(wanted)
+
+
+# --- relationship stages and playbooks --------------------------------------------------------
+
+
+def _playbook_steps() -> dict[str, list]:
+    """Active steps of the active playbooks, by stage."""
+    from kam.activities.models import PlaybookStep
+
+    steps: dict[str, list] = {}
+    for step in PlaybookStep.objects.filter(is_active=True, playbook__is_active=True).select_related("playbook"):
+        steps.setdefault(step.playbook.stage, []).append(step)
+    return steps
+
+
+def _playbook_tasks_due(accounts, *, today: date, steps_by_stage: dict[str, list]) -> list[Task]:
+    """The playbook tasks `accounts` (in their stored stage) should have and do not: one per step
+    and due date, never a second one, whatever became of the first (done, cancelled)."""
+    from kam.accounts.stages import StageBoundaries, stage_span
+    from kam.activities.playbooks import step_due_dates
+
+    boundaries = StageBoundaries.from_settings()
+    earliest = today - timedelta(days=kam_setting("PLAYBOOK_PAST_DAYS"))
+    latest = today + timedelta(days=kam_setting("PLAYBOOK_HORIZON_DAYS"))
+    wanted: list[tuple] = []
+    for account in accounts:
+        if not account.signed_on or not account.relationship_stage:
+            continue
+        entered_on, ends = stage_span(account.signed_on, account.relationship_stage, boundaries)
+        for step in steps_by_stage.get(account.relationship_stage, []):
+            for due in step_due_dates(entered_on=entered_on, stage_ends=ends, offset=step.offset_days,
+                                      repeat=step.repeat_days, until=step.until_days,
+                                      earliest=earliest, latest=latest):
+                wanted.append((account, step, due))
+    if not wanted:
+        return []
+    have = set(Task.objects.filter(
+        source_kind=TaskSource.PLAYBOOK, account__in=[a.pk for a in accounts],
+        source_id__in={step.pk for _a, step, _d in wanted},
+    ).values_list("account_id", "source_id", "due_on"))
+    return [
+        Task(owner_id=account.owner_id, account=account, title=step.title, due_on=due,
+             source_kind=TaskSource.PLAYBOOK, source_id=step.pk, created_by_id=account.owner_id)
+        for account, step, due in wanted if (account.pk, step.pk, due) not in have
+    ]
+
+
+def _create_tasks(tasks: list[Task], actor) -> None:
+    from simple_history.utils import bulk_create_with_history
+
+    if tasks:
+        bulk_create_with_history(tasks, Task, batch_size=1000, default_user=actor)
+
+
+def _enter(account: Account, stage: str, *, actor, today: date) -> int:
+    """Move `account` (locked) into `stage`: open playbook tasks of its earlier stage that
+    fall due from today on are cancelled, the new stage's are created."""
+    from kam.activities.models import PlaybookStep
+
+    if account.relationship_stage != stage:
+        other_steps = PlaybookStep.objects.exclude(playbook__stage=stage).values("pk")
+        for task in Task.objects.filter(account=account, source_kind=TaskSource.PLAYBOOK, status=TaskStatus.OPEN,
+                                        source_id__in=other_steps, due_on__gte=today):
+            task.status = TaskStatus.CANCELLED
+            _save_with_history(task, actor)
+        account.relationship_stage = stage
+        account._history_user = actor
+        account.save(update_fields=["relationship_stage"])
+    tasks = _playbook_tasks_due([account], today=today, steps_by_stage=_playbook_steps())
+    _create_tasks(tasks, actor)
+    return len(tasks)
+
+
+@transaction.atomic
+def stage_enter(*, actor, account: Account, today: date | None = None) -> int:
+    """Bring `account` into the stage its signing date gives today and create that stage's
+    playbook tasks for its owner. Running it again creates nothing new. Returns the tasks created."""
+    today = today or timezone.localdate()
+    account = Account.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=account.pk).first()
+    if account is None:
+        raise NotVisible(_("Not found."))
+    from kam.accounts.stages import StageBoundaries, stage_on
+
+    return _enter(account, stage_on(account.signed_on, today, StageBoundaries.from_settings()),
+                  actor=actor, today=today)
+
+
+def playbook_apply(*, actor=None, today: date | None = None, batch: int = 2000) -> dict[str, int]:
+    """The nightly run over every signed account: accounts whose stage changed enter the new
+    one; the others get their repeating playbook tasks that came within the horizon. Each
+    batch is one transaction, so a crash leaves whole batches and a re-run completes the rest."""
+    from django.db.models import Q
+
+    from kam.accounts.stages import StageBoundaries, stage_on
+
+    today = today or timezone.localdate()
+    boundaries = StageBoundaries.from_settings()
+    counts = {"accounts": 0, "entered": 0, "tasks": 0}
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            accounts = list(Account.objects.alive().filter(pk__gt=last_pk)
+                            .filter(Q(signed_on__isnull=False) | ~Q(relationship_stage=""))
+                            .select_for_update(of=("self",)).order_by("pk")
+                            .only("pk", "owner_id", "signed_on", "relationship_stage")[:batch])
+            if not accounts:
+                return counts
+            last_pk = accounts[-1].pk
+            steps = _playbook_steps()
+            staying = []
+            for account in accounts:
+                stage = stage_on(account.signed_on, today, boundaries)
+                if stage != account.relationship_stage:
+                    counts["entered"] += 1
+                    counts["tasks"] += _enter(account, stage, actor=actor, today=today)
+                else:
+                    staying.append(account)
+            tasks = _playbook_tasks_due(staying, today=today, steps_by_stage=steps)
+            _create_tasks(tasks, actor)
+            counts["tasks"] += len(tasks)
+            counts["accounts"] += len(accounts)
+
+
+PLAYBOOK_STEP_FIELDS = ("title", "kind", "offset_days", "repeat_days", "until_days", "sort_order", "is_active")
+
+
+def _hq_only(actor) -> None:
+    if not actor.sees_everything:
+        raise PermissionDenied(_("Only headquarters change the playbooks."))
+
+
+@transaction.atomic
+def playbook_step_save(*, actor, playbook, step=None, data: dict) -> object:
+    """HQ adds a step to `playbook` or changes `step`. A step is switched off, never deleted,
+    so the tasks it created keep their source."""
+    from kam.activities.models import PlaybookStep
+
+    _hq_only(actor)
+    unknown = set(data) - set(PLAYBOOK_STEP_FIELDS)
+    if unknown:
+        raise _refused(sorted(unknown)[0], _("This field cannot be changed."))
+    if step is None:
+        step = PlaybookStep(playbook=playbook)
+    else:
+        step = PlaybookStep.objects.select_for_update().get(pk=step.pk, playbook=playbook)
+    for name, value in data.items():
+        setattr(step, name, value)
+    if step.until_days is not None and step.until_days < step.offset_days:
+        raise _refused("until_days", _("Repeat until a day after the first one."))
+    try:
+        step.full_clean()
+    except ValidationError as exc:
+        raise _validation_failed(exc) from exc
+    _save_with_history(step, actor)
+    return step

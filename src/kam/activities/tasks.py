@@ -22,3 +22,14 @@ def create_cadence_reminders(scheme_code: str = "", as_of: str = "") -> int:
     if actor is None or scheme is None:
         return 0
     return cadence_reminders_create(actor=actor, scheme=scheme, as_of=date.fromisoformat(as_of) if as_of else None)
+
+
+@task()
+def apply_playbooks(as_of: str = "") -> dict:
+    """Nightly: accounts whose signing date puts them in a new relationship stage enter it,
+    the others get their repeating playbook tasks that came within the horizon."""
+    from datetime import date
+
+    from kam.activities.services import playbook_apply
+
+    return playbook_apply(today=date.fromisoformat(as_of) if as_of else None)

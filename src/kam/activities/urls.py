@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kam.activities import views
+from kam.activities import planning_views, views
 
 app_name = "activities"
 urlpatterns = [
@@ -12,6 +12,8 @@ urlpatterns = [
     path("compliance/export/", views.compliance_export, name="compliance_export"),
     path("standards/", views.standard_list, name="standards"),
     path("standards/<id:pk>/", views.standard_edit, name="standard_edit"),
+    path("playbooks/", planning_views.playbook_list, name="playbooks"),
+    path("playbooks/<id:pk>/steps/", planning_views.playbook_step_save, name="playbook_step"),
     path("tasks/", views.task_list, name="tasks"),
     path("tasks/<id:pk>/complete/", views.task_complete, name="task_complete"),
     path("tasks/<id:pk>/cancel/", views.task_cancel, name="task_cancel"),
