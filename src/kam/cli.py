@@ -324,6 +324,112 @@ def cmd_remind(args) -> int:
     return 0
 
 
+def _actor(args):
+    from django.contrib.auth import get_user_model
+
+    from kam.core.models import Role
+
+    users = get_user_model().objects.filter(is_active=True)
+    return (users.filter(username=args.actor) if args.actor else users.filter(role=Role.ADMIN).order_by("id")).first()
+
+
+def cmd_plan(args) -> int:
+    """`kam plan visits --user U --month YYYY-MM`: plan a person's visits for a month as tasks."""
+    _setup()
+    import json
+    from datetime import date
+
+    from django.contrib.auth import get_user_model
+
+    from kam.activities.services import visit_plan_create
+    from kam.core.errors import DomainError
+
+    try:
+        year, month = (int(part) for part in args.month.split("-"))
+        first = date(year, month, 1)
+    except ValueError:
+        print(f"kam plan: --month must be a month such as 2026-05, not {args.month!r}", file=sys.stderr)
+        return 2
+    actor = _actor(args)
+    person = get_user_model().objects.filter(username=args.user, is_active=True).first()
+    if actor is None:
+        print("kam plan: no such acting user", file=sys.stderr)
+        return 2
+    try:
+        plan = visit_plan_create(actor=actor, user=person, month=first)
+    except DomainError as exc:
+        message = exc.message if person is not None and exc.status != 404 else f"no user {args.user!r} you may plan for"
+        print(f"kam plan: {message}", file=sys.stderr)
+        return 2
+    result = {
+        "user": args.user, "month": f"{first:%Y-%m}", "required": plan.required, "placed": plan.placed,
+        "capacity": plan.capacity, "tasks": {"created": plan.created, "kept": plan.kept, "removed": plan.removed},
+        "visits": [{"day": v.day.isoformat(), "account": v.account_id, "name": plan.names.get(v.account_id, ""),
+                    "region": v.region} for v in plan.visits],
+        "unplaced": [{"account": pk, "name": plan.names.get(pk, ""), "visits": n} for pk, n in plan.unplaced.items()],
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    print(f"{args.user} {result['month']}: {plan.placed} of {plan.required} visits planned "
+          f"(room for {plan.capacity}); tasks {plan.created} new, {plan.kept} kept, {plan.removed} removed")
+    for day, visits in plan.by_day().items():
+        print(f"  {day:%Y-%m-%d %a}  " + ", ".join(f"{plan.names.get(v.account_id, v.account_id)}"
+                                                  f"{' [' + v.region + ']' if v.region else ''}" for v in visits))
+    for item in result["unplaced"]:
+        print(f"  ! did not fit: {item['name']} ×{item['visits']}")
+    return 0
+
+
+def cmd_staffing(args) -> int:
+    """`kam staffing --unit CODE [--growth N | --growth TIER=N,…]`: managers required vs present."""
+    _setup()
+    import json
+
+    from kam.activities.selectors import staffing_for
+    from kam.core.conf import kam_setting
+    from kam.core.models import OrgUnit
+    from kam.tiering.models import Scheme
+
+    growth = None
+    if args.growth:
+        try:
+            growth = (dict((t.strip(), int(n)) for t, n in (part.split("=") for part in args.growth.split(",")))
+                      if "=" in args.growth else int(args.growth))
+        except ValueError:
+            print(f"kam staffing: --growth takes a number or TIER=N,…, not {args.growth!r}", file=sys.stderr)
+            return 2
+    scheme = Scheme.objects.filter(code=args.scheme or kam_setting("CADENCE_SCHEME")).first()
+    unit = OrgUnit.objects.filter(code=args.unit).first()
+    actor = _actor(args)
+    rows = staffing_for(user=actor, unit=unit, scheme=scheme, growth=growth) if actor and unit and scheme else []
+    if not rows:
+        print(f"kam staffing: no unit {args.unit!r} you may see" if scheme else "kam staffing: no such scheme",
+              file=sys.stderr)
+        return 2
+
+    def need(s) -> dict:
+        return {"accounts": s.accounts, "hours": str(s.hours), "required": str(s.required),
+                "required_headcount": s.required_headcount, "present": s.present, "gap": s.gap,
+                "tiers": [{"tier": t.tier, "accounts": t.accounts, "hours_per_account": str(t.hours_per_account),
+                           "hours": str(t.hours)} for t in s.tiers]}
+
+    result = {"scheme": scheme.code, "unit": unit.code,
+              "units": [{"unit": r.unit.code, "name": r.unit.name, **need(r.now)} for r in rows]}
+    if rows[0].next_year is not None:
+        result["next_year"] = need(rows[0].next_year)
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+        return 0
+    for r in rows:
+        print(f"{r.unit.code:<12} {r.unit.name:<16} accounts {r.now.accounts:>7}  hours {r.now.hours:>10.0f}  "
+              f"required {r.now.required:>8}  present {r.now.present:>5}  gap {r.now.gap:>5}")
+    if rows[0].next_year is not None:
+        n = rows[0].next_year
+        print(f"next year: accounts {n.accounts}, required {n.required} ({n.required_headcount}), gap {n.gap}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -394,6 +500,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--scheme", help="scheme code (default: the CADENCE_SCHEME setting)")
     p.add_argument("--as-of", help="YYYY-MM-DD (default: today)")
     p.set_defaults(func=cmd_remind)
+
+    p = sub.add_parser("plan", help="plan a person's visits for a month as tasks")
+    p.add_argument("what", choices=["visits"])
+    p.add_argument("--user", required=True, help="whose visits")
+    p.add_argument("--month", required=True, help="YYYY-MM")
+    p.add_argument("--actor", help="plan as this user (default: the first admin)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_plan)
+
+    p = sub.add_parser("staffing", help="account managers required vs present per unit")
+    p.add_argument("--unit", required=True, help="org unit code")
+    p.add_argument("--growth", help="expected new accounts next year: N, or TIER=N,…")
+    p.add_argument("--scheme", help="scheme code (default: CADENCE_SCHEME)")
+    p.add_argument("--actor", help="as this user (default: the first admin)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_staffing)
 
     p = sub.add_parser("logins", help="list users to log in as")
     p.add_argument("--all", action="store_true")

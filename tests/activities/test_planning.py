@@ -109,3 +109,18 @@ def test_every_plan_keeps_its_rules(needs, daily_max, month):
         assert got[account.account_id] + plan.unplaced.get(account.account_id, 0) == account.required
         visits = [v.day for v in plan.visits if v.account_id == account.account_id]
         assert len(set(visits)) == len(visits)  # never twice the same day
+
+
+def test_visits_due_in_a_month_follow_the_standards_calendar_period():
+    from kam.activities.planning import visits_due_in_month as due
+
+    # two a quarter: one in the first month, the second by the second month, none left after
+    assert [due(count=2, period_months=3, month_index=i, done_in_period=0) for i in range(3)] == [1, 2, 2]
+    assert due(count=2, period_months=3, month_index=1, done_in_period=1) == 1
+    assert due(count=2, period_months=3, month_index=2, done_in_period=2) == 0
+    # one a quarter or a half-year: in the first month, and again later only if missed
+    assert [due(count=1, period_months=3, month_index=i, done_in_period=1) for i in range(3)] == [0, 0, 0]
+    assert due(count=1, period_months=6, month_index=4, done_in_period=0) == 1
+    # twice a month, with one made already
+    assert due(count=2, period_months=1, month_index=0, done_in_period=1) == 1
+    assert due(count=0, period_months=3, month_index=0, done_in_period=0) == 0

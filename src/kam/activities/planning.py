@@ -42,6 +42,11 @@ class VisitPlan:
     unplaced: dict[int, int] = field(default_factory=dict)
     capacity: int = 0  # working days × daily maximum
     required: int = 0
+    # Filled in when the plan is kept as tasks: account names, tasks kept, created, removed.
+    names: dict[int, str] = field(default_factory=dict)
+    kept: int = 0
+    created: int = 0
+    removed: int = 0
 
     @property
     def placed(self) -> int:
@@ -135,3 +140,14 @@ def plan_visits(
     plan.visits.sort(key=lambda v: (v.day, v.region, v.account_id))
     plan.unplaced = dict(missing)
     return plan
+
+
+def visits_due_in_month(*, count: int, period_months: int, month_index: int, done_in_period: int) -> int:
+    """Visits an account still owes by the end of the `month_index`-th month (0-based) of its
+    standard's calendar period, for `count` visits per `period_months` months: the period's
+    visits fall due as early as they can (ceil), less those already made in the period.
+    Two a quarter: 1 in the first month, 2 by the second; one a quarter: 1 in the first."""
+    if count <= 0 or period_months <= 0:
+        return 0
+    owed = -(-count * (month_index + 1) // period_months)
+    return max(0, owed - done_in_period)

@@ -419,3 +419,62 @@ def playbook_step_save(*, actor, playbook, step=None, data: dict) -> object:
         raise _validation_failed(exc) from exc
     _save_with_history(step, actor)
     return step
+
+
+# --- visit plans --------------------------------------------------------------------------------
+
+
+def may_plan_for(actor, user) -> bool:
+    """People plan their own visits; managers and HQ plan for the people of their units."""
+    from kam.activities.selectors import plannable_people
+
+    return plannable_people(user=actor).filter(pk=user.pk).exists()
+
+
+@transaction.atomic
+def visit_plan_create(*, actor, user, month: date, today: date | None = None):
+    """Plan `user`'s visits for `month` (any day of it) and keep them as tasks (source plan,
+    source id YYYYMM). Planning a month again replaces its open plan tasks: those the new plan
+    keeps stay, the others go, the missing ones are added; done tasks are left alone. In the
+    current month only the days from today on are planned. Returns the plan."""
+    from kam.activities.planning import plan_visits
+    from kam.activities.selectors import visit_plan_inputs
+    from kam.core.calendar import month_days, working_days
+
+    today = today or timezone.localdate()
+    month = month.replace(day=1)
+    if user is None or not may_plan_for(actor, user):
+        raise NotVisible(_("Not found."))
+    # One plan at a time per person: two runs at once must not both add the month's tasks.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    last_day = month_days(month.year, month.month)[-1]
+    if last_day < today:
+        raise _refused("month", _("This month is over; plan this month or a later one."))
+    days = [d for d in working_days(month.year, month.month) if d >= today]
+    inputs = visit_plan_inputs(actor=actor, user=user, month=month, as_of=max(month, min(today, last_day)))
+    plan = plan_visits(inputs, days=days, daily_max=kam_setting("PLAN_DAILY_MAX_VISITS"),
+                       min_gap_days=kam_setting("PLAN_MIN_GAP_DAYS"))
+    key = month.year * 100 + month.month
+    names = dict(Account.objects.filter(pk__in=[a.account_id for a in inputs]).values_list("pk", "name"))
+    wanted = {(v.account_id, v.day) for v in plan.visits}
+    existing = list(Task.objects.filter(owner=user, source_kind=TaskSource.PLAN, source_id=key,
+                                        status=TaskStatus.OPEN).order_by("pk"))
+    kept = set()
+    for task in existing:
+        slot = (task.account_id, task.due_on)
+        if slot in wanted and slot not in kept:
+            kept.add(slot)
+        else:
+            task._history_user = actor
+            task.delete()
+    new = [
+        Task(owner=user, account_id=account_id, title=_("Visit %(account)s") % {"account": names[account_id]},
+             due_on=day, source_kind=TaskSource.PLAN, source_id=key, created_by=actor)
+        for account_id, day in sorted(wanted - kept, key=lambda s: (s[1], s[0]))
+    ]
+    from simple_history.utils import bulk_create_with_history
+
+    bulk_create_with_history(new, Task, default_user=actor)
+    plan.names = names
+    plan.kept, plan.created, plan.removed = len(kept), len(new), len(existing) - len(kept)
+    return plan

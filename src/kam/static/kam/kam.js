@@ -70,6 +70,12 @@ function kamCharts(root) {
           inRange: {color: ["#d63939", "#f59f00", "#2fb344"]}},
         series: [{type: "heatmap", data: data.cells.filter(c => c[2] !== null), label: {show: data.x.length <= 14}}]});
       chart.on("click", p => { if (window.htmx) htmx.ajax("GET", el.dataset.link + data.keys[p.data[1]], {target: el.dataset.target, swap: "outerHTML"}); });
+    } else if (el.dataset.kind === "bars") {
+      // Grouped bars per category: data = {x: [...], series: [{name, data: [...]}, ...]}.
+      chart.setOption({tooltip: {trigger: "axis"}, legend: {bottom: 0},
+        grid: {left: 10, right: 20, top: 20, bottom: 40, containLabel: true},
+        xAxis: {type: "category", data: data.x, axisLabel: {interval: 0}}, yAxis: {type: "value"},
+        series: data.series.map(s => ({type: "bar", name: s.name, data: s.data}))});
     } else if (el.dataset.kind === "pie") {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
         series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{c}"}}]});
