@@ -8,11 +8,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 
 sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("KAM_HOME", str(Path(__file__).resolve().parents[1] / "var" / "test"))
 
 from factories import AccountFactory, ContactFactory, Role, unit, user  # noqa: E402
+
+# Property tests check results, not speed: on a shared, loaded machine an example may take
+# longer than hypothesis' default 200 ms without anything being wrong.
+hypothesis_settings.register_profile("kam", deadline=None)
+hypothesis_settings.load_profile("kam")
 
 
 @pytest.fixture(scope="session")
