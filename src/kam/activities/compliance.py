@@ -1,10 +1,13 @@
 """Compliance with the service standards: required vs done per account, person and unit.
 
-The read side of the cadence. A handful of set-based queries, however many accounts:
-the visible accounts (id, owner, unit), the scheme's snapshots, the tiers of the
-snapshots that decide the period, the visits and calls per account (count in the period
-and the latest one, from the (occurred_at, account, kind) index), and for the heat-map
-the same counts per person or unit and week or month. `cadence.py` does the arithmetic.
+The read side of the cadence. A handful of set-based queries, however many accounts, each
+read as integers (`core.arrays`: on PostgreSQL packed into one binary value, not a tuple
+per row): the visible accounts (id, owner, unit); the scheme's snapshots; the tiers of the
+snapshots that decide the period, as small integers; per contact kind, the visits or calls
+per account in the period; per contact kind, the latest one as a local day number the
+database computes, looking back only as far as that kind's longest allowed gap. The
+activity queries read the (occurred_at, account, kind) index alone. For the heat-map the
+same counts per person or unit and week or month. `cadence.py` does the arithmetic.
 """
 
 from __future__ import annotations
@@ -24,8 +27,10 @@ from kam.accounts.models import Account
 from kam.activities import cadence
 from kam.activities.cadence import Cadence, Segment, Source
 from kam.activities.models import Activity, ServiceStandard
+from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit
+from kam.core.sql import local_day_number
 from kam.tiering.models import (
     MoveDecision,
     Scheme,
@@ -167,26 +172,79 @@ def _sources(scheme: Scheme, start: date, end: date) -> list[Source]:
     return [Source(pk, as_of, year) for pk, as_of, year in rows]
 
 
-def _segments(runs, sources: list[Source], ids: np.ndarray, visible) -> list[Segment]:
+def _tier_numbers(codes: list[str]) -> Case:
+    """A tier code as its place in `codes` plus one (0 for a code not among them): small
+    integers read far faster than strings."""
+    return Case(*[When(tier=code, then=Value(i + 1)) for i, code in enumerate(codes)], default=Value(0),
+                output_field=IntegerField())
+
+
+def _place(ids: np.ndarray, account_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `account_ids` in the sorted `ids`, and which of them are there at all."""
+    at = np.searchsorted(ids, account_ids)
+    known = at < len(ids)
+    known[known] = ids[at[known]] == account_ids[known]
+    return at, known
+
+
+def _segments(runs, sources: list[Source], ids: np.ndarray, visible, codes: list[str]) -> list[Segment]:
     """The tiers of each run's deciding snapshot, aligned with `ids`; approved moves applied to
-    annual lists."""
+    annual lists. Tier codes outside `codes` (the scheme's tiers and those with a standard)
+    read as untiered: they require nothing."""
     keys = {key for _a, _b, key in runs if key is not None}
-    tiers = {key: np.full(len(ids), "", dtype=object) for key in keys}
+    numbers = {key: np.zeros(len(ids), dtype=np.int64) for key in keys}
     if keys:
         entries = SnapshotEntry.objects.filter(snapshot_id__in=keys)
         if visible is not None:
             entries = entries.filter(account__in=visible)
-        rows = list(entries.values_list("snapshot_id", "account_id", "tier"))
+        rows = integer_rows(entries.annotate(code=_tier_numbers(codes)).values_list("snapshot_id", "account_id", "code"), 3)
         frozen = [s.key for s in sources if s.key in keys and s.frozen_year is not None]
         if frozen:
-            rows += list(TierMove.objects.filter(annual_list_id__in=frozen, decision=MoveDecision.APPROVED)
-                         .values_list("annual_list_id", "account_id", "to_tier"))
-        for key, account_id, tier in rows:
-            at = np.searchsorted(ids, account_id)
-            if at < len(ids) and ids[at] == account_id:
-                tiers[key][at] = tier
+            place = {code: i + 1 for i, code in enumerate(codes)}
+            moves = [(key, account_id, place.get(tier, 0)) for key, account_id, tier in TierMove.objects.filter(
+                annual_list_id__in=frozen, decision=MoveDecision.APPROVED).values_list("annual_list_id", "account_id",
+                                                                                       "to_tier")]
+            rows = np.concatenate([rows, np.array(moves, dtype=np.int64).reshape(-1, 3)])  # moves last: they win
+        at, known = _place(ids, rows[:, 1])
+        for key in keys:
+            mine = known & (rows[:, 0] == key)
+            numbers[key][at[mine]] = rows[mine, 2]
+    labels = np.array(["", *codes], dtype=object)
+    tiers = {key: labels[number] for key, number in numbers.items()}
     blank = np.full(len(ids), "", dtype=object)
     return [Segment(first, last, tiers[key] if key is not None else blank) for first, last, key in runs]
+
+
+def _done(activities, ids: np.ndarray, start: date, last_day: date, visit_kinds, call_kinds) -> dict:
+    """Visits and calls per account within start…last_day, one pass over the
+    (occurred_at, account, kind) index per contact kind."""
+    done = {VISIT: np.zeros(len(ids), dtype=np.int64), CALL: np.zeros(len(ids), dtype=np.int64)}
+    if last_day < start:
+        return done
+    inside = activities.filter(occurred_at__gte=_local_start(start), occurred_at__lt=_local_start(last_day + timedelta(days=1)))
+    for contact, kinds in ((VISIT, visit_kinds), (CALL, call_kinds)):
+        if kinds:
+            done[contact] = integer_sums(inside.filter(kind__in=kinds), "account_id", Value(1), ids)
+    return done
+
+
+def _last_contact(activities, ids: np.ndarray, kinds: list[str], longest_gap: int, as_of: date) -> np.ndarray:
+    """Per account, the local day (ordinal) of its latest contact of `kinds` on or before
+    `as_of`, looking back one day more than the longest allowed gap (anything older is
+    overdue whatever its date); NEVER where there is none. The database turns the latest
+    time into a local day number."""
+    last = np.full(len(ids), cadence.NEVER, dtype=np.int64)
+    if not longest_gap or not kinds:
+        return last
+    rows = integer_rows(
+        activities.filter(occurred_at__gte=_local_start(as_of - timedelta(days=longest_gap + 1)),
+                          occurred_at__lt=_local_start(as_of + timedelta(days=1)), kind__in=kinds)
+        .values("account_id").order_by()
+        .annotate(day=local_day_number(Max("occurred_at"), timezone.get_current_timezone()))
+        .values_list("account_id", "day"), 2)
+    at, known = _place(ids, rows[:, 0])
+    last[at[known]] = rows[known, 1]
+    return last
 
 
 def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None = None,
@@ -197,46 +255,28 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     last_day = max(min(end, as_of), start) if as_of >= start else start - timedelta(days=1)
     visible = Account.objects.visible_to(user) if accounts is None else accounts
     everything = accounts is None and user.sees_everything
-    rows = list(visible.order_by("pk").values_list("pk", "owner_id", "unit_id"))
-    table = np.array(rows, dtype=np.int64).reshape(-1, 3)
+    table = integer_rows(visible.values_list("pk", "owner_id", "unit_id"), 3, order_by="pk")
     ids, owner, unit = table[:, 0], table[:, 1], table[:, 2]
     n = len(ids)
     scope = None if everything else visible.values("pk")
 
+    visit_cadences, call_cadences = cadences(scheme)
+    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
     sources = _sources(scheme, start, max(end, as_of))
     runs = cadence.decisive_sources(start, end, sources)
-    segments = _segments(runs, sources, ids, scope)
-    visit_cadences, call_cadences = cadences(scheme)
+    segments = _segments(runs, sources, ids, scope, codes)
     required_v = cadence.rounded(cadence.required_exact(segments, visit_cadences, n, start, last_day))
     required_c = cadence.rounded(cadence.required_exact(segments, call_cadences, n, start, last_day))
     tier = cadence.tiers_on(as_of, segments, n) if start <= as_of else np.full(n, "", dtype=object)
     visit_gap, call_gap = cadence.gaps(tier, visit_cadences), cadence.gaps(tier, call_cadences)
 
-    # One pass over the index: the count within the period and the latest contact within the
-    # longest allowed gap (anything older is overdue whatever its date).
-    longest = int(max(visit_gap.max(initial=0), call_gap.max(initial=0)))
-    look_from = min(start, as_of - timedelta(days=longest + 1))
     visit_kinds, call_kinds = contact_kinds()
-    activities = Activity.objects.filter(occurred_at__gte=_local_start(look_from),
-                                         occurred_at__lt=_local_start(as_of + timedelta(days=1)),
-                                         kind__in=visit_kinds + call_kinds)
+    activities = Activity.objects.all()
     if scope is not None:
         activities = activities.filter(account__in=scope)
-    counted = (activities.annotate(contact=Case(When(kind__in=visit_kinds, then=Value(VISIT)), default=Value(CALL),
-                                                output_field=IntegerField()))
-               .values("account_id", "contact").order_by()
-               .annotate(done=Count("id", filter=Q(occurred_at__gte=_local_start(start),
-                                                   occurred_at__lt=_local_start(last_day + timedelta(days=1)))),
-                         last=Max("occurred_at"))
-               .values_list("account_id", "contact", "done", "last"))
-    done = {VISIT: np.zeros(n, dtype=np.int64), CALL: np.zeros(n, dtype=np.int64)}
-    last = {VISIT: np.full(n, cadence.NEVER, dtype=np.int64), CALL: np.full(n, cadence.NEVER, dtype=np.int64)}
-    zone = timezone.get_current_timezone()
-    for account_id, contact, count, latest in counted.iterator(chunk_size=10_000):
-        at = np.searchsorted(ids, account_id)
-        if at < n and ids[at] == account_id:
-            done[contact][at] = count
-            last[contact][at] = latest.astimezone(zone).toordinal()
+    done, last = _done(activities, ids, start, last_day, visit_kinds, call_kinds), {}
+    for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap)):
+        last[contact] = _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
     return Measure(scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
                    segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
                    done_visits=done[VISIT], done_calls=done[CALL], last_visit=last[VISIT], last_call=last[CALL],
