@@ -219,3 +219,21 @@ def test_the_page_runs_a_constant_number_of_queries(org, scheme, django_assert_n
     load(20)
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/activities/compliance/").status_code == 200
+
+
+def test_a_logged_visit_closes_its_open_visit_reminder_and_leaves_the_call_reminder(org, scheme):
+    # given a crystal account with open reminders for a visit and a call
+    a = AccountFactory(owner=org.specialist_a)
+    snapshot(scheme, timezone.localdate() - timedelta(days=200), {a: "K1"})
+    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme) == 2
+    # when its owner logs a meeting (a kind that counts as a visit)
+    services.activity_log(actor=org.specialist_a, account=a, kind="meeting",
+                          occurred_at=timezone.now() - timedelta(hours=1), summary="季度沟通")
+    # then the visit reminder's task is done, the call reminder's still open
+    status = {r.kind: r.task.status for r in Reminder.objects.select_related("task")}
+    assert status == {"visit": TaskStatus.DONE, "call": TaskStatus.OPEN}
+    assert Task.objects.get(reminder__kind="visit").done_at is not None
+    # and a call closes the other one
+    services.activity_log(actor=org.specialist_a, account=a, kind="call", occurred_at=timezone.now(), summary="电话回访")
+    assert not Task.objects.filter(source_kind=TaskSource.REMINDER, status=TaskStatus.OPEN).exists()
+

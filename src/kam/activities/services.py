@@ -120,7 +120,28 @@ def activity_log(
         )
         task.full_clean()
         _save_with_history(task, actor)
+    _cadence_reminders_close(actor=actor, account=account, kind=kind)
     return activity
+
+
+def _cadence_reminders_close(*, actor, account: Account, kind: str) -> None:
+    """A visit or call just logged is the contact an open cadence reminder for that account
+    and kind asked for: its task is done."""
+    from kam.activities.compliance import contact_kinds
+    from kam.activities.models import CadenceKind
+
+    visit_kinds, call_kinds = contact_kinds()
+    contact = CadenceKind.VISIT if kind in visit_kinds else CadenceKind.CALL if kind in call_kinds else None
+    if contact is None:
+        return
+    reminded = Task.objects.select_for_update().filter(
+        account=account, source_kind=TaskSource.REMINDER, status=TaskStatus.OPEN,
+        reminder__account=account, reminder__kind=contact,
+    )
+    for task in reminded:
+        task.status = TaskStatus.DONE
+        task.done_at = timezone.now()
+        _save_with_history(task, actor)
 
 
 def activities_follow_merge(sender, *, survivor: Account, merged: Account, actor, **kwargs) -> None:
