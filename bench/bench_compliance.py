@@ -17,7 +17,8 @@ Timed, each the median of --repeat runs, in the same process, for HQ (sees every
 - the baseline, pandas over the same rows: read the accounts, the two snapshots' entries
   and the quarter's and look-back's visit and call rows from the same database into
   DataFrames, find each account's tier per day segment, the pro-rata requirement,
-  counts, last contact and the per-branch roll-up with merges and group-bys.
+  counts, last contact, the day it entered a tier asking for contacts, and the
+  per-branch roll-up with merges and group-bys.
 The per-branch figures of KAM and pandas must agree, or the benchmark fails.
 """
 
@@ -156,13 +157,15 @@ def pandas_per_unit(user, scheme, quarter):
         cursor.execute("SELECT id, as_of FROM tiering_snapshot WHERE scheme_id = %s AND state = 'done' ORDER BY as_of, id",
                        [scheme.pk])
         snaps = cursor.fetchall()
-        runs = cadence.decisive_sources(start, end, [cadence.Source(pk, as_of) for pk, as_of in snaps])
-        entries = {}
-        for key in {k for _a, _b, k in runs if k is not None}:
-            cursor.execute("SELECT account_id, tier FROM tiering_snapshotentry WHERE snapshot_id = %s", [key])
-            entries[key] = pd.DataFrame(cursor.fetchall(), columns=["account_id", "tier"]).set_index("account_id")["tier"]
+        sources = [cadence.Source(pk, as_of) for pk, as_of in snaps]
+        runs = cadence.decisive_sources(start, end, sources)
         longest = max([c.gap_days for c in [*visit_c.values(), *call_c.values()]] or [0])
         look_from = min(start, end - timedelta(days=longest + 1))
+        clock_runs = cadence.decisive_sources(end - timedelta(days=longest + 1), end, sources)
+        entries = {}
+        for key in {k for _a, _b, k in runs + clock_runs if k is not None}:
+            cursor.execute("SELECT account_id, tier FROM tiering_snapshotentry WHERE snapshot_id = %s", [key])
+            entries[key] = pd.DataFrame(cursor.fetchall(), columns=["account_id", "tier"]).set_index("account_id")["tier"]
         cursor.execute(
             "SELECT account_id, kind, occurred_at FROM activities_activity WHERE occurred_at >= %s AND occurred_at < %s",
             [compliance._local_start(look_from), compliance._local_start(end + timedelta(days=1))])
@@ -185,8 +188,16 @@ def pandas_per_unit(user, scheme, quarter):
         last_day = mine.groupby("account_id")["day"].max().reindex(frame.index)
         tier_now = entries[runs[-1][2]].reindex(frame.index).fillna("")
         gap = tier_now.map({code: c.gap_days for code, c in cads.items()}).fillna(0).astype("int64")
-        since = last_day.map(lambda d: (end - d).days if isinstance(d, date) else 10**9)
-        frame[f"late_{kind}"] = (gap > 0) & (since > gap)
+        # the clock starts at the later of the last contact and the entry into tiers asking for the kind
+        asking = [code for code, c in cads.items() if c.gap_days]
+        entered = pd.Series(-1, index=frame.index)
+        running = pd.Series(True, index=frame.index)
+        for first, _last, key in reversed(clock_runs):
+            tier = entries[key].reindex(frame.index).fillna("") if key is not None else pd.Series("", index=frame.index)
+            running &= tier.isin(asking)
+            entered[running] = first.toordinal()
+        clock = np.maximum(last_day.map(lambda d: d.toordinal() if isinstance(d, date) else -1), entered)
+        frame[f"late_{kind}"] = (gap > 0) & ((clock == -1) | (end.toordinal() - clock > gap))
         frame[f"cred_{kind}"] = np.minimum(frame[f"done_{kind}"], frame[f"req_{kind}"])
     frame["overdue"] = frame["late_v"] | frame["late_c"]
     units = pd.DataFrame(list(OrgUnit.objects.values_list("pk", "path", "name")), columns=["unit_id", "path", "name"])

@@ -123,3 +123,32 @@ def test_tiers_on_a_day_and_buckets():
     assert weeks[0] == (date(2026, 6, 1), date(2026, 6, 7)) and weeks[-1] == (date(2026, 6, 29), date(2026, 6, 30))
     assert cadence.buckets(date(2026, 1, 15), date(2026, 3, 31), "month") == [
         (date(2026, 1, 15), date(2026, 1, 31)), (date(2026, 2, 1), date(2026, 2, 28)), (date(2026, 3, 1), date(2026, 3, 31))]
+
+
+def test_the_clock_starts_when_the_tier_first_asks_for_the_kind():
+    # accounts: 0 crystal throughout; 1 untiered until 06-01, then crystal; 2 gold (monthly)
+    # then crystal (both ask for visits); 3 crystal, then untiered for a day, then crystal again
+    segments = [seg(date(2026, 3, 1), date(2026, 5, 31), "K1", "", "K3", "K1"),
+                seg(date(2026, 6, 1), date(2026, 6, 9), "K1", "K1", "K1", ""),
+                seg(date(2026, 6, 10), date(2026, 6, 30), "K1", "K1", "K1", "K1")]
+    since = cadence.required_since(segments, {"K1": CRYSTAL, "K3": MONTHLY}, date(2026, 6, 30), 4)
+    assert [date.fromordinal(int(d)) for d in since] == [date(2026, 3, 1), date(2026, 6, 1), date(2026, 3, 1),
+                                                         date(2026, 6, 10)]
+    # a tier asking for nothing on the day, and a day no segment covers, have no clock
+    assert list(cadence.required_since(segments, {"K3": MONTHLY}, date(2026, 6, 30), 4)) == [cadence.NEVER] * 4
+    assert list(cadence.required_since(segments, {"K1": CRYSTAL}, date(2026, 7, 1), 4)) == [cadence.NEVER] * 4
+
+
+def test_an_account_that_just_entered_a_tier_is_not_overdue_before_the_gap_has_passed():
+    gap = np.array([46, 46, 46])
+    never = np.array([cadence.NEVER] * 3)
+    entered = np.array([date(2026, 6, 1).toordinal(), date(2026, 5, 15).toordinal(), date(2026, 5, 14).toordinal()])
+    # 29, 46 and 47 days in the tier without a contact on 06-30: only beyond 46 is overdue
+    assert list(cadence.overdue(never, gap, date(2026, 6, 30), entered)) == [False, False, True]
+    # the next visit falls due 46 days after the entry, or after a later contact
+    last = np.array([date(2026, 6, 20).toordinal(), cadence.NEVER, cadence.NEVER])
+    due = cadence.next_due(last, gap, date(2026, 6, 30), entered)
+    assert [date.fromordinal(int(d)) for d in due] == [date(2026, 8, 5), date(2026, 6, 30), date(2026, 6, 29)]
+    # a contact before the entry does not count against the newcomer
+    old = np.array([date(2026, 1, 5).toordinal()] * 3)
+    assert list(cadence.overdue(old, gap, date(2026, 6, 30), entered)) == [False, False, True]

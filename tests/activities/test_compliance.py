@@ -237,3 +237,26 @@ def test_a_logged_visit_closes_its_open_visit_reminder_and_leaves_the_call_remin
     services.activity_log(actor=org.specialist_a, account=a, kind="call", occurred_at=timezone.now(), summary="电话回访")
     assert not Task.objects.filter(source_kind=TaskSource.REMINDER, status=TaskStatus.OPEN).exists()
 
+
+
+def test_an_account_that_entered_a_tier_recently_is_overdue_only_once_the_gap_has_passed(org, scheme):
+    # given a new crystal account (absent from the snapshot of 03-31, crystal from 06-01) and an
+    # account that was crystal and became gold on 06-01; neither has been visited or called
+    new = AccountFactory(owner=org.specialist_a)
+    moved = AccountFactory(owner=org.specialist_a)
+    snapshot(scheme, date(2026, 3, 31), {moved: "K1"})
+    snapshot(scheme, date(2026, 6, 1), {new: "K1", moved: "K3"})
+    # when measured 29 days after the entry: the newcomer is within its 46 days for visits and
+    # its 31 for calls, the moved account owed visits all along
+    m = measure(org.director, scheme)
+    assert not m.overdue[row_of(m, new)]
+    assert m.overdue_visit[row_of(m, moved)] and m.overdue_call[row_of(m, moved)]
+    # and 47 days after the entry the newcomer is overdue for both
+    later = measure(org.director, scheme, start=date(2026, 7, 1), end=date(2026, 9, 30), as_of=date(2026, 7, 18))
+    assert later.overdue_visit[row_of(later, new)] and later.overdue_call[row_of(later, new)]
+    # and within the 7 days of reminders only its call falls due (31 days after the entry), while
+    # the moved account is reminded of both at once
+    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=date(2026, 6, 26)) == 3
+    due = dict(Reminder.objects.filter(account=new).values_list("kind", "due_on"))
+    assert due == {"call": date(2026, 7, 2)}
+    assert Reminder.objects.get(account=moved, kind="visit").due_on == date(2026, 6, 26)

@@ -26,11 +26,17 @@ per unit) divide the credited sum by the required sum, so an account served twic
 does not hide a neglected one.
 
 **Overdue.** A cadence of n per m months allows a gap of ceil(m × 365.25 / 12 / n) days
-between contacts (2 per quarter → 46 days, 1 per month → 31). On a reference day an
-account is overdue for a kind when its tier that day requires that kind and its last
-contact of the kind is more than the allowed gap before the reference day, or there is
-none. The next contact falls due on the last one's date plus the gap (on the reference
-day itself when there is none).
+between contacts (2 per quarter → 46 days, 1 per month → 31). The clock of a kind starts
+at the later of the last contact of that kind and the day the account came under a tier
+asking for it: the first day of the unbroken run of days, up to the reference day, on
+which its tier required the kind (moving between two tiers that both require it does not
+restart the clock: the contacts were owed all along; a day without a tier breaks the run).
+On a reference day an account is overdue for a kind when its tier that day requires the
+kind and the clock started more than the allowed gap before the reference day. So an
+account that has just entered a tier is not overdue before the allowed gap has passed
+since it entered, while one that has been in it for longer than the gap and never been
+contacted is. The next contact falls due on the clock's start plus the gap (on the
+reference day itself when neither a contact nor an entry is known).
 """
 
 from __future__ import annotations
@@ -206,20 +212,52 @@ def days_since(last: np.ndarray, as_of: date) -> np.ndarray:
     return np.where(last == NEVER, -1, as_of.toordinal() - last)
 
 
-def overdue(last: np.ndarray, gap: np.ndarray, as_of: date) -> np.ndarray:
-    """True where a contact is required (gap > 0) and the last one is older than the gap, or missing."""
+def required_since(segments: Sequence[Segment], cadences: dict[str, Cadence], day: date,
+                   accounts: int) -> np.ndarray:
+    """Per account, the day ordinal from which its tier has asked for contacts under `cadences`
+    without a break up to `day` (the first day of the segments when the run reaches back that
+    far); NEVER where its tier on `day` asks for none. The segments are consecutive runs of
+    days as `decisive_sources` gives them; a gap between two segments breaks every run."""
+    since = np.full(accounts, NEVER, dtype=np.int64)
+    running, following = None, None
+    for seg in sorted((s for s in segments if s.start <= day), key=lambda s: s.start, reverse=True):
+        asks = gaps(seg.tiers, cadences) > 0
+        if running is None:
+            if seg.end < day:
+                break
+            running = asks
+        elif seg.end != following - timedelta(days=1):
+            break
+        else:
+            running = running & asks
+        since[running] = seg.start.toordinal()
+        following = seg.start
+        if not running.any():
+            break
+    return since
+
+
+def _clock(last: np.ndarray, since: np.ndarray | None) -> np.ndarray:
+    """When the clock of a kind started: the later of the last contact and the tier's entry."""
     last = np.asarray(last, dtype=np.int64)
+    return last if since is None else np.maximum(last, np.asarray(since, dtype=np.int64))  # NEVER is -1
+
+
+def overdue(last: np.ndarray, gap: np.ndarray, as_of: date, since: np.ndarray | None = None) -> np.ndarray:
+    """True where a contact is required (gap > 0) and the clock (the last contact, or the entry
+    into the tier `since` when later) started more than the gap before `as_of`, or never."""
+    clock = _clock(last, since)
     gap = np.asarray(gap, dtype=np.int64)
-    late = (last == NEVER) | (as_of.toordinal() - last > gap)
+    late = (clock == NEVER) | (as_of.toordinal() - clock > gap)
     return (gap > 0) & late
 
 
-def next_due(last: np.ndarray, gap: np.ndarray, as_of: date) -> np.ndarray:
-    """Day ordinal on which the next contact falls due: last + gap, or `as_of` when there is none;
-    NEVER where nothing is required."""
-    last = np.asarray(last, dtype=np.int64)
+def next_due(last: np.ndarray, gap: np.ndarray, as_of: date, since: np.ndarray | None = None) -> np.ndarray:
+    """Day ordinal on which the next contact falls due: the clock's start (last contact or tier
+    entry, the later) + gap, or `as_of` when there is neither; NEVER where nothing is required."""
+    clock = _clock(last, since)
     gap = np.asarray(gap, dtype=np.int64)
-    due = np.where(last == NEVER, as_of.toordinal(), last + gap)
+    due = np.where(clock == NEVER, as_of.toordinal(), clock + gap)
     return np.where(gap > 0, due, NEVER)
 
 

@@ -136,16 +136,18 @@ class Measure:
     last_call: np.ndarray
     visit_gap: np.ndarray
     call_gap: np.ndarray
+    visit_since: np.ndarray  # day ordinals: since when the tier has asked for visits (cadence.required_since)
+    call_since: np.ndarray
     visit_cadences: dict[str, Cadence] = field(default_factory=dict)
     call_cadences: dict[str, Cadence] = field(default_factory=dict)
 
     @property
     def overdue_visit(self) -> np.ndarray:
-        return cadence.overdue(self.last_visit, self.visit_gap, self.as_of)
+        return cadence.overdue(self.last_visit, self.visit_gap, self.as_of, self.visit_since)
 
     @property
     def overdue_call(self) -> np.ndarray:
-        return cadence.overdue(self.last_call, self.call_gap, self.as_of)
+        return cadence.overdue(self.last_call, self.call_gap, self.as_of, self.call_since)
 
     @property
     def overdue(self) -> np.ndarray:
@@ -262,9 +264,15 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
 
     visit_cadences, call_cadences = cadences(scheme)
     codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
-    sources = _sources(scheme, start, max(end, as_of))
+    # The tiers of the days before as_of, back one day beyond the longest gap, say since when
+    # each account's tier has asked for visits and calls (see cadence.py, "Overdue").
+    longest = max([c.gap_days or 0 for c in (*visit_cadences.values(), *call_cadences.values())], default=0)
+    clock_from = as_of - timedelta(days=longest + 1)
+    sources = _sources(scheme, min(start, clock_from), max(end, as_of))
     runs = cadence.decisive_sources(start, end, sources)
-    segments = _segments(runs, sources, ids, scope, codes)
+    clock_runs = cadence.decisive_sources(clock_from, as_of, sources) if start <= as_of else []
+    read = _segments(runs + clock_runs, sources, ids, scope, codes)
+    segments, clock = read[:len(runs)], read[len(runs):]
     required_v = cadence.rounded(cadence.required_exact(segments, visit_cadences, n, start, last_day))
     required_c = cadence.rounded(cadence.required_exact(segments, call_cadences, n, start, last_day))
     tier = cadence.tiers_on(as_of, segments, n) if start <= as_of else np.full(n, "", dtype=object)
@@ -280,7 +288,9 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     return Measure(scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
                    segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
                    done_visits=done[VISIT], done_calls=done[CALL], last_visit=last[VISIT], last_call=last[CALL],
-                   visit_gap=visit_gap, call_gap=call_gap, visit_cadences=visit_cadences, call_cadences=call_cadences)
+                   visit_gap=visit_gap, call_gap=call_gap,
+                   visit_since=cadence.required_since(clock, visit_cadences, as_of, n),
+                   call_since=cadence.required_since(clock, call_cadences, as_of, n), visit_cadences=visit_cadences, call_cadences=call_cadences)
 
 
 # --- roll-ups --------------------------------------------------------------------------------------

@@ -270,8 +270,9 @@ def cadence_reminders_create(*, actor, scheme, as_of: date | None = None) -> int
     open_now = set(Reminder.objects.filter(task__status=TaskStatus.OPEN).values_list("account_id", "kind"))
     titles = {CadenceKind.VISIT: _("Visit due: %(account)s"), CadenceKind.CALL: _("Call due: %(account)s")}
     wanted = []
-    for kind, last, gap in ((CadenceKind.VISIT, m.last_visit, m.visit_gap), (CadenceKind.CALL, m.last_call, m.call_gap)):
-        due = cadence.next_due(last, gap, as_of)
+    for kind, last, gap, since in ((CadenceKind.VISIT, m.last_visit, m.visit_gap, m.visit_since),
+                                   (CadenceKind.CALL, m.last_call, m.call_gap, m.call_since)):
+        due = cadence.next_due(last, gap, as_of, since)
         for p in np.flatnonzero((due != cadence.NEVER) & (due <= horizon.toordinal())):
             if (int(m.ids[p]), kind.value) not in open_now:
                 wanted.append((int(m.ids[p]), int(m.owner[p]), kind, max(date.fromordinal(int(due[p])), as_of)))
