@@ -260,3 +260,20 @@ def test_an_account_that_entered_a_tier_recently_is_overdue_only_once_the_gap_ha
     due = dict(Reminder.objects.filter(account=new).values_list("kind", "due_on"))
     assert due == {"call": date(2026, 7, 2)}
     assert Reminder.objects.get(account=moved, kind="visit").due_on == date(2026, 6, 26)
+
+
+def test_the_overdue_list_shows_last_contacts_older_than_the_look_back(org, scheme):
+    # given a crystal account last called 50 days and last visited 100 days before the end of Q2,
+    # and one never contacted
+    old = AccountFactory(owner=org.specialist_a, name="久未联系客户")
+    never = AccountFactory(owner=org.specialist_a, name="从未联系客户")
+    snapshot(scheme, date(2025, 12, 31), {old: "K1", never: "K1"})
+    contact(old, "call", Q2[1] - timedelta(days=50), org.specialist_a)
+    contact(old, "visit", Q2[1] - timedelta(days=100), org.specialist_a)
+    # when the overdue accounts are listed
+    rows = compliance.overdue_accounts(user=org.director, m=measure(org.director, scheme))
+    # then the never-contacted one comes first, and the other shows both dates and their age
+    assert [r.account.name for r in rows] == ["从未联系客户", "久未联系客户"]
+    assert (rows[0].last_visit, rows[0].last_call) == (None, None)
+    assert (rows[1].days_since_visit, rows[1].days_since_call) == (100, 50)
+    assert rows[1].last_call == Q2[1] - timedelta(days=50)

@@ -483,15 +483,45 @@ def overdue_accounts(*, user, m: Measure, unit: int | None = None, person: int |
     def gap(ordinal) -> int | None:
         return None if ordinal == cadence.NEVER else m.as_of.toordinal() - int(ordinal)
 
+    # The measure looks back only as far as each kind's longest gap; the accounts listed get
+    # their last contact of any age.
+    older = [int(m.ids[p]) for p in positions
+             if m.last_visit[p] == cadence.NEVER or m.last_call[p] == cadence.NEVER]
+    earlier = _latest_contacts(older, m.as_of)
     required, credited, ratio = m.required, m.credited, m.compliance
     for p in positions:
         account = accounts.get(int(m.ids[p]))
         if account is None:
             continue
+        last_visit = m.last_visit[p] if m.last_visit[p] != cadence.NEVER else earlier.get((account.pk, VISIT), cadence.NEVER)
+        last_call = m.last_call[p] if m.last_call[p] != cadence.NEVER else earlier.get((account.pk, CALL), cadence.NEVER)
         out.append(OverdueAccount(
             account=account, tier=m.scheme.tier_label(str(m.tier[p])) if m.tier[p] else "",
             required=int(required[p]), done=int(credited[p]), compliance=float(ratio[p]),
-            last_visit=day(m.last_visit[p]), last_call=day(m.last_call[p]),
-            days_since_visit=gap(m.last_visit[p]), days_since_call=gap(m.last_call[p]),
+            last_visit=day(last_visit), last_call=day(last_call),
+            days_since_visit=gap(last_visit), days_since_call=gap(last_call),
             overdue_visit=bool(m.overdue_visit[p]), overdue_call=bool(m.overdue_call[p])))
-    return out
+
+    def waited(o: OverdueAccount) -> int:  # days since the contact owed longest; never contacted first
+        days = [d if d is not None else np.iinfo(np.int64).max
+                for d, late in ((o.days_since_visit, o.overdue_visit), (o.days_since_call, o.overdue_call)) if late]
+        return max(days, default=-2)
+
+    return sorted(out, key=waited, reverse=True)
+
+
+def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[tuple[int, int], int]:
+    """(account id, VISIT or CALL) → the local day ordinal of the latest such contact on or
+    before `as_of`, for a list of accounts (from the (account, occurred_at) index)."""
+    visit_kinds, call_kinds = contact_kinds()
+    contact = Case(When(kind__in=visit_kinds, then=Value(VISIT)), default=Value(CALL), output_field=IntegerField())
+    found = {}
+    for at in range(0, len(ids), chunk):
+        rows = integer_rows(
+            Activity.objects.filter(account_id__in=ids[at:at + chunk], kind__in=visit_kinds + call_kinds,
+                                    occurred_at__lt=_local_start(as_of + timedelta(days=1)))
+            .annotate(contact=contact).values("account_id", "contact").order_by()
+            .annotate(day=local_day_number(Max("occurred_at"), timezone.get_current_timezone()))
+            .values_list("account_id", "contact", "day"), 3)
+        found.update({(int(a), int(c)): int(d) for a, c, d in rows})
+    return found
