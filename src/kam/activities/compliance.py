@@ -30,7 +30,7 @@ from kam.activities.models import Activity, ServiceStandard
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit
-from kam.core.sql import local_day_number
+from kam.core.sql import LocalDayNumber
 from kam.tiering.models import (
     MoveDecision,
     Scheme,
@@ -238,11 +238,12 @@ def _last_contact(activities, ids: np.ndarray, kinds: list[str], longest_gap: in
     last = np.full(len(ids), cadence.NEVER, dtype=np.int64)
     if not longest_gap or not kinds:
         return last
+    look_from = as_of - timedelta(days=longest_gap + 1)
     rows = integer_rows(
-        activities.filter(occurred_at__gte=_local_start(as_of - timedelta(days=longest_gap + 1)),
+        activities.filter(occurred_at__gte=_local_start(look_from),
                           occurred_at__lt=_local_start(as_of + timedelta(days=1)), kind__in=kinds)
         .values("account_id").order_by()
-        .annotate(day=local_day_number(Max("occurred_at"), timezone.get_current_timezone()))
+        .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone(), during=(look_from, as_of)))
         .values_list("account_id", "day"), 2)
     at, known = _place(ids, rows[:, 0])
     last[at[known]] = rows[known, 1]
@@ -521,7 +522,7 @@ def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[t
             Activity.objects.filter(account_id__in=ids[at:at + chunk], kind__in=visit_kinds + call_kinds,
                                     occurred_at__lt=_local_start(as_of + timedelta(days=1)))
             .annotate(contact=contact).values("account_id", "contact").order_by()
-            .annotate(day=local_day_number(Max("occurred_at"), timezone.get_current_timezone()))
+            .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone()))
             .values_list("account_id", "contact", "day"), 3)
         found.update({(int(a), int(c)): int(d) for a, c, d in rows})
     return found

@@ -2,30 +2,46 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta, tzinfo
+
 from django.db import NotSupportedError
-from django.db.models import DateField, Func, IntegerField
-from django.db.models.functions import TruncDate
+from django.db.models import Func, IntegerField
 
 
-class DayNumber(Func):
-    """A date as its proleptic Gregorian ordinal (0001-01-01 is 1), the number
-    `date.toordinal()` gives, so that days can be compared and subtracted as integers."""
+def fixed_offset(zone: tzinfo, first: date, last: date) -> int | None:
+    """The UTC offset in seconds that `zone` keeps at every midnight from the day before
+    `first` to the day after `last`, or None when it changes (daylight saving) in between."""
+    offsets = set()
+    day = first - timedelta(days=1)
+    while day <= last + timedelta(days=1) and len(offsets) < 2:
+        offsets.add(int(datetime.combine(day, time.min, tzinfo=zone).utcoffset().total_seconds()))
+        day += timedelta(days=1)
+    return offsets.pop() if len(offsets) == 1 else None
+
+
+class LocalDayNumber(Func):
+    """The local day of a timestamp in `zone` as its proleptic Gregorian ordinal (0001-01-01
+    is 1, as `date.toordinal()` counts), so that days compare and subtract as integers.
+
+    PostgreSQL converts with AT TIME ZONE. SQLite has no time zones: Django converts each
+    value in Python, which costs microseconds per row; when the zone keeps one offset over
+    the days `during` (Asia/Shanghai always does), SQLite shifts by that offset itself."""
 
     arity = 1
     output_field = IntegerField()
 
+    def __init__(self, expression, *, zone: tzinfo, during: tuple[date, date] | None = None):
+        super().__init__(expression)
+        self.zone = zone
+        self.offset = fixed_offset(zone, *during) if during else None
+
     def as_sql(self, compiler, connection, **extra):
-        raise NotSupportedError(f"DayNumber is not written for {connection.vendor}")
-
-    def as_postgresql(self, compiler, connection, **extra):
-        return super().as_sql(compiler, connection, template="(%(expressions)s - DATE '0001-01-01' + 1)", **extra)
-
-    def as_sqlite(self, compiler, connection, **extra):
-        # julianday('0001-01-01') is 1721425.5
-        return super().as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) - 1721424.5 AS INTEGER)",
-                              **extra)
-
-
-def local_day_number(expression, zone) -> DayNumber:
-    """The day number of a timestamp expression in the time zone `zone`."""
-    return DayNumber(TruncDate(expression, tzinfo=zone, output_field=DateField()))
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "sqlite" and self.offset is not None:
+            return f"CAST(julianday({sql}, %s) - 1721424.5 AS INTEGER)", (*params, f"{self.offset:+d} seconds")
+        day, day_params = connection.ops.datetime_cast_date_sql(sql, tuple(params), getattr(self.zone, "key", str(self.zone)))
+        if connection.vendor == "postgresql":
+            return f"({day} - DATE '0001-01-01' + 1)", day_params
+        if connection.vendor == "sqlite":  # julianday('0001-01-01') is 1721425.5
+            return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)", day_params
+        raise NotSupportedError(f"LocalDayNumber is not written for {connection.vendor}")

@@ -1,0 +1,38 @@
+"""Day numbers from the database, on either vendor (kam.core.sql)."""
+
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db.models import Max
+
+from factories import AccountFactory
+from kam.activities.models import Activity
+from kam.core.sql import LocalDayNumber, fixed_offset
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def test_a_zone_keeps_or_changes_its_offset():
+    assert fixed_offset(SHANGHAI, date(2026, 1, 1), date(2026, 12, 31)) == 8 * 3600
+    assert fixed_offset(BERLIN, date(2026, 1, 1), date(2026, 2, 1)) == 3600
+    assert fixed_offset(BERLIN, date(2026, 3, 1), date(2026, 4, 1)) is None  # summer time starts 03-29
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("zone", [SHANGHAI, BERLIN])
+@pytest.mark.parametrize("during", [None, (date(2026, 6, 1), date(2026, 7, 31))])
+def test_the_local_day_of_a_time_just_after_local_midnight(org, zone, during):
+    # given activities at 2026-06-30 16:30 and 22:30 UTC: 07-01 00:30 and 06:30 in Shanghai,
+    # 06-30 18:30 and 07-01 00:30 in Berlin (summer time)
+    account = AccountFactory(owner=org.specialist_a)
+    for hour in (16, 22):
+        Activity.objects.create(account=account, kind="visit", summary="拜访", created_by=org.specialist_a,
+                                occurred_at=datetime(2026, 6, 30, hour, 30, tzinfo=UTC))
+    days = sorted(Activity.objects.annotate(day=LocalDayNumber("occurred_at", zone=zone, during=during))
+                  .values_list("day", flat=True))
+    first = date(2026, 7, 1) if zone is SHANGHAI else date(2026, 6, 30)
+    assert days == [first.toordinal(), date(2026, 7, 1).toordinal()]
+    latest = Activity.objects.aggregate(day=LocalDayNumber(Max("occurred_at"), zone=zone, during=during))["day"]
+    assert latest == date(2026, 7, 1).toordinal()
