@@ -21,7 +21,8 @@ Timed, each the median of --repeat runs, in the same process:
 The tier counts of KAM and of pandas must agree, or the benchmark fails.
 
 Database: SQLite in --home (default var/bench-tiering), or DATABASE_URL when set. The data
-is kept between runs of the same size and seed (--reload to rebuild it).
+is kept between runs of the same size and seed (--reload to rebuild it). --no-import keeps
+a last month imported by an earlier run and times only the recomputes.
 """
 
 from __future__ import annotations
@@ -184,7 +185,7 @@ def kam_counts(computation) -> dict[str, int]:
 # --- running ------------------------------------------------------------------------------------------
 
 
-def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
+def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool, keep_last: bool = False) -> tuple:
     from django.core.management import call_command
 
     from kam.accounts.models import Account, AccountTeamMember, Contact
@@ -218,7 +219,7 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
         MappingTemplate.objects.filter(name__startswith="bench_tiering size ").delete()
         load(accounts, month_list, amounts, actor)
         MappingTemplate.objects.create(user=actor, kind="revenue", name=marker)
-    else:
+    elif not (keep_last and MonthlyRevenue.objects.filter(month=month_list[-1]).exists()):
         # Keep the loaded months; forget the imported one, which each run imports again.
         RevenueFact.objects.filter(month=month_list[-1]).delete()
         MonthlyRevenue.objects.filter(month=month_list[-1]).delete()
@@ -242,28 +243,34 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--reload", action="store_true", help="rebuild the data even if it is there")
+    parser.add_argument("--no-import", action="store_true",
+                        help="keep the last month an earlier run imported; time the recomputes only")
     parser.add_argument("--home", default=str(Path("var") / "bench-tiering"))
     args = parser.parse_args()
     setup(args.home)
 
     from django.db import connection
 
+    from kam.revenue.models import MonthlyRevenue
     from kam.tiering.models import Scheme
     from kam.tiering.services import compute, snapshot_create
 
-    actor, amounts, month_list = prepare(args.accounts, args.months, args.seed, args.as_of, args.reload)
+    actor, amounts, month_list = prepare(args.accounts, args.months, args.seed, args.as_of, args.reload,
+                                         keep_last=args.no_import)
     vendor = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}"
     print(f"data: {args.accounts:,} accounts × {args.months} months ({month_list[0]:%Y-%m} … {month_list[-1]:%Y-%m}), "
           f"seed {args.seed}; database: {vendor}; repeats: {args.repeat}")
 
-    data = last_month_csv(args.accounts, month_list[-1], amounts[-1])
     lines = int((amounts[-1] != 0).sum())
-    print(f"\n== import of {month_list[-1]:%Y-%m}: {lines:,} lines, csv {len(data) / 1e6:.1f} MB ==")
-    phases = kam_import(actor, data, lines)
-    print(f"  {phases['total']:.1f} s (upload {phases['upload']:.1f}, check {phases['check']:.1f}, run {phases['run']:.1f}); "
-          f"{lines / phases['total']:,.0f} lines/s")
-    del data
-    settle()
+    phases = None
+    if not (args.no_import and MonthlyRevenue.objects.filter(month=month_list[-1]).exists()):
+        data = last_month_csv(args.accounts, month_list[-1], amounts[-1])
+        print(f"\n== import of {month_list[-1]:%Y-%m}: {lines:,} lines, csv {len(data) / 1e6:.1f} MB ==")
+        phases = kam_import(actor, data, lines)
+        print(f"  {phases['total']:.1f} s (upload {phases['upload']:.1f}, check {phases['check']:.1f}, "
+              f"run {phases['run']:.1f}); {lines / phases['total']:,.0f} lines/s")
+        del data
+        settle()
 
     results = {}
     for code in SCHEMES:
@@ -286,7 +293,8 @@ def main() -> None:
         results[code] = (statistics.median(kam_times), statistics.median(pandas_times), stored)
 
     print(f"\nResults ({vendor}, {args.accounts:,} accounts × {args.months} months, median of {args.repeat})")
-    print(f"  import of one month, {lines:,} lines: {phases['total']:.1f} s ({lines / phases['total']:,.0f} lines/s)")
+    if phases:
+        print(f"  import of one month, {lines:,} lines: {phases['total']:.1f} s ({lines / phases['total']:,.0f} lines/s)")
     print(f"  {'scheme':<14} {'KAM s':>7} {'pandas s':>9} {'pandas/KAM':>11} {'snapshot s':>11}  targets")
     for code, (kam, pandas_s, stored) in results.items():
         ok_speed = kam <= pandas_s

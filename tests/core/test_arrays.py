@@ -30,6 +30,8 @@ def test_rows_come_in_the_order_asked_for(account_factory, org):
 
 def test_no_rows_is_an_empty_array(db):
     assert integer_rows(Account.objects.filter(code="none such").values_list("id"), 1).shape == (0, 1)
+    assert integer_rows(Account.objects.none().values_list("id"), 1).shape == (0, 1)
+    assert integer_sums(Account.objects.none(), "id", Cast(Value(1), BigIntegerField()), np.array([1, 2])).tolist() == [0, 0]
 
 
 def test_a_null_is_refused_not_dropped(account_factory, org):

@@ -124,6 +124,9 @@ def test_an_as_of_date_inside_a_month_counts_that_month_up_to_the_day_and_growth
     t3, t4 = (Account.objects.get(code=c).pk for c in ("T3", "T4"))
     assert (previous[t3], previous[t4]) == (14000, 50000)
     assert facts.previous.sum() == 0  # pareto reads one window only
+    one_month = services.gather_facts("monthly_spend", 1, date(2026, 6, 15))  # no whole month in it
+    assert dict(zip(one_month.ids.tolist(), one_month.revenue.tolist(), strict=True))[t3] == 0
+    assert sorted(one_month.revenue.tolist())[-1] == 15000  # T1: the first half of June
 
 
 def test_the_annual_list_stays_fixed_and_the_migration_matrix_compares(org, run_import, five_accounts):

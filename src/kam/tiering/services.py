@@ -81,8 +81,11 @@ def _window_fen(ids: np.ndarray, start: date, end: date, field: str) -> np.ndarr
     whole_last_month = month_start(end, -1) - timedelta(days=1) == end
     last_whole = end.replace(day=1) if whole_last_month else month_start(end, 1)
     months = _months(start, last_whole) if start <= last_whole else []
-    total = integer_sums(MonthlyRevenue.objects.filter(month__in=months), "account_id", _fen(field), ids,
-                         parts=[Q(month=m) for m in months])
+    # A range, not IN (…): with statistics SQLite would answer IN by walking the whole
+    # (account, month) key in account order rather than grouping the months' rows.
+    in_months = MonthlyRevenue.objects.filter(month__gte=months[0], month__lte=months[-1]) if months else \
+        MonthlyRevenue.objects.none()
+    total = integer_sums(in_months, "account_id", _fen(field), ids, parts=[Q(month=m) for m in months])
     if not whole_last_month:
         total += integer_sums(RevenueFact.objects.filter(date__gte=max(start, end.replace(day=1)), date__lte=end),
                               "account_id", _fen(field), ids)
