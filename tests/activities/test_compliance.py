@@ -277,3 +277,12 @@ def test_the_overdue_list_shows_last_contacts_older_than_the_look_back(org, sche
     assert (rows[0].last_visit, rows[0].last_call) == (None, None)
     assert (rows[1].days_since_visit, rows[1].days_since_call) == (100, 50)
     assert rows[1].last_call == Q2[1] - timedelta(days=50)
+
+
+def test_a_deactivated_user_measures_no_account(org, scheme):
+    a = AccountFactory(owner=org.specialist_a)
+    snapshot(scheme, date(2026, 3, 31), {a: "K1"})
+    contact(a, "visit", date(2026, 5, 10), org.specialist_a)
+    org.specialist_a.is_active = False
+    m = measure(org.specialist_a, scheme)
+    assert len(m.ids) == 0 and m.required.sum() == 0 and not m.overdue.any()

@@ -195,7 +195,7 @@ def _segments(runs, sources: list[Source], ids: np.ndarray, visible, codes: list
     read as untiered: they require nothing."""
     keys = {key for _a, _b, key in runs if key is not None}
     numbers = {key: np.zeros(len(ids), dtype=np.int64) for key in keys}
-    if keys:
+    if keys and len(ids):
         entries = SnapshotEntry.objects.filter(snapshot_id__in=keys)
         if visible is not None:
             entries = entries.filter(account__in=visible)
@@ -258,7 +258,8 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     last_day = max(min(end, as_of), start) if as_of >= start else start - timedelta(days=1)
     visible = Account.objects.visible_to(user) if accounts is None else accounts
     everything = accounts is None and user.sees_everything
-    table = integer_rows(visible.values_list("pk", "owner_id", "unit_id"), 3, order_by="pk")
+    table = (np.zeros((0, 3), dtype=np.int64) if visible.query.is_empty()  # .none(): no SQL to run
+             else integer_rows(visible.values_list("pk", "owner_id", "unit_id"), 3, order_by="pk"))
     ids, owner, unit = table[:, 0], table[:, 1], table[:, 2]
     n = len(ids)
     scope = None if everything else visible.values("pk")
@@ -283,9 +284,9 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     activities = Activity.objects.all()
     if scope is not None:
         activities = activities.filter(account__in=scope)
-    done, last = _done(activities, ids, start, last_day, visit_kinds, call_kinds), {}
-    for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap)):
-        last[contact] = _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
+    done = _done(activities, ids, start, last_day if n else start - timedelta(days=1), visit_kinds, call_kinds)
+    last = {contact: _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
+            for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap))}
     return Measure(scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
                    segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
                    done_visits=done[VISIT], done_calls=done[CALL], last_visit=last[VISIT], last_call=last[CALL],
