@@ -19,6 +19,8 @@ def integer_rows(queryset: QuerySet, columns: int, *, order_by: str | None = Non
     the order of the field `order_by` when given, else in no particular order. A NULL is
     refused: it has no integer to stand for it."""
     connection = connections[queryset.db]
+    if queryset.query.is_empty():  # .none(): there is no SQL to run
+        return np.zeros((0, columns), dtype=np.int64)
     if connection.vendor != "postgresql":
         sql, params = queryset.order_by(*([order_by] if order_by else [])).query.sql_with_params()
         with connection.cursor() as cursor:
