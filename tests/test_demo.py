@@ -1,5 +1,7 @@
 """The demo dataset: deterministic, valid, covering every role and the decision-chain risks."""
 
+from collections import Counter
+
 import pytest
 from django.db.models import Avg, Count, F
 from django.utils import timezone
@@ -11,6 +13,9 @@ from kam.activities.models import Activity, Task, TaskStatus
 from kam.core.models import Role, User
 from kam.core.validators import clean_cn_mobile
 from kam.demo import build_demo
+from kam.revenue.models import MonthlyRevenue, RevenueFact
+from kam.tiering import selectors
+from kam.tiering.models import Scheme, Snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -26,6 +31,7 @@ def test_same_seed_gives_the_same_data(django_db_blocker):
     AccountTeamMember.objects.all().delete()
     Account.objects.filter(parent__isnull=False).delete()
     Account.objects.all().delete()
+    Snapshot.objects.all().delete()
     User.objects.all().delete()
     from kam.core.models import OrgUnit
 
@@ -79,3 +85,16 @@ def test_a_year_of_activities_weighted_by_importance():
     assert key > 2 * public
     # past next steps are mostly done, some remain open
     assert Task.objects.filter(status=TaskStatus.OPEN).exists() and Task.objects.filter(status=TaskStatus.DONE).exists()
+
+
+def test_two_years_of_revenue_give_every_scheme_a_snapshot_and_an_annual_list():
+    build_demo(accounts=300, seed=2026, progress=False)
+    assert RevenueFact.objects.values("month").distinct().count() == 24
+    assert MonthlyRevenue.objects.count() == RevenueFact.objects.count()  # one line a month each
+    latest = {s.code: selectors.latest_snapshot(s) for s in Scheme.objects.filter(is_active=True)}
+    assert all(snapshot is not None and snapshot.accounts == 300 for snapshot in latest.values())
+    # monthly spend: key-account levels and commercial levels both occur, and some accounts have none
+    tiers = Counter(latest["monthly-spend"].entries.values_list("tier", flat=True))
+    assert sum(n for t, n in tiers.items() if t.startswith("K")) > 20
+    assert sum(n for t, n in tiers.items() if t.startswith("C")) > 20
+    assert selectors.annual_list(Scheme.objects.get(code="monthly-spend")).frozen_year == 2026
