@@ -1,4 +1,4 @@
-"""The `kam` command: serve, worker, migrate, demo, createuser, token, import, manage."""
+"""The `kam` command: serve, worker, scheduler, migrate, demo, createuser, token, import, manage."""
 
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ def cmd_serve(args) -> int:
     children = [subprocess.Popen(gunicorn)]
     if not args.no_worker:
         children.append(subprocess.Popen([sys.executable, "-m", "kam.cli", "worker", "--interval", "1"]))
+        children.append(subprocess.Popen([sys.executable, "-m", "kam.cli", "scheduler"]))
 
     def stop(signum, frame):
         for child in children:
@@ -61,6 +62,24 @@ def cmd_serve(args) -> int:
         except subprocess.TimeoutExpired:
             child.kill()
     return status
+
+
+def cmd_scheduler(args) -> int:
+    """Enqueue the nightly jobs once a day at KAM_NIGHTLY_AT; checks every --interval seconds."""
+    _setup()
+    import time
+
+    from django.db import close_old_connections
+
+    from kam.core.schedule import nightly_enqueue
+
+    while True:
+        if jobs := nightly_enqueue():
+            print(f"nightly jobs enqueued: {', '.join(jobs)}", flush=True)
+        if args.once:
+            return 0
+        time.sleep(args.interval)
+        close_old_connections()  # a long-lived process: let go of a connection the server dropped
 
 
 def cmd_worker(args) -> int:
@@ -442,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
     p.set_defaults(func=cmd_serve)
 
+    p = sub.add_parser("scheduler", help="enqueue the nightly jobs once a day (kam serve starts it)")
+    p.add_argument("--interval", type=int, default=60)
+    p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
+    p.set_defaults(func=cmd_scheduler)
     p = sub.add_parser("worker", help="run background tasks")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_worker)

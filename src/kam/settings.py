@@ -211,6 +211,9 @@ KAM = {
     # A running import whose process cannot be checked directly counts as dead after this.
     "IMPORT_STALE_SECONDS": 120,
     "API_REVENUE_MAX_LINES": 10_000,
+    # The nightly run (local time) and the background jobs it enqueues, once a day.
+    "NIGHTLY_AT": "02:00",
+    "NIGHTLY_TASKS": "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks",
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
     # Activities: a time later than now by more than this is refused (clocks differ a little);

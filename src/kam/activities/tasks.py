@@ -1,4 +1,4 @@
-"""Background jobs of activities. Run nightly (e.g. from cron: `kam remind`)."""
+"""Background jobs of activities; the scheduler (kam.core.schedule) enqueues them nightly."""
 
 from django_tasks import task
 

@@ -202,3 +202,15 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"
+
+
+class NightlyRun(models.Model):
+    """The day the nightly jobs were enqueued: one row a day, so that two schedulers, or one
+    restarted, never run them twice."""
+
+    day = models.DateField(unique=True)
+    started_at = models.DateTimeField(auto_now_add=True)
+    jobs = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"{self.day}"
