@@ -40,3 +40,17 @@ def shot():
 
     return take
 
+
+
+@pytest.fixture
+def log_in(live_server):
+    """Fill in the login form already open on `page` and wait for the home page."""
+    from factories import PASSWORD
+
+    def enter(page, username: str) -> None:
+        page.fill("#id_username", username)
+        page.fill("#id_password", PASSWORD)
+        page.click("button[type=submit]")
+        page.wait_for_url(f"{live_server.url}/")
+
+    return enter

@@ -4,14 +4,14 @@ import os
 
 import pytest
 
-from factories import PASSWORD, AccountFactory, ContactFactory
+from factories import AccountFactory, ContactFactory
 from kam.accounts.models import DecisionRole
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e]
 
 
-def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, transactional_db, org, settings, browser_page, shot):
+def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, transactional_db, org, settings, browser_page, shot, log_in):
     # given an account with only its decision maker known, and a colleague's account elsewhere
     settings.LANGUAGE_CODE = "zh-hans"
     account = AccountFactory(owner=org.specialist_a, name="中国移动通信集团广东有限公司", short_name="广东移动")
@@ -23,10 +23,7 @@ def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, trans
     # when the specialist logs in and searches by pinyin initials
     page.goto(f"{live_server.url}/login/")
     shot(page, "01-login")
-    page.fill("#id_username", "spec_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "spec_a")
     shot(page, "02-home")
     page.goto(f"{live_server.url}/accounts/")
     page.fill("#id_q", "zgyd")
@@ -67,15 +64,12 @@ def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, trans
     assert account.contacts.get(name="李工").mobile == "13800138000"
 
 
-def test_manager_creates_an_account_and_picks_the_owner_by_search(live_server, transactional_db, org, settings, browser_page, shot):
+def test_manager_creates_an_account_and_picks_the_owner_by_search(live_server, transactional_db, org, settings, browser_page, shot, log_in):
     # given a branch manager on the new-account form
     settings.LANGUAGE_CODE = "zh-hans"
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "manager_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "manager_a")
     page.goto(f"{live_server.url}/accounts/new/")
     page.fill("#id_name", "广州白云国际物流有限公司")
     # when the owner is searched by name and picked from the server's answer

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from factories import PASSWORD, AccountFactory, ContactFactory
+from factories import AccountFactory, ContactFactory
 from kam.accounts.models import DecisionRole
 from kam.activities.models import Task, TaskStatus
 
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.e2e]
 
 
 def test_log_a_visit_on_the_account_page_and_finish_its_next_step(live_server, transactional_db, org, settings,
-                                                                 browser_page, shot):
+                                                                 browser_page, shot, log_in):
     # given an account with a decision maker and a user-level contact
     settings.LANGUAGE_CODE = "zh-hans"
     account = AccountFactory(owner=org.specialist_a, name="广州天河智造科技有限公司")
@@ -22,10 +22,7 @@ def test_log_a_visit_on_the_account_page_and_finish_its_next_step(live_server, t
     ContactFactory(actor=org.specialist_a, account=account, name="小李", title="IT主管", decision_role=DecisionRole.USER)
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "spec_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "spec_a")
 
     # when the specialist opens the account and logs a visit without a summary
     page.goto(f"{live_server.url}/accounts/{account.pk}/")

@@ -10,7 +10,7 @@ import pytest
 from django.apps import apps
 from django.utils import timezone
 
-from factories import PASSWORD, AccountFactory
+from factories import AccountFactory
 from kam.activities.models import Activity, ServiceStandard
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
@@ -45,7 +45,7 @@ def portfolio(org):
     return accounts
 
 
-def test_a_logged_visit_shows_on_the_compliance_page(live_server, transactional_db, org, settings, browser_page, shot):
+def test_a_logged_visit_shows_on_the_compliance_page(live_server, transactional_db, org, settings, browser_page, shot, log_in):
     # given a specialist's crystal account never visited, among a realistic portfolio
     settings.LANGUAGE_CODE = "zh-hans"
     portfolio(org)
@@ -54,10 +54,7 @@ def test_a_logged_visit_shows_on_the_compliance_page(live_server, transactional_
     SnapshotEntry.objects.create(snapshot=Snapshot.objects.get(scheme=scheme), account=target, tier="K1", revenue=0)
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "spec_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "spec_a")
 
     # when they open the compliance page from the menu
     page.click("[data-testid=nav-activities]")
@@ -92,15 +89,12 @@ def test_a_logged_visit_shows_on_the_compliance_page(live_server, transactional_
 
 
 def test_staffing_and_visit_plan_pages_with_a_portfolio(live_server, transactional_db, org, settings, browser_page,
-                                                        shot):
+                                                        shot, log_in):
     settings.LANGUAGE_CODE = "zh-hans"
     portfolio(org)
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "manager_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "manager_a")
     page.goto(f"{live_server.url}/activities/compliance/")
     page.wait_for_selector("[data-testid=compliance-heatmap] canvas")
     page.wait_for_timeout(1200)  # let the heat-map finish its entry animation

@@ -5,7 +5,7 @@ import os
 import pytest
 from openpyxl import load_workbook
 
-from factories import PASSWORD, valid_uscc
+from factories import valid_uscc
 from kam.accounts.models import Account
 from spreadsheets import xlsx_bytes
 
@@ -14,7 +14,7 @@ pytestmark = [pytest.mark.e2e]
 
 
 def test_upload_preview_valid_rows_only_and_error_report(live_server, transactional_db, org, settings, browser_page, shot,
-                                                         tmp_path):
+                                                         tmp_path, log_in):
     # given a department's list with two bad rows and an unknown column
     settings.LANGUAGE_CODE = "zh-hans"
     good = valid_uscc()
@@ -28,10 +28,7 @@ def test_upload_preview_valid_rows_only_and_error_report(live_server, transactio
     ]))
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "spec_a")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "spec_a")
 
     # when the specialist uploads it
     page.goto(f"{live_server.url}/imports/")

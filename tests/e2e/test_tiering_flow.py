@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from factories import PASSWORD, AccountFactory
+from factories import AccountFactory
 from kam.imports import services as imports
 from kam.tiering import services
 from kam.tiering.models import Scheme
@@ -24,7 +24,7 @@ def _revenue(actor, rows):
     assert imports.import_job_run(job_id=job.pk).invalid == 0
 
 
-def test_pareto_chart_what_if_and_migration_matrix(live_server, transactional_db, org, settings, browser_page, shot):
+def test_pareto_chart_what_if_and_migration_matrix(live_server, transactional_db, org, settings, browser_page, shot, log_in):
     # given 60 accounts with a skewed revenue distribution, an annual list, and a later snapshot
     settings.LANGUAGE_CODE = "zh-hans"
     rng = random.Random(7)
@@ -41,10 +41,7 @@ def test_pareto_chart_what_if_and_migration_matrix(live_server, transactional_db
 
     # when the director opens the scheme
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "director")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "director")
     page.goto(f"{live_server.url}/tiering/pareto-abc/")
 
     # then the Pareto chart and the migration matrix against the annual list are drawn
@@ -69,7 +66,7 @@ def test_pareto_chart_what_if_and_migration_matrix(live_server, transactional_db
     assert Scheme.objects.get(pk=scheme.pk).params["cuts"] == ["0.80", "0.95"]
 
 
-def test_portfolio_grid_cell_opens_its_accounts(live_server, transactional_db, org, settings, browser_page, shot):
+def test_portfolio_grid_cell_opens_its_accounts(live_server, transactional_db, org, settings, browser_page, shot, log_in):
     # given 30 accounts with revenue and a portfolio snapshot (no contacts yet: relationship poor)
     settings.LANGUAGE_CODE = "zh-hans"
     for n in range(30):
@@ -80,10 +77,7 @@ def test_portfolio_grid_cell_opens_its_accounts(live_server, transactional_db, o
     high_poor = snapshot.params["grid"]["high"]["poor"]
     page = browser_page
     page.goto(f"{live_server.url}/login/")
-    page.fill("#id_username", "director")
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(f"{live_server.url}/")
+    log_in(page, "director")
 
     # when the director opens the scheme and clicks the high-attractiveness, poor-relationship cell
     page.goto(f"{live_server.url}/tiering/portfolio/")
