@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "kam.revenue",
     "kam.tiering",
     "kam.activities",
+    "kam.sales",
 ]
 
 MIDDLEWARE = [
@@ -213,7 +214,10 @@ KAM = {
     "API_REVENUE_MAX_LINES": 10_000,
     # The nightly run (local time) and the background jobs it enqueues, once a day.
     "NIGHTLY_AT": "02:00",
-    "NIGHTLY_TASKS": "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks",
+    "NIGHTLY_TASKS": (
+        "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
+        "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep"
+    ),
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
     # Activities: a time later than now by more than this is refused (clocks differ a little);
@@ -253,6 +257,28 @@ KAM = {
     "STAFFING_HOURS_PER_CALL": "0.5",
     "STAFFING_HOURS_PER_REPORT": "8",
     "STAFFING_HOURS_PER_MANAGER_YEAR": "1600",
+    # Leads: hours the assignee has to record a follow-up; past them the lead escalates to
+    # the assignee's manager, and LEAD_REASSIGN_HOURS later it goes to someone else.
+    "LEAD_FOLLOW_UP_HOURS": 24,
+    "LEAD_REASSIGN_HOURS": 24,
+    # Public pool (公海): days without a follow-up after which an account returns to the pool,
+    # per tier where set ("A+:60,A:45", tiers of CADENCE_SCHEME); tiers never returned (the key
+    # accounts by default); the notice to the owner this many days before; accounts one person
+    # may hold from the pool.
+    "POOL_IDLE_DAYS": 30,
+    "POOL_IDLE_DAYS_BY_TIER": "",
+    "POOL_EXCLUDED_TIERS": "K6,K5,K4,K3,K2,K1",
+    "POOL_NOTICE_DAYS": 3,
+    "POOL_CLAIM_LIMIT": 20,
+    # Opportunities: the probability (%) of each stage, for the weighted pipeline.
+    "OPPORTUNITY_STAGE_PROBABILITIES": "contact:10,design:30,review:50,tender:70,won:100,lost:0",
+    # Deal reviews: the smallest intended amount that may be submitted; items at or above
+    # REVIEW_SENIOR_AMOUNT still undecided REVIEW_SENIOR_AFTER_DAYS after submission escalate.
+    "REVIEW_MIN_AMOUNT": "10000",
+    "REVIEW_SENIOR_AMOUNT": "100000",
+    "REVIEW_SENIOR_AFTER_DAYS": 14,
+    # Days after a review decision its follow-up task falls due.
+    "REVIEW_FOLLOW_UP_DAYS": 7,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

@@ -12,6 +12,7 @@ urlpatterns = [
     path("imports/", include("kam.imports.urls")),
     path("tiering/", include("kam.tiering.urls")),
     path("activities/", include("kam.activities.urls")),
+    path("sales/", include("kam.sales.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -153,10 +153,12 @@ class Account(models.Model):
     prepaid_only = models.BooleanField(_("prepaid / cash only"), default=False)
 
     # --- ownership and status -------------------------------------------------
+    # No owner while the account is in the public pool (公海); `pooled_at` says since when.
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="owned_accounts", verbose_name=_("owner"),
-        db_index=False,
+        db_index=False, null=True,
     )
+    pooled_at = models.DateTimeField(_("in the public pool since"), null=True, blank=True, editable=False)
     unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="accounts", verbose_name=_("org unit"),
                              db_index=False)
     channel = models.CharField(_("channel"), max_length=12, choices=Channel.choices, default=Channel.KEY)
@@ -205,6 +207,8 @@ class Account(models.Model):
             models.Index(fields=["id"], condition=Q(deleted_at__isnull=True), name="account_alive_idx"),
             # Live accounts in code order (tiering's tie-break), read from the index alone.
             models.Index(fields=["code", "id"], condition=Q(deleted_at__isnull=True), name="account_alive_code_idx"),
+            # The public pool: the few accounts without an owner, by when they entered it.
+            models.Index(fields=["pooled_at"], condition=Q(pooled_at__isnull=False), name="account_pooled_idx"),
             models.Index(fields=["industry"]),
             models.Index(fields=["region"]),
             models.Index(fields=["lifecycle_status"]),

@@ -97,6 +97,10 @@ class TaskSource(models.TextChoices):
     PLAN = "plan", _("Visit plan")
     PLAYBOOK = "playbook", _("Relationship playbook")
     REMINDER = "reminder", _("Cadence reminder")
+    LEAD = "lead", _("Lead follow-up")
+    POOL = "pool", _("Public pool notice")
+    OPPORTUNITY = "opportunity", _("Opportunity")
+    REVIEW = "review", _("Deal review decision")
 
 
 class TaskQuerySet(models.QuerySet):
@@ -127,7 +131,7 @@ class Task(models.Model):
     status = models.CharField(_("status"), max_length=10, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     # Where the task came from: a kind and the id of the row in that kind's table, so that
     # plans, playbooks and reminders can link their tasks without a generic relation.
-    source_kind = models.CharField(_("source"), max_length=10, choices=TaskSource.choices, default=TaskSource.MANUAL)
+    source_kind = models.CharField(_("source"), max_length=12, choices=TaskSource.choices, default=TaskSource.MANUAL)
     source_id = models.PositiveBigIntegerField(_("source id"), null=True, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", editable=False)
     created_at = models.DateTimeField(auto_now_add=True)

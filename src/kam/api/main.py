@@ -14,7 +14,8 @@ from kam.core.errors import DomainError
 api = NinjaAPI(
     title="KAM API",
     version="1",
-    description="Key-account management: accounts, contacts, account teams, activities and tasks. "
+    description="Key-account management: accounts, contacts, account teams, activities and tasks, "
+    "leads, opportunities and deal reviews. "
     "Authenticate with `Authorization: Bearer <token>` (`kam token USERNAME`) or a browser session.",
     auth=api_auth,
     urls_namespace="api",
@@ -49,8 +50,14 @@ def unauthorised(request, exc):
 
 from kam.api.accounts import router as accounts_router  # noqa: E402
 from kam.api.activities import router as activities_router  # noqa: E402
+from kam.api.leads import router as leads_router  # noqa: E402
+from kam.api.opportunities import router as opportunities_router  # noqa: E402
 from kam.api.revenue import router as revenue_router  # noqa: E402
+from kam.api.reviews import router as reviews_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", revenue_router)
 api.add_router("/", activities_router)
+api.add_router("/", leads_router)
+api.add_router("/", opportunities_router)
+api.add_router("/", reviews_router)

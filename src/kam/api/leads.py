@@ -1,0 +1,5 @@
+"""API of leads."""
+
+from ninja import Router
+
+router = Router(tags=["leads"])

@@ -1,0 +1,5 @@
+"""API of reviews."""
+
+from ninja import Router
+
+router = Router(tags=["reviews"])

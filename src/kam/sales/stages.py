@@ -1,0 +1,47 @@
+"""The project stages (项目阶段) in order and the probability of each, from KAM settings."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.utils.translation import gettext as _
+
+from kam.core.conf import kam_setting
+from kam.sales.models import CLOSED_STAGES, OPEN_STAGES, Stage
+
+# The order of the board's columns and of the funnel.
+STAGE_ORDER: tuple[str, ...] = (*OPEN_STAGES, *CLOSED_STAGES)
+
+
+def stage_probabilities() -> dict[str, Decimal]:
+    """{stage: probability as a fraction} from OPPORTUNITY_STAGE_PROBABILITIES ("contact:10,…").
+
+    A stage left out, an unknown stage or a percentage outside 0–100 is a configuration
+    error and says which.
+    """
+    raw = str(kam_setting("OPPORTUNITY_STAGE_PROBABILITIES"))
+    found: dict[str, Decimal] = {}
+    for part in filter(None, (p.strip() for p in raw.split(","))):
+        stage, _sep, percent = part.partition(":")
+        stage = stage.strip()
+        if stage not in Stage.values:
+            raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES names an unknown stage: %(stage)s") % {"stage": stage})
+        try:
+            value = Decimal(percent.strip())
+        except ArithmeticError:
+            value = Decimal(-1)
+        if not Decimal(0) <= value <= Decimal(100):
+            raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES: %(part)s is not a percentage from 0 to 100.")
+                             % {"part": part})
+        found[stage] = value / 100
+    missing = [s for s in Stage.values if s not in found]
+    if missing:
+        raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES has no probability for: %(stages)s")
+                         % {"stages": ", ".join(missing)})
+    return found
+
+
+def weighted(amount: Decimal, stage: str, probabilities: dict[str, Decimal] | None = None) -> Decimal:
+    """The amount times the probability of its stage, in 元 to the fen."""
+    probabilities = probabilities or stage_probabilities()
+    return (amount * probabilities[stage]).quantize(Decimal("0.01"))

@@ -1,0 +1,3 @@
+"""analytics pages."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""opportunities pages."""
+
+urlpatterns: list = []
