@@ -13,15 +13,20 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kam.accounts.models import Account
+from kam.accounts.models import Account, Contact
 from kam.accounts.services import assignable_owners
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.sales.models import (
     CLOSED_STAGES,
     OPEN_STAGES,
+    BuyingCentreMember,
+    BuyingRole,
+    Competitor,
     Lead,
     Opportunity,
     OutcomeReason,
+    Rival,
+    RivalStatus,
     Stage,
     StageChange,
 )
@@ -172,3 +177,178 @@ def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str = Stage.TE
     opportunity.outcome_reason = None
     opportunity.outcome_note = ""
     return _enter(actor, opportunity, stage, at or timezone.now())
+
+
+# --- editing the fields ------------------------------------------------------------------------
+
+EDITABLE_FIELDS = ("name", "amount", "our_quote", "expected_close", "description", "owner")
+
+
+@transaction.atomic
+def opportunity_update(*, actor, opportunity: Opportunity, version: int | None, **fields) -> Opportunity:
+    """Change the project's name, amounts, expected close, description or owner. The stage
+    moves only through opportunity_move / opportunity_close / opportunity_reopen."""
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    if version is not None and version != opportunity.version:
+        raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
+    unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
+    if unknown:
+        raise _refused(unknown[0], _("This field cannot be changed here."))
+    errors: dict[str, list[str]] = {}
+    changes: dict = {}
+    for field, value in fields.items():
+        try:
+            changes[field] = _clean_field(actor, opportunity, field, value)
+        except ValidationFailed as exc:
+            for name, messages in exc.errors.items():
+                errors.setdefault(name, []).extend(messages)
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    changed = False
+    for field, value in changes.items():
+        current = opportunity.owner_id if field == "owner" else getattr(opportunity, field)
+        if current != (value.pk if field == "owner" else value):
+            setattr(opportunity, field, value)
+            changed = True
+    if changed:
+        opportunity.version += 1
+        _save(opportunity, actor)
+    return opportunity
+
+
+def _clean_field(actor, opportunity: Opportunity, field: str, value):
+    if field == "name":
+        value = (value or "").strip()
+        if not value:
+            raise _refused("name", _("Name the project."))
+        if len(value) > 200:
+            raise _refused("name", _("At most 200 characters."))
+        return value
+    if field == "amount":
+        return _money(value, "amount", required=True)
+    if field == "our_quote":
+        return _money(value, "our_quote", required=False)
+    if field == "expected_close":
+        if not isinstance(value, date):
+            raise _refused("expected_close", _("Enter the expected close date."))
+        return value
+    if field == "description":
+        return value or ""
+    # owner
+    if value is None:
+        raise _refused("owner", _("This field is required."))
+    if value.pk != opportunity.owner_id and not assignable_owners(actor).filter(pk=value.pk).exists():
+        raise _refused("owner", _("You can make owner only yourself or people in the units you manage."))
+    return value
+
+
+# --- the buying centre ------------------------------------------------------------------------
+
+
+@transaction.atomic
+def buying_centre_add(*, actor, opportunity: Opportunity, contact: Contact | None, role: str,
+                      note: str = "") -> BuyingCentreMember:
+    """Name one of the account's contacts in the buying centre with their role in the purchase."""
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    errors: dict[str, list[str]] = {}
+    if contact is None or not Contact.objects.alive().filter(pk=contact.pk, account_id=opportunity.account_id).exists():
+        errors["contact"] = [_("Choose a contact of this opportunity's account.")]
+    if role not in BuyingRole.values:
+        errors["role"] = [_("Choose the contact's role in the purchase.")]
+    if not errors and BuyingCentreMember.objects.filter(opportunity=opportunity, contact=contact, role=role).exists():
+        errors["contact"] = [_("This contact already has this role in the buying centre.")]
+    note = (note or "").strip()
+    if len(note) > 200:
+        errors["note"] = [_("At most 200 characters.")]
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    return BuyingCentreMember.objects.create(opportunity=opportunity, contact=contact, role=role, note=note)
+
+
+@transaction.atomic
+def buying_centre_remove(*, actor, opportunity: Opportunity, member_id: int) -> None:
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    deleted, _rows = BuyingCentreMember.objects.filter(opportunity=opportunity, pk=member_id).delete()
+    if not deleted:
+        raise NotVisible(_("Not found."))
+
+
+# --- competitors on the deal ---------------------------------------------------------------------
+
+
+def _rival_fields(*, competitor=None, product=None, quote=None, status=None, note=None,
+                  check_competitor: bool) -> dict:
+    errors: dict[str, list[str]] = {}
+    cleaned: dict = {}
+    if check_competitor:
+        if competitor is None or not Competitor.objects.filter(pk=competitor.pk, is_active=True).exists():
+            errors["competitor"] = [_("Choose a competitor from the list.")]
+        cleaned["competitor"] = competitor
+    if product is not None:
+        product = product.strip()
+        if len(product) > 200:
+            errors["product"] = [_("At most 200 characters.")]
+        cleaned["product"] = product
+    if quote is not None:
+        try:
+            cleaned["quote"] = _money(quote, "quote", required=False)
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    if status is not None:
+        if status not in RivalStatus.values:
+            errors["status"] = [_("Choose a status from the list.")]
+        cleaned["status"] = status
+    if note is not None:
+        note = note.strip()
+        if len(note) > 300:
+            errors["note"] = [_("At most 300 characters.")]
+        cleaned["note"] = note
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    return cleaned
+
+
+@transaction.atomic
+def rival_add(*, actor, opportunity: Opportunity, competitor: Competitor | None, product: str = "",
+              quote=None, status: str = RivalStatus.ACTIVE, note: str = "") -> Rival:
+    """A competitor on the deal with their product, their quote (元, not negative) and where they stand."""
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    cleaned = _rival_fields(competitor=competitor, product=product or "", quote=quote if quote != "" else None,
+                            status=status, note=note or "", check_competitor=True)
+    if Rival.objects.filter(opportunity=opportunity, competitor=competitor).exists():
+        raise _refused("competitor", _("This competitor is already on the deal: edit it instead."))
+    return Rival.objects.create(opportunity=opportunity, **cleaned)
+
+
+def _rival_to_change(actor, opportunity: Opportunity, rival_id: int) -> Rival:
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    rival = Rival.objects.select_for_update().filter(opportunity=opportunity, pk=rival_id).first()
+    if rival is None:
+        raise NotVisible(_("Not found."))
+    return rival
+
+
+RIVAL_FIELDS = ("product", "quote", "status", "note")
+
+
+@transaction.atomic
+def rival_update(*, actor, opportunity: Opportunity, rival_id: int, **fields) -> Rival:
+    """Change a rival's product, quote, status or note; a quote of None or "" clears it."""
+    unknown = sorted(set(fields) - set(RIVAL_FIELDS))
+    if unknown:
+        raise _refused(unknown[0], _("This field cannot be changed here."))
+    rival = _rival_to_change(actor, opportunity, rival_id)
+    clear_quote = "quote" in fields and fields["quote"] in (None, "")
+    cleaned = _rival_fields(**{k: v for k, v in fields.items() if not (k == "quote" and clear_quote)},
+                            check_competitor=False)
+    if clear_quote:
+        cleaned["quote"] = None
+    for field, value in cleaned.items():
+        setattr(rival, field, value)
+    rival.save()
+    return rival
+
+
+@transaction.atomic
+def rival_remove(*, actor, opportunity: Opportunity, rival_id: int) -> None:
+    _rival_to_change(actor, opportunity, rival_id).delete()
