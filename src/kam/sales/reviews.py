@@ -1,0 +1,506 @@
+"""Deal reviews (大客户开发研讨会): submit an opportunity with its tracking sheet, put it on a
+meeting, the manager and then the director recommend, the general manager decides.
+
+The order is the rule of the meeting and lives here only: the pages and the API ask the same
+`may_*` questions before they show a form, and the services ask them again before they write.
+A decision creates the follow-up tasks it is tracked by; items at or above the senior amount
+left without a decision escalate to a senior review (the nightly sweep).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.activities.models import Task, TaskSource, TaskStatus
+from kam.activities.services import MANAGING_ROLES, task_create
+from kam.core.conf import kam_setting
+from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
+from kam.core.models import OrgUnit, Role
+from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
+
+SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
+
+
+def _refused(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
+
+
+def _setting_amount(key: str) -> Decimal:
+    return Decimal(str(kam_setting(key)))
+
+
+def _save(obj, actor) -> None:
+    obj._history_user = actor
+    obj.save()
+
+
+def _aware(at: datetime | None) -> datetime:
+    if at is None:
+        return timezone.now()
+    return timezone.make_aware(at) if timezone.is_naive(at) else at
+
+
+def _money(value) -> Decimal:
+    try:
+        amount = Decimal(str(value)).quantize(Decimal("0.01"))
+    except (InvalidOperation, ValueError):
+        raise _refused("amount", _("Enter an amount in yuan, e.g. 120000 or 120000.50.")) from None
+    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
+        raise _refused("amount", _("Enter an amount from 0 to 99,999,999,999,999.99 yuan."))
+    return amount
+
+
+def _manages(actor, user) -> bool:
+    """`actor` holds a managing role above `user` in the org tree (or at HQ)."""
+    if actor.role not in MANAGING_ROLES:
+        return False
+    return actor.sees_everything or (user.unit_id is not None and user.unit_id in actor.visible_unit_ids)
+
+
+def _in_unit_of(actor, unit_id: int | None) -> bool:
+    return actor.sees_everything or (unit_id is not None and unit_id in actor.visible_unit_ids)
+
+
+# --- who may act now: one answer for the services, the pages and the API ----------------------
+
+
+def _closed_message(review: DealReview) -> str | None:
+    if review.status == ReviewStatus.DECIDED:
+        return _("This review is already decided.")
+    if review.status == ReviewStatus.WITHDRAWN:
+        return _("This review was withdrawn.")
+    return None
+
+
+def check_recommend_as_manager(actor, review: DealReview) -> None:
+    if actor.role != Role.MANAGER:
+        raise PermissionDenied(_("Only a key-account manager gives the manager's recommendation."))
+    if not _in_unit_of(actor, review.opportunity.account.unit_id):
+        raise PermissionDenied(_("Only a manager of the account's unit gives the manager's recommendation."))
+    if closed := _closed_message(review):
+        raise _refused("status", closed)
+    if review.status != ReviewStatus.SUBMITTED:
+        raise _refused("status", _("The manager has already recommended."))
+
+
+def check_recommend_as_director(actor, review: DealReview) -> None:
+    if actor.role != Role.DIRECTOR:
+        raise PermissionDenied(_("Only the head of key accounts gives the director's recommendation."))
+    if not _in_unit_of(actor, review.opportunity.account.unit_id):
+        raise PermissionDenied(_("Only a director above the account's unit gives the director's recommendation."))
+    if closed := _closed_message(review):
+        raise _refused("status", closed)
+    if review.status == ReviewStatus.SUBMITTED:
+        raise _refused("status", _("The manager has not recommended yet."))
+    if review.status != ReviewStatus.MANAGER:
+        raise _refused("status", _("The director has already recommended."))
+
+
+def check_decide(actor, review: DealReview) -> None:
+    if actor.role != Role.GENERAL_MANAGER:
+        raise PermissionDenied(_("Only the general manager records the decision."))
+    if closed := _closed_message(review):
+        raise _refused("status", closed)
+    if review.status == ReviewStatus.SUBMITTED:
+        raise _refused("status", _("The manager has not recommended yet."))
+    if review.status == ReviewStatus.MANAGER:
+        raise _refused("status", _("The director has not recommended yet."))
+
+
+def check_withdraw(actor, review: DealReview) -> None:
+    if actor.pk not in (review.submitted_by_id, review.opportunity.owner_id) and not _manages(
+            actor, review.opportunity.owner):
+        raise PermissionDenied(_("Only who submitted the review, the opportunity's owner or their managers "
+                                 "may withdraw it."))
+    if closed := _closed_message(review):
+        raise _refused("status", closed)
+
+
+def check_schedule(actor, review: DealReview, meeting: ReviewMeeting | None) -> None:
+    if actor.role not in MANAGING_ROLES:
+        raise PermissionDenied(_("Only managers, directors and the general manager put items on a meeting."))
+    if closed := _closed_message(review):
+        raise _refused("meeting", closed)
+    if meeting is None:
+        return
+    if meeting.is_senior and review.escalated_at is None:
+        raise _refused("meeting", _("A senior review takes only escalated items."))
+    account_unit = review.opportunity.account.unit
+    if not meeting.is_senior and not account_unit.path.startswith(meeting.unit.path):
+        raise _refused("meeting", _("This meeting is for another unit's items."))
+
+
+def _allowed(check, *args) -> bool:
+    try:
+        check(*args)
+    except (PermissionDenied, ValidationFailed):
+        return False
+    return True
+
+
+def may_recommend(actor, review: DealReview) -> bool:
+    return _allowed(check_recommend_as_manager, actor, review) or _allowed(check_recommend_as_director, actor, review)
+
+
+def may_decide(actor, review: DealReview) -> bool:
+    return _allowed(check_decide, actor, review)
+
+
+def may_withdraw(actor, review: DealReview) -> bool:
+    return _allowed(check_withdraw, actor, review)
+
+
+def may_schedule(actor, review: DealReview) -> bool:
+    return _allowed(check_schedule, actor, review, None)
+
+
+def may_submit(actor, opportunity: Opportunity) -> bool:
+    return actor.pk == opportunity.owner_id or _manages(actor, opportunity.owner)
+
+
+def may_hold_meetings(actor) -> bool:
+    return actor.role in MANAGING_ROLES
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _follow_ups(status: str | None = None, *, overdue_on: date | None = None):
+    tasks = Task.objects.filter(source_kind=TaskSource.REVIEW, source_id=OuterRef("pk"))
+    if status:
+        tasks = tasks.filter(status=status)
+    if overdue_on is not None:
+        tasks = tasks.filter(due_on__lt=overdue_on)
+    return tasks
+
+
+def _follow_up_count(tasks):
+    counted = tasks.order_by().values("source_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    status: str = ""  # a ReviewStatus, or "open"
+    meeting: int | None = None
+    escalated: bool | None = None
+    follow_up: str = ""  # "open" (decided, follow-up open), "overdue" (… and past due), "done"
+    opportunity: int | None = None
+
+
+FOLLOW_UP_FILTERS = ("open", "overdue", "done")
+
+
+def review_list(*, user, filters: ReviewFilters | None = None, today: date | None = None) -> QuerySet[DealReview]:
+    """The reviews `user` sees, newest first, with their follow-up counts, filtered."""
+    filters = filters or ReviewFilters()
+    qs = DealReview.objects.visible_to(user)
+    if filters.status == "open":
+        qs = qs.open()
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.meeting:
+        qs = qs.filter(meeting_id=filters.meeting)
+    if filters.escalated is not None:
+        qs = qs.filter(escalated_at__isnull=not filters.escalated)
+    if filters.opportunity:
+        qs = qs.filter(opportunity_id=filters.opportunity)
+    if filters.follow_up:
+        qs = qs.filter(status=ReviewStatus.DECIDED)
+        if filters.follow_up == "open":
+            qs = qs.filter(Exists(_follow_ups(TaskStatus.OPEN)))
+        elif filters.follow_up == "overdue":
+            qs = qs.filter(Exists(_follow_ups(TaskStatus.OPEN, overdue_on=today or timezone.localdate())))
+        elif filters.follow_up == "done":
+            qs = qs.filter(Exists(_follow_ups())).exclude(Exists(_follow_ups(TaskStatus.OPEN)))
+    qs = qs.annotate(
+        follow_ups_total=_follow_up_count(_follow_ups()),
+        follow_ups_open=_follow_up_count(_follow_ups(TaskStatus.OPEN)),
+        follow_ups_overdue=_follow_up_count(_follow_ups(TaskStatus.OPEN, overdue_on=today or timezone.localdate())),
+    )
+    return qs.select_related("opportunity__account", "opportunity__owner", "meeting", "submitted_by")
+
+
+def review_get(*, user, pk: int) -> DealReview | None:
+    return (DealReview.objects.visible_to(user)
+            .select_related("opportunity__account__unit", "opportunity__owner__unit", "meeting__unit",
+                            "submitted_by", "manager", "director", "decided_by")
+            .filter(pk=pk).first())
+
+
+def review_follow_ups(review: DealReview) -> list[Task]:
+    """The tasks the decision created, with their status: how the decision is tracked."""
+    return list(Task.objects.filter(source_kind=TaskSource.REVIEW, source_id=review.pk)
+                .select_related("owner").order_by("due_on", "id"))
+
+
+def open_review_of(*, user, opportunity: Opportunity) -> DealReview | None:
+    return DealReview.objects.visible_to(user).open().filter(opportunity=opportunity).first()
+
+
+def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
+    return (ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by")
+            .annotate(item_count=Count("items", distinct=True)))
+
+
+def meeting_get(*, user, pk: int) -> ReviewMeeting | None:
+    return ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by").filter(pk=pk).first()
+
+
+def meeting_items(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+    """The meeting's items `user` sees, in the order they were submitted."""
+    return (review_list(user=user, filters=ReviewFilters(meeting=meeting.pk))
+            .select_related("manager", "director", "decided_by", "opportunity__account__unit")
+            .order_by("submitted_at", "id"))
+
+
+def schedulable_reviews(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+    """Open items `user` sees that may go on `meeting` and are not on it yet."""
+    qs = DealReview.objects.visible_to(user).open().exclude(meeting=meeting)
+    if meeting.is_senior:
+        qs = qs.filter(escalated_at__isnull=False)
+    else:
+        qs = qs.filter(opportunity__account__unit__path__startswith=meeting.unit.path)
+    return qs.select_related("opportunity__account").order_by("submitted_at", "id")
+
+
+def meeting_units(*, user) -> QuerySet[OrgUnit]:
+    """The units `user` may hold a meeting for: their own and those below."""
+    if user.sees_everything:
+        return OrgUnit.objects.filter(is_active=True)
+    return OrgUnit.objects.filter(is_active=True, pk__in=user.visible_unit_ids or [])
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _review_to_change(actor, review: DealReview | int) -> DealReview:
+    pk = review.pk if isinstance(review, DealReview) else int(review)
+    locked = DealReview.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
+    if locked is None:
+        raise NotVisible(_("Not found."))
+    # Related rows read after the lock, so the checks see what was just locked.
+    return (DealReview.objects.select_related("opportunity__account__unit", "opportunity__owner__unit")
+            .get(pk=locked.pk))
+
+
+def _text(value, field: str, *, label: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise _refused(field, _("Write the %(what)s.") % {"what": label})
+    return text
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    actor,
+    opportunity: Opportunity,
+    brief: str,
+    core_needs: str,
+    main_problems: str,
+    proposed_strategy: str,
+    project: str | None = None,
+    amount=None,
+    at: datetime | None = None,
+) -> DealReview:
+    """Submit an open opportunity of at least REVIEW_MIN_AMOUNT for review with its tracking
+    sheet. Its owner or a manager above the owner may; one open review per opportunity."""
+    locked = (Opportunity.objects.visible_to(actor).select_for_update(of=("self",))
+              .filter(pk=opportunity.pk).first())
+    if locked is None:
+        raise NotVisible(_("Not found."))
+    opportunity = Opportunity.objects.select_related("account", "owner__unit").get(pk=locked.pk)
+    if not may_submit(actor, opportunity):
+        raise PermissionDenied(_("Only the opportunity's owner or a manager above them may submit it for review."))
+    if not opportunity.is_open:
+        raise _refused("opportunity", _("Only an open opportunity can be submitted for review."))
+    if DealReview.objects.open().filter(opportunity=opportunity).exists():
+        raise _refused("opportunity", _("This opportunity is already under review."))
+    amount = opportunity.amount if amount in (None, "") else _money(amount)
+    minimum = _setting_amount("REVIEW_MIN_AMOUNT")
+    if amount < minimum:
+        raise _refused("amount", _("Only deals of at least %(minimum)s yuan are reviewed.") % {
+            "minimum": f"{minimum:,.0f}"})
+    errors: dict[str, list[str]] = {}
+    labels = {"brief": _("account brief"), "core_needs": _("core needs"), "main_problems": _("main problems"),
+              "proposed_strategy": _("proposed strategy")}
+    values = {"brief": brief, "core_needs": core_needs, "main_problems": main_problems,
+              "proposed_strategy": proposed_strategy}
+    sheet = {}
+    for field in SHEET_FIELDS:
+        try:
+            sheet[field] = _text(values[field], field, label=labels[field])
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    project = (project or "").strip() or opportunity.name
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    review = DealReview(opportunity=opportunity, project=project[:200], amount=amount, submitted_by=actor,
+                        submitted_at=_aware(at), **sheet)
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend_as_manager(*, actor, review: DealReview, recommendation: str,
+                                at: datetime | None = None) -> DealReview:
+    """The manager's recommendation (经理意见): a manager of the account's unit, first."""
+    review = _review_to_change(actor, review)
+    check_recommend_as_manager(actor, review)
+    review.manager_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
+    review.manager = actor
+    review.manager_at = _aware(at)
+    review.status = ReviewStatus.MANAGER
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend_as_director(*, actor, review: DealReview, recommendation: str,
+                                 at: datetime | None = None) -> DealReview:
+    """The director's recommendation (总监意见): only after the manager's."""
+    review = _review_to_change(actor, review)
+    check_recommend_as_director(actor, review)
+    review.director_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
+    review.director = actor
+    review.director_at = _aware(at)
+    review.status = ReviewStatus.DIRECTOR
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend(*, actor, review: DealReview, recommendation: str, at: datetime | None = None) -> DealReview:
+    """The recommendation the actor's role gives: a manager's or a director's."""
+    review = _review_to_change(actor, review)
+    if actor.role == Role.DIRECTOR:
+        return review_recommend_as_director(actor=actor, review=review, recommendation=recommendation, at=at)
+    if actor.role == Role.MANAGER:
+        return review_recommend_as_manager(actor=actor, review=review, recommendation=recommendation, at=at)
+    if actor.role == Role.GENERAL_MANAGER:
+        raise PermissionDenied(_("The general manager records the decision, not a recommendation."))
+    raise PermissionDenied(_("Only the manager and then the director recommend."))
+
+
+def _follow_up_owner(review: DealReview):
+    """The opportunity's owner follows up; if they have left, who submitted the review."""
+    owner = review.opportunity.owner
+    if owner.is_active:
+        return owner
+    return review.submitted_by if review.submitted_by.is_active else None
+
+
+@transaction.atomic
+def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Iterable[str] | None = None,
+                  at: datetime | None = None) -> DealReview:
+    """The general manager's decision (开发决议), after both recommendations. Each follow-up
+    (one task per line; the decision itself when none is given) becomes a task of the
+    opportunity's owner due REVIEW_FOLLOW_UP_DAYS later."""
+    review = _review_to_change(actor, review)
+    check_decide(actor, review)
+    decision = _text(decision, "decision", label=_("decision"))
+    at = _aware(at)
+    owner = _follow_up_owner(review)
+    if owner is None:
+        raise _refused("decision", _("The opportunity's owner has left: give the opportunity a new owner first."))
+    titles = [line.strip() for line in (follow_ups or []) if line and line.strip()]
+    if not titles:
+        titles = [_("Follow up the review decision: %(project)s") % {"project": review.project}]
+    due_on = timezone.localdate(at) + timedelta(days=int(kam_setting("REVIEW_FOLLOW_UP_DAYS")))
+    review.decision = decision
+    review.decided_by = actor
+    review.decided_at = at
+    review.status = ReviewStatus.DECIDED
+    _save(review, actor)
+    for title in titles:
+        task_create(actor=actor, owner=owner, account=review.opportunity.account, title=title[:200],
+                    due_on=due_on, source_kind=TaskSource.REVIEW, source_id=review.pk)
+    return review
+
+
+@transaction.atomic
+def review_withdraw(*, actor, review: DealReview) -> DealReview:
+    """Take an open item off review (the deal moved on); it may be submitted again later."""
+    review = _review_to_change(actor, review)
+    check_withdraw(actor, review)
+    review.status = ReviewStatus.WITHDRAWN
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = None, is_senior: bool = False,
+                   notes: str = "") -> ReviewMeeting:
+    """A review meeting of a unit the actor manages (their own by default). Senior reviews
+    are held by the head of key accounts or the general manager."""
+    if not may_hold_meetings(actor):
+        raise PermissionDenied(_("Only managers, directors and the general manager hold review meetings."))
+    if is_senior and actor.role not in (Role.DIRECTOR, Role.GENERAL_MANAGER):
+        raise PermissionDenied(_("Only the head of key accounts or the general manager holds a senior review."))
+    unit = unit or actor.unit
+    if unit is None or not meeting_units(user=actor).filter(pk=unit.pk).exists():
+        raise _refused("unit", _("Hold meetings only for the units you manage."))
+    title = (title or "").strip()
+    if not title:
+        raise _refused("title", _("Give the meeting a title."))
+    if not isinstance(held_on, date):
+        raise _refused("held_on", _("Enter the date of the meeting."))
+    meeting = ReviewMeeting(title=title[:200], held_on=held_on, unit=unit, is_senior=bool(is_senior),
+                            notes=(notes or "").strip(), created_by=actor)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_update_notes(*, actor, meeting: ReviewMeeting, notes: str) -> ReviewMeeting:
+    """The minutes of a meeting, kept by those who may hold it."""
+    meeting = ReviewMeeting.objects.visible_to(actor).filter(pk=meeting.pk).first()
+    if meeting is None:
+        raise NotVisible(_("Not found."))
+    if not may_hold_meetings(actor) or not meeting_units(user=actor).filter(pk=meeting.unit_id).exists():
+        raise PermissionDenied(_("Only managers of the meeting's unit keep its minutes."))
+    meeting.notes = (notes or "").strip()
+    meeting.save(update_fields=["notes"])
+    return meeting
+
+
+@transaction.atomic
+def review_schedule(*, actor, review: DealReview, meeting: ReviewMeeting | None) -> DealReview:
+    """Put an open item on a meeting (None takes it off). A unit's meeting takes the items
+    of its subtree; a senior review takes escalated items."""
+    review = _review_to_change(actor, review)
+    if meeting is not None:
+        meeting = ReviewMeeting.objects.visible_to(actor).select_related("unit").filter(pk=meeting.pk).first()
+        if meeting is None:
+            raise NotVisible(_("Not found."))
+    check_schedule(actor, review, meeting)
+    review.meeting = meeting
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_escalation_sweep(*, now: datetime | None = None) -> int:
+    """Open items of at least REVIEW_SENIOR_AMOUNT submitted REVIEW_SENIOR_AFTER_DAYS or more
+    before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
+    now = _aware(now)
+    cutoff = now - timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
+    due = (DealReview.objects.open().select_for_update()
+           .filter(escalated_at__isnull=True, amount__gte=_setting_amount("REVIEW_SENIOR_AMOUNT"),
+                   submitted_at__lte=cutoff))
+    count = 0
+    for review in due:
+        review.escalated_at = now
+        _save(review, None)
+        count += 1
+    return count
