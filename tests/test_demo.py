@@ -14,6 +14,7 @@ from kam.core.models import Role, User
 from kam.core.validators import clean_cn_mobile
 from kam.demo import build_demo
 from kam.revenue.models import MonthlyRevenue, RevenueFact
+from kam.sales.models import Lead, LeadAssignmentRule, ReviewMeeting
 from kam.tiering import selectors
 from kam.tiering.models import Scheme, Snapshot
 
@@ -32,6 +33,9 @@ def test_same_seed_gives_the_same_data(django_db_blocker):
     Account.objects.filter(parent__isnull=False).delete()
     Account.objects.all().delete()
     Snapshot.objects.all().delete()
+    Lead.objects.all().delete()
+    LeadAssignmentRule.objects.all().delete()
+    ReviewMeeting.objects.all().delete()
     User.objects.all().delete()
     from kam.core.models import OrgUnit
 
@@ -75,8 +79,10 @@ def test_a_year_of_activities_weighted_by_importance():
     assert activities.filter(decision_maker_met=True).exists()
     for activity in activities.filter(decision_maker_met=True).prefetch_related("contacts")[:50]:
         assert any(c.decision_role == "decision_maker" for c in activity.contacts.all())
-    # the account's owner is among our participants of each, and none lies in the future
-    assert activities.filter(participants=F("account__owner")).count() == activities.count()
+    # the account's owner is among our participants of each (accounts in the public pool have
+    # none), and none lies in the future
+    owned = activities.filter(account__owner__isnull=False)
+    assert owned.filter(participants=F("account__owner")).count() == owned.count() > 0
     assert not activities.filter(occurred_at__gt=timezone.now()).exists()
     # key accounts are followed far more closely than public customers
     per_account = Account.objects.annotate(n=Count("activities"))
@@ -98,3 +104,24 @@ def test_two_years_of_revenue_give_every_scheme_a_snapshot_and_an_annual_list():
     assert sum(n for t, n in tiers.items() if t.startswith("K")) > 20
     assert sum(n for t, n in tiers.items() if t.startswith("C")) > 20
     assert selectors.annual_list(Scheme.objects.get(code="monthly-spend")).frozen_year == 2026
+
+
+@pytest.mark.django_db
+def test_sales_demo_has_every_stage_and_a_consistent_history():
+    build_demo(accounts=300, seed=2026, progress=False)
+    from kam.sales.models import DealReview, Opportunity, PoolEvent, StageChange
+
+    stages = set(Opportunity.objects.values_list("stage", flat=True))
+    assert stages == {"contact", "design", "review", "tender", "won", "lost"}
+    # each opportunity's last recorded move is the stage it is in, and the first has no origin
+    last = {}
+    for opportunity_id, from_stage, to_stage in StageChange.objects.order_by("at", "id").values_list(
+            "opportunity_id", "from_stage", "to_stage"):
+        assert (opportunity_id in last) == bool(from_stage)
+        last[opportunity_id] = to_stage
+    assert last == dict(Opportunity.objects.values_list("pk", "stage"))
+    assert not Opportunity.objects.filter(stage__in=["won", "lost"], outcome_reason__isnull=True).exists()
+    assert set(DealReview.objects.values_list("status", flat=True)) >= {"submitted", "manager", "director", "decided"}
+    pooled = Account.objects.filter(owner__isnull=True)
+    assert pooled.exists() and not pooled.filter(pooled_at__isnull=True).exists()
+    assert PoolEvent.objects.filter(kind="returned").count() == pooled.count()

@@ -43,6 +43,7 @@ from kam.core.services import orgunit_create, user_create
 from kam.core.text import normalise_name, pinyin_full, pinyin_initials
 from kam.core.validators import uscc_complete
 from kam.revenue.demo import build_revenue, build_snapshots
+from kam.sales.demo import build_sales
 
 BRANCHES = [
     ("GZ", "广州分公司", "4401", "广州", [("TH", "天河经营部"), ("YX", "越秀经营部"), ("PY", "番禺片区")]),
@@ -356,12 +357,15 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     revenue_lines = build_revenue(seed=seed + 2, today=today)
     snapshots = build_snapshots(actor=User.objects.get(username="director"), today=today)
     activities, open_tasks = build_activities(seed=seed + 1, managers_by_branch=users.managers_by_branch)
+    sales = build_sales(seed=seed + 3, managers_by_branch=users.managers_by_branch)
     elapsed = time.monotonic() - started
     lines = [
         f"Demo data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
         f"{User.objects.count()} users, {OrgUnit.objects.count()} org units, "
         f"{revenue_lines:,} revenue lines, {snapshots} tier snapshots, "
-        f"{activities:,} activities and {open_tasks:,} open tasks in {elapsed:.1f} s.",
+        f"{activities:,} activities, {open_tasks:,} open tasks, {sales['leads']:,} leads, "
+        f"{sales['opportunities']:,} opportunities, {sales['reviews']} deal reviews and "
+        f"{sales['pool']} accounts in the public pool in {elapsed:.1f} s.",
         f"Password for every demo user: {settings.KAM['DEMO_PASSWORD']!r}",
     ]
     for user in demo_logins():
