@@ -151,8 +151,16 @@ def _share(part: int, whole: int) -> float | None:
 # --- funnel ---------------------------------------------------------------------------------------
 
 
+class _StageLabel:
+    stage: str
+
+    @property
+    def label(self) -> str:
+        return Stage(self.stage).label
+
+
 @dataclass
-class FunnelStep:
+class FunnelStep(_StageLabel):
     stage: str
     count: int
     amount: Decimal
@@ -215,7 +223,7 @@ def _cohort(group: np.ndarray, value: np.ndarray, later: np.ndarray, level: int)
 
 
 @dataclass
-class StageConversion:
+class StageConversion(_StageLabel):
     stage: str
     entered: int
     moved_on: int
@@ -244,7 +252,7 @@ def stage_conversion(scope: Scope, period: Period, rows: np.ndarray | None = Non
 
 
 @dataclass
-class StageDays:
+class StageDays(_StageLabel):
     stage: str
     stays: int
     mean_days: float | None
@@ -355,6 +363,14 @@ class StateConversion:
     next_state: str
     held: int  # accounts in the state at some time in the period
     moved_on: int
+
+    @property
+    def label(self) -> str:
+        return LifecycleStatus(self.state).label
+
+    @property
+    def next_label(self) -> str:
+        return LifecycleStatus(self.next_state).label
 
     @property
     def rate(self) -> float | None:
