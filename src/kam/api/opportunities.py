@@ -1,5 +1,418 @@
-"""API of opportunities."""
+"""Opportunities (项目) over HTTP: the list with the board's filters and totals, one project
+with its buying centre, competitors and stage history, moving, closing and editing with the
+version read. The same services and scoping as the pages."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from kam.accounts.models import Contact
+from kam.accounts.selectors import account_get
+from kam.api.account_schemas import Count, CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.api.activities import IsoDate
+from kam.core.errors import ValidationFailed
+from kam.core.models import User
+from kam.sales import opportunities as services
+from kam.sales import opportunity_selectors as selectors
+from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
+from kam.sales.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+AmountParam = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
+OpenStage = Literal["contact", "design", "review", "tender"]
+
+
+class OpportunityQuery(Schema):
+    stage: Stage | None = None
+    owner: IdParam | None = None
+    account: IdParam | None = None
+    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
+    close_from: IsoDate | None = Field(None, description="expected close on or after")
+    close_to: IsoDate | None = Field(None, description="expected close on or before")
+    amount_min: AmountParam | None = None
+    amount_max: AmountParam | None = None
+    q: str = Field("", max_length=100, description="project name, or account name / pinyin / code")
+
+
+class OpportunityListQuery(OpportunityQuery):
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class OpportunityItem(Schema):
+    id: int
+    account: Ref
+    name: str
+    stage: str
+    probability: Decimal = Field(..., description="of the stage, as a fraction")
+    amount: Decimal
+    weighted_amount: Decimal
+    our_quote: Decimal | None
+    expected_close: dt.date
+    owner: Ref
+    stage_entered_at: dt.datetime
+    closed_on: dt.date | None
+    outcome_reason: Ref | None
+    outcome_note: str
+    version: int
+    created_at: dt.datetime
+
+
+class OpportunityPage(Schema):
+    items: list[OpportunityItem]
+    count: int
+    page: int
+    page_size: int
+
+
+class MemberOut(Schema):
+    id: int
+    contact: Ref
+    role: str
+    note: str
+
+
+class RivalOut(Schema):
+    id: int
+    competitor: Ref
+    product: str
+    quote: Decimal | None
+    status: str
+    note: str
+
+
+class StageChangeOut(Schema):
+    from_stage: str
+    to_stage: str
+    at: dt.datetime
+    by: Ref
+    days: int = Field(..., description="days spent in to_stage (until now for the current stage)")
+
+
+class OpportunityDetail(OpportunityItem):
+    description: str
+    buying_centre: list[MemberOut]
+    rivals: list[RivalOut]
+    stage_history: list[StageChangeOut]
+
+
+class StageTotalOut(Schema):
+    stage: str
+    label: str
+    probability: Decimal
+    count: int
+    amount: Decimal
+    weighted_amount: Decimal
+
+
+class PipelineOut(Schema):
+    stages: list[StageTotalOut]
+    open_count: int
+    open_amount: Decimal
+    weighted_pipeline: Decimal
+
+
+class OpportunityCreate(Schema):
+    model_config = ConfigDict(extra="forbid")
+    account: Id
+    name: str = Field(..., min_length=1, max_length=200)
+    amount: Money
+    expected_close: IsoDate
+    stage: OpenStage = "contact"
+    owner: Id | None = Field(None, description="yourself unless someone in the units you manage")
+    our_quote: Money | None = None
+    description: str = Field("", max_length=10_000)
+
+
+class OpportunityPatch(Schema):
+    """Only the fields sent change; the stage moves through /move, /close and /reopen."""
+
+    model_config = ConfigDict(extra="forbid")
+    version: Count = Field(..., description="The version read; a stale one gives 409.")
+    name: str | None = Field(None, min_length=1, max_length=200)
+    amount: Money | None = None
+    our_quote: Money | None = None
+    expected_close: IsoDate | None = None
+    description: str | None = Field(None, max_length=10_000)
+    owner: Id | None = None
+
+
+class MoveIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    stage: Stage
+    version: Count | None = Field(None, description="The version read; a stale one gives 409.")
+
+
+class CloseIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["won", "lost"]
+    reason: Id | None = Field(None, description="a win/loss reason id (required; see /opportunity-reasons)")
+    note: str = Field("", max_length=10_000, description="what decided it (required)")
+    our_quote: Money | None = None
+    closed_on: IsoDate | None = None
+    version: Count | None = None
+
+
+class ReopenIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    stage: OpenStage = "tender"
+
+
+class MemberIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    contact: Id
+    role: BuyingRole
+    note: str = Field("", max_length=200)
+
+
+class RivalIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    competitor: Id
+    product: str = Field("", max_length=200)
+    quote: Money | None = None
+    status: RivalStatus = RivalStatus.ACTIVE
+    note: str = Field("", max_length=300)
+
+
+class RivalPatch(Schema):
+    model_config = ConfigDict(extra="forbid")
+    product: str | None = Field(None, max_length=200)
+    quote: Money | None = None
+    status: RivalStatus | None = None
+    note: str | None = Field(None, max_length=300)
+
+
+class ReasonOut(Schema):
+    id: int
+    code: str
+    name: str
+    applies_to: str
+
+
+class CompetitorOut(Schema):
+    id: int
+    code: str
+    name: str
+
+
+# --- shapes ---------------------------------------------------------------------------------------
+
+
+def _item(o, probabilities) -> dict:
+    return {
+        "id": o.pk, "account": {"id": o.account_id, "name": o.account.name}, "name": o.name, "stage": o.stage,
+        "probability": probabilities[o.stage], "amount": o.amount,
+        "weighted_amount": weighted(o.amount, o.stage, probabilities), "our_quote": o.our_quote,
+        "expected_close": o.expected_close, "owner": ref(o.owner), "stage_entered_at": o.stage_entered_at,
+        "closed_on": o.closed_on, "outcome_reason": ref(o.outcome_reason), "outcome_note": o.outcome_note,
+        "version": o.version, "created_at": o.created_at,
+    }
+
+
+def _member(m) -> dict:
+    return {"id": m.pk, "contact": {"id": m.contact_id, "name": m.contact.name}, "role": m.role, "note": m.note}
+
+
+def _rival(r) -> dict:
+    return {"id": r.pk, "competitor": ref(r.competitor), "product": r.product, "quote": r.quote,
+            "status": r.status, "note": r.note}
+
+
+def _detail(o) -> dict:
+    body = _item(o, stage_probabilities())
+    body["description"] = o.description
+    body["buying_centre"] = [_member(m) for m in o.buying_centre.select_related("contact").order_by("role", "id")]
+    body["rivals"] = [_rival(r) for r in o.rivals.select_related("competitor").order_by("id")]
+    body["stage_history"] = [{"from_stage": s.from_stage, "to_stage": s.stage, "at": s.entered_at, "by": ref(s.by),
+                              "days": s.days} for s in selectors.stage_history(o)]
+    return body
+
+
+def _filters(query: OpportunityQuery) -> selectors.OpportunityFilters:
+    return selectors.OpportunityFilters(
+        stage=query.stage or "", owner=query.owner, account=query.account, unit=query.unit,
+        close_from=query.close_from, close_to=query.close_to, amount_min=query.amount_min,
+        amount_max=query.amount_max, q=query.q,
+    )
+
+
+def _get(request, opportunity_id: int):
+    opportunity = selectors.opportunity_get(user=request.user, pk=opportunity_id)
+    if opportunity is None:
+        raise Http404
+    return opportunity
+
+
+def _owner(pk: int | None):
+    if pk is None:
+        return None
+    owner = User.objects.filter(pk=pk).first()
+    if owner is None:
+        raise ValidationFailed(_("Please correct the errors below."), errors={"owner": [_("No such user.")]})
+    return owner
+
+
+# --- endpoints ----------------------------------------------------------------------------------------
+
+
+@router.get("/opportunities", response={200: OpportunityPage, **LIST_ERRORS}, summary="List opportunities")
+def list_opportunities(request, query: Query[OpportunityListQuery]):
+    qs = selectors.opportunity_list(user=request.user, filters=_filters(query))
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    start = (page - 1) * page_size
+    rows = list(qs[start : start + page_size])
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    probabilities = stage_probabilities()
+    return {"items": [_item(o, probabilities) for o in rows], "count": count, "page": page, "page_size": page_size}
+
+
+@router.get("/opportunities/pipeline", response={200: PipelineOut, **LIST_ERRORS},
+            summary="Count, amount and weighted amount per stage")
+def pipeline(request, query: Query[OpportunityQuery]):
+    totals = selectors.stage_totals(selectors.opportunity_list(user=request.user, filters=_filters(query)))
+    return {
+        "stages": [{"stage": s.stage, "label": s.label, "probability": s.probability, "count": s.count,
+                    "amount": s.amount, "weighted_amount": s.weighted} for s in totals.stages],
+        "open_count": totals.open_count, "open_amount": totals.open_amount, "weighted_pipeline": totals.weighted,
+    }
+
+
+@router.get("/opportunity-reasons", response={200: list[ReasonOut], **LIST_ERRORS}, summary="Win/loss reasons")
+def list_reasons(request):
+    return list(OutcomeReason.objects.filter(is_active=True).values("id", "code", "name", "applies_to"))
+
+
+@router.get("/competitors", response={200: list[CompetitorOut], **LIST_ERRORS}, summary="Competitors")
+def list_competitors(request):
+    return list(Competitor.objects.filter(is_active=True).values("id", "code", "name"))
+
+
+@router.post("/opportunities", response={201: OpportunityDetail, **ERRORS}, summary="Create an opportunity")
+def create_opportunity(request, payload: OpportunityCreate):
+    account = account_get(user=request.user, pk=payload.account)
+    if account is None:
+        raise Http404
+    opportunity = services.opportunity_create(
+        actor=request.user, account=account, name=payload.name, amount=payload.amount,
+        expected_close=payload.expected_close, stage=payload.stage, owner=_owner(payload.owner),
+        our_quote=payload.our_quote, description=payload.description,
+    )
+    return Status(201, _detail(_get(request, opportunity.pk)))
+
+
+@router.get("/opportunities/{opportunity_id}", response={200: OpportunityDetail, **ERRORS},
+            summary="One opportunity with its buying centre, competitors and stage history")
+def get_opportunity(request, opportunity_id: IdParam):
+    return _detail(_get(request, opportunity_id))
+
+
+@router.patch("/opportunities/{opportunity_id}", response={200: OpportunityDetail, **ERRORS},
+              summary="Change an opportunity's fields")
+def update_opportunity(request, opportunity_id: IdParam, payload: OpportunityPatch):
+    opportunity = _get(request, opportunity_id)
+    fields = payload.model_dump(exclude_unset=True)
+    version = fields.pop("version")
+    if "owner" in fields:
+        fields["owner"] = _owner(fields["owner"])
+    services.opportunity_update(actor=request.user, opportunity=opportunity, version=version, **fields)
+    return _detail(_get(request, opportunity_id))
+
+
+@router.post("/opportunities/{opportunity_id}/move", response={200: OpportunityDetail, **ERRORS},
+             summary="Move to another open stage")
+def move_opportunity(request, opportunity_id: IdParam, payload: MoveIn):
+    opportunity = _get(request, opportunity_id)
+    services.opportunity_move(actor=request.user, opportunity=opportunity, stage=payload.stage,
+                              version=payload.version)
+    return _detail(_get(request, opportunity_id))
+
+
+@router.post("/opportunities/{opportunity_id}/close", response={200: OpportunityDetail, **ERRORS},
+             summary="Win or lose, with a reason and a note")
+def close_opportunity(request, opportunity_id: IdParam, payload: CloseIn):
+    opportunity = _get(request, opportunity_id)
+    reason = OutcomeReason.objects.filter(pk=payload.reason).first() if payload.reason else None
+    services.opportunity_close(actor=request.user, opportunity=opportunity, outcome=payload.outcome, reason=reason,
+                               note=payload.note, on=payload.closed_on, our_quote=payload.our_quote,
+                               version=payload.version)
+    return _detail(_get(request, opportunity_id))
+
+
+@router.post("/opportunities/{opportunity_id}/reopen", response={200: OpportunityDetail, **ERRORS},
+             summary="Reopen a won or lost opportunity")
+def reopen_opportunity(request, opportunity_id: IdParam, payload: ReopenIn):
+    opportunity = _get(request, opportunity_id)
+    services.opportunity_reopen(actor=request.user, opportunity=opportunity, stage=payload.stage)
+    return _detail(_get(request, opportunity_id))
+
+
+@router.get("/opportunities/{opportunity_id}/buying-centre", response={200: list[MemberOut], **ERRORS},
+            summary="The buying centre")
+def list_members(request, opportunity_id: IdParam):
+    opportunity = _get(request, opportunity_id)
+    return [_member(m) for m in opportunity.buying_centre.select_related("contact").order_by("role", "id")]
+
+
+@router.post("/opportunities/{opportunity_id}/buying-centre", response={201: MemberOut, **ERRORS},
+             summary="Name a contact of the account in the buying centre")
+def add_member(request, opportunity_id: IdParam, payload: MemberIn):
+    opportunity = _get(request, opportunity_id)
+    contact = Contact.objects.filter(pk=payload.contact).first()
+    member = services.buying_centre_add(actor=request.user, opportunity=opportunity, contact=contact,
+                                        role=payload.role, note=payload.note)
+    return Status(201, _member(member))
+
+
+@router.delete("/opportunities/{opportunity_id}/buying-centre/{member_id}", response={204: None, **ERRORS},
+               summary="Remove from the buying centre")
+def remove_member(request, opportunity_id: IdParam, member_id: IdParam):
+    opportunity = _get(request, opportunity_id)
+    services.buying_centre_remove(actor=request.user, opportunity=opportunity, member_id=member_id)
+    return Status(204, None)
+
+
+@router.get("/opportunities/{opportunity_id}/rivals", response={200: list[RivalOut], **ERRORS},
+            summary="Competitors on the deal")
+def list_rivals(request, opportunity_id: IdParam):
+    opportunity = _get(request, opportunity_id)
+    return [_rival(r) for r in opportunity.rivals.select_related("competitor").order_by("id")]
+
+
+@router.post("/opportunities/{opportunity_id}/rivals", response={201: RivalOut, **ERRORS},
+             summary="Add a competitor to the deal")
+def add_rival(request, opportunity_id: IdParam, payload: RivalIn):
+    opportunity = _get(request, opportunity_id)
+    competitor = Competitor.objects.filter(pk=payload.competitor).first()
+    rival = services.rival_add(actor=request.user, opportunity=opportunity, competitor=competitor,
+                               product=payload.product, quote=payload.quote, status=payload.status,
+                               note=payload.note)
+    return Status(201, _rival(rival))
+
+
+@router.patch("/opportunities/{opportunity_id}/rivals/{rival_id}", response={200: RivalOut, **ERRORS},
+              summary="Change a competitor's product, quote, status or note")
+def update_rival(request, opportunity_id: IdParam, rival_id: IdParam, payload: RivalPatch):
+    opportunity = _get(request, opportunity_id)
+    rival = services.rival_update(actor=request.user, opportunity=opportunity, rival_id=rival_id,
+                                  **payload.model_dump(exclude_unset=True))
+    return _rival(rival)
+
+
+@router.delete("/opportunities/{opportunity_id}/rivals/{rival_id}", response={204: None, **ERRORS},
+               summary="Remove a competitor from the deal")
+def remove_rival(request, opportunity_id: IdParam, rival_id: IdParam):
+    opportunity = _get(request, opportunity_id)
+    services.rival_remove(actor=request.user, opportunity=opportunity, rival_id=rival_id)
+    return Status(204, None)
