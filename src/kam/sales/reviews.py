@@ -248,8 +248,11 @@ def open_review_of(*, user, opportunity: Opportunity) -> DealReview | None:
 
 
 def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
+    counted = (DealReview.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
+               .annotate(n=Count("pk")).values("n"))
     return (ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by")
-            .annotate(item_count=Count("items", distinct=True)))
+            .annotate(item_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+            .order_by("-held_on", "-id"))
 
 
 def meeting_get(*, user, pk: int) -> ReviewMeeting | None:
