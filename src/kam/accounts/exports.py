@@ -31,6 +31,9 @@ def account_columns() -> list[ExportColumn]:
         else:
             columns.append(_field_column(Account, name))
     columns += [
+        # No owner: the account is in the public pool (the owner cell stays empty, so the
+        # sheet imports back).
+        ExportColumn(_("in the public pool since"), lambda a: a.pooled_at),
         ExportColumn(_("org unit"), lambda a: a.unit),
         ExportColumn(_("created"), lambda a: a.created_at),
         ExportColumn(_("updated"), lambda a: a.updated_at),

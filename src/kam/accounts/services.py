@@ -237,6 +237,11 @@ def account_update(*, actor, account: Account, data: dict[str, Any], version: in
             current_version=account.version,
         )
     fields = dict(data)
+    if "owner" in fields and account.owner_id is None and fields["owner"] is not None:
+        raise ValidationFailed(
+            _("This account is in the public pool: claim it or assign it from the pool."),
+            errors={"owner": [_("Assign accounts in the public pool from the pool.")]},
+        )
     if "owner" in fields:
         owner = _resolve_owner(actor=actor, owner=fields.pop("owner"))
         account.owner, account.unit = owner, owner.unit
@@ -257,7 +262,8 @@ def account_update(*, actor, account: Account, data: dict[str, Any], version: in
         )
     _refresh_keys(account)
     try:
-        account.full_clean()
+        # An account in the public pool has no owner, and keeps none until claimed or assigned.
+        account.full_clean(exclude=["owner"] if account.owner_id is None else None)
     except ValidationError as exc:
         raise _validation_failed(exc) from exc
     account.version += 1

@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
-from django.db.models.functions import TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,7 @@ from kam.tiering.models import (
 
 User = get_user_model()
 VISIT, CALL = 1, 2
+NO_OWNER = 0  # the owner of an account in the public pool, in Measure.owner
 
 
 def contact_kinds() -> tuple[list[str], list[str]]:
@@ -258,8 +259,11 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     last_day = max(min(end, as_of), start) if as_of >= start else start - timedelta(days=1)
     visible = Account.objects.visible_to(user) if accounts is None else accounts
     everything = accounts is None and user.sees_everything
+    # An account in the public pool has no owner: it reads as owner 0, counts for its unit
+    # and for nobody in person.
     table = (np.zeros((0, 3), dtype=np.int64) if visible.query.is_empty()  # .none(): no SQL to run
-             else integer_rows(visible.values_list("pk", "owner_id", "unit_id"), 3, order_by="pk"))
+             else integer_rows(visible.values_list("pk", Coalesce("owner_id", Value(NO_OWNER)), "unit_id"), 3))
+    table = table[np.argsort(table[:, 0], kind="stable")]
     ids, owner, unit = table[:, 0], table[:, 1], table[:, 2]
     n = len(ids)
     scope = None if everything else visible.values("pk")
@@ -293,6 +297,21 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
                    visit_gap=visit_gap, call_gap=call_gap,
                    visit_since=cadence.required_since(clock, visit_cadences, as_of, n),
                    call_since=cadence.required_since(clock, call_cadences, as_of, n), visit_cadences=visit_cadences, call_cadences=call_cadences)
+
+
+def tiers_of(*, scheme: Scheme, day: date, ids: np.ndarray) -> np.ndarray:
+    """The tier code in `scheme` on `day` of each account of `ids` (ascending), "" for none:
+    read as `measure` reads it (the annual list of the day's year, else the latest finished
+    snapshot on or before the day, approved moves applied)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    visit_cadences, call_cadences = cadences(scheme)
+    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
+    sources = _sources(scheme, day, day)
+    runs = cadence.decisive_sources(day, day, sources)
+    # A page of accounts reads only its own entries; a sweep over all of them the whole snapshot.
+    among = ids.tolist() if len(ids) <= 5000 else None
+    segments = _segments(runs, sources, ids, among, codes)
+    return cadence.tiers_on(day, segments, len(ids))
 
 
 # --- roll-ups --------------------------------------------------------------------------------------
@@ -364,11 +383,19 @@ def per_unit(*, user, m: Measure) -> list[Row]:
     return _rows(groups, keys, names, m)
 
 
+def _person_groups(m: Measure) -> tuple[np.ndarray, list[int]]:
+    """Per account the index of its owner among the owners (-1 for pool accounts), and the owners."""
+    keys = [int(k) for k in np.unique(m.owner) if k != NO_OWNER]
+    if not keys:
+        return np.full(len(m.owner), -1, dtype=np.int64), keys
+    groups = np.searchsorted(np.array(keys, dtype=np.int64), m.owner)
+    return np.where(m.owner == NO_OWNER, -1, groups), keys
+
+
 def per_person(*, m: Measure) -> list[Row]:
-    keys = [int(k) for k in np.unique(m.owner)]
+    groups, keys = _person_groups(m)
     names = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
         "id", "username", "display_name", "first_name", "last_name")}
-    groups = np.searchsorted(np.array(keys, dtype=np.int64), m.owner) if keys else np.zeros(0, dtype=np.int64)
     rows = _rows(groups, keys, names, m)
     return sorted((r for r in rows if r.accounts), key=lambda r: (r.compliance, r.name))
 
@@ -393,8 +420,7 @@ def heatmap(*, user, m: Measure) -> dict:
         groups, keys, names = _unit_groups(user, m)
         labels = [names[k] for k in keys]
     else:
-        keys = [int(k) for k in np.unique(m.owner)]
-        groups = np.searchsorted(np.array(keys, dtype=np.int64), m.owner) if keys else np.zeros(0, dtype=np.int64)
+        groups, keys = _person_groups(m)
         people = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
             "id", "username", "display_name", "first_name", "last_name")}
         labels = [people.get(k, str(k)) for k in keys]

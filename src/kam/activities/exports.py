@@ -50,7 +50,7 @@ def overdue_columns() -> list[ExportColumn]:
     return [
         ExportColumn(_("account code"), lambda o: o.account.code),
         ExportColumn(_("account"), lambda o: o.account.name),
-        ExportColumn(_("owner"), lambda o: o.account.owner),
+        ExportColumn(_("owner"), lambda o: o.account.owner or _("in the pool")),
         ExportColumn(_("org unit"), lambda o: o.account.unit),
         ExportColumn(_("tier"), lambda o: o.tier),
         ExportColumn(_("last visit"), lambda o: o.last_visit),

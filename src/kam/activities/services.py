@@ -121,7 +121,19 @@ def activity_log(
         task.full_clean()
         _save_with_history(task, actor)
     _cadence_reminders_close(actor=actor, account=account, kind=kind)
+    _pool_notices_close(actor=actor, account=account)
     return activity
+
+
+def _pool_notices_close(*, actor, account: Account) -> None:
+    """Any activity is the follow-up a public-pool notice to the owner asked for: done."""
+    if account.owner_id is None:
+        return
+    for task in Task.objects.select_for_update().filter(account=account, owner_id=account.owner_id,
+                                                        source_kind=TaskSource.POOL, status=TaskStatus.OPEN):
+        task.status = TaskStatus.DONE
+        task.done_at = timezone.now()
+        _save_with_history(task, actor)
 
 
 def _cadence_reminders_close(*, actor, account: Account, kind: str) -> None:
@@ -265,8 +277,9 @@ def cadence_reminders_create(*, actor, scheme, as_of: date | None = None) -> int
     horizon = as_of + timedelta(days=kam_setting("CADENCE_REMINDER_DAYS"))
     # Serialise runs: two at once must not both find no open reminder.
     list(Reminder.objects.select_for_update().filter(task__status=TaskStatus.OPEN).values_list("pk")[:1])
+    # Accounts in the public pool have no owner to remind.
     m = compliance.measure(user=actor, scheme=scheme, start=as_of, end=as_of, as_of=as_of,
-                           accounts=Account.objects.alive().filter(owner__is_active=True))
+                           accounts=Account.objects.alive().filter(owner__isnull=False, owner__is_active=True))
     open_now = set(Reminder.objects.filter(task__status=TaskStatus.OPEN).values_list("account_id", "kind"))
     titles = {CadenceKind.VISIT: _("Visit due: %(account)s"), CadenceKind.CALL: _("Call due: %(account)s")}
     wanted = []
@@ -312,7 +325,8 @@ def _playbook_tasks_due(accounts, *, today: date, steps_by_stage: dict[str, list
     latest = today + timedelta(days=kam_setting("PLAYBOOK_HORIZON_DAYS"))
     wanted: list[tuple] = []
     for account in accounts:
-        if not account.signed_on or not account.relationship_stage:
+        # An account in the public pool has nobody to give its playbook tasks to.
+        if not account.signed_on or not account.relationship_stage or account.owner_id is None:
             continue
         entered_on, ends = stage_span(account.signed_on, account.relationship_stage, boundaries)
         for step in steps_by_stage.get(account.relationship_stage, []):

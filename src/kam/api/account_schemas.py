@@ -95,7 +95,7 @@ class AccountItem(Schema):
     uscc: str | None
     industry: Ref | None
     region: Ref | None
-    owner: Ref
+    owner: Ref | None = Field(None, description="None while the account is in the public pool.")
     unit: Ref
     channel: str
     lifecycle_status: str
@@ -135,7 +135,7 @@ def ref(obj) -> dict | None:
 class AccountDetail(ModelSchema):
     industry: Ref | None
     region: Ref | None
-    owner: Ref
+    owner: Ref | None = Field(None, description="None while the account is in the public pool.")
     unit: Ref
     parent: Ref | None
     team: list[TeamMemberOut]
@@ -164,7 +164,7 @@ class AccountDetail(ModelSchema):
     class Meta:
         model = Account
         fields = ["id", *[f for f in ACCOUNT_WRITABLE if f not in {"industry", "region", "owner", "parent"}],
-                  "version", "created_at", "updated_at"]
+                  "pooled_at", "version", "created_at", "updated_at"]
 
 
 class ContactPatch(ModelSchema):

@@ -422,8 +422,10 @@ def what_if(*, scheme: Scheme, as_of: date, params: dict, cap: dict | None = Non
         if account_id in owners:
             changes[owners[account_id]][0 if new_tier == top else 1] += 1
     from django.contrib.auth import get_user_model
+    from django.utils.translation import gettext as _
 
-    names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=changes)}
+    names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=[k for k in changes if k is not None])}
+    names[None] = _("in the pool")  # accounts without an owner
     per_owner = sorted(((names.get(k, "?"), v[0], v[1]) for k, v in changes.items()), key=lambda r: -(r[1] + r[2]))
     return WhatIf(summary=summarise(new.facts, new.result.tiers), migration=migration, owners=per_owner,
                   flags=new.result.flags)
