@@ -1,5 +1,195 @@
-"""API of reviews."""
+"""Deal reviews over HTTP: the same services, order and scoping as the review pages."""
 
-from ninja import Router
+from __future__ import annotations
 
-router = Router(tags=["reviews"])
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.http import Http404
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.sales import reviews
+from kam.sales.models import Opportunity, ReviewStatus
+
+router = Router(tags=["deal reviews"])
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+Text = Field(..., min_length=1, max_length=10_000)
+
+
+class ReviewQuery(Schema):
+    status: ReviewStatus | Literal["open"] | None = None
+    meeting: IdParam | None = None
+    escalated: bool | None = Field(None, description="only items escalated to the senior review, or only not")
+    follow_up: Literal["open", "overdue", "done"] | None = Field(
+        None, description="decided items whose follow-up tasks are open, overdue or all done")
+    opportunity: IdParam | None = None
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class Opinion(Schema):
+    text: str
+    by: Ref | None
+    at: dt.datetime | None
+
+
+class FollowUpOut(Schema):
+    id: int
+    title: str
+    owner: Ref
+    due_on: dt.date
+    status: str
+    done_at: dt.datetime | None
+
+
+class ReviewOut(Schema):
+    id: int
+    opportunity: Ref
+    account: Ref
+    meeting: Ref | None
+    status: str
+    brief: str
+    core_needs: str
+    project: str
+    amount: Money
+    main_problems: str
+    proposed_strategy: str
+    submitted_by: Ref
+    submitted_at: dt.datetime
+    manager: Opinion
+    director: Opinion
+    decision: Opinion
+    escalated_at: dt.datetime | None
+    follow_ups: list[FollowUpOut] | None = Field(None, description="in the single-review answer only")
+
+
+class ReviewPage(Schema):
+    items: list[ReviewOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class ReviewCreate(Schema):
+    """The tracking sheet; project and amount default to the opportunity's."""
+
+    model_config = ConfigDict(extra="forbid")
+    opportunity: Id
+    brief: str = Text
+    core_needs: str = Text
+    main_problems: str = Text
+    proposed_strategy: str = Text
+    project: str | None = Field(None, max_length=200)
+    amount: Money | None = Field(None, ge=0)
+
+
+class RecommendIn(Schema):
+    """The manager's recommendation, or the director's after it: the caller's role says which."""
+
+    model_config = ConfigDict(extra="forbid")
+    recommendation: str = Text
+
+
+class DecideIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    decision: str = Text
+    follow_ups: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20,
+                                  description="one task per entry for the opportunity's owner; "
+                                              "none: one task to follow up the decision")
+
+
+def _opinion(text: str, by, at) -> dict:
+    return {"text": text, "by": ref(by) if by is not None else None, "at": at}
+
+
+def _review(r, follow_ups=None) -> dict:
+    account = r.opportunity.account
+    body = {
+        "id": r.pk, "opportunity": {"id": r.opportunity_id, "name": r.opportunity.name},
+        "account": {"id": account.pk, "name": account.name},
+        "meeting": {"id": r.meeting_id, "name": str(r.meeting)} if r.meeting_id else None,
+        "status": r.status, "brief": r.brief, "core_needs": r.core_needs, "project": r.project,
+        "amount": r.amount, "main_problems": r.main_problems, "proposed_strategy": r.proposed_strategy,
+        "submitted_by": ref(r.submitted_by), "submitted_at": r.submitted_at,
+        "manager": _opinion(r.manager_recommendation, r.manager, r.manager_at),
+        "director": _opinion(r.director_recommendation, r.director, r.director_at),
+        "decision": _opinion(r.decision, r.decided_by, r.decided_at),
+        "escalated_at": r.escalated_at,
+    }
+    if follow_ups is not None:
+        body["follow_ups"] = [{"id": t.pk, "title": t.title, "owner": ref(t.owner), "due_on": t.due_on,
+                               "status": t.status, "done_at": t.done_at} for t in follow_ups]
+    return body
+
+
+def _one(request, review_id: int) -> dict:
+    review = reviews.review_get(user=request.user, pk=review_id)
+    if review is None:
+        raise Http404
+    return _review(review, reviews.review_follow_ups(review))
+
+
+def _found(request, review_id: int):
+    review = reviews.review_get(user=request.user, pk=review_id)
+    if review is None:
+        raise Http404
+    return review
+
+
+@router.get("/reviews", response={200: ReviewPage, **LIST_ERRORS}, summary="List deal reviews")
+def list_reviews(request, query: Query[ReviewQuery]):
+    filters = reviews.ReviewFilters(
+        status=query.status or "", meeting=query.meeting, escalated=query.escalated,
+        follow_up=query.follow_up or "", opportunity=query.opportunity,
+    )
+    qs = reviews.review_list(user=request.user, filters=filters).select_related("manager", "director", "decided_by")
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    start = (page - 1) * page_size
+    rows = list(qs[start: start + page_size])
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    return {"items": [_review(r) for r in rows], "count": count, "page": page, "page_size": page_size}
+
+
+@router.post("/reviews", response={201: ReviewOut, **ERRORS}, summary="Submit an opportunity for review")
+def submit_review(request, payload: ReviewCreate):
+    opportunity = Opportunity.objects.visible_to(request.user).filter(pk=payload.opportunity).first()
+    if opportunity is None:
+        raise Http404
+    review = reviews.review_submit(
+        actor=request.user, opportunity=opportunity, brief=payload.brief, core_needs=payload.core_needs,
+        main_problems=payload.main_problems, proposed_strategy=payload.proposed_strategy,
+        project=payload.project, amount=payload.amount,
+    )
+    return Status(201, _one(request, review.pk))
+
+
+@router.get("/reviews/{review_id}", response={200: ReviewOut, **ERRORS}, summary="One deal review")
+def get_review(request, review_id: IdParam):
+    return _one(request, review_id)
+
+
+@router.post("/reviews/{review_id}/recommend", response={200: ReviewOut, **ERRORS},
+             summary="Recommend: the manager first, then the director")
+def recommend_review(request, review_id: IdParam, payload: RecommendIn):
+    reviews.review_recommend(actor=request.user, review=_found(request, review_id),
+                             recommendation=payload.recommendation)
+    return _one(request, review_id)
+
+
+@router.post("/reviews/{review_id}/decide", response={200: ReviewOut, **ERRORS},
+             summary="The general manager's decision, after both recommendations")
+def decide_review(request, review_id: IdParam, payload: DecideIn):
+    reviews.review_decide(actor=request.user, review=_found(request, review_id), decision=payload.decision,
+                          follow_ups=payload.follow_ups)
+    return _one(request, review_id)
+
+
+@router.post("/reviews/{review_id}/withdraw", response={200: ReviewOut, **ERRORS}, summary="Withdraw a review")
+def withdraw_review(request, review_id: IdParam):
+    reviews.review_withdraw(actor=request.user, review=_found(request, review_id))
+    return _one(request, review_id)
