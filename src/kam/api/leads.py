@@ -1,5 +1,252 @@
-"""API of leads."""
+"""Leads (线索) over HTTP: the list with the page's filters and the SLA clock, one lead with
+its follow-ups, creating (assigned by the rules), following up, assigning, qualifying into an
+opportunity or a nurtured prospect, disqualifying. The same services and scoping as the pages."""
 
-from ninja import Router
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Literal
+
+from django.conf import settings
+from django.http import Http404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict
+
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.api.activities import IsoDate, IsoDateTime
+from kam.sales import lead_selectors as selectors
+from kam.sales import leads as services
+from kam.sales.models import LeadStatus
 
 router = Router(tags=["leads"])
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class LeadQuery(Schema):
+    status: LeadStatus | None = None
+    source: IdParam | None = None
+    assignee: IdParam | None = Field(None, description="the assignee's user id")
+    unassigned: bool = Field(False, description="only leads nobody is assigned to")
+    overdue: bool = Field(False, description="open leads past their follow-up deadline without a follow-up")
+    q: str = Field("", max_length=100, description="company, contact or phone")
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class LeadItem(Schema):
+    id: int
+    source: Ref
+    company: str
+    uscc: str
+    contact_name: str
+    contact_title: str
+    phone: str
+    email: str
+    need: str
+    estimated_amount: Decimal | None
+    region: Ref | None
+    industry: Ref | None
+    status: str
+    unit: Ref | None
+    assignee: Ref | None
+    assigned_at: dt.datetime | None
+    follow_up_due_at: dt.datetime | None
+    followed_up_at: dt.datetime | None
+    overdue: bool = Field(..., description="open, not followed up, past the deadline")
+    escalated_at: dt.datetime | None
+    escalated_to: Ref | None
+    reassignments: int
+    account: Ref | None
+    opportunity: Ref | None
+    closed_at: dt.datetime | None
+    close_note: str
+    created_at: dt.datetime
+
+
+class FollowUpOut(Schema):
+    id: int
+    at: dt.datetime
+    by: Ref
+    note: str
+    plan: str
+
+
+class LeadDetail(LeadItem):
+    follow_ups: list[FollowUpOut]
+
+
+class LeadPage(Schema):
+    items: list[LeadItem]
+    count: int
+    page: int
+    page_size: int
+
+
+class LeadCreate(Schema):
+    """Assignment, the clock and the outcome are never client-writable: without `assignee`
+    the first matching assignment rule decides."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: Id
+    company: str = Field(..., min_length=1, max_length=200)
+    uscc: str = Field("", max_length=18)
+    contact_name: str = Field("", max_length=50)
+    contact_title: str = Field("", max_length=100)
+    phone: str = Field("", max_length=30)
+    email: str = Field("", max_length=254)
+    need: str = Field("", max_length=10_000)
+    estimated_amount: Money | None = None
+    region: Id | None = None
+    industry: Id | None = None
+    assignee: Id | None = Field(None, description="yourself, or a person of the units you manage")
+
+
+class FollowUpCreate(Schema):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(..., min_length=1, max_length=10_000)
+    plan: str = Field("", max_length=300)
+    at: IsoDateTime | None = Field(None, description="when it happened; now if left out")
+
+
+class AssignIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    assignee: Id
+
+
+class DisqualifyIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(..., min_length=1, max_length=500)
+
+
+class QualifyIn(Schema):
+    """`account`: an account you see. Without it a new account is created from the lead —
+    unless accounts that may be the company exist: then 409 lists them as `candidates`;
+    send one as `account`, or `confirm_new_account: true`."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["opportunity", "nurture"]
+    account: Id | None = None
+    confirm_new_account: bool = False
+    opportunity_name: str = Field("", max_length=200, description="the project; the company's name if left out")
+    amount: Money | None = Field(None, description="intended amount; the lead's estimate if left out")
+    expected_close: IsoDate | None = Field(None, description="required for an opportunity")
+    note: str = Field("", max_length=500)
+
+
+class Candidate(Schema):
+    id: int
+    code: str
+    name: str
+    owner: str
+    unit: str
+
+
+class QualifyConflict(ErrorOut):
+    candidates: list[Candidate] = []
+    similar: list[Candidate] = []
+
+
+def _lead(lead, now: dt.datetime) -> dict:
+    return {
+        "id": lead.pk, "source": ref(lead.source), "company": lead.company, "uscc": lead.uscc,
+        "contact_name": lead.contact_name, "contact_title": lead.contact_title, "phone": lead.phone,
+        "email": lead.email, "need": lead.need, "estimated_amount": lead.estimated_amount,
+        "region": ref(lead.region), "industry": ref(lead.industry), "status": lead.status, "unit": ref(lead.unit),
+        "assignee": ref(lead.assignee), "assigned_at": lead.assigned_at, "follow_up_due_at": lead.follow_up_due_at,
+        "followed_up_at": lead.followed_up_at,
+        "overdue": bool(lead.is_open and lead.followed_up_at is None and lead.follow_up_due_at
+                        and lead.follow_up_due_at <= now),
+        "escalated_at": lead.escalated_at, "escalated_to": ref(lead.escalated_to),
+        "reassignments": lead.reassignments, "account": ref(lead.account),
+        "opportunity": ref(lead.opportunity), "closed_at": lead.closed_at, "close_note": lead.close_note,
+        "created_at": lead.created_at,
+    }
+
+
+def _detail(request, pk: int) -> dict:
+    lead = selectors.lead_get(user=request.user, pk=pk)
+    if lead is None:
+        raise Http404
+    body = _lead(lead, timezone.now())
+    body["follow_ups"] = [
+        {"id": f.pk, "at": f.at, "by": ref(f.by), "note": f.note, "plan": f.plan}
+        for f in selectors.lead_follow_ups(lead=lead)
+    ]
+    return body
+
+
+def _visible(request, pk: int):
+    lead = selectors.lead_get(user=request.user, pk=pk)
+    if lead is None:
+        raise Http404
+    return lead
+
+
+@router.get("/leads", response={200: LeadPage, **LIST_ERRORS}, summary="List leads")
+def list_leads(request, query: Query[LeadQuery]):
+    now = timezone.now()
+    filters = selectors.LeadFilters(
+        status=query.status or "", source=query.source, overdue=query.overdue, q=query.q,
+        assignee=selectors.UNASSIGNED if query.unassigned else query.assignee,
+    )
+    qs = selectors.lead_list(user=request.user, filters=filters, now=now).select_related(
+        "region", "industry", "account", "opportunity")
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    start = (page - 1) * page_size
+    rows = list(qs[start : start + page_size])
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    return {"items": [_lead(lead, now) for lead in rows], "count": count, "page": page, "page_size": page_size}
+
+
+@router.post("/leads", response={201: LeadDetail, **ERRORS}, summary="Create a lead (assigned by the rules)")
+def create_lead(request, payload: LeadCreate):
+    data = payload.model_dump(exclude={"assignee"})
+    lead = services.lead_create(actor=request.user, data=data, assignee=payload.assignee)
+    if selectors.lead_get(user=request.user, pk=lead.pk) is None:
+        # The rules gave it to someone outside what the author sees: say where it went, no more.
+        return Status(201, {**_lead(lead, timezone.now()), "follow_ups": []})
+    return Status(201, _detail(request, lead.pk))
+
+
+@router.get("/leads/{lead_id}", response={200: LeadDetail, **ERRORS}, summary="One lead with its follow-ups")
+def get_lead(request, lead_id: IdParam):
+    return _detail(request, lead_id)
+
+
+@router.post("/leads/{lead_id}/follow-ups", response={201: LeadDetail, **ERRORS},
+             summary="Record a follow-up (the first stops the SLA clock)")
+def follow_up_lead(request, lead_id: IdParam, payload: FollowUpCreate):
+    lead = _visible(request, lead_id)
+    services.lead_follow_up(actor=request.user, lead=lead, note=payload.note, plan=payload.plan, at=payload.at)
+    return Status(201, _detail(request, lead_id))
+
+
+@router.post("/leads/{lead_id}/assign", response={200: LeadDetail, **ERRORS}, summary="Assign a lead by hand")
+def assign_lead(request, lead_id: IdParam, payload: AssignIn):
+    lead = _visible(request, lead_id)
+    services.lead_assign(actor=request.user, lead=lead, assignee=payload.assignee)
+    return _detail(request, lead_id)
+
+
+@router.post("/leads/{lead_id}/qualify", response={200: LeadDetail, 409: QualifyConflict, **LIST_ERRORS,
+                                                   403: ErrorOut, 404: ErrorOut},
+             summary="Qualify a lead into an opportunity or a nurtured prospect")
+def qualify_lead(request, lead_id: IdParam, payload: QualifyIn):
+    lead = _visible(request, lead_id)
+    services.lead_qualify(
+        actor=request.user, lead=lead, outcome=payload.outcome, account=payload.account,
+        confirm_new_account=payload.confirm_new_account, opportunity_name=payload.opportunity_name,
+        amount=payload.amount, expected_close=payload.expected_close, note=payload.note,
+    )
+    return _detail(request, lead_id)
+
+
+@router.post("/leads/{lead_id}/disqualify", response={200: LeadDetail, **ERRORS}, summary="Disqualify a lead")
+def disqualify_lead(request, lead_id: IdParam, payload: DisqualifyIn):
+    lead = _visible(request, lead_id)
+    services.lead_disqualify(actor=request.user, lead=lead, note=payload.note)
+    return _detail(request, lead_id)
