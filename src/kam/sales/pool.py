@@ -272,14 +272,14 @@ def pool_branch(user) -> OrgUnit | None:
     return user.unit
 
 
-def _sees_pool(user) -> bool:
+def may_see_pool(user) -> bool:
     return bool(user is not None and user.is_authenticated and user.is_active
                 and (user.sees_everything or user.unit_id is not None))
 
 
 def pool_scope(user) -> QuerySet[Account]:
     """Live accounts inside the part of the org whose pool `user` sees (with or without owner)."""
-    if not _sees_pool(user):
+    if not may_see_pool(user):
         return Account.objects.none()
     branch = pool_branch(user)
     accounts = Account.objects.alive()
@@ -358,6 +358,18 @@ def pool_rows(accounts: list[Account], *, today: date | None = None) -> list[Poo
     ) for a in accounts]
 
 
+def pool_rows_iter(accounts: QuerySet[Account], *, chunk: int = 2000, today: date | None = None):
+    """`pool_rows` for a whole list (the export), a chunk of accounts at a time."""
+    today = today or timezone.localdate()
+    batch = []
+    for account in accounts.iterator(chunk_size=chunk):
+        batch.append(account)
+        if len(batch) == chunk:
+            yield from pool_rows(batch, today=today)
+            batch = []
+    yield from pool_rows(batch, today=today)
+
+
 def held_from_pool(user) -> QuerySet[Account]:
     """Accounts `user` holds from the pool: owned by them, and their own claim is the latest
     pool event that gave the account an owner or took it away."""
@@ -369,16 +381,16 @@ def held_from_pool(user) -> QuerySet[Account]:
 
 
 def may_claim(user) -> bool:
-    return _sees_pool(user) and user.role in CLAIMING_ROLES and user.unit_id is not None
+    return may_see_pool(user) and user.role in CLAIMING_ROLES and user.unit_id is not None
 
 
 def may_assign(user) -> bool:
-    return _sees_pool(user) and (user.sees_everything or user.role in MANAGING_ROLES)
+    return may_see_pool(user) and (user.sees_everything or user.role in MANAGING_ROLES)
 
 
 def may_release(user, account: Account) -> bool:
     """The owner, managers of the units above the account and HQ put an account in the pool."""
-    if account.owner_id is None or not _sees_pool(user):
+    if account.owner_id is None or not may_see_pool(user):
         return False
     if account.owner_id == user.pk or user.sees_everything:
         return True
@@ -485,9 +497,9 @@ def pool_release(*, actor, account, note: str) -> PoolEvent:
 
 
 def pool_events(*, user, account: Account) -> list[PoolEvent]:
-    """The pool events of an account `user` sees (as account or as pool account)."""
+    """The pool events of `account`, for whoever sees it as an account or as a pool account."""
     visible = Account.objects.visible_to(user).filter(pk=account.pk).exists() or pool_scope(user).filter(
         pk=account.pk, owner__isnull=True).exists()
     if not visible:
-        return []
+        raise NotVisible(_("Not found."))
     return list(PoolEvent.objects.filter(account=account).select_related("user", "former_owner").order_by("-at", "-pk"))
