@@ -154,3 +154,12 @@ def test_the_pool_page_runs_a_constant_number_of_queries(org, django_assert_num_
     load(15)
     with django_assert_num_queries(len(few.captured_queries)):
         assert client.get("/sales/pool/").status_code == 200
+
+
+def test_the_account_list_filters_the_accounts_in_the_pool(org, pooled):
+    AccountFactory(owner=org.specialist_a, name="广州有主客户")
+    client = client_for(org.manager_a)
+    everything = client.get("/accounts/").content.decode()
+    assert "广州公海客户" in everything and "广州有主客户" in everything
+    only_pool = client.get("/accounts/?in_pool=on").content.decode()
+    assert "广州公海客户" in only_pool and "广州有主客户" not in only_pool and "深圳公海客户" not in only_pool

@@ -157,6 +157,7 @@ class AccountFilterForm(forms.Form):
                                 widget=forms.Select(attrs={"class": "form-select"}))
     tier = forms.ChoiceField(choices=[("", "—")], required=False, label=_("tier"),
                              widget=forms.Select(attrs={"class": "form-select"}))
+    in_pool = forms.BooleanField(required=False, label=_("in the public pool"))
     sort = forms.ChoiceField(choices=[(k, k) for k in ACCOUNT_SORTS], required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, user, **kwargs):

@@ -42,6 +42,7 @@ class AccountFilters:
     lifecycle_status: str = ""
     channel: str = ""
     tier: str = ""  # "scheme-code:tier", in the scheme's latest snapshot
+    in_pool: bool = False  # only accounts in the public pool (without an owner)
     sort: str = DEFAULT_ACCOUNT_SORT
 
 
@@ -86,6 +87,8 @@ def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Acc
         qs = qs.filter(region_id=filters.region)
     if filters.owner:
         qs = qs.filter(owner_id=filters.owner)
+    if filters.in_pool:
+        qs = qs.filter(owner__isnull=True)
     if filters.unit:
         unit = OrgUnit.objects.filter(pk=filters.unit).first()
         qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()

@@ -56,6 +56,7 @@ def _filters(request) -> tuple[AccountFilterForm, selectors.AccountFilters]:
         lifecycle_status=cleaned.get("lifecycle_status") or "",
         channel=cleaned.get("channel") or "",
         tier=cleaned.get("tier") or "",
+        in_pool=bool(cleaned.get("in_pool")),
         sort=cleaned.get("sort") or selectors.DEFAULT_ACCOUNT_SORT,
     )
 
