@@ -111,9 +111,11 @@ class OpportunityForm(forms.Form):
 
     def fields_data(self) -> dict:
         data = self.cleaned_data
-        return {"name": data["name"], "amount": data["amount"], "our_quote": data.get("our_quote"),
-                "expected_close": data["expected_close"], "description": data.get("description") or "",
-                "owner": data.get("owner")}
+        fields = {"name": data["name"], "amount": data["amount"], "our_quote": data.get("our_quote"),
+                  "expected_close": data["expected_close"], "description": data.get("description") or ""}
+        if data.get("owner") is not None:  # left empty: yourself on a new one, unchanged on an edit
+            fields["owner"] = data["owner"]
+        return fields
 
 
 class MoveForm(forms.Form):
