@@ -154,7 +154,9 @@ def review_sheet_fill(sheet: Worksheet, review: DealReview, follow_ups: Iterable
         sheet.merge_cells(f"B{row}:{LAST_COLUMN}{row}")
         cell = sheet.cell(row, 2, neutralise(value))
         cell.alignment = WRAP
-        sheet.row_dimensions[row].height = max(2 * LINE_HEIGHT, LINE_HEIGHT * (_lines(value, value_width) + 1))
+        # Blank opinions keep room to write by hand at the meeting, as on the paper form.
+        least = 5 if row >= part_row("manager") else 3 if row >= FIRST_PART_ROW else 2
+        sheet.row_dimensions[row].height = LINE_HEIGHT * max(least, _lines(value, value_width) + 1)
     last_row = part_row(PARTS[-1])
     _frame(sheet, HEADER_ROW, last_row)
     _print_setup(sheet, last_row)

@@ -4,6 +4,7 @@ meetings that collect the items. Thin views over kam.sales.reviews."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
@@ -150,7 +151,7 @@ def review_new(request, opportunity_pk: int):
                                          "core_needs": opportunity.description})
     context = {"opportunity": opportunity, "form": form, "existing": existing,
                "may_submit": reviews.may_submit(request.user, opportunity),
-               "minimum": kam_setting("REVIEW_MIN_AMOUNT")}
+               "minimum": f"{Decimal(str(kam_setting('REVIEW_MIN_AMOUNT'))):,.0f}"}
     return render(request, "sales/review_form.html", context, status=status)
 
 
