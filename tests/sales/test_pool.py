@@ -293,3 +293,19 @@ def test_an_owned_account_is_not_found_through_the_pool(org):
     a = AccountFactory(owner=org.specialist_a)
     with pytest.raises(NotVisible):
         pool_claim(actor=org.specialist_a2, account=a)
+
+
+def test_merging_with_pool_accounts(org):
+    from kam.accounts.merge import account_merge
+
+    pooled = in_pool(AccountFactory(owner=org.specialist_a2), org.specialist_a2)
+    other_pool = in_pool(AccountFactory(owner=org.specialist_a2), org.specialist_a2)
+    owned = AccountFactory(owner=org.specialist_a)
+    # a pool account survives a merge with another one: still nobody's
+    account_merge(actor=org.manager_a, survivor=pooled, merged=other_pool, take=["owner", "phone"])
+    pooled.refresh_from_db()
+    assert pooled.owner is None and pooled.pooled_at is not None
+    # taking the owner of an owned duplicate takes the survivor out of the pool
+    account_merge(actor=org.manager_a, survivor=pooled, merged=owned, take=["owner"])
+    pooled.refresh_from_db()
+    assert pooled.owner == org.specialist_a and pooled.pooled_at is None

@@ -83,8 +83,10 @@ def account_merge(
         if name == "uscc":
             continue
         if name == "owner":
+            if merged.owner_id is None:  # in the public pool: nobody to take over
+                continue
             owner = _resolve_owner(actor=actor, owner=merged.owner_id)
-            survivor.owner, survivor.unit = owner, owner.unit
+            survivor.owner, survivor.unit, survivor.pooled_at = owner, owner.unit, None
             continue
         field = Account._meta.get_field(name)
         setattr(survivor, field.attname, getattr(merged, field.attname))
@@ -93,7 +95,7 @@ def account_merge(
     _check_uscc_unique(survivor, actor)
     _refresh_keys(survivor)
     try:
-        survivor.full_clean(exclude=["code"])
+        survivor.full_clean(exclude=["code", "owner"] if survivor.owner_id is None else ["code"])
     except ValidationError as exc:
         raise _validation_failed(exc) from exc
 
