@@ -169,7 +169,9 @@ def follow_up_due(assigned_at: datetime) -> datetime:
     return assigned_at + timedelta(hours=kam_setting("LEAD_FOLLOW_UP_HOURS"))
 
 
-def _start_clock(lead: Lead, person, unit: OrgUnit | None, at: datetime) -> None:
+def clock_start(lead: Lead, person, unit: OrgUnit | None, at: datetime) -> None:
+    """Give an open lead to `person` in `unit` at `at`: a new deadline unless it has been
+    followed up already, and no escalation pending."""
     lead.assignee = person
     lead.unit = unit
     lead.escalated_at = None
@@ -183,7 +185,8 @@ def _start_clock(lead: Lead, person, unit: OrgUnit | None, at: datetime) -> None
     lead.status = LeadStatus.FOLLOWING if lead.followed_up_at else LeadStatus.NEW
 
 
-def _follow_up_task(lead: Lead, created_by) -> Task | None:
+def follow_up_task(lead: Lead, created_by) -> Task | None:
+    """The assignee's task to follow the lead up by its deadline (unsaved); None without a clock."""
     if lead.assignee is None or lead.follow_up_due_at is None:
         return None
     return Task(
@@ -311,9 +314,9 @@ def lead_create(*, actor, data: dict[str, Any], assignee=None, at: datetime | No
         rule, unit, person = router.route(lead, actor=actor)
         router.save()
     lead.rule = rule
-    _start_clock(lead, person, unit, at)
+    clock_start(lead, person, unit, at)
     _save(lead, actor)
-    _open_task(_follow_up_task(lead, actor), actor)
+    _open_task(follow_up_task(lead, actor), actor)
     return lead
 
 
@@ -362,9 +365,9 @@ def lead_assign(*, actor, lead: Lead, assignee, at: datetime | None = None) -> L
     if person.pk == lead.assignee_id:
         return lead
     _close_tasks(lead, TaskStatus.CANCELLED, actor, at)
-    _start_clock(lead, person, person.unit, at)
+    clock_start(lead, person, person.unit, at)
     _save(lead, actor)
-    _open_task(_follow_up_task(lead, actor), actor)
+    _open_task(follow_up_task(lead, actor), actor)
     return lead
 
 
@@ -581,10 +584,10 @@ def _reassign(lead: Lead, now: datetime, router: LeadRouter) -> bool:
     if person is None or not person.is_active:
         return False
     _close_tasks(lead, TaskStatus.CANCELLED, None, now)
-    _start_clock(lead, person, person.unit, now)
+    clock_start(lead, person, person.unit, now)
     lead.reassignments += 1
     _save(lead, None)
-    _open_task(_follow_up_task(lead, None), None)
+    _open_task(follow_up_task(lead, None), None)
     return True
 
 
