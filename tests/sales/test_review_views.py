@@ -235,3 +235,20 @@ def test_branch_b_gets_404_for_branch_a_reviews(org, item, opportunity):
 
 def test_pages_need_a_login(item):
     assert Client().get(f"/sales/reviews/{item.pk}/").status_code == 302
+
+
+def test_a_closed_opportunity_offers_no_review_form(org, opportunity):
+    from kam.sales.models import OutcomeReason
+    from kam.sales.opportunities import opportunity_close
+
+    opportunity_close(actor=org.specialist_a, opportunity=opportunity, outcome="lost",
+                      reason=OutcomeReason.objects.get(code="price"), note="价格")
+    page = logged_in(org.specialist_a).get(f"/sales/reviews/new/{opportunity.pk}/").content.decode()
+    assert "Only an open opportunity can be submitted for review." in page
+    assert 'data-testid="review-submit"' not in page
+
+
+def test_a_meeting_without_waiting_items_says_so(org):
+    meeting = reviews.meeting_create(actor=org.manager_a, title="空的研讨会", held_on=timezone.localdate())
+    page = logged_in(org.manager_a).get(f"/sales/reviews/meetings/{meeting.pk}/").content.decode()
+    assert 'data-testid="meeting-no-candidates"' in page and 'data-testid="meeting-add"' not in page
