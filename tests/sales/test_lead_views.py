@@ -206,3 +206,14 @@ def test_the_rules_page_lists_the_rules_in_order(org):
     LeadAssignmentRule.objects.create(name="第一条", unit=org.branch_a, sort_order=1, assignee=org.specialist_a)
     page = logged_in(org.specialist_b).get("/sales/leads/rules/").content.decode()
     assert page.index("第一条") < page.index("第二条") and "张三" in page
+
+
+def test_the_pages_render_in_chinese(org):
+    lead = new_lead(org.specialist_a, "中文页面公司", at=timezone.now() - timedelta(hours=30))
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.manager_a)
+    for url in ("/sales/leads/", f"/sales/leads/{lead.pk}/", f"/sales/leads/{lead.pk}/qualify/", "/sales/leads/new/",
+                "/sales/leads/rules/"):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "中文页面公司" in response.content.decode() or "leads/new" in url or "rules" in url

@@ -363,3 +363,13 @@ def test_a_closed_lead_cannot_be_worked_again(org):
     with pytest.raises(Conflict):
         lead_follow_up(actor=org.specialist_a, lead=lead, note="x")
     assert lead_sla_sweep(now=T0 + 100 * HOUR) == {"escalated": 0, "reassigned": 0}
+
+
+def test_the_nightly_task_runs_the_sweep(org):
+    from kam.sales import tasks
+
+    new_lead(org.specialist_a)
+    result = tasks.lead_sla_sweep.enqueue(now=(T0 + 24 * HOUR).isoformat())
+    assert result.return_value == {"escalated": 1, "reassigned": 0}
+    assert tasks.lead_sla_sweep.enqueue(now=(T0 + 24 * HOUR).isoformat()).return_value == {
+        "escalated": 0, "reassigned": 0}
