@@ -120,7 +120,13 @@ def scope_for(*, user, unit: OrgUnit | None = None, owner=None) -> Scope:
     accounts = Account.objects.visible_to(user)
     if unit is not None:
         accounts = accounts.filter(unit__path__startswith=unit.path)
-    opportunities = Opportunity.objects.filter(account__in=accounts.values("pk"))
+    if user.sees_everything and unit is None:
+        # Every live account's: the same set as below, without joining a million accounts.
+        # The accounts in the recycle bin are few, so their ids are read first.
+        deleted = list(Account.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
+        opportunities = Opportunity.objects.exclude(account_id__in=deleted) if deleted else Opportunity.objects.all()
+    else:
+        opportunities = Opportunity.objects.filter(account__in=accounts.values("pk"))
     reach = accounts
     if owner is not None:
         opportunities = opportunities.filter(owner=owner)
@@ -182,21 +188,31 @@ def funnel(scope: Scope, period: Period) -> list[FunnelStep]:
 
 def _changes(scope: Scope, **where) -> QuerySet:
     changes = StageChange.objects.filter(**where)
-    if not scope.everything or scope.owner_id is not None:
-        changes = changes.filter(opportunity__in=scope.opportunities.values("pk"))
-    else:  # every live account: only the opportunities of accounts in the recycle bin drop out
-        changes = changes.exclude(opportunity__account__in=Account.objects.filter(deleted_at__isnull=False).values("pk"))
-    return changes
+    if not scope.everything:
+        return changes.filter(opportunity__in=scope.opportunities.values("pk"))
+    # Every live account: only the opportunities of accounts in the recycle bin drop out. They
+    # are few, so their ids are read first and the changes need no join.
+    dropped = list(Opportunity.objects.filter(account__deleted_at__isnull=False).values_list("pk", flat=True))
+    return changes.exclude(opportunity_id__in=dropped) if dropped else changes
 
 
-def _period_changes(scope: Scope, period: Period) -> np.ndarray:
-    """The period's stage changes as rows (opportunity, progress of to_stage, progress of
-    from_stage or -1, epoch seconds, id), sorted by opportunity, time and id."""
-    rows = integer_rows(
-        _changes(scope, at__gte=period.lo, at__lt=period.hi)
-        .annotate(to_n=_numbered("to_stage", PROGRESS), from_n=_numbered("from_stage", PROGRESS), t=EpochSeconds("at"))
-        .values_list("opportunity_id", "to_n", "from_n", "t", "pk"), 5)
-    return rows[np.lexsort((rows[:, 4], rows[:, 3], rows[:, 0]))]
+def _period_changes(scope: Scope, period: Period, *, with_from: bool = True) -> np.ndarray:
+    """The period's stage changes as rows (opportunity, progress of to_stage, epoch seconds,
+    progress of from_stage or -1), sorted by opportunity and time (ties: by progress). The
+    time and the progress travel packed in one integer (seconds × 8 + progress): fewer
+    columns to pack and read. Without `with_from` the last column is left out."""
+    changes = _changes(scope, at__gte=period.lo, at__lt=period.hi).annotate(
+        key=EpochSeconds("at") * 8 + _numbered("to_stage", PROGRESS))
+    if with_from:
+        packed = integer_rows(changes.annotate(from_n=_numbered("from_stage", PROGRESS))
+                              .values_list("opportunity_id", "key", "from_n"), 3)
+    else:
+        packed = integer_rows(changes.values_list("opportunity_id", "key"), 2)
+    packed = packed[np.lexsort((packed[:, 1], packed[:, 0]))]
+    rows = np.empty((len(packed), 4), dtype=np.int64)
+    rows[:, 0], rows[:, 1], rows[:, 2] = packed[:, 0], packed[:, 1] & 7, packed[:, 1] >> 3
+    rows[:, 3] = packed[:, 2] if with_from else -1
+    return rows
 
 
 def _later_max(group: np.ndarray, value: np.ndarray) -> np.ndarray:
@@ -241,7 +257,7 @@ class StageConversion(_StageLabel):
 def stage_conversion(scope: Scope, period: Period, rows: np.ndarray | None = None) -> list[StageConversion]:
     """Per open stage, the opportunities that entered it in the period, and how many of them
     moved on to a later stage and were won before the period ended."""
-    rows = _period_changes(scope, period) if rows is None else rows
+    rows = _period_changes(scope, period, with_from=False) if rows is None else rows
     later = _later_max(rows[:, 0], rows[:, 1])
     out = []
     for stage in OPEN_STAGES:
@@ -261,7 +277,7 @@ class StageDays(_StageLabel):
 def days_per_stage(scope: Scope, period: Period, rows: np.ndarray | None = None) -> list[StageDays]:
     """Mean days of the stays in each open stage that ended in the period (see the module)."""
     rows = _period_changes(scope, period) if rows is None else rows
-    opp, to_n, from_n, t = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
+    opp, to_n, t, from_n = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
     same = opp[1:] == opp[:-1]
     # Stays that began and ended in the period: from one change to the opportunity's next.
     stage = [to_n[:-1][same]]
