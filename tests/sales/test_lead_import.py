@@ -20,11 +20,8 @@ from spreadsheets import csv_bytes, xlsx_bytes
 HEADER = ["线索来源*", "公司名称*", "统一社会信用代码", "联系人", "联系电话", "需求", "预计金额", "地区", "行业"]
 
 
-@pytest.fixture(autouse=True)
-def leads_kind(monkeypatch):
-    """The lead importer as an import kind of the engine."""
-    if "leads" not in services.IMPORTERS:
-        monkeypatch.setitem(services.IMPORTERS, "leads", "kam.sales.lead_import.LeadImporter")
+def test_leads_are_an_import_kind_of_the_engine():
+    assert services.IMPORTERS["leads"] == "kam.sales.lead_import.LeadImporter"
 
 
 def issues_of(job) -> list[tuple[int, str, str]]:

@@ -12,6 +12,7 @@ class ImportKind(models.TextChoices):
     ACCOUNTS = "accounts", _("Accounts")
     CONTACTS = "contacts", _("Contacts")
     REVENUE = "revenue", _("Revenue")
+    LEADS = "leads", _("Leads")
 
 
 class ImportMode(models.TextChoices):
