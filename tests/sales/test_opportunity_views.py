@@ -166,6 +166,11 @@ def test_project_page_shows_history_and_takes_buying_centre_and_competitors(org,
     assert (rival.quote, rival.status) == (Decimal("175000.00"), "leading")
     html = client.get(f"/sales/opportunities/{opp.pk}/").content.decode()
     assert "有一票否决权" in html and "175,000.00" in html and "Leading" in html
+    # with our quote known, the page says how far theirs is from it
+    client.post(f"/sales/opportunities/{opp.pk}/edit/", {"name": opp.name, "amount": "250000", "our_quote": "190000",
+                                                         "expected_close": "2027-03-31", "version": 2})
+    html = client.get(f"/sales/opportunities/{opp.pk}/").content.decode()
+    assert re.search(r'data-testid="against-ours">\s*-15,000.00', html)
 
 
 def test_new_opportunity_from_the_account_page_and_edit_with_the_version(org, accounts, client):

@@ -206,6 +206,16 @@ def opportunity_edit(request, pk: int):
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
 
 
+def _rivals_against_our_quote(opportunity) -> list:
+    """The competitors with how far their quote is above (+) or below (−) ours, when both are known:
+    price is compared, not assumed decisive."""
+    rivals = list(opportunity.rivals.select_related("competitor").order_by("id"))
+    for rival in rivals:
+        both = rival.quote is not None and opportunity.our_quote is not None
+        rival.against_ours = rival.quote - opportunity.our_quote if both else None
+    return rivals
+
+
 def _detail(request, opportunity, *, status: int = 200, **forms):
     from kam.sales.stages import stage_probabilities, weighted
 
@@ -216,7 +226,8 @@ def _detail(request, opportunity, *, status: int = 200, **forms):
         "weighted": weighted(opportunity.amount, opportunity.stage, probabilities),
         "history": selectors.stage_history(opportunity),
         "members": opportunity.buying_centre.select_related("contact").order_by("role", "id"),
-        "rivals": opportunity.rivals.select_related("competitor").order_by("id"),
+        "rivals": _rivals_against_our_quote(opportunity),
+        "today": timezone.localdate(),
         "move_form": forms.get("move_form") or MoveForm(initial={"stage": opportunity.stage,
                                                                  "version": opportunity.version}),
         "close_form": forms.get("close_form") or CloseForm(initial={"version": opportunity.version}),
