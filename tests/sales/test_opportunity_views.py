@@ -277,3 +277,14 @@ def test_reopen_puts_a_lost_deal_back_on_the_board(org, accounts, open_opportuni
     assert response.status_code == 302
     opp.refresh_from_db()
     assert (opp.stage, opp.outcome_reason) == ("tender", None)
+
+
+def test_the_board_reads_a_handful_of_queries_however_many_cards(org, accounts, open_opportunity, client,
+                                                                 django_assert_max_num_queries):
+    for i in range(40):
+        open_opportunity(org.specialist_a, accounts.a, name=f"项目{i}", stage=("contact", "design", "review",
+                                                                                "tender")[i % 4])
+    client.force_login(org.manager_a)
+    with django_assert_max_num_queries(15):
+        html = client.get("/sales/opportunities/board/").content.decode()
+    assert html.count('class="card card-sm mb-2 kam-board-card') == 40
