@@ -285,6 +285,7 @@ def test_the_board_reads_a_handful_of_queries_however_many_cards(org, accounts, 
         open_opportunity(org.specialist_a, accounts.a, name=f"项目{i}", stage=("contact", "design", "review",
                                                                                 "tender")[i % 4])
     client.force_login(org.manager_a)
+    client.get("/sales/opportunities/board/")  # the first page of a session also reads what every page reads once
     with django_assert_max_num_queries(15):
         html = client.get("/sales/opportunities/board/").content.decode()
     assert html.count('class="card card-sm mb-2 kam-board-card') == 40
