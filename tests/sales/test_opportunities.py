@@ -55,6 +55,8 @@ def test_another_branch_cannot_move_an_opportunity(org, accounts, open_opportuni
 def test_stage_probabilities_come_from_settings_and_weight_the_amount(settings):
     assert stage_probabilities()["tender"] == Decimal("0.7")
     assert weighted(Decimal("250000"), "review") == Decimal("125000.00")
+    # half a fen rounds up (四舍五入), not to the even fen
+    assert weighted(Decimal("0.25"), "contact") == Decimal("0.03")
     settings.KAM = {**settings.KAM, "OPPORTUNITY_STAGE_PROBABILITIES":
                     "contact:5,design:20,review:40,tender:80,won:100,lost:0"}
     assert weighted(Decimal("250000"), "tender") == Decimal("200000.00")

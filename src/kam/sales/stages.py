@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
@@ -42,6 +42,6 @@ def stage_probabilities() -> dict[str, Decimal]:
 
 
 def weighted(amount: Decimal, stage: str, probabilities: dict[str, Decimal] | None = None) -> Decimal:
-    """The amount times the probability of its stage, in 元 to the fen."""
+    """The amount times the probability of its stage, in 元 rounded half up to the fen (四舍五入)."""
     probabilities = probabilities or stage_probabilities()
-    return (amount * probabilities[stage]).quantize(Decimal("0.01"))
+    return (amount * probabilities[stage]).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
