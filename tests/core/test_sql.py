@@ -8,7 +8,7 @@ from django.db.models import Max
 
 from factories import AccountFactory
 from kam.activities.models import Activity
-from kam.core.sql import LocalDayNumber, fixed_offset
+from kam.core.sql import EpochSeconds, LocalDayNumber, fixed_offset
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -36,3 +36,12 @@ def test_the_local_day_of_a_time_just_after_local_midnight(org, zone, during):
     assert days == [first.toordinal(), date(2026, 7, 1).toordinal()]
     latest = Activity.objects.aggregate(day=LocalDayNumber(Max("occurred_at"), zone=zone, during=during))["day"]
     assert latest == date(2026, 7, 1).toordinal()
+
+
+@pytest.mark.django_db
+def test_epoch_seconds_of_a_stored_time_whatever_the_zone_it_was_given_in(org):
+    account = AccountFactory(owner=org.specialist_a)
+    at = datetime(2026, 7, 1, 0, 30, 15, tzinfo=SHANGHAI)
+    Activity.objects.create(account=account, kind="visit", summary="拜访", created_by=org.specialist_a, occurred_at=at)
+    seconds = Activity.objects.annotate(t=EpochSeconds("occurred_at")).values_list("t", flat=True).get()
+    assert seconds == int(at.timestamp()) == 1782837015

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, tzinfo
 
 from django.db import NotSupportedError
-from django.db.models import Func, IntegerField
+from django.db.models import BigIntegerField, Func, IntegerField
 
 
 def fixed_offset(zone: tzinfo, first: date, last: date) -> int | None:
@@ -45,3 +45,18 @@ class LocalDayNumber(Func):
         if connection.vendor == "sqlite":  # julianday('0001-01-01') is 1721425.5
             return f"CAST(julianday({day}) - 1721424.5 AS INTEGER)", day_params
         raise NotSupportedError(f"LocalDayNumber is not written for {connection.vendor}")
+
+
+class EpochSeconds(Func):
+    """A timestamp as whole seconds since 1970-01-01 UTC: comparable and subtractable as integers."""
+
+    arity = 1
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler, connection, **extra):
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"CAST(date_part('epoch', {sql}) AS bigint)", params
+        if connection.vendor == "sqlite":  # Django keeps UTC text there
+            return f"CAST(strftime('%%s', {sql}) AS INTEGER)", params
+        raise NotSupportedError(f"EpochSeconds is not written for {connection.vendor}")

@@ -46,13 +46,10 @@ from decimal import Decimal
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db import NotSupportedError
 from django.db.models import (
-    BigIntegerField,
     Case,
     Count,
     F,
-    Func,
     IntegerField,
     Max,
     Q,
@@ -68,6 +65,7 @@ from kam.activities.models import Activity
 from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit
+from kam.core.sql import EpochSeconds
 from kam.sales.models import CLOSED_STAGES, OPEN_STAGES, Opportunity, Rival, Stage, StageChange
 
 QUOTE_KINDS = ("quote", "bid")
@@ -78,21 +76,6 @@ WON_PROGRESS = PROGRESS[Stage.WON]
 LADDER = (LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT, LifecycleStatus.OPPORTUNITY,
           LifecycleStatus.ORDERED, LifecycleStatus.ACTIVE)
 STATE_PROGRESS = {LifecycleStatus.CHURNED: 0, **{state: n for n, state in enumerate(LADDER, start=1)}}
-
-
-class EpochSeconds(Func):
-    """A timestamp as whole seconds since 1970-01-01 UTC: comparable and subtractable as integers."""
-
-    arity = 1
-    output_field = BigIntegerField()
-
-    def as_sql(self, compiler, connection, **extra):
-        sql, params = compiler.compile(self.source_expressions[0])
-        if connection.vendor == "postgresql":
-            return f"CAST(date_part('epoch', {sql}) AS bigint)", params
-        if connection.vendor == "sqlite":  # Django keeps UTC text there
-            return f"CAST(strftime('%%s', {sql}) AS INTEGER)", params
-        raise NotSupportedError(f"EpochSeconds is not written for {connection.vendor}")
 
 
 def _numbered(field: str, numbers: dict[str, int], default: int = -1) -> Case:
