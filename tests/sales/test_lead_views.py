@@ -13,7 +13,8 @@ from openpyxl import load_workbook
 
 from factories import AccountFactory
 from kam.accounts.models import Account
-from kam.sales.leads import lead_create, lead_sla_sweep
+from kam.sales.lead_routing import lead_sla_sweep
+from kam.sales.leads import lead_create
 from kam.sales.models import Lead, LeadAssignmentRule, LeadFollowUp, LeadSource, LeadStatus
 
 pytestmark = pytest.mark.django_db

@@ -16,6 +16,7 @@ from kam.accounts.services import DuplicateAccount
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import Industry, Region
+from kam.sales.lead_routing import lead_sla_sweep
 from kam.sales.lead_selectors import LeadFilters, lead_list
 from kam.sales.leads import (
     AccountChoiceNeeded,
@@ -24,7 +25,6 @@ from kam.sales.leads import (
     lead_disqualify,
     lead_follow_up,
     lead_qualify,
-    lead_sla_sweep,
 )
 from kam.sales.models import Lead, LeadAssignmentRule, LeadSource, LeadStatus, Opportunity
 

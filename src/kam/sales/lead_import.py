@@ -26,8 +26,8 @@ from kam.imports import cells
 from kam.imports.bulk import chunks
 from kam.imports.columns import model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
+from kam.sales.lead_routing import LeadRouter, clock_start, follow_up_task
 from kam.sales.lead_selectors import lead_assignees
-from kam.sales.leads import LeadRouter, clock_start, follow_up_task
 from kam.sales.models import Lead, LeadSource
 
 LEAD_COLUMNS = ["source", "company", "uscc", "contact_name", "contact_title", "phone", "email", "need",

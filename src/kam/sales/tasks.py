@@ -9,7 +9,7 @@ def lead_sla_sweep(now: str = "") -> dict:
     leads still without a follow-up one period later are reassigned."""
     from datetime import datetime
 
-    from kam.sales.leads import lead_sla_sweep as sweep
+    from kam.sales.lead_routing import lead_sla_sweep as sweep
 
     return sweep(now=datetime.fromisoformat(now) if now else None)
 
