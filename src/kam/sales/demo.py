@@ -209,12 +209,39 @@ def _leads(rng: random.Random, now: datetime, managers_by_branch: dict) -> int:
         )
         if lead.closed_at and lead.closed_at > now:
             lead.closed_at = now
+        lead.created_at_demo = created  # created_at is set on insert; the demo backdates it below
         leads.append(lead)
         if followed and assignee:
             follow_ups.append(LeadFollowUp(lead=lead, at=lead.followed_up_at, by=assignee,
                                            note="电话联系客户，了解需求与预算", plan="一周内上门拜访"))
     Lead.objects.bulk_create(leads)
+    for lead in leads:
+        Lead.objects.filter(pk=lead.pk).update(created_at=lead.created_at_demo)
     LeadFollowUp.objects.bulk_create(follow_ups)
+    # A qualified lead became one of the opportunities opened after it, on its account.
+    fresh = list(Opportunity.objects.filter(lead__isnull=True, created_at__gte=now - timedelta(days=90))
+                 .select_related("account").order_by("created_at", "id"))
+    for lead in (lead for lead in leads if lead.status == LeadStatus.QUALIFIED):
+        opportunity = next((o for o in fresh if o.created_at >= lead.created_at_demo), None)
+        if opportunity is None:
+            continue
+        fresh.remove(opportunity)
+        Lead.objects.filter(pk=lead.pk).update(account=opportunity.account, opportunity=opportunity,
+                                               company=opportunity.account.name)
+        Opportunity.objects.filter(pk=opportunity.pk).update(lead=lead)
+    # Leads still waiting for their first follow-up are a task for the assignee, and for the
+    # manager once escalated.
+    tasks = []
+    for lead in leads:
+        if lead.assignee and lead.followed_up_at is None and lead.status in (LeadStatus.NEW, LeadStatus.ESCALATED):
+            tasks.append(Task(owner=lead.assignee, title=f"跟进线索：{lead.company}", source_kind=TaskSource.LEAD,
+                              source_id=lead.pk, due_on=timezone.localdate(lead.follow_up_due_at),
+                              created_by=lead.assignee))
+            if lead.escalated_to:
+                tasks.append(Task(owner=lead.escalated_to, title=f"线索{lead.company}未按时跟进",
+                                  source_kind=TaskSource.LEAD, source_id=lead.pk,
+                                  due_on=timezone.localdate(lead.escalated_at), created_by=lead.escalated_to))
+    Task.objects.bulk_create(tasks)
     return len(leads)
 
 
