@@ -357,7 +357,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     revenue_lines = build_revenue(seed=seed + 2, today=today)
     snapshots = build_snapshots(actor=User.objects.get(username="director"), today=today)
     activities, open_tasks = build_activities(seed=seed + 1, managers_by_branch=users.managers_by_branch)
-    sales = build_sales(seed=seed + 3, managers_by_branch=users.managers_by_branch)
+    sales = build_sales(seed=seed + 3)
     elapsed = time.monotonic() - started
     lines = [
         f"Demo data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "

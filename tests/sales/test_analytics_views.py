@@ -54,7 +54,7 @@ def test_page_shows_the_charts_data_and_tables(client, org, history, rival):  # 
     for testid in ("funnel-chart", "conversion-chart", "days-chart", "competitor-chart", "quote-table", "states-table",
                    "people-table"):
         assert f'data-testid="{testid}"' in html
-    assert "300000.00" in html and "张三" in html
+    assert "300,000.00" in html and "张三" in html
 
 
 def test_another_branch_s_page_and_unit_are_closed(client, org, history):  # noqa: F811

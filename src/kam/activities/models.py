@@ -99,7 +99,7 @@ class TaskSource(models.TextChoices):
     REMINDER = "reminder", _("Cadence reminder")
     LEAD = "lead", _("Lead follow-up")
     POOL = "pool", _("Public pool notice")
-    OPPORTUNITY = "opportunity", _("Opportunity")
+    OPPORTUNITY = "opportunity", _("Sales opportunity (project)")
     REVIEW = "review", _("Deal review decision")
 
 

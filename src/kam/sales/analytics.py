@@ -20,7 +20,7 @@ definitions, which the analytics page repeats:
   a rival, the share we won.
 - **Quote comparison**: for deals closed in the period with our quote and a rival's quote,
   one pair per (deal, rival): means of our quote, theirs and ours minus theirs, and the
-  share of pairs where we were dearer; for won and for lost deals.
+  share of pairs where our quote was higher; for won and for lost deals.
 - **Customer-state conversion**: from the accounts' field history, the state ladder
   unidentified → prospect → opportunity → ordered → active. An account was *in* state S in
   the period when it was in S at the period's start or entered S during it; it *moved on*

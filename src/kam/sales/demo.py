@@ -18,6 +18,7 @@ from django.utils import timezone
 from kam.accounts.models import Account, Channel, Contact, LifecycleStatus
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.models import OrgUnit, Role, User
+from kam.sales.lead_routing import lead_sla_sweep
 from kam.sales.models import (
     BuyingCentreMember,
     BuyingRole,
@@ -59,14 +60,14 @@ def _at(rng: random.Random, day: date, now: datetime) -> datetime:
     return min(moment, now - timedelta(minutes=rng.randint(5, 600)))
 
 
-def build_sales(*, seed: int, managers_by_branch: dict[int, User]) -> dict[str, int]:
+def build_sales(*, seed: int) -> dict[str, int]:
     rng = random.Random(seed)
     now = timezone.now()
     today = timezone.localdate()
     with transaction.atomic():
         counts = {"opportunities": _opportunities(rng, now, today)}
         counts["state changes"] = _state_history(rng, now)
-        counts["leads"] = _leads(rng, now, managers_by_branch)
+        counts["leads"] = _leads(rng, now)
         counts["pool"] = _pool(rng, now)
         counts["reviews"] = _reviews(rng, now, today)
     return counts
@@ -152,13 +153,15 @@ def _state_history(rng: random.Random, now: datetime) -> int:
     last of them its present state, so conversion between states has something to count."""
     historical = Account.history.model
     fields = [f.attname for f in Account._meta.concrete_fields if hasattr(historical, f.attname)]
-    rows = []
+    rows, entered = [], []
     for account in Account.objects.alive().only(*fields).iterator(chunk_size=2000):
         final = account.lifecycle_status
         path = STATE_PATH[: STATE_PATH.index(final) + 1] if final in STATE_PATH else [*STATE_PATH, final]
         start = rng.randint(1, len(path))  # where the account entered our books
         steps = path[-start:] if start < len(path) else path
         day = now - timedelta(days=rng.randint(60, 700))
+        account.created_at = day  # the account entered our books with its first state
+        entered.append(account)
         for state in steps:
             row = historical(**{name: getattr(account, name) for name in fields})
             row.lifecycle_status = state
@@ -168,10 +171,11 @@ def _state_history(rng: random.Random, now: datetime) -> int:
             rows.append(row)
             day = min(now - timedelta(hours=1), day + timedelta(days=rng.randint(10, 120)))
     historical.objects.bulk_create(rows, batch_size=2000)
+    Account.objects.bulk_update(entered, ["created_at"], batch_size=2000)
     return len(rows)
 
 
-def _leads(rng: random.Random, now: datetime, managers_by_branch: dict) -> int:
+def _leads(rng: random.Random, now: datetime) -> int:
     sources = list(LeadSource.objects.filter(is_active=True))
     branches = list(OrgUnit.objects.filter(kind=OrgUnit.Kind.BRANCH).order_by("code"))
     specialists = {b.pk: list(User.objects.filter(role=Role.SPECIALIST, unit__path__startswith=b.path, is_active=True)
@@ -187,22 +191,20 @@ def _leads(rng: random.Random, now: datetime, managers_by_branch: dict) -> int:
         people = specialists[branch.pk]
         assignee = rng.choice(people) if people else None
         created = now - timedelta(hours=rng.randint(1, 24 * 90))
-        age_hours = (now - created).total_seconds() / 3600
         status = rng.choices(list(LeadStatus.values), weights=[14, 30, 6, 20, 18, 12])[0]
-        if age_hours < 24:
-            status = LeadStatus.NEW
-        escalate = status == LeadStatus.ESCALATED or (status == LeadStatus.NEW and age_hours > 24 and rng.random() < 0.5)
         followed = status not in (LeadStatus.NEW, LeadStatus.ESCALATED)
+        if not followed:
+            # Waiting for a first follow-up: the clock and the nightly sweep decide what became of it.
+            status = LeadStatus.NEW
+            created = now - timedelta(hours=rng.randint(1, 100))
         lead = Lead(
             source=rng.choice(sources), company=rng.choice(COMPANIES) + rng.choice(["科技", "实业", "贸易"]) + "有限公司",
             contact_name=rng.choice("王李张刘陈杨黄赵") + rng.choice(["经理", "总", "主任", "工"]),
             phone=f"13{rng.randint(0, 9)}{rng.randint(10000000, 99999999)}", need=rng.choice(NEEDS),
             estimated_amount=Decimal(rng.randint(2, 300) * 5000), unit=assignee.unit if assignee else branch,
             assignee=assignee, assigned_at=created, follow_up_due_at=created + timedelta(hours=24),
-            followed_up_at=created + timedelta(hours=rng.randint(1, 20)) if followed else None,
-            status=LeadStatus.ESCALATED if escalate else status,
-            escalated_at=created + timedelta(hours=24) if escalate else None,
-            escalated_to=managers_by_branch.get(branch.pk) if escalate else None,
+            followed_up_at=min(now, created + timedelta(hours=rng.randint(1, 20))) if followed else None,
+            status=status,
             closed_at=created + timedelta(days=rng.randint(2, 20)) if status in (
                 LeadStatus.QUALIFIED, LeadStatus.NURTURE, LeadStatus.DISQUALIFIED) else None,
             close_note="需求不明确" if status == LeadStatus.DISQUALIFIED else "",
@@ -229,19 +231,17 @@ def _leads(rng: random.Random, now: datetime, managers_by_branch: dict) -> int:
         Lead.objects.filter(pk=lead.pk).update(account=opportunity.account, opportunity=opportunity,
                                                company=opportunity.account.name)
         Opportunity.objects.filter(pk=opportunity.pk).update(lead=lead)
-    # Leads still waiting for their first follow-up are a task for the assignee, and for the
-    # manager once escalated.
-    tasks = []
-    for lead in leads:
-        if lead.assignee and lead.followed_up_at is None and lead.status in (LeadStatus.NEW, LeadStatus.ESCALATED):
-            tasks.append(Task(owner=lead.assignee, title=f"跟进线索：{lead.company}", source_kind=TaskSource.LEAD,
-                              source_id=lead.pk, due_on=timezone.localdate(lead.follow_up_due_at),
-                              created_by=lead.assignee))
-            if lead.escalated_to:
-                tasks.append(Task(owner=lead.escalated_to, title=f"线索{lead.company}未按时跟进",
-                                  source_kind=TaskSource.LEAD, source_id=lead.pk,
-                                  due_on=timezone.localdate(lead.escalated_at), created_by=lead.escalated_to))
-    Task.objects.bulk_create(tasks)
+    # Leads still waiting for their first follow-up are a task for the assignee; the nights'
+    # sweeps since then escalated or reassigned those past their time.
+    Task.objects.bulk_create([
+        Task(owner=lead.assignee, title=f"跟进线索：{lead.company}", source_kind=TaskSource.LEAD, source_id=lead.pk,
+             due_on=timezone.localdate(lead.follow_up_due_at), created_by=lead.assignee)
+        for lead in leads if lead.assignee and lead.followed_up_at is None
+    ])
+    for days_ago in range(5, -1, -1):
+        night = timezone.make_aware(datetime.combine(timezone.localdate(now) - timedelta(days=days_ago), time(2)))
+        if night < now:
+            lead_sla_sweep(now=night)
     return len(leads)
 
 

@@ -211,7 +211,7 @@ def lead_assign(*, actor, lead: Lead, assignee, at: datetime | None = None) -> L
     (unless the lead has been followed up) and the former assignee's task is cancelled."""
     lead = lead_to_change(actor, lead.pk)
     if not (actor.is_superuser or actor.role in ASSIGNING_ROLES):
-        raise PermissionDenied(_("Only managers assign leads."))
+        raise PermissionDenied(_("Only managers, directors and the general manager assign leads."))
     _must_be_open(lead)
     person = _chosen_assignee(actor, assignee)
     at = aware(at)

@@ -325,8 +325,8 @@ class StageChange(models.Model):
 
     opportunity = models.ForeignKey(Opportunity, models.CASCADE, related_name="stage_changes",
                                     verbose_name=_("opportunity"), db_index=False)
-    from_stage = models.CharField(_("from"), max_length=8, choices=Stage.choices, blank=True)
-    to_stage = models.CharField(_("to"), max_length=8, choices=Stage.choices)
+    from_stage = models.CharField(_("from stage"), max_length=8, choices=Stage.choices, blank=True)
+    to_stage = models.CharField(_("to stage"), max_length=8, choices=Stage.choices)
     at = models.DateTimeField(_("when"))
     by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", verbose_name=_("by"),
                            db_index=False)
@@ -347,7 +347,7 @@ class StageChange(models.Model):
 
 class BuyingRole(models.TextChoices):
     USER_DEPARTMENT = "user_dept", _("User department")
-    PROCUREMENT = "procurement", _("Procurement")
+    PROCUREMENT = "procurement", _("Procurement department")
     EXPERT = "expert", _("Expert with veto")
     LEADERSHIP = "leadership", _("Leadership group")
     TENDER_AGENCY = "agency", _("Tender agency")
@@ -431,7 +431,7 @@ def _units_above(user):
 class ReviewMeeting(models.Model):
     """A deal-review meeting (研讨会), held 1–3 times a month; its items are reviews."""
 
-    title = models.CharField(_("title"), max_length=200)
+    title = models.CharField(_("meeting title"), max_length=200)
     held_on = models.DateField(_("held on"))
     unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+", verbose_name=_("org unit"))
     is_senior = models.BooleanField(_("senior review"), default=False)
@@ -503,7 +503,7 @@ class DealReview(models.Model):
     director = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                  related_name="+", verbose_name=_("director"))
     director_at = models.DateTimeField(null=True, blank=True)
-    decision = models.TextField(_("decision"), blank=True)
+    decision = models.TextField(_("development decision"), blank=True)
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
                                    related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)

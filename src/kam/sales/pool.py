@@ -455,7 +455,7 @@ def pool_claim(*, actor, account) -> PoolEvent:
 def pool_assign(*, actor, account, owner) -> PoolEvent:
     """A manager (or HQ) hands a pool account to someone of the units they manage."""
     if not may_assign(actor):
-        raise PermissionDenied(_("Only managers hand out accounts from the pool."))
+        raise PermissionDenied(_("Only managers, directors and the general manager assign accounts from the pool."))
     if owner is None:
         raise _refused("owner", _("Choose who gets the account."))
     owner_id = owner.pk if hasattr(owner, "pk") else owner

@@ -49,7 +49,7 @@ class RecommendForm(forms.Form):
 
 
 class DecideForm(forms.Form):
-    decision = _text_area(_("decision"), rows=4)
+    decision = _text_area(_("development decision"), rows=4)
     follow_ups = _text_area(
         _("follow-up actions"), rows=3, required=False,
         help_text=_("One task per line for the opportunity's owner; left empty, one task to follow up the decision."),
@@ -74,7 +74,7 @@ class ScheduleForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    title = forms.CharField(label=_("title"), max_length=200)
+    title = forms.CharField(label=_("meeting title"), max_length=200)
     held_on = forms.DateField(label=_("held on"), widget=forms.DateInput(attrs={"type": "date"}))
     unit = IdChoiceField(label=_("org unit"), queryset=None)
     is_senior = forms.BooleanField(label=_("senior review (escalated items)"), required=False)
@@ -112,7 +112,7 @@ FOLLOW_UP_CHOICES = (("", _("any")), ("open", _("decided, follow-up open")),
 
 class ReviewFilterForm(forms.Form):
     status = forms.ChoiceField(label=_("status"), required=False,
-                               choices=(("", _("any")), ("open", _("open")), *ReviewStatus.choices))
+                               choices=(("", _("any")), ("open", _("not yet decided")), *ReviewStatus.choices))
     meeting = IdChoiceField(label=_("meeting"), queryset=None, required=False, empty_label=_("any"))
     escalated = forms.ChoiceField(label=_("senior review"), required=False, choices=ESCALATED_CHOICES)
     follow_up = forms.ChoiceField(label=_("follow-up"), required=False, choices=FOLLOW_UP_CHOICES)

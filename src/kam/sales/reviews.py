@@ -119,8 +119,8 @@ def check_decide(actor, review: DealReview) -> None:
 def check_withdraw(actor, review: DealReview) -> None:
     if actor.pk not in (review.submitted_by_id, review.opportunity.owner_id) and not _manages(
             actor, review.opportunity.owner):
-        raise PermissionDenied(_("Only who submitted the review, the opportunity's owner or their managers "
-                                 "may withdraw it."))
+        raise PermissionDenied(_("Only the person who submitted the review, the opportunity's owner or their "
+                                 "managers may withdraw it."))
     if closed := _closed_message(review):
         raise _refused("status", closed)
 

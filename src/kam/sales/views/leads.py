@@ -141,7 +141,7 @@ class AssignForm(forms.Form):
 
 
 class DisqualifyForm(forms.Form):
-    note = forms.CharField(label=gettext_lazy("why"), max_length=500)
+    note = forms.CharField(label=gettext_lazy("reason"), max_length=500)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
