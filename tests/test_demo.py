@@ -126,3 +126,19 @@ def test_sales_demo_has_every_stage_and_a_consistent_history():
     pooled = Account.objects.filter(owner__isnull=True)
     assert pooled.exists() and not pooled.filter(pooled_at__isnull=True).exists()
     assert PoolEvent.objects.filter(kind="returned").count() == pooled.count()
+
+
+@pytest.mark.django_db
+def test_demo_pool_holds_no_key_tier_and_deals_lift_the_account_state():
+    build_demo(accounts=300, seed=2026, progress=False)
+    import numpy as np
+    from django.utils import timezone
+
+    from kam.sales.models import Opportunity
+    from kam.sales.pool import PoolRules, cadence_tiers
+
+    pooled = np.array(sorted(Account.objects.filter(owner__isnull=True).values_list("pk", flat=True)), dtype=np.int64)
+    assert len(pooled) and not set(cadence_tiers(pooled, timezone.localdate()).tolist()) & PoolRules.from_settings().excluded
+    # nobody is still "prospect" with a deal in hand
+    assert not Opportunity.objects.filter(stage__in=["contact", "design", "review", "tender"],
+                                          account__lifecycle_status__in=["unidentified", "prospect"]).exists()

@@ -12,6 +12,7 @@ import random
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,7 @@ from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.models import OrgUnit, Role, User
 from kam.sales.lead_routing import lead_sla_sweep
 from kam.sales.models import (
+    OPEN_STAGES,
     BuyingCentreMember,
     BuyingRole,
     Competitor,
@@ -40,6 +42,7 @@ from kam.sales.models import (
     Stage,
     StageChange,
 )
+from kam.sales.pool import PoolRules, cadence_tiers
 
 PROJECTS = ["专线扩容", "SD-WAN组网", "云专线迁移", "视频会议系统", "数据中心托管", "物联网平台试点", "安全运营服务",
             "智慧园区网络", "5G专网", "呼叫中心升级", "分支机构互联", "算力租用", "企业宽带提速", "综合信息化改造"]
@@ -142,6 +145,14 @@ def _opportunities(rng: random.Random, now: datetime, today: date) -> int:
                                 product=rng.choice(["企业专线", "云专线", "SD-WAN", "视频会议", "IDC托管"]),
                                 quote=(base * Decimal(rng.uniform(0.8, 1.15))).quantize(Decimal("100")),
                                 status=status))
+    # An account with a deal in hand is at least an opportunity, one that won a deal at least ordered.
+    open_accounts = {o.account_id for o in rows if o.stage in OPEN_STAGES}
+    won_accounts = {o.account_id for o in rows if o.stage == Stage.WON}
+    Account.objects.filter(pk__in=won_accounts, lifecycle_status__in=[
+        LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT, LifecycleStatus.OPPORTUNITY]).update(
+        lifecycle_status=LifecycleStatus.ORDERED)
+    Account.objects.filter(pk__in=open_accounts - won_accounts, lifecycle_status__in=[
+        LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT]).update(lifecycle_status=LifecycleStatus.OPPORTUNITY)
     StageChange.objects.bulk_create(changes, batch_size=5000)
     BuyingCentreMember.objects.bulk_create(members, batch_size=5000)
     Rival.objects.bulk_create(rivals, batch_size=5000)
@@ -248,7 +259,12 @@ def _leads(rng: random.Random, now: datetime) -> int:
 def _pool(rng: random.Random, now: datetime) -> int:
     """A few commercial and public accounts nobody followed up now wait in the pool."""
     candidates = list(Account.objects.alive().filter(channel__in=[Channel.PUBLIC, Channel.TRANSIENT])
-                      .values_list("pk", "owner_id"))
+                      .order_by("pk").values_list("pk", "owner_id"))
+    # Key tiers never return to the pool (POOL_EXCLUDED_TIERS).
+    rules = PoolRules.from_settings()
+    ids = np.array([pk for pk, _owner in candidates], dtype=np.int64)
+    tiers = dict(zip(ids.tolist(), cadence_tiers(ids, timezone.localdate(now)).tolist(), strict=True))
+    candidates = [(pk, owner) for pk, owner in candidates if tiers[pk] not in rules.excluded]
     chosen = rng.sample(candidates, k=min(len(candidates), max(3, len(candidates) // 12)))
     events = []
     for account_id, owner_id in chosen:

@@ -94,7 +94,7 @@ class PoolRules:
         return max([self.idle_days, *self.by_tier.values()])
 
 
-def _tiers(ids: np.ndarray, day: date) -> np.ndarray:
+def cadence_tiers(ids: np.ndarray, day: date) -> np.ndarray:
     """The tier of each account (ids ascending) on `day` in the cadence scheme, "" for none."""
     from kam.activities import compliance
     from kam.tiering.models import Scheme
@@ -151,7 +151,7 @@ def _idle_accounts(today: date, rules: PoolRules) -> tuple[np.ndarray, np.ndarra
     clock = np.maximum(clock, _latest_days(Activity.objects.all(), "account_id", "occurred_at", ids, window, today))
     clock = np.maximum(clock, _latest_days(PoolEvent.objects.filter(kind__in=TAKING), "account_id", "at", ids,
                                            window, today))
-    limits = _limits(_tiers(ids, today), rules)
+    limits = _limits(cadence_tiers(ids, today), rules)
     idle = today.toordinal() - clock
     due = (limits > 0) & (idle >= limits - rules.notice_days)
     return ids[due], limits[due]
@@ -345,7 +345,7 @@ def pool_rows(accounts: list[Account], *, today: date | None = None) -> list[Poo
     if not accounts:
         return []
     ids = np.array(sorted(a.pk for a in accounts), dtype=np.int64)
-    tiers = dict(zip(ids.tolist(), _tiers(ids, today).tolist(), strict=True))
+    tiers = dict(zip(ids.tolist(), cadence_tiers(ids, today).tolist(), strict=True))
     scheme = Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
     followed = _followed_up(ids.tolist(), today)
     people = User.objects.in_bulk([a.former_owner_id for a in accounts if a.former_owner_id])
