@@ -54,6 +54,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_import.py
 	$(BIN)/python bench/bench_tiering.py
 	$(BIN)/python bench/bench_compliance.py
+	bash .ci/postgres.sh $(BIN)/python bench/bench_funnel.py --repeat 5
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

@@ -18,8 +18,9 @@ from django.utils import timezone
 
 from kam.accounts.models import Account, Channel, Contact, LifecycleStatus
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
+from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit, Role, User
-from kam.sales.lead_routing import lead_sla_sweep
+from kam.sales.lead_routing import lead_sla_sweep, manager_of
 from kam.sales.models import (
     OPEN_STAGES,
     BuyingCentreMember,
@@ -294,13 +295,13 @@ def _reviews(rng: random.Random, now: datetime, today: date) -> int:
     reviews, tasks = [], []
     for i, opportunity in enumerate(rng.sample(candidates, k=min(len(candidates), 24))):
         submitted = now - timedelta(days=rng.randint(2, 55))
-        status = [ReviewStatus.DECIDED, ReviewStatus.DIRECTOR, ReviewStatus.MANAGER, ReviewStatus.SUBMITTED][i % 4]
-        manager = User.objects.filter(role=Role.MANAGER, unit__path__startswith=opportunity.owner.unit.path[:5],
-                                      is_active=True).first() if opportunity.owner.unit else None
-        manager = manager or director
-        step = timedelta(days=2)
-        # An item goes to the first meeting after it was submitted.
-        meeting = next((m for m in meetings if timezone.localdate(submitted) <= m.held_on), meetings[-1])
+        # An item goes to the first meeting after it was submitted; the opinions are given
+        # there, and a general manager away leaves a few without a decision.
+        meeting = next((m for m in meetings if timezone.localdate(submitted) < m.held_on), meetings[-1])
+        held = meeting.held_on <= today
+        status = (ReviewStatus.SUBMITTED if not held
+                  else [ReviewStatus.DECIDED, ReviewStatus.DECIDED, ReviewStatus.DIRECTOR, ReviewStatus.MANAGER][i % 4])
+        at = timezone.make_aware(datetime.combine(meeting.held_on, time(14)))
         review = DealReview(
             opportunity=opportunity, meeting=meeting,
             status=status, brief=f"{opportunity.account.name}，{opportunity.account.industry or ''}行业重点客户，合作关系稳定。",
@@ -310,16 +311,18 @@ def _reviews(rng: random.Random, now: datetime, today: date) -> int:
             submitted_by=opportunity.owner, submitted_at=submitted,
         )
         if status in (ReviewStatus.MANAGER, ReviewStatus.DIRECTOR, ReviewStatus.DECIDED):
-            review.manager, review.manager_at = manager, submitted + step
+            review.manager, review.manager_at = manager_of(opportunity.owner) or director, at
             review.manager_recommendation = "建议优先投入，安排技术团队支持"
         if status in (ReviewStatus.DIRECTOR, ReviewStatus.DECIDED):
-            review.director, review.director_at = director, submitted + 2 * step
+            review.director, review.director_at = director, at + timedelta(minutes=30)
             review.director_recommendation = "同意，价格底线按九折执行"
         if status == ReviewStatus.DECIDED:
-            review.decided_by, review.decided_at = gm, min(now, submitted + 3 * step)
+            review.decided_by, review.decided_at = gm, at + timedelta(hours=1)
             review.decision = "同意开发，两周内完成方案交流，总经理参加高层会谈"
-        if review.amount >= 100000 and status != ReviewStatus.DECIDED and submitted < now - timedelta(days=14):
-            review.escalated_at = submitted + timedelta(days=14)
+        senior_after = timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
+        if (review.amount >= Decimal(kam_setting("REVIEW_SENIOR_AMOUNT")) and status != ReviewStatus.DECIDED
+                and submitted + senior_after < now):
+            review.escalated_at = submitted + senior_after
         reviews.append(review)
     DealReview.objects.bulk_create(reviews)
     for review in reviews:
