@@ -249,6 +249,22 @@ def test_the_sweep_is_idempotent_and_skips_decided_and_withdrawn_items(org, gm, 
     assert not DealReview.objects.filter(pk__in=[decided.pk, withdrawn.pk], escalated_at__isnull=False).exists()
 
 
+def test_an_escalated_item_is_one_task_for_the_director_above_closed_by_the_decision(org, gm, accounts,
+                                                                                     open_opportunity):
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    item = _submitted_at(org, accounts, open_opportunity, "500000", t0, "高层")
+    reviews.review_escalation_sweep(now=t0 + timedelta(days=14))
+    reviews.review_escalation_sweep(now=t0 + timedelta(days=15))
+    senior = Task.objects.filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=item.pk)
+    # one task, for the HQ director (the nearest director above branch A's specialist)
+    assert [(t.owner, t.status) for t in senior] == [(org.director, TaskStatus.OPEN)]
+    # and it is not a follow-up of the decision
+    assert reviews.review_follow_ups(item) == []
+    through_director(org, item)
+    reviews.review_decide(actor=gm, review=item, decision="同意开发")
+    assert senior.get().status == TaskStatus.DONE
+
+
 def test_the_senior_thresholds_are_settings(org, accounts, open_opportunity, settings):
     settings.KAM = {**settings.KAM, "REVIEW_SENIOR_AMOUNT": "50000", "REVIEW_SENIOR_AFTER_DAYS": 3}
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)

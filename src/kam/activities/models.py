@@ -101,6 +101,7 @@ class TaskSource(models.TextChoices):
     POOL = "pool", _("Public pool notice")
     OPPORTUNITY = "opportunity", _("Sales opportunity (project)")
     REVIEW = "review", _("Deal review decision")
+    SENIOR_REVIEW = "senior", _("Senior deal review")
 
 
 class TaskQuerySet(models.QuerySet):

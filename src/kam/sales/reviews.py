@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -26,6 +27,8 @@ from kam.core.conf import kam_setting
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import OrgUnit, Role
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
+
+User = get_user_model()
 
 SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
 
@@ -425,6 +428,7 @@ def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Itera
     review.decided_at = at
     review.status = ReviewStatus.DECIDED
     _save(review, actor)
+    _close_senior_tasks(review, TaskStatus.DONE, actor, at)
     for title in titles:
         task_create(actor=actor, owner=owner, account=review.opportunity.account, title=title[:200],
                     due_on=due_on, source_kind=TaskSource.REVIEW, source_id=review.pk)
@@ -438,7 +442,28 @@ def review_withdraw(*, actor, review: DealReview) -> DealReview:
     check_withdraw(actor, review)
     review.status = ReviewStatus.WITHDRAWN
     _save(review, actor)
+    _close_senior_tasks(review, TaskStatus.CANCELLED, actor, timezone.now())
     return review
+
+
+def _close_senior_tasks(review: DealReview, status: str, actor, at: datetime) -> None:
+    for task in Task.objects.select_for_update().filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk,
+                                                        status=TaskStatus.OPEN):
+        task.status = status
+        task.done_at = at if status == TaskStatus.DONE else None
+        _save(task, actor)
+
+
+def senior_reviewer(owner):
+    """Who holds the senior review of an item: the director nearest above the opportunity's
+    owner in the org tree, else the general manager."""
+    directors = []
+    if owner is not None and owner.unit_id is not None:
+        chain = [int(part) for part in owner.unit.path.strip("/").split("/") if part]
+        directors = list(User.objects.filter(is_active=True, role=Role.DIRECTOR, unit_id__in=chain).order_by("id"))
+        directors.sort(key=lambda u: -chain.index(u.unit_id))
+    return (directors[0] if directors
+            else User.objects.filter(is_active=True, role=Role.GENERAL_MANAGER).order_by("id").first())
 
 
 @transaction.atomic
@@ -498,12 +523,18 @@ def review_escalation_sweep(*, now: datetime | None = None) -> int:
     before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
     now = _aware(now)
     cutoff = now - timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
-    due = (DealReview.objects.open().select_for_update()
+    due = (DealReview.objects.open().select_for_update(of=("self",))
            .filter(escalated_at__isnull=True, amount__gte=_setting_amount("REVIEW_SENIOR_AMOUNT"),
                    submitted_at__lte=cutoff))
     count = 0
-    for review in due:
+    for review in due.select_related("opportunity__account", "opportunity__owner__unit"):
         review.escalated_at = now
         _save(review, None)
+        # The senior reviewer gets it on their list, once: the sweep never escalates twice.
+        if (person := senior_reviewer(review.opportunity.owner)) is not None:
+            _save(Task(owner=person, account=review.opportunity.account, due_on=timezone.localdate(now),
+                       title=(_("Senior review: %(project)s (%(amount)s yuan)")
+                              % {"project": review.project, "amount": f"{review.amount:,.2f}"})[:200],
+                       source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by=person), None)
         count += 1
     return count
