@@ -210,3 +210,14 @@ def test_recycle_bin_lists_only_own_deleted_accounts_and_restores(org, two_branc
     assert client.post(f"/accounts/{a.pk}/restore/").status_code == 302
     assert Account.objects.alive().filter(pk=a.pk).exists()
     assert not Account.objects.alive().filter(pk=b.pk).exists()
+
+
+def test_a_long_list_pages_with_the_filter_kept(org, settings):
+    settings.KAM = {**settings.KAM, "PAGE_SIZE": 2}
+    for n in range(3):
+        AccountFactory(owner=org.specialist_a, name=f"佛山顺德电器配件厂{n}号有限公司", industry=None)
+    client = logged_in(org.specialist_a)
+    first = client.get("/accounts/", {"q": "顺德"}).content.decode()
+    assert "Page 1 of 2" in first and "page=2" in first and "q=%E9%A1%BA%E5%BE%B7" in first
+    second = client.get("/accounts/", {"q": "顺德", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
+    assert "Page 2 of 2" in second and "previous" in second and "page=3" not in second
