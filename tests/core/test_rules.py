@@ -210,3 +210,32 @@ def test_audit_log_is_read_only_in_the_admin(org, admin_client):
     event = AuditEvent.objects.create(kind="login", username="x")
     assert admin_client.post(f"/admin/core/auditevent/{event.pk}/delete/", {"post": "yes"}).status_code == 403
     assert AuditEvent.objects.filter(pk=event.pk).exists()
+
+
+@pytest.mark.parametrize("raw, expected", [("120000", "120000.00"), (" 99.995 ", "100.00"), (0, "0.00"),
+                                           ("99999999999999.99", "99999999999999.99")])
+def test_money_is_yuan_to_the_fen(raw, expected):
+    from decimal import Decimal
+
+    from kam.core.money import parse_yuan
+
+    assert parse_yuan(raw, field="amount") == Decimal(expected)
+
+
+@pytest.mark.parametrize("raw", ["一万", "NaN", "Infinity", "-1", "1e14", "12,000"])
+def test_money_refusals_name_the_field(raw):
+    from kam.core.errors import ValidationFailed
+    from kam.core.money import parse_yuan
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_yuan(raw, field="quote")
+    assert list(refused.value.errors) == ["quote"]
+
+
+def test_empty_money_is_none_unless_required():
+    from kam.core.errors import ValidationFailed
+    from kam.core.money import parse_yuan
+
+    assert parse_yuan("  ", field="amount") is None
+    with pytest.raises(ValidationFailed):
+        parse_yuan(None, field="amount", required=True)

@@ -6,7 +6,6 @@ kam.sales.lead_routing."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -21,6 +20,7 @@ from kam.activities.models import TaskStatus
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import Industry, Region, Role
+from kam.core.money import parse_yuan
 from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc
 from kam.core.web import MAX_ID
 from kam.sales.lead_routing import (
@@ -87,17 +87,6 @@ def _reference(model, value, field: str):
     return found
 
 
-def _amount(value, field: str) -> Decimal | None:
-    if value in (None, ""):
-        return None
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise _refused(field, _("Enter an amount in yuan, e.g. 120000 or 120000.50.")) from None
-    if amount < 0 or amount >= Decimal("1e14"):
-        raise _refused(field, _("Enter an amount from 0 to 99,999,999,999,999.99 yuan."))
-    return amount
-
 
 def lead_build(data: dict[str, Any]) -> Lead:
     """An unsaved lead from client data, every field checked; errors name their field."""
@@ -130,7 +119,7 @@ def lead_build(data: dict[str, Any]) -> Lead:
         except ValidationError as exc:
             errors["phone"] = exc.messages
     try:
-        lead.estimated_amount = _amount(data.get("estimated_amount"), "estimated_amount")
+        lead.estimated_amount = parse_yuan(data.get("estimated_amount"), field="estimated_amount")
     except ValidationFailed as exc:
         errors.update(exc.errors)
     try:
@@ -348,7 +337,7 @@ def lead_qualify(
     errors: dict[str, list[str]] = {}
     if status == LeadStatus.QUALIFIED:
         try:
-            amount = _amount(amount, "amount")
+            amount = parse_yuan(amount, field="amount")
         except ValidationFailed as exc:
             errors.update(exc.errors)
         else:

@@ -7,7 +7,6 @@ between stages and the days spent in each are read from history, not reconstruct
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.utils import timezone
@@ -16,6 +15,7 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account, Contact
 from kam.accounts.services import assignable_owners
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.money import parse_yuan
 from kam.sales.models import (
     CLOSED_STAGES,
     OPEN_STAGES,
@@ -35,19 +35,6 @@ from kam.sales.models import (
 def _refused(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
 
-
-def _money(value, field: str, *, required: bool) -> Decimal | None:
-    if value in (None, ""):
-        if required:
-            raise _refused(field, _("This field is required."))
-        return None
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise _refused(field, _("Enter an amount in yuan, e.g. 120000 or 120000.50.")) from None
-    if amount < 0 or amount >= Decimal("1e14"):
-        raise _refused(field, _("Enter an amount from 0 to 99,999,999,999,999.99 yuan."))
-    return amount
 
 
 def _save(obj, actor) -> None:
@@ -97,7 +84,8 @@ def opportunity_create(
     at = at or timezone.now()
     opportunity = Opportunity(
         account=account, name=name[:200], owner=owner, stage=stage, stage_entered_at=at,
-        amount=_money(amount, "amount", required=True), our_quote=_money(our_quote, "our_quote", required=False),
+        amount=parse_yuan(amount, field="amount", required=True),
+        our_quote=parse_yuan(our_quote, field="our_quote", required=False),
         expected_close=expected_close, description=description or "", lead=lead, created_by=actor, created_at=at,
     )
     _save(opportunity, actor)
@@ -155,7 +143,7 @@ def opportunity_close(*, actor, opportunity: Opportunity, outcome: str, reason: 
         raise ValidationFailed(_("Please correct the errors below."), errors=errors)
     at = at or timezone.now()
     if our_quote not in (None, ""):
-        opportunity.our_quote = _money(our_quote, "our_quote", required=False)
+        opportunity.our_quote = parse_yuan(our_quote, field="our_quote", required=False)
     opportunity.closed_on = on or timezone.localdate(at)
     opportunity.outcome_reason = reason
     opportunity.outcome_note = note.strip()
@@ -225,9 +213,9 @@ def _clean_field(actor, opportunity: Opportunity, field: str, value):
             raise _refused("name", _("At most 200 characters."))
         return value
     if field == "amount":
-        return _money(value, "amount", required=True)
+        return parse_yuan(value, field="amount", required=True)
     if field == "our_quote":
-        return _money(value, "our_quote", required=False)
+        return parse_yuan(value, field="our_quote", required=False)
     if field == "expected_close":
         if not isinstance(value, date):
             raise _refused("expected_close", _("Enter the expected close date."))
@@ -291,7 +279,7 @@ def _rival_fields(*, competitor=None, product=None, quote=None, status=None, not
         cleaned["product"] = product
     if quote is not None:
         try:
-            cleaned["quote"] = _money(quote, "quote", required=False)
+            cleaned["quote"] = parse_yuan(quote, field="quote", required=False)
         except ValidationFailed as exc:
             errors.update(exc.errors)
     if status is not None:

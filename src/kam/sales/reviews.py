@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -26,6 +26,7 @@ from kam.activities.services import MANAGING_ROLES, task_create
 from kam.core.conf import kam_setting
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import OrgUnit, Role
+from kam.core.money import parse_yuan
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
 
 User = get_user_model()
@@ -51,15 +52,6 @@ def _aware(at: datetime | None) -> datetime:
         return timezone.now()
     return timezone.make_aware(at) if timezone.is_naive(at) else at
 
-
-def _money(value) -> Decimal:
-    try:
-        amount = Decimal(str(value)).quantize(Decimal("0.01"))
-    except (InvalidOperation, ValueError):
-        raise _refused("amount", _("Enter an amount in yuan, e.g. 120000 or 120000.50.")) from None
-    if not amount.is_finite() or amount < 0 or amount >= Decimal("1e14"):
-        raise _refused("amount", _("Enter an amount from 0 to 99,999,999,999,999.99 yuan."))
-    return amount
 
 
 def _manages(actor, user) -> bool:
@@ -332,7 +324,7 @@ def review_submit(
         raise _refused("opportunity", _("Only an open opportunity can be submitted for review."))
     if DealReview.objects.open().filter(opportunity=opportunity).exists():
         raise _refused("opportunity", _("This opportunity is already under review."))
-    amount = opportunity.amount if amount in (None, "") else _money(amount)
+    amount = opportunity.amount if amount in (None, "") else parse_yuan(amount, field="amount")
     minimum = _setting_amount("REVIEW_MIN_AMOUNT")
     if amount < minimum:
         raise _refused("amount", _("Only deals of at least %(minimum)s yuan are reviewed.") % {
