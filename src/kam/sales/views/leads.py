@@ -1,15 +1,16 @@
 """Lead pages: the list with its SLA clock and export, a new lead, the lead page (follow-ups,
-assignment, qualification, disqualification) and the assignment rules. Thin views: they
-parse, call a service from kam.sales.leads and render; the forms only parse."""
+assignment, qualification, disqualification) and the assignment rules with their editing.
+Thin views: they parse, call a service from kam.sales.leads or kam.sales.lead_rules and
+render; the forms only parse."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.shortcuts import redirect, render
-from django.urls import path, reverse_lazy
+from django.urls import path, reverse, reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -23,7 +24,7 @@ from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
 from kam.core.exports import FORMATS, export_response
-from kam.core.models import AuditEvent, Industry, Region
+from kam.core.models import AuditEvent, Industry, OrgUnit, Region
 from kam.core.web import (
     AutocompleteWidget,
     IdChoiceField,
@@ -32,10 +33,11 @@ from kam.core.web import (
     is_htmx,
     paginate,
 )
+from kam.sales import lead_rules as rules
 from kam.sales import lead_selectors as selectors
 from kam.sales import leads as services
 from kam.sales.lead_exports import lead_columns
-from kam.sales.models import LeadSource, LeadStatus
+from kam.sales.models import LeadAssignmentRule, LeadSource, LeadStatus
 
 MONEY_LIMITS = {"max_digits": 16, "decimal_places": 2, "min_value": 0}
 NEW_ACCOUNT = "new"
@@ -185,6 +187,50 @@ class QualifyForm(forms.Form):
             "opportunity_name": data.get("opportunity_name") or "", "amount": data.get("amount"),
             "expected_close": data.get("expected_close"), "note": data.get("note") or "",
         }
+
+
+class UnitChoiceField(forms.ModelChoiceField):
+    """Units indented by their depth in the tree, so a branch's offices sit under it."""
+
+    indent = "\u3000"  # an ideographic space: one Chinese character wide
+
+    def label_from_instance(self, obj):
+        return self.indent * max(obj.depth, 0) + obj.name
+
+
+class LeadRuleForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("name"), max_length=100)
+    region = forms.ModelChoiceField(queryset=Region.objects.none(), required=False, label=gettext_lazy("region"),
+                                    empty_label=gettext_lazy("any region"),
+                                    help_text=gettext_lazy("A province also catches its cities."))
+    industry = forms.ModelChoiceField(queryset=Industry.objects.none(), required=False,
+                                      label=gettext_lazy("industry"), empty_label=gettext_lazy("any industry"))
+    source = forms.ModelChoiceField(queryset=LeadSource.objects.none(), required=False,
+                                    label=gettext_lazy("source"), empty_label=gettext_lazy("any source"))
+    unit = UnitChoiceField(queryset=OrgUnit.objects.none(), label=gettext_lazy("assign to unit"))
+    assignee = IdChoiceField(
+        queryset=None, required=False, label=gettext_lazy("assign to person"),
+        widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")),
+        help_text=gettext_lazy("Someone in the unit or below it. Leave empty to deal the leads in turn "
+                               "to the unit's active specialists (round robin)."),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["region"].queryset = _active(Region)
+        self.fields["industry"].queryset = _active(Industry)
+        self.fields["source"].queryset = _active(LeadSource)
+        units = OrgUnit.objects.filter(is_active=True).order_by("path")
+        if not (user.is_superuser or user.sees_everything):
+            units = units.filter(pk__in=user.visible_unit_ids)
+        self.fields["unit"].queryset = units
+        bind_autocomplete(self, "assignee", selectors.lead_assignees(user=user))
+        _style(self)
+
+    @staticmethod
+    def initial_for(rule: LeadAssignmentRule) -> dict:
+        return {"name": rule.name, "region": rule.region_id, "industry": rule.industry_id,
+                "source": rule.source_id, "unit": rule.unit_id, "assignee": rule.assignee_id}
 
 
 # --- pages ---------------------------------------------------------------------------------
@@ -351,12 +397,111 @@ def lead_qualify(request, pk: int):
 
 @login_required
 def lead_rules(request):
-    """The assignment rules in the order they are tried; the administration edits them."""
+    """The assignment rules in the order they are tried; who may, edits them here."""
     return render(request, "sales/lead_rules.html", {
-        "rules": selectors.lead_rules(),
+        "rows": rules.lead_rule_rows(user=request.user),
+        "may_create": rules.may_manage_rule(request.user),
         "follow_up_hours": kam_setting("LEAD_FOLLOW_UP_HOURS"),
         "reassign_hours": kam_setting("LEAD_REASSIGN_HOURS"),
     })
+
+
+def _rule_or_404(pk: int) -> LeadAssignmentRule:
+    rule = selectors.lead_rules().filter(pk=pk).first()
+    if rule is None:
+        raise Http404
+    return rule
+
+
+def _rule_form_page(request, form, rule=None, status=200):
+    context = {"form": form, "rule": rule,
+               "may_delete": rule is not None and not rules.lead_rule_in_use(rule)}
+    return render(request, "sales/lead_rule_form.html", context, status=status)
+
+
+def _rule_form(request, rule: LeadAssignmentRule | None):
+    if not rules.may_manage_rule(request.user, rule):
+        return HttpResponseForbidden(_("Only headquarters or the unit's managers may change this rule."))
+    initial = LeadRuleForm.initial_for(rule) if rule is not None else None
+    form = LeadRuleForm(request.POST or None, user=request.user, initial=initial)
+    if request.method != "POST":
+        return _rule_form_page(request, form, rule)
+    if form.is_valid():
+        try:
+            saved = rules.lead_rule_save(actor=request.user, rule=rule, data=form.cleaned_data)
+        except NotVisible:
+            raise Http404 from None
+        except DomainError as exc:
+            attach_domain_error(form, exc)
+        else:
+            messages.success(request, _("The rule “%(name)s” was saved.") % {"name": saved})
+            return redirect("sales:lead_rules")
+    return _rule_form_page(request, form, rule, status=422)
+
+
+@login_required
+def lead_rule_new(request):
+    return _rule_form(request, None)
+
+
+@login_required
+def lead_rule_edit(request, pk: int):
+    return _rule_form(request, _rule_or_404(pk))
+
+
+def _rule_action(request, pk: int, call, done: str, *, back: str | None = None):
+    """Run one rule service for a button; refusals come back as a message on the page."""
+    rule = _rule_or_404(pk)
+    try:
+        call(rule)
+    except NotVisible:
+        raise Http404 from None
+    except PermissionDenied as exc:
+        return HttpResponseForbidden(exc.message)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        url = back or reverse("sales:lead_rules")
+    else:
+        messages.success(request, done % {"name": rule})
+        url = reverse("sales:lead_rules")
+    if is_htmx(request):
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
+
+
+@login_required
+@require_POST
+def lead_rule_move(request, pk: int):
+    direction = request.POST.get("direction")
+    if direction not in rules.DIRECTIONS:
+        return HttpResponseBadRequest(_("Move a rule up or down."))
+    return _rule_action(
+        request, pk, lambda rule: rules.lead_rule_move(actor=request.user, rule=rule, direction=direction),
+        _("The rule “%(name)s” moved up.") if direction == "up" else _("The rule “%(name)s” moved down."),
+    )
+
+
+@login_required
+@require_POST
+def lead_rule_toggle(request, pk: int):
+    active = request.POST.get("active")
+    if active not in ("0", "1"):
+        return HttpResponseBadRequest(_("Say whether the rule is to be active."))
+    return _rule_action(
+        request, pk, lambda rule: rules.lead_rule_set_active(actor=request.user, rule=rule, active=active == "1"),
+        _("The rule “%(name)s” is active.") if active == "1" else _("The rule “%(name)s” is inactive."),
+    )
+
+
+@login_required
+@require_POST
+def lead_rule_delete(request, pk: int):
+    return _rule_action(
+        request, pk, lambda rule: rules.lead_rule_delete(actor=request.user, rule=rule),
+        _("The rule “%(name)s” was deleted."), back=reverse("sales:lead_rule_edit", args=[pk]),
+    )
 
 
 urlpatterns = [
@@ -364,6 +509,11 @@ urlpatterns = [
     path("leads/export/", lead_export, name="leads_export"),
     path("leads/new/", lead_new, name="lead_new"),
     path("leads/rules/", lead_rules, name="lead_rules"),
+    path("leads/rules/new/", lead_rule_new, name="lead_rule_new"),
+    path("leads/rules/<id:pk>/", lead_rule_edit, name="lead_rule_edit"),
+    path("leads/rules/<id:pk>/move/", lead_rule_move, name="lead_rule_move"),
+    path("leads/rules/<id:pk>/active/", lead_rule_toggle, name="lead_rule_toggle"),
+    path("leads/rules/<id:pk>/delete/", lead_rule_delete, name="lead_rule_delete"),
     path("leads/<id:pk>/", lead_detail, name="lead"),
     path("leads/<id:pk>/follow-up/", lead_follow_up, name="lead_follow_up"),
     path("leads/<id:pk>/assign/", lead_assign, name="lead_assign"),
