@@ -52,6 +52,7 @@ from kam.api.accounts import router as accounts_router  # noqa: E402
 from kam.api.activities import router as activities_router  # noqa: E402
 from kam.api.leads import router as leads_router  # noqa: E402
 from kam.api.opportunities import router as opportunities_router  # noqa: E402
+from kam.api.pool import router as pool_router  # noqa: E402
 from kam.api.revenue import router as revenue_router  # noqa: E402
 from kam.api.reviews import router as reviews_router  # noqa: E402
 
@@ -61,3 +62,4 @@ api.add_router("/", activities_router)
 api.add_router("/", leads_router)
 api.add_router("/", opportunities_router)
 api.add_router("/", reviews_router)
+api.add_router("/", pool_router)
