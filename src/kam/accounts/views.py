@@ -22,7 +22,7 @@ from kam.accounts.forms import (
 from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
-from kam.core.exports import FORMATS, export_response
+from kam.core.exports import FORMATS, export_response, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.tiering import selectors as tiering
@@ -61,16 +61,6 @@ def _filters(request) -> tuple[AccountFilterForm, selectors.AccountFilters]:
     )
 
 
-def _export(request, *, what: str, queryset, columns, filename: str):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS:
-        raise Http404
-    rows = queryset[: kam_setting("EXPORT_MAX_ROWS")].iterator(chunk_size=2000)
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=what, format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=columns, rows=rows, filename=filename, fmt=fmt)
-
-
 @login_required
 def account_list(request):
     form, filters = _filters(request)
@@ -94,13 +84,13 @@ def account_list(request):
 def account_export(request):
     _form, filters = _filters(request)
     queryset = selectors.account_list(user=request.user, filters=filters).select_related("parent")
-    return _export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
+    return list_export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
                    filename=_("accounts"))
 
 
 @login_required
 def recycle_bin_export(request):
-    return _export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user),
+    return list_export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user),
                    columns=exports.recycle_bin_columns(), filename=_("recycle-bin"))
 
 
@@ -109,7 +99,7 @@ def contact_export(request, pk: int | None = None):
     account = _account_or_404(request, pk) if pk is not None else None
     queryset = selectors.contact_list(user=request.user, account=account)
     name = f"{account.code}-{_('contacts')}" if account else _("contacts")
-    return _export(request, what="contacts", queryset=queryset, columns=exports.contact_columns(), filename=name)
+    return list_export(request, what="contacts", queryset=queryset, columns=exports.contact_columns(), filename=name)
 
 
 @login_required

@@ -15,7 +15,7 @@ from kam.activities.models import TaskStatus
 from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
-from kam.core.exports import FORMATS, export_response
+from kam.core.exports import FORMATS, export_response, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 
@@ -43,15 +43,10 @@ def activity_list(request):
 
 @login_required
 def activity_export(request):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS:
-        raise Http404
     filters = ActivityFilterForm(request.GET or None, user=request.user).filters()
-    rows = selectors.activity_list(user=request.user, filters=filters)[: kam_setting("EXPORT_MAX_ROWS")]
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="activities", format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=exports.activity_columns(), rows=rows.iterator(chunk_size=2000),
-                           filename=_("activities"), fmt=fmt)
+    queryset = selectors.activity_list(user=request.user, filters=filters)
+    return list_export(request, what="activities", queryset=queryset,
+                       columns=exports.activity_columns(), filename=_("activities"))
 
 
 def _log(request, account, form) -> bool:

@@ -109,3 +109,24 @@ def export_response(*, columns: list[ExportColumn], rows: Iterable[Any], filenam
         spool, as_attachment=True, filename=name,
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
     )
+
+
+def list_export(request, *, what: str, queryset, columns: list[ExportColumn], filename: str,
+                lines: Callable[[Any], Iterable[Any]] | None = None):
+    """The download of a list page: the format from ?format= (404 for another), at most
+    EXPORT_MAX_ROWS rows of `queryset` (already scoped and filtered), written to the audit log.
+    `lines` turns the capped queryset into the rows the columns read (default: its rows)."""
+    from django.http import Http404
+
+    from kam.core.audit import audit_record
+    from kam.core.conf import kam_setting
+    from kam.core.models import AuditEvent
+
+    fmt = request.GET.get("format", "xlsx")
+    if fmt not in FORMATS:
+        raise Http404
+    capped = queryset[: kam_setting("EXPORT_MAX_ROWS")]
+    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=what, format=fmt,
+                 query=request.GET.urlencode()[:500])
+    rows = lines(capped) if lines is not None else capped.iterator(chunk_size=2000)
+    return export_response(columns=columns, rows=rows, filename=filename, fmt=fmt)

@@ -20,11 +20,10 @@ from kam.accounts.models import Account
 from kam.accounts.selectors import colleagues
 from kam.accounts.services import SimilarAccounts
 from kam.activities.models import Task, TaskSource
-from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
-from kam.core.exports import FORMATS, export_response
-from kam.core.models import AuditEvent, Industry, OrgUnit, Region
+from kam.core.exports import list_export
+from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import (
     AutocompleteWidget,
     IdChoiceField,
@@ -264,14 +263,9 @@ def lead_list(request):
 
 @login_required
 def lead_export(request):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS:
-        raise Http404
     filters = LeadFilterForm(request.GET or None, user=request.user).filters()
-    rows = selectors.lead_list(user=request.user, filters=filters)[: kam_setting("EXPORT_MAX_ROWS")]
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="leads", format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=lead_columns(), rows=rows.iterator(chunk_size=2000), filename=_("leads"), fmt=fmt)
+    return list_export(request, what="leads", queryset=selectors.lead_list(user=request.user, filters=filters),
+                       columns=lead_columns(), filename=_("leads"))
 
 
 @login_required

@@ -15,11 +15,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
-from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
-from kam.core.exports import FORMATS, export_response
-from kam.core.models import AuditEvent
+from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales import opportunities as services
 from kam.sales import opportunity_selectors as selectors
@@ -141,15 +139,10 @@ def opportunity_list(request):
 
 @login_required
 def opportunity_export(request):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS:
-        raise Http404
     filters = OpportunityFilterForm(request.GET or None, user=request.user).filters()
-    rows = selectors.opportunity_list(user=request.user, filters=filters)[: kam_setting("EXPORT_MAX_ROWS")]
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="opportunities", format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=opportunity_columns(), rows=rows.iterator(chunk_size=2000),
-                           filename=_("opportunities"), fmt=fmt)
+    queryset = selectors.opportunity_list(user=request.user, filters=filters)
+    return list_export(request, what="opportunities", queryset=queryset,
+                       columns=opportunity_columns(), filename=_("opportunities"))
 
 
 # --- one opportunity ---------------------------------------------------------------------------------

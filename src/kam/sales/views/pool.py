@@ -17,11 +17,10 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners
-from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError
-from kam.core.exports import FORMATS, export_response
-from kam.core.models import AuditEvent, Industry, OrgUnit, Region
+from kam.core.exports import list_export
+from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import IdChoiceField, attach_domain_error, is_htmx, paginate
 from kam.sales import pool as services
 from kam.sales.pool_exports import pool_columns
@@ -106,15 +105,11 @@ def pool_list(request):
 
 @login_required
 def pool_export(request):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS or not services.may_see_pool(request.user):
+    if not services.may_see_pool(request.user):
         raise Http404
     filters = PoolFilterForm(request.GET or None, user=request.user).filters()
-    accounts = services.pool_accounts(request.user, filters)[: kam_setting("EXPORT_MAX_ROWS")]
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="pool", format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=pool_columns(), rows=services.pool_rows_iter(accounts), filename=_("public pool"),
-                           fmt=fmt)
+    return list_export(request, what="pool", queryset=services.pool_accounts(request.user, filters),
+                       columns=pool_columns(), filename=_("public pool"), lines=services.pool_rows_iter)
 
 
 def _refused(request, exc: DomainError, *, fallback: str):

@@ -20,7 +20,7 @@ from django.views.decorators.http import require_POST
 from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
-from kam.core.exports import FORMATS, ExportColumn, export_response
+from kam.core.exports import ExportColumn, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales import reviews
@@ -110,15 +110,10 @@ def _export_columns() -> list[ExportColumn]:
 
 @login_required
 def review_export(request):
-    fmt = request.GET.get("format", "xlsx")
-    if fmt not in FORMATS:
-        raise Http404
     form = ReviewFilterForm(request.GET or None, meetings=reviews.meeting_list(user=request.user))
-    rows = reviews.review_list(user=request.user, filters=form.filters())[: kam_setting("EXPORT_MAX_ROWS")]
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="deal reviews", format=fmt,
-                 query=request.GET.urlencode()[:500])
-    return export_response(columns=_export_columns(), rows=rows.iterator(chunk_size=2000),
-                           filename=_("deal reviews"), fmt=fmt)
+    queryset = reviews.review_list(user=request.user, filters=form.filters())
+    return list_export(request, what="deal reviews", queryset=queryset,
+                       columns=_export_columns(), filename=_("deal reviews"))
 
 
 # --- submitting --------------------------------------------------------------------------------
