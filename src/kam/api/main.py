@@ -15,7 +15,7 @@ api = NinjaAPI(
     title="KAM API",
     version="1",
     description="Key-account management: accounts, contacts, account teams, activities and tasks, "
-    "leads, opportunities and deal reviews. "
+    "leads, the public pool, opportunities and deal reviews. "
     "Authenticate with `Authorization: Bearer <token>` (`kam token USERNAME`) or a browser session.",
     auth=api_auth,
     urls_namespace="api",
