@@ -57,19 +57,22 @@ class Org:
 
 
 def _reference_lists() -> None:
-    """Industries, regions and tiering schemes come from data migrations; a transactional
-    test's flush empties them for the tests after it, so put them back when missing."""
+    """Industries, regions, tiering schemes and the sales lists come from data migrations; a
+    transactional test's flush empties them for the tests after it, so put them back when missing."""
     import importlib
 
     from django.apps import apps
 
     from kam.core.models import Industry
+    from kam.sales.models import OutcomeReason
     from kam.tiering.models import Scheme
 
     if not Industry.objects.exists():
         importlib.import_module("kam.core.migrations.0002_reference_lists").seed(apps, None)
     if not Scheme.objects.exists():
         importlib.import_module("kam.tiering.migrations.0002_default_schemes").seed(apps, None)
+    if not OutcomeReason.objects.exists():
+        importlib.import_module("kam.sales.migrations.0002_default_lists").seed(apps, None)
 
 
 @pytest.fixture
