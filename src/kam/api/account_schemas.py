@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, ModelSchema, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictBool, WithJsonSchema
+from pydantic import BeforeValidator, ConfigDict, StrictBool, WithJsonSchema, field_validator
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
 
@@ -26,6 +26,29 @@ CONTACT_WRITABLE = [
     "decision_role", "attitude", "influence", "relationship_strength", "relationship_owner",
     "is_key", "status", "left_on", "successor", "notes",
 ]
+
+
+def _holds_null_character(value) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_null_character(k) or _holds_null_character(v) for k, v in value.items())
+    if isinstance(value, (list, tuple)):
+        return any(_holds_null_character(v) for v in value)
+    return False
+
+
+class Input(Schema):
+    """What a client sends, in a body or a query string. No text in it may hold a NUL
+    character: the forms refuse one, and PostgreSQL cannot take it as text (it would end in a
+    server error, not a 422)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_null_characters(cls, value):
+        if _holds_null_character(value):
+            raise ValueError("must not contain null characters")
+        return value
 
 
 class Ref(Schema):
@@ -53,7 +76,7 @@ IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
 CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
 
 
-class AccountPatch(ModelSchema):
+class AccountPatch(ModelSchema, Input):
     """Any subset of the writable fields; only the fields sent are changed.
 
     Foreign keys are ids and may be sent as `industry` or `industry_id`.
@@ -115,7 +138,7 @@ class TeamMemberOut(Schema):
     team_role: str
 
 
-class TeamMemberIn(Schema):
+class TeamMemberIn(Input):
     model_config = ConfigDict(extra="forbid")
     user: Id
     team_role: str
@@ -167,7 +190,7 @@ class AccountDetail(ModelSchema):
                   "pooled_at", "version", "created_at", "updated_at"]
 
 
-class ContactPatch(ModelSchema):
+class ContactPatch(ModelSchema, Input):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     version: Count | None = None
     is_key: StrictBool | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from kam.accounts import selectors, services
 from kam.accounts.models import Channel, LifecycleStatus
@@ -20,6 +20,7 @@ from kam.api.account_schemas import (
     CountParam,
     ErrorOut,
     IdParam,
+    Input,
     TeamMemberIn,
     TeamMemberOut,
     ref,
@@ -33,7 +34,7 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
 
-class AccountQuery(Schema):
+class AccountQuery(Input):
     q: str = Field("", max_length=200)
     industry: IdParam | None = None
     region: IdParam | None = None

@@ -15,7 +15,7 @@ from pydantic import BeforeValidator, ConfigDict
 from kam.accounts.selectors import account_get
 from kam.activities import selectors, services
 from kam.activities.models import ActivityKind, TaskStatus
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
 
 router = Router(tags=["activities and tasks"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -38,7 +38,7 @@ Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
 
-class ActivityQuery(Schema):
+class ActivityQuery(Input):
     kind: ActivityKind | None = None
     date_from: IsoDate | None = None
     date_to: IsoDate | None = None
@@ -79,7 +79,7 @@ class ActivityPage(Schema):
     page_size: int
 
 
-class ActivityCreate(Schema):
+class ActivityCreate(Input):
     """Our participants besides the caller, who is always one; the contacts met must be the
     account's. Whether a decision maker was met follows from the contacts' roles."""
 
@@ -116,7 +116,7 @@ class TaskPage(Schema):
     page_size: int
 
 
-class TaskQuery(Schema):
+class TaskQuery(Input):
     status: TaskStatus = TaskStatus.OPEN
     page: CountParam = 1
     page_size: CountParam | None = None

@@ -14,7 +14,7 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate, IsoDateTime
 from kam.sales import lead_selectors as selectors
 from kam.sales import leads as services
@@ -25,7 +25,7 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class LeadQuery(Schema):
+class LeadQuery(Input):
     status: LeadStatus | None = None
     source: IdParam | None = None
     assignee: IdParam | None = Field(None, description="the assignee's user id")
@@ -85,7 +85,7 @@ class LeadPage(Schema):
     page_size: int
 
 
-class LeadCreate(Schema):
+class LeadCreate(Input):
     """Assignment, the clock and the outcome are never client-writable: without `assignee`
     the first matching assignment rule decides."""
 
@@ -104,24 +104,24 @@ class LeadCreate(Schema):
     assignee: Id | None = Field(None, description="yourself, or a person of the units you manage")
 
 
-class FollowUpCreate(Schema):
+class FollowUpCreate(Input):
     model_config = ConfigDict(extra="forbid")
     note: str = Field(..., min_length=1, max_length=10_000)
     plan: str = Field("", max_length=300)
     at: IsoDateTime | None = Field(None, description="when it happened; now if left out")
 
 
-class AssignIn(Schema):
+class AssignIn(Input):
     model_config = ConfigDict(extra="forbid")
     assignee: Id
 
 
-class DisqualifyIn(Schema):
+class DisqualifyIn(Input):
     model_config = ConfigDict(extra="forbid")
     note: str = Field(..., min_length=1, max_length=500)
 
 
-class QualifyIn(Schema):
+class QualifyIn(Input):
     """`account`: an account you see. Without it a new account is created from the lead —
     unless accounts that may be the company exist: then 409 lists them as `candidates`;
     send one as `account`, or `confirm_new_account: true`."""

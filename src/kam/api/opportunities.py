@@ -16,7 +16,7 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Contact
 from kam.accounts.selectors import account_get
-from kam.api.account_schemas import Count, CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.api.account_schemas import Count, CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
@@ -33,7 +33,7 @@ AmountParam = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 OpenStage = Literal["contact", "design", "review", "tender"]
 
 
-class OpportunityQuery(Schema):
+class OpportunityQuery(Input):
     stage: Stage | None = None
     owner: IdParam | None = None
     account: IdParam | None = None
@@ -123,7 +123,7 @@ class PipelineOut(Schema):
     weighted_pipeline: Decimal
 
 
-class OpportunityCreate(Schema):
+class OpportunityCreate(Input):
     model_config = ConfigDict(extra="forbid")
     account: Id
     name: str = Field(..., min_length=1, max_length=200)
@@ -135,7 +135,7 @@ class OpportunityCreate(Schema):
     description: str = Field("", max_length=10_000)
 
 
-class OpportunityPatch(Schema):
+class OpportunityPatch(Input):
     """Only the fields sent change; the stage moves through /move, /close and /reopen."""
 
     model_config = ConfigDict(extra="forbid")
@@ -148,13 +148,13 @@ class OpportunityPatch(Schema):
     owner: Id | None = None
 
 
-class MoveIn(Schema):
+class MoveIn(Input):
     model_config = ConfigDict(extra="forbid")
     stage: Stage
     version: Count | None = Field(None, description="The version read; a stale one gives 409.")
 
 
-class CloseIn(Schema):
+class CloseIn(Input):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["won", "lost"]
     reason: Id | None = Field(None, description="a win/loss reason id (required; see /opportunity-reasons)")
@@ -164,19 +164,19 @@ class CloseIn(Schema):
     version: Count | None = None
 
 
-class ReopenIn(Schema):
+class ReopenIn(Input):
     model_config = ConfigDict(extra="forbid")
     stage: OpenStage = "tender"
 
 
-class MemberIn(Schema):
+class MemberIn(Input):
     model_config = ConfigDict(extra="forbid")
     contact: Id
     role: BuyingRole
     note: str = Field("", max_length=200)
 
 
-class RivalIn(Schema):
+class RivalIn(Input):
     model_config = ConfigDict(extra="forbid")
     competitor: Id
     product: str = Field("", max_length=200)
@@ -185,7 +185,7 @@ class RivalIn(Schema):
     note: str = Field("", max_length=300)
 
 
-class RivalPatch(Schema):
+class RivalPatch(Input):
     model_config = ConfigDict(extra="forbid")
     product: str | None = Field(None, max_length=200)
     quote: Money | None = None

@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.sales import pool as services
 from kam.sales.models import PoolEvent, PoolEventKind
 
@@ -21,7 +21,7 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class PoolQuery(Schema):
+class PoolQuery(Input):
     q: str = Field("", max_length=200, description="name, pinyin initials, code or USCC")
     industry: IdParam | None = None
     region: IdParam | None = None
@@ -85,12 +85,12 @@ class PoolStateOut(Schema):
     event: PoolEventOut = Field(..., description="the pool event the action wrote")
 
 
-class ReleaseIn(Schema):
+class ReleaseIn(Input):
     model_config = ConfigDict(extra="forbid")
     note: str = Field(..., min_length=1, max_length=300, description="why the account goes to the pool")
 
 
-class AssignIn(Schema):
+class AssignIn(Input):
     model_config = ConfigDict(extra="forbid")
     owner: Id = Field(..., description="a specialist, manager or director of the units you manage")
 

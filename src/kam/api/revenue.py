@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from kam.accounts.selectors import account_get
-from kam.api.account_schemas import ErrorOut, IdParam, Money
+from kam.api.account_schemas import ErrorOut, IdParam, Input, Money
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import
 from kam.tiering.selectors import account_tiers as account_tiers_of
@@ -17,7 +17,7 @@ router = Router(tags=["revenue and tiering"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 
-class RevenueLineIn(Schema):
+class RevenueLineIn(Input):
     account: str = Field(..., min_length=1, max_length=32, description="account code or USCC")
     date: dt.date | None = None
     period: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, when no date")
@@ -27,7 +27,7 @@ class RevenueLineIn(Schema):
     product: str = Field("", max_length=100)
 
 
-class RevenueBatchIn(Schema):
+class RevenueBatchIn(Input):
     lines: list[RevenueLineIn] = Field(..., min_length=1, max_length=10_000)
     create_accounts: bool = False
     mode: Literal["all", "valid"] = "all"

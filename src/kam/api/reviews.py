@@ -10,7 +10,7 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Money, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
 from kam.sales import reviews
 from kam.sales.models import Opportunity, ReviewStatus
 
@@ -20,7 +20,7 @@ ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 Text = Field(..., min_length=1, max_length=10_000)
 
 
-class ReviewQuery(Schema):
+class ReviewQuery(Input):
     status: ReviewStatus | Literal["open"] | None = None
     meeting: IdParam | None = None
     escalated: bool | None = Field(None, description="only items escalated to the senior review, or only not")
@@ -74,7 +74,7 @@ class ReviewPage(Schema):
     page_size: int
 
 
-class ReviewCreate(Schema):
+class ReviewCreate(Input):
     """The tracking sheet; project and amount default to the opportunity's."""
 
     model_config = ConfigDict(extra="forbid")
@@ -87,14 +87,14 @@ class ReviewCreate(Schema):
     amount: Money | None = Field(None, ge=0)
 
 
-class RecommendIn(Schema):
+class RecommendIn(Input):
     """The manager's recommendation, or the director's after it: the caller's role says which."""
 
     model_config = ConfigDict(extra="forbid")
     recommendation: str = Text
 
 
-class DecideIn(Schema):
+class DecideIn(Input):
     model_config = ConfigDict(extra="forbid")
     decision: str = Text
     follow_ups: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, max_length=20,
