@@ -22,7 +22,8 @@ hypothesis_settings.load_profile("kam")
 
 
 @pytest.fixture(scope="session")
-def django_db_modify_db_settings():
+def django_db_modify_db_settings(django_db_modify_db_settings_parallel_suffix):
+    # Asking for the parallel suffix keeps one test database per xdist worker.
     # Live-server threads must not hold connections open past a test, or the test
     # database cannot be dropped at the end of the run.
     from django.conf import settings
