@@ -84,7 +84,8 @@ def period_choices(today: date) -> list[tuple[str, str]]:
     """The pickers' periods: this year's and last year's quarters, half-years and years, recent months."""
     out = []
     for year in (today.year, today.year - 1):
-        out += [(f"{year}-Q{q}", f"{year} Q{q}") for q in range(4, 0, -1) if date(year, (q - 1) * 3 + 1, 1) <= today]
+        out += [(f"{year}-Q{q}", _("%(year)d Q%(quarter)d") % {"year": year, "quarter": q})
+                for q in range(4, 0, -1) if date(year, (q - 1) * 3 + 1, 1) <= today]
         out += [(f"{year}-H{h}", _("%(year)d H%(half)d") % {"year": year, "half": h})
                 for h in (2, 1) if date(year, (h - 1) * 6 + 1, 1) <= today]
         out.append((str(year), str(year)))
