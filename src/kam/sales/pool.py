@@ -94,12 +94,18 @@ class PoolRules:
         return max([self.idle_days, *self.by_tier.values()])
 
 
-def cadence_tiers(ids: np.ndarray, day: date) -> np.ndarray:
-    """The tier of each account (ids ascending) on `day` in the cadence scheme, "" for none."""
-    from kam.activities import compliance
+def cadence_scheme():
     from kam.tiering.models import Scheme
 
-    scheme = Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
+    return Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
+
+
+def cadence_tiers(ids: np.ndarray, day: date, scheme=None) -> np.ndarray:
+    """The tier of each account (ids ascending) on `day` in the cadence scheme (read unless
+    given), "" for none."""
+    from kam.activities import compliance
+
+    scheme = scheme or cadence_scheme()
     if scheme is None or not len(ids):
         return np.full(len(ids), "", dtype=object)
     return compliance.tiers_of(scheme=scheme, day=day, ids=ids)
@@ -339,14 +345,13 @@ class PoolRow:
 
 def pool_rows(accounts: list[Account], *, today: date | None = None) -> list[PoolRow]:
     """The pool list's lines for a page of `pool_accounts`: a fixed number of queries."""
-    from kam.tiering.models import Scheme
 
     today = today or timezone.localdate()
     if not accounts:
         return []
     ids = np.array(sorted(a.pk for a in accounts), dtype=np.int64)
-    tiers = dict(zip(ids.tolist(), cadence_tiers(ids, today).tolist(), strict=True))
-    scheme = Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
+    scheme = cadence_scheme()
+    tiers = dict(zip(ids.tolist(), cadence_tiers(ids, today, scheme).tolist(), strict=True))
     followed = _followed_up(ids.tolist(), today)
     people = User.objects.in_bulk([a.former_owner_id for a in accounts if a.former_owner_id])
     return [PoolRow(
