@@ -1,6 +1,3 @@
-from pathlib import Path
-
-import lifetimes
 import numpy as np
 import pytest
 
@@ -11,7 +8,7 @@ from kam.insight.transactions import (
     summarise,
 )
 
-PUBLISHED_SUMMARY = Path(lifetimes.__file__).parent / "datasets" / "cdnow_customers_summary_with_transactions.csv"
+from .cdnow import PUBLISHED_SUMMARY
 
 
 def test_cdnow_summary_matches_the_published_one(cdnow_summary):
