@@ -449,6 +449,53 @@ def cmd_staffing(args) -> int:
     return 0
 
 
+def cmd_insight(args) -> int:
+    """`kam insight fit --model M --transactions FILE --calibration-end DATE`: fit a customer-base
+    model on a CSV of transactions and print its parameters (no database needed)."""
+    import json
+    from datetime import date
+
+    from kam.insight import bgnbd, gammagamma, paretonbd
+    from kam.insight.transactions import TransactionFileError, read_transactions_csv, summarise
+
+    try:
+        end = date.fromisoformat(args.calibration_end)
+    except ValueError:
+        print(f"kam insight: --calibration-end must be a date such as 1997-09-30, not {args.calibration_end!r}",
+              file=sys.stderr)
+        return 2
+    try:
+        transactions = read_transactions_csv(args.transactions)
+    except FileNotFoundError:
+        print(f"kam insight: no such file {args.transactions}", file=sys.stderr)
+        return 2
+    except TransactionFileError as exc:
+        print(f"kam insight: {args.transactions}: {exc}", file=sys.stderr)
+        return 2
+    summary = summarise(transactions, calibration_end=end, period=args.period)
+    try:
+        if args.model == "gammagamma":
+            fitted = gammagamma.fit(summary.frequency, summary.mean_value)
+        else:
+            model = bgnbd if args.model == "bgnbd" else paretonbd
+            fitted = model.fit(summary.frequency, summary.recency, summary.age)
+    except ValueError as exc:
+        print(f"kam insight: {exc}", file=sys.stderr)
+        return 2
+    result = {
+        "model": args.model, "calibration_end": end.isoformat(), "period": args.period,
+        "customers": fitted.customers, "parameters": fitted.parameters,
+        "log_likelihood": fitted.log_likelihood, "converged": fitted.converged,
+    }
+    if args.json:
+        print(json.dumps(result, indent=1))
+    else:
+        parameters = ", ".join(f"{name} = {value:.4g}" for name, value in fitted.parameters.items())
+        print(f"{args.model} on {fitted.customers} customers to {end} (per {args.period}): {parameters}; "
+              f"log-likelihood {fitted.log_likelihood:.1f}" + ("" if fitted.converged else " (did not converge)"))
+    return 0 if fitted.converged else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="kam", description="KAM — key-account management")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -539,6 +586,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--actor", help="as this user (default: the first admin)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_staffing)
+
+    p = sub.add_parser("insight", help="customer-base models: fit BG/NBD, Pareto/NBD or gamma-gamma")
+    insight = p.add_subparsers(dest="action", required=True)
+    p = insight.add_parser("fit", help="fit a model and print its parameters and log-likelihood")
+    p.add_argument("--model", choices=["bgnbd", "paretonbd", "gammagamma"], default="bgnbd")
+    source = p.add_mutually_exclusive_group(required=True)
+    source.add_argument("--transactions", metavar="FILE", help="CSV with the header customer,date,amount")
+    p.add_argument("--calibration-end", required=True, help="last day of the calibration window, YYYY-MM-DD")
+    p.add_argument("--period", choices=["week", "month"], default="week", help="the unit of time (default: week)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_insight)
 
     p = sub.add_parser("logins", help="list users to log in as")
     p.add_argument("--all", action="store_true")
