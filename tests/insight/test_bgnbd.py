@@ -4,6 +4,8 @@ from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1
 
 from kam.insight import bgnbd
+from kam.insight import simulate as synthetic
+from kam.insight.fitting import collapse
 
 from .cdnow import HOLDOUT_END, significant
 
@@ -112,3 +114,26 @@ def simulate(*, r, alpha, a, b, customers, seed):
         t_x[active] = now[active]
         active &= rng.random(customers) >= dropout
     return x, t_x, T
+
+
+def test_fit_on_collapsed_rows_equals_the_fit_on_every_customer():
+    # given 30,000 customers on whole days, many sharing their (x, t_x, T)
+    data = synthetic.customers(30_000, r=0.243, alpha=4.414, a=0.793, b=2.426, seed=3)
+    x, t_x, T = data.frequency, data.recency, data.age
+    assert len(collapse(x, t_x, T)[1]) < len(x) / 2
+    # when fitted once on the distinct rows weighted by their counts and once row by row
+    weighted = bgnbd.fit(x, t_x, T)
+    plain = bgnbd.fit(x, t_x, T, collapse=False)
+    # then the fits are the same
+    assert weighted.customers == plain.customers == 30_000
+    assert weighted.converged and plain.converged
+    for name, value in plain.parameters.items():
+        assert weighted.parameters[name] == pytest.approx(value, rel=1e-7), name
+    assert weighted.log_likelihood == pytest.approx(plain.log_likelihood, rel=1e-12)
+    # and so is the objective at any point
+    rows, counts = collapse(x, t_x, T)
+    theta = np.array([0.3, -0.5, 1.2, -0.7])
+    value, gradient = bgnbd._total(theta, *rows, counts / counts.sum())
+    expected_value, expected_gradient = bgnbd._total(theta, x, t_x, T)
+    assert value == pytest.approx(expected_value, rel=1e-12)
+    assert gradient == pytest.approx(expected_gradient, rel=1e-10)

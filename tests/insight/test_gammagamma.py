@@ -63,3 +63,15 @@ def test_fit_recovers_simulated_parameters_and_agrees_with_lifetimes():
     for name, value in {"p": p, "q": q, "gamma": gamma}.items():
         assert significant(fitted.parameters[name]) == significant(theirs[name if name != "gamma" else "v"]), name
         assert fitted.parameters[name] == pytest.approx(value, rel=0.1), name
+
+
+def test_summed_objective_equals_the_mean_over_customers(cdnow_summary):
+    # the optimiser's objective takes the gamma functions once per distinct x; it must agree
+    # with the per-customer terms averaged
+    repeat = cdnow_summary.repeat
+    data = cdnow_summary.frequency[repeat], cdnow_summary.mean_value[repeat]
+    for theta in (np.log([6.25, 3.74, 15.44]), np.array([0.2, 1.5, 0.8])):
+        value, gradient = gammagamma._total(theta, *data)
+        ll, per_customer = gammagamma._terms(theta, *data)
+        assert value == pytest.approx(-ll.mean(), rel=1e-12)
+        assert gradient == pytest.approx(-per_customer.mean(axis=1), rel=1e-10, abs=1e-13)

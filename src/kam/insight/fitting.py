@@ -1,4 +1,4 @@
-"""Maximum likelihood on log-parameters, shared by the models."""
+"""Maximum likelihood on log-parameters, and collapsing identical data rows, shared by the models."""
 
 from __future__ import annotations
 
@@ -22,3 +22,23 @@ def maximise(objective, start, *, gradient: bool = True) -> OptimizeResult:
         bounds=[(-BOUND, BOUND)] * len(start),
         options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
     )
+
+
+def collapse(*columns: np.ndarray) -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """The distinct rows of equal-length columns and how many times each occurs.
+
+    Customers summarised from dated rows share their (x, t_x, T) often — times are whole
+    days — so a likelihood summed over the distinct rows, each weighted by its count,
+    costs a fraction of one summed over the customers. Rows come back sorted.
+    """
+    if not len(columns[0]):
+        return tuple(np.asarray(c) for c in columns), np.zeros(0, dtype=np.int64)
+    order = np.lexsort(columns[::-1])
+    sorted_columns = [np.asarray(c)[order] for c in columns]
+    new = np.zeros(len(order), dtype=bool)
+    new[0] = True
+    for c in sorted_columns:
+        new[1:] |= c[1:] != c[:-1]
+    starts = np.flatnonzero(new)
+    counts = np.diff(np.append(starts, len(order)))
+    return tuple(c[starts] for c in sorted_columns), counts

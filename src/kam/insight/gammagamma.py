@@ -65,7 +65,7 @@ def fit(frequency, mean_value) -> GammaGammaFit:
         raise ValueError(f"{int(np.sum(zbar <= 0))} repeat customers have a mean value of 0 or less; "
                          "the spend model needs positive amounts")
     start = np.log([1.0, 1.0, float(np.mean(zbar))])
-    result = maximise(lambda theta: _total(theta, x, zbar), start)
+    result = maximise(_objective(x, zbar), start)
     p, q, gamma = np.exp(result.x)
     return GammaGammaFit(p=float(p), q=float(q), gamma=float(gamma), log_likelihood=float(-result.fun * len(x)),
                          customers=len(x), converged=bool(result.success))
@@ -90,6 +90,35 @@ def _terms(theta, x, zbar):
     return ll, np.stack([p * d_p, q * d_q, gamma * d_gamma])
 
 
+def _objective(x, zbar):
+    """The mean negative log-likelihood and its gradient as a function of the log-parameters,
+    for the optimiser: `_terms` summed over the customers, with what does not depend on the
+    parameters summed once, and the gamma functions of px and px+q taken once per distinct x
+    (a few dozen) instead of once per customer. Sums of products rather than `@`, which
+    would spin a threaded BLAS between the optimiser's steps."""
+    n = len(x)
+    levels, counts = np.unique(x, return_counts=True)
+    xz = x * zbar
+    sum_x_log_xz = float(np.sum(x * np.log(xz)))
+    sum_log_z = float(np.sum(np.log(zbar)))
+
+    def total(theta):
+        p, q, gamma = np.exp(theta)
+        pl = p * levels
+        log_total = np.log(gamma + xz)
+        inverse_total = 1.0 / (gamma + xz)
+        x_log_total, sum_log_total = float(np.sum(x * log_total)), float(np.sum(log_total))
+        shared = digamma(pl + q)
+        ll = (np.sum(counts * (gammaln(pl + q) - gammaln(pl))) - n * gammaln(q) + n * q * np.log(gamma)
+              + p * sum_x_log_xz - sum_log_z - p * x_log_total - q * sum_log_total)
+        d_p = np.sum(counts * levels * (shared - digamma(pl))) + sum_x_log_xz - x_log_total
+        d_q = np.sum(counts * shared) - n * digamma(q) + n * np.log(gamma) - sum_log_total
+        d_gamma = n * q / gamma - p * float(np.sum(x * inverse_total)) - q * float(np.sum(inverse_total))
+        return -ll / n, -np.array([p * d_p, q * d_q, gamma * d_gamma]) / n
+
+    return total
+
+
 def _total(theta, x, zbar):
-    ll, grad = _terms(theta, x, zbar)
-    return -ll.mean(), -grad.mean(axis=1)
+    """The optimiser's objective at `theta` (see `_objective`)."""
+    return _objective(x, zbar)(theta)
