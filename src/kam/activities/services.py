@@ -17,7 +17,7 @@ from kam.accounts.services import _validation_failed
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.activities.selectors import participant_choices
 from kam.core.conf import kam_setting
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import Role
 
 User = get_user_model()
@@ -25,9 +25,6 @@ User = get_user_model()
 # Roles that steer the people below them in the org tree and may act on their tasks.
 MANAGING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER})
 
-
-def _refused(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
 
 
 def _ids(items: Iterable) -> list[int]:
@@ -41,15 +38,15 @@ def _save_with_history(obj, actor) -> None:
 
 def _check_occurred_at(occurred_at: datetime) -> datetime:
     if not isinstance(occurred_at, datetime):
-        raise _refused("occurred_at", _("Enter a date and time."))
+        raise refused("occurred_at", _("Enter a date and time."))
     if timezone.is_naive(occurred_at):
         # A time without an offset is local time (Asia/Shanghai), as people say it.
         occurred_at = timezone.make_aware(occurred_at)
     now = timezone.now()
     if occurred_at > now + timedelta(minutes=kam_setting("ACTIVITY_FUTURE_TOLERANCE_MINUTES")):
-        raise _refused("occurred_at", _("An activity cannot lie in the future. Plan it as a task instead."))
+        raise refused("occurred_at", _("An activity cannot lie in the future. Plan it as a task instead."))
     if occurred_at < now - timedelta(days=kam_setting("ACTIVITY_MAX_AGE_DAYS")):
-        raise _refused("occurred_at", _("This date is too far in the past."))
+        raise refused("occurred_at", _("This date is too far in the past."))
     return occurred_at
 
 
@@ -57,7 +54,7 @@ def _contacts_of(account: Account, contacts: Iterable) -> list[Contact]:
     ids = _ids(contacts)
     found = list(Contact.objects.alive().filter(account=account, pk__in=ids))
     if len(found) != len(ids):
-        raise _refused("contacts", _("Choose contacts of this account."))
+        raise refused("contacts", _("Choose contacts of this account."))
     return found
 
 
@@ -65,7 +62,7 @@ def _participants_of(actor, account: Account, participants: Iterable) -> list:
     ids = [pk for pk in _ids(participants) if pk != actor.pk]
     found = list(participant_choices(user=actor, account=account).filter(pk__in=ids))
     if len(found) != len(ids):
-        raise _refused("participants", _("Choose colleagues of your branch or of the account team."))
+        raise refused("participants", _("Choose colleagues of your branch or of the account team."))
     return [actor, *found]
 
 
@@ -95,9 +92,9 @@ def activity_log(
     people = _participants_of(actor, account, participants)
     next_step = (next_step or "").strip()
     if next_step_due is not None and not next_step:
-        raise _refused("next_step", _("Say what the next step is."))
+        raise refused("next_step", _("Say what the next step is."))
     if next_step_due is not None and next_step_due < timezone.localdate(occurred_at):
-        raise _refused("next_step_due", _("The next step cannot be due before the activity."))
+        raise refused("next_step_due", _("The next step cannot be due before the activity."))
     activity = Activity(
         account=account, kind=kind, occurred_at=occurred_at, summary=(summary or "").strip(),
         next_step=next_step, next_step_due=next_step_due, location=(location or "").strip(),
@@ -105,7 +102,7 @@ def activity_log(
         decision_maker_met=any(c.decision_role == DecisionRole.DECISION_MAKER for c in met),
     )
     if (latitude is None) != (longitude is None):
-        raise _refused("latitude", _("Give both latitude and longitude, or neither."))
+        raise refused("latitude", _("Give both latitude and longitude, or neither."))
     try:
         activity.full_clean()
     except ValidationError as exc:
@@ -201,12 +198,12 @@ def task_create(
     if owner.pk != actor.pk:
         probe = Task(owner=owner)
         if not owner.is_active or not may_change_task(actor, probe):
-            raise _refused("owner", _("You can give tasks only to people in the units you manage."))
+            raise refused("owner", _("You can give tasks only to people in the units you manage."))
     if account is not None:
         if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
-            raise _refused("account", _("No such account."))
+            raise refused("account", _("No such account."))
         if not Account.objects.visible_to(owner).filter(pk=account.pk).exists():
-            raise _refused("owner", _("This person cannot see the account."))
+            raise refused("owner", _("This person cannot see the account."))
     task = Task(
         owner=owner, account=account, title=(title or "").strip(), due_on=due_on,
         source_kind=source_kind, source_id=source_id, created_by=actor,
@@ -252,7 +249,7 @@ def service_standard_update(*, actor, standard, **values):
     standard = ServiceStandard.objects.select_for_update().get(pk=standard.pk)
     unknown = set(values) - set(STANDARD_FIELDS)
     if unknown:
-        raise _refused(sorted(unknown)[0], _("This field cannot be changed."))
+        raise refused(sorted(unknown)[0], _("This field cannot be changed."))
     for name, value in values.items():
         setattr(standard, name, value)
     try:
@@ -440,7 +437,7 @@ def playbook_step_save(*, actor, playbook, step=None, data: dict) -> object:
     _hq_only(actor)
     unknown = set(data) - set(PLAYBOOK_STEP_FIELDS)
     if unknown:
-        raise _refused(sorted(unknown)[0], _("This field cannot be changed."))
+        raise refused(sorted(unknown)[0], _("This field cannot be changed."))
     if step is None:
         step = PlaybookStep(playbook=playbook)
     else:
@@ -448,7 +445,7 @@ def playbook_step_save(*, actor, playbook, step=None, data: dict) -> object:
     for name, value in data.items():
         setattr(step, name, value)
     if step.until_days is not None and step.until_days < step.offset_days:
-        raise _refused("until_days", _("Repeat until a day after the first one."))
+        raise refused("until_days", _("Repeat until a day after the first one."))
     try:
         step.full_clean()
     except ValidationError as exc:
@@ -485,7 +482,7 @@ def visit_plan_create(*, actor, user, month: date, today: date | None = None):
     User.objects.select_for_update().filter(pk=user.pk).first()
     last_day = month_days(month.year, month.month)[-1]
     if last_day < today:
-        raise _refused("month", _("This month is over; plan this month or a later one."))
+        raise refused("month", _("This month is over; plan this month or a later one."))
     days = [d for d in working_days(month.year, month.month) if d >= today]
     inputs = visit_plan_inputs(actor=actor, user=user, month=month, as_of=max(month, min(today, last_day)))
     plan = plan_visits(inputs, days=days, daily_max=kam_setting("PLAN_DAILY_MAX_VISITS"),

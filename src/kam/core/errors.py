@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 
 class DomainError(Exception):
     """A business rule refused the action. `errors` maps field name → messages."""
@@ -17,6 +19,11 @@ class DomainError(Exception):
 
 class ValidationFailed(DomainError):
     status = 422
+
+
+def refused(field: str, message: str) -> ValidationFailed:
+    """The refusal of one field's value, under the forms' usual heading."""
+    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
 
 
 class NotVisible(DomainError):

@@ -22,9 +22,9 @@ from django.db import transaction
 from django.db.models import Exists, Max, OuterRef
 from django.utils.translation import gettext as _
 
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
 from kam.core.models import Industry, OrgUnit, Region, Role
-from kam.core.web import MAX_ID
+from kam.sales.leads import given_id, reference_item
 from kam.sales.models import Lead, LeadAssignmentRule, LeadSource
 
 User = get_user_model()
@@ -55,35 +55,12 @@ def may_manage_rule(actor, rule_or_unit=None) -> bool:
     return actor.sees_everything or unit_id in actor.visible_unit_ids
 
 
-def _refused(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
-
-
-def _pk(value) -> int | None:
-    value = value.pk if hasattr(value, "pk") else value
-    if isinstance(value, bool):
-        return None
-    text = str(value).strip()
-    return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
-
-
-def _reference(model, value, field: str):
-    """An active list entry (region, industry, source) by object, id or code; None for any."""
-    if value in (None, ""):
-        return None
-    qs = model.objects.filter(is_active=True)
-    pk = _pk(value)
-    found = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=str(value).strip()[:32]).first()
-    if found is None:
-        raise _refused(field, _("Choose one of the listed values."))
-    return found
-
 
 def _unit(actor, value) -> OrgUnit:
-    pk = _pk(value)
+    pk = given_id(value)
     unit = OrgUnit.objects.filter(pk=pk, is_active=True).first() if pk is not None else None
     if unit is None:
-        raise _refused("unit", _("Choose an active unit."))
+        raise refused("unit", _("Choose an active unit."))
     if not may_manage_rule(actor, unit):
         raise PermissionDenied(
             _("You may only make rules for units in your part of the organisation."),
@@ -95,15 +72,15 @@ def _unit(actor, value) -> OrgUnit:
 def _person(value, unit: OrgUnit):
     if value in (None, ""):
         return None
-    pk = _pk(value)
+    pk = given_id(value)
     person = User.objects.select_related("unit").filter(pk=pk).first() if pk is not None else None
     if person is None or not person.is_active or person.unit_id is None:
-        raise _refused("assignee", _("Choose an active person."))
+        raise refused("assignee", _("Choose an active person."))
     if person.role in NOT_ASSIGNABLE_ROLES:
-        raise _refused("assignee", _("%(role)s do not work leads; choose someone who does.")
+        raise refused("assignee", _("%(role)s do not work leads; choose someone who does.")
                        % {"role": person.get_role_display()})
     if not person.unit.path.startswith(unit.path):
-        raise _refused("assignee", _("Choose someone in %(unit)s or a unit below it.") % {"unit": unit})
+        raise refused("assignee", _("Choose someone in %(unit)s or a unit below it.") % {"unit": unit})
     return person
 
 
@@ -149,7 +126,7 @@ def lead_rule_save(*, actor, rule: LeadAssignmentRule | None = None, data: dict[
         errors["name"] = [_("Name the rule.")]
     for name, model in (("region", Region), ("industry", Industry), ("source", LeadSource)):
         try:
-            setattr(target, name, _reference(model, data.get(name), name))
+            setattr(target, name, reference_item(model, data.get(name), name))
         except ValidationFailed as exc:
             errors.update(exc.errors)
     unit = None
@@ -185,7 +162,7 @@ def lead_rule_move(*, actor, rule: LeadAssignmentRule, direction: str) -> LeadAs
     tried (inactive ones included, as the list shows them). Ties in the order are first
     renumbered 10, 20, 30… so that the swap means something. At either end nothing moves."""
     if direction not in DIRECTIONS:
-        raise _refused("direction", _("Move a rule up or down."))
+        raise refused("direction", _("Move a rule up or down."))
     rule = _locked(rule)
     _must_manage(actor, rule)
     rules = list(LeadAssignmentRule.objects.select_for_update().select_related("unit").order_by("sort_order", "id"))

@@ -18,7 +18,7 @@ from kam.accounts.models import Account, LifecycleStatus
 from kam.accounts.services import account_create, account_update, assignable_owners, contact_create
 from kam.activities.models import TaskStatus
 from kam.core.conf import kam_setting
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
 from kam.core.models import Industry, Region, Role
 from kam.core.money import parse_yuan
 from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc
@@ -57,16 +57,13 @@ class AccountChoiceNeeded(Conflict):
     """Accounts that may be the lead's company exist: the user picks one or confirms a new one."""
 
 
-def _refused(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
-
 
 
 
 # --- creating ------------------------------------------------------------------------------
 
 
-def _pk(value) -> int | None:
+def given_id(value) -> int | None:
     """An id given as an object, a number or digits; None when it cannot be one."""
     value = value.pk if hasattr(value, "pk") else value
     if isinstance(value, bool):
@@ -75,15 +72,15 @@ def _pk(value) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
-def _reference(model, value, field: str):
+def reference_item(model, value, field: str):
     """An active list entry (source, region, industry) by object, id or code."""
     if value in (None, ""):
         return None
     qs = model.objects.filter(is_active=True)
-    pk = _pk(value)
+    pk = given_id(value)
     found = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=str(value).strip()[:32]).first()
     if found is None:
-        raise _refused(field, _("Choose one of the listed values."))
+        raise refused(field, _("Choose one of the listed values."))
     return found
 
 
@@ -99,7 +96,7 @@ def lead_build(data: dict[str, Any]) -> Lead:
     lead = Lead()
     for name, model in (("source", LeadSource), ("region", Region), ("industry", Industry)):
         try:
-            setattr(lead, name, _reference(model, data.get(name), name))
+            setattr(lead, name, reference_item(model, data.get(name), name))
         except ValidationFailed as exc:
             errors.update(exc.errors)
     if "source" not in errors and lead.source_id is None:
@@ -134,10 +131,10 @@ def lead_build(data: dict[str, Any]) -> Lead:
 
 def _chosen_assignee(actor, assignee):
     """A person `actor` names as assignee: themselves, or someone in the units they manage."""
-    pk = _pk(assignee)
+    pk = given_id(assignee)
     found = assignable_owners(actor).select_related("unit").filter(pk=pk).first() if pk else None
     if found is None:
-        raise _refused("assignee", _("Choose an active person in the units you manage."))
+        raise refused("assignee", _("Choose an active person in the units you manage."))
     return found
 
 
@@ -190,7 +187,7 @@ def _must_be_open(lead: Lead) -> None:
 def _check_time(at: datetime, field: str) -> datetime:
     limit = timezone.now() + timedelta(minutes=kam_setting("ACTIVITY_FUTURE_TOLERANCE_MINUTES"))
     if at > limit:
-        raise _refused(field, _("This time is in the future."))
+        raise refused(field, _("This time is in the future."))
     return at
 
 
@@ -222,7 +219,7 @@ def lead_follow_up(*, actor, lead: Lead, note: str, plan: str = "", at: datetime
     at = _check_time(aware(at), "at")
     note = (note or "").strip()
     if not note:
-        raise _refused("note", _("Say what was done."))
+        raise refused("note", _("Say what was done."))
     follow_up = LeadFollowUp(lead=lead, at=at, by=actor, note=note, plan=(plan or "").strip())
     try:
         follow_up.full_clean()
@@ -245,7 +242,7 @@ def lead_disqualify(*, actor, lead: Lead, note: str, at: datetime | None = None)
     _must_be_open(lead)
     note = (note or "").strip()
     if not note:
-        raise _refused("note", _("Say why the lead is disqualified."))
+        raise refused("note", _("Say why the lead is disqualified."))
     at = aware(at)
     lead.status = LeadStatus.DISQUALIFIED
     lead.closed_at = at
@@ -285,10 +282,10 @@ def _add_contact(actor, account: Account, lead: Lead) -> None:
 
 def _account_for(actor, lead: Lead, *, account, confirm_new_account: bool, lifecycle: str, owner) -> Account:
     if account not in (None, ""):
-        pk = _pk(account)
+        pk = given_id(account)
         found = Account.objects.visible_to(actor).filter(pk=pk).first() if pk else None
         if found is None:
-            raise _refused("account", _("No such account."))
+            raise refused("account", _("No such account."))
         return _raise_lifecycle(actor, found, lifecycle)
     if not confirm_new_account:
         from kam.sales.lead_selectors import lead_account_candidates
@@ -331,7 +328,7 @@ def lead_qualify(
     lead = lead_to_change(actor, lead.pk)
     _must_be_open(lead)
     if outcome not in QUALIFY_OUTCOMES:
-        raise _refused("outcome", _("Choose opportunity or nurture."))
+        raise refused("outcome", _("Choose opportunity or nurture."))
     at = aware(at)
     status = QUALIFY_OUTCOMES[outcome]
     errors: dict[str, list[str]] = {}

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact
 from kam.accounts.services import assignable_owners
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
 from kam.core.money import parse_yuan
 from kam.sales.models import (
     CLOSED_STAGES,
@@ -30,11 +30,6 @@ from kam.sales.models import (
     Stage,
     StageChange,
 )
-
-
-def _refused(field: str, message: str) -> ValidationFailed:
-    return ValidationFailed(_("Please correct the errors below."), errors={field: [message]})
-
 
 
 def _save(obj, actor) -> None:
@@ -73,14 +68,14 @@ def opportunity_create(
         raise NotVisible(_("Not found."))
     owner = owner or actor
     if owner.pk != actor.pk and not assignable_owners(actor).filter(pk=owner.pk).exists():
-        raise _refused("owner", _("You can make owner only yourself or people in the units you manage."))
+        raise refused("owner", _("You can make owner only yourself or people in the units you manage."))
     if stage not in OPEN_STAGES:
-        raise _refused("stage", _("A new opportunity starts in an open stage."))
+        raise refused("stage", _("A new opportunity starts in an open stage."))
     name = (name or "").strip()
     if not name:
-        raise _refused("name", _("Name the project."))
+        raise refused("name", _("Name the project."))
     if not isinstance(expected_close, date):
-        raise _refused("expected_close", _("Enter the expected close date."))
+        raise refused("expected_close", _("Enter the expected close date."))
     at = at or timezone.now()
     opportunity = Opportunity(
         account=account, name=name[:200], owner=owner, stage=stage, stage_entered_at=at,
@@ -102,11 +97,11 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: str, version: in
     if version is not None and version != opportunity.version:
         raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
     if stage in CLOSED_STAGES:
-        raise _refused("stage", _("Winning or losing needs a reason: close the opportunity instead."))
+        raise refused("stage", _("Winning or losing needs a reason: close the opportunity instead."))
     if stage not in OPEN_STAGES:
-        raise _refused("stage", _("Unknown stage."))
+        raise refused("stage", _("Unknown stage."))
     if not opportunity.is_open:
-        raise _refused("stage", _("This opportunity is closed. Reopen it first."))
+        raise refused("stage", _("This opportunity is closed. Reopen it first."))
     if stage == opportunity.stage:
         return opportunity
     return _enter(actor, opportunity, stage, at or timezone.now())
@@ -131,9 +126,9 @@ def opportunity_close(*, actor, opportunity: Opportunity, outcome: str, reason: 
     if version is not None and version != opportunity.version:
         raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
     if outcome not in CLOSED_STAGES:
-        raise _refused("outcome", _("Choose won or lost."))
+        raise refused("outcome", _("Choose won or lost."))
     if not opportunity.is_open:
-        raise _refused("outcome", _("This opportunity is already closed."))
+        raise refused("outcome", _("This opportunity is already closed."))
     errors: dict[str, list[str]] = {}
     if reason is None or not reason.is_active or reason.applies_to not in (outcome, OutcomeReason.AppliesTo.BOTH):
         errors["reason"] = [_("Choose the reason it was won or lost from the list.")]
@@ -156,9 +151,9 @@ def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str = Stage.TE
     """Undo a close (a tender re-run, a mistaken click): back to an open stage, reason cleared."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
     if opportunity.is_open:
-        raise _refused("stage", _("This opportunity is open."))
+        raise refused("stage", _("This opportunity is open."))
     if stage not in OPEN_STAGES:
-        raise _refused("stage", _("Reopen into an open stage."))
+        raise refused("stage", _("Reopen into an open stage."))
     if actor.is_specialist and opportunity.owner_id != actor.pk:
         raise PermissionDenied(_("Only the owner or a manager may reopen an opportunity."))
     opportunity.closed_on = None
@@ -181,7 +176,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, version: int | None, 
         raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
-        raise _refused(unknown[0], _("This field cannot be changed here."))
+        raise refused(unknown[0], _("This field cannot be changed here."))
     errors: dict[str, list[str]] = {}
     changes: dict = {}
     for field, value in fields.items():
@@ -208,9 +203,9 @@ def _clean_field(actor, opportunity: Opportunity, field: str, value):
     if field == "name":
         value = (value or "").strip()
         if not value:
-            raise _refused("name", _("Name the project."))
+            raise refused("name", _("Name the project."))
         if len(value) > 200:
-            raise _refused("name", _("At most 200 characters."))
+            raise refused("name", _("At most 200 characters."))
         return value
     if field == "amount":
         return parse_yuan(value, field="amount", required=True)
@@ -218,15 +213,15 @@ def _clean_field(actor, opportunity: Opportunity, field: str, value):
         return parse_yuan(value, field="our_quote", required=False)
     if field == "expected_close":
         if not isinstance(value, date):
-            raise _refused("expected_close", _("Enter the expected close date."))
+            raise refused("expected_close", _("Enter the expected close date."))
         return value
     if field == "description":
         return value or ""
     # owner
     if value is None:
-        raise _refused("owner", _("This field is required."))
+        raise refused("owner", _("This field is required."))
     if value.pk != opportunity.owner_id and not assignable_owners(actor).filter(pk=value.pk).exists():
-        raise _refused("owner", _("You can make owner only yourself or people in the units you manage."))
+        raise refused("owner", _("You can make owner only yourself or people in the units you manage."))
     return value
 
 
@@ -304,7 +299,7 @@ def rival_add(*, actor, opportunity: Opportunity, competitor: Competitor | None,
     cleaned = _rival_fields(competitor=competitor, product=product or "", quote=quote if quote != "" else None,
                             status=status, note=note or "", check_competitor=True)
     if Rival.objects.filter(opportunity=opportunity, competitor=competitor).exists():
-        raise _refused("competitor", _("This competitor is already on the deal: edit it instead."))
+        raise refused("competitor", _("This competitor is already on the deal: edit it instead."))
     return Rival.objects.create(opportunity=opportunity, **cleaned)
 
 
@@ -324,7 +319,7 @@ def rival_update(*, actor, opportunity: Opportunity, rival_id: int, **fields) ->
     """Change a rival's product, quote, status or note; a quote of None or "" clears it."""
     unknown = sorted(set(fields) - set(RIVAL_FIELDS))
     if unknown:
-        raise _refused(unknown[0], _("This field cannot be changed here."))
+        raise refused(unknown[0], _("This field cannot be changed here."))
     rival = _rival_to_change(actor, opportunity, rival_id)
     clear_quote = "quote" in fields and fields["quote"] in (None, "")
     cleaned = _rival_fields(**{k: v for k, v in fields.items() if not (k == "quote" and clear_quote)},
