@@ -58,13 +58,14 @@ class Org:
 
 
 def _reference_lists() -> None:
-    """Industries, regions, tiering schemes and the sales lists come from data migrations; a
+    """Industries, regions, tiering schemes, the sales and insight lists come from data migrations; a
     transactional test's flush empties them for the tests after it, so put them back when missing."""
     import importlib
 
     from django.apps import apps
 
     from kam.core.models import Industry
+    from kam.insight.models import WarningRule
     from kam.sales.models import OutcomeReason
     from kam.tiering.models import Scheme
 
@@ -74,6 +75,8 @@ def _reference_lists() -> None:
         importlib.import_module("kam.tiering.migrations.0002_default_schemes").seed(apps, None)
     if not OutcomeReason.objects.exists():
         importlib.import_module("kam.sales.migrations.0002_default_lists").seed(apps, None)
+    if not WarningRule.objects.exists():
+        importlib.import_module("kam.insight.migrations.0002_default_lists").seed(apps, None)
 
 
 @pytest.fixture

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kam.tiering",
     "kam.activities",
     "kam.sales",
+    "kam.insight",
 ]
 
 MIDDLEWARE = [
@@ -216,7 +217,8 @@ KAM = {
     "NIGHTLY_AT": "02:00",
     "NIGHTLY_TASKS": (
         "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
-        "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep"
+        "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
+        "kam.insight.tasks.insight_nightly"
     ),
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
@@ -279,6 +281,21 @@ KAM = {
     "REVIEW_SENIOR_AFTER_DAYS": 14,
     # Days after a review decision its follow-up task falls due.
     "REVIEW_FOLLOW_UP_DAYS": 7,
+    # Customer-base models: the count model fitted nightly (bgnbd or paretonbd), the period
+    # purchases are counted in (week or month), the months of revenue facts a fit reads, the
+    # forecast horizon (months) shown as expected purchases and value, and the lifetime value's
+    # horizon and monthly discount rate.
+    "INSIGHT_COUNT_MODEL": "bgnbd",
+    "INSIGHT_PERIOD": "week",
+    "INSIGHT_HISTORY_MONTHS": 36,
+    "INSIGHT_HORIZON_MONTHS": 12,
+    "INSIGHT_CLV_MONTHS": 36,
+    "INSIGHT_MONTHLY_DISCOUNT": "0.01",
+    # Health score (0–100): the weight of each part; a part an account gives nothing to judge
+    # by is left out and the others share its weight.
+    "HEALTH_WEIGHTS": "cadence:20,chain:15,trend:20,alive:20,payment:15,warnings:10",
+    # Early warning: days after a warning opens its task falls due.
+    "WARNING_TASK_DUE_DAYS": 3,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):

@@ -13,6 +13,7 @@ urlpatterns = [
     path("tiering/", include("kam.tiering.urls")),
     path("activities/", include("kam.activities.urls")),
     path("sales/", include("kam.sales.urls")),
+    path("insight/", include("kam.insight.urls")),
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

@@ -102,6 +102,7 @@ class TaskSource(models.TextChoices):
     OPPORTUNITY = "opportunity", _("Sales opportunity (project)")
     REVIEW = "review", _("Deal review decision")
     SENIOR_REVIEW = "senior", _("Senior deal review")
+    WARNING = "warning", _("Early warning")
 
 
 class TaskQuerySet(models.QuerySet):

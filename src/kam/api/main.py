@@ -15,7 +15,7 @@ api = NinjaAPI(
     title="KAM API",
     version="1",
     description="Key-account management: accounts, contacts, account teams, activities and tasks, "
-    "leads, the public pool, opportunities and deal reviews. "
+    "leads, the public pool, opportunities and deal reviews; forecasts, churn and early warnings. "
     "Authenticate with `Authorization: Bearer <token>` (`kam token USERNAME`) or a browser session.",
     auth=api_auth,
     urls_namespace="api",
@@ -50,11 +50,14 @@ def unauthorised(request, exc):
 
 from kam.api.accounts import router as accounts_router  # noqa: E402
 from kam.api.activities import router as activities_router  # noqa: E402
+from kam.api.churn import router as churn_router  # noqa: E402
+from kam.api.forecast import router as forecast_router  # noqa: E402
 from kam.api.leads import router as leads_router  # noqa: E402
 from kam.api.opportunities import router as opportunities_router  # noqa: E402
 from kam.api.pool import router as pool_router  # noqa: E402
 from kam.api.revenue import router as revenue_router  # noqa: E402
 from kam.api.reviews import router as reviews_router  # noqa: E402
+from kam.api.warnings import router as warnings_router  # noqa: E402
 
 api.add_router("/", accounts_router)
 api.add_router("/", revenue_router)
@@ -63,3 +66,6 @@ api.add_router("/", leads_router)
 api.add_router("/", opportunities_router)
 api.add_router("/", reviews_router)
 api.add_router("/", pool_router)
+api.add_router("/", forecast_router)
+api.add_router("/", churn_router)
+api.add_router("/", warnings_router)

@@ -1,0 +1,23 @@
+"""Background jobs of insight; the scheduler (kam.core.schedule) enqueues them nightly."""
+
+from django_tasks import task
+
+
+@task()
+def insight_nightly(as_of: str = "") -> dict:
+    """In this order, each reading what the one before wrote: refit the customer-base models
+    and score every account; detect churn; evaluate the early-warning rules; compute health."""
+    from datetime import date
+
+    from kam.insight.churn import churn_sweep
+    from kam.insight.health import health_sweep
+    from kam.insight.scoring import refit_and_score
+    from kam.insight.warnings import warning_sweep
+
+    day = date.fromisoformat(as_of) if as_of else None
+    return {
+        "scores": refit_and_score(as_of=day),
+        "churn": churn_sweep(as_of=day),
+        "warnings": warning_sweep(as_of=day),
+        "health": health_sweep(as_of=day),
+    }
