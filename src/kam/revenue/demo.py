@@ -25,25 +25,38 @@ from kam.tiering import services as tiering
 from kam.tiering.models import Scheme
 
 MEDIAN_MONTHLY = {Channel.KEY: 9_000, Channel.COMMERCIAL: 1_500, Channel.PUBLIC: 2_500, Channel.TRANSIENT: 600}
+# Accounts that churn within the last year: the share per channel, and how much more or less
+# likely it is by industry (government, manufacturing and property lose the most in the sources).
+CHURN_SHARE = {Channel.KEY: 0.05, Channel.COMMERCIAL: 0.09, Channel.PUBLIC: 0.08, Channel.TRANSIENT: 0.12}
+CHURN_BY_INDUSTRY = {"gov": 2.0, "manufacturing": 1.5, "real_estate": 1.6, "retail": 1.2, "finance": 0.6,
+                     "education": 0.7}
 
 
 def build_revenue(*, seed: int, today: date, months: int = 24) -> int:
-    """One line per account and month for the `months` whole months before `today`."""
+    """One line per account and month for the `months` whole months before `today`. A few
+    accounts churn in the last year: from a month on they stop buying or spend a fraction."""
     rng = np.random.default_rng(seed)
-    accounts = list(Account.objects.order_by("id").values_list("pk", "channel"))
+    accounts = list(Account.objects.order_by("id").values_list("pk", "channel", "industry__code"))
     last = tiering.month_start(today, 1)
     month_list = [tiering.month_start(last, back) for back in reversed(range(months))]
     now = timezone.now()
     lines, touched = [], set()
-    for account_id, channel in accounts:
+    for account_id, channel, industry in accounts:
         base = MEDIAN_MONTHLY.get(channel, 1_500) * rng.lognormal(0, 0.9)
         drift = rng.normal(0.004, 0.02)  # per month
         refund_month = rng.integers(months) if rng.random() < 0.02 else -1
+        churns = rng.random() < CHURN_SHARE.get(channel, 0.08) * CHURN_BY_INDUSTRY.get(industry, 1.0)
+        churn_month = int(rng.integers(max(0, months - 12), months)) if churns else months
+        remaining = rng.uniform(0.1, 0.45) if rng.random() < 0.5 else 0.0  # what is left after churning
         for k, month in enumerate(month_list):
             if rng.random() < 0.06:
                 continue  # no bill that month
+            if k >= churn_month and not remaining:
+                continue
             season = 1 + 0.08 * math.sin(2 * math.pi * (month.month - 3) / 12)
             amount = base * math.exp(drift * k) * season * rng.lognormal(0, 0.15)
+            if k >= churn_month:
+                amount *= remaining
             if k == refund_month:
                 amount = -amount * 0.3
             amount = Decimal(f"{amount:.2f}")
