@@ -296,6 +296,9 @@ KAM = {
     "HEALTH_WEIGHTS": "cadence:20,chain:15,trend:20,alive:20,payment:15,warnings:10",
     # Early warning: days after a warning opens its task falls due.
     "WARNING_TASK_DUE_DAYS": 3,
+    # Days after a retention action closed a warning during which the same rule does not
+    # reopen on that account (the condition takes a while to change).
+    "WARNING_QUIET_DAYS": 30,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 for _key, _default in list(KAM.items()):
