@@ -103,6 +103,10 @@ def periods(first: date, last: date, by: str) -> list[Period]:
     return out
 
 
+def as_percent(share: float | None) -> str:
+    return "—" if share is None else f"{share * 100:.2f} %"
+
+
 def _share(part, whole) -> float | None:
     return None if not whole else float(Decimal(part) / Decimal(whole))
 
@@ -126,6 +130,19 @@ class Rate:
     @property
     def amount_rate(self) -> float | None:
         return None if self.base_revenue <= 0 else float(self.lost / self.base_revenue)
+
+    # As the page shows them: "3.06 %", or a dash where there is nothing to divide by.
+    @property
+    def count_percent(self) -> str:
+        return as_percent(self.count_rate)
+
+    @property
+    def amount_percent(self) -> str:
+        return as_percent(self.amount_rate)
+
+    @property
+    def share_percent(self) -> str:
+        return as_percent(self.lost_share)
 
 
 @dataclass
