@@ -51,7 +51,16 @@ class BgNbdFit:
         x, t_x, T = _arrays(frequency, recency, age)
         t = np.asarray(t, dtype=np.float64)
         z = t / (alpha + T + t)
-        tail = np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z)
+        with np.errstate(invalid="ignore", over="ignore"):
+            tail = np.array(np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z))
+        # When the dropout probability hardly varies between customers the fit sends a and b
+        # to the bounds together (a = 1.3e7, b = 4.9e8): there the transformed 2F1 overflows
+        # while the paper's own form, whose parameters grow with x and b alike, is finite.
+        lost = ~np.isfinite(tail)
+        if np.any(lost):
+            x_l, z_l, T_l = (np.broadcast_to(v, tail.shape)[lost] for v in (x, z, T))
+            tail[lost] = np.exp((r + x_l) * np.log((alpha + T_l) / (alpha + T_l + np.broadcast_to(t, tail.shape)[lost]))) \
+                * hyp2f1(r + x_l, b + x_l, a + b + x_l - 1, z_l)
         growth = (a + b + x - 1) / (a - 1) * (1 - tail)
         return growth * expit(-_log_death_odds(r, alpha, a, b, x, t_x, T))
 
