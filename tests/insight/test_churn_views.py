@@ -162,3 +162,25 @@ def test_an_analyst_sees_but_may_not_mark(client, org, two):
                           {"competitor": rival.pk, "on": "2026-07-20"})
     assert refused.status_code == 403
     assert not ChurnEvent.objects.filter(definition__code="competitor").exists()
+
+
+def test_the_admin_checks_a_definitions_parameters(client, org):
+    d = ChurnDefinition.objects.get(code="spend-drop")
+    login(client, org.admin)
+    org.admin.is_staff = org.admin.is_superuser = True
+    org.admin.save()
+    url = reverse("admin:insight_churndefinition_change", args=[d.pk])
+    assert client.get(url).status_code == 200
+    bad = client.post(url, {"name": d.name, "is_active": "on", "sort_order": 0,
+                            "params": '{"drop_percent": 0, "baseline_months": 6, "recent_months": 3}'})
+    assert bad.status_code == 200 and "params.drop_percent" in bad.content.decode()
+    d.refresh_from_db()
+    assert d.params["drop_percent"] == 50
+    ok = client.post(url, {"name": d.name, "is_active": "on", "sort_order": 0,
+                           "params": '{"drop_percent": 40, "baseline_months": 6, "recent_months": 3}'})
+    assert ok.status_code == 302
+    d.refresh_from_db()
+    assert d.params["drop_percent"] == 40
+    for model in ("churnreason", "churnevent", "modelfit", "accountscore", "warningrule", "warning", "healthscore",
+                  "satisfactionsurvey", "retentionaction"):
+        assert client.get(reverse(f"admin:insight_{model}_changelist")).status_code == 200

@@ -1,3 +1,249 @@
-from ninja import Router
+"""Churn over HTTP: the churn events of the accounts the caller sees (filtered, paged), an
+event's reason, competitor and note, the mark "moved to a competitor", the rates per period
+with their breakdowns, and the churn definitions (HQ changes them). The same services and
+scoping as the pages: an event or account outside the caller's scope is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema, Status
+from pydantic import ConfigDict, StringConstraints
+
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.activities import IsoDate
+from kam.core.errors import refused
+from kam.insight import churn as services
+from kam.insight.churn_forms import user_units
+from kam.insight.churn_rates import Rate, churn_rates
+from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 
 router = Router(tags=["churn"])
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 409: ErrorOut}
+YearMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class EventQuery(Input):
+    definition: IdParam | None = None
+    reason: CountParam | None = Field(None, description="a churn reason's id; 0 for the unclassified events")
+    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
+    industry: IdParam | None = None
+    account: IdParam | None = None
+    detected_from: IsoDate | None = Field(None, description="detected on or after")
+    detected_to: IsoDate | None = Field(None, description="detected on or before")
+    state: Literal["", "open", "recovered"] = Field("", description="open: not recovered")
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class DefinitionRef(Schema):
+    id: int
+    code: str
+    name: str
+    rule: ChurnRule
+
+
+class EventOut(Schema):
+    id: int
+    account: Ref
+    account_code: str
+    definition: DefinitionRef
+    reason: Ref | None = Field(..., description="None: unclassified")
+    competitor: Ref | None
+    detected_on: dt.date
+    baseline_amount: Money = Field(..., description="baseline monthly spend (yuan)")
+    recent_amount: Money = Field(..., description="recent monthly spend (yuan)")
+    amount_lost: Money = Field(..., description="amount lost a year (yuan)")
+    evidence: dict
+    note: str
+    recorded_by: Ref | None
+    recovered_on: dt.date | None
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class EventPatch(Input):
+    """Only the fields sent change; a null reason makes the event unclassified again."""
+
+    model_config = ConfigDict(extra="forbid")
+    reason: Id | None = None
+    competitor: Id | None = None
+    note: str | None = Field(None, max_length=services.NOTE_MAX)
+
+
+class MarkIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    competitor: Id = Field(..., description="the competitor the business moved to")
+    reason: Id | None = None
+    on: IsoDate | None = Field(None, description="the day it moved; today when left out; not in the future")
+    note: str = Field("", max_length=services.NOTE_MAX)
+
+
+class RatesQuery(Input):
+    start: YearMonth = Field(..., description="the first month, YYYY-MM")
+    end: YearMonth = Field(..., description="the last month, YYYY-MM")
+    by: Literal["month", "quarter"] = "month"
+    definition: IdParam | None = None
+    unit: IdParam | None = Field(None, description="one of your org units: its subtree")
+    industry: IdParam | None = None
+
+
+class RateOut(Schema):
+    key: str
+    label: str
+    base: int = Field(..., description="accounts in the active base")
+    base_revenue: Money = Field(..., description="their revenue in the 12 months before the period (yuan)")
+    churned: int
+    lost: Money = Field(..., description="amount lost a year of the counted events (yuan)")
+    count_rate: float | None = Field(..., description="churned ÷ base")
+    amount_rate: float | None = Field(..., description="lost ÷ base revenue")
+    lost_share: float | None = Field(..., description="share of the range's amount lost (breakdowns)")
+
+
+class RatesOut(Schema):
+    start: dt.date
+    end: dt.date
+    by: str
+    periods: list[RateOut]
+    total: RateOut
+    by_reason: list[RateOut]
+    by_industry: list[RateOut]
+    by_tier: list[RateOut]
+    by_unit: list[RateOut]
+
+
+class DefinitionOut(Schema):
+    id: int
+    code: str
+    name: str
+    rule: ChurnRule
+    is_active: bool
+    params: dict
+
+
+class DefinitionPatch(Input):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(None, min_length=1, max_length=100)
+    is_active: bool | None = None
+    params: dict[str, int] | None = Field(None, description="spend_drop: drop_percent 1–100, baseline_months and "
+                                          "recent_months 1–36; no_revenue: days 1–3660; competitor: none")
+
+
+# --- shapes ---------------------------------------------------------------------------------------
+
+
+def _event(e: ChurnEvent) -> dict:
+    d = e.definition
+    return {"id": e.pk, "account": ref(e.account), "account_code": e.account.code,
+            "definition": {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule},
+            "reason": ref(e.reason), "competitor": ref(e.competitor), "detected_on": e.detected_on,
+            "baseline_amount": e.baseline_amount, "recent_amount": e.recent_amount, "amount_lost": e.amount_lost,
+            "evidence": e.evidence or {}, "note": e.note, "recorded_by": ref(e.recorded_by),
+            "recovered_on": e.recovered_on}
+
+
+def _rate(r: Rate) -> dict:
+    return {"key": str(r.key), "label": r.label, "base": r.base, "base_revenue": r.base_revenue, "churned": r.churned,
+            "lost": r.lost, "count_rate": r.count_rate, "amount_rate": r.amount_rate, "lost_share": r.lost_share}
+
+
+def _definition(d: ChurnDefinition) -> dict:
+    return {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule, "is_active": d.is_active, "params": d.params}
+
+
+def _get(request, event_id: int) -> ChurnEvent:
+    event = services.churn_events(user=request.user).filter(pk=event_id).first()
+    if event is None:
+        raise Http404
+    return event
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+@router.get("/churn/events", response={200: EventPage, **LIST_ERRORS},
+            summary="Churn events of the accounts you see, newest first")
+def list_events(request, query: Query[EventQuery]):
+    filters = services.EventFilters(definition=query.definition, reason=query.reason, unit=query.unit,
+                                    industry=query.industry, account=query.account, start=query.detected_from,
+                                    end=query.detected_to, state=query.state)
+    qs = services.churn_events(user=request.user, filters=filters)
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    start = (page - 1) * page_size
+    rows = list(qs[start : start + page_size])
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    return {"items": [_event(e) for e in rows], "count": count, "page": page, "page_size": page_size}
+
+
+@router.get("/churn/events/{event_id}", response={200: EventOut, **ERRORS}, summary="One churn event with its evidence")
+def get_event(request, event_id: IdParam):
+    return _event(_get(request, event_id))
+
+
+@router.patch("/churn/events/{event_id}", response={200: EventOut, **ERRORS},
+              summary="Set an event's reason, competitor and note")
+def update_event(request, event_id: IdParam, payload: EventPatch):
+    event = _get(request, event_id)
+    services.churn_event_update(actor=request.user, event=event, **payload.model_dump(exclude_unset=True))
+    return _event(_get(request, event_id))
+
+
+@router.post("/accounts/{account_id}/churn", response={201: EventOut, **ERRORS},
+             summary="Mark an account as moved to a competitor (owner, account team or a manager)")
+def mark(request, account_id: IdParam, payload: MarkIn):
+    event = services.churn_mark(actor=request.user, account=account_id, competitor=payload.competitor,
+                                reason=payload.reason, note=payload.note, on=payload.on)
+    return Status(201, _event(_get(request, event.pk)))
+
+
+@router.get("/churn/rates", response={200: RatesOut, **LIST_ERRORS},
+            summary="Churn rate by count and by amount per month or quarter, and the breakdowns of the range")
+def rates(request, query: Query[RatesQuery]):
+    first = dt.date(int(query.start[:4]), int(query.start[5:]), 1)
+    last_month = dt.date(int(query.end[:4]), int(query.end[5:]), 1)
+    if last_month < first:
+        raise refused("end", _("The last month cannot come before the first."))
+    last = services.month_start(last_month, -1) - dt.timedelta(days=1)
+    unit = None
+    if query.unit is not None:
+        unit = next((u for u in user_units(request.user) if u.pk == query.unit), None)
+        if unit is None:
+            raise Http404
+    result = churn_rates(user=request.user, start=first, end=last, by=query.by, unit=unit, industry=query.industry,
+                         definitions=(query.definition,) if query.definition else ())
+    b = result.breakdowns
+    return {"start": result.start, "end": result.end, "by": result.by, "periods": [_rate(r) for r in result.periods],
+            "total": _rate(b.total), "by_reason": [_rate(r) for r in b.reasons],
+            "by_industry": [_rate(r) for r in b.industries], "by_tier": [_rate(r) for r in b.tiers],
+            "by_unit": [_rate(r) for r in b.units]}
+
+
+@router.get("/churn/definitions", response={200: list[DefinitionOut], **LIST_ERRORS},
+            summary="What counts as churn: the definitions and their parameters")
+def list_definitions(request):
+    return [_definition(d) for d in ChurnDefinition.objects.all()]
+
+
+@router.patch("/churn/definitions/{definition_id}", response={200: DefinitionOut, **ERRORS},
+              summary="Rename, switch on or off, or set the parameters of a definition (headquarters)")
+def update_definition(request, definition_id: IdParam, payload: DefinitionPatch):
+    current = ChurnDefinition.objects.filter(pk=definition_id).first()
+    if current is None:
+        raise Http404
+    fields = payload.model_dump(exclude_unset=True)
+    definition = services.churn_definition_update(
+        actor=request.user, definition=current, name=fields.get("name") or current.name,
+        is_active=current.is_active if fields.get("is_active") is None else fields["is_active"],
+        params={**current.params, **(fields.get("params") or {})} if fields.get("params") is not None else current.params)
+    return _definition(definition)
