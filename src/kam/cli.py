@@ -451,19 +451,29 @@ def cmd_staffing(args) -> int:
 
 def cmd_insight(args) -> int:
     """`kam insight fit --model M --transactions FILE --calibration-end DATE`: fit a customer-base
-    model on a CSV of transactions and print its parameters (no database needed)."""
+    model on a CSV of transactions and print its parameters (no database needed).
+    `kam insight fit --from-db [--calibration-end DATE]`: fit on the revenue facts, store the fit
+    and score every account."""
     import json
     from datetime import date
 
     from kam.insight import bgnbd, gammagamma, paretonbd
     from kam.insight.transactions import TransactionFileError, read_transactions_csv, summarise
 
-    try:
-        end = date.fromisoformat(args.calibration_end)
-    except ValueError:
-        print(f"kam insight: --calibration-end must be a date such as 1997-09-30, not {args.calibration_end!r}",
-              file=sys.stderr)
+    end = None
+    if args.calibration_end is not None:
+        try:
+            end = date.fromisoformat(args.calibration_end)
+        except ValueError:
+            print(f"kam insight: --calibration-end must be a date such as 1997-09-30, not {args.calibration_end!r}",
+                  file=sys.stderr)
+            return 2
+    if args.from_db:
+        return _insight_from_db(args, end)
+    if end is None:
+        print("kam insight: --transactions needs --calibration-end", file=sys.stderr)
         return 2
+    args.model, args.period = args.model or "bgnbd", args.period or "week"
     try:
         transactions = read_transactions_csv(args.transactions)
     except FileNotFoundError:
@@ -494,6 +504,53 @@ def cmd_insight(args) -> int:
         print(f"{args.model} on {fitted.customers} customers to {end} (per {args.period}): {parameters}; "
               f"log-likelihood {fitted.log_likelihood:.1f}" + ("" if fitted.converged else " (did not converge)"))
     return 0 if fitted.converged else 1
+
+
+def _insight_from_db(args, end) -> int:
+    """Fit on the revenue facts up to `end` (default yesterday), store the fit, score the accounts."""
+    import json
+    from datetime import timedelta
+
+    if args.model == "gammagamma":
+        print("kam insight: with --from-db the spend model is fitted beside the count model; "
+              "--model takes bgnbd or paretonbd", file=sys.stderr)
+        return 2
+    _setup()
+    from django.utils import timezone
+
+    from kam.core.errors import DomainError
+    from kam.insight.scoring import fit_from_database
+
+    end = end or timezone.localdate() - timedelta(days=1)
+    try:
+        fitted = fit_from_database(calibration_end=end, period=args.period, count_model=args.model)
+    except DomainError as exc:
+        print(f"kam insight: {exc.message}", file=sys.stderr)
+        return 2
+    fit = fitted.fit
+    result = {
+        "fit": fit.pk, "model": fit.count_model, "period": fit.period, "window_start": fit.window_start.isoformat(),
+        "calibration_end": fit.calibration_end.isoformat(), "customers": fit.customers,
+        "repeat_customers": fit.repeat_customers, "parameters": fit.count_params,
+        "log_likelihood": fit.count_log_likelihood, "spend_parameters": fit.spend_params,
+        "spend_log_likelihood": fit.spend_log_likelihood, "converged": fit.converged,
+        "scored": fitted.scored, "removed": fitted.removed, "seconds": fit.seconds, "notes": fitted.notes,
+    }
+    if args.json:
+        print(json.dumps(result, ensure_ascii=False, indent=1))
+    else:
+        parameters = ", ".join(f"{name} = {value:.4g}" for name, value in fit.count_params.items())
+        print(f"{fit.count_model} on {fit.customers} accounts from {fit.window_start} to {fit.calibration_end} "
+              f"(per {fit.period}): {parameters}; log-likelihood {fit.count_log_likelihood:.1f}"
+              + ("" if fit.converged else " (did not converge)"))
+        if fit.spend_params:
+            spend = ", ".join(f"{name} = {value:.4g}" for name, value in fit.spend_params.items())
+            print(f"gammagamma on {fit.repeat_customers} repeat buyers: {spend}; "
+                  f"log-likelihood {fit.spend_log_likelihood:.1f}")
+        for note in fitted.notes:
+            print(note)
+        print(f"{fitted.scored} accounts scored, {fitted.removed} scores removed, {fit.seconds:.1f} s")
+    return 0 if fit.converged else 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -590,11 +647,16 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("insight", help="customer-base models: fit BG/NBD, Pareto/NBD or gamma-gamma")
     insight = p.add_subparsers(dest="action", required=True)
     p = insight.add_parser("fit", help="fit a model and print its parameters and log-likelihood")
-    p.add_argument("--model", choices=["bgnbd", "paretonbd", "gammagamma"], default="bgnbd")
+    p.add_argument("--model", choices=["bgnbd", "paretonbd", "gammagamma"],
+                   help="default: bgnbd for a file, INSIGHT_COUNT_MODEL from the database")
     source = p.add_mutually_exclusive_group(required=True)
     source.add_argument("--transactions", metavar="FILE", help="CSV with the header customer,date,amount")
-    p.add_argument("--calibration-end", required=True, help="last day of the calibration window, YYYY-MM-DD")
-    p.add_argument("--period", choices=["week", "month"], default="week", help="the unit of time (default: week)")
+    source.add_argument("--from-db", action="store_true",
+                        help="fit on the revenue facts, store the fit and score every account")
+    p.add_argument("--calibration-end", help="last day of the calibration window, YYYY-MM-DD "
+                                             "(required with a file; from the database default yesterday)")
+    p.add_argument("--period", choices=["week", "month"],
+                   help="the unit of time (default: week for a file, INSIGHT_PERIOD from the database)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_insight)
 
