@@ -52,6 +52,13 @@ CHAIN_ROLES = [r.value for r in ROLE_ORDER[:-1] if r != DecisionRole.USER]
 BATCH = 5000
 
 
+def part_labels() -> dict[str, str]:
+    from django.utils.translation import gettext as _
+
+    return {"cadence": _("Contact cadence"), "chain": _("Decision chain"), "trend": _("Revenue trend"),
+            "alive": _("Probability still active"), "payment": _("Payment behaviour"), "warnings": _("Open warnings")}
+
+
 def weights() -> dict[str, float]:
     """HEALTH_WEIGHTS ("cadence:20,chain:15,…") as {part: weight}; parts not named weigh 0."""
     out = dict.fromkeys(PARTS, 0.0)
@@ -223,3 +230,38 @@ def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime |
             HealthScore.objects.bulk_create(rows[at:at + BATCH], update_conflicts=True, unique_fields=["account", "month"],
                                             update_fields=["score", "parts", "computed_at"])
     return {"accounts": len(rows), "month": month.isoformat()}
+
+
+# --- satisfaction surveys ---------------------------------------------------------------------------
+
+
+def survey_add(*, actor, account: Account, score, surveyed_on: date | None, note: str = "", today: date | None = None):
+    """A satisfaction score (0–10, one decimal) the account gave on a day (not in the future);
+    a bad value is refused naming its field."""
+    from decimal import InvalidOperation
+
+    from django.utils.translation import gettext as _
+
+    from kam.core.errors import NotVisible, refused
+    from kam.insight.models import SatisfactionSurvey
+
+    today = today or timezone.localdate()
+    if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
+        raise NotVisible(_("Not found."))
+    try:
+        value = Decimal(str(score).strip())
+    except (InvalidOperation, ValueError):
+        raise refused("score", _("Give a score from 0 to 10.")) from None
+    if not value.is_finite() or value < 0 or value > 10:
+        raise refused("score", _("Give a score from 0 to 10."))
+    if value != value.quantize(Decimal("0.1")):
+        raise refused("score", _("At most one decimal place."))
+    if surveyed_on is None:
+        raise refused("surveyed_on", _("Give the day of the survey."))
+    if surveyed_on > today:
+        raise refused("surveyed_on", _("The day of the survey cannot be in the future."))
+    note = (note or "").strip()
+    if len(note) > 200:
+        raise refused("note", _("At most 200 characters."))
+    return SatisfactionSurvey.objects.create(account=account, surveyed_on=surveyed_on, score=value, note=note,
+                                             recorded_by=actor)
