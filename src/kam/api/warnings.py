@@ -1,3 +1,238 @@
-from ninja import Router
+"""Early warning and account health over HTTP: the warnings of the caller's accounts with the
+page's filters, one warning, recording a retention action, evaluating now, the rules; an
+account's health (score, parts, trend) and its satisfaction surveys. The same services and
+scoping as the pages: an account or warning outside the caller's scope is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.conf import settings
+from django.http import Http404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+from pydantic import ConfigDict
+
+from kam.accounts.models import Account
+from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.core.errors import PermissionDenied
+from kam.insight import health as health_service
+from kam.insight import warning_selectors as selectors
+from kam.insight import warnings as services
+from kam.insight.models import RetentionOutcome, Severity, WarningState
+from kam.insight.warning_rules import describe
 
 router = Router(tags=["warnings"])
+LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+
+
+class WarningQuery(Input):
+    q: str = Field("", max_length=200, description="account name, pinyin initials or code")
+    rule: IdParam | None = None
+    severity: Severity | None = None
+    state: WarningState | None = Field(WarningState.OPEN, description="open by default")
+    all_states: bool = Field(False, description="every state (overrides state)")
+    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
+    owner: IdParam | None = None
+    account: IdParam | None = None
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class RuleOut(Schema):
+    id: int
+    code: str
+    name: str
+    is_enabled: bool
+    severity: Severity
+    params: dict
+
+
+class RetentionOut(Schema):
+    id: int
+    action: str
+    outcome: RetentionOutcome
+    recorded_by: Ref
+    recorded_at: dt.datetime
+
+
+class WarningOut(Schema):
+    id: int
+    account: Ref
+    owner: Ref | None = Field(..., description="the account's owner; None while it is in the public pool")
+    rule: Ref
+    rule_code: str
+    severity: Severity
+    state: WarningState
+    evidence: dict = Field(..., description="the numbers that made the rule fire")
+    evidence_text: str = Field(..., description="the evidence as a sentence")
+    opened_at: dt.datetime
+    checked_at: dt.datetime
+    closed_at: dt.datetime | None
+    task: int | None = Field(..., description="the owner's task for this warning")
+    actions: list[RetentionOut]
+
+
+class WarningPage(Schema):
+    items: list[WarningOut]
+    count: int
+    page: int
+    page_size: int
+
+
+class RetentionIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    action: str = Field(..., max_length=2000, description="what was done to keep the account")
+    outcome: RetentionOutcome
+
+
+class EvaluateIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    account: Id | None = Field(None, description="only this account (anyone who sees it); else every account "
+                                                 "you see (managers and HQ)")
+
+
+class EvaluateOut(Schema):
+    fired: int
+    opened: int
+    tasks: int
+    kept: int
+    cleared: int
+    switched_off: int
+    quiet: int
+
+
+class HealthMonth(Schema):
+    month: dt.date
+    score: int
+
+
+class HealthOut(Schema):
+    account: Ref
+    month: dt.date | None
+    score: int | None = Field(..., description="0–100; None before the first evaluation")
+    band: str = Field(..., description="green from 70, yellow from 40, red below")
+    parts: dict[str, float | None] = Field(..., description="each 0–100, None when there is nothing to judge by")
+    weights: dict[str, float]
+    trend: list[HealthMonth] = Field(..., description="the last 12 months, oldest first")
+
+
+class SurveyOut(Schema):
+    id: int
+    surveyed_on: dt.date
+    score: Decimal
+    note: str
+    recorded_by: Ref | None
+
+
+class SurveyIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    score: str | float = Field(..., description="0–10, one decimal")
+    surveyed_on: dt.date
+    note: str = Field("", max_length=200)
+
+
+def _warning(w) -> dict:
+    return {
+        "id": w.pk, "account": ref(w.account), "owner": ref(w.account.owner), "rule": ref(w.rule),
+        "rule_code": w.rule.code, "severity": w.severity, "state": w.state, "evidence": w.evidence,
+        "evidence_text": describe(w.rule.code, w.evidence), "opened_at": w.opened_at, "checked_at": w.checked_at,
+        "closed_at": w.closed_at, "task": w.task_id,
+        "actions": [{"id": a.pk, "action": a.action, "outcome": a.outcome, "recorded_by": ref(a.recorded_by),
+                     "recorded_at": a.recorded_at} for a in w.actions.all()],
+    }
+
+
+def _account(request, account_id: int) -> Account:
+    account = Account.objects.visible_to(request.user).filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    return account
+
+
+@router.get("/warnings", response={200: WarningPage, **LIST_ERRORS},
+            summary="The warnings of the accounts you see, newest first (open ones unless asked otherwise)")
+def list_warnings(request, query: Query[WarningQuery]):
+    filters = selectors.WarningFilters(rule=query.rule, severity=query.severity or "",
+                                       state="" if query.all_states else (query.state or ""), unit=query.unit,
+                                       owner=query.owner, account=query.account, q=query.q)
+    qs = selectors.warning_list(user=request.user, filters=filters).prefetch_related("actions__recorded_by")
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    start = (page - 1) * page_size
+    rows = list(qs[start: start + page_size])
+    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
+    return {"items": [_warning(w) for w in rows], "count": count, "page": page, "page_size": page_size}
+
+
+@router.get("/warnings/rules", response={200: list[RuleOut], **LIST_ERRORS}, summary="The early-warning rules")
+def list_rules(request):
+    from kam.insight.models import WarningRule
+
+    return [{"id": r.pk, "code": r.code, "name": r.name, "is_enabled": r.is_enabled, "severity": r.severity,
+             "params": r.params or {}} for r in WarningRule.objects.all()]
+
+
+@router.post("/warnings/evaluate", response={200: EvaluateOut, **ERRORS},
+             summary="Evaluate the rules now for one account, or every account you see (managers and HQ)")
+def evaluate(request, payload: EvaluateIn):
+    if payload.account is not None:
+        account = _account(request, payload.account)
+        return services.sweep_visible(actor=request.user, account_ids=[account.pk])
+    from kam.insight.views.warnings import may_evaluate_many
+
+    if not may_evaluate_many(request.user):
+        raise PermissionDenied(_("Only managers and headquarters evaluate the warnings of many accounts."))
+    return services.sweep_visible(actor=request.user)
+
+
+@router.get("/warnings/{warning_id}", response={200: WarningOut, **ERRORS}, summary="One warning")
+def get_warning(request, warning_id: IdParam):
+    w = selectors.warning_get(user=request.user, pk=warning_id)
+    if w is None:
+        raise Http404
+    return _warning(w)
+
+
+@router.post("/warnings/{warning_id}/retention", response={200: WarningOut, **ERRORS},
+             summary="Record a retention action and its outcome: the warning closes, its task is done")
+def retain(request, warning_id: IdParam, payload: RetentionIn):
+    w = selectors.warning_get(user=request.user, pk=warning_id)
+    if w is None:
+        raise Http404
+    services.retention_record(actor=request.user, warning=w, action=payload.action, outcome=payload.outcome)
+    return _warning(selectors.warning_get(user=request.user, pk=warning_id))
+
+
+@router.get("/accounts/{account_id}/health", response={200: HealthOut, **ERRORS},
+            summary="An account's health: this month's score, its parts and weights, the 12-month trend")
+def account_health(request, account_id: IdParam):
+    account = _account(request, account_id)
+    trend = selectors.health_trend(user=request.user, account=account)
+    current = trend[-1] if trend else None
+    return {"account": ref(account), "month": current.month if current else None,
+            "score": current.score if current else None, "band": health_service.band(current.score if current else None),
+            "parts": (current.parts if current else {}), "weights": health_service.weights(),
+            "trend": [{"month": r.month, "score": r.score} for r in trend]}
+
+
+@router.get("/accounts/{account_id}/surveys", response={200: list[SurveyOut], **ERRORS},
+            summary="An account's satisfaction surveys, newest first")
+def list_surveys(request, account_id: IdParam):
+    account = _account(request, account_id)
+    return [_survey(s) for s in selectors.account_surveys(user=request.user, account=account, limit=1000)]
+
+
+@router.post("/accounts/{account_id}/surveys", response={201: SurveyOut, **ERRORS},
+             summary="Record a satisfaction score (0–10) the account gave on a day")
+def create_survey(request, account_id: IdParam, payload: SurveyIn):
+    account = _account(request, account_id)
+    survey = health_service.survey_add(actor=request.user, account=account, score=payload.score,
+                                       surveyed_on=payload.surveyed_on, note=payload.note)
+    return 201, _survey(survey)
+
+
+def _survey(s) -> dict:
+    return {"id": s.pk, "surveyed_on": s.surveyed_on, "score": s.score, "note": s.note, "recorded_by": ref(s.recorded_by)}
