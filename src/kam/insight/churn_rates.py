@@ -23,12 +23,14 @@ The formulas, which the churn page repeats:
 
 from __future__ import annotations
 
+from collections import deque
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db.models import Count, Q, Sum, Value
+from django.db.models import Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -68,14 +70,15 @@ class Scope:
     def everything(self) -> bool:
         return self.user.sees_everything and self.unit is None and not self.industry
 
+    # Both are read against the scope's account ids, which leave out every other account (those
+    # in the recycle bin too); for everything there is nothing to narrow in the database.
     def revenue(self):
-        if self.everything:
-            deleted = list(Account.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
-            return MonthlyRevenue.objects.exclude(account_id__in=deleted) if deleted else MonthlyRevenue.objects.all()
-        return MonthlyRevenue.objects.filter(account__in=self.accounts().values("pk"))
+        return MonthlyRevenue.objects.all() if self.everything else \
+            MonthlyRevenue.objects.filter(account__in=self.accounts().values("pk"))
 
     def events(self):
-        qs = ChurnEvent.objects.filter(account__in=self.accounts().values("pk"))
+        qs = ChurnEvent.objects.all() if self.everything else \
+            ChurnEvent.objects.filter(account__in=self.accounts().values("pk"))
         if self.definitions:
             qs = qs.filter(definition_id__in=self.definitions)
         return qs
@@ -166,41 +169,62 @@ def _counted(scope: Scope, start: date, end: date) -> dict[int, Counted]:
     return out
 
 
-def _window(start: date) -> tuple[date, date]:
-    months = churn_setting("CHURN_ACTIVE_MONTHS")
-    return month_start(start, months), month_start(start, 1)
-
-
-def _base_totals(scope: Scope, start: date) -> tuple[int, int]:
-    """(accounts, revenue in fen) of the active base of a period starting on `start`: one query."""
-    first, last = _window(start)
-    per_account = (scope.revenue().filter(month__gte=first, month__lte=last).order_by().values("account_id")
-                   .annotate(total=Sum(fen_of("amount"))).filter(total__gt=0))
-    got = per_account.aggregate(n=Count("account_id"), s=Sum("total"))
-    return int(got["n"] or 0), int(got["s"] or 0)
-
-
-def _window_of(ids: list[int], start: date) -> dict[int, int]:
-    """Per account of `ids`, its revenue (fen) in the base window of a period starting on `start`."""
-    first, last = _window(start)
-    out: dict[int, int] = {}
-    for k in range(0, len(ids), 2000):
-        rows = (MonthlyRevenue.objects.filter(account_id__in=ids[k:k + 2000], month__gte=first, month__lte=last)
-                .order_by().values_list("account_id").annotate(total=Sum(fen_of("amount"))))
-        out.update({a: int(t or 0) for a, t in rows})
-    return out
-
-
 def _yuan(fen: int) -> Decimal:
     return (Decimal(int(fen)) / 100).quantize(Decimal("0.01"))
 
 
-def period_rate(scope: Scope, period: Period) -> Rate:
-    base, revenue = _base_totals(scope, period.start)
-    counted = _counted(scope, period.start, period.end)
-    in_base = _window_of(sorted(counted), period.start)
-    mine = [c for c in counted.values() if in_base.get(c.account_id, 0) > 0]
-    return Rate(period.label, period.label, base, _yuan(revenue), len(mine), _yuan(sum(c.lost_fen for c in mine)))
+def _accounts(scope: Scope) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The scope's accounts (ids ascending), their units and industries (0 for none)."""
+    rows = integer_rows(scope.accounts().annotate(ind=Coalesce("industry_id", Value(0)))
+                        .values_list("id", "unit_id", "ind"), 3)
+    rows = rows[np.argsort(rows[:, 0])]
+    return rows[:, 0], rows[:, 1], rows[:, 2]
+
+
+def _windows(scope: Scope, ids: np.ndarray, starts: list[date]) -> Iterator[tuple[date, np.ndarray]]:
+    """For each of `starts` (ascending first days of months), each account's revenue (fen) in the
+    CHURN_ACTIVE_MONTHS full months before it. The months are read one at a time, in order, and
+    the window rolls: added as it enters, subtracted as it leaves, so each month is read once
+    and at most a window's months are held."""
+    if not starts:
+        return
+    size = churn_setting("CHURN_ACTIVE_MONTHS")
+    wanted = set(starts)
+    window = np.zeros(len(ids), dtype=np.int64)
+    held: deque[np.ndarray] = deque()
+    for m in months_between(month_start(starts[0], size), month_start(starts[-1], 1)):
+        sums = integer_sums(scope.revenue().filter(month=m), "account_id", fen_of("amount"), ids)
+        window += sums
+        held.append(sums)
+        if len(held) > size:
+            window -= held.popleft()
+        following = month_start(m, -1)
+        if following in wanted:
+            yield following, window.copy()
+
+
+def _members(ids: np.ndarray, counted: dict[int, Counted]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per account of `ids`: churned (has a counted event), the event's loss (fen) and reason (-1: none)."""
+    churned = np.zeros(len(ids), dtype=bool)
+    lost = np.zeros(len(ids), dtype=np.int64)
+    reason = np.full(len(ids), -1, dtype=np.int64)
+    keys = sorted(counted)
+    position = np.searchsorted(ids, np.array(keys, dtype=np.int64))
+    for p, account_id in zip(position.tolist(), keys, strict=True):
+        if p < len(ids) and ids[p] == account_id:
+            churned[p] = True
+            lost[p] = counted[account_id].lost_fen
+            reason[p] = counted[account_id].reason_id
+    return churned, lost, reason
+
+
+def period_rate(scope: Scope, period: Period, ids: np.ndarray, window: np.ndarray) -> Rate:
+    """One period's rate: `window` is each account's revenue in the 12 months before it."""
+    in_base = window > 0
+    churned, lost, _reason = _members(ids, _counted(scope, period.start, period.end))
+    churned &= in_base
+    return Rate(period.label, period.label, int(in_base.sum()), _yuan(int(window[in_base].sum())), int(churned.sum()),
+                _yuan(int(lost[churned].sum())))
 
 
 @dataclass
@@ -244,28 +268,14 @@ def _grouped(groups: np.ndarray, keys: list[tuple[object, str]], fen: np.ndarray
     return out
 
 
-def breakdowns(scope: Scope, start: date, end: date, *, tier_day: date | None = None) -> Breakdowns:
-    """The whole range start…end as one period, broken down (see the module)."""
+def breakdowns(scope: Scope, start: date, end: date, accounts: tuple[np.ndarray, np.ndarray, np.ndarray],
+               fen: np.ndarray, *, tier_day: date | None = None) -> Breakdowns:
+    """The whole range start…end as one period, broken down (see the module); `fen` is each
+    account's revenue in the 12 months before `start`."""
     from kam.sales.pool import cadence_scheme, cadence_tiers
 
-    rows = integer_rows(scope.accounts().annotate(ind=Coalesce("industry_id", Value(0)))
-                        .values_list("id", "unit_id", "ind"), 3)
-    rows = rows[np.argsort(rows[:, 0])]
-    ids, unit_ids, industry_ids = rows[:, 0], rows[:, 1], rows[:, 2]
-    first, last = _window(start)
-    months = months_between(first, last)
-    fen = integer_sums(scope.revenue().filter(month__gte=first, month__lte=last), "account_id", fen_of("amount"), ids,
-                       parts=[Q(month=m) for m in months])
-    counted = _counted(scope, start, end)
-    position = np.searchsorted(ids, np.array(sorted(counted), dtype=np.int64))
-    churned = np.zeros(len(ids), dtype=bool)
-    lost = np.zeros(len(ids), dtype=np.int64)
-    reason = np.full(len(ids), -1, dtype=np.int64)
-    for p, account_id in zip(position.tolist(), sorted(counted), strict=True):
-        if p < len(ids) and ids[p] == account_id:
-            churned[p] = True
-            lost[p] = counted[account_id].lost_fen
-            reason[p] = counted[account_id].reason_id
+    ids, unit_ids, industry_ids = accounts
+    churned, lost, reason = _members(ids, _counted(scope, start, end))
     churned &= fen > 0
     in_base = fen > 0
     all_lost = int(lost[churned].sum())
@@ -325,7 +335,11 @@ def churn_rates(*, user, start: date, end: date, by: str = "month", unit: OrgUni
     that the unit is the user's to choose). The formulas are in the module's docstring."""
     scope = Scope(user=user, unit=unit, industry=industry, definitions=tuple(definitions))
     spans = periods(start, end, by)
-    first = spans[0].start if spans else month_start(start)
-    last = spans[-1].end if spans else end
-    return ChurnRates(start=first, end=last, by=by, periods=[period_rate(scope, p) for p in spans],
-                      breakdowns=breakdowns(scope, first, last, tier_day=tier_day))
+    if not spans:
+        spans = periods(start, start, by)
+    accounts = _accounts(scope)
+    windows = dict(_windows(scope, accounts[0], [p.start for p in spans]))
+    rates = [period_rate(scope, p, accounts[0], windows[p.start]) for p in spans]
+    first, last = spans[0].start, spans[-1].end
+    return ChurnRates(start=first, end=last, by=by, periods=rates,
+                      breakdowns=breakdowns(scope, first, last, accounts, windows[first], tier_day=tier_day))
