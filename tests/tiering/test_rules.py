@@ -5,6 +5,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -119,6 +120,31 @@ def test_value_potential_by_hand():
     # the top account shrinking beyond the stable band is no longer core value
     shrinking = rules.apply("value_potential", facts([1000, 10], [2000, 10]), PARAMS["value-potential"])
     assert shrinking.tiers[0] == "maintain"
+
+
+def test_value_potential_takes_its_potential_axis_from_the_model_forecast():
+    # the accounts of test_value_potential_by_hand, with the model's forecast of the next window
+    revenue = [1000, 900, 800, 700, 600, 500, 400, 300, 200, 100]
+    previous = [1000, 600, 800, 800, 100, 500, 100, 300, 200, 0]
+    nan = float("nan")
+    forecast = [1000, 900, 960, 839.99, nan, 500, 10_000, 300, 200, 100]
+    f = facts(revenue, previous, forecast=np.array([v * 100 for v in forecast]))
+    result = rules.apply("value_potential", f, PARAMS["value-potential"])
+    # 2nd: grew 50 % on the window before but the model sees no growth → maintain;
+    # 3rd: no growth behind it, the model sees exactly +20 % → high potential; 4th: a fen short → maintain;
+    # 5th: no forecast → its growth on the window before (+500 %) decides; 7th: outside the top half
+    assert list(result.tiers) == ["core", "maintain", "potential", "maintain", "potential",
+                                  "optimise", "optimise", "optimise", "optimise", "optimise"]
+    assert result.inputs["forecast"][:4].tolist() == [1000, 900, 960, 839.99]
+    assert np.isnan(result.inputs["forecast"][4])
+    assert result.inputs["forecast_growth"][1:4].tolist() == pytest.approx([0.0, 0.2, 0.19998571])
+    # the backward axis, asked for by name, ignores the forecast
+    by_growth = rules.apply("value_potential", f, {**PARAMS["value-potential"], "potential": "growth"})
+    assert list(by_growth.tiers) == ["core", "potential", "maintain", "maintain", "potential",
+                                     "optimise", "optimise", "optimise", "optimise", "optimise"]
+    assert "forecast" not in by_growth.inputs
+    with pytest.raises(ValueError, match="potential must be one of model, growth"):
+        rules.apply("value_potential", f, {**PARAMS["value-potential"], "potential": "gut"})
 
 
 def test_bcg_quadrants():

@@ -61,7 +61,10 @@ SCHEMES = [
         "code": "value-potential", "name": "价值 × 潜力矩阵", "name_en": "Value × potential", "method": "value_potential",
         "window_months": 12,
         "params": {"tiers": ["core", "potential", "maintain", "optimise"], "core_share": "0.10",
-                   "medium_share": "0.50", "fast_growth": "0.20", "stable_band": "0.10"},
+                   "medium_share": "0.50", "fast_growth": "0.20", "stable_band": "0.10",
+                   # the potential axis: the model's forecast (falling back to growth where an
+                   # account has none) or the growth on the window before
+                   "potential": "model"},
         "tiers": [
             {"code": "core", "label": "核心价值客户", "label_en": "Core value"},
             {"code": "potential", "label": "高潜力客户", "label_en": "High potential"},

@@ -41,6 +41,12 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
     if method == Method.ANNUAL_VALUE:
         return _("Revenue %(revenue)s in the %(months)s months to %(to)s → %(tier)s") % {
             "revenue": _yuan(entry.revenue), "months": scheme.window_months, "to": snapshot.as_of, "tier": label}
+    if method == Method.VALUE_POTENTIAL and inputs.get("forecast") is not None:
+        return _("Revenue %(revenue)s, rank %(rank)s; growth %(growth)s on the window before; the model "
+                 "forecasts %(forecast)s for the next %(months)s months (%(ahead)s) → %(tier)s") % {
+            "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",
+            "growth": _percent(inputs.get("growth")), "forecast": _yuan(inputs["forecast"]),
+            "months": scheme.window_months, "ahead": _percent(inputs.get("forecast_growth")), "tier": label}
     if method in (Method.VALUE_POTENTIAL, Method.BCG):
         return _("Revenue %(revenue)s, rank %(rank)s; growth %(growth)s on the window before → %(tier)s") % {
             "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",

@@ -40,6 +40,9 @@ class Facts:
     # Optional qualitative inputs: level codes "high"/"medium"/"low"/"" and 0..1 scores.
     potential: np.ndarray | None = None
     relationship: np.ndarray | None = None
+    # The customer-base model's forecast of revenue in the next window, float fen; NaN for
+    # an account without a forecast.
+    forecast: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -136,21 +139,52 @@ def _top(rank: np.ndarray, facts: Facts, share: str | float) -> np.ndarray:
     return (rank <= limit) & (facts.revenue > 0)
 
 
+POTENTIAL_AXES = ("model", "growth")
+
+
+def forecast_growth(facts: Facts) -> np.ndarray:
+    """(forecast − revenue) / revenue: how far the model's next window exceeds this one;
+    NaN without a forecast or without revenue in the window."""
+    result = np.full(len(facts), np.nan)
+    if facts.forecast is None:
+        return result
+    revenue = facts.revenue.astype(np.float64)
+    known = np.isfinite(facts.forecast) & (revenue > 0)
+    result[known] = (facts.forecast[known] - revenue[known]) / revenue[known]
+    return result
+
+
 def value_potential(facts: Facts, params: dict) -> Result:
     """Core value: top `core_share` by revenue with stable or rising demand; high potential:
     within the top `medium_share` and growing at least `fast_growth`; maintain: the rest of
-    the top `medium_share`; to optimise: everyone else."""
+    the top `medium_share`; to optimise: everyone else.
+
+    Growth for the potential axis: with `potential` "model" (the default), the model's
+    forecast of the next window against this window's revenue, for each account that has a
+    forecast; otherwise (and with "growth") this window against the one before."""
+    axis = params.get("potential", "model")
+    if axis not in POTENTIAL_AXES:
+        raise ValueError(f"potential must be one of {', '.join(POTENTIAL_AXES)}, not {axis!r}")
     _order, rank = ranking(facts)
     g = growth(facts)
     core = _top(rank, facts, params["core_share"]) & (g >= -float(Fraction(str(params["stable_band"]))))
     medium = _top(rank, facts, params["medium_share"])
-    fast = g >= float(Fraction(str(params["fast_growth"])))
+    fast_cut = float(Fraction(str(params["fast_growth"])))
+    fast = g >= fast_cut
+    inputs = {"revenue": facts.revenue, "rank": rank, "growth": g}
+    if axis == "model" and facts.forecast is not None:
+        ahead = forecast_growth(facts)
+        modelled = np.isfinite(facts.forecast)
+        with np.errstate(invalid="ignore"):
+            fast = np.where(modelled, ahead >= fast_cut, fast)
+        inputs["forecast"] = np.where(modelled, np.round(facts.forecast) / 100, np.nan)
+        inputs["forecast_growth"] = ahead
     codes = params["tiers"]  # [core, potential, maintain, optimise]
     tiers = np.full(len(facts), codes[3], dtype=object)
     tiers[medium] = codes[2]
     tiers[medium & fast] = codes[1]
     tiers[core] = codes[0]
-    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "growth": g})
+    return Result(tiers, inputs)
 
 
 def bcg(facts: Facts, params: dict) -> Result:

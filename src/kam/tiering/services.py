@@ -25,8 +25,10 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
 from kam.core.arrays import integer_rows, integer_sums
+from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.imports.bulk import insert_rows
+from kam.insight.models import AccountScore
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 from kam.tiering import rules
 from kam.tiering.models import (
@@ -111,7 +113,29 @@ def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
         potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
         facts.potential = np.array([potential.get(i, "") for i in ids.tolist()], dtype=object)
         facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
+    if scheme_method == Method.VALUE_POTENTIAL:
+        facts.forecast = _forecast_fen(ids, months, start, as_of)
     return facts
+
+
+def _forecast_fen(ids: np.ndarray, months: int, start: date, as_of: date) -> np.ndarray | None:
+    """Per live account (`ids`, sorted), the customer-base model's expected value scaled from
+    its horizon (INSIGHT_HORIZON_MONTHS) to a window of `months` months, in fen; NaN where
+    the account has no forecast. Only a fit made within the window counts — from data up
+    to a day between `start` and `as_of` — so a snapshot never reads a forecast made from
+    revenue after its day, nor one long stale. None when no account has a forecast."""
+    scores = (AccountScore.objects.filter(fit__calibration_end__gte=start, fit__calibration_end__lte=as_of,
+                                          expected_value__isnull=False)
+              .annotate(fen=_fen("expected_value")).values_list("account_id", "fen"))
+    rows = integer_rows(scores, 2)
+    if not len(rows):
+        return None
+    forecast = np.full(len(ids), np.nan)
+    where = np.searchsorted(ids, rows[:, 0])
+    known = where < len(ids)
+    known[known] = ids[where[known]] == rows[known, 0]
+    forecast[where[known]] = rows[known, 1] * (months / int(kam_setting("INSIGHT_HORIZON_MONTHS")))
+    return forecast
 
 
 def _relationship_scores(ids: np.ndarray, position: dict[int, int]) -> np.ndarray:
