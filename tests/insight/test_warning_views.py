@@ -126,3 +126,17 @@ def test_the_account_health_card_and_its_surveys(org, world):
     assert c.post(f"/insight/accounts/{b.pk}/surveys/", {"score": "5", "surveyed_on": "2026-07-01"}).status_code == 404
     assert c.post(f"/insight/accounts/{a.pk}/health/evaluate/", HTTP_HX_REQUEST="true").status_code == 200
     assert c.post(f"/insight/accounts/{b.pk}/health/evaluate/").status_code == 404
+
+
+def test_the_accounts_list_and_export_carry_the_latest_health(org, world):
+    a, b, wa, wb = world
+    c = client_for(org.specialist_a)
+    text = c.get("/accounts/").content.decode()
+    # alive 10 (weight 20) and warnings 60 (weight 10): 800 ÷ 30 → 27, a red badge
+    assert f'data-testid="health-{a.pk}"><span class="badge bg-red-lt">27</span>' in text
+    assert f'data-testid="health-{b.pk}"' not in text
+    response = c.get("/accounts/export/", {"format": "xlsx"})
+    sheet = load_workbook(BytesIO(b"".join(response.streaming_content) if response.streaming else response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    column = list(rows[0]).index("health")
+    assert [r[column] for r in rows[1:]] == [27]

@@ -37,6 +37,8 @@ def account_columns() -> list[ExportColumn]:
         ExportColumn(_("org unit"), lambda a: a.unit),
         ExportColumn(_("created"), lambda a: a.created_at),
         ExportColumn(_("updated"), lambda a: a.updated_at),
+        # The latest health score (0–100) when the queryset carries it (insight.health.with_health).
+        ExportColumn(_("health"), lambda a: getattr(a, "health_score", None)),
     ]
     return columns
 

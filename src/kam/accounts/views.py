@@ -25,6 +25,8 @@ from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import FORMATS, export_response, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
+from kam.insight.health import band as health_band
+from kam.insight.health import with_health
 from kam.tiering import selectors as tiering
 
 TABS = ("card", "contacts", "history")
@@ -64,7 +66,10 @@ def _filters(request) -> tuple[AccountFilterForm, selectors.AccountFilters]:
 @login_required
 def account_list(request):
     form, filters = _filters(request)
-    page = paginate(request, selectors.account_list(user=request.user, filters=filters), kam_setting("PAGE_SIZE"))
+    page = paginate(request, with_health(selectors.account_list(user=request.user, filters=filters)),
+                    kam_setting("PAGE_SIZE"))
+    for account in page.object_list:
+        account.health_band = health_band(account.health_score)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -83,7 +88,7 @@ def account_list(request):
 @login_required
 def account_export(request):
     _form, filters = _filters(request)
-    queryset = selectors.account_list(user=request.user, filters=filters).select_related("parent")
+    queryset = with_health(selectors.account_list(user=request.user, filters=filters).select_related("parent"))
     return list_export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
                    filename=_("accounts"))
 

@@ -265,3 +265,12 @@ def survey_add(*, actor, account: Account, score, surveyed_on: date | None, note
         raise refused("note", _("At most 200 characters."))
     return SatisfactionSurvey.objects.create(account=account, surveyed_on=surveyed_on, score=value, note=note,
                                              recorded_by=actor)
+
+
+def with_health(queryset):
+    """Accounts annotated with `health_score`: the score of their latest HealthScore row (None
+    before the first evaluation) — one index lookup per row shown, for lists and exports."""
+    from django.db.models import OuterRef, Subquery
+
+    latest = HealthScore.objects.filter(account=OuterRef("pk")).order_by("-month").values("score")[:1]
+    return queryset.annotate(health_score=Subquery(latest))
