@@ -118,7 +118,8 @@ class ChurnFilterForm(forms.Form):
 class EventForm(forms.Form):
     reason = IdChoiceField(label=_("reason"), required=False, queryset=ChurnReason.objects.filter(is_active=True),
                            empty_label=_("Unclassified"))
-    competitor = IdChoiceField(label=_("competitor"), required=False, queryset=Competitor.objects.filter(is_active=True))
+    competitor = IdChoiceField(label=_("competitor"), required=False, queryset=Competitor.objects.filter(is_active=True),
+                               empty_label=_("none"))
     note = forms.CharField(label=_("note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kw):
@@ -129,7 +130,7 @@ class EventForm(forms.Form):
 class MarkForm(forms.Form):
     competitor = IdChoiceField(label=_("competitor"), queryset=Competitor.objects.filter(is_active=True))
     reason = IdChoiceField(label=_("reason"), required=False, queryset=ChurnReason.objects.filter(is_active=True))
-    on = forms.DateField(label=_("moved on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
+    on = forms.DateField(label=_("moved to the competitor on"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
     note = forms.CharField(label=_("note"), required=False, max_length=NOTE_MAX, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, **kw):
