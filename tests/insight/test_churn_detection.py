@@ -159,3 +159,11 @@ def test_one_event_per_definition_and_deleted_accounts_are_skipped(org):
     churn_sweep(as_of=AS_OF)
     assert sorted(ChurnEvent.objects.values_list("account_id", "definition__code")) == [
         (a.pk, "no-revenue"), (a.pk, "spend-drop")]
+
+
+def test_a_definition_with_broken_parameters_is_skipped_not_fatal(org):
+    ChurnDefinition.objects.filter(code="spend-drop").update(params={"drop_percent": 0})
+    ChurnDefinition.objects.filter(code="no-revenue").update(params={"days": 30})
+    a = AccountFactory(owner=org.specialist_a)
+    monthly(a, month(2025, 10), [1000] * 6)
+    assert churn_sweep(as_of=AS_OF) == {"created": 1, "recovered": 0, "definitions": 1, "skipped": ["spend-drop"]}

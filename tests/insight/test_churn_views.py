@@ -184,3 +184,13 @@ def test_the_admin_checks_a_definitions_parameters(client, org):
     for model in ("churnreason", "churnevent", "modelfit", "accountscore", "warningrule", "warning", "healthscore",
                   "satisfactionsurvey", "retentionaction"):
         assert client.get(reverse(f"admin:insight_{model}_changelist")).status_code == 200
+
+
+def test_the_events_list_pages_in_a_handful_of_queries(client, org, django_assert_max_num_queries):
+    accounts = [AccountFactory(owner=org.specialist_a) for _ in range(6)]
+    for n, account in enumerate(accounts):
+        event(account, on=date(2026, 7, 1 + n), reason="price" if n % 2 else None)
+    login(client, org.specialist_a)
+    with django_assert_max_num_queries(12):
+        page = client.get(reverse("insight:churn"), {**RANGE, "page": "1"}, HTTP_HX_REQUEST="true")
+    assert page.status_code == 200 and page.content.decode().count('data-testid="churn-event-') == 6

@@ -281,10 +281,12 @@ def churn_sweep(as_of: date | None = None) -> dict:
     definition), dated `as_of`; close (recovered_on = as_of) the open events of those
     definitions whose account recovered (see the module for each rule). Events already open,
     and pairs recovered on `as_of` itself, are left alone, so running twice changes nothing.
-    Returns {"created": n, "recovered": n, "definitions": n}."""
+    Returns {"created": n, "recovered": n, "definitions": n checked}, and "skipped": [codes]
+    when a definition's parameters are out of range (set outside the app) and it was left out."""
     as_of = as_of or timezone.localdate()
     ids = _live_ids()
     created = recovered = 0
+    skipped = []
     definitions = [d for d in ChurnDefinition.objects.filter(is_active=True).order_by("sort_order", "pk")
                    if d.rule in CHECKS]
     for definition in definitions:
@@ -293,7 +295,11 @@ def churn_sweep(as_of: date | None = None) -> dict:
                        .only("pk", "account_id", "baseline_amount", "evidence")}
         blocked = set(events.filter(Q(recovered_on__isnull=True) | Q(recovered_on=as_of))
                       .values_list("account_id", flat=True))
-        findings, closing = CHECKS[definition.rule](definition, ids, as_of, open_events)
+        try:
+            findings, closing = CHECKS[definition.rule](definition, ids, as_of, open_events)
+        except ValidationFailed:
+            skipped.append(definition.code)  # parameters broken outside the app: the others still run
+            continue
         rows = [f.event(definition, as_of) for f in findings if f.account_id not in blocked]
         with transaction.atomic():
             for k in range(0, len(closing), BATCH):
@@ -302,7 +308,10 @@ def churn_sweep(as_of: date | None = None) -> dict:
             # A concurrent sweep may have opened the same pair meanwhile: the constraint keeps one.
             ChurnEvent.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
         created += len(rows)
-    return {"created": created, "recovered": recovered, "definitions": len(definitions)}
+    result = {"created": created, "recovered": recovered, "definitions": len(definitions) - len(skipped)}
+    if skipped:
+        result["skipped"] = skipped
+    return result
 
 
 # --- by hand -------------------------------------------------------------------------------------
