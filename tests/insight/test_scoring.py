@@ -164,16 +164,41 @@ def test_too_few_accounts_are_refused_and_nothing_is_stored(three):
     assert not ModelFit.objects.exists()
 
 
-def test_without_enough_repeat_buyers_the_spend_model_is_skipped_with_a_note(base, monkeypatch):
-    repeat = sum(1 for s in [_expected_summary(base)] for x in s.frequency if x > 0)
-    monkeypatch.setattr(scoring, "MIN_REPEAT_CUSTOMERS", repeat + 1)
+def test_without_enough_repeat_buyers_the_spend_is_each_accounts_own_mean(three, monkeypatch):
+    a, b, c = three
+    monkeypatch.setattr(scoring, "MIN_CUSTOMERS", 3)
+    add_facts([(a, date(2026, 1, 5), "100", ""), (a, date(2026, 2, 5), "50", ""), (a, date(2026, 3, 5), "60", ""),
+               (b, date(2026, 1, 6), "10", ""), (b, date(2026, 1, 6), "2.5", "专线"),
+               (c, date(2026, 1, 7), "40", ""), (c, date(2026, 4, 7), "20", "")])
     fitted = scoring.fit_from_database(calibration_end=END)
     assert fitted.fit.spend_params is None and fitted.fit.spend_log_likelihood is None
-    assert fitted.notes == [f"The spend model was not fitted: {repeat} accounts bought more than once, it needs "
-                            f"{repeat + 1}. Expected value and lifetime value are left empty."]
-    score = AccountScore.objects.get(account=base[0])
-    assert score.expected_value is None and score.clv is None and score.expected_spend is None
-    assert score.expected_purchases > 0
+    assert fitted.notes == [f"The spend model was not fitted: 2 accounts bought more than once, it needs "
+                            f"{scoring.MIN_REPEAT_CUSTOMERS}. Expected value uses each account's own mean spend "
+                            "per purchase."]
+    spends = dict(AccountScore.objects.values_list("account", "expected_spend"))
+    assert spends == {a.pk: Decimal("70.00"), b.pk: Decimal("12.50"), c.pk: Decimal("30.00")}
+    score = AccountScore.objects.get(account=a)
+    assert abs(score.expected_value - Decimal(str(score.expected_purchases * 70))) <= Decimal("0.01")
+    assert score.clv > 0
+
+
+def test_a_spend_model_without_a_finite_mean_is_kept_but_not_used(base, monkeypatch):
+    real = gammagamma.fit
+
+    def heavy_tailed(frequency, mean_value):
+        found = real(frequency, mean_value)
+        return gammagamma.GammaGammaFit(p=found.p, q=0.98, gamma=found.gamma, log_likelihood=found.log_likelihood,
+                                        customers=found.customers, converged=True)
+
+    monkeypatch.setattr(gammagamma, "fit", heavy_tailed)
+    fitted = scoring.fit_from_database(calibration_end=END)
+    assert fitted.fit.spend_params["q"] == 0.98
+    assert fitted.notes[0].startswith("The spend model gives no finite mean spend (q = 0.98, at most 1)")
+    summary = _expected_summary(base)
+    i = int(np.flatnonzero(summary.customers == base[5].pk)[0])
+    lines = [float(m) for acc, day, m, _p in random_history(base, start=date(2024, 1, 1), end=END) if acc == base[5]]
+    assert len(lines) == summary.frequency[i] + 1
+    assert AccountScore.objects.get(account=base[5]).expected_spend == Decimal(f"{sum(lines) / len(lines):.2f}")
 
 
 def test_forecasts_stay_finite_when_the_dropout_hardly_varies():

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import digamma, expit, gammaln, hyp2f1
+from scipy.special import digamma, expit, gammaln, hyp1f1, hyp2f1
 
 from kam.insight.fitting import collapse as collapse_rows
 from kam.insight.fitting import maximise
@@ -53,14 +53,25 @@ class BgNbdFit:
         z = t / (alpha + T + t)
         with np.errstate(invalid="ignore", over="ignore"):
             tail = np.array(np.exp((a - 1) * np.log1p(-z)) * hyp2f1(a + b - 1 - r, a - 1, a + b + x - 1, z))
-        # When the dropout probability hardly varies between customers the fit sends a and b
-        # to the bounds together (a = 1.3e7, b = 4.9e8): there the transformed 2F1 overflows
-        # while the paper's own form, whose parameters grow with x and b alike, is finite.
+        # Two limits a fit reaches on regular buyers, where both 2F1 forms overflow:
+        # - the dropout probability hardly varies (a and b run to their bounds together,
+        #   a = 1.3e7, b = 4.9e8): the paper's own form, whose parameters grow with x and b
+        #   alike, stays finite;
+        # - the purchase rate hardly varies (r and α run off together, r = 4.6e11 with
+        #   r/α = 0.2: monthly billing): then ((α+T)/(α+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z)
+        #   tends to e^-w 1F1(b+x; a+b+x-1; w) = 1F1(a-1; a+b+x-1; -w), w = (r+x) t/(α+T)
+        #   (agrees with the exact form to 2e-6 at r = 1000).
+        shape = tail.shape
+        x_b, t_b, T_b, z_b = (np.broadcast_to(v, shape) for v in (x, t, T, z))
         lost = ~np.isfinite(tail)
         if np.any(lost):
-            x_l, z_l, T_l = (np.broadcast_to(v, tail.shape)[lost] for v in (x, z, T))
-            tail[lost] = np.exp((r + x_l) * np.log((alpha + T_l) / (alpha + T_l + np.broadcast_to(t, tail.shape)[lost]))) \
-                * hyp2f1(r + x_l, b + x_l, a + b + x_l - 1, z_l)
+            x_l, t_l, T_l, z_l = x_b[lost], t_b[lost], T_b[lost], z_b[lost]
+            with np.errstate(invalid="ignore", over="ignore"):
+                tail[lost] = np.exp((r + x_l) * -np.log1p(t_l / (alpha + T_l))) * hyp2f1(r + x_l, b + x_l, a + b + x_l - 1, z_l)
+        lost = ~np.isfinite(tail)
+        if np.any(lost):
+            x_l, t_l, T_l = x_b[lost], t_b[lost], T_b[lost]
+            tail[lost] = hyp1f1(a - 1, a + b + x_l - 1, -(r + x_l) * t_l / (alpha + T_l))
         growth = (a + b + x - 1) / (a - 1) * (1 - tail)
         return growth * expit(-_log_death_odds(r, alpha, a, b, x, t_x, T))
 

@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 MIN_CUSTOMERS = 20
 MIN_REPEAT_CUSTOMERS = 10
 SCORE_BATCH = 2000
+READ_MONTHS = 12
 EPOCH = np.datetime64("1970-01-01", "D")
 # The money columns hold 16 digits, two after the point.
 MONEY_LIMIT = 10.0**14
@@ -94,12 +95,14 @@ def history_window(calibration_end: date, months: int) -> tuple[date, date]:
     return months_before(calibration_end, months) + timedelta(days=1), calibration_end
 
 
-def _month_parts(start: date, end: date) -> list[Q]:
-    """One filter per calendar month of [start, end], so each read stays a month's rows."""
-    parts, first = [], start.replace(day=1)
+def _date_parts(start: date, end: date) -> list[Q]:
+    """[start, end] cut into spans of READ_MONTHS months: each read walks the date index
+    over its own span only, and on PostgreSQL each packed transfer stays a few tens of MB."""
+    parts, first = [], start
     while first <= end:
-        parts.append(Q(month=first))
-        first = months_before(first, -1)
+        following = months_before(first, -READ_MONTHS)
+        parts.append(Q(date__gte=first, date__lt=following))
+        first = following
     return parts
 
 
@@ -107,9 +110,9 @@ def transactions_from_revenue(*, start: date, end: date) -> Transactions:
     """The purchases of the live accounts from `start` to `end` (both included): one per
     account and day whose lines sum to more than zero, amounts in yuan."""
     alive = np.sort(integer_rows(Account.objects.alive().values_list("id"), 1)[:, 0])
-    facts = (RevenueFact.objects.filter(date__gte=start, date__lte=end)
+    facts = (RevenueFact.objects.filter(date__lte=end)
              .annotate(day=_DayNumber("date"), fen=_fen("amount")).values_list("account_id", "day", "fen"))
-    chunks = [integer_rows(facts.filter(part), 3) for part in _month_parts(start, end)]
+    chunks = [integer_rows(facts.filter(part), 3) for part in _date_parts(start, end)]
     rows = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
     where = np.searchsorted(alive, rows[:, 0])
     live = where < len(alive)
@@ -157,7 +160,8 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
                                errors={"model": [_("Choose bgnbd or paretonbd.")]})
     started = time.perf_counter()
     start, end = history_window(calibration_end, int(kam_setting("INSIGHT_HISTORY_MONTHS")))
-    summary = summarise(transactions_from_revenue(start=start, end=end), calibration_end=end, period=period)
+    transactions = transactions_from_revenue(start=start, end=end)
+    summary = summarise(transactions, calibration_end=end, period=period)
     customers, repeat = len(summary), int(summary.repeat.sum())
     if customers < MIN_CUSTOMERS or repeat == 0:
         raise NotEnoughData(
@@ -171,18 +175,23 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
         raise NotEnoughData(_("The count model found no finite estimate on these data; nothing was stored."),
                             errors={"calibration_end": [_("No estimate.")]})
     notes: list[str] = []
-    spend = None
+    spend = stored_spend = None
     if repeat < MIN_REPEAT_CUSTOMERS:
         notes.append(_("The spend model was not fitted: %(repeat)d accounts bought more than once, it needs "
-                       "%(min)d. Expected value and lifetime value are left empty.")
+                       "%(min)d. Expected value uses each account's own mean spend per purchase.")
                      % {"repeat": repeat, "min": MIN_REPEAT_CUSTOMERS})
     else:
-        spend = gammagamma.fit(summary.frequency, summary.mean_value)
-        if not _finite(spend.parameters) or spend.q <= 1:
-            notes.append(_("The spend model gave no finite mean spend (q = %(q).3g ≤ 1); expected value and "
-                           "lifetime value are left empty.") % {"q": spend.q})
+        spend = stored_spend = gammagamma.fit(summary.frequency, summary.mean_value)
+        if not _finite(spend.parameters):
+            stored_spend = spend = None
+            notes.append(_("The spend model found no finite estimate. Expected value uses each account's own "
+                           "mean spend per purchase."))
+        elif not spend_usable(spend.parameters):
+            notes.append(_("The spend model gives no finite mean spend (q = %(q).3g, at most 1): spend varies "
+                           "between accounts more than it allows. Expected value uses each account's own mean "
+                           "spend per purchase.") % {"q": spend.q})
             spend = None
-    values = forecast(summary=summary, count=count, spend=spend)
+    values = forecast(summary=summary, count=count, spend=spend or OwnMean(transactions, summary))
     if not (np.all(np.isfinite(values["p_alive"])) and np.all(np.isfinite(values["expected_purchases"]))):
         raise NotEnoughData(_("The count model's estimate gives no finite forecast on these data; nothing was "
                               "stored."), errors={"calibration_end": [_("No forecast.")]})
@@ -194,9 +203,10 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
         fit = ModelFit.objects.create(
             count_model=count_model, period=period, window_start=start, calibration_end=end,
             count_params=count.parameters, count_log_likelihood=count.log_likelihood,
-            spend_params=spend.parameters if spend else None,
-            spend_log_likelihood=spend.log_likelihood if spend else None,
-            customers=customers, repeat_customers=repeat, converged=count.converged and (spend is None or spend.converged),
+            spend_params=stored_spend.parameters if stored_spend else None,
+            spend_log_likelihood=stored_spend.log_likelihood if stored_spend else None,
+            customers=customers, repeat_customers=repeat,
+            converged=count.converged and (stored_spend is None or stored_spend.converged),
             seconds=0, created_by=actor,
         )
         scored, removed = score_accounts(fit=fit, summary=summary, values=values)
@@ -218,27 +228,43 @@ def _money(values: np.ndarray) -> list[Decimal | None]:
     return [Decimal(f).scaleb(-2) if ok else None for f, ok in zip(fen, usable.tolist(), strict=True)]
 
 
+def spend_usable(parameters: dict | None) -> bool:
+    """Whether gamma-gamma parameters give a finite mean spend (q > 1) to forecast with."""
+    return bool(parameters) and parameters["q"] > 1
+
+
+class OwnMean:
+    """The spend per purchase to forecast with when there is no usable spend model: each
+    account's own mean over its purchases in the window (first one included)."""
+
+    def __init__(self, transactions: Transactions, summary: CustomerSummary):
+        within = transactions.day <= summary.calibration_end
+        totals = np.bincount(transactions.customer[within], weights=transactions.amount[within],
+                             minlength=len(transactions.customers))
+        counts = np.bincount(transactions.customer[within], minlength=len(transactions.customers))
+        where = np.searchsorted(transactions.customers, summary.customers)
+        self.mean = totals[where] / np.maximum(counts[where], 1)
+
+    def expected_spend(self, frequency, mean_value) -> np.ndarray:
+        return self.mean
+
+
 def forecast(*, summary: CustomerSummary, count, spend) -> dict[str, np.ndarray | list]:
     """Per customer of `summary`: P(alive), expected purchases over the horizon, expected
-    spend per purchase, expected value over the horizon and lifetime value (money as
-    Decimal, or None without a spend model)."""
+    spend per purchase (from `spend`: the gamma-gamma fit or `OwnMean`), expected value over
+    the horizon and lifetime value (money as Decimal)."""
     x, t_x, T = summary.frequency, summary.recency, summary.age
     per_month = MONTH_DAYS / PERIOD_DAYS[summary.period]
     horizon = int(kam_setting("INSIGHT_HORIZON_MONTHS")) * per_month
     purchases = count.expected_transactions(horizon, x, t_x, T)
-    found: dict[str, np.ndarray | list] = {"p_alive": count.p_alive(x, t_x, T), "expected_purchases": purchases}
-    none = [None] * len(summary)
-    if spend is None:
-        found.update(expected_spend=none, expected_value=none, clv=none)
-        return found
     per_purchase = spend.expected_spend(x, summary.mean_value)
     clv = customer_lifetime_value(count, spend, frequency=x, recency=t_x, age=T, mean_value=summary.mean_value,
                                   months=int(kam_setting("INSIGHT_CLV_MONTHS")),
                                   monthly_discount=float(kam_setting("INSIGHT_MONTHLY_DISCOUNT")),
                                   period=summary.period)
-    found.update(expected_spend=_money(per_purchase), expected_value=_money(purchases * per_purchase),
-                 clv=_money(clv))
-    return found
+    return {"p_alive": count.p_alive(x, t_x, T), "expected_purchases": purchases,
+            "expected_spend": _money(per_purchase), "expected_value": _money(purchases * per_purchase),
+            "clv": _money(clv)}
 
 
 def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict) -> tuple[int, int]:
