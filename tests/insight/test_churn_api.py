@@ -146,3 +146,9 @@ def test_definitions_are_read_by_all_and_changed_by_hq(org):
     ok = send(hq, "patch", f"/api/churn/definitions/{d.pk}", {"params": {"days": 90}, "is_active": False})
     assert ok.status_code == 200 and ok.json()["params"] == {"days": 90} and ok.json()["is_active"] is False
     assert send(hq, "patch", "/api/churn/definitions/999999", {"name": "x"}).status_code == 404
+
+
+def test_a_range_longer_than_five_years_is_refused(org):
+    long = bearer(org.admin).get("/api/churn/rates?start=2020-01&end=2025-01")
+    assert long.status_code == 422 and "end" in long.json()["errors"]
+    assert bearer(org.admin).get("/api/churn/rates?start=2020-02&end=2025-01&by=quarter").status_code == 200

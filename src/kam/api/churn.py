@@ -19,7 +19,7 @@ from kam.api.activities import IsoDate
 from kam.core.errors import refused
 from kam.insight import churn as services
 from kam.insight.churn_forms import user_units
-from kam.insight.churn_rates import Rate, churn_rates
+from kam.insight.churn_rates import MAX_MONTHS, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 
 router = Router(tags=["churn"])
@@ -214,6 +214,8 @@ def rates(request, query: Query[RatesQuery]):
     last_month = dt.date(int(query.end[:4]), int(query.end[5:]), 1)
     if last_month < first:
         raise refused("end", _("The last month cannot come before the first."))
+    if len(services.months_between(first, last_month)) > MAX_MONTHS:
+        raise refused("end", _("At most %(n)d months at a time.") % {"n": MAX_MONTHS})
     last = services.month_start(last_month, -1) - dt.timedelta(days=1)
     unit = None
     if query.unit is not None:

@@ -12,12 +12,17 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.models import Industry, OrgUnit
 from kam.core.web import IdChoiceField
-from kam.insight.churn import NOTE_MAX, PARAM_RANGES, EventFilters, month_start
+from kam.insight.churn import NOTE_MAX, PARAM_RANGES, EventFilters, month_start, months_between
+from kam.insight.churn_rates import MAX_MONTHS
 from kam.insight.models import ChurnDefinition, ChurnReason
 from kam.sales.models import Competitor
 
 MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 DEFAULT_MONTHS = 12  # the range the page opens with: the last twelve months
+
+
+def months_in(first: date, last: date) -> int:
+    return len(months_between(first, last))
 
 
 def _month(text: str) -> date | None:
@@ -92,6 +97,8 @@ class ChurnFilterForm(forms.Form):
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("The last month cannot come before the first."))
+        elif start and end and months_in(start, end) > MAX_MONTHS:
+            self.add_error("end", _("At most %(n)d months at a time.") % {"n": MAX_MONTHS})
         return data
 
     def chosen(self) -> dict:

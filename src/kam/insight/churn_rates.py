@@ -44,7 +44,7 @@ from kam.insight.models import ChurnEvent, ChurnReason
 from kam.revenue.models import MonthlyRevenue
 
 GRANULARITIES = ("month", "quarter")
-MAX_PERIODS = 60
+MAX_MONTHS = 60  # the longest range one may ask for: five years of months, twenty quarters
 UNCLASSIFIED = 0
 
 
@@ -92,13 +92,13 @@ class Period:
 
 
 def periods(first: date, last: date, by: str) -> list[Period]:
-    """The months or calendar quarters from `first`'s to `last`'s (at most MAX_PERIODS)."""
+    """The months or calendar quarters from `first`'s to `last`'s (at most MAX_MONTHS months)."""
     step = 3 if by == "quarter" else 1
     start = month_start(first)
     if step == 3:
         start = date(start.year, (start.month - 1) // 3 * 3 + 1, 1)
     out = []
-    while start <= last and len(out) < MAX_PERIODS:
+    while start <= last and len(out) * step < MAX_MONTHS:
         following = month_start(start, -step)
         label = f"{start.year}-Q{(start.month - 1) // 3 + 1}" if step == 3 else f"{start:%Y-%m}"
         out.append(Period(start, following - timedelta(days=1), label))
