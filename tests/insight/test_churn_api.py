@@ -152,3 +152,13 @@ def test_a_range_longer_than_five_years_is_refused(org):
     long = bearer(org.admin).get("/api/churn/rates?start=2020-01&end=2025-01")
     assert long.status_code == 422 and "end" in long.json()["errors"]
     assert bearer(org.admin).get("/api/churn/rates?start=2020-02&end=2025-01&by=quarter").status_code == 200
+
+
+def test_days_and_months_off_the_calendar_are_refused_not_errors(org, two):
+    ea, _eb = two
+    client = bearer(org.admin)
+    for query in ("start=0000-01&end=0001-01", "start=9999-01&end=9999-12", "start=2026-00&end=2026-01"):
+        assert client.get(f"/api/churn/rates?{query}").status_code == 422
+    old = send(client, "post", f"/api/accounts/{ea.account_id}/churn",
+               {"competitor": Competitor.objects.first().pk, "on": "0001-01-01"})
+    assert old.status_code == 422 and "on" in old.json()["errors"]

@@ -25,7 +25,7 @@ from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 router = Router(tags=["churn"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 409: ErrorOut}
-YearMonth = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|[2-8]\d|9[0-8])\d{2}-(0[1-9]|1[0-2])$")]  # 1900-01…9899-12
 
 
 class EventQuery(Input):

@@ -57,6 +57,7 @@ FEN = Decimal("0.01")
 MARKING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER, Role.ADMIN})
 BATCH = 2000
 NOTE_MAX = 2000
+EARLIEST_YEAR = 1900  # a day before it is a typo, and its baseline months would leave the calendar
 # The parameters of each rule and the range each may take (whole numbers).
 PARAM_RANGES: dict[str, dict[str, tuple[int, int]]] = {
     ChurnRule.SPEND_DROP: {"drop_percent": (1, 100), "baseline_months": (1, 36), "recent_months": (1, 36)},
@@ -396,6 +397,8 @@ def churn_mark(*, actor, account: Account | int, competitor: Competitor | int, r
         raise refused("on", _("Enter a date."))
     if on > today:
         raise refused("on", _("The day cannot be in the future."))
+    if on.year <= EARLIEST_YEAR:
+        raise refused("on", _("Enter a day after %(year)d.") % {"year": EARLIEST_YEAR})
     if ChurnEvent.objects.filter(account=account, definition=definition, recovered_on__isnull=True).exists():
         raise Conflict(_("This account is already marked as moved to a competitor."),
                        errors={"account": [_("This account is already marked as moved to a competitor.")]})
