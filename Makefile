@@ -56,6 +56,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_compliance.py
 	bash .ci/postgres.sh $(BIN)/python bench/bench_funnel.py --repeat 5
 	$(BIN)/python bench/bench_bgnbd.py --customers 1000000 --repeat 5
+	bash .ci/postgres.sh $(BIN)/python bench/bench_warnings.py --accounts 100000 --repeat 3
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
