@@ -8,8 +8,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
+from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.insight.models import AccountScore, ModelFit
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 
 
@@ -57,3 +59,18 @@ def random_history(accounts, *, start: date, end: date, seed: int = 7) -> list[t
             lines.append((account, start + timedelta(days=day), amount, "宽带"))
             day += max(1, int(rng.exponential(1 / rate)))
     return lines
+
+
+def store_scores(rows: dict, *, calibration_end: date = date(2026, 6, 30), **fit) -> ModelFit:
+    """A fit and its scores written by hand: {account: {field: value}}; unnamed fields get
+    plain values (P(alive) 0.5, 3 purchases, 1,000 yuan)."""
+    fit = ModelFit.objects.create(**{
+        "window_start": date(2023, 7, 1), "calibration_end": calibration_end,
+        "count_params": {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}, "count_log_likelihood": -9582.4,
+        "spend_params": {"p": 6.25, "q": 3.74, "gamma": 15.44}, "spend_log_likelihood": -4000.0,
+        "customers": 2357, "repeat_customers": 946, "scored_accounts": len(rows), **fit})
+    AccountScore.objects.bulk_create([AccountScore(**{
+        "account": account, "fit": fit, "frequency": 4, "recency": 30.0, "age": 40.0, "p_alive": 0.5,
+        "expected_purchases": 3.0, "expected_spend": Decimal("333.33"), "expected_value": Decimal("1000.00"),
+        "clv": Decimal("2500.00"), "scored_at": timezone.now(), **values}) for account, values in rows.items()])
+    return fit
