@@ -97,7 +97,9 @@ def test_a_year_of_activities_weighted_by_importance():
 def test_two_years_of_revenue_give_every_scheme_a_snapshot_and_an_annual_list():
     build_demo(accounts=300, seed=2026, progress=False)
     assert RevenueFact.objects.values("month").distinct().count() == 24
-    assert MonthlyRevenue.objects.count() == RevenueFact.objects.count()  # one line a month each
+    # bills and orders: the monthly sums hold one row per account and month with any line
+    assert MonthlyRevenue.objects.count() == RevenueFact.objects.values("account_id", "month").distinct().count()
+    assert RevenueFact.objects.filter(product="订单").exists() and RevenueFact.objects.filter(product="").exists()
     latest = {s.code: selectors.latest_snapshot(s) for s in Scheme.objects.filter(is_active=True)}
     assert all(snapshot is not None and snapshot.accounts == 300 for snapshot in latest.values())
     # monthly spend: key-account levels and commercial levels both occur, and some accounts have none
@@ -142,3 +144,33 @@ def test_demo_pool_holds_no_key_tier_and_deals_lift_the_account_state():
     # nobody is still "prospect" with a deal in hand
     assert not Opportunity.objects.filter(stage__in=["contact", "design", "review", "tender"],
                                           account__lifecycle_status__in=["unidentified", "prospect"]).exists()
+
+
+@pytest.mark.django_db
+def test_insight_demo_gives_scores_churn_over_the_year_warnings_and_a_health_trend():
+    build_demo(accounts=300, seed=2026, progress=False)
+    from kam.insight.models import (
+        AccountScore,
+        ChurnEvent,
+        HealthScore,
+        ModelFit,
+        RetentionAction,
+        SatisfactionSurvey,
+        Warning,
+    )
+
+    assert ModelFit.objects.count() == 2  # two fits a month apart, the second compared with the first
+    assert AccountScore.objects.count() >= 290 and AccountScore.objects.filter(p_alive_before__isnull=False).exists()
+    assert AccountScore.objects.filter(p_alive__lt=0.5).exists() and AccountScore.objects.filter(p_alive__gt=0.9).exists()
+    # churn events spread over the months of the year, most of them with a reason
+    assert ChurnEvent.objects.dates("detected_on", "month").count() >= 6
+    assert ChurnEvent.objects.filter(reason__isnull=False).count() > ChurnEvent.objects.filter(reason__isnull=True).count()
+    assert ChurnEvent.objects.filter(competitor__isnull=False).exists()
+    # warnings of several rules, one task each, some closed by a retention action
+    assert Warning.objects.values("rule").distinct().count() >= 5
+    assert RetentionAction.objects.exists()
+    opened = Warning.objects.filter(task__isnull=False)
+    assert opened.values("task").distinct().count() == opened.count()
+    # six months of health, surveys on most key accounts
+    assert HealthScore.objects.dates("month", "month").count() == 6
+    assert SatisfactionSurvey.objects.values("account").distinct().count() > 20

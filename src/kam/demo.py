@@ -21,6 +21,7 @@ from functools import cache
 from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
+from django.utils import timezone
 
 from kam.accounts.models import (
     Account,
@@ -42,6 +43,7 @@ from kam.core.models import Industry, OrgUnit, Region, Role, User
 from kam.core.services import orgunit_create, user_create
 from kam.core.text import normalise_name, pinyin_full, pinyin_initials
 from kam.core.validators import uscc_complete
+from kam.insight.demo import build_insight
 from kam.revenue.demo import build_revenue, build_snapshots
 from kam.sales.demo import build_sales
 
@@ -258,7 +260,8 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
         revenue = Decimal(rng.lognormvariate(15.5, 1.4)).quantize(Decimal("1.00"))
         credit = (revenue / 12 * rng.choice([1, 2, 3])).quantize(Decimal("1.00"))
         receivables = (credit * Decimal(rng.random())).quantize(Decimal("1.00"))
-        overdue = (receivables * Decimal(rng.random() * 0.3)).quantize(Decimal("1.00")) if rng.random() < 0.2 else Decimal("0.00")
+        overdue = (receivables * Decimal(rng.random() * 0.3)).quantize(Decimal("1.00")) if rng.random() < 0.12 else Decimal("0.00")
+        over_90_days = (overdue * Decimal(rng.random())).quantize(Decimal("1.00"))  # the oldest part of it
         short_name = fragments[0] + fragments[1] if len(fragments) > 2 and industry_code != "gov" else ""
         return Account(
             code=code, name=name, short_name=short_name,
@@ -286,7 +289,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
             bank_rating=rng.choice(["AAA", "AA", "A", "BBB", "BB", ""]),
             credit_limit=credit, payment_term_days=rng.choice([0, 15, 30, 45, 60, 90]),
             rolling_credit=(credit / 2).quantize(Decimal("1.00")) if rng.random() < 0.3 else None,
-            receivables=receivables, receivables_over_90_days=(receivables * Decimal("0.1")).quantize(Decimal("1.00")),
+            receivables=receivables, receivables_over_90_days=over_90_days,
             overdue_amount=overdue, prepaid_only=rng.random() < 0.1,
             owner=owner, unit_id=office_id,
             channel=rng.choices(list(Channel.values), weights=[35, 40, 15, 10])[0],
@@ -358,6 +361,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     snapshots = build_snapshots(actor=User.objects.get(username="director"), today=today)
     activities, open_tasks = build_activities(seed=seed + 1, managers_by_branch=users.managers_by_branch)
     sales = build_sales(seed=seed + 3)
+    insight = build_insight(seed=seed + 4, today=timezone.localdate())
     elapsed = time.monotonic() - started
     lines = [
         f"Demo data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
@@ -365,7 +369,9 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
         f"{revenue_lines:,} revenue lines, {snapshots} tier snapshots, "
         f"{activities:,} activities, {open_tasks:,} open tasks, {sales['leads']:,} leads, "
         f"{sales['opportunities']:,} opportunities, {sales['reviews']} deal reviews and "
-        f"{sales['pool']} accounts in the public pool in {elapsed:.1f} s.",
+        f"{sales['pool']} accounts in the public pool, {insight['surveys']:,} satisfaction surveys, "
+        f"{insight['churn_events']:,} churn events, {insight['scored']:,} accounts scored and "
+        f"{insight['warnings']:,} open warnings in {elapsed:.1f} s.",
         f"Password for every demo user: {settings.KAM['DEMO_PASSWORD']!r}",
     ]
     for user in demo_logins():
