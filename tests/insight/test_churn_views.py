@@ -122,11 +122,15 @@ def test_definitions_are_hqs_to_change(client, org):
     d.refresh_from_db()
     assert d.params["drop_percent"] == 50
     ok = client.post(url, {p + "name": "月均消费下降三成", p + "drop_percent": "30", p + "baseline_months": "12",
-                           p + "recent_months": "2"})
+                           p + "recent_months": "2"}, HTTP_HX_REQUEST="true")
     assert ok.status_code == 200 and "definition-saved" in ok.content.decode()
     d.refresh_from_db()
     assert (d.name, d.is_active, d.params) == ("月均消费下降三成", False,
                                                {"drop_percent": 30, "baseline_months": 12, "recent_months": 2})
+    # without htmx the page comes back
+    again = client.post(url, {p + "name": "月均消费下降", p + "is_active": "on", p + "drop_percent": "50",
+                              p + "baseline_months": "6", p + "recent_months": "3"})
+    assert again.status_code == 302 and again["Location"].startswith(reverse("insight:churn_definitions"))
 
 
 def test_account_card_and_the_competitor_mark(client, org, two):

@@ -8,7 +8,7 @@ import tempfile
 
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -198,6 +198,8 @@ def definition_save(request, pk: int):
             exc.errors = {key.removeprefix("params."): messages for key, messages in (exc.errors or {}).items()}
             attach_domain_error(form, exc)
         else:
+            if not is_htmx(request):
+                return redirect(f"{reverse('insight:churn_definitions')}#definition-{definition.pk}")
             status, saved = 200, True
             form = DefinitionForm(definition=definition)
     return render(request, "insight/churn/definitions.html#definition", {"form": form, "saved": saved}, status=status)
