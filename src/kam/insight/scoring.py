@@ -20,6 +20,7 @@ window lose their score.
 from __future__ import annotations
 
 import calendar
+import itertools
 import logging
 import time
 from dataclasses import dataclass, field
@@ -27,7 +28,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import numpy as np
-from django.db import transaction
+from django.db import connections, router, transaction
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, Value
 from django.db.models import FloatField as FloatOut
 from django.db.models.functions import Cast, Coalesce, Round
@@ -267,30 +268,40 @@ def forecast(*, summary: CustomerSummary, count, spend) -> dict[str, np.ndarray 
             "clv": _money(clv)}
 
 
+SCORE_COLUMNS = ("account_id", "fit_id", "frequency", "recency", "age", "p_alive", "expected_purchases",
+                 "expected_spend", "expected_value", "clv", "scored_at")
+
+
 def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict) -> tuple[int, int]:
     """Upsert one score per customer of `summary` (account ids) from `fit` with its
-    `forecast` values, keeping the P(alive) each had before; remove the scores of accounts
-    not in `summary`. Returns (scored, removed). Runs inside the caller's transaction."""
-    before = dict(AccountScore.objects.values_list("account_id", "p_alive"))
-    now = timezone.now()
+    `forecast` values, the P(alive) a row held before moving to `p_alive_before`; remove the
+    scores of accounts not in `summary`. Returns (scored, removed). Runs inside the caller's
+    transaction.
+
+    One prepared INSERT … ON CONFLICT DO UPDATE (SQLite ≥ 3.24 and PostgreSQL alike) run
+    with executemany in batches: bulk_create would compile a statement for every 90 rows on
+    SQLite, and the previous P(alive) is moved by the database itself, not read out first."""
+    connection = connections[router.db_for_write(AccountScore)]
+    ops, quote = connection.ops, connection.ops.quote_name
+    table = quote(AccountScore._meta.db_table)
+    updates = [f"{quote('p_alive_before')} = {table}.{quote('p_alive')}"]
+    updates += [f"{quote(c)} = excluded.{quote(c)}" for c in SCORE_COLUMNS[1:]]
+    sql = (f"INSERT INTO {table} ({', '.join(quote(c) for c in SCORE_COLUMNS)}) "
+           f"VALUES ({', '.join(['%s'] * len(SCORE_COLUMNS))}) "
+           f"ON CONFLICT ({quote('account_id')}) DO UPDATE SET {', '.join(updates)}")
+
+    def money(value):
+        return None if value is None else ops.adapt_decimalfield_value(value, 16, 2)
+
+    now = ops.adapt_datetimefield_value(timezone.now())
     ids = summary.customers.astype(np.int64).tolist()
-    columns = [ids, summary.frequency.astype(np.int64).tolist(), summary.recency.tolist(), summary.age.tolist(),
-               np.clip(values["p_alive"], 0.0, 1.0).tolist(), np.asarray(values["expected_purchases"]).tolist(),
-               values["expected_spend"], values["expected_value"], values["clv"]]
-    fields = ["fit", "frequency", "recency", "age", "p_alive", "p_alive_before", "expected_purchases",
-              "expected_spend", "expected_value", "clv", "scored_at"]
-    batch: list[AccountScore] = []
-    for account_id, x, t_x, T, alive, purchases, per_purchase, value, clv in zip(*columns, strict=True):
-        batch.append(AccountScore(
-            account_id=account_id, fit=fit, frequency=x, recency=t_x, age=T, p_alive=alive,
-            p_alive_before=before.get(account_id), expected_purchases=purchases, expected_spend=per_purchase,
-            expected_value=value, clv=clv, scored_at=now))
-        if len(batch) >= SCORE_BATCH:
-            AccountScore.objects.bulk_create(batch, update_conflicts=True, unique_fields=["account"],
-                                             update_fields=fields)
-            batch = []
-    if batch:
-        AccountScore.objects.bulk_create(batch, update_conflicts=True, unique_fields=["account"], update_fields=fields)
+    rows = zip(ids, [fit.pk] * len(ids), summary.frequency.astype(np.int64).tolist(), summary.recency.tolist(),
+               summary.age.tolist(), np.clip(values["p_alive"], 0.0, 1.0).tolist(),
+               np.asarray(values["expected_purchases"]).tolist(), map(money, values["expected_spend"]),
+               map(money, values["expected_value"]), map(money, values["clv"]), [now] * len(ids), strict=True)
+    with connection.cursor() as cursor:
+        while batch := list(itertools.islice(rows, SCORE_BATCH)):
+            cursor.executemany(sql, batch)
     removed, _by_model = AccountScore.objects.exclude(fit=fit).delete()
     return len(ids), removed
 
