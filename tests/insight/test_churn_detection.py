@@ -9,8 +9,12 @@ from decimal import Decimal
 import pytest
 
 from factories import AccountFactory
-from kam.insight.churn import churn_sweep
+from kam.accounts.models import Account
+from kam.accounts.services import team_member_add
+from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
+from kam.insight.churn import churn_mark, churn_sweep
 from kam.insight.models import ChurnDefinition, ChurnEvent
+from kam.sales.models import Competitor
 
 from .churn_history import month, monthly, revenue
 
@@ -154,7 +158,6 @@ def test_one_event_per_definition_and_deleted_accounts_are_skipped(org):
     gone = AccountFactory(owner=org.specialist_a)
     monthly(a, month(2025, 10), [1000] * 6)
     monthly(gone, month(2025, 10), [1000] * 6)
-    from kam.accounts.models import Account
     Account.objects.filter(pk=gone.pk).update(deleted_at="2026-05-01T00:00:00Z")
     churn_sweep(as_of=AS_OF)
     assert sorted(ChurnEvent.objects.values_list("account_id", "definition__code")) == [
@@ -167,3 +170,36 @@ def test_a_definition_with_broken_parameters_is_skipped_not_fatal(org):
     a = AccountFactory(owner=org.specialist_a)
     monthly(a, month(2025, 10), [1000] * 6)
     assert churn_sweep(as_of=AS_OF) == {"created": 1, "recovered": 0, "definitions": 1, "skipped": ["spend-drop"]}
+
+
+def test_marks_by_the_team_and_managers_and_refusals(org):
+    rival = Competitor.objects.filter(is_active=True).first()
+    a = AccountFactory(owner=org.specialist_a)
+    b = AccountFactory(owner=org.specialist_a)
+    monthly(a, month(2025, 6), [2400] * 12)  # 2025-06…2026-05
+    # a team member from another office may mark; the baseline is the 12 months before June
+    team_member_add(actor=org.specialist_a, account=a, user=org.specialist_a2, team_role="backup")
+    marked = churn_mark(actor=org.specialist_a2, account=a, competitor=rival, on=date(2026, 6, 3))
+    assert (marked.baseline_amount, marked.amount_lost, marked.recorded_by_id) == (
+        Decimal("2400.00"), Decimal("28800.00"), org.specialist_a2.pk)
+    # the branch's manager may too; the other branch's specialist does not see the account
+    assert churn_mark(actor=org.manager_a, account=b, competitor=rival.pk, on=date(2026, 6, 3)).account_id == b.pk
+    with pytest.raises(NotVisible):
+        churn_mark(actor=org.specialist_b, account=a.pk, competitor=rival, on=date(2026, 6, 3))
+    with pytest.raises(PermissionDenied) as refused:
+        churn_mark(actor=org.analyst_hq, account=a, competitor=rival, on=date(2026, 6, 3))
+    assert "account" in refused.value.errors
+    # switched off: refused, naming the competitor field
+    ChurnDefinition.objects.filter(code="competitor").update(is_active=False)
+    c = AccountFactory(owner=org.specialist_a)
+    with pytest.raises(ValidationFailed) as off:
+        churn_mark(actor=org.specialist_a, account=c, competitor=rival, on=date(2026, 6, 3))
+    assert "competitor" in off.value.errors
+
+
+def test_the_sweep_leaves_competitor_marks_alone(org):
+    a = AccountFactory(owner=org.specialist_a)
+    monthly(a, month(2025, 6), [1000] * 14)  # still billing through July
+    churn_mark(actor=org.specialist_a, account=a, competitor=Competitor.objects.first(), on=date(2026, 6, 3))
+    churn_sweep(as_of=date(2026, 8, 2))
+    assert ChurnEvent.objects.get().recovered_on is None

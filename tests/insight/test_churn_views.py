@@ -198,3 +198,12 @@ def test_the_events_list_pages_in_a_handful_of_queries(client, org, django_asser
     with django_assert_max_num_queries(12):
         page = client.get(reverse("insight:churn"), {**RANGE, "page": "1"}, HTTP_HX_REQUEST="true")
     assert page.status_code == 200 and page.content.decode().count('data-testid="churn-event-') == 6
+
+
+def test_an_account_without_churn_gets_a_small_card(client, org):
+    quiet = AccountFactory(owner=org.specialist_a)
+    login(client, org.specialist_a)
+    card = client.get(reverse("insight:account_churn", args=[quiet.pk]))
+    html = card.content.decode()
+    assert card.status_code == 200 and "No churn recorded for this account." in html
+    assert "<table" not in html and "churn-mark-form" in html
