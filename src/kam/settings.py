@@ -291,6 +291,11 @@ KAM = {
     "INSIGHT_HORIZON_MONTHS": 12,
     "INSIGHT_CLV_MONTHS": 36,
     "INSIGHT_MONTHLY_DISCOUNT": "0.01",
+    # Churn: the months whose monthly average is the baseline of an account that stopped
+    # buying or moved to a competitor; the months of revenue that make an account part of a
+    # period's active base (the denominator of the churn rates).
+    "CHURN_BASELINE_MONTHS": 12,
+    "CHURN_ACTIVE_MONTHS": 12,
     # Health score (0–100): the weight of each part; a part an account gives nothing to judge
     # by is left out and the others share its weight.
     "HEALTH_WEIGHTS": "cadence:20,chain:15,trend:20,alive:20,payment:15,warnings:10",

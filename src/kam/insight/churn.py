@@ -36,7 +36,6 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q, Value
 from django.db.models import FloatField as FloatOut
@@ -46,6 +45,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, AccountTeamMember
 from kam.core.arrays import integer_rows, integer_sums
+from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
 from kam.core.models import Role
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason, ChurnRule
@@ -64,14 +64,11 @@ PARAM_RANGES: dict[str, dict[str, tuple[int, int]]] = {
     ChurnRule.NO_REVENUE: {"days": (1, 3660)},
     ChurnRule.COMPETITOR: {},
 }
-DEFAULTS = {"CHURN_BASELINE_MONTHS": 12, "CHURN_ACTIVE_MONTHS": 12}
-
-
 def churn_setting(key: str) -> int:
     """CHURN_BASELINE_MONTHS (the months whose average is the baseline of a no_revenue or
-    competitor event) and CHURN_ACTIVE_MONTHS (the months of revenue that make an account
-    part of the active base of a period): settings.KAM, twelve each by default."""
-    return int(settings.KAM.get(key, DEFAULTS[key]))
+    competitor event) or CHURN_ACTIVE_MONTHS (the months of revenue that make an account
+    part of the active base of a period)."""
+    return int(kam_setting(key))
 
 
 def month_start(day: date, back: int = 0) -> date:

@@ -197,6 +197,9 @@ class SatisfactionSurvey(models.Model):
             models.CheckConstraint(condition=Q(score__gte=0) & Q(score__lte=10), name="survey_score_0_10"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.surveyed_on} {self.score}"
+
 
 class HealthScore(models.Model):
     """An account's health (0–100) in a month, with its parts (each 0–100, None where the
@@ -221,6 +224,9 @@ class HealthScore(models.Model):
             models.UniqueConstraint(fields=["account", "month"], name="health_once_a_month"),
             models.CheckConstraint(condition=Q(score__lte=100), name="health_at_most_100"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.account_id} {self.month:%Y-%m} {self.score}"
 
 
 # --- early warning -------------------------------------------------------------------------------
@@ -321,3 +327,6 @@ class RetentionAction(models.Model):
         verbose_name = _("retention action")
         verbose_name_plural = _("retention actions")
         ordering = ["-recorded_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.warning_id} {self.outcome}"
