@@ -78,7 +78,7 @@ function kamCharts(root) {
         series: data.series.map(s => ({type: "bar", name: s.name, data: s.data}))});
     } else if (el.dataset.kind === "pie") {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
-        series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{c}"}}]});
+        series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{d}%"}}]});
     } else {
       chart.setOption({tooltip: {}, grid: {left: 90, right: 20, top: 10, bottom: 20},
         xAxis: {type: "value"}, yAxis: {type: "category", inverse: true, data: data.map(d => d.name)},
