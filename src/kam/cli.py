@@ -527,24 +527,28 @@ def _insight_from_db(args, end) -> int:
     except DomainError as exc:
         print(f"kam insight: {exc.message}", file=sys.stderr)
         return 2
+    from kam.insight.scoring import ordered_parameters
+
     fit = fitted.fit
+    count_params = ordered_parameters(fit.count_params)
+    spend_params = ordered_parameters(fit.spend_params) if fit.spend_params else None
     result = {
         "fit": fit.pk, "model": fit.count_model, "period": fit.period, "window_start": fit.window_start.isoformat(),
         "calibration_end": fit.calibration_end.isoformat(), "customers": fit.customers,
-        "repeat_customers": fit.repeat_customers, "parameters": fit.count_params,
-        "log_likelihood": fit.count_log_likelihood, "spend_parameters": fit.spend_params,
+        "repeat_customers": fit.repeat_customers, "parameters": count_params,
+        "log_likelihood": fit.count_log_likelihood, "spend_parameters": spend_params,
         "spend_log_likelihood": fit.spend_log_likelihood, "converged": fit.converged,
         "scored": fitted.scored, "removed": fitted.removed, "seconds": fit.seconds, "notes": fitted.notes,
     }
     if args.json:
         print(json.dumps(result, ensure_ascii=False, indent=1))
     else:
-        parameters = ", ".join(f"{name} = {value:.4g}" for name, value in fit.count_params.items())
+        parameters = ", ".join(f"{name} = {value:.4g}" for name, value in count_params.items())
         print(f"{fit.count_model} on {fit.customers} accounts from {fit.window_start} to {fit.calibration_end} "
               f"(per {fit.period}): {parameters}; log-likelihood {fit.count_log_likelihood:.1f}"
               + ("" if fit.converged else " (did not converge)"))
-        if fit.spend_params:
-            spend = ", ".join(f"{name} = {value:.4g}" for name, value in fit.spend_params.items())
+        if spend_params:
+            spend = ", ".join(f"{name} = {value:.4g}" for name, value in spend_params.items())
             print(f"gammagamma on {fit.repeat_customers} repeat buyers: {spend}; "
                   f"log-likelihood {fit.spend_log_likelihood:.1f}")
         for note in fitted.notes:

@@ -229,6 +229,15 @@ def _money(values: np.ndarray) -> list[Decimal | None]:
     return [Decimal(f).scaleb(-2) if ok else None for f, ok in zip(fen, usable.tolist(), strict=True)]
 
 
+PARAMETER_ORDER = ("r", "alpha", "a", "b", "s", "beta", "p", "q", "gamma")
+
+
+def ordered_parameters(parameters: dict | None) -> dict:
+    """The parameters in the papers' order (PostgreSQL's jsonb keeps keys in an order of its own)."""
+    parameters = parameters or {}
+    return {k: parameters[k] for k in sorted(parameters, key=lambda k: (PARAMETER_ORDER + (k,)).index(k))}
+
+
 def spend_usable(parameters: dict | None) -> bool:
     """Whether gamma-gamma parameters give a finite mean spend (q > 1) to forecast with."""
     return bool(parameters) and parameters["q"] > 1

@@ -108,7 +108,7 @@ def _charts(scores, fit) -> dict:
 def _parameters(params: dict | None) -> str:
     if not params:
         return "—"
-    return ", ".join(f"{PARAMETER_NAMES.get(k, k)} = {v:.4g}" for k, v in params.items())
+    return ", ".join(f"{PARAMETER_NAMES.get(k, k)} = {v:.4g}" for k, v in scoring.ordered_parameters(params).items())
 
 
 @login_required
