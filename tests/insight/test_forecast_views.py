@@ -130,3 +130,12 @@ def test_headquarters_refit_now_and_refusals_are_messages(org):
     fit = ModelFit.objects.get()
     assert f"Fitted on 25 accounts up to {fit.calibration_end}; 25 accounts scored." in response.content.decode()
     assert fit.created_by == org.analyst_hq
+
+
+def test_the_list_is_a_handful_of_queries_whatever_its_length(org, django_assert_max_num_queries):
+    accounts = quick_accounts([org.specialist_a] * 30, "QC")
+    store_scores({account: {"p_alive": n / 30} for n, account in enumerate(accounts)})
+    client = client_for(org.director)
+    with django_assert_max_num_queries(8):
+        html = client.get("/insight/models/", HTTP_HX_REQUEST="true").content.decode()
+    assert html.count('data-testid="score-row-') == 25  # PAGE_SIZE
