@@ -12,7 +12,8 @@ bought in the window, the gamma-gamma spend model on those that bought again. Th
 stored (`ModelFit`) with its window, parameters, log-likelihoods and time; then every
 account that bought in the window gets its `AccountScore`: P(alive), expected purchases
 and value over INSIGHT_HORIZON_MONTHS, and its lifetime value over INSIGHT_CLV_MONTHS at
-INSIGHT_MONTHLY_DISCOUNT a month. Scores are written in batches as upserts, each keeping
+INSIGHT_MONTHLY_DISCOUNT a month. Without a usable spend model (too few repeat buyers, or
+q ≤ 1: no finite mean spend) the purchases are valued at each account's own mean spend. Scores are written in batches as upserts, each keeping
 the P(alive) of the fit before in `p_alive_before`; accounts that no longer bought in the
 window lose their score.
 """
