@@ -36,9 +36,11 @@ from django.utils import timezone
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
 from kam.core.conf import kam_setting
+from kam.insight import warning_writes as writes
 from kam.insight.models import HealthScore, Severity, Warning, WarningRule
 from kam.insight.warning_rules import (
     Context,
+    account_scope,
     contact_clock,
     month_start,
     overdue_amounts,
@@ -49,7 +51,7 @@ PARTS = ("cadence", "chain", "trend", "alive", "payment", "warnings")
 # Points an open warning takes off the warnings part, by severity.
 SEVERITY_PENALTY = {Severity.HIGH: 40, Severity.MEDIUM: 20, Severity.LOW: 10}
 CHAIN_ROLES = [r.value for r in ROLE_ORDER[:-1] if r != DecisionRole.USER]
-BATCH = 5000
+BATCH = 20000
 
 
 def part_labels() -> dict[str, str]:
@@ -187,8 +189,8 @@ def _warnings(ctx: Context, n: int, index) -> np.ndarray:
 
 def compute(as_of: date, account_ids=None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """(account ids ascending, {part: float array with NaN for None}, scores) as of `as_of`."""
-    only = None if account_ids is None else sorted({int(a) for a in account_ids})
-    alive = Account.objects.alive() if only is None else Account.objects.alive().filter(pk__in=only)
+    only = account_scope(account_ids)
+    alive = Account.objects.alive() if only is None else Account.objects.alive().filter(pk__in=only.values("pk"))
     ids = np.array(sorted(alive.values_list("pk", flat=True)), dtype=np.int64)
     ctx = Context(as_of=as_of, ids=ids, only=only)
     n = len(ids)
@@ -223,12 +225,18 @@ def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime |
     columns = [parts[k] for k in names]
     rows = []
     for i, pk in enumerate(ids.tolist()):
-        rows.append(HealthScore(account_id=pk, month=month, score=int(scores[i]), computed_at=now, parts={
-            k: (None if np.isnan(c[i]) else round(float(c[i]), 1)) for k, c in zip(names, columns, strict=True)}))
+        rows.append((pk, int(scores[i]), {k: (None if np.isnan(c[i]) else round(float(c[i]), 1))
+                                          for k, c in zip(names, columns, strict=True)}))
     for at in range(0, len(rows), BATCH):
         with transaction.atomic():
-            HealthScore.objects.bulk_create(rows[at:at + BATCH], update_conflicts=True, unique_fields=["account", "month"],
-                                            update_fields=["score", "parts", "computed_at"])
+            if writes.fast():
+                writes.upsert_health(rows[at:at + BATCH], month, now)
+            else:
+                HealthScore.objects.bulk_create(
+                    [HealthScore(account_id=pk, month=month, score=score, parts=p, computed_at=now)
+                     for pk, score, p in rows[at:at + BATCH]],
+                    update_conflicts=True, unique_fields=["account", "month"],
+                    update_fields=["score", "parts", "computed_at"])
     return {"accounts": len(rows), "month": month.isoformat()}
 
 

@@ -115,16 +115,26 @@ def _number(params: dict, name: str, kind=float):
 # --- the evaluation context ------------------------------------------------------------------------
 
 
+def account_scope(account_ids=None, accounts=None):
+    """The accounts a sweep is limited to, as a queryset (None: every live account): a
+    queryset given (such as a user's visible accounts) or a list of ids."""
+    if accounts is not None:
+        return accounts
+    if account_ids is None:
+        return None
+    return Account.objects.filter(pk__in=sorted({int(a) for a in account_ids}))
+
+
 @dataclass
 class Context:
     """The day evaluated and the accounts in scope (ids ascending, None = every live account)."""
 
     as_of: date
     ids: np.ndarray
-    only: list[int] | None  # the ids when a sweep is limited to some accounts
+    only: object | None  # a queryset of the accounts when a sweep is limited to some (None: all)
 
     def scoped(self, queryset, field: str = "account_id"):
-        return queryset if self.only is None else queryset.filter(**{f"{field}__in": self.only})
+        return queryset if self.only is None else queryset.filter(**{f"{field}__in": self.only.values("pk")})
 
     def alive(self):
         return self.scoped(Account.objects.alive(), "pk")

@@ -30,11 +30,11 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import Value
+from django.db.models import OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+from simple_history.utils import bulk_create_with_history
 
 from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
@@ -42,12 +42,14 @@ from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import Role
+from kam.insight import warning_writes as writes
 from kam.insight.models import RetentionAction, RetentionOutcome, Warning, WarningRule, WarningState
-from kam.insight.warning_rules import RULES, Context
+from kam.insight.warning_rules import RULES, Context, account_scope
 
 User = get_user_model()
 MANAGERS = (Role.MANAGER, Role.DIRECTOR)
 BATCH = 2000
+OPEN_BATCH = 20000  # pairs opened per transaction
 
 
 def _local_start(day: date) -> datetime:
@@ -80,12 +82,13 @@ def _assignees(accounts: dict[int, tuple[int | None, int]]) -> dict[int, int | N
 
 
 def _cancel_tasks(task_ids: list[int], now: datetime, reason: str) -> int:
-    tasks = list(Task.objects.filter(pk__in=task_ids, status=TaskStatus.OPEN))
+    """Cancel the open tasks of `task_ids`, one history row each (one UPDATE, one INSERT)."""
+    tasks = list(Task.objects.select_for_update().filter(pk__in=task_ids, status=TaskStatus.OPEN))
     for task in tasks:
         task.status = TaskStatus.CANCELLED
     if tasks:
-        bulk_update_with_history(tasks, Task, ["status"], batch_size=BATCH, default_user=None,
-                                 default_change_reason=reason, default_date=now)
+        Task.objects.filter(pk__in=[t.pk for t in tasks]).update(status=TaskStatus.CANCELLED)
+        Task.history.bulk_history_create(tasks, update=True, default_change_reason=reason, default_date=now)
     return len(tasks)
 
 
@@ -109,72 +112,98 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
     accounts that has no task one. Returns (warnings opened, tasks created)."""
     opened = tasks_made = 0
     due = as_of + timedelta(days=int(kam_setting("WARNING_TASK_DUE_DAYS")))
-    for at in range(0, len(pairs), BATCH):
-        chunk = pairs[at:at + BATCH]
+    for at in range(0, len(pairs), OPEN_BATCH):
+        chunk = pairs[at:at + OPEN_BATCH]
         with transaction.atomic():
-            Warning.objects.bulk_create(
-                [Warning(account_id=a, rule_id=r, severity=rules[r].severity, evidence=e, opened_at=now, checked_at=now)
-                 for a, r, e in chunk], ignore_conflicts=True)
+            if writes.fast():
+                opened += writes.insert_warnings([(a, r, rules[r].severity, e) for a, r, e in chunk], now)
+            else:
+                Warning.objects.bulk_create(
+                    [Warning(account_id=a, rule_id=r, severity=rules[r].severity, evidence=e, opened_at=now,
+                             checked_at=now) for a, r, e in chunk], ignore_conflicts=True)
             accounts = sorted({a for a, _r, _e in chunk})
             needing = list(Warning.objects.select_for_update().filter(
-                account_id__in=accounts, state=WarningState.OPEN, task__isnull=True).order_by("pk"))
-            opened += sum(1 for w in needing if w.opened_at == now)
+                account_id__in=accounts, state=WarningState.OPEN, task__isnull=True).order_by("pk")
+                .values_list("pk", "account_id", "rule_id", "opened_at"))
+            if not writes.fast():  # the rows just inserted (no conflict count from the ORM)
+                opened += sum(1 for w in needing if w[3] == now)
             if not needing:
                 continue
-            info = {pk: (owner, unit) for pk, owner, unit, _n in Account.objects.filter(
-                pk__in={w.account_id for w in needing}).values_list("pk", "owner_id", "unit_id", "name")}
-            names = dict(Account.objects.filter(pk__in=info).values_list("pk", "name"))
+            info, names = {}, {}
+            for pk, owner, unit, name in Account.objects.filter(pk__in={w[1] for w in needing}).values_list(
+                    "pk", "owner_id", "unit_id", "name"):
+                info[pk], names[pk] = (owner, unit), name
             who = _assignees(info)
             tasks = []
-            for w in needing:
-                person = who.get(w.account_id)
+            for pk, account_id, rule_id, _opened in needing:
+                person = who.get(account_id)
                 if person is None:
                     continue
-                title = _("Early warning: %(rule)s — %(account)s") % {"rule": rules[w.rule_id].name,
-                                                                    "account": names[w.account_id]}
-                tasks.append(Task(owner_id=person, account_id=w.account_id, title=title[:200], due_on=due,
-                                  source_kind=TaskSource.WARNING, source_id=w.pk, created_by_id=person))
-            if tasks:
-                made = bulk_create_with_history(tasks, Task, batch_size=BATCH, default_user=None, default_date=now)
-                by_warning = {t.source_id: t.pk for t in made if t.pk}
-                if len(by_warning) < len(tasks):  # a database that gives no ids back from a bulk insert
-                    by_warning = dict(Task.objects.filter(source_kind=TaskSource.WARNING, source_id__in=[
-                        t.source_id for t in tasks], status=TaskStatus.OPEN).values_list("source_id", "pk"))
-                for w in needing:
-                    w.task_id = by_warning.get(w.pk)
-                Warning.objects.bulk_update([w for w in needing if w.task_id], ["task"], batch_size=BATCH)
-                tasks_made += len(tasks)
+                title = _("Early warning: %(rule)s — %(account)s") % {"rule": rules[rule_id].name,
+                                                                    "account": names[account_id]}
+                tasks.append((person, account_id, title[:200], due, pk))
+            if not tasks:
+                continue
+            if writes.fast():
+                tasks_made += writes.insert_tasks(tasks, now)
+                continue
+            bulk_create_with_history(
+                [Task(owner_id=o, account_id=a, title=t, due_on=d, source_kind=TaskSource.WARNING, source_id=w,
+                      created_by_id=o) for o, a, t, d, w in tasks], Task, batch_size=BATCH, default_user=None,
+                default_date=now)
+            # Each task names its warning (source_id): link them back in one statement.
+            task_of = Task.objects.filter(source_kind=TaskSource.WARNING, source_id=OuterRef("pk"),
+                                          status=TaskStatus.OPEN).order_by("-pk").values("pk")[:1]
+            Warning.objects.filter(pk__in=[t[4] for t in tasks]).update(task_id=Subquery(task_of))
+            tasks_made += len(tasks)
     return opened, tasks_made
 
 
 def _refresh(rows: list[tuple[int, dict]], now: datetime) -> None:
-    """New evidence for the open warnings whose evidence changed (pk, evidence)."""
+    """New evidence for the open warnings whose evidence changed (pk, evidence). On
+    PostgreSQL one UPDATE … FROM (VALUES …) a batch (bulk_update's CASE with a branch per
+    row grows with the square of the batch); elsewhere bulk_update."""
+    import json
+
+    from django.db import connection
+
     for at in range(0, len(rows), BATCH):
-        chunk = [Warning(pk=pk, evidence=e, checked_at=now) for pk, e in rows[at:at + BATCH]]
+        chunk = rows[at:at + BATCH]
         with transaction.atomic():
-            Warning.objects.bulk_update(chunk, ["evidence", "checked_at"])
+            if connection.vendor == "postgresql":
+                table = connection.ops.quote_name(Warning._meta.db_table)
+                values = ", ".join(["(%s::bigint, %s::jsonb)"] * len(chunk))
+                params = [x for pk, e in chunk for x in (pk, json.dumps(e, ensure_ascii=False))]
+                with connection.cursor() as cursor:
+                    cursor.execute(f"UPDATE {table} AS w SET evidence = v.e, checked_at = %s FROM (VALUES {values}) "
+                                   f"AS v(id, e) WHERE w.id = v.id", [now, *params])
+            else:
+                Warning.objects.bulk_update([Warning(pk=pk, evidence=e, checked_at=now) for pk, e in chunk],
+                                            ["evidence", "checked_at"])
 
 
-def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime | None = None) -> dict:
+def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime | None = None,
+                  accounts=None) -> dict:
     """Evaluate the rules as of `as_of` (today in the local time zone when None) for every
-    live account, or only `account_ids`, and bring the warnings in line (see the module
-    docstring). Returns counts: fired, opened, tasks, kept, cleared, switched_off, quiet."""
+    live account, or only `account_ids` (or the queryset `accounts`), and bring the warnings
+    in line (see the module docstring). Returns counts: fired, opened, tasks, kept, cleared,
+    switched_off, quiet."""
     if now is None:
         # A sweep for a given day (a catch-up, a test's clock) stamps its changes at its start.
         now = timezone.now() if as_of is None else _local_start(as_of)
     as_of = as_of or timezone.localdate(now)
-    only = None if account_ids is None else sorted({int(a) for a in account_ids})
+    only = account_scope(account_ids, accounts)
     counts = {"fired": 0, "opened": 0, "tasks": 0, "kept": 0, "cleared": 0, "switched_off": 0, "quiet": 0}
-    if only is not None and not only:
+    if account_ids is not None and not account_ids:
         return counts
-    alive = Account.objects.alive() if only is None else Account.objects.alive().filter(pk__in=only)
+    alive = Account.objects.alive() if only is None else Account.objects.alive().filter(pk__in=only.values("pk"))
     table = integer_rows(alive.values_list("pk", Coalesce("owner_id", Value(0))), 2)
     ids = np.sort(table[:, 0])
     ctx = Context(as_of=as_of, ids=ids, only=only)
     live = set(ids.tolist())
 
     rules = {r.pk: r for r in WarningRule.objects.all()}
-    existing = Warning.objects.open() if only is None else Warning.objects.open().filter(account_id__in=only)
+    existing = ctx.scoped(Warning.objects.open())
     open_now: dict[tuple[int, int], tuple[int, dict]] = {
         (a, r): (pk, e) for pk, a, r, e in existing.values_list("pk", "account_id", "rule_id", "evidence")}
 
@@ -187,9 +216,7 @@ def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime 
     quiet_from = _local_start(as_of - timedelta(days=quiet_days - 1)) if quiet_days > 0 else None
     quiet = set()
     if quiet_from is not None:
-        retained = Warning.objects.filter(state=WarningState.RETAINED, closed_at__gte=quiet_from)
-        if only is not None:
-            retained = retained.filter(account_id__in=only)
+        retained = ctx.scoped(Warning.objects.filter(state=WarningState.RETAINED, closed_at__gte=quiet_from))
         quiet = set(retained.values_list("account_id", "rule_id"))
 
     to_open, to_refresh, to_clear = [], [], []
@@ -214,9 +241,8 @@ def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime 
     counts["cleared"] = _close(to_clear, WarningState.CLEARED, now, _("Early warning cleared"))
     _refresh(to_refresh, now)
     # The open warnings kept as they were were checked too.
-    kept = [w for (a, r), (w, _e) in open_now.items() if r not in off and r in rules and w not in set(to_clear)]
-    for at in range(0, len(kept), 20000):
-        Warning.objects.filter(pk__in=kept[at:at + 20000], state=WarningState.OPEN).update(checked_at=now)
+    enabled = [pk for pk, r in rules.items() if r.is_enabled and r.code in RULES]
+    ctx.scoped(Warning.objects.open()).filter(rule_id__in=enabled).exclude(checked_at=now).update(checked_at=now)
     to_open.sort()
     counts["opened"], counts["tasks"] = _open(to_open, rules, as_of, now)
     return counts
@@ -287,5 +313,6 @@ def sweep_visible(*, actor, account_ids=None, as_of: date | None = None) -> dict
         visible = visible.filter(pk__in=list(account_ids))
     elif not (actor.sees_everything or actor.role in (*MANAGERS, Role.GENERAL_MANAGER)):
         raise PermissionDenied(_("Only managers and headquarters evaluate the warnings of many accounts."))
-    ids = list(visible.values_list("pk", flat=True))
-    return warning_sweep(as_of=as_of, account_ids=ids)
+    elif actor.sees_everything:
+        return warning_sweep(as_of=as_of)
+    return warning_sweep(as_of=as_of, accounts=visible)
