@@ -130,3 +130,28 @@ def list_export(request, *, what: str, queryset, columns: list[ExportColumn], fi
                  query=request.GET.urlencode()[:500])
     rows = lines(capped) if lines is not None else capped.iterator(chunk_size=2000)
     return export_response(columns=columns, rows=rows, filename=filename, fmt=fmt)
+
+
+def workbook_response(sheets: Iterable[tuple[str, list, list[list[Any]]]], *, filename: str) -> FileResponse:
+    """An .xlsx download holding one sheet per (title, headers, rows), headers in bold."""
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+
+    workbook = Workbook(write_only=True)
+    bold = Font(bold=True)
+    for title, headers, rows in sheets:
+        sheet = workbook.create_sheet(title=str(title)[:31])
+        header = []
+        for text in headers:
+            cell = WriteOnlyCell(sheet, value=neutralise(str(text)))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in rows:
+            sheet.append([cell_value(v) for v in row])
+    spool = tempfile.TemporaryFile()
+    workbook.save(spool)
+    spool.seek(0)
+    return FileResponse(spool, as_attachment=True, filename=filename,
+                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")

@@ -4,10 +4,8 @@ the mark "moved to a competitor". Thin: parse, call kam.insight.churn / churn_ra
 
 from __future__ import annotations
 
-import tempfile
-
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils import timezone
@@ -18,7 +16,7 @@ from kam.accounts.selectors import account_get
 from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
-from kam.core.exports import cell_value, list_export, neutralise
+from kam.core.exports import list_export, workbook_response
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.insight import churn as services
@@ -100,32 +98,11 @@ def churn_export(request):
 @login_required
 def churn_tables(request):
     """The page's rate and breakdown tables as one workbook, a sheet per table."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     form = _form(request)
     chosen, result = _rates(request, form)
     audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="churn-rates", format="xlsx",
                  query=request.GET.urlencode()[:500])
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headers, rows in sheets(result, chosen):
-        sheet = workbook.create_sheet(title=str(title)[:31])
-        header = []
-        for text in headers:
-            cell = WriteOnlyCell(sheet, value=neutralise(str(text)))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([cell_value(v) for v in row])
-    spool = tempfile.TemporaryFile()
-    workbook.save(spool)
-    spool.seek(0)
-    name = f"churn-rates-{result.start:%Y%m}-{result.end:%Y%m}.xlsx"
-    return FileResponse(spool, as_attachment=True, filename=name,
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return workbook_response(sheets(result, chosen), filename=f"churn-rates-{result.start:%Y%m}-{result.end:%Y%m}.xlsx")
 
 
 # --- an event's reason, in place ------------------------------------------------------------------

@@ -3,12 +3,11 @@ call kam.sales.analytics, render."""
 
 from __future__ import annotations
 
-import tempfile
 from datetime import date
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
 from django.urls import path
 from django.utils import timezone
@@ -17,7 +16,7 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import LifecycleStatus
 from kam.activities.compliance import current_quarter, parse_period, period_choices
 from kam.core.audit import audit_record
-from kam.core.exports import cell_value, neutralise
+from kam.core.exports import workbook_response
 from kam.core.models import AuditEvent, OrgUnit
 from kam.core.web import MAX_ID
 from kam.sales import analytics
@@ -158,31 +157,11 @@ def _sheets(result: analytics.Analytics, chosen: dict) -> list[tuple[str, list, 
 @login_required
 def analytics_export(request):
     """The page's tables as one Excel workbook, a sheet per table."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
-
     name, period, chosen, result = _analyse(request)
     audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="sales-analytics",
                  format="xlsx", query=request.GET.urlencode()[:500])
-    workbook = Workbook(write_only=True)
-    bold = Font(bold=True)
-    for title, headers, rows in _sheets(result, chosen):
-        sheet = workbook.create_sheet(title=str(title)[:31])
-        header = []
-        for text in headers:
-            cell = WriteOnlyCell(sheet, value=neutralise(str(text)))
-            cell.font = bold
-            header.append(cell)
-        sheet.append(header)
-        for row in rows:
-            sheet.append([cell_value(v) for v in row])
-    spool = tempfile.TemporaryFile()
-    workbook.save(spool)
-    spool.seek(0)
     label = name or f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
-    return FileResponse(spool, as_attachment=True, filename=f"sales-analytics-{label}.xlsx",
-                        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return workbook_response(_sheets(result, chosen), filename=f"sales-analytics-{label}.xlsx")
 
 
 urlpatterns = [
