@@ -102,10 +102,11 @@ class ChurnFilterForm(forms.Form):
         return data
 
     def chosen(self) -> dict:
-        """The valid choices, with defaults for the rest: the last twelve full months by month."""
+        """The valid choices, with defaults for the rest: by month, the twelve months up to and
+        including this one (so that what was found or marked today is on the page)."""
         data = self.cleaned_data if self.is_bound and hasattr(self, "cleaned_data") else {}
         today = timezone.localdate()
-        end = data.get("end") or month_start(today, 1)
+        end = data.get("end") or month_start(today)
         start = data.get("start") or month_start(end, DEFAULT_MONTHS - 1)
         if start > end:
             start = month_start(end, DEFAULT_MONTHS - 1)
