@@ -299,6 +299,10 @@ KAM = {
     # Health score (0–100): the weight of each part; a part an account gives nothing to judge
     # by is left out and the others share its weight.
     "HEALTH_WEIGHTS": "cadence:20,chain:15,trend:20,alive:20,payment:15,warnings:10",
+    # Points the open-warnings part loses per open warning of each severity; the scores from
+    # which health shows green and yellow (below: red).
+    "HEALTH_WARNING_PENALTY": "high:40,medium:20,low:10",
+    "HEALTH_BANDS": "70,40",
     # Early warning: days after a warning opens its task falls due.
     "WARNING_TASK_DUE_DAYS": 3,
     # Days after a retention action closed a warning during which the same rule does not

@@ -112,6 +112,21 @@ def test_health_sweep_keeps_one_row_a_month(org):
         (date(2026, 6, 1), 87), (date(2026, 7, 1), 87)]
 
 
-def test_bands():
+def test_bands(settings):
     assert [health.band(s) for s in (None, 0, 39, 40, 69, 70, 100)] == [
         "secondary", "red", "red", "yellow", "yellow", "green", "green"]
+    settings.KAM = {**settings.KAM, "HEALTH_BANDS": "80,50"}
+    assert [health.band(s) for s in (49, 50, 79, 80)] == ["red", "yellow", "yellow", "green"]
+
+
+def test_the_penalty_per_open_warning_comes_from_the_setting(org, settings):
+    a = AccountFactory(owner=org.specialist_a)
+    for code in ("competitor_quote", "spend_drop"):
+        Warning.objects.create(account=a, rule=WarningRule.objects.get(code=code), severity="medium" if code ==
+                               "competitor_quote" else "high", evidence={}, opened_at=timezone.now(),
+                               checked_at=timezone.now())
+    ids, parts, _scores = health.compute(DAY)
+    assert parts["warnings"][list(ids).index(a.pk)] == 100 - 20 - 40
+    settings.KAM = {**settings.KAM, "HEALTH_WARNING_PENALTY": "high:50,medium:5,low:1"}
+    ids, parts, _scores = health.compute(DAY)
+    assert parts["warnings"][list(ids).index(a.pk)] == 100 - 5 - 50

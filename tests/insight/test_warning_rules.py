@@ -170,6 +170,8 @@ def test_params_are_checked_naming_the_field():
 
 
 def test_evidence_reads_as_a_sentence():
+    text = describe("payment_overdue", {"overdue": "58000.00", "over_90_days": "1234.5", "credit_limit": None})
+    assert "58,000.00" in text and "1,234.50" in text
     text = describe("p_alive_fall", {"p_alive": 0.5, "p_alive_before": 0.8, "drop": 0.3})
     assert "80" in text and "50" in text
     assert "李总" in describe("key_contact_left", {"contacts": ["李总"], "left_on": "2026-07-01", "handover_hours": 24})

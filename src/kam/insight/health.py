@@ -17,7 +17,7 @@ The parts:
   the credit limit (or the receivables when there is no limit): 100 × (1 − overdue ÷ that),
   100 when nothing is overdue, 0 when something is overdue and there is nothing to compare
   it with. None when the account has no credit figures.
-- warnings: 100 less SEVERITY_PENALTY points per open warning by severity, at least 0.
+- warnings: 100 less HEALTH_WARNING_PENALTY points per open warning by severity, at least 0.
 
 The score is the weighted mean of the parts that are not None, weights from HEALTH_WEIGHTS;
 a None part is left out and the others share its weight. Rounded half up.
@@ -37,7 +37,7 @@ from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
 from kam.core.conf import kam_setting
 from kam.insight import warning_writes as writes
-from kam.insight.models import HealthScore, Severity, Warning, WarningRule
+from kam.insight.models import HealthScore, Warning, WarningRule
 from kam.insight.warning_rules import (
     Context,
     account_scope,
@@ -49,7 +49,6 @@ from kam.insight.warning_rules import (
 
 PARTS = ("cadence", "chain", "trend", "alive", "payment", "warnings")
 # Points an open warning takes off the warnings part, by severity.
-SEVERITY_PENALTY = {Severity.HIGH: 40, Severity.MEDIUM: 20, Severity.LOW: 10}
 CHAIN_ROLES = [r.value for r in ROLE_ORDER[:-1] if r != DecisionRole.USER]
 BATCH = 20000
 
@@ -83,11 +82,19 @@ def combine(parts: dict[str, float | None], weight: dict[str, float] | None = No
     return int(min(100, max(0, np.floor(value + 0.5 + 1e-9))))
 
 
+def penalties() -> dict[str, float]:
+    """Points per open warning by severity, from HEALTH_WARNING_PENALTY ("high:40,…")."""
+    return {k.strip(): float(v) for k, v in (p.split(":") for p in str(kam_setting("HEALTH_WARNING_PENALTY")).split(",")
+                                             if p.strip())}
+
+
 def band(score: int | None) -> str:
-    """A colour for a score: green from 70, yellow from 40, red below; secondary for none."""
+    """A colour for a score: green from the first of HEALTH_BANDS (70), yellow from the second
+    (40), red below; secondary for none."""
     if score is None:
         return "secondary"
-    return "green" if score >= 70 else "yellow" if score >= 40 else "red"
+    green, yellow = (float(x) for x in str(kam_setting("HEALTH_BANDS")).split(","))
+    return "green" if score >= green else "yellow" if score >= yellow else "red"
 
 
 def _cadence(ctx: Context, n: int, index) -> np.ndarray:
@@ -179,7 +186,8 @@ def _warnings(ctx: Context, n: int, index) -> np.ndarray:
     penalty = np.zeros(n)
     rows = (ctx.scoped(Warning.objects.open()).values("account_id", "severity").order_by()
             .annotate(count=Count("id")).values_list("account_id", "severity", "count"))
-    pairs = [(pk, SEVERITY_PENALTY.get(severity, 0) * count) for pk, severity, count in rows]
+    points = penalties()
+    pairs = [(pk, points.get(severity, 0) * count) for pk, severity, count in rows]
     if pairs:
         keys = np.array([p[0] for p in pairs], dtype=np.int64)
         at, known = index(keys)

@@ -343,17 +343,23 @@ RULES = {
 # --- evidence as a sentence --------------------------------------------------------------------------
 
 
+def _amount(value) -> str:
+    """A yuan amount from the evidence with thousands separators: 58000.00 → 58,000.00."""
+    return f"{Decimal(str(value)):,.2f}"
+
+
 def describe(code: str, e: dict) -> str:
     """The evidence of a warning as one readable sentence."""
     try:
         if code == "spend_drop":
             return _("Average monthly spend %(recent)s yuan from %(from)s to %(to)s against %(base)s yuan before: "
-                     "down %(drop)s %%.") % {"recent": e["recent"], "from": e["recent_from"][:7],
-                                             "to": e["recent_to"][:7], "base": e["baseline"], "drop": e["drop_percent"]}
+                     "down %(drop)s %%.") % {"recent": _amount(e["recent"]), "from": e["recent_from"][:7],
+                                             "to": e["recent_to"][:7], "base": _amount(e["baseline"]),
+                                             "drop": e["drop_percent"]}
         if code == "payment_overdue":
             return _("Overdue %(overdue)s yuan, over 90 days %(over90)s yuan, credit limit %(limit)s.") % {
-                "overdue": e["overdue"], "over90": e["over_90_days"],
-                "limit": e["credit_limit"] if e.get("credit_limit") is not None else _("none")}
+                "overdue": _amount(e["overdue"]), "over90": _amount(e["over_90_days"]),
+                "limit": _amount(e["credit_limit"]) if e.get("credit_limit") is not None else _("none")}
         if code == "no_contact":
             kind = _("visit") if e["kind"] == "visit" else _("call")
             if e.get("last_contact"):
@@ -366,7 +372,7 @@ def describe(code: str, e: dict) -> str:
                 "names": "、".join(e["contacts"]), "day": e["left_on"], "hours": e["handover_hours"]}
         if code == "competitor_quote":
             return _("%(competitor)s quoted %(quote)s yuan on the open deal %(deal)s.") % {
-                "competitor": e["competitor"], "quote": e["quote"], "deal": e["opportunity_name"]}
+                "competitor": e["competitor"], "quote": _amount(e["quote"]), "deal": e["opportunity_name"]}
         if code == "p_alive_low":
             return _("Probability still active %(p).0f %%, below %(t).0f %%.") % {
                 "p": e["p_alive"] * 100, "t": e["threshold"] * 100}
@@ -378,6 +384,6 @@ def describe(code: str, e: dict) -> str:
                 return _("Satisfaction %(score)s on %(day)s, %(previous)s before.") % {
                     "score": e["score"], "day": e["surveyed_on"], "previous": e["previous"]}
             return _("Satisfaction %(score)s on %(day)s.") % {"score": e["score"], "day": e["surveyed_on"]}
-    except (KeyError, TypeError, ValueError):
+    except (KeyError, TypeError, ValueError, ArithmeticError):
         pass
     return ", ".join(f"{k}: {v}" for k, v in e.items())
