@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kam.accounts.models import MONEY, Account
 from kam.core.models import ReferenceItem
@@ -261,7 +262,7 @@ class WarningRule(models.Model):
 
 
 class WarningState(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("warning", "Open")
     CLEARED = "cleared", _("Cleared")
     RETAINED = "retained", _("Closed by a retention action")
     SWITCHED_OFF = "off", _("Rule switched off")
