@@ -80,8 +80,11 @@ function kamCharts(root) {
       chart.setOption({tooltip: {trigger: "item"}, legend: {bottom: 0, type: "scroll"},
         series: [{type: "pie", radius: ["40%", "70%"], data: data, label: {formatter: "{b}\n{d}%"}}]});
     } else {
-      chart.setOption({tooltip: {}, grid: {left: 90, right: 20, top: 10, bottom: 20},
-        xAxis: {type: "value"}, yAxis: {type: "category", inverse: true, data: data.map(d => d.name)},
+      // Horizontal bars of amounts: the axis in short numbers (250万, 2.5M) so that labels never collide.
+      const compact = new Intl.NumberFormat(document.documentElement.lang || undefined, {notation: "compact"});
+      chart.setOption({tooltip: {}, grid: {left: 10, right: 30, top: 10, bottom: 20, containLabel: true},
+        xAxis: {type: "value", axisLabel: {formatter: v => compact.format(v)}}, yAxis: {type: "category", inverse: true, data: data.map(d => d.name),
+          axisLabel: {width: 180, overflow: "truncate"}},
         series: [{type: "bar", data: data.map(d => d.value), itemStyle: {color: "#206bc4"}}]});
     }
     window.addEventListener("resize", function () { chart.resize(); });
