@@ -92,6 +92,9 @@ def test_health_and_surveys(org, world):
     assert body["band"] == "red" and body["trend"] == [{"month": "2026-07-01", "score": 27}]
     assert client.get(f"/api/accounts/{b.pk}/health").status_code == 404
     assert send(client, f"/api/accounts/{a.pk}/surveys", {"score": 11, "surveyed_on": "2026-07-01"}).status_code == 422
+    # a bare number is not a date (it would read as a Unix time: 1970-01-01)
+    refused = send(client, f"/api/accounts/{a.pk}/surveys", {"score": 5, "surveyed_on": 0})
+    assert refused.status_code == 422 and "surveyed_on" in refused.json()["errors"]
     assert send(client, f"/api/accounts/{b.pk}/surveys", {"score": 5, "surveyed_on": "2026-07-01"}).status_code == 404
     assert not SatisfactionSurvey.objects.exists()
     created = send(client, f"/api/accounts/{a.pk}/surveys", {"score": "7.5", "surveyed_on": "2026-07-01", "note": "回访"})

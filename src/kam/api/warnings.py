@@ -12,10 +12,11 @@ from django.conf import settings
 from django.http import Http404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
-from pydantic import ConfigDict
+from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.activities import IsoDate
 from kam.core.errors import PermissionDenied
 from kam.insight import health as health_service
 from kam.insight import warning_selectors as selectors
@@ -129,8 +130,8 @@ class SurveyOut(Schema):
 
 class SurveyIn(Input):
     model_config = ConfigDict(extra="forbid")
-    score: str | float = Field(..., description="0–10, one decimal")
-    surveyed_on: dt.date
+    score: StrictStr | StrictInt | StrictFloat = Field(..., description="0–10, one decimal; a JSON number or text")
+    surveyed_on: IsoDate
     note: str = Field("", max_length=200)
 
 
