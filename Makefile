@@ -58,6 +58,7 @@ bench: install-dev
 	$(BIN)/python bench/bench_bgnbd.py --customers 1000000 --repeat 5
 	bash .ci/postgres.sh $(BIN)/python bench/bench_warnings.py --accounts 100000 --repeat 3
 	bash .ci/postgres.sh $(BIN)/python bench/bench_scoring.py --accounts 100000 --months 36 --repeat 5
+	bash .ci/postgres.sh $(BIN)/python bench/bench_churn.py --accounts 100000 --repeat 3
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench
