@@ -162,10 +162,7 @@ class AccountFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        units = OrgUnit.objects.filter(is_active=True)
-        if not user.sees_everything:
-            units = units.filter(pk__in=user.visible_unit_ids or [user.unit_id])
-        self.fields["unit"].queryset = units
+        self.fields["unit"].queryset = user.filter_units()
         self.fields["tier"].choices = [("", "—"), *tier_choices()]
         bind_autocomplete(self, "owner", colleagues(user=user))
 

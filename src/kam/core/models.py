@@ -103,6 +103,12 @@ class User(AbstractUser):
             return []
         return self.unit.subtree_ids()
 
+    def filter_units(self):
+        """The active units this user may narrow a list to: all of them for HQ, else the units
+        they see (a specialist: their own)."""
+        units = OrgUnit.objects.filter(is_active=True)
+        return units if self.sees_everything else units.filter(pk__in=self.visible_unit_ids or [self.unit_id])
+
 
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self):

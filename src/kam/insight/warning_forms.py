@@ -42,10 +42,7 @@ class WarningFilterForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        units = OrgUnit.objects.filter(is_active=True)
-        if not user.sees_everything:
-            units = units.filter(pk__in=user.visible_unit_ids or [user.unit_id])
-        self.fields["unit"].queryset = units
+        self.fields["unit"].queryset = user.filter_units()
         bind_autocomplete(self, "owner", colleagues(user=user))
         bind_autocomplete(self, "account", Account.objects.visible_to(user))
         _style(self)
