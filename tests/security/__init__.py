@@ -1,0 +1,1 @@
+"""The security and reliability checks of the quality spec, one module per check."""

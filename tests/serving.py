@@ -1,0 +1,205 @@
+"""KAM served for real, in child processes, for the checks that need a server of its own:
+hostile uploads measured in the serving process, a worker killed with SIGKILL, supervision.
+
+`KamServer` makes a database of its own (a SQLite file, or a new database on the PostgreSQL
+server of DATABASE_URL), migrates it, seeds it with a Python snippet run by `kam manage shell`
+(the test factories importable), starts `kam serve` in its own process group and stops it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+TESTS = ROOT / "tests"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def proc_children(pid: int) -> list[int]:
+    """Every descendant of `pid`, read from /proc."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            stat = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        ppid = int(stat.rsplit(")", 1)[1].split()[1])
+        parents.setdefault(ppid, []).append(int(entry))
+    out, todo = [], [pid]
+    while todo:
+        for child in parents.get(todo.pop(), []):
+            out.append(child)
+            todo.append(child)
+    return out
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def _status_kb(pid: int, field: str) -> int:
+    text = Path(f"/proc/{pid}/status").read_text()
+    match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
+    return int(match.group(1)) if match else 0
+
+
+def rss_bytes(pid: int) -> int:
+    return _status_kb(pid, "VmRSS") * 1024
+
+
+def peak_rss_bytes(pid: int) -> int:
+    """The highest resident size since the last `reset_peak_rss` (or the start)."""
+    return _status_kb(pid, "VmHWM") * 1024
+
+
+def reset_peak_rss(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+class KamServer:
+    def __init__(self, *, workers: int = 2, env: dict | None = None):
+        self.home = Path(tempfile.mkdtemp(prefix="kam-serve-"))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.workers = workers
+        self.log_path = self.home / "serve.log"
+        self.process: subprocess.Popen | None = None
+        self._pg_database = None
+        self.database_url = self._make_database()
+        self.env = {
+            **os.environ,
+            "KAM_HOME": str(self.home),
+            "DATABASE_URL": self.database_url,
+            "KAM_SECRET_KEY": secrets.token_urlsafe(40),
+            "KAM_DEBUG": "0",
+            "KAM_CONN_MAX_AGE": "0",
+            "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(TESTS), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONUNBUFFERED": "1",
+            **(env or {}),
+        }
+        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+
+    # --- database -------------------------------------------------------------------
+    def _make_database(self) -> str:
+        url = os.environ.get("DATABASE_URL", "")
+        if not url.startswith(("postgres://", "postgresql://")):
+            return f"sqlite:///{self.home / 'kam.sqlite3'}"
+        import psycopg
+
+        parts = urlparse(url)
+        self._pg_database = f"kam_serve_{os.getpid()}_{secrets.token_hex(3)}"
+        admin = urlunparse(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{self._pg_database}"')
+        return urlunparse(parts._replace(path=f"/{self._pg_database}"))
+
+    def _drop_database(self) -> None:
+        if not self._pg_database:
+            return
+        import psycopg
+
+        parts = urlparse(os.environ["DATABASE_URL"])
+        admin = urlunparse(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{self._pg_database}" WITH (FORCE)')
+
+    # --- commands ---------------------------------------------------------------------
+    def kam(self, *args: str, timeout: float = 300, check: bool = True, input: str | None = None):
+        return subprocess.run([sys.executable, "-m", "kam.cli", *args], env=self.env, cwd=self.home,
+                              capture_output=True, text=True, timeout=timeout, check=check, input=input)
+
+    def python(self, code: str, timeout: float = 300) -> str:
+        """Run `code` in `kam manage shell` against this server's database; returns its stdout."""
+        result = self.kam("manage", "shell", "--no-imports", "-c", code, timeout=timeout, check=False)
+        if result.returncode:
+            raise AssertionError(f"kam manage shell failed:\n{result.stdout}\n{result.stderr}")
+        return result.stdout
+
+    def migrate(self) -> None:
+        self.kam("migrate", "--no-input", "-v0", timeout=600)
+
+    # --- serving ------------------------------------------------------------------------
+    def start(self, *extra: str, timeout: float = 90) -> None:
+        log = open(self.log_path, "ab")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "kam.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+             "--workers", str(self.workers), "--no-migrate", *extra],
+            env=self.env, cwd=self.home, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise AssertionError(f"kam serve exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if requests.get(f"{self.url}/login/", timeout=2).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.3)
+        raise AssertionError(f"kam serve did not answer within {timeout} s:\n{self.log()}")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                pass
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+
+    def close(self) -> None:
+        self.stop()
+        self._drop_database()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def processes(self) -> dict[int, str]:
+        """pid → command line of everything `kam serve` runs (gunicorn master and workers, the
+        background worker, the scheduler)."""
+        if self.process is None:
+            return {}
+        return {pid: cmdline(pid) for pid in proc_children(self.process.pid)}
+
+    def pids(self, pattern: str) -> list[int]:
+        return [pid for pid, line in self.processes().items() if re.search(pattern, line)]
+
+    # --- clients -------------------------------------------------------------------------
+    def session(self, username: str, password: str) -> requests.Session:
+        """A browser-like session logged in through the login form."""
+        s = requests.Session()
+        s.get(f"{self.url}/login/", timeout=30)
+        response = s.post(f"{self.url}/login/", data={
+            "username": username, "password": password, "csrfmiddlewaretoken": s.cookies["csrftoken"],
+        }, headers={"Referer": f"{self.url}/login/"}, timeout=30, allow_redirects=False)
+        assert response.status_code == 302, f"login as {username} failed: {response.status_code}"
+        s.headers["X-CSRFToken"] = s.cookies["csrftoken"]
+        s.headers["Referer"] = f"{self.url}/"
+        return s
