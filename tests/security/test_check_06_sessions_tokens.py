@@ -16,6 +16,7 @@ from factories import PASSWORD
 from kam.cli import main
 from kam.core.models import ApiToken, AuditEvent
 from kam.core.services import api_token_issue, user_deactivate
+from tests.security.admin_forms import admin_change_form
 
 pytestmark = pytest.mark.django_db
 
@@ -88,28 +89,6 @@ def test_logout_ends_the_session_for_pages_and_the_api(org):
 # --- deactivation, whichever way ------------------------------------------------------------
 
 
-def _admin_change_form(admin: Client, user) -> dict:
-    """The admin's change form for `user` as it stands, ready to post back."""
-    form = admin.get(f"/admin/core/user/{user.pk}/change/").context["adminform"].form
-    data = {}
-    for name, field in form.fields.items():
-        if field.disabled:
-            continue
-        value = form.initial.get(name, field.initial)
-        if name in ("last_login", "date_joined"):
-            local = timezone.localtime(value) if value else None
-            data[f"{name}_0"] = local.strftime("%Y-%m-%d") if local else ""
-            data[f"{name}_1"] = local.strftime("%H:%M:%S") if local else ""
-        elif isinstance(value, bool):
-            if value:
-                data[name] = "on"
-        elif isinstance(value, list):
-            data[name] = [getattr(v, "pk", v) for v in value]
-        elif value is not None:
-            data[name] = getattr(value, "pk", value)
-    return data
-
-
 @pytest.mark.parametrize("door", ["service", "admin form", "save"])
 def test_deactivation_ends_sessions_and_tokens_whichever_way(org, door):
     raw = api_token_issue(user=org.specialist_a)
@@ -120,7 +99,7 @@ def test_deactivation_ends_sessions_and_tokens_whichever_way(org, door):
         user_deactivate(actor=org.admin, user=org.specialist_a)
     elif door == "admin form":
         admin = logged_in(org.admin)
-        data = _admin_change_form(admin, org.specialist_a)
+        data = admin_change_form(admin, org.specialist_a)
         data.pop("is_active", None)
         response = admin.post(f"/admin/core/user/{org.specialist_a.pk}/change/", data)
         assert response.status_code == 302, response.context["adminform"].form.errors

@@ -30,7 +30,11 @@ _acting: ContextVar = ContextVar("kam_audit_actor", default=None)
 
 @contextmanager
 def acting_as(actor) -> Iterator[None]:
-    """Changes made inside are recorded as made by `actor` (a service passes its actor=)."""
+    """Changes made inside are recorded as made by `actor` (a service passes its actor=); with
+    no actor, whoever was acting already still is."""
+    if actor is None:
+        yield
+        return
     token = _acting.set(actor)
     try:
         yield
