@@ -32,9 +32,9 @@ class AuditFilterForm(forms.Form):
     kind = forms.ChoiceField(required=False, label=gettext_lazy("event"),
                              choices=[("", gettext_lazy("all events")), *AuditEvent.Kind.choices],
                              widget=forms.Select(attrs={"class": "form-select"}))
-    since = forms.DateField(required=False, label=gettext_lazy("from"),
+    since = forms.DateField(required=False, label=gettext_lazy("start date"),
                             widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}))
-    until = forms.DateField(required=False, label=gettext_lazy("to"),
+    until = forms.DateField(required=False, label=gettext_lazy("end date"),
                             widget=forms.DateInput(attrs={"class": "form-control", "type": "date"}))
     ip = forms.CharField(required=False, max_length=45, label=gettext_lazy("IP address"),
                          widget=forms.TextInput(attrs={**INPUT, "placeholder": "10.1.2."}))
