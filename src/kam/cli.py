@@ -115,23 +115,62 @@ def cmd_createuser(args) -> int:
             display_name=args.display_name or "",
         )
     except DomainError as exc:
-        print(f"kam createuser: {exc.message} {exc.errors or ''}", file=sys.stderr)
+        print(f"kam createuser: {exc.message}", file=sys.stderr)
+        for field, problems in (exc.errors or {}).items():
+            for problem in problems:
+                print(f"  {field}: {problem}", file=sys.stderr)
         return 2
     print(f"created {user.username} ({user.get_role_display()}, {unit.name})")
     return 0
 
 
 def cmd_token(args) -> int:
+    """`kam token NAME [--days N] [--name LABEL]`: issue; `--list`; `--revoke ID|all`."""
     _setup()
     from django.contrib.auth import get_user_model
+    from django.utils import timezone
 
-    from kam.core.services import api_token_issue
+    from kam.core.errors import DomainError
+    from kam.core.services import (
+        api_token_issue,
+        api_token_issued,
+        api_token_list,
+        api_tokens_revoke,
+    )
 
-    user = get_user_model().objects.filter(username=args.username, is_active=True).first()
+    user = get_user_model().objects.filter(username=args.username).first()
     if user is None:
-        print(f"kam token: no active user {args.username!r}", file=sys.stderr)
+        print(f"kam token: no user {args.username!r}", file=sys.stderr)
         return 2
-    print(api_token_issue(user=user, name=args.name))
+
+    def when(moment) -> str:
+        return timezone.localtime(moment).strftime("%Y-%m-%d %H:%M") if moment else "-"
+
+    try:
+        if args.list:
+            print(f"{'id':>5}  {'name':<16} {'prefix':<9} {'created':<16}  {'last used':<16}  {'expires':<16}  state")
+            for token in api_token_list(user=user):
+                state = f"revoked {when(token.revoked_at)} ({token.get_revoked_because_display()})" \
+                    if token.revoked_at else token.state
+                print(f"{token.pk:>5}  {token.name[:16]:<16} {token.prefix:<9} {when(token.created_at):<16}  "
+                      f"{when(token.last_used_at):<16}  {when(token.expires_at):<16}  {state}")
+            return 0
+        if args.revoke:
+            if args.revoke != "all" and not args.revoke.isdigit():
+                print("kam token: --revoke takes a token id (see --list) or all", file=sys.stderr)
+                return 2
+            revoked = api_tokens_revoke(user=user, token_id=None if args.revoke == "all" else int(args.revoke))
+            print(f"{revoked} token{'s' if revoked != 1 else ''} of {user.username} revoked")
+            return 0
+        raw = api_token_issue(user=user, name=args.name, days=args.days)
+    except DomainError as exc:
+        print(f"kam token: {exc.message}", file=sys.stderr)
+        return 2
+    token = api_token_issued(raw)
+    print(raw)
+    # On stderr, so that TOKEN=$(kam token NAME) captures the token alone.
+    print(f"token {token.pk} ({token.name}) for {user.username}, expires {when(token.expires_at)}; "
+          "it is shown only now — keep it somewhere safe", file=sys.stderr)
     return 0
 
 
@@ -596,9 +635,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--display-name")
     p.set_defaults(func=cmd_createuser)
 
-    p = sub.add_parser("token", help="print a new API token for a user")
+    p = sub.add_parser("token", help="issue a user an API token (printed once), list or revoke their tokens")
     p.add_argument("username")
-    p.add_argument("--name", default="cli")
+    p.add_argument("--name", default="cli", help="what the token is for")
+    p.add_argument("--days", type=int, help="days the new token is valid (default: the API_TOKEN_DAYS setting)")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--list", action="store_true", help="list the user's tokens")
+    action.add_argument("--revoke", metavar="ID", help="revoke the token with this id, or all of the user's")
     p.set_defaults(func=cmd_token)
 
     p = sub.add_parser("import", help="import accounts, contacts or revenue from .xlsx or .csv")

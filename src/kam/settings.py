@@ -130,21 +130,36 @@ AUTHENTICATION_BACKENDS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Every password set anywhere (kam createuser, the admin's forms, kam manage changepassword,
+# the user_create/user_set_password services) passes these; the minimum length is
+# KAM["PASSWORD_MIN_LENGTH"].
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator",
+     "OPTIONS": {"user_attributes": ("username", "display_name", "first_name", "last_name", "email", "mobile")}},
+    {"NAME": "kam.core.passwords.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Sessions end after KAM["SESSION_IDLE_SECONDS"] without a request and KAM["SESSION_ABSOLUTE_SECONDS"]
+# after the login, however busy (kam.core.middleware); the cookie never outlives the latter.
 SESSION_COOKIE_AGE = int(os.environ.get("KAM_SESSION_ABSOLUTE_SECONDS", 12 * 3600))
-KAM_SESSION_IDLE_SECONDS = int(os.environ.get("KAM_SESSION_IDLE_SECONDS", 30 * 60))
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
-# Brute force: lock a username+IP pair, so an attacker cannot lock out everyone.
-AXES_FAILURE_LIMIT = int(os.environ.get("KAM_LOGIN_FAILURE_LIMIT", 5))
-AXES_COOLOFF_TIME = float(os.environ.get("KAM_LOGIN_COOLOFF_HOURS", 0.25))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Brute force (django-axes, kam.core.login_throttle): three counters, each with its own limit
+# in KAM — one username from one address (LOGIN_FAILURE_LIMIT), one address over all usernames
+# (LOGIN_IP_FAILURE_LIMIT, password spraying), one username over all addresses
+# (LOGIN_USERNAME_FAILURE_LIMIT). The last two do not apply to a username trying from an address
+# it logged in from within LOGIN_TRUSTED_DAYS, so an attacker cannot lock everyone out: their
+# owners still log in from their usual addresses. Failures are forgotten, and locks lift,
+# after LOGIN_COOLOFF_MINUTES; an administrator unlocks at once on the audit page.
+AXES_HANDLER = "kam.core.login_throttle.LoginThrottle"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
+AXES_FAILURE_LIMIT = "kam.core.login_throttle.failure_limit"
+AXES_COOLOFF_TIME = "kam.core.login_throttle.cool_off"
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "kam.core.login_throttle.lockout_response"
 
 # --- HTTPS (production) -------------------------------------------------------
 if _env_flag("KAM_HTTPS"):
@@ -203,6 +218,29 @@ KAM = {
     # Hours a successor must be named within after a key contact leaves.
     "KEY_CONTACT_HANDOVER_HOURS": 24,
     "RECYCLE_BIN_DAYS": 15,
+    # Passwords: the shortest accepted (with the similarity, common and numeric checks of
+    # AUTH_PASSWORD_VALIDATORS).
+    "PASSWORD_MIN_LENGTH": 12,
+    # Sessions: seconds without a request after which a session ends, and seconds after the
+    # login after which it ends however busy (the cookie's age).
+    "SESSION_IDLE_SECONDS": 30 * 60,
+    "SESSION_ABSOLUTE_SECONDS": SESSION_COOKIE_AGE,
+    # Login throttling (see AXES_* above): failed logins allowed within LOGIN_COOLOFF_MINUTES for
+    # one username from one address, for one address over all usernames, and for one username
+    # over all addresses; days a successful login makes its address trusted for that username.
+    "LOGIN_FAILURE_LIMIT": 5,
+    "LOGIN_IP_FAILURE_LIMIT": 30,
+    "LOGIN_USERNAME_FAILURE_LIMIT": 20,
+    "LOGIN_COOLOFF_MINUTES": 15,
+    "LOGIN_TRUSTED_DAYS": 30,
+    # API tokens: days a new token is valid (kam token --days N within 1..API_TOKEN_MAX_DAYS);
+    # seconds between two writes of a token's last-used time.
+    "API_TOKEN_DAYS": 90,
+    "API_TOKEN_MAX_DAYS": 366,
+    "API_TOKEN_TOUCH_SECONDS": 60,
+    # Days audit events (and login records) are kept; the nightly sweep removes older ones.
+    # China's Cybersecurity Law asks for network logs to be kept at least six months.
+    "AUDIT_RETENTION_DAYS": 400,
     # Imports: rows written per transaction in batched imports; an all-or-nothing import
     # of up to IMPORT_SINGLE_TRANSACTION_ROWS rows is one transaction.
     "IMPORT_BATCH_ROWS": 2000,
@@ -218,7 +256,7 @@ KAM = {
     "NIGHTLY_TASKS": (
         "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
         "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
-        "kam.insight.tasks.insight_nightly"
+        "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep"
     ),
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,

@@ -176,7 +176,7 @@ def test_delete_moves_to_recycle_bin(org, two_branches):
 
 def test_repeated_bad_passwords_lock_the_login(org, settings):
     settings.AXES_ENABLED = True
-    settings.AXES_FAILURE_LIMIT = 3
+    settings.KAM = {**settings.KAM, "LOGIN_FAILURE_LIMIT": 3}
     client = Client()
     for _ in range(3):
         client.post("/login/", {"username": "spec_a", "password": "wrong"})

@@ -159,7 +159,7 @@ def test_token_is_stored_hashed_and_revoked_with_deactivation(org, client):
 
 
 def test_idle_session_is_logged_out(org, client, settings):
-    settings.KAM_SESSION_IDLE_SECONDS = 60
+    settings.KAM = {**settings.KAM, "SESSION_IDLE_SECONDS": 60}
     client.force_login(org.specialist_a)
     session = client.session
     session["kam_last_seen"] = int(time.time()) - 3600

@@ -151,6 +151,8 @@ def account_merge(request, pk: int):
 def account_detail(request, pk: int):
     account = _account_or_404(request, pk)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "card"
+    audit_record(kind=AuditEvent.Kind.ACCOUNT_VIEW, user=request.user, request=request,
+                 target=f"{account.code} {account.name}", account=account.pk, tab=tab)
     context = {"account": account, "tab": tab}
     if tab == "card":
         context["subsidiaries"] = selectors.account_subsidiaries(user=request.user, account=account)

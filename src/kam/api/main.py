@@ -69,3 +69,8 @@ api.add_router("/", pool_router)
 api.add_router("/", forecast_router)
 api.add_router("/", churn_router)
 api.add_router("/", warnings_router)
+
+# Every list read is audited once per request (kam.api.audit).
+from kam.api.audit import audit_list_reads  # noqa: E402
+
+api.add_decorator(audit_list_reads)

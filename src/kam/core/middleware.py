@@ -1,11 +1,19 @@
 import time
 
-from django.conf import settings
 from django.contrib.auth import logout
+
+from kam.core.conf import kam_setting
+
+# Seconds between two writes of the last-seen time: GETs stay free of session writes.
+LAST_SEEN_RESOLUTION = 60
 
 
 class SessionIdleTimeoutMiddleware:
-    """Log a user out after KAM_SESSION_IDLE_SECONDS without a request."""
+    """End a session after KAM["SESSION_IDLE_SECONDS"] without a request, and
+    KAM["SESSION_ABSOLUTE_SECONDS"] after its login however busy it is.
+
+    Django's own expiry moves forward at every session write, so it cannot give an absolute
+    lifetime; the login time is kept in the session (set at login, kam.core.audit)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -14,11 +22,18 @@ class SessionIdleTimeoutMiddleware:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated:
             now = int(time.time())
-            last = request.session.get("kam_last_seen", now)
-            if now - last > settings.KAM_SESSION_IDLE_SECONDS:
+            session = request.session
+            started = session.get("kam_login_at")
+            last = session.get("kam_last_seen", now)
+            if now - last > kam_setting("SESSION_IDLE_SECONDS"):
+                request.kam_logout_reason = "idle"
+                logout(request)
+            elif started is not None and now - started > kam_setting("SESSION_ABSOLUTE_SECONDS"):
+                request.kam_logout_reason = "lifetime"
                 logout(request)
             else:
-                # Only write the session when a minute has passed, to keep GETs cheap.
-                if now - last >= 60 or "kam_last_seen" not in request.session:
-                    request.session["kam_last_seen"] = now
+                if started is None:
+                    session["kam_login_at"] = now  # a session from before this rule: counts from now
+                if now - last >= LAST_SEEN_RESOLUTION or "kam_last_seen" not in session:
+                    session["kam_last_seen"] = now
         return self.get_response(request)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
@@ -63,6 +63,11 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("System administrator")
 
 
+# The user fields whose change is a change of what the user may do (audited old → new), and
+# the password (a new one revokes tokens and ends other sessions).
+SECURITY_FIELDS = ("role", "unit_id", "is_active", "is_staff", "is_superuser", "password")
+
+
 class KamUserManager(UserManager):
     def active(self):
         return self.filter(is_active=True)
@@ -109,16 +114,57 @@ class User(AbstractUser):
         units = OrgUnit.objects.filter(is_active=True)
         return units if self.sees_everything else units.filter(pk__in=self.visible_unit_ids or [self.unit_id])
 
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        user = super().from_db(db, field_names, values)
+        user._remember_security_fields()
+        return user
+
+    def _remember_security_fields(self) -> None:
+        # Deferred fields are left out: a save of a partly loaded user compares what it has.
+        self._security_before = {name: self.__dict__[name] for name in SECURITY_FIELDS if name in self.__dict__}
+
+    def save(self, *args, **kwargs):
+        # Credentials and permissions are checked here, not in one service, because a password
+        # or an account's standing changes through many doors — the admin's forms, `kam manage
+        # changepassword`, set_password() + save() in a shell, the services. Whichever door:
+        # a new password or a deactivation revokes the user's API tokens and ends their other
+        # sessions, and a change of role, unit, active/staff/superuser flags is audited old → new.
+        before = dict(getattr(self, "_security_before", {}))
+        # set_password() leaves the raw password in _password until the save (a hash upgrade at
+        # login clears it first, so it does not count); set_unusable_password() leaves none.
+        password_set = self._password is not None or (
+            before.get("password") is not None and is_password_usable(before["password"])
+            and not self.has_usable_password()
+        )
+        created = self._state.adding
+        if (update_fields := kwargs.get("update_fields")) is not None:
+            saved = {self._meta.get_field(name).attname for name in update_fields}
+            before = {name: value for name, value in before.items() if name in saved}
+            password_set = password_set and "password" in saved
+        super().save(*args, **kwargs)
+        from kam.core.services import user_security_after_save
+
+        user_security_after_save(user=self, before=before, created=created, password_set=password_set)
+        self._remember_security_fields()
+
+    def refresh_from_db(self, *args, **kwargs):
+        super().refresh_from_db(*args, **kwargs)
+        self._remember_security_fields()
+
 
 class ApiTokenQuerySet(models.QuerySet):
     def usable(self):
-        return self.filter(revoked_at__isnull=True, user__is_active=True).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
-        )
+        return self.filter(revoked_at__isnull=True, user__is_active=True, expires_at__gt=timezone.now())
 
 
 class ApiToken(models.Model):
-    """A bearer token for the API. Only its SHA-256 is stored."""
+    """A bearer token for the API. Only its SHA-256 is stored; it expires and can be revoked."""
+
+    class RevokedBecause(models.TextChoices):
+        ASKED = "asked", _("revoked on request")
+        PASSWORD = "password", _("password changed")
+        DEACTIVATED = "deactivated", _("user deactivated")
 
     user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, default="cli")
@@ -126,8 +172,9 @@ class ApiToken(models.Model):
     digest = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(default=timezone.now)
     last_used_at = models.DateTimeField(null=True, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_because = models.CharField(max_length=12, choices=RevokedBecause.choices, blank=True)
 
     objects = ApiTokenQuerySet.as_manager()
 
@@ -137,6 +184,12 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.prefix}…"
+
+    @property
+    def state(self) -> str:
+        if self.revoked_at is not None:
+            return "revoked"
+        return "expired" if self.expires_at <= timezone.now() else "active"
 
     @staticmethod
     def digest_of(raw: str) -> str:
@@ -180,31 +233,44 @@ class Region(ReferenceItem):
 
 
 class AuditEvent(models.Model):
-    """Security-relevant events that are not field changes: logins, exports, permission changes.
+    """Security-relevant events that are not field changes: logins, reads of account cards and
+    API lists, exports and downloads, permission changes, API tokens.
 
     Field changes of domain records live in their django-simple-history tables.
-    Rows are only ever inserted; the admin shows them read-only.
+    Rows are only ever inserted (and removed after AUDIT_RETENTION_DAYS by the nightly sweep);
+    the admin and the audit page show them read-only.
+    `user`/`username` is who acted (for a login: who tried); `target` says what it concerned.
     """
 
     class Kind(models.TextChoices):
         LOGIN = "login", _("Login")
         LOGIN_FAILED = "login_failed", _("Failed login")
+        LOCKED_OUT = "locked_out", _("Login locked")
+        UNLOCKED = "unlocked", _("Login unlocked")
         LOGOUT = "logout", _("Logout")
+        ACCOUNT_VIEW = "account_view", _("Account card viewed")
+        API_LIST = "api_list", _("API list read")
         EXPORT = "export", _("Export")
+        DOWNLOAD = "download", _("File downloaded")
         PERMISSION = "permission", _("Permission change")
+        PASSWORD = "password", _("Password changed")
         TOKEN = "token", _("API token issued")
+        TOKEN_REVOKED = "token_revoked", _("API token revoked")
+        PURGED = "purged", _("Old audit events removed")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
     user = models.ForeignKey(User, models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("user"))
     username = models.CharField(_("username"), max_length=150, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    target = models.CharField(_("concerning"), max_length=255, blank=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
-        ordering = ["-at"]
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["kind", "at"], name="core_audit_kind_at")]
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.get_kind_display()} {self.username}"

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from kam.core import views
+from kam.core import audit_views, views
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -9,4 +9,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("pickers/users/", views.users_autocomplete, name="users_autocomplete"),
     path("pickers/contacts/", views.contacts_autocomplete, name="contacts_autocomplete"),
+    path("audit/", audit_views.audit_list, name="audit"),
+    path("audit/export/", audit_views.audit_export, name="audit_export"),
+    path("audit/locks/<id:pk>/unlock/", audit_views.audit_unlock, name="audit_unlock"),
 ]

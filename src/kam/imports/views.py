@@ -12,9 +12,11 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import write_xlsx
+from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.imports import selectors, services
 from kam.imports.engine import ACTION_LABELS, Action
@@ -155,6 +157,9 @@ def import_report(request, pk: int):
     job = _job_or_404(request, pk)
     if not job.report:
         raise Http404
+    audit_record(kind=AuditEvent.Kind.DOWNLOAD, user=request.user, request=request,
+                 target=f"{job.filename} ({job.user.get_username()})", file="import error report", job=job.pk,
+                 owner=job.user.get_username(), own=job.user_id == request.user.pk)
     return FileResponse(job.report.open("rb"), as_attachment=True, filename=job.report.name.rsplit("/", 1)[-1],
                         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 

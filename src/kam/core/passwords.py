@@ -1,0 +1,17 @@
+"""The password rules of AUTH_PASSWORD_VALIDATORS that read KAM settings."""
+
+from django.contrib.auth import password_validation
+
+from kam.core.conf import kam_setting
+
+
+class MinimumLengthValidator(password_validation.MinimumLengthValidator):
+    """Django's minimum length, at KAM["PASSWORD_MIN_LENGTH"] — read at each check, because
+    Django builds its validators once per process."""
+
+    def __init__(self):
+        pass
+
+    @property
+    def min_length(self) -> int:
+        return kam_setting("PASSWORD_MIN_LENGTH")
