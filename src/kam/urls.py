@@ -18,3 +18,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be written is a 503 that says so; anything else our own 500 (pages
+# and API alike, rendered without the database).
+handler500 = "kam.core.failures.server_error"
