@@ -33,6 +33,7 @@ def cmd_serve(args) -> int:
 
     from kam.core.conf import kam_setting
     from kam.core.supervisor import Backoff, Program, Supervisor
+    from kam.core.workers import run_worker
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
@@ -48,17 +49,18 @@ def cmd_serve(args) -> int:
         "--bind", f"{host}:{port}", "--workers", str(workers),
         "--access-logfile", "-", "--timeout", "120", "--graceful-timeout", str(int(grace)),
     ]
-    programs = [Program("web", gunicorn, essential=True)]
+    programs = [Program("web", argv=gunicorn, essential=True)]
     if not args.no_worker:
+        # Forked from this process, Django already loaded: a restart takes a moment, not seconds.
         programs += [
-            Program(f"worker-{n}", [sys.executable, "-m", "kam.cli", "worker", "--interval", "1", "--no-reload"],
+            Program(f"worker-{n}", target=lambda: run_worker(["--interval", "1", "--no-reload"]),
                     on_exit=_worker_exited)
             for n in range(1, background + 1)
         ]
-        programs.append(Program("scheduler", [sys.executable, "-m", "kam.cli", "scheduler"]))
+        programs.append(Program("scheduler", target=lambda: cmd_scheduler(argparse.Namespace(interval=60, once=False))))
     backoff = Backoff(first=kam_setting("SERVE_RESTART_MIN_SECONDS"), longest=kam_setting("SERVE_RESTART_MAX_SECONDS"),
                       reset_after=kam_setting("SERVE_RESTART_RESET_SECONDS"))
-    return Supervisor(programs, backoff=backoff, grace=grace).run()
+    return Supervisor(programs, backoff=backoff, grace=grace, before_fork=connections.close_all).run()
 
 
 def _worker_exited(pid: int, reason: str) -> None:

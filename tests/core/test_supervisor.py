@@ -72,7 +72,7 @@ def test_a_worker_that_is_killed_is_started_again_and_the_reason_is_logged(runni
     # given a supervised worker and what its exits reported
     exits = []
     caplog.set_level(logging.INFO, logger="kam.serve")
-    supervisor = running([Program("worker-1", SLEEPER, on_exit=lambda pid, reason: exits.append((pid, reason)))])
+    supervisor = running([Program("worker-1", argv=SLEEPER, on_exit=lambda pid, reason: exits.append((pid, reason)))])
     first = supervisor.pid("worker-1")
 
     # when it is killed with SIGKILL
@@ -85,6 +85,25 @@ def test_a_worker_that_is_killed_is_started_again_and_the_reason_is_logged(runni
     assert "restarting in 0.1 s" in caplog.text
 
 
+def test_a_forked_worker_is_restarted_in_a_moment_and_its_own_exit_code_is_the_reason(running, caplog):
+    # given a worker run as a function in a child forked from the supervisor
+    caplog.set_level(logging.INFO, logger="kam.serve")
+    supervisor = running([Program("worker-1", target=lambda: time.sleep(60))],
+                         backoff=Backoff(first=0.1, longest=0.4, reset_after=60))
+    first = supervisor.pid("worker-1")
+    assert first != os.getpid() and alive(first)
+
+    # when it is killed, it is back at once, forked again
+    os.kill(first, signal.SIGKILL)
+    assert wait_until(lambda: supervisor.pid("worker-1") not in (None, first), timeout=5)
+    assert f"worker-1 (pid {first}) killed by SIGKILL" in caplog.text
+
+    # and a function that returns a status exits with it
+    quitter = running([Program("scheduler", target=lambda: 3)])
+    assert wait_until(lambda: "scheduler" in caplog.text and "exited with status 3" in caplog.text)
+    assert quitter.children[0].exits[0] == "exited with status 3"
+
+
 def test_an_exit_code_is_the_reason_given():
     assert exit_reason(3) == "exited with status 3"
     assert exit_reason(-signal.SIGTERM) == "killed by SIGTERM"
@@ -93,7 +112,7 @@ def test_an_exit_code_is_the_reason_given():
 def test_a_crash_loop_backs_off_doubling_to_the_longest_pause(running, caplog):
     # given a scheduler that crashes as soon as it starts
     caplog.set_level(logging.INFO, logger="kam.serve")
-    supervisor = running([Program("scheduler", [PY, "-c", "raise SystemExit(2)"])],
+    supervisor = running([Program("scheduler", argv=[PY, "-c", "raise SystemExit(2)"])],
                          backoff=Backoff(first=0.05, longest=0.2, reset_after=60))
 
     # when it has crashed five times
@@ -108,7 +127,7 @@ def test_a_crash_loop_backs_off_doubling_to_the_longest_pause(running, caplog):
 def test_the_pause_returns_to_the_shortest_after_a_long_run(running, caplog):
     # given a child that has crashed quickly once (next pause doubled) and then ran a while
     caplog.set_level(logging.INFO, logger="kam.serve")
-    supervisor = running([Program("worker-1", SLEEPER)], backoff=Backoff(first=0.1, longest=1.0, reset_after=0.5))
+    supervisor = running([Program("worker-1", argv=SLEEPER)], backoff=Backoff(first=0.1, longest=1.0, reset_after=0.5))
     child = supervisor.children[0]
     child.delay = 0.8
     time.sleep(0.6)
@@ -125,8 +144,8 @@ def test_the_pause_returns_to_the_shortest_after_a_long_run(running, caplog):
 def test_when_the_web_server_exits_everything_stops_and_serve_fails(running, caplog):
     # given the web server, a worker and the scheduler
     caplog.set_level(logging.INFO, logger="kam.serve")
-    supervisor = running([Program("web", SLEEPER, essential=True), Program("worker-1", SLEEPER),
-                          Program("scheduler", SLEEPER)])
+    supervisor = running([Program("web", argv=SLEEPER, essential=True), Program("worker-1", argv=SLEEPER),
+                          Program("scheduler", argv=SLEEPER)])
     pids = [supervisor.pid(name) for name in ("web", "worker-1", "scheduler")]
 
     # when gunicorn's master dies
@@ -142,7 +161,7 @@ def test_when_the_web_server_exits_everything_stops_and_serve_fails(running, cap
 def test_stop_terminates_every_child_and_kills_one_that_ignores_it(running, caplog):
     # given a well-behaved worker and one that ignores SIGTERM
     caplog.set_level(logging.INFO, logger="kam.serve")
-    supervisor = running([Program("worker-1", SLEEPER), Program("worker-2", STUBBORN)], grace=1.0)
+    supervisor = running([Program("worker-1", argv=SLEEPER), Program("worker-2", argv=STUBBORN)], grace=1.0)
     pids = [supervisor.pid("worker-1"), supervisor.pid("worker-2")]
     time.sleep(0.5)  # the stubborn one has set its SIGTERM handler
 

@@ -3,8 +3,9 @@ else the project's own 500 — a page, or under /api/ a JSON body. Nothing here 
 database (it may be the very thing that failed): no session, no user, no context processors.
 
 `server_error` is the project's handler500. Django calls it inside the `except` block of
-whatever failed — the view or any middleware after it, such as the session save — so the
-exception is still at hand in `sys.exc_info()`.
+whatever failed — the view or any middleware after it — so the exception is still at hand in
+`sys.exc_info()`. A session that cannot be saved reaches Django as SessionInterrupted, a bad
+request, so `bad_request` (handler400) looks for the database error behind it too.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
+from django.views import defaults
 
 # What each database says when it cannot take a write (the one place that knows the words).
 SQLITE_MESSAGES = {
@@ -39,10 +41,11 @@ def unwritable_reason(exc: BaseException | None) -> str | None:
     seen = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
+        # psycopg's own errors (behind Django's) carry the SQLSTATE: psycopg 3 as .sqlstate.
+        state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
+        if state in POSTGRESQL_SQLSTATES:
+            return POSTGRESQL_SQLSTATES[state]
         if isinstance(exc, DatabaseError | sqlite3.Error):
-            state = getattr(exc, "sqlstate", None) or getattr(exc, "pgcode", None)
-            if state in POSTGRESQL_SQLSTATES:
-                return POSTGRESQL_SQLSTATES[state]
             message = str(exc).lower()
             for words, reason in SQLITE_MESSAGES.items():
                 if words in message:
@@ -72,6 +75,15 @@ def unwritable_response(request, reason: str):
         return JsonResponse({"detail": unwritable_message(reason), "reason": reason}, status=503)
     return HttpResponse(render_to_string("503.html", {"reason": reason, "message": UNWRITABLE_MESSAGES[reason]}),
                         status=503)
+
+
+def bad_request(request, exception):
+    reason = unwritable_reason(exception)
+    if reason is not None:
+        return unwritable_response(request, reason)
+    if _is_api(request):
+        return JsonResponse({"detail": _("Bad request.")}, status=400)
+    return defaults.bad_request(request, exception)
 
 
 def server_error(request):
