@@ -230,6 +230,15 @@ def test_an_upload_polls_and_says_when_no_worker_is_running(org, client, setting
     assert 'data-testid="waiting"' in page and 'data-testid="no-worker"' not in page
 
 
+def test_the_columns_page_says_when_no_worker_would_check_the_file(org, client, settings):
+    settings.TASKS = DB_TASKS
+    client.login(username="spec_a", password=PASSWORD)
+    response = client.post("/imports/", {"kind": "accounts", "file": SimpleUploadedFile(
+        "c.csv", csv_bytes([["客户名称", "不认识的列"], ["列映射公司", "x"]]))})
+    assert response["Location"].endswith("/columns/")
+    assert 'data-testid="no-worker"' in client.get(response["Location"]).content.decode()
+
+
 def test_a_queued_import_says_when_no_worker_is_running(org, client, settings, run_import):
     # given a checked file, confirmed while tasks wait for a worker that is not there
     job = run_import(org.specialist_a, "accounts", "q.csv", accounts_file(3), confirm=False)

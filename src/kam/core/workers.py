@@ -60,17 +60,22 @@ def no_worker_running() -> bool:
     return workers_needed() and not any_worker_alive()
 
 
-def _process_gone(record: WorkerHeartbeat) -> bool:
-    """On the worker's own host a dead process is seen at once, before its beats go stale."""
-    if record.host != host_name():
+def process_gone(host: str, pid: int) -> bool:
+    """Whether the process `pid` of `host` is known to be dead: on this host it is seen at
+    once (before any beat goes stale); elsewhere it cannot be."""
+    if host != host_name():
         return False
     try:
-        os.kill(record.pid, 0)
+        os.kill(pid, 0)
     except ProcessLookupError:
         return True
-    except PermissionError:
+    except PermissionError:  # alive, another user's
         return False
     return False
+
+
+def _alive(record: WorkerHeartbeat, stale_before) -> bool:
+    return record.stopped_at is None and record.beat_at >= stale_before and not process_gone(record.host, record.pid)
 
 
 def worker_alive(worker: str) -> bool | None:
@@ -79,14 +84,14 @@ def worker_alive(worker: str) -> bool | None:
     record = WorkerHeartbeat.objects.filter(worker_id=worker).first() if worker else None
     if record is None:
         return None
-    return record.stopped_at is None and record.beat_at >= _stale_before() and not _process_gone(record)
+    return _alive(record, _stale_before())
 
 
 def workers_alive_among(ids) -> dict[str, bool]:
     """worker id → alive, for the registered ones among `ids` (one query for a list page)."""
     records = WorkerHeartbeat.objects.filter(worker_id__in={i for i in ids if i})
     stale = _stale_before()
-    return {r.worker_id: r.stopped_at is None and r.beat_at >= stale and not _process_gone(r) for r in records}
+    return {r.worker_id: _alive(r, stale) for r in records}
 
 
 def worker_register() -> WorkerHeartbeat:

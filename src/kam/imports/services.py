@@ -318,13 +318,7 @@ def _worker_gone(job: ImportJob) -> bool:
         return not alive
     host, _sep, pid = job.worker.rpartition(":")
     if host == workers.host_name() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+        return workers.process_gone(host, int(pid))
     stale = timezone.now() - timedelta(seconds=kam_setting("IMPORT_STALE_SECONDS"))
     return job.heartbeat_at is None or job.heartbeat_at < stale
 
