@@ -59,6 +59,14 @@ def cmdline(pid: int) -> str:
         return ""
 
 
+def process_name(pid: int) -> str:
+    """/proc/PID/comm: `kam serve` names the children it forks ("kam worker-1", "kam scheduler")."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
 def _status_kb(pid: int, field: str) -> int:
     text = Path(f"/proc/{pid}/status").read_text()
     match = re.search(rf"^{field}:\s+(\d+) kB", text, re.M)
@@ -76,6 +84,17 @@ def peak_rss_bytes(pid: int) -> int:
 
 def reset_peak_rss(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def wait_for(predicate, *, timeout: float, every: float = 0.1, what: str = "the condition"):
+    """Poll `predicate` until it returns something true (returned) or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
+    while True:
+        if result := predicate():
+            return result
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"{what}: not within {timeout} s")
+        time.sleep(every)
 
 
 class KamServer:
@@ -160,7 +179,11 @@ class KamServer:
             time.sleep(0.3)
         raise AssertionError(f"kam serve did not answer within {timeout} s:\n{self.log()}")
 
-    def stop(self) -> None:
+    def stop(self) -> int | None:
+        """SIGTERM, as a service manager stops it; anything left after 20 s is killed. Returns
+        `kam serve`'s exit status. Its children run in process groups of their own: any of them
+        still there after it are killed too."""
+        children = proc_children(self.process.pid) if self.process is not None else []
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -173,6 +196,13 @@ class KamServer:
             except ProcessLookupError:
                 pass
             self.process.wait()
+            for pid in children:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            return self.process.returncode
+        return None
 
     def close(self) -> None:
         self.stop()
@@ -182,14 +212,32 @@ class KamServer:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
 
     def processes(self) -> dict[int, str]:
-        """pid → command line of everything `kam serve` runs (gunicorn master and workers, the
-        background worker, the scheduler)."""
+        """pid → "[name] command line" of everything `kam serve` runs: gunicorn's master and
+        workers, and the children it forks ("[kam worker-1] …", "[kam scheduler] …")."""
         if self.process is None:
             return {}
-        return {pid: cmdline(pid) for pid in proc_children(self.process.pid)}
+        return {pid: f"[{process_name(pid)}] {cmdline(pid)}" for pid in proc_children(self.process.pid)}
 
     def pids(self, pattern: str) -> list[int]:
         return [pid for pid, line in self.processes().items() if re.search(pattern, line)]
+
+    def worker_pids(self) -> list[int]:
+        """The background workers (`kam worker`) `kam serve` runs."""
+        return self.pids(r"^\[kam worker-\d+\]")
+
+    # --- the database, read directly --------------------------------------------------------
+    def query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Rows of `sql` on this server's database, read by the test process itself (`?` for
+        parameters on both databases)."""
+        if self._pg_database is None:
+            import sqlite3
+
+            with sqlite3.connect(self.home / "kam.sqlite3", timeout=30) as connection:
+                return connection.execute(sql, params).fetchall()
+        import psycopg
+
+        with psycopg.connect(self.database_url) as connection:
+            return connection.execute(sql.replace("?", "%s"), params).fetchall()
 
     # --- clients -------------------------------------------------------------------------
     def session(self, username: str, password: str) -> requests.Session:

@@ -23,56 +23,71 @@ def _manage(argv: list[str]) -> int:
 
 
 def cmd_serve(args) -> int:
-    """gunicorn for the pages plus one background worker for imports and other tasks;
-    stopping `kam serve` (Ctrl-C, SIGTERM) stops both."""
+    """gunicorn for the pages, WORKER_PROCESSES background workers and the scheduler, all
+    supervised (kam.core.supervisor): a worker or the scheduler that exits is restarted; if
+    gunicorn exits, everything stops and so does `kam serve`, non-zero. Ctrl-C or SIGTERM
+    stop them all."""
     _setup()
-    import signal
-    import subprocess
-
     from django.core.management import call_command
+    from django.db import connections
+
+    from kam.core.conf import kam_setting
+    from kam.core.supervisor import Backoff, Program, Supervisor
+    from kam.core.workers import run_worker
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
+    connections.close_all()  # the children open their own
     host = args.host or os.environ.get("HOST", "127.0.0.1")
     port = args.port or os.environ.get("PORT", "8000")
     workers = args.workers or os.environ.get("KAM_WORKERS", str(min(4, (os.cpu_count() or 1) * 2 + 1)))
+    grace = kam_setting("SERVE_STOP_GRACE_SECONDS")
+    background = kam_setting("WORKER_PROCESSES") if args.background_workers is None else args.background_workers
     print(f"KAM is serving on http://{host}:{port}/", flush=True)
     gunicorn = [
         sys.executable, "-m", "gunicorn", "kam.wsgi:application",
         "--bind", f"{host}:{port}", "--workers", str(workers),
-        "--access-logfile", "-", "--timeout", "120",
+        "--access-logfile", "-", "--timeout", "120", "--graceful-timeout", str(int(grace)),
     ]
-    children = [subprocess.Popen(gunicorn)]
+    programs = [Program("web", argv=gunicorn, essential=True)]
     if not args.no_worker:
-        children.append(subprocess.Popen([sys.executable, "-m", "kam.cli", "worker", "--interval", "1"]))
-        children.append(subprocess.Popen([sys.executable, "-m", "kam.cli", "scheduler"]))
+        # Forked from this process, Django already loaded: a restart takes a moment, not seconds.
+        programs += [
+            Program(f"worker-{n}", target=lambda: run_worker(["--interval", "1", "--no-reload"]),
+                    on_exit=_worker_exited)
+            for n in range(1, background + 1)
+        ]
+        programs.append(Program("scheduler", target=lambda: cmd_scheduler(argparse.Namespace(interval=60, once=False))))
+    backoff = Backoff(first=kam_setting("SERVE_RESTART_MIN_SECONDS"), longest=kam_setting("SERVE_RESTART_MAX_SECONDS"),
+                      reset_after=kam_setting("SERVE_RESTART_RESET_SECONDS"))
+    return Supervisor(programs, backoff=backoff, grace=grace, before_fork=connections.close_all).run()
 
-    def stop(signum, frame):
-        for child in children:
-            if child.poll() is None:
-                child.terminate()
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    status = children[0].wait()
-    stop(None, None)
-    for child in children[1:]:
-        try:
-            child.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return status
+def _worker_exited(pid: int, reason: str) -> None:
+    """A worker killed outright cannot say it stopped: record it at once, so its jobs show
+    as interrupted now rather than when its heartbeat goes stale."""
+    from django.db import connections
+
+    from kam.core.workers import worker_id, worker_stopped
+
+    try:
+        worker_stopped(worker=worker_id(pid), reason=reason)
+    finally:
+        connections.close_all()
 
 
 def cmd_scheduler(args) -> int:
     """Enqueue the nightly jobs once a day at KAM_NIGHTLY_AT; checks every --interval seconds."""
     _setup()
+    import signal
     import time
 
     from django.db import close_old_connections
 
     from kam.core.schedule import nightly_enqueue
 
+    # Stopped by `kam serve` (or systemd) with SIGTERM: leave cleanly, mid-transaction rolled back.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     while True:
         if jobs := nightly_enqueue():
             print(f"nightly jobs enqueued: {', '.join(jobs)}", flush=True)
@@ -83,7 +98,11 @@ def cmd_scheduler(args) -> int:
 
 
 def cmd_worker(args) -> int:
-    return _manage(["db_worker", *args.rest])
+    """django-tasks-db's db_worker, registered in the worker registry with a heartbeat."""
+    _setup()
+    from kam.core.workers import run_worker
+
+    return run_worker(args.rest)
 
 
 def cmd_migrate(args) -> int:
@@ -605,14 +624,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port")
     p.add_argument("--workers")
     p.add_argument("--no-migrate", action="store_true")
-    p.add_argument("--no-worker", action="store_true", help="do not start the background worker")
+    p.add_argument("--no-worker", action="store_true", help="start no background worker and no scheduler")
+    p.add_argument("--background-workers", type=int, metavar="N",
+                   help="background worker processes to run (default: the WORKER_PROCESSES setting)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("scheduler", help="enqueue the nightly jobs once a day (kam serve starts it)")
     p.add_argument("--interval", type=int, default=60)
     p.add_argument("--once", action="store_true", help="check once and exit (for cron)")
     p.set_defaults(func=cmd_scheduler)
-    p = sub.add_parser("worker", help="run background tasks")
+    p = sub.add_parser("worker", help="run background tasks (django-tasks-db's db_worker options)")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_worker)
 
@@ -717,7 +738,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-PASS_THROUGH = {"migrate": ["migrate"], "worker": ["db_worker"], "manage": []}
+PASS_THROUGH = {"migrate": ["migrate"], "manage": []}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -725,6 +746,8 @@ def main(argv: list[str] | None = None) -> int:
     # These hand every remaining option to Django untouched (argparse would eat "-v0").
     if argv and argv[0] in PASS_THROUGH and not {"-h", "--help"} & set(argv[:1]):
         return _manage(PASS_THROUGH[argv[0]] + argv[1:])
+    if argv and argv[0] == "worker":  # db_worker's options, untouched likewise
+        return cmd_worker(argparse.Namespace(rest=argv[1:]))
     args = build_parser().parse_args(argv)
     return args.func(args) or 0
 

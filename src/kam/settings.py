@@ -248,7 +248,8 @@ KAM = {
     "IMPORT_MAX_ROWS": 1_000_000,
     "IMPORT_MAX_BYTES": 200_000_000,
     "IMPORT_PREVIEW_ISSUES": 500,
-    # A running import whose process cannot be checked directly counts as dead after this.
+    # A running import whose process is no registered worker (`kam import` on another machine)
+    # counts as dead once the job itself has not moved for this long.
     "IMPORT_STALE_SECONDS": 120,
     "API_REVENUE_MAX_LINES": 10_000,
     # The nightly run (local time) and the background jobs it enqueues, once a day.
@@ -258,6 +259,23 @@ KAM = {
         "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
         "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep"
     ),
+    # Background workers: how many `kam serve` runs. Each beats every WORKER_HEARTBEAT_SECONDS
+    # from a thread of its own and counts as alive while its last beat is within
+    # WORKER_STALE_SECONDS (longer than SQLite's busy timeout, so a beat waiting behind a long
+    # write does not make a live worker look dead). Records of stopped workers are kept
+    # WORKER_RECORD_DAYS days.
+    "WORKER_PROCESSES": 1,
+    "WORKER_HEARTBEAT_SECONDS": 5,
+    "WORKER_STALE_SECONDS": 30,
+    "WORKER_RECORD_DAYS": 7,
+    # `kam serve` restarts a background worker or the scheduler that exits: after
+    # SERVE_RESTART_MIN_SECONDS, doubling with each quick exit up to SERVE_RESTART_MAX_SECONDS,
+    # back to the minimum once the child had run SERVE_RESTART_RESET_SECONDS. On stop, children
+    # get SERVE_STOP_GRACE_SECONDS to finish before they are killed.
+    "SERVE_RESTART_MIN_SECONDS": 1.0,
+    "SERVE_RESTART_MAX_SECONDS": 30.0,
+    "SERVE_RESTART_RESET_SECONDS": 60.0,
+    "SERVE_STOP_GRACE_SECONDS": 10.0,
     # Rows an export may hold (the whole visible list, filtered).
     "EXPORT_MAX_ROWS": 1_000_000,
     # Activities: a time later than now by more than this is refused (clocks differ a little);

@@ -18,3 +18,9 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that cannot be written is a 503 that says so, also when it surfaces as a bad
+# request (a session that could not be saved); anything else our own 500 (pages and API
+# alike, rendered without the database).
+handler400 = "kam.core.failures.bad_request"
+handler500 = "kam.core.failures.server_error"

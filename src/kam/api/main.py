@@ -3,6 +3,9 @@
 Domain errors become responses here and nowhere else in the API.
 """
 
+import logging
+
+from django.db import DatabaseError
 from django.http import Http404
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
@@ -10,6 +13,9 @@ from ninja.errors import ValidationError as NinjaValidationError
 
 from kam.api.auth import api_auth
 from kam.core.errors import DomainError
+from kam.core.failures import unwritable_message, unwritable_reason
+
+logger = logging.getLogger("kam.api")
 
 api = NinjaAPI(
     title="KAM API",
@@ -46,6 +52,17 @@ def not_found(request, exc):
 @api.exception_handler(AuthenticationError)
 def unauthorised(request, exc):
     return api.create_response(request, {"detail": "Authentication required."}, status=401)
+
+
+@api.exception_handler(DatabaseError)
+def database_error(request, exc: DatabaseError):
+    """A database that cannot be written is a 503 the client can retry later. Any other
+    database error goes on to the project's handler500, which answers JSON 500 under /api/."""
+    reason = unwritable_reason(exc)
+    if reason is None:
+        raise exc
+    logger.warning("%s %s: the database cannot be written (%s): %s", request.method, request.path, reason, exc)
+    return api.create_response(request, {"detail": unwritable_message(reason), "reason": reason}, status=503)
 
 
 from kam.api.accounts import router as accounts_router  # noqa: E402

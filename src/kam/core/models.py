@@ -286,3 +286,28 @@ class NightlyRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}"
+
+
+class WorkerHeartbeat(models.Model):
+    """A `kam worker` process. It registers on start and beats from a thread of its own; it
+    counts as alive while it has not stopped and its last beat is recent (kam.core.workers).
+    A job records the id of the process running it, so a job whose worker died can be told
+    from one still running."""
+
+    # host:pid — also the id the worker claims tasks with, and what an import job records.
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=64)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+    stopped_at = models.DateTimeField(null=True, blank=True)
+    # "stopped" for a clean exit; otherwise what `kam serve` saw, e.g. "killed by SIGKILL".
+    stop_reason = models.CharField(max_length=80, blank=True)
+
+    class Meta:
+        verbose_name = _("background worker")
+        verbose_name_plural = _("background workers")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return self.worker_id

@@ -9,7 +9,6 @@ import hashlib
 import json
 import logging
 import os
-import socket
 from collections import Counter
 from collections.abc import Callable
 from datetime import timedelta
@@ -21,6 +20,7 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from kam.core import workers
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, DomainError, NotVisible, ValidationFailed
 from kam.imports.columns import Mapping, map_headers
@@ -241,8 +241,12 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
         job = ImportJob.objects.select_for_update().get(pk=job_id)
         if job.state not in (JobState.UPLOADED, JobState.CHECKING, JobState.CHECKED):
             raise Conflict(_("This import has already started."))
-        job.state, job.progress_done = JobState.CHECKING, 0
-        job.save(update_fields=["state", "progress_done"])
+        if job.state == JobState.CHECKING and job.worker and not _worker_gone(job):
+            raise Conflict(_("This file is being checked."))
+        # Who checks it, so a check whose worker died shows as interrupted.
+        job.state, job.progress_done, job.worker = JobState.CHECKING, 0, workers.worker_id()
+        job.heartbeat_at = timezone.now()
+        job.save(update_fields=["state", "progress_done", "worker", "heartbeat_at"])
     try:
         table = job_table(job)
         mapping = job_mapping(job, table)
@@ -296,23 +300,87 @@ def import_job_confirm(*, actor, job: ImportJob, mode: str, include_duplicates: 
     return job
 
 
-def _worker_id() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+class JobTakenOver(Exception):
+    """Another run of this job took it over (it was resumed while this one was thought dead):
+    this run stops without writing its batch."""
 
 
 def _worker_gone(job: ImportJob) -> bool:
-    """Whether the process that was running `job` has died (it cannot say so itself)."""
+    """Whether the process that was running `job` has died (it cannot say so itself).
+
+    A registered background worker is asked of the registry (kam.core.workers: stopped, or
+    no beat within WORKER_STALE_SECONDS, or its pid gone on this host). A process that never
+    registered — `kam import` on the command line — is checked by its pid on this host, and
+    elsewhere by the job's own progress within IMPORT_STALE_SECONDS.
+    """
+    alive = workers.worker_alive(job.worker)
+    if alive is not None:
+        return not alive
     host, _sep, pid = job.worker.rpartition(":")
-    if host == socket.gethostname() and pid.isdigit():
-        try:
-            os.kill(int(pid), 0)
-        except ProcessLookupError:
-            return True
-        except PermissionError:
-            return False
-        return False
+    if host == workers.host_name() and pid.isdigit():
+        return workers.process_gone(host, int(pid))
     stale = timezone.now() - timedelta(seconds=kam_setting("IMPORT_STALE_SECONDS"))
     return job.heartbeat_at is None or job.heartbeat_at < stale
+
+
+INTERRUPTIBLE = (JobState.CHECKING, JobState.RUNNING)
+
+
+def import_job_interrupted(job: ImportJob) -> bool:
+    """A check or a run whose process died part-way: it waits for the user to resume it."""
+    return job.state in INTERRUPTIBLE and bool(job.worker) and _worker_gone(job)
+
+
+def import_jobs_interrupted(jobs) -> set[int]:
+    """The ids of the interrupted jobs among `jobs` (a list page), with one registry query."""
+    candidates = [job for job in jobs if job.state in INTERRUPTIBLE and job.worker]
+    registered = workers.workers_alive_among(job.worker for job in candidates)
+    return {job.pk for job in candidates
+            if (not registered[job.worker] if job.worker in registered else _worker_gone(job))}
+
+
+def import_job_waiting(job: ImportJob) -> bool:
+    """Queued for the background worker and not yet taken up by one."""
+    return job.state == JobState.QUEUED or job.state == JobState.CHECKING and not job.worker
+
+
+@transaction.atomic
+def import_job_check_queue(*, actor, job: ImportJob) -> ImportJob:
+    """Hand the check to the background worker. The job shows as being checked (the page
+    polls) and as waiting until a worker takes it up."""
+    from kam.imports.tasks import check_import
+
+    job = _job_for(actor, job.pk, lock=True)
+    if job.state not in (JobState.UPLOADED, JobState.CHECKED):
+        raise Conflict(_("This import has already started."))
+    job.state, job.progress_done, job.worker, job.message = JobState.CHECKING, 0, "", ""
+    job.save(update_fields=["state", "progress_done", "worker", "message"])
+    transaction.on_commit(lambda: check_import.enqueue(job.pk))
+    return job
+
+
+@transaction.atomic
+def import_job_resume(*, actor, job: ImportJob) -> ImportJob:
+    """Start an interrupted import again: a run goes on after its last committed batch, a
+    check starts over. Refused while the process running it is alive."""
+    from kam.imports.tasks import check_import, run_import
+
+    job = _job_for(actor, job.pk, lock=True)
+    if job.state not in INTERRUPTIBLE or not job.worker:
+        raise Conflict(_("This import is not interrupted; there is nothing to resume."))
+    if not _worker_gone(job):
+        raise Conflict(_("The background worker running this import is still alive; "
+                         "it can be resumed only once that worker has stopped."))
+    if job.state == JobState.CHECKING:
+        job.progress_done = 0
+        task = check_import
+    else:
+        job.state, job.progress_done = JobState.QUEUED, job.rows_done
+        task = run_import
+    job.worker, job.message = "", ""
+    job.save(update_fields=["state", "progress_done", "worker", "message"])
+    transaction.on_commit(lambda: task.enqueue(job.pk))
+    return job
 
 
 def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJob:
@@ -323,7 +391,8 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
             raise Conflict(_("This import is running."))
         if job.state not in (JobState.QUEUED, JobState.RUNNING):
             raise Conflict(_("This import is not waiting to run."))
-        job.state, job.worker, job.message = JobState.RUNNING, _worker_id(), ""
+        me = workers.worker_id()
+        job.state, job.worker, job.message = JobState.RUNNING, me, ""
         job.started_at = job.started_at or timezone.now()
         job.heartbeat_at = timezone.now()
         job.save(update_fields=["state", "worker", "message", "started_at", "heartbeat_at"])
@@ -333,10 +402,13 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
         report = _progress_writer(job, progress, "import")
 
         def on_batch(done: int, counts: Counter) -> None:
-            ImportJob.objects.filter(pk=job.pk).update(
+            # Inside the batch's transaction: a run resumed elsewhere meanwhile owns the job,
+            # and this batch is rolled back rather than written twice.
+            if not ImportJob.objects.filter(pk=job.pk, worker=me).update(
                 rows_done=done, progress_done=done, heartbeat_at=timezone.now(),
                 **{field: F(field) + counts.get(action, 0) for action, field in COUNT_FIELDS.items()},
-            )
+            ):
+                raise JobTakenOver
             if progress:
                 progress("import", done, len(rows))
 
@@ -350,6 +422,10 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
             start=start,
             on_batch=on_batch,
         )
+    except JobTakenOver:
+        logger.warning("import %s: resumed by another run; this run (%s) stops", job.pk, me)
+        job.refresh_from_db()
+        return job
     except ImportRejected as exc:
         job.refresh_from_db()
         job.state, job.finished_at = JobState.REJECTED, timezone.now()

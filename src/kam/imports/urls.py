@@ -11,5 +11,6 @@ urlpatterns = [
     path("<id:pk>/columns/", views.import_columns, name="columns"),
     path("<id:pk>/confirm/", views.import_confirm, name="confirm"),
     path("<id:pk>/cancel/", views.import_cancel, name="cancel"),
+    path("<id:pk>/resume/", views.import_resume, name="resume"),
     path("<id:pk>/report/", views.import_report, name="report"),
 ]

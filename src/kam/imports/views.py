@@ -21,8 +21,7 @@ from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.imports import selectors, services
 from kam.imports.engine import ACTION_LABELS, Action
 from kam.imports.forms import ConfirmForm, MappingForm, UploadForm
-from kam.imports.models import ImportKind, ImportMode
-from kam.imports.tasks import check_import
+from kam.imports.models import ImportKind, ImportMode, JobState
 
 
 def _job_or_404(request, pk: int):
@@ -33,7 +32,7 @@ def _job_or_404(request, pk: int):
 
 
 def _start_check(job) -> None:
-    transaction.on_commit(lambda: check_import.enqueue(job.pk))
+    services.import_job_check_queue(actor=job.user, job=job)
 
 
 @login_required
@@ -60,6 +59,7 @@ def import_list(request):
     page = paginate(request, selectors.import_jobs(user=request.user), kam_setting("PAGE_SIZE"))
     return render(request, "imports/list.html", {
         "form": form, "page": page, "kinds": ImportKind.choices,
+        "interrupted": services.import_jobs_interrupted(page),
         "templates": selectors.mapping_templates(user=request.user),
     })
 
@@ -99,11 +99,16 @@ def import_columns(request, pk: int):
 def import_detail(request, pk: int):
     job = _job_or_404(request, pk)
     counts = job.preview.get("counts", {})
+    interrupted = services.import_job_interrupted(job)
     context = {
         "job": job,
         "counts": [(a, ACTION_LABELS[a], counts.get(str(a), 0)) for a in Action],
         "issues": job.preview.get("issues", []),
-        "active": job.is_active,
+        # The page polls while the job moves (or waits for a worker), not once it was interrupted.
+        "active": job.is_active and not interrupted,
+        "interrupted": interrupted,
+        "may_resume": interrupted and job.user_id == request.user.pk,
+        "waiting": services.import_job_waiting(job),
         "blocking": counts.get("invalid", 0) + counts.get("refused", 0),
         "confirm": ConfirmForm(initial={
             "mode": ImportMode.VALID_ONLY if counts.get("invalid", 0) + counts.get("refused", 0) else ImportMode.ALL_OR_NOTHING,
@@ -134,6 +139,25 @@ def import_confirm(request, pk: int):
         raise Http404 from None
     except DomainError as exc:
         messages.error(request, exc.message)
+    return redirect("imports:detail", job.pk)
+
+
+@login_required
+@require_POST
+def import_resume(request, pk: int):
+    """Resume an import whose worker died: the owner's only, everyone else gets a 404."""
+    job = _job_or_404(request, pk)
+    if job.user_id != request.user.pk:
+        raise Http404
+    try:
+        job = services.import_job_resume(actor=request.user, job=job)
+    except NotVisible:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("Checking the file again.") if job.state == JobState.CHECKING
+                         else _("The import goes on after row %(n)d.") % {"n": job.rows_done})
     return redirect("imports:detail", job.pk)
 
 
