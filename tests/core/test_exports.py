@@ -21,9 +21,11 @@ from kam.imports.readers import read_table
 COLUMNS = [ExportColumn("编号", lambda row: row[0]), ExportColumn("名称", lambda row: row[1]),
            ExportColumn("备注", lambda row: row[2])]
 # Written independently of the code under test: a piece of a cell (the cell, or what
-# follows a ";" or a line break in it) that a spreadsheet would evaluate.
-RUNS = re.compile(r"[^\S\r\n]*[=+\-@＝＋－＠]")
-TRICKY = ["=1+1", "+86 楼", "-5", "@SUM(A1)", "＝1+1", " =1+1", "\n=1+1", "\t=1+1", "\r=1", ";=1+1", "a;=1;b",
+# follows a ";" or a line break in it) that a spreadsheet would evaluate — a sign after
+# any spaces, and something other than signs after it.
+SIGNS = "=+-@＝＋－＠"
+RUNS = re.compile(rf"[^\S\r\n]*[{re.escape(SIGNS)}].*?[^\s{re.escape(SIGNS)}]", re.DOTALL)
+TRICKY = ["=1+1", "+86 楼", "-5", "-", "--", "- -", "+\n", "@SUM(A1)", "＝1+1", " =1+1", "\n=1+1", "\t=1+1", "\r=1", ";=1+1", "a;=1;b",
           "x\n- y", "'=1", "''+86", "'", "O'Reilly", "#N/A", "_x0041_", "a\rb", "\x01", "普通公司", "=HYPERLINK(\"x\")"]
 texts = st.one_of(st.sampled_from(TRICKY), st.text(), st.lists(st.sampled_from(TRICKY + ["a", " ", "'", ";", "\n"]))
                   .map("".join))
@@ -104,3 +106,8 @@ def test_xlsx_holds_the_value_itself_typed_as_text_and_marked_as_typed_with_an_a
 def test_csv_writes_one_apostrophe_before_each_piece_that_would_run():
     data = "".join(csv_lines(COLUMNS, [(1, "+86 楼", "见附件;=1+1\n- 第二条")])).encode("utf-8")
     assert data.decode("utf-8-sig").splitlines()[1:] == ['"1","\'+86 楼","见附件;\'=1+1', '\'- 第二条"']
+
+
+def test_a_cell_of_signs_only_is_left_as_it_is():
+    assert [neutralise(v) for v in ("-", "--", "+", " - ")] == ["-", "--", "+", " - "]
+    assert [neutralise(v) for v in ("-5", "--1", "+ A1")] == ["'-5", "'--1", "'+ A1"]

@@ -34,8 +34,11 @@ from django.utils.http import content_disposition_header
 FORMATS = ("xlsx", "csv")
 # What starts a formula (or, after @, a function call): = + - @ and their full-width forms.
 FORMULA_TRIGGERS = "=+-@\uff1d\uff0b\uff0d\uff20"
-# A trigger after any spaces (a line break ends a piece, see _PIECES).
-_EVALUATED = re.compile(r"[^\S\r\n]*[=+\-@\uff1d\uff0b\uff0d\uff20]")
+# A trigger after any spaces (a line break ends a piece, see _PIECES), with something to
+# evaluate after it: a cell of signs only ("-", "--", a lone "+") holds no formula and is
+# left as it is, as placeholders such as "-" are common.
+_EVALUATED = re.compile(r"[^\S\r\n]*[=+\-@\uff1d\uff0b\uff0d\uff20][\s=+\-@\uff1d\uff0b\uff0d\uff20]*"
+                        r"[^\s=+\-@\uff1d\uff0b\uff0d\uff20]")
 # Excel drops a leading tab or line break of a cell, then evaluates what follows.
 _DROPPED_FIRST = ("\t", "\r", "\n")
 # Where another reading of a CSV line starts a new cell inside one field.
