@@ -66,7 +66,7 @@ class LeadItem(Schema):
     created_at: dt.datetime
 
 
-class FollowUpOut(Schema):
+class LeadFollowUpOut(Schema):
     id: int
     at: dt.datetime
     by: Ref
@@ -75,7 +75,7 @@ class FollowUpOut(Schema):
 
 
 class LeadDetail(LeadItem):
-    follow_ups: list[FollowUpOut]
+    follow_ups: list[LeadFollowUpOut]
 
 
 class LeadPage(Schema):
@@ -111,7 +111,7 @@ class FollowUpCreate(Input):
     at: IsoDateTime | None = Field(None, description="when it happened; now if left out")
 
 
-class AssignIn(Input):
+class LeadAssignIn(Input):
     model_config = ConfigDict(extra="forbid")
     assignee: Id
 
@@ -226,7 +226,7 @@ def follow_up_lead(request, lead_id: IdParam, payload: FollowUpCreate):
 
 
 @router.post("/leads/{lead_id}/assign", response={200: LeadDetail, **ERRORS}, summary="Assign a lead by hand")
-def assign_lead(request, lead_id: IdParam, payload: AssignIn):
+def assign_lead(request, lead_id: IdParam, payload: LeadAssignIn):
     lead = _visible(request, lead_id)
     services.lead_assign(actor=request.user, lead=lead, assignee=payload.assignee)
     return _detail(request, lead_id)
