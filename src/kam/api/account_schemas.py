@@ -71,9 +71,23 @@ def _json_number_only(value):
 
 Id = Annotated[int, BeforeValidator(_json_number_only), Field(ge=1, le=2**63 - 1)]
 Count = Annotated[int, BeforeValidator(_json_number_only), Field(ge=0, le=2**31 - 1)]
+# Every boolean of a body: JSON true or false; 0, 1, "yes" or "true" is refused, not guessed.
+Flag = StrictBool
 # In paths and query strings every value arrives as text; only the range is checked.
 IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
 CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def _true_or_false(value):
+    if isinstance(value, bool):  # a default
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+# Every boolean of a query string: the words true and false, as JSON writes them.
+FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 class AccountPatch(ModelSchema, Input):
@@ -93,7 +107,7 @@ class AccountPatch(ModelSchema, Input):
     overdue_amount: Money | None = None
     staff_size: Count | None = None
     payment_term_days: Count | None = None
-    prepaid_only: StrictBool | None = None
+    prepaid_only: Flag | None = None
     industry: Id | None = Field(None, alias="industry_id")
     region: Id | None = Field(None, alias="region_id")
     parent: Id | None = Field(None, alias="parent_id")
@@ -107,7 +121,7 @@ class AccountPatch(ModelSchema, Input):
 
 class AccountCreate(AccountPatch):
     name: str = Field(..., min_length=1, max_length=200)
-    confirm_similar: StrictBool = Field(False, description="Create even though very similar names exist.")
+    confirm_similar: Flag = Field(False, description="Create even though very similar names exist.")
 
 
 class AccountItem(Schema):
@@ -193,7 +207,7 @@ class AccountDetail(ModelSchema):
 class ContactPatch(ModelSchema, Input):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     version: Count | None = None
-    is_key: StrictBool | None = None
+    is_key: Flag | None = None
     relationship_owner: Id | None = Field(None, alias="relationship_owner_id")
     successor: Id | None = Field(None, alias="successor_id")
 

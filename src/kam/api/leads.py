@@ -14,7 +14,18 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import (
+    CountParam,
+    ErrorOut,
+    Flag,
+    FlagParam,
+    Id,
+    IdParam,
+    Input,
+    Money,
+    Ref,
+    ref,
+)
 from kam.api.activities import IsoDate, IsoDateTime
 from kam.sales import lead_selectors as selectors
 from kam.sales import leads as services
@@ -29,8 +40,8 @@ class LeadQuery(Input):
     status: LeadStatus | None = None
     source: IdParam | None = None
     assignee: IdParam | None = Field(None, description="the assignee's user id")
-    unassigned: bool = Field(False, description="only leads nobody is assigned to")
-    overdue: bool = Field(False, description="open leads past their follow-up deadline without a follow-up")
+    unassigned: FlagParam = Field(False, description="only leads nobody is assigned to")
+    overdue: FlagParam = Field(False, description="open leads past their follow-up deadline without a follow-up")
     q: str = Field("", max_length=100, description="company, contact or phone")
     page: CountParam = 1
     page_size: CountParam | None = None
@@ -129,7 +140,7 @@ class QualifyIn(Input):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["opportunity", "nurture"]
     account: Id | None = None
-    confirm_new_account: bool = False
+    confirm_new_account: Flag = False
     opportunity_name: str = Field("", max_length=200, description="the project; the company's name if left out")
     amount: Money | None = Field(None, description="intended amount; the lead's estimate if left out")
     expected_close: IsoDate | None = Field(None, description="required for an opportunity")
