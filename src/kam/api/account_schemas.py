@@ -6,10 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, ModelSchema, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictBool, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
+from kam.core.validators import clean_name
 
 # The fields a client may write; bookkeeping (unit, version, created_by, keys) is never among them.
 ACCOUNT_WRITABLE = [
@@ -90,6 +100,18 @@ def _true_or_false(value):
 FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
+def _one_line(value: str) -> str:
+    try:
+        return clean_name(value)
+    except DjangoValidationError as exc:
+        raise PydanticCustomError("name_characters", exc.messages[0]) from None
+
+
+# A name (of an account, contact, lead, opportunity…): spaces around it dropped, no tab,
+# line break or other control character in it — the rule of kam.core.validators.clean_name.
+Name = Annotated[str, AfterValidator(_one_line)]
+
+
 class AccountPatch(ModelSchema, Input):
     """Any subset of the writable fields; only the fields sent are changed.
 
@@ -108,6 +130,8 @@ class AccountPatch(ModelSchema, Input):
     staff_size: Count | None = None
     payment_term_days: Count | None = None
     prepaid_only: Flag | None = None
+    name: Annotated[Name, Field(max_length=200)] | None = None
+    short_name: Annotated[Name, Field(max_length=50)] | None = None
     industry: Id | None = Field(None, alias="industry_id")
     region: Id | None = Field(None, alias="region_id")
     parent: Id | None = Field(None, alias="parent_id")
@@ -120,7 +144,7 @@ class AccountPatch(ModelSchema, Input):
 
 
 class AccountCreate(AccountPatch):
-    name: str = Field(..., min_length=1, max_length=200)
+    name: Annotated[Name, Field(min_length=1, max_length=200)]
     confirm_similar: Flag = Field(False, description="Create even though very similar names exist.")
 
 
@@ -208,6 +232,7 @@ class ContactPatch(ModelSchema, Input):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     version: Count | None = None
     is_key: Flag | None = None
+    name: Annotated[Name, Field(max_length=50)] | None = None
     relationship_owner: Id | None = Field(None, alias="relationship_owner_id")
     successor: Id | None = Field(None, alias="successor_id")
 
@@ -218,7 +243,7 @@ class ContactPatch(ModelSchema, Input):
 
 
 class ContactCreate(ContactPatch):
-    name: str = Field(..., min_length=1, max_length=50)
+    name: Annotated[Name, Field(min_length=1, max_length=50)]
 
 
 class ContactOut(ModelSchema):

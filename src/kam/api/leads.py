@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import Http404
@@ -23,6 +23,7 @@ from kam.api.account_schemas import (
     IdParam,
     Input,
     Money,
+    Name,
     Ref,
     ref,
 )
@@ -102,9 +103,9 @@ class LeadCreate(Input):
 
     model_config = ConfigDict(extra="forbid")
     source: Id
-    company: str = Field(..., min_length=1, max_length=200)
+    company: Annotated[Name, Field(min_length=1, max_length=200)]
     uscc: str = Field("", max_length=18)
-    contact_name: str = Field("", max_length=50)
+    contact_name: Name = Field("", max_length=50)
     contact_title: str = Field("", max_length=100)
     phone: str = Field("", max_length=30)
     email: str = Field("", max_length=254)
@@ -141,7 +142,7 @@ class QualifyIn(Input):
     outcome: Literal["opportunity", "nurture"]
     account: Id | None = None
     confirm_new_account: Flag = False
-    opportunity_name: str = Field("", max_length=200, description="the project; the company's name if left out")
+    opportunity_name: Name = Field("", max_length=200, description="the project; the company's name if left out")
     amount: Money | None = Field(None, description="intended amount; the lead's estimate if left out")
     expected_close: IsoDate | None = Field(None, description="required for an opportunity")
     note: str = Field("", max_length=500)
