@@ -43,8 +43,9 @@ _EVALUATED = re.compile(r"[^\S\r\n]*[=+\-@\uff1d\uff0b\uff0d\uff20][\s=+\-@\uff1
 _DROPPED_FIRST = ("\t", "\r", "\n")
 # Where another reading of a CSV line starts a new cell inside one field.
 _PIECES = re.compile(r"(?<=[;\r\n])")
-# Characters that may start a cell needing an apostrophe, for a quick first look.
-_MAY_NEED = frozenset(FORMULA_TRIGGERS + "'\t\r\n;")
+# A quick first look (one scan in C for the usual text): what may need an apostrophe — a
+# sign, an apostrophe, a space or a semicolon in front, or a piece boundary anywhere.
+_MAY_NEED = re.compile(r"^[\s'=+\-@\uff1d\uff0b\uff0d\uff20;]|[;\r\n]")
 
 
 def _evaluated(piece: str, first: bool) -> bool:
@@ -60,8 +61,7 @@ def _in_pieces(text: str, piece: Callable[[str, bool], str]) -> str:
 
 
 def _may_need(text: str) -> bool:
-    first = text[:1]
-    return first in _MAY_NEED or first.isspace() or ";" in text or "\n" in text or "\r" in text
+    return _MAY_NEED.search(text) is not None
 
 
 def _neutralise_piece(piece: str, first: bool) -> str:
@@ -98,6 +98,10 @@ def _literal_apostrophe_piece(piece: str, first: bool) -> str:
 # Office Open XML writes characters XML cannot hold as _xHHHH_, and so must a literal
 # "_xHHHH_" be written (as _x005F_xHHHH_), or a reader would turn it into a character.
 _XML_UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\r\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+# Text an XLSX cell holds as it is, typed as text by openpyxl itself: nothing that may need an
+# apostrophe, no character to escape, not an error value such as #N/A (these start with #).
+_NOT_PLAIN = re.compile(r"^[\s'#=+\-@\uff1d\uff0b\uff0d\uff20;]|[;\r\n\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]"
+                        r"|_x[0-9A-Fa-f]{4}_")
 
 
 def _xml_escape(match: re.Match) -> str:
@@ -160,18 +164,18 @@ def _xlsx_row(sheet, values: Iterable[Any], font=None) -> list:
     row = []
     for value in values:
         value = cell_value(value)
-        if not isinstance(value, str):
-            if font is None:
-                row.append(value)
-                continue
-            cell = WriteOnlyCell(sheet, value=value)
-        else:
+        if font is None and (not isinstance(value, str) or _NOT_PLAIN.search(value) is None):
+            row.append(value)  # the usual cell: openpyxl stores it faithfully as it is
+            continue
+        if isinstance(value, str):
             evaluated = neutralise(value) != value
             if font is None and not evaluated and value not in ERROR_CODES:
                 row.append(xlsx_text(value))
                 continue
             cell = WriteOnlyCell(sheet)
             _forced_text(cell, value, evaluated)
+        else:
+            cell = WriteOnlyCell(sheet, value=value)
         if font is not None:
             cell.font = font
         row.append(cell)
