@@ -325,13 +325,13 @@ def _import_result(job, args, json, dry_run: bool = False) -> int:
 def cmd_tier(args) -> int:
     """`kam tier run|export SCHEME --as-of DATE`: compute and store a snapshot, print or write it."""
     _setup()
-    import csv
     import json
     from datetime import date
 
     from django.contrib.auth import get_user_model
 
     from kam.core.errors import DomainError
+    from kam.core.exports import csv_text, csv_writer
     from kam.core.models import Role
     from kam.tiering.models import Scheme
     from kam.tiering.services import snapshot_create
@@ -360,9 +360,9 @@ def cmd_tier(args) -> int:
     if args.action == "export":
         rows = snapshot.entries.order_by("account__code").values_list("account__code", "tier").iterator(chunk_size=5000)
         with open(args.csv, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
+            writer = csv_writer(handle)  # codes are typed by people: safe to open in Excel too
             writer.writerow(["account_code", "tier"])
-            writer.writerows(rows)
+            writer.writerows([csv_text(code), csv_text(tier)] for code, tier in rows)
         print(f"{snapshot.accounts} accounts written to {args.csv}", file=sys.stderr)
         return 0
     result = {

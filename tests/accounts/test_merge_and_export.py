@@ -96,11 +96,15 @@ def test_export_keeps_filters_and_visibility_and_neutralises_formulas(org, accou
     if fmt == "csv":
         assert data.startswith(b"\xef\xbb\xbf")
         rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+        neutralised = "'=HYPERLINK(\"http://evil\",\"点我\")"  # text to Excel, read back without the apostrophe
     else:
-        rows = [list(r) for r in load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True)]
+        sheet = load_workbook(io.BytesIO(data)).active
+        rows = [list(r) for r in sheet.iter_rows(values_only=True)]
+        assert sheet["A2"].data_type == "s"  # a text cell, not a formula
+        neutralised = "=HYPERLINK(\"http://evil\",\"点我\")"
     header, body = rows[0], rows[1:]
     assert header[:2] == ["name", "short name"]
-    assert [r[0] for r in body] == ["'=HYPERLINK(\"http://evil\",\"点我\")"]
+    assert [r[0] for r in body] == [neutralised]
     assert "attachment" in response["Content-Disposition"]
     assert AuditEvent.objects.filter(kind="export", user=org.specialist_a).exists()
 

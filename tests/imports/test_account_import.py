@@ -125,7 +125,8 @@ def test_valid_rows_only_writes_the_valid_rows_and_keeps_an_error_report(org, ru
     lines = list(sheet.iter_rows(values_only=True))
     assert lines[0][:4] == ("Row", "Outcome", "Errors", "客户编号")
     assert lines[1][0] == 3 and lines[1][1] == "Invalid" and "统一社会信用代码" in lines[1][2]
-    assert lines[1][4] == "'=HYPERLINK(\"x\")"  # the user's own cell, neutralised
+    assert lines[1][4] == "=HYPERLINK(\"x\")"  # the user's own cell, as they wrote it…
+    assert sheet.cell(2, 5).data_type == "s"  # …as text, not a formula
 
 
 def test_reimporting_the_same_file_changes_nothing(org, run_import):

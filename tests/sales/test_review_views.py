@@ -164,7 +164,8 @@ def test_text_that_excel_would_run_arrives_as_text(org, accounts, open_opportuni
     review = submit(org.specialist_a, open_opportunity(org.specialist_a, accounts.a),
                     brief='=HYPERLINK("http://evil.example","x")')
     sheet = _workbook(logged_in(org.specialist_a).get(f"/sales/reviews/{review.pk}/sheet/")).active
-    assert sheet["B4"].value.startswith("'=") and sheet["B4"].data_type == "s"
+    assert sheet["B4"].value == '=HYPERLINK("http://evil.example","x")' and sheet["B4"].data_type == "s"
+    assert sheet["B4"].quotePrefix  # and stays text when edited in Excel
 
 
 def test_a_meeting_collects_items_and_exports_a_summary_and_one_sheet_each(org, accounts, open_opportunity):

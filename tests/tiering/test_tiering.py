@@ -239,3 +239,60 @@ def _export_agrees(source, tmp_path, scheme_code: str, as_of: str) -> None:
     assert len(kam) == len(expected) == 23_570
     assert kam == expected.to_dict()
     assert set(kam.values()) - {"-"}  # the rule did tier someone
+
+
+@pytest.mark.parametrize("json_output", [False, True])
+def test_kam_tier_run_prints_every_scheme_and_its_summary_holds_only_tiers(
+        org, run_import, five_accounts, capsys, json_output):
+    import json
+
+    # given revenue in this year's window and the one before (growth for the matrices)
+    _revenue(org, run_import, [["T1", "2026-03-01", "500"], ["T2", "2026-03-01", "300"], ["T3", "2025-03-01", "100"],
+                               ["T3", "2026-03-01", "90"], ["T4", "2026-03-01", "60"], ["T5", "2025-03-01", "40"]])
+    for scheme in Scheme.objects.filter(is_active=True):
+        # when the command computes each scheme
+        args = ["tier", "run", scheme.code, "--as-of", "2026-06-30", *(["--json"] if json_output else [])]
+        assert cli.main(args) == 0, scheme.code
+        out = capsys.readouterr().out
+        snapshot = scheme.snapshots.latest("id")
+        # then the summary is one entry per tier, and each tier it names is printed
+        assert snapshot.summary and all(set(row) == {"count", "revenue", "share"} for row in snapshot.summary.values())
+        assert sum(row["count"] for row in snapshot.summary.values()) == snapshot.accounts == 5
+        if json_output:
+            assert set(json.loads(out)["tiers"]) == set(scheme.tier_codes) | set(snapshot.summary)
+        else:
+            assert all(scheme.tier_label(code) in out for code in snapshot.summary)
+
+
+def test_snapshots_stored_with_charts_among_their_tiers_are_migrated_apart(org):
+    import importlib
+
+    from django.apps import apps
+
+    from kam.tiering.models import Snapshot
+
+    migration = importlib.import_module("kam.tiering.migrations.0004_snapshot_charts")
+    # given a snapshot as stored before charts had a field of their own
+    tiers = {"A": {"count": 1, "revenue": "5", "share": 1.0}}
+    curve = {"accounts": [100.0], "revenue": [5.0], "cumulative": [100.0]}
+    snapshot = Snapshot.objects.create(scheme=Scheme.objects.get(code="bcg"), as_of=date(2026, 6, 30),
+                                       window_start=date(2025, 7, 1), method="bcg", state="done",
+                                       summary={**tiers, "curve": curve, "points": [[1, 5.0, None, "A"]]})
+    # when the migration runs
+    migration.move_charts(apps, None)
+    # then the summary holds the tiers and the charts hold the rest
+    snapshot.refresh_from_db()
+    assert snapshot.summary == tiers
+    assert snapshot.charts == {"curve": curve, "points": [[1, 5.0, None, "A"]]}
+
+
+def test_kam_tier_export_writes_codes_that_open_as_text_and_import_back(org, run_import, account_factory, tmp_path):
+    from kam.imports.readers import read_table
+
+    account_factory(owner=org.specialist_a, code="=1+1", name="公式编号公司")
+    _revenue(org, run_import, [["=1+1", "2026-03-01", "500"]])
+    out = tmp_path / "tiers.csv"
+    assert cli.main(["tier", "export", "pareto-abc", "--as-of", "2026-06-30", "--csv", str(out)]) == 0
+    assert "'=1+1" in out.read_text(encoding="utf-8")
+    table = read_table(out.read_bytes(), "tiers.csv", max_rows=10)
+    assert [cells for _n, cells in table.rows] == [["=1+1", "A"]]

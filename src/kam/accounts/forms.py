@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -61,7 +62,12 @@ class AccountForm(forms.ModelForm):
         self.fields["owner"].required = False
         self.fields["industry"].queryset = Industry.objects.filter(is_active=True)
         self.fields["region"].queryset = Region.objects.filter(is_active=True)
-        bind_autocomplete(self, "parent", Account.objects.visible_to(user))
+        parents = Account.objects.visible_to(user)
+        if self.instance.parent_id:
+            # The group head the account already has stays a valid choice (and is shown),
+            # even where it lies outside the user's view; the service checks a new one.
+            parents = Account.objects.filter(Q(pk__in=parents.values("pk")) | Q(pk=self.instance.parent_id))
+        bind_autocomplete(self, "parent", parents)
         bind_autocomplete(self, "owner", assignable_owners(user))
         if self.instance.pk:
             self.fields["version"].initial = self.instance.version

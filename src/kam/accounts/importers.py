@@ -43,7 +43,8 @@ ACCOUNT_ALIASES = {
     "bank_name": ["开户行", "开户银行"],
     "bank_account": ["银行账号", "银行帐号", "账号"],
     "staff_size": ["员工人数", "人数", "员工规模", "人员规模", "employees"],
-    "parent": ["上级客户编号", "集团客户编号", "母公司编号", "上级单位编号", "集团编号", "parent code", "group code"],
+    "parent": ["上级客户编号", "集团客户编号", "母公司编号", "上级单位编号", "集团编号", "parent code", "group code",
+               "parent account code"],
     "annual_revenue": ["年营业额", "年收入", "营业收入", "年销售额"],
     "asset_scale": ["资产规模", "总资产"],
     "credit_limit": ["信用额度", "授信额度"],
@@ -299,10 +300,12 @@ class AccountImporter(Importer):
             )
             return
         target = code_match or uscc_match
-        if not self._plan_parent(row, parents, visible):
+        if target is not None and target.merged_into_id:
+            target = self._survivor(target)
+        if not self._plan_parent(row, parents, visible, target):
             return
         if target is not None:
-            self._plan_update(row, self._survivor(target) if target.merged_into_id else target)
+            self._plan_update(row, target)
             return
         if not values.get("name"):
             row.error(self.column_label("name"), _("Required to create an account."))
@@ -329,14 +332,16 @@ class AccountImporter(Importer):
                     Severity.DUPLICATE,
                 )
 
-    def _plan_parent(self, row: Row, parents: dict[str, Account], visible: set[int]) -> bool:
+    def _plan_parent(self, row: Row, parents: dict[str, Account], visible: set[int], target: Account | None) -> bool:
         code = row.extra["parent_code"]
         row.extra["parent_id"] = None
         if not code:
             return True
         parent = parents.get(code)
         if parent is not None and parent.deleted_at is None:
-            if parent.pk not in visible:
+            # The group head an account already has may lie outside the user's view (as in
+            # account_update): only a new parent must be one they see.
+            if parent.pk not in visible and (target is None or target.parent_id != parent.pk):
                 row.error(self.column_label("parent"), _("Parent account %(code)s is not visible to you.") % {"code": code})
                 return False
             row.extra["parent_id"] = parent.pk

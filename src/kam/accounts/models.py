@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from kam.core.models import Industry, OrgUnit, Region
-from kam.core.validators import validate_cn_mobile, validate_cn_phone, validate_uscc
+from kam.core.validators import validate_cn_mobile, validate_cn_phone, validate_name, validate_uscc
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -93,8 +93,8 @@ class AccountQuerySet(models.QuerySet):
 class Account(models.Model):
     # --- identity -----------------------------------------------------------
     code = models.CharField(_("account code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=200)
-    short_name = models.CharField(_("short name"), max_length=50, blank=True)
+    name = models.CharField(_("name"), max_length=200, validators=[validate_name])
+    short_name = models.CharField(_("short name"), max_length=50, blank=True, validators=[validate_name])
     uscc = models.CharField(
         _("unified social credit code"), max_length=18, unique=True, null=True, blank=True,
         validators=[validate_uscc],
@@ -313,7 +313,7 @@ class ContactQuerySet(models.QuerySet):
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, models.PROTECT, related_name="contacts", verbose_name=_("account"))
-    name = models.CharField(_("name"), max_length=50)
+    name = models.CharField(_("name"), max_length=50, validators=[validate_name])
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     mobile = models.CharField(_("mobile"), max_length=20, blank=True, validators=[validate_cn_mobile])

@@ -207,8 +207,11 @@ def account_create(*, actor, data: dict[str, Any], confirm_similar: bool = False
     return account
 
 
-def _check_parent(account: Account, actor) -> None:
-    if account.parent_id is None:
+def _check_parent(account: Account, actor, *, before: int | None = None) -> None:
+    """A parent being set must be an account `actor` sees, and not make a loop. The parent
+    an account already has (`before`) is not checked again: HQ may have put the account in
+    a group whose head its specialist cannot see, and the specialist still edits the rest."""
+    if account.parent_id is None or account.parent_id == before:
         return
     if not Account.objects.visible_to(actor).filter(pk=account.parent_id).exists():
         raise ValidationFailed(
@@ -245,6 +248,7 @@ def account_update(*, actor, account: Account, data: dict[str, Any], version: in
     if "owner" in fields:
         owner = _resolve_owner(actor=actor, owner=fields.pop("owner"))
         account.owner, account.unit = owner, owner.unit
+    parent_before = account.parent_id
     _assign(account, fields)
     if account.uscc:
         try:
@@ -253,7 +257,7 @@ def account_update(*, actor, account: Account, data: dict[str, Any], version: in
             raise ValidationFailed(_("Please correct the errors below."), errors={"uscc": exc.messages}) from exc
     else:
         account.uscc = None
-    _check_parent(account, actor)
+    _check_parent(account, actor, before=parent_before)
     _check_uscc_unique(account, actor)
     if Account.objects.filter(code=account.code).exclude(pk=account.pk).exists():
         raise DuplicateAccount(

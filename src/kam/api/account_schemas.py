@@ -6,10 +6,20 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Annotated
 
+from django.core.exceptions import ValidationError as DjangoValidationError
 from ninja import Field, ModelSchema, Schema
-from pydantic import BeforeValidator, ConfigDict, StrictBool, WithJsonSchema, field_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    StrictBool,
+    WithJsonSchema,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
+from kam.core.validators import clean_name
 
 # The fields a client may write; bookkeeping (unit, version, created_by, keys) is never among them.
 ACCOUNT_WRITABLE = [
@@ -71,9 +81,35 @@ def _json_number_only(value):
 
 Id = Annotated[int, BeforeValidator(_json_number_only), Field(ge=1, le=2**63 - 1)]
 Count = Annotated[int, BeforeValidator(_json_number_only), Field(ge=0, le=2**31 - 1)]
+# Every boolean of a body: JSON true or false; 0, 1, "yes" or "true" is refused, not guessed.
+Flag = StrictBool
 # In paths and query strings every value arrives as text; only the range is checked.
 IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
 CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def _true_or_false(value):
+    if isinstance(value, bool):  # a default
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+# Every boolean of a query string: the words true and false, as JSON writes them.
+FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
+
+
+def _one_line(value: str) -> str:
+    try:
+        return clean_name(value)
+    except DjangoValidationError as exc:
+        raise PydanticCustomError("name_characters", exc.messages[0]) from None
+
+
+# A name (of an account, contact, lead, opportunity…): spaces around it dropped, no tab,
+# line break or other control character in it — the rule of kam.core.validators.clean_name.
+Name = Annotated[str, AfterValidator(_one_line)]
 
 
 class AccountPatch(ModelSchema, Input):
@@ -93,7 +129,9 @@ class AccountPatch(ModelSchema, Input):
     overdue_amount: Money | None = None
     staff_size: Count | None = None
     payment_term_days: Count | None = None
-    prepaid_only: StrictBool | None = None
+    prepaid_only: Flag | None = None
+    name: Annotated[Name, Field(max_length=200)] | None = None
+    short_name: Annotated[Name, Field(max_length=50)] | None = None
     industry: Id | None = Field(None, alias="industry_id")
     region: Id | None = Field(None, alias="region_id")
     parent: Id | None = Field(None, alias="parent_id")
@@ -106,8 +144,8 @@ class AccountPatch(ModelSchema, Input):
 
 
 class AccountCreate(AccountPatch):
-    name: str = Field(..., min_length=1, max_length=200)
-    confirm_similar: StrictBool = Field(False, description="Create even though very similar names exist.")
+    name: Annotated[Name, Field(min_length=1, max_length=200)]
+    confirm_similar: Flag = Field(False, description="Create even though very similar names exist.")
 
 
 class AccountItem(Schema):
@@ -193,7 +231,8 @@ class AccountDetail(ModelSchema):
 class ContactPatch(ModelSchema, Input):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     version: Count | None = None
-    is_key: StrictBool | None = None
+    is_key: Flag | None = None
+    name: Annotated[Name, Field(max_length=50)] | None = None
     relationship_owner: Id | None = Field(None, alias="relationship_owner_id")
     successor: Id | None = Field(None, alias="successor_id")
 
@@ -204,7 +243,7 @@ class ContactPatch(ModelSchema, Input):
 
 
 class ContactCreate(ContactPatch):
-    name: str = Field(..., min_length=1, max_length=50)
+    name: Annotated[Name, Field(min_length=1, max_length=50)]
 
 
 class ContactOut(ModelSchema):

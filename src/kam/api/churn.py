@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate
 from kam.core.errors import refused
 from kam.insight import churn as services
@@ -134,7 +134,7 @@ class DefinitionOut(Schema):
 class DefinitionPatch(Input):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(None, min_length=1, max_length=100)
-    is_active: bool | None = None
+    is_active: Flag | None = None
     params: dict[str, int] | None = Field(None, description="spend_drop: drop_percent 1–100, baseline_months and "
                                           "recent_months 1–36; no_revenue: days 1–3660; competitor: none")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.conf import settings
 from django.http import Http404
@@ -14,7 +14,19 @@ from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import (
+    CountParam,
+    ErrorOut,
+    Flag,
+    FlagParam,
+    Id,
+    IdParam,
+    Input,
+    Money,
+    Name,
+    Ref,
+    ref,
+)
 from kam.api.activities import IsoDate, IsoDateTime
 from kam.sales import lead_selectors as selectors
 from kam.sales import leads as services
@@ -29,8 +41,8 @@ class LeadQuery(Input):
     status: LeadStatus | None = None
     source: IdParam | None = None
     assignee: IdParam | None = Field(None, description="the assignee's user id")
-    unassigned: bool = Field(False, description="only leads nobody is assigned to")
-    overdue: bool = Field(False, description="open leads past their follow-up deadline without a follow-up")
+    unassigned: FlagParam = Field(False, description="only leads nobody is assigned to")
+    overdue: FlagParam = Field(False, description="open leads past their follow-up deadline without a follow-up")
     q: str = Field("", max_length=100, description="company, contact or phone")
     page: CountParam = 1
     page_size: CountParam | None = None
@@ -66,7 +78,7 @@ class LeadItem(Schema):
     created_at: dt.datetime
 
 
-class FollowUpOut(Schema):
+class LeadFollowUpOut(Schema):
     id: int
     at: dt.datetime
     by: Ref
@@ -75,7 +87,7 @@ class FollowUpOut(Schema):
 
 
 class LeadDetail(LeadItem):
-    follow_ups: list[FollowUpOut]
+    follow_ups: list[LeadFollowUpOut]
 
 
 class LeadPage(Schema):
@@ -91,9 +103,9 @@ class LeadCreate(Input):
 
     model_config = ConfigDict(extra="forbid")
     source: Id
-    company: str = Field(..., min_length=1, max_length=200)
+    company: Annotated[Name, Field(min_length=1, max_length=200)]
     uscc: str = Field("", max_length=18)
-    contact_name: str = Field("", max_length=50)
+    contact_name: Name = Field("", max_length=50)
     contact_title: str = Field("", max_length=100)
     phone: str = Field("", max_length=30)
     email: str = Field("", max_length=254)
@@ -111,7 +123,7 @@ class FollowUpCreate(Input):
     at: IsoDateTime | None = Field(None, description="when it happened; now if left out")
 
 
-class AssignIn(Input):
+class LeadAssignIn(Input):
     model_config = ConfigDict(extra="forbid")
     assignee: Id
 
@@ -129,8 +141,8 @@ class QualifyIn(Input):
     model_config = ConfigDict(extra="forbid")
     outcome: Literal["opportunity", "nurture"]
     account: Id | None = None
-    confirm_new_account: bool = False
-    opportunity_name: str = Field("", max_length=200, description="the project; the company's name if left out")
+    confirm_new_account: Flag = False
+    opportunity_name: Name = Field("", max_length=200, description="the project; the company's name if left out")
     amount: Money | None = Field(None, description="intended amount; the lead's estimate if left out")
     expected_close: IsoDate | None = Field(None, description="required for an opportunity")
     note: str = Field("", max_length=500)
@@ -226,7 +238,7 @@ def follow_up_lead(request, lead_id: IdParam, payload: FollowUpCreate):
 
 
 @router.post("/leads/{lead_id}/assign", response={200: LeadDetail, **ERRORS}, summary="Assign a lead by hand")
-def assign_lead(request, lead_id: IdParam, payload: AssignIn):
+def assign_lead(request, lead_id: IdParam, payload: LeadAssignIn):
     lead = _visible(request, lead_id)
     services.lead_assign(actor=request.user, lead=lead, assignee=payload.assignee)
     return _detail(request, lead_id)

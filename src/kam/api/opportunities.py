@@ -16,7 +16,18 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Contact
 from kam.accounts.selectors import account_get
-from kam.api.account_schemas import Count, CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import (
+    Count,
+    CountParam,
+    ErrorOut,
+    Id,
+    IdParam,
+    Input,
+    Money,
+    Name,
+    Ref,
+    ref,
+)
 from kam.api.activities import IsoDate
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
@@ -126,7 +137,7 @@ class PipelineOut(Schema):
 class OpportunityCreate(Input):
     model_config = ConfigDict(extra="forbid")
     account: Id
-    name: str = Field(..., min_length=1, max_length=200)
+    name: Annotated[Name, Field(min_length=1, max_length=200)]
     amount: Money
     expected_close: IsoDate
     stage: OpenStage = "contact"
@@ -140,7 +151,7 @@ class OpportunityPatch(Input):
 
     model_config = ConfigDict(extra="forbid")
     version: Count = Field(..., description="The version read; a stale one gives 409.")
-    name: str | None = Field(None, min_length=1, max_length=200)
+    name: Annotated[Name, Field(min_length=1, max_length=200)] | None = None
     amount: Money | None = None
     our_quote: Money | None = None
     expected_close: IsoDate | None = None

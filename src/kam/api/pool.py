@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
 from kam.sales import pool as services
 from kam.sales.models import PoolEvent, PoolEventKind
 
@@ -26,7 +26,7 @@ class PoolQuery(Input):
     industry: IdParam | None = None
     region: IdParam | None = None
     unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    mine: bool = Field(False, description="only accounts that were yours before they came to the pool")
+    mine: FlagParam = Field(False, description="only accounts that were yours before they came to the pool")
     page: CountParam = 1
     page_size: CountParam | None = None
 

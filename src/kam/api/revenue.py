@@ -8,7 +8,7 @@ from typing import Literal
 from ninja import Field, Router, Schema, Status
 
 from kam.accounts.selectors import account_get
-from kam.api.account_schemas import ErrorOut, IdParam, Input, Money
+from kam.api.account_schemas import ErrorOut, Flag, IdParam, Input, Money
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import
 from kam.tiering.selectors import account_tiers as account_tiers_of
@@ -29,7 +29,7 @@ class RevenueLineIn(Input):
 
 class RevenueBatchIn(Input):
     lines: list[RevenueLineIn] = Field(..., min_length=1, max_length=10_000)
-    create_accounts: bool = False
+    create_accounts: Flag = False
     mode: Literal["all", "valid"] = "all"
 
 

@@ -10,7 +10,17 @@ from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import (
+    CountParam,
+    ErrorOut,
+    FlagParam,
+    Id,
+    IdParam,
+    Input,
+    Money,
+    Ref,
+    ref,
+)
 from kam.sales import reviews
 from kam.sales.models import Opportunity, ReviewStatus
 
@@ -23,7 +33,7 @@ Text = Field(..., min_length=1, max_length=10_000)
 class ReviewQuery(Input):
     status: ReviewStatus | Literal["open"] | None = None
     meeting: IdParam | None = None
-    escalated: bool | None = Field(None, description="only items escalated to the senior review, or only not")
+    escalated: FlagParam | None = Field(None, description="only items escalated to the senior review, or only not")
     follow_up: Literal["open", "overdue", "done"] | None = Field(
         None, description="decided items whose follow-up tasks are open, overdue or all done")
     opportunity: IdParam | None = None

@@ -15,7 +15,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
 from kam.api.activities import IsoDate
 from kam.core.errors import PermissionDenied
 from kam.insight import health as health_service
@@ -34,7 +34,7 @@ class WarningQuery(Input):
     rule: IdParam | None = None
     severity: Severity | None = None
     state: WarningState | None = Field(WarningState.OPEN, description="open by default")
-    all_states: bool = Field(False, description="every state (overrides state)")
+    all_states: FlagParam = Field(False, description="every state (overrides state)")
     unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
     owner: IdParam | None = None
     account: IdParam | None = None

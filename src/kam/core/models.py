@@ -12,6 +12,8 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from kam.core.validators import validate_name
+
 
 class OrgUnit(models.Model):
     """A node of the org tree: HQ → branch → office → outlet.
@@ -27,7 +29,7 @@ class OrgUnit(models.Model):
         OUTLET = "outlet", _("Outlet")
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_name])
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     parent = models.ForeignKey(
         "self", models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent unit")
@@ -78,7 +80,7 @@ class User(AbstractUser):
     unit = models.ForeignKey(
         OrgUnit, models.PROTECT, related_name="users", verbose_name=_("org unit"), null=True
     )
-    display_name = models.CharField(_("display name"), max_length=50, blank=True)
+    display_name = models.CharField(_("display name"), max_length=50, blank=True, validators=[validate_name])
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
 
     objects = KamUserManager()
@@ -204,7 +206,7 @@ class ReferenceItem(models.Model):
     """A configurable list entry (industry, region…): code, name, order, active."""
 
     code = models.CharField(_("code"), max_length=32, unique=True)
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_name])
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
 

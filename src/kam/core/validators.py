@@ -131,3 +131,36 @@ def validate_cn_phone(value: str) -> None:
 def uscc_complete(body17: str) -> str:
     """Append the GB 32100 check digit to the first 17 characters of a USCC."""
     return body17 + stdnum_uscc.calc_check_digit(body17 + "0")
+
+
+# What a name (of an account, contact, lead, opportunity, unit, list entry, person…) cannot
+# hold: control characters (tab, line breaks, NUL — Unicode's Cc), line and paragraph
+# separators, and the bidirectional controls that make a name read differently from what it
+# is. A name is one line of plain text wherever it is shown, exported or matched.
+_NOT_IN_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u061c\u202a-\u202e\u2066-\u2069]")
+# Spaces around a name are dropped (a slip of the keyboard); nothing else is.
+NAME_SPACES = " \u3000"
+
+
+def _character(char: str) -> str:
+    if char == "\t":
+        return str(_("a tab"))
+    if char in "\r\n\u2028\u2029\x85":
+        return str(_("a line break"))
+    return str(_("the control character U+%(code)04X") % {"code": ord(char)})
+
+
+def validate_name(value: str) -> None:
+    """Refuse a name holding a character that is not plain one-line text, saying which."""
+    if value and (found := _NOT_IN_A_NAME.search(value)):
+        raise ValidationError(
+            _("A name is one line of plain text: remove %(character)s."),
+            code="name_characters", params={"character": _character(found.group())},
+        )
+
+
+def clean_name(value: str) -> str:
+    """A name as typed: the spaces around it dropped, then the rule of `validate_name`."""
+    value = value.strip(NAME_SPACES)
+    validate_name(value)
+    return value

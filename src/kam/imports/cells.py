@@ -18,7 +18,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
 from django.utils.translation import gettext as _
 
-from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc
+from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_name, clean_uscc
 
 
 class CellError(Exception):
@@ -60,6 +60,19 @@ def text(max_length: int | None = None) -> Callable[[Any], str]:
         if max_length is not None and len(result) > max_length:
             raise CellError(_("At most %(max)d characters (this has %(n)d).") % {"max": max_length, "n": len(result)})
         return result
+
+    return parse
+
+
+def name(max_length: int | None = None) -> Callable[[Any], str]:
+    """A name: one line of plain text, the rule of kam.core.validators.clean_name."""
+    as_limited_text = text(max_length)
+
+    def parse(value: Any) -> str:
+        try:
+            return clean_name(as_limited_text(value))
+        except ValidationError as exc:
+            raise CellError(_messages(exc)) from exc
 
     return parse
 

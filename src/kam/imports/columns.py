@@ -16,6 +16,7 @@ from typing import Any
 from django.db import models
 from django.utils import translation
 
+from kam.core.validators import validate_name
 from kam.imports import cells
 
 LANGUAGES = ("zh-hans", "en")
@@ -72,6 +73,8 @@ def parser_for(model_field: models.Field) -> Callable[[Any], Any]:
         return cells.email(model_field.max_length)
     if isinstance(model_field, models.URLField):
         return cells.url(model_field.max_length)
+    if validate_name in model_field.validators:
+        return cells.name(model_field.max_length)
     return cells.text(model_field.max_length)
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kam.core.errors import ValidationFailed
+from kam.core.exports import restore_neutralised
 
 Cell = str | int | float | bool | date | datetime | time | None
 
@@ -65,7 +66,8 @@ def _split(rows, max_rows: int, *, all_text: bool = False) -> Table:
     headers: list[str] | None = None
     data: list[tuple[int, list[Cell]]] = []
     for number, raw in enumerate(rows, start=1):
-        cells = [value.strip() or None for value in raw] if all_text else [_clean_cell(value) for value in raw]
+        cells = ([(restore_neutralised(value) if "'" in value else value).strip() or None for value in raw]
+                 if all_text else [_clean_cell(value) for value in raw])
         if all(value is None for value in cells):
             continue
         if headers is None:
@@ -84,7 +86,9 @@ def _split(rows, max_rows: int, *, all_text: bool = False) -> Table:
 
 def _clean_cell(value: Any) -> Cell:
     if isinstance(value, str):
-        value = value.strip()
+        # A cell KAM (or another careful exporter) neutralised is read as the value it
+        # stands for, before the spaces around it are trimmed.
+        value = restore_neutralised(value).strip()
         return value or None
     return value
 
@@ -94,12 +98,15 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
     if "\x00" in text:
         raise FileProblem(_("The file contains NUL characters; it is not a text CSV file."))
     sample = text[:8192]
+    # Only the separator is guessed. Quoting is Excel's (and RFC 4180's) — a double quote,
+    # doubled inside a field: the sniffer's guesses of the rest misread fields holding quotes.
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
+        delimiter = ","
     try:
-        table = _split(csv.reader(io.StringIO(text, newline=""), dialect), max_rows, all_text=True)
+        table = _split(csv.reader(io.StringIO(text, newline=""), csv.excel, delimiter=delimiter), max_rows,
+                       all_text=True)
     except csv.Error as exc:
         raise FileProblem(_("The CSV file is malformed: %(reason)s.") % {"reason": exc}) from exc
     table.encoding = encoding

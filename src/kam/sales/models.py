@@ -18,6 +18,7 @@ from simple_history.models import HistoricalRecords
 
 from kam.accounts.models import MONEY, Account, Contact
 from kam.core.models import Industry, OrgUnit, ReferenceItem, Region
+from kam.core.validators import validate_name
 
 # --- configurable lists ---------------------------------------------------------------------
 
@@ -84,9 +85,9 @@ class LeadQuerySet(models.QuerySet):
 
 class Lead(models.Model):
     source = models.ForeignKey(LeadSource, models.PROTECT, related_name="leads", verbose_name=_("source"))
-    company = models.CharField(_("company"), max_length=200)
+    company = models.CharField(_("company"), max_length=200, validators=[validate_name])
     uscc = models.CharField(_("unified social credit code"), max_length=18, blank=True)
-    contact_name = models.CharField(_("contact"), max_length=50, blank=True)
+    contact_name = models.CharField(_("contact"), max_length=50, blank=True, validators=[validate_name])
     contact_title = models.CharField(_("contact's title"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=30, blank=True)
     email = models.EmailField(_("email"), blank=True)
@@ -172,7 +173,7 @@ class LeadAssignmentRule(models.Model):
     names a unit and either a person or, without one, a round robin among the unit's active
     specialists (`last_assignee` remembers where the round stands)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_name])
     sort_order = models.PositiveIntegerField(_("order"), default=0)
     is_active = models.BooleanField(_("active"), default=True)
     region = models.ForeignKey(Region, models.PROTECT, null=True, blank=True, related_name="+",
@@ -269,7 +270,7 @@ class OpportunityQuerySet(models.QuerySet):
 class Opportunity(models.Model):
     account = models.ForeignKey(Account, models.CASCADE, related_name="opportunities", verbose_name=_("account"),
                                 db_index=False)
-    name = models.CharField(_("project"), max_length=200)
+    name = models.CharField(_("project"), max_length=200, validators=[validate_name])
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="opportunities",
                               verbose_name=_("owner"), db_index=False)
     stage = models.CharField(_("stage"), max_length=8, choices=Stage.choices, default=Stage.CONTACT)
@@ -431,7 +432,7 @@ def _units_above(user):
 class ReviewMeeting(models.Model):
     """A deal-review meeting (研讨会), held 1–3 times a month; its items are reviews."""
 
-    title = models.CharField(_("meeting title"), max_length=200)
+    title = models.CharField(_("meeting title"), max_length=200, validators=[validate_name])
     held_on = models.DateField(_("held on"))
     unit = models.ForeignKey(OrgUnit, models.PROTECT, related_name="+", verbose_name=_("org unit"))
     is_senior = models.BooleanField(_("senior review"), default=False)

@@ -12,6 +12,7 @@ from kam.accounts.models import Account, Contact
 from kam.accounts.selectors import colleagues
 from kam.accounts.services import assignable_owners
 from kam.core.models import OrgUnit
+from kam.core.validators import validate_name
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 from kam.sales.models import (
     CLOSED_STAGES,
@@ -84,7 +85,7 @@ class OpportunityForm(forms.Form):
 
     account = IdChoiceField(queryset=None, label=_("account"),
                             widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
-    name = forms.CharField(label=_("project"), max_length=200)
+    name = forms.CharField(label=_("project"), max_length=200, validators=[validate_name])
     stage = forms.ChoiceField(label=_("stage"), choices=_OPEN_CHOICES, initial=Stage.CONTACT)
     amount = forms.DecimalField(label=_("intended amount (yuan)"), **MONEY_LIMITS)
     our_quote = forms.DecimalField(label=_("our quote (yuan)"), required=False, **MONEY_LIMITS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kam.core.validators import validate_name
 from kam.core.web import IdChoiceField
 from kam.sales.models import ReviewMeeting, ReviewStatus
 from kam.sales.reviews import FOLLOW_UP_FILTERS, ReviewFilters, meeting_units
@@ -74,7 +75,7 @@ class ScheduleForm(forms.Form):
 
 
 class MeetingForm(forms.Form):
-    title = forms.CharField(label=_("meeting title"), max_length=200)
+    title = forms.CharField(label=_("meeting title"), max_length=200, validators=[validate_name])
     held_on = forms.DateField(label=_("held on"), widget=forms.DateInput(attrs={"type": "date"}))
     unit = IdChoiceField(label=_("org unit"), queryset=None)
     is_senior = forms.BooleanField(label=_("senior review (escalated items)"), required=False)

@@ -21,7 +21,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kam.activities.models import Task
-from kam.core.exports import neutralise
+from kam.core.exports import write_cell
 from kam.sales.models import DealReview, ReviewMeeting
 
 # Column widths of the form (A–F), in characters: label, value, label, value, label, value.
@@ -131,7 +131,8 @@ def review_sheet_fill(sheet: Worksheet, review: DealReview, follow_ups: Iterable
               (_("Date"), _local(review.submitted_at)))
     for index, (label, value) in enumerate(header):
         _label(sheet.cell(HEADER_ROW, 2 * index + 1), label)
-        cell = sheet.cell(HEADER_ROW, 2 * index + 2, neutralise(value))
+        cell = sheet.cell(HEADER_ROW, 2 * index + 2)
+        write_cell(cell, value)
         cell.alignment = Alignment(wrap_text=True, vertical="center")
     sheet.row_dimensions[HEADER_ROW].height = 2 * LINE_HEIGHT
 
@@ -152,7 +153,8 @@ def review_sheet_fill(sheet: Worksheet, review: DealReview, follow_ups: Iterable
     for row, label, value in rows:
         _label(sheet.cell(row, 1), label)
         sheet.merge_cells(f"B{row}:{LAST_COLUMN}{row}")
-        cell = sheet.cell(row, 2, neutralise(value))
+        cell = sheet.cell(row, 2)
+        write_cell(cell, value)
         cell.alignment = WRAP
         # Blank opinions keep room to write by hand at the meeting, as on the paper form.
         least = 5 if row >= part_row("manager") else 3 if row >= FIRST_PART_ROW else 2
@@ -197,7 +199,8 @@ def meeting_workbook(meeting: ReviewMeeting, items: list[DealReview],
                _("Director's opinion"), _("Decision"), _("Senior review"))
     last = get_column_letter(len(headers))
     summary.merge_cells(f"A1:{last}1")
-    title = summary.cell(1, 1, neutralise(f"{meeting.title} · {meeting.held_on:%Y-%m-%d} · {meeting.unit.name}"))
+    title = summary.cell(1, 1)
+    write_cell(title, f"{meeting.title} · {meeting.held_on:%Y-%m-%d} · {meeting.unit.name}")
     title.font = Font(bold=True, size=14)
     title.alignment = Alignment(horizontal="center", vertical="center")
     summary.row_dimensions[1].height = 28
@@ -210,7 +213,8 @@ def meeting_workbook(meeting: ReviewMeeting, items: list[DealReview],
                   review.get_status_display(), review.manager_recommendation, review.director_recommendation,
                   review.decision, _local(review.escalated_at))
         for index, value in enumerate(values, start=1):
-            cell = summary.cell(row, index, neutralise(value) if isinstance(value, str) else value)
+            cell = summary.cell(row, index)
+            write_cell(cell, value)
             cell.alignment = WRAP
         summary.cell(row, 4).number_format = "#,##0.00"
     _frame(summary, 2, 2 + len(items))

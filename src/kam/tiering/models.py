@@ -83,8 +83,10 @@ class Snapshot(models.Model):
     accounts = models.PositiveIntegerField(_("accounts"), default=0)
     progress = models.PositiveSmallIntegerField(default=0)  # percent, while computing
     message = models.TextField(blank=True)
-    # {tier: {"count": n, "revenue": "yuan"}}
+    # {tier: {"count": n, "revenue": "yuan", "share": fraction}}, and nothing else
     summary = models.JSONField(default=dict, blank=True)
+    # What the scheme page draws, computed with the tiers: {"curve": …, "points": …}
+    charts = models.JSONField(default=dict, blank=True)
     flags = models.JSONField(default=list, blank=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -31,7 +31,7 @@ def distribution(*, user, snapshot: Snapshot) -> list[dict]:
     scheme = snapshot.scheme
     if user.sees_everything:
         rows = {code: {"count": v["count"], "revenue": v["revenue"], "share": v.get("share", 0)}
-                for code, v in snapshot.summary.items() if isinstance(v, dict) and "count" in v}
+                for code, v in snapshot.summary.items()}
     else:
         rows = {
             r["tier"]: {"count": r["count"], "revenue": str(r["revenue"] or 0), "share": None}

@@ -245,9 +245,10 @@ def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> S
             SnapshotEntry.objects.filter(snapshot=snapshot).delete()
             _store_entries(snapshot, facts, result, report)
             snapshot.accounts = len(facts)
-            snapshot.summary = {**summarise(facts, result.tiers), **charts(snapshot, facts, result)}
+            snapshot.summary = summarise(facts, result.tiers)
+            snapshot.charts = charts(snapshot, facts, result)
             snapshot.flags, snapshot.state, snapshot.progress = result.flags, SnapshotState.DONE, 100
-            snapshot.save(update_fields=["accounts", "summary", "flags", "state", "progress"])
+            snapshot.save(update_fields=["accounts", "summary", "charts", "flags", "state", "progress"])
     except Exception as exc:
         Snapshot.objects.filter(pk=snapshot.pk).update(state=SnapshotState.FAILED, message=str(exc)[:500])
         raise

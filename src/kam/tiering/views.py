@@ -87,17 +87,17 @@ def scheme_detail(request, code: str):
             entry.label = scheme.tier_label(entry.tier)
         distribution = selectors.distribution(user=request.user, snapshot=snapshot)
         charts = {"distribution": [{"name": d["label"], "value": d["count"]} for d in distribution]}
-        if request.user.sees_everything and "curve" in snapshot.summary:
-            charts["pareto"] = {**snapshot.summary["curve"],
+        if request.user.sees_everything and "curve" in snapshot.charts:
+            charts["pareto"] = {**snapshot.charts["curve"],
                                 "cuts": [float(c) * 100 for c in snapshot.params.get("cuts", [])]}
-        if "points" in snapshot.summary:
+        if "points" in snapshot.charts:
             visible = set(Account.objects.visible_to(request.user)
-                          .filter(pk__in=[p[0] for p in snapshot.summary["points"]]).values_list("pk", flat=True))
+                          .filter(pk__in=[p[0] for p in snapshot.charts["points"]]).values_list("pk", flat=True))
             names = dict(Account.objects.filter(pk__in=visible).values_list("pk", "name"))
             charts["scatter"] = {
                 "tiers": [{"code": c, "label": scheme.tier_label(c)} for c in scheme.tier_codes],
                 "points": [[p[1], p[2] if p[2] is not None else 100.0, p[3], p[0], names.get(p[0], "")]
-                           for p in snapshot.summary["points"] if p[0] in visible],
+                           for p in snapshot.charts["points"] if p[0] in visible],
             }
         if snapshot.method == Method.PORTFOLIO:
             charts["grid"] = _portfolio_chart(selectors.portfolio_cells(user=request.user, snapshot=snapshot),

@@ -24,6 +24,7 @@ from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
 from kam.core.exports import list_export
 from kam.core.models import Industry, OrgUnit, Region
+from kam.core.validators import validate_name
 from kam.core.web import (
     AutocompleteWidget,
     IdChoiceField,
@@ -92,9 +93,10 @@ class LeadFilterForm(forms.Form):
 
 class LeadForm(forms.Form):
     source = forms.ModelChoiceField(queryset=LeadSource.objects.none(), label=gettext_lazy("source"))
-    company = forms.CharField(label=gettext_lazy("company"), max_length=200)
+    company = forms.CharField(label=gettext_lazy("company"), max_length=200, validators=[validate_name])
     uscc = forms.CharField(label=gettext_lazy("unified social credit code"), max_length=30, required=False)
-    contact_name = forms.CharField(label=gettext_lazy("contact"), max_length=50, required=False)
+    contact_name = forms.CharField(label=gettext_lazy("contact"), max_length=50, required=False,
+                                   validators=[validate_name])
     contact_title = forms.CharField(label=gettext_lazy("contact's title"), max_length=100, required=False)
     phone = forms.CharField(label=gettext_lazy("phone"), max_length=30, required=False)
     email = forms.EmailField(label=gettext_lazy("email"), required=False)
@@ -160,7 +162,8 @@ class QualifyForm(forms.Form):
                                   widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
     confirm_new = forms.BooleanField(
         required=False, label=gettext_lazy("None of these: create a new account anyway"))
-    opportunity_name = forms.CharField(label=gettext_lazy("project"), max_length=200, required=False)
+    opportunity_name = forms.CharField(label=gettext_lazy("project"), max_length=200, required=False,
+                                       validators=[validate_name])
     amount = forms.DecimalField(label=gettext_lazy("intended amount (yuan)"), required=False, **MONEY_LIMITS)
     expected_close = forms.DateField(label=gettext_lazy("expected close"), required=False,
                                      widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"))
@@ -198,7 +201,7 @@ class UnitChoiceField(forms.ModelChoiceField):
 
 
 class LeadRuleForm(forms.Form):
-    name = forms.CharField(label=gettext_lazy("name"), max_length=100)
+    name = forms.CharField(label=gettext_lazy("name"), max_length=100, validators=[validate_name])
     region = forms.ModelChoiceField(queryset=Region.objects.none(), required=False, label=gettext_lazy("region"),
                                     empty_label=gettext_lazy("any region"),
                                     help_text=gettext_lazy("A province also catches its cities."))
