@@ -19,7 +19,7 @@ def expire_old_tokens(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_nightly_run'),
+        ('core', '0005_worker_heartbeat'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ import kam.core.validators
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0004_nightly_run'),
+        ('core', '0006_token_expiry_and_audit_kinds'),
     ]
 
     operations = [
