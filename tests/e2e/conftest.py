@@ -48,9 +48,17 @@ def log_in(live_server):
     from factories import PASSWORD
 
     def enter(page, username: str) -> None:
+        from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
         page.fill("#id_username", username)
         page.fill("#id_password", PASSWORD)
         page.click("button[type=submit]")
-        page.wait_for_url(f"{live_server.url}/")
+        try:
+            # A loaded machine running both databases' suites side by side can take a while
+            # to answer the first request of a fresh live server.
+            page.wait_for_url(f"{live_server.url}/", timeout=45_000)
+        except PlaywrightTimeout:
+            text = page.inner_text("body") if page.url.startswith(live_server.url) else ""
+            pytest.fail(f"logging in as {username} did not reach the home page: still at {page.url}\n{text[:600]}")
 
     return enter
