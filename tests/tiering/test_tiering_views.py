@@ -138,3 +138,51 @@ def test_hq_sees_the_matrix_schemes_as_scatter_not_as_the_pareto_curve(org, clie
     body = client.get(f"/tiering/bcg/?snapshot={snapshot.pk}").content.decode()
     assert 'data-testid="scatter-chart"' in body and 'data-testid="pareto-chart"' not in body
     assert len(_charts(body)["scatter"]["points"]) == 5
+
+
+def _dead_worker(worker_id: str):
+    from django.utils import timezone
+
+    from kam.core.models import WorkerHeartbeat
+
+    now = timezone.now()
+    return WorkerHeartbeat.objects.create(worker_id=worker_id, host="elsewhere", pid=4242, started_at=now,
+                                          beat_at=now, stopped_at=now, stop_reason="killed (SIGKILL)")
+
+
+def test_a_snapshot_whose_worker_died_is_shown_interrupted_and_computed_again(
+        org, client, tiered, django_capture_on_commit_callbacks):
+    scheme, _done, _accounts = tiered
+    # given a snapshot a background worker took up and then died computing
+    started = services.snapshot_start(actor=org.director, scheme=scheme, as_of=date(2026, 2, 28))
+    _dead_worker("elsewhere:4242")
+    Snapshot.objects.filter(pk=started.pk).update(worker="elsewhere:4242", progress=40)
+    client.login(username="director", password=PASSWORD)
+    # when HQ opens the scheme page
+    body = client.get("/tiering/pareto-abc/").content.decode()
+    # then it is shown interrupted with a button to compute it again, and no progress bar polls for it
+    assert 'data-testid="snapshot-interrupted"' in body and 'data-testid="snapshot-resume"' in body
+    assert 'hx-trigger="every 2s"' not in body
+    # and computing it again finishes it
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/tiering/snapshots/{started.pk}/resume/")
+    fresh = Snapshot.objects.get(pk=started.pk)
+    assert fresh.state == "done" and fresh.entries.count() == 5 and fresh.worker
+
+
+def test_a_snapshot_still_computing_cannot_be_started_again(org, client, tiered):
+    scheme, _done, _accounts = tiered
+    from kam.core import workers
+
+    started = services.snapshot_start(actor=org.director, scheme=scheme, as_of=date(2026, 2, 28))
+    Snapshot.objects.filter(pk=started.pk).update(worker=workers.worker_id())  # this very process: alive
+    client.login(username="director", password=PASSWORD)
+    body = client.get("/tiering/pareto-abc/").content.decode()
+    assert 'data-testid="snapshot-interrupted"' not in body and 'hx-trigger="every 2s"' in body
+    client.post(f"/tiering/snapshots/{started.pk}/resume/")
+    assert Snapshot.objects.get(pk=started.pk).state == "running"
+    # nor by a specialist
+    _dead_worker("elsewhere:4242")
+    Snapshot.objects.filter(pk=started.pk).update(worker="elsewhere:4242")
+    client.login(username="spec_a", password=PASSWORD)
+    assert client.post(f"/tiering/snapshots/{started.pk}/resume/").status_code == 404

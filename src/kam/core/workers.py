@@ -87,6 +87,19 @@ def worker_alive(worker: str) -> bool | None:
     return _alive(record, _stale_before())
 
 
+def worker_gone(worker: str) -> bool | None:
+    """Whether the process recorded as running a job (its `worker_id`) has died: the
+    registry's answer for a registered worker, the pid's for a process of this host that never
+    registered (the command line); None when it cannot be told from here."""
+    alive = worker_alive(worker)
+    if alive is not None:
+        return not alive
+    host, _sep, pid = worker.rpartition(":")
+    if host == host_name() and pid.isdigit():
+        return process_gone(host, int(pid))
+    return None
+
+
 def workers_alive_among(ids) -> dict[str, bool]:
     """worker id → alive, for the registered ones among `ids` (one query for a list page)."""
     records = WorkerHeartbeat.objects.filter(worker_id__in={i for i in ids if i})

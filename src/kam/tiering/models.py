@@ -82,6 +82,9 @@ class Snapshot(models.Model):
     state = models.CharField(_("state"), max_length=10, choices=SnapshotState.choices, default=SnapshotState.RUNNING)
     accounts = models.PositiveIntegerField(_("accounts"), default=0)
     progress = models.PositiveSmallIntegerField(default=0)  # percent, while computing
+    # The process computing it (kam.core.workers.worker_id), so one whose worker died shows
+    # as interrupted; empty while it waits for a worker.
+    worker = models.CharField(max_length=120, blank=True)
     message = models.TextField(blank=True)
     # {tier: {"count": n, "revenue": "yuan", "share": fraction}}, and nothing else
     summary = models.JSONField(default=dict, blank=True)

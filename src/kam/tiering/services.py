@@ -24,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
+from kam.core import workers
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
@@ -229,9 +230,16 @@ def snapshot_start(*, actor, scheme: Scheme, as_of: date) -> Snapshot:
 def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> Snapshot:
     """Compute and store the tiers of every live account for a started snapshot. Idempotent:
     entries of an earlier, interrupted attempt are replaced in the same transaction."""
-    snapshot = Snapshot.objects.select_related("scheme").get(pk=snapshot_id)
-    if snapshot.state == SnapshotState.DONE:
-        return snapshot
+    with transaction.atomic():
+        snapshot = Snapshot.objects.select_for_update().select_related("scheme").get(pk=snapshot_id)
+        if snapshot.state == SnapshotState.DONE:
+            return snapshot
+        me = workers.worker_id()
+        if snapshot.worker and snapshot.worker != me and workers.worker_gone(snapshot.worker) is False:
+            raise Conflict(_("This snapshot is being computed by another process."))
+        # Who computes it, so a snapshot whose worker died shows as interrupted.
+        snapshot.state, snapshot.worker, snapshot.progress, snapshot.message = SnapshotState.RUNNING, me, 0, ""
+        snapshot.save(update_fields=["state", "worker", "progress", "message"])
 
     def report(phase: str, done: int, total: int) -> None:
         Snapshot.objects.filter(pk=snapshot.pk).update(progress=int(100 * done / total) if total else 100)
@@ -252,6 +260,29 @@ def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> S
     except Exception as exc:
         Snapshot.objects.filter(pk=snapshot.pk).update(state=SnapshotState.FAILED, message=str(exc)[:500])
         raise
+    return snapshot
+
+
+def snapshot_interrupted(snapshot: Snapshot) -> bool:
+    """A snapshot whose computing process died part-way (nothing of it was stored: the entries
+    are written in one transaction); it waits for someone to start it again."""
+    return snapshot.state == SnapshotState.RUNNING and bool(snapshot.worker) and workers.worker_gone(snapshot.worker) is True
+
+
+def snapshot_resume(*, actor, snapshot: Snapshot) -> Snapshot:
+    """Compute an interrupted snapshot again in the background. Refused while its process is
+    alive, and for a snapshot that is not interrupted."""
+    from kam.tiering.tasks import compute_snapshot
+
+    if not _can_govern(actor):
+        raise PermissionDenied(_("Only headquarters compute tier snapshots."))
+    with transaction.atomic():
+        snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
+        if not snapshot_interrupted(snapshot):
+            raise Conflict(_("This snapshot is not interrupted; there is nothing to start again."))
+        snapshot.worker, snapshot.progress, snapshot.message = "", 0, ""
+        snapshot.save(update_fields=["worker", "progress", "message"])
+        transaction.on_commit(lambda: compute_snapshot.enqueue(snapshot.pk))
     return snapshot
 
 

@@ -6,6 +6,7 @@ app_name = "tiering"
 urlpatterns = [
     path("", views.scheme_list, name="list"),
     path("snapshots/<id:pk>/freeze/", views.snapshot_freeze, name="freeze"),
+    path("snapshots/<id:pk>/resume/", views.snapshot_resume, name="resume"),
     path("snapshots/<id:pk>/moves/", views.move_decide, name="move"),
     path("<slug:code>/", views.scheme_detail, name="detail"),
     path("<slug:code>/compute/", views.snapshot_compute, name="compute"),

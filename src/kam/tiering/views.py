@@ -73,9 +73,12 @@ def scheme_detail(request, code: str):
     chosen = request.GET.get("snapshot", "")
     snapshot = (snapshots.filter(pk=int(chosen), state=SnapshotState.DONE).first() if chosen.isdigit() and len(chosen) < 18
                 else selectors.latest_snapshot(scheme))
-    running = list(snapshots.filter(state=SnapshotState.RUNNING)[:5])
+    started = list(snapshots.filter(state=SnapshotState.RUNNING)[:5])
+    interrupted = [s for s in started if services.snapshot_interrupted(s)]
+    running = [s for s in started if s not in interrupted]
     context = {"scheme": scheme, "snapshot": snapshot, "snapshots": snapshots.filter(state=SnapshotState.DONE)[:30],
-               "running": running, "governs": _governs(request.user), "today": timezone.localdate()}
+               "running": running, "interrupted": interrupted, "governs": _governs(request.user),
+               "today": timezone.localdate()}
     if is_htmx(request) and request.GET.get("part") == "running":
         return render(request, "tiering/detail.html#running", {**context, "polled": True})
     if snapshot is not None:
@@ -139,6 +142,21 @@ def snapshot_compute(request, code: str):
     except DomainError as exc:
         messages.error(request, exc.message)
     return redirect("tiering:detail", scheme.code)
+
+
+@login_required
+@require_POST
+def snapshot_resume(request, pk: int):
+    snapshot = get_object_or_404(Snapshot, pk=pk)
+    if not _governs(request.user):
+        raise Http404
+    try:
+        services.snapshot_resume(actor=request.user, snapshot=snapshot)
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("The snapshot is being computed again."))
+    return redirect("tiering:detail", snapshot.scheme.code)
 
 
 @login_required
