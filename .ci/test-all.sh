@@ -7,9 +7,9 @@ BIN=.venv/bin
 LOGS=$(mktemp -d /tmp/kam-test.XXXXXX)
 trap 'rm -rf "$LOGS"' EXIT
 started=$SECONDS
-KAM_HOME=var/test-sqlite $BIN/pytest -q -p no:cacheprovider >"$LOGS/sqlite.log" 2>&1 &
+KAM_HOME=var/test-sqlite $BIN/pytest -q -p no:cacheprovider --durations=15 >"$LOGS/sqlite.log" 2>&1 &
 sqlite=$!
-KAM_HOME=var/test-postgres KAM_CONN_MAX_AGE=0 bash .ci/postgres.sh $BIN/pytest -q -p no:cacheprovider \
+KAM_HOME=var/test-postgres KAM_CONN_MAX_AGE=0 bash .ci/postgres.sh $BIN/pytest -q -p no:cacheprovider --durations=15 \
   >"$LOGS/postgres.log" 2>&1 &
 postgres=$!
 status=0
