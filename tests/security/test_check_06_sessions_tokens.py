@@ -87,6 +87,29 @@ def test_logout_ends_the_session_for_pages_and_the_api(org):
     assert not page_is_open(replay) and not session_api_is_open(replay)
 
 
+def test_logging_out_everywhere_ends_every_session_and_revokes_every_token(org):
+    # given a specialist logged in on two devices, with a script's token
+    phone, desk = logged_in(org.specialist_a), logged_in(org.specialist_a)
+    raw = api_token_issue(user=org.specialist_a, name="报表脚本")
+    other = logged_in(org.specialist_b)
+    assert api_with(raw) == 200
+    # when they log out everywhere from the phone
+    answer = phone.post("/logout/everywhere/", follow=True)
+    # then both devices are logged out, the token is revoked, and the page says what happened
+    assert answer.redirect_chain[-1][0].startswith("/login/")
+    assert "Other sessions ended: 1; API tokens revoked: 1." in answer.content.decode()
+    assert not page_is_open(phone) and not page_is_open(desk)
+    assert api_with(raw) == 401
+    assert ApiToken.objects.get(user=org.specialist_a).revoked_because == ApiToken.RevokedBecause.LOGGED_OUT
+    # and another user's session is untouched
+    assert page_is_open(other)
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.LOGOUT, user=org.specialist_a,
+                                     detail__reason="everywhere").exists()
+    # a GET logs nobody out
+    again = logged_in(org.specialist_a)
+    assert again.get("/logout/everywhere/").status_code == 405 and page_is_open(again)
+
+
 # --- deactivation, whichever way ------------------------------------------------------------
 
 

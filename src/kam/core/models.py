@@ -167,6 +167,7 @@ class ApiToken(models.Model):
         ASKED = "asked", _("revoked on request")
         PASSWORD = "password", _("password changed")
         DEACTIVATED = "deactivated", _("user deactivated")
+        LOGGED_OUT = "logged_out", _("logged out everywhere")
 
     user = models.ForeignKey(User, models.CASCADE, related_name="api_tokens")
     name = models.CharField(max_length=100, default="cli")

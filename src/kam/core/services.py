@@ -145,6 +145,13 @@ def user_sessions_end(*, user: User, keep: str | None = None) -> int:
     return ended
 
 
+def user_log_out_everywhere(*, user: User, keep: str | None = None) -> tuple[int, int]:
+    """退出所有设备: end every session of the user (but `keep`, the one about to be closed by
+    the caller) and revoke all their API tokens. Returns (sessions ended, tokens revoked)."""
+    tokens = api_tokens_revoke(user=user, because=ApiToken.RevokedBecause.LOGGED_OUT, actor=user)
+    return user_sessions_end(user=user, keep=keep), tokens
+
+
 # --- API tokens ----------------------------------------------------------------------------
 
 

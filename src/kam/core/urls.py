@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/everywhere/", views.logout_everywhere, name="logout_everywhere"),
     path("pickers/users/", views.users_autocomplete, name="users_autocomplete"),
     path("pickers/contacts/", views.contacts_autocomplete, name="contacts_autocomplete"),
     path("audit/", audit_views.audit_list, name="audit"),

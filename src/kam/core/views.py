@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.db.models import Count, Q
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from kam.accounts.models import (
     Account,
@@ -17,6 +21,7 @@ from kam.accounts.models import (
 )
 from kam.accounts.selectors import account_autocomplete, contact_search, user_autocomplete
 from kam.core.conf import kam_setting
+from kam.core.services import user_log_out_everywhere
 
 HOME_CACHE_SECONDS = 120
 
@@ -85,3 +90,15 @@ def contacts_autocomplete(request):
     contacts = contact_search(user=request.user, q=request.GET.get("q", ""))
     items = [{"id": c.pk, "label": c.name, "hint": f"{c.title} · {c.account.name}"} for c in contacts]
     return render(request, "widgets/autocomplete_results.html", {"items": items})
+
+
+@login_required
+@require_POST
+def logout_everywhere(request):
+    """Log out here and on every other device, and revoke the user's API tokens."""
+    sessions, tokens = user_log_out_everywhere(user=request.user, keep=request.session.session_key)
+    request.kam_logout_reason = "everywhere"
+    logout(request)
+    messages.success(request, _("Logged out everywhere. Other sessions ended: %(sessions)d; API tokens "
+                                "revoked: %(tokens)d.") % {"sessions": sessions, "tokens": tokens})
+    return redirect("login")
