@@ -85,3 +85,21 @@ def test_kam_manage_changepassword_refuses_a_weak_password(org, monkeypatch, cap
         call_command("changepassword", "spec_a")
     assert "entirely numeric" in capsys.readouterr().err
     assert Client().login(username="spec_a", password=PASSWORD)
+
+
+def test_createsuperuser_without_input_and_a_shell_refuse_a_weak_password(org, monkeypatch):
+    # given the non-interactive createsuperuser with a weak password in the environment
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "abc")
+    with pytest.raises(CommandError, match="too short"):
+        call_command("createsuperuser", "--noinput", "--username", "root2", "--email", "r@example.com")
+    assert not User.objects.filter(username="root2").exists()
+    # and set_password() + save() in a shell
+    user = User.objects.get(username="spec_a")
+    user.set_password("12345678")
+    with pytest.raises(Exception, match="too short|entirely numeric"):
+        user.save()
+    assert Client().login(username="spec_a", password=PASSWORD)
+    # a strong one goes through
+    monkeypatch.setenv("DJANGO_SUPERUSER_PASSWORD", "晨光-2026-root-ok!")
+    call_command("createsuperuser", "--noinput", "--username", "root2", "--email", "r@example.com")
+    assert Client().login(username="root2", password="晨光-2026-root-ok!")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
+from django.contrib.auth import password_validation
 from django.contrib.auth.hashers import is_password_usable
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -74,6 +75,14 @@ class KamUserManager(UserManager):
     def active(self):
         return self.filter(is_active=True)
 
+    def _create_user_object(self, username, email, password, **extra_fields):
+        # create_user() / create_superuser() (so `createsuperuser --noinput`) hash the password
+        # without set_password(): the same rules apply to it.
+        user = super()._create_user_object(username, email, password, **extra_fields)
+        if password is not None:
+            password_validation.validate_password(password, user)
+        return user
+
 
 class User(AbstractUser):
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.SPECIALIST)
@@ -139,6 +148,10 @@ class User(AbstractUser):
             before.get("password") is not None and is_password_usable(before["password"])
             and not self.has_usable_password()
         )
+        if self._password is not None:
+            # The same rules at the last door too (`createsuperuser --noinput`, a shell): the
+            # services and forms have said why already; here a weak password is never stored.
+            password_validation.validate_password(self._password, self)
         created = self._state.adding
         if (update_fields := kwargs.get("update_fields")) is not None:
             saved = {self._meta.get_field(name).attname for name in update_fields}
