@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -319,7 +320,8 @@ def contact_delete(request, pk: int, contact_id: int):
 @login_required
 def recycle_bin(request):
     kind = _bin_kind(request)
-    page = paginate(request, selectors.recycle_bin(user=request.user, kind=kind), kam_setting("PAGE_SIZE"))
+    page = Paginator(selectors.recycle_bin(user=request.user, kind=kind), kam_setting("PAGE_SIZE")).get_page(
+        request.GET.get("page"))
     kinds = [("", _("Everything")), ("account", _("Accounts")), ("contact", _("Contacts")),
              ("opportunity", _("Opportunities"))]
     return render(request, "accounts/recycle_bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS"),
