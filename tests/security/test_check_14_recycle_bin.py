@@ -13,7 +13,6 @@ from decimal import Decimal
 
 import pytest
 import time_machine
-from django.forms.models import model_to_dict
 from django.test import Client
 from django.utils import timezone
 
