@@ -217,6 +217,8 @@ KAM = {
     "MIN_ACTIVE_CONTACTS": 2,
     # Hours a successor must be named within after a key contact leaves.
     "KEY_CONTACT_HANDOVER_HOURS": 24,
+    # Days a deleted account, contact or opportunity stays in the recycle bin (restorable);
+    # the nightly kam.accounts.tasks.purge_recycle_bin then removes it for good.
     "RECYCLE_BIN_DAYS": 15,
     # Passwords: the shortest accepted (with the similarity, common and numeric checks of
     # AUTH_PASSWORD_VALIDATORS).
@@ -257,7 +259,7 @@ KAM = {
     "NIGHTLY_TASKS": (
         "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
         "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
-        "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep"
+        "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep,kam.accounts.tasks.purge_recycle_bin"
     ),
     # Background workers: how many `kam serve` runs. Each beats every WORKER_HEARTBEAT_SECONDS
     # from a thread of its own and counts as alive while its last beat is within

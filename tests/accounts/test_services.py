@@ -233,7 +233,7 @@ def test_recycle_bin_purge_removes_only_expired_items(org, settings):
     services.account_delete(actor=org.manager_a, account=recent)
     Account.objects.filter(pk__in=[group.pk, child.pk]).update(deleted_at=timezone.now() - timedelta(days=16))
     # when the purge runs
-    assert services.recycle_bin_purge() == 2
+    assert services.recycle_bin_purge() == {"accounts": 2, "contacts": 1, "opportunities": 0}
     # then the expired group and its subsidiary are gone, the recent deletion stays restorable
     assert list(Account.objects.values_list("pk", flat=True)) == [recent.pk]
     assert child.history.exists()  # the field history outlives the record

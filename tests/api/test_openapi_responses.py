@@ -126,6 +126,11 @@ def test_every_operation_answers_as_its_document_says(org, world):
     api(manager, "DELETE", "/api/accounts/{account_id}/team/{member_id}", account_id=account.pk,
         member_id=member["id"])
     api(spec, "DELETE", "/api/accounts/{account_id}", account_id=created["id"])
+    # the recycle bin: listed, restored, and the contact deleted again
+    api(spec, "GET", "/api/recycle-bin", query={"kind": "contact"})
+    api(spec, "POST", "/api/contacts/{contact_id}/restore", contact_id=other["id"])
+    api(spec, "DELETE", "/api/contacts/{contact_id}", contact_id=other["id"])
+    api(spec, "POST", "/api/accounts/{account_id}/restore", account_id=created["id"])
 
     # revenue and tiers
     api(org.admin, "POST", "/api/revenue",
@@ -181,6 +186,8 @@ def test_every_operation_answers_as_its_document_says(org, world):
         opportunity_id=pk, rival_id=rival["id"])
     api(spec, "DELETE", "/api/opportunities/{opportunity_id}/rivals/{rival_id}", opportunity_id=pk,
         rival_id=rival["id"])
+    api(spec, "DELETE", "/api/opportunities/{opportunity_id}", opportunity_id=pk)
+    api(spec, "POST", "/api/opportunities/{opportunity_id}/restore", opportunity_id=pk)
 
     # deal reviews, then the opportunity is lost and reopened
     review = api(spec, "POST", "/api/reviews", {"opportunity": pk, **SHEET})

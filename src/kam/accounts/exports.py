@@ -44,10 +44,19 @@ def account_columns() -> list[ExportColumn]:
 
 
 def recycle_bin_columns() -> list[ExportColumn]:
+    """Columns of the recycle bin's export (rows: kam.accounts.selectors.BinEntry)."""
     return [
-        _field_column(Account, "code"), _field_column(Account, "name"), _field_column(Account, "uscc"),
-        _field_column(Account, "owner"), ExportColumn(_("org unit"), lambda a: a.unit),
-        ExportColumn(_("deleted"), lambda a: a.deleted_at),
+        ExportColumn(_("kind"), lambda e: e.kind_label),
+        ExportColumn(_("name"), lambda e: e.name),
+        ExportColumn(_("account code"), lambda e: e.code),
+        ExportColumn(_("account"), lambda e: e.account_name),
+        ExportColumn(_("owner"), lambda e: e.owner or ""),
+        ExportColumn(_("org unit"), lambda e: e.unit),
+        ExportColumn(_("deleted by"), lambda e: e.deleted_by or ""),
+        ExportColumn(_("deleted"), lambda e: e.deleted_at),
+        ExportColumn(_("days left"), lambda e: e.days_left),
+        ExportColumn(_("contacts deleted with it"), lambda e: e.contacts if e.kind == "account" else ""),
+        ExportColumn(_("opportunities deleted with it"), lambda e: e.opportunities if e.kind == "account" else ""),
     ]
 
 

@@ -117,7 +117,7 @@ def account_merge(
         _save(child, actor, reason_in)
     if merged.parent_id == survivor.pk:
         merged.parent = None
-    merged.deleted_at, merged.merged_into = now, survivor
+    merged.deleted_at, merged.deleted_by, merged.merged_into = now, actor, survivor
     merged.version += 1
     _save(merged, actor, reason_out)
     survivor.version += 1

@@ -69,9 +69,15 @@ class AccountQuerySet(models.QuerySet):
         """
         return self.alive().within_reach_of(user)
 
+    def binned(self):
+        """Accounts in the recycle bin (merged ones are gone for good: they are tombstones)."""
+        return self.filter(deleted_at__isnull=False, merged_into__isnull=True)
+
     def in_recycle_bin_of(self, user):
-        """Deleted accounts `user` would see if they were restored (merged ones are gone for good)."""
-        return self.filter(deleted_at__isnull=False, merged_into__isnull=True).within_reach_of(user)
+        """Deleted accounts `user` would see if they were restored, still within RECYCLE_BIN_DAYS."""
+        from kam.accounts.recycle import bin_cutoff
+
+        return self.binned().filter(deleted_at__gte=bin_cutoff()).within_reach_of(user)
 
     def within_reach_of(self, user):
         qs = self
@@ -182,6 +188,10 @@ class Account(models.Model):
         settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, editable=False
     )
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, blank=True, editable=False,
+        db_index=False, verbose_name=_("deleted by"),
+    )
     # Set when this account was merged into another: imports and links by its old code
     # or USCC then reach the survivor.
     merged_into = models.ForeignKey(
@@ -192,7 +202,8 @@ class Account(models.Model):
     # History is read per account (by id); indexes on its other keys would only slow every write.
     history = HistoricalRecords(
         excluded_fields=["search_text", "name_key", "updated_at"],
-        no_db_index=["code", "uscc", "industry", "region", "unit", "owner", "parent", "created_by", "merged_into"],
+        no_db_index=["code", "uscc", "industry", "region", "unit", "owner", "parent", "created_by", "merged_into",
+                     "deleted_by"],
     )
     objects = AccountQuerySet.as_manager()
 
@@ -310,6 +321,14 @@ class ContactQuerySet(models.QuerySet):
         """A contact is visible exactly when its account is."""
         return self.alive().filter(account__in=Account.objects.visible_to(user).values("pk"))
 
+    def in_recycle_bin_of(self, user):
+        """Contacts deleted on their own (not with their account) whose account `user` may reach,
+        still within RECYCLE_BIN_DAYS."""
+        from kam.accounts.recycle import bin_cutoff
+
+        return self.filter(deleted_at__gte=bin_cutoff(), deleted_with_account=False, account__merged_into__isnull=True,
+                           account__in=Account.objects.within_reach_of(user).values("pk"))
+
 
 class Contact(models.Model):
     account = models.ForeignKey(Account, models.PROTECT, related_name="contacts", verbose_name=_("account"))
@@ -347,6 +366,12 @@ class Contact(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True, blank=True, editable=False,
+        db_index=False, verbose_name=_("deleted by"),
+    )
+    # True when it went to the recycle bin because its account did: it comes back with it.
+    deleted_with_account = models.BooleanField(default=False, editable=False)
 
     history = HistoricalRecords(excluded_fields=["search_text", "updated_at"])
     objects = ContactQuerySet.as_manager()

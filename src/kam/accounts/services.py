@@ -7,7 +7,6 @@ the API and the importers call the same code, so the same rules hold everywhere.
 from __future__ import annotations
 
 import uuid
-from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -23,9 +22,10 @@ from kam.accounts.models import (
     Contact,
     ContactStatus,
 )
+from kam.accounts.recycle import bin_event, bin_item, unbin_item
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, StaleVersion, ValidationFailed
-from kam.core.models import Role
+from kam.core.models import AuditEvent, Role
 from kam.core.text import name_similarity, normalise_name, search_key
 from kam.core.validators import clean_cn_mobile, clean_uscc
 
@@ -284,20 +284,32 @@ def _lock_visible(queryset, pk):
 
 @transaction.atomic
 def account_delete(*, actor, account: Account) -> None:
-    """Move an account to the recycle bin (restorable for RECYCLE_BIN_DAYS)."""
+    """Move an account to the recycle bin (restorable for RECYCLE_BIN_DAYS), its live contacts
+    and opportunities with it: they disappear with the account and come back with it."""
+    from kam.sales.models import Opportunity
+
     account = _lock_visible(Account.objects.visible_to(actor), account.pk)
     if account.subsidiaries.alive().exists():
         raise Conflict(
             _("This account is the parent of other accounts. Move or delete them first."),
             errors={"parent": [_("Has subsidiaries.")]},
         )
-    account.deleted_at = timezone.now()
-    account.version += 1
-    _save_with_history(account, actor)
+    now = timezone.now()
+    bin_item(account, actor=actor, at=now)
+    contacts = list(Contact.objects.alive().filter(account=account).select_for_update(of=("self",)))
+    opportunities = list(Opportunity.objects.alive().filter(account=account).select_for_update(of=("self",)))
+    for item in (*contacts, *opportunities):
+        bin_item(item, actor=actor, at=now, with_account=True)
+    bin_event(AuditEvent.Kind.BINNED, account, actor=actor, contacts=[c.pk for c in contacts],
+               opportunities=[o.pk for o in opportunities])
 
 
 @transaction.atomic
 def account_restore(*, actor, account_id: int) -> Account:
+    """Take an account out of the recycle bin exactly as it was, with the contacts and
+    opportunities that went with it (those deleted on their own before stay in the bin)."""
+    from kam.sales.models import Opportunity
+
     account = Account.objects.in_recycle_bin_of(actor).select_for_update(of=("self",)).filter(pk=account_id).first()
     if account is None:
         raise NotVisible(_("Not found."))
@@ -307,31 +319,57 @@ def account_restore(*, actor, account_id: int) -> Account:
             errors={"parent": [_("The parent account is in the recycle bin.")]},
         )
     _check_uscc_unique(account, actor)
-    account.deleted_at = None
-    account.version += 1
-    _save_with_history(account, actor)
+    unbin_item(account, actor=actor)
+    contacts = list(Contact.objects.filter(account=account, deleted_with_account=True).select_for_update(of=("self",)))
+    opportunities = list(Opportunity.objects.filter(account=account, deleted_with_account=True)
+                         .select_for_update(of=("self",)))
+    for item in (*contacts, *opportunities):
+        unbin_item(item, actor=actor)
+    bin_event(AuditEvent.Kind.RESTORED, account, actor=actor, contacts=[c.pk for c in contacts],
+               opportunities=[o.pk for o in opportunities])
     return account
 
 
-def recycle_bin_purge(*, now=None) -> int:
-    """Delete for good the accounts and contacts that sat in the recycle bin longer than
-    RECYCLE_BIN_DAYS. Their field history stays. Returns how many accounts went."""
-    cutoff = (now or timezone.now()) - timedelta(days=kam_setting("RECYCLE_BIN_DAYS"))
-    purged = 0
+def recycle_bin_purge(*, now=None) -> dict[str, int]:
+    """Delete for good the accounts, contacts and opportunities that sat in the recycle bin
+    longer than RECYCLE_BIN_DAYS (an account's contacts and opportunities go with it). Their
+    field history stays; each removal is an audit event. Returns how many of each went."""
+    from kam.accounts.recycle import bin_cutoff
+    from kam.sales.models import Opportunity
+
+    cutoff = bin_cutoff(now)
+    purged = {"accounts": 0, "contacts": 0, "opportunities": 0}
     with transaction.atomic():
-        Contact.objects.filter(deleted_at__lt=cutoff).delete()
+        for opportunity in (Opportunity.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False)
+                            .select_related("account")):
+            bin_event(AuditEvent.Kind.BIN_PURGED, opportunity, actor=None, via="purge",
+                       deleted_at=opportunity.deleted_at.isoformat())
+            opportunity.delete()
+            purged["opportunities"] += 1
+        for contact in Contact.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False).select_related("account"):
+            bin_event(AuditEvent.Kind.BIN_PURGED, contact, actor=None, via="purge",
+                       deleted_at=contact.deleted_at.isoformat())
+            contact.delete()
+            purged["contacts"] += 1
         # Children before parents: a group goes only once none of its subsidiaries remain.
         while True:
             # Merged accounts stay as tombstones: their old code and USCC lead to the survivor.
-            expired = Account.objects.filter(deleted_at__lt=cutoff, merged_into__isnull=True).exclude(
-                subsidiaries__isnull=False
-            )
-            ids = list(expired.values_list("pk", flat=True)[:1000])
-            if not ids:
+            # An account some merged one names as its survivor stays too (those links are PROTECT).
+            expired = list(Account.objects.binned().filter(deleted_at__lt=cutoff)
+                           .exclude(subsidiaries__isnull=False).exclude(merged_accounts__isnull=False)
+                           .distinct()[:1000])
+            if not expired:
                 break
-            Contact.objects.filter(account_id__in=ids).delete()
+            ids = [a.pk for a in expired]
+            for account in expired:
+                bin_event(AuditEvent.Kind.BIN_PURGED, account, actor=None, via="purge",
+                           deleted_at=account.deleted_at.isoformat(),
+                           contacts=account.contacts.count(), opportunities=account.opportunities.count())
+            # Everything else of the account (opportunities, activities, revenue…) cascades.
+            purged["contacts"] += Contact.objects.filter(account_id__in=ids).delete()[1].get("accounts.Contact", 0)
+            purged["opportunities"] += Opportunity.objects.filter(account_id__in=ids).count()
             Account.objects.filter(pk__in=ids).delete()
-            purged += len(ids)
+            purged["accounts"] += len(ids)
     return purged
 
 
@@ -425,8 +463,31 @@ def contact_update(*, actor, contact: Contact, data: dict[str, Any], version: in
 
 @transaction.atomic
 def contact_delete(*, actor, contact: Contact) -> None:
+    """Move a contact to the recycle bin. Contacts that named it as successor lose the link
+    (an open handover shows again); the restore gives it back to those still without one."""
     contact = _lock_visible(Contact.objects.visible_to(actor), contact.pk)
-    contact.deleted_at = timezone.now()
-    contact.version += 1
-    _save_with_history(contact, actor)
-    Contact.objects.filter(successor=contact).update(successor=None)
+    bin_item(contact, actor=actor, at=timezone.now())
+    predecessors = list(Contact.objects.filter(successor=contact).values_list("pk", flat=True))
+    Contact.objects.filter(pk__in=predecessors).update(successor=None)
+    bin_event(AuditEvent.Kind.BINNED, contact, actor=actor, predecessors=predecessors)
+
+
+@transaction.atomic
+def contact_restore(*, actor, contact_id: int) -> Contact:
+    contact = (Contact.objects.in_recycle_bin_of(actor).select_for_update(of=("self",)).select_related("account")
+               .filter(pk=contact_id).first())
+    if contact is None:
+        raise NotVisible(_("Not found."))
+    if contact.account.deleted_at is not None:
+        raise Conflict(
+            _("Restore the account %(name)s first.") % {"name": contact.account.name},
+            errors={"account": [_("The account is in the recycle bin.")]},
+        )
+    unbin_item(contact, actor=actor)
+    binned = (AuditEvent.objects.filter(kind=AuditEvent.Kind.BINNED, detail__model="contact", detail__id=contact.pk)
+              .order_by("-at", "-id").first())
+    if binned is not None and (predecessors := binned.detail.get("predecessors")):
+        Contact.objects.alive().filter(pk__in=predecessors, account_id=contact.account_id,
+                                       successor__isnull=True).update(successor=contact)
+    bin_event(AuditEvent.Kind.RESTORED, contact, actor=actor)
+    return contact

@@ -6,6 +6,6 @@ from kam.accounts.services import recycle_bin_purge
 
 
 @task()
-def purge_recycle_bin() -> int:
-    """Run daily (e.g. from cron: `kam manage purge_recycle_bin`)."""
+def purge_recycle_bin() -> dict[str, int]:
+    """Part of the nightly run (KAM NIGHTLY_TASKS); `kam manage purge_recycle_bin` does the same."""
     return recycle_bin_purge()

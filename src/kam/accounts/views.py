@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -93,10 +94,16 @@ def account_export(request):
                    filename=_("accounts"))
 
 
+def _bin_kind(request) -> str:
+    kind = request.GET.get("kind", "")
+    return kind if kind in selectors.BIN_KINDS else ""
+
+
 @login_required
 def recycle_bin_export(request):
-    return list_export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user),
-                   columns=exports.recycle_bin_columns(), filename=_("recycle-bin"))
+    return list_export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user,
+                                                                                  kind=_bin_kind(request)),
+                       columns=exports.recycle_bin_columns(), filename=_("recycle-bin"), lines=lambda rows: rows)
 
 
 @login_required
@@ -229,7 +236,8 @@ def account_delete(request, pk: int):
             return redirect(account)
         messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": account.name})
         return redirect("accounts:list")
-    return render(request, "accounts/confirm_delete.html", {"account": account})
+    return render(request, "accounts/confirm_delete.html",
+                  {"account": account, "days": kam_setting("RECYCLE_BIN_DAYS")})
 
 
 @login_required
@@ -311,19 +319,49 @@ def contact_delete(request, pk: int, contact_id: int):
 
 @login_required
 def recycle_bin(request):
-    page = paginate(request, selectors.recycle_bin(user=request.user), kam_setting("PAGE_SIZE"))
-    return render(request, "accounts/recycle_bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS")})
+    kind = _bin_kind(request)
+    page = Paginator(selectors.recycle_bin(user=request.user, kind=kind), kam_setting("PAGE_SIZE")).get_page(
+        request.GET.get("page"))
+    kinds = [("", _("Everything")), ("account", _("Accounts")), ("contact", _("Contacts")),
+             ("opportunity", _("Opportunities"))]
+    return render(request, "accounts/recycle_bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS"),
+                                                         "kind": kind, "kinds": kinds})
+
+
+def _restored(request, restore, pk: int):
+    """Run a restore service; a domain refusal (the account still in the bin, a USCC taken
+    meanwhile) is a message on the bin page, an item out of reach is 404."""
+    try:
+        item = restore(actor=request.user, **pk)
+    except NotVisible:
+        raise Http404 from None
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return None
+    messages.success(request, _("%(name)s restored.") % {"name": item.name})
+    return item
 
 
 @login_required
 @require_POST
 def account_restore(request, pk: int):
-    try:
-        account = services.account_restore(actor=request.user, account_id=pk)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    account = _restored(request, services.account_restore, {"account_id": pk})
+    return redirect(account) if account is not None else redirect("accounts:recycle_bin")
+
+
+@login_required
+@require_POST
+def contact_restore(request, contact_id: int):
+    contact = _restored(request, services.contact_restore, {"contact_id": contact_id})
+    return redirect(_contacts_tab(contact.account)) if contact is not None else redirect("accounts:recycle_bin")
+
+
+@login_required
+@require_POST
+def opportunity_restore(request, opportunity_id: int):
+    from kam.sales.opportunities import opportunity_restore as restore
+
+    opportunity = _restored(request, restore, {"opportunity_id": opportunity_id})
+    if opportunity is None:
         return redirect("accounts:recycle_bin")
-    messages.success(request, _("%(name)s restored.") % {"name": account.name})
-    return redirect(account)
+    return redirect("sales:opportunity", pk=opportunity.pk)

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Literal
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
-from ninja import Field, Query, Router, Status
+from ninja import Field, Query, Router, Schema, Status
 
 from kam.accounts import selectors, services
 from kam.accounts.models import Channel, LifecycleStatus
@@ -21,6 +24,7 @@ from kam.api.account_schemas import (
     ErrorOut,
     IdParam,
     Input,
+    Ref,
     TeamMemberIn,
     TeamMemberOut,
     ref,
@@ -169,6 +173,66 @@ def patch_contact(request, contact_id: IdParam, payload: ContactPatch):
 def delete_contact(request, contact_id: IdParam):
     services.contact_delete(actor=request.user, contact=_contact_or_404(request, contact_id))
     return HttpResponse(status=204)
+
+
+# --- the recycle bin --------------------------------------------------------------------------
+
+
+class BinQuery(Input):
+    kind: Literal["account", "contact", "opportunity"] | None = None
+    page: CountParam = 1
+    page_size: CountParam | None = None
+
+
+class BinEntryOut(Schema):
+    kind: Literal["account", "contact", "opportunity"]
+    id: int
+    name: str
+    account: Ref = Field(description="The account itself, or the account of the contact or opportunity.")
+    account_code: str
+    owner: Ref | None = Field(None, description="The account's owner; none while it is in the public pool.")
+    unit: Ref
+    deleted_by: Ref | None
+    deleted_at: dt.datetime
+    days_left: int = Field(description="Whole days until it is removed for good (RECYCLE_BIN_DAYS).")
+    contacts: int = Field(0, description="For an account: the contacts that went into the bin with it.")
+    opportunities: int = Field(0, description="For an account: the opportunities that went into the bin with it.")
+
+
+class BinPage(Schema):
+    items: list[BinEntryOut]
+    count: int
+    page: int
+    page_size: int
+
+
+@router.get("/recycle-bin", response={200: BinPage, **LIST_ERRORS},
+            summary="Deleted accounts, contacts and opportunities that can still be restored")
+def list_recycle_bin(request, query: Query[BinQuery]):
+    entries = selectors.recycle_bin(user=request.user, kind=query.kind or "")
+    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page = max(1, min(query.page, 1_000_000))
+    rows = entries[(page - 1) * page_size : page * page_size]
+    return {"items": [{
+        "kind": e.kind, "id": e.pk, "name": e.name, "account": {"id": e.account_id, "name": e.account_name},
+        "account_code": e.code, "owner": _ref(e.owner), "unit": _ref(e.unit), "deleted_by": _ref(e.deleted_by),
+        "deleted_at": e.deleted_at, "days_left": e.days_left, "contacts": e.contacts,
+        "opportunities": e.opportunities,
+    } for e in rows], "count": len(entries), "page": page, "page_size": page_size}
+
+
+@router.post("/accounts/{account_id}/restore", response={200: AccountDetail, **ERRORS},
+             summary="Restore an account from the recycle bin, with the contacts and opportunities deleted with it")
+def restore_account(request, account_id: IdParam):
+    account = services.account_restore(actor=request.user, account_id=account_id)
+    return _detail(request, _account_or_404(request, account.pk))
+
+
+@router.post("/contacts/{contact_id}/restore", response={200: ContactOut, **ERRORS},
+             summary="Restore a contact from the recycle bin")
+def restore_contact(request, contact_id: IdParam):
+    contact = services.contact_restore(actor=request.user, contact_id=contact_id)
+    return _contact_or_404(request, contact.pk)
 
 
 @router.get("/accounts/{account_id}/team", response={200: list[TeamMemberOut], **ERRORS}, summary="Account team")

@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Annotated, Literal
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -339,6 +339,20 @@ def update_opportunity(request, opportunity_id: IdParam, payload: OpportunityPat
         fields["owner"] = _owner(fields["owner"])
     services.opportunity_update(actor=request.user, opportunity=opportunity, version=version, **fields)
     return _detail(_get(request, opportunity_id))
+
+
+@router.delete("/opportunities/{opportunity_id}", response={204: None, **ERRORS},
+               summary="Move an opportunity to the recycle bin")
+def delete_opportunity(request, opportunity_id: IdParam):
+    services.opportunity_delete(actor=request.user, opportunity=_get(request, opportunity_id))
+    return HttpResponse(status=204)
+
+
+@router.post("/opportunities/{opportunity_id}/restore", response={200: OpportunityDetail, **ERRORS},
+             summary="Restore an opportunity from the recycle bin")
+def restore_opportunity(request, opportunity_id: IdParam):
+    opportunity = services.opportunity_restore(actor=request.user, opportunity_id=opportunity_id)
+    return _detail(_get(request, opportunity.pk))
 
 
 @router.post("/opportunities/{opportunity_id}/move", response={200: OpportunityDetail, **ERRORS},

@@ -273,6 +273,9 @@ class AuditEvent(models.Model):
         TOKEN = "token", _("API token issued")
         TOKEN_REVOKED = "token_revoked", _("API token revoked")
         PURGED = "purged", _("Old audit events removed")
+        BINNED = "binned", _("Moved to the recycle bin")
+        RESTORED = "restored", _("Restored from the recycle bin")
+        BIN_PURGED = "bin_purged", _("Removed from the recycle bin for good")
 
     at = models.DateTimeField(_("when"), default=timezone.now, db_index=True)
     kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)

@@ -269,7 +269,7 @@ def competitor_quote(ctx: Context, params: dict) -> dict[int, dict]:
 
     rows = (ctx.scoped(Rival.objects.filter(
         opportunity__stage__in=OPEN_STAGES, status__in=[RivalStatus.ACTIVE, RivalStatus.LEADING], quote__isnull=False,
-        opportunity__account__deleted_at__isnull=True), "opportunity__account_id")
+        opportunity__deleted_at__isnull=True, opportunity__account__deleted_at__isnull=True), "opportunity__account_id")
         .order_by("opportunity__account_id", "-quote", "id")
         .values_list("opportunity__account_id", "opportunity_id", "opportunity__name", "competitor__name", "quote"))
     out: dict[int, dict] = {}

@@ -97,6 +97,12 @@ class Scope:
     everything: bool = False  # every live account: the history tables need no account filter
 
 
+def _binned_opportunity_ids() -> list[int]:
+    """Opportunities in the recycle bin: on their own, or with their account (the partial index
+    opportunity_binned_idx reads them without a scan)."""
+    return list(Opportunity.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
+
+
 def scope_for(*, user, unit: OrgUnit | None = None, owner=None) -> Scope:
     """The user's visible opportunities and accounts, within `unit`'s subtree and of `owner`
     when given. The caller checks that the unit and the owner are the user's to choose."""
@@ -105,11 +111,12 @@ def scope_for(*, user, unit: OrgUnit | None = None, owner=None) -> Scope:
         accounts = accounts.filter(unit__path__startswith=unit.path)
     if user.sees_everything and unit is None:
         # Every live account's: the same set as below, without joining a million accounts.
-        # The accounts in the recycle bin are few, so their ids are read first.
-        deleted = list(Account.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
-        opportunities = Opportunity.objects.exclude(account_id__in=deleted) if deleted else Opportunity.objects.all()
+        # The opportunities in the recycle bin (with their account or on their own) are few, so
+        # their ids are read first.
+        deleted = _binned_opportunity_ids()
+        opportunities = Opportunity.objects.exclude(pk__in=deleted) if deleted else Opportunity.objects.all()
     else:
-        opportunities = Opportunity.objects.filter(account__in=accounts.values("pk"))
+        opportunities = Opportunity.objects.alive().filter(account__in=accounts.values("pk"))
     reach = accounts
     if owner is not None:
         opportunities = opportunities.filter(owner=owner)
@@ -173,9 +180,9 @@ def _changes(scope: Scope, **where) -> QuerySet:
     changes = StageChange.objects.filter(**where)
     if not scope.everything:
         return changes.filter(opportunity__in=scope.opportunities.values("pk"))
-    # Every live account: only the opportunities of accounts in the recycle bin drop out. They
-    # are few, so their ids are read first and the changes need no join.
-    dropped = list(Opportunity.objects.filter(account__deleted_at__isnull=False).values_list("pk", flat=True))
+    # Every live account: only the opportunities in the recycle bin drop out. They are few, so
+    # their ids are read first and the changes need no join.
+    dropped = _binned_opportunity_ids()
     return changes.exclude(opportunity_id__in=dropped) if dropped else changes
 
 

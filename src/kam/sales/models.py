@@ -259,9 +259,22 @@ CLOSED_STAGES = (Stage.WON, Stage.LOST)
 
 
 class OpportunityQuerySet(models.QuerySet):
+    def alive(self):
+        """Not in the recycle bin: every query that counts or shows opportunities starts here."""
+        return self.filter(deleted_at__isnull=True)
+
     def visible_to(self, user):
-        """An opportunity is visible exactly when its account is."""
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        """An opportunity is visible exactly when its account is (and it is not in the recycle bin)."""
+        return self.alive().filter(account__in=Account.objects.visible_to(user).values("pk"))
+
+    def in_recycle_bin_of(self, user):
+        """Opportunities deleted on their own (not with their account) whose account `user` may
+        reach, still within RECYCLE_BIN_DAYS."""
+        from kam.accounts.recycle import bin_cutoff
+
+        return self.filter(deleted_at__gte=bin_cutoff(), deleted_with_account=False,
+                           account__merged_into__isnull=True,
+                           account__in=Account.objects.within_reach_of(user).values("pk"))
 
     def open(self):
         return self.filter(stage__in=OPEN_STAGES)
@@ -290,8 +303,14 @@ class Opportunity(models.Model):
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(auto_now=True)
     version = models.PositiveIntegerField(default=1, editable=False)
+    deleted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    deleted_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, related_name="+", null=True,
+                                   blank=True, editable=False, db_index=False, verbose_name=_("deleted by"))
+    # True when it went to the recycle bin because its account did: it comes back with it.
+    deleted_with_account = models.BooleanField(default=False, editable=False)
 
-    history = HistoricalRecords(no_db_index=["account", "owner", "lead", "outcome_reason", "created_by"])
+    history = HistoricalRecords(no_db_index=["account", "owner", "lead", "outcome_reason", "created_by",
+                                             "deleted_by"])
     objects = OpportunityQuerySet.as_manager()
 
     class Meta:
@@ -303,6 +322,8 @@ class Opportunity(models.Model):
             models.Index(fields=["owner", "stage"], name="opportunity_owner_idx"),
             models.Index(fields=["stage", "expected_close"], name="opportunity_stage_idx"),
             models.Index(fields=["created_at"], name="opportunity_created_idx"),
+            # The recycle bin: the few deleted opportunities, by when they went.
+            models.Index(fields=["deleted_at"], condition=Q(deleted_at__isnull=False), name="opportunity_binned_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(amount__gte=0), name="opportunity_amount_not_negative"),
@@ -464,8 +485,13 @@ OPEN_REVIEW_STATUSES = (ReviewStatus.SUBMITTED, ReviewStatus.MANAGER, ReviewStat
 
 class DealReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """A review is visible exactly when its opportunity's account is."""
-        return self.filter(opportunity__account__in=Account.objects.visible_to(user).values("pk"))
+        """A review is visible exactly when its opportunity is (its account visible, neither in
+        the recycle bin)."""
+        return self.alive().filter(opportunity__account__in=Account.objects.visible_to(user).values("pk"))
+
+    def alive(self):
+        """Reviews of opportunities not in the recycle bin."""
+        return self.filter(opportunity__deleted_at__isnull=True)
 
     def open(self):
         return self.filter(status__in=OPEN_REVIEW_STATUSES)

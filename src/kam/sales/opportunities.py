@@ -13,8 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact
+from kam.accounts.recycle import bin_event, bin_item, unbin_item
 from kam.accounts.services import assignable_owners
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
+from kam.core.models import AuditEvent
 from kam.core.money import parse_yuan
 from kam.sales.models import (
     CLOSED_STAGES,
@@ -335,3 +337,33 @@ def rival_update(*, actor, opportunity: Opportunity, rival_id: int, **fields) ->
 @transaction.atomic
 def rival_remove(*, actor, opportunity: Opportunity, rival_id: int) -> None:
     _rival_to_change(actor, opportunity, rival_id).delete()
+
+
+# --- the recycle bin ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def opportunity_delete(*, actor, opportunity: Opportunity) -> None:
+    """Move an opportunity to the recycle bin (restorable for RECYCLE_BIN_DAYS): whoever may
+    change it may delete it. It drops out of every list, count, chart and forecast."""
+    opportunity = opportunity_to_change(actor, opportunity.pk)
+    bin_item(opportunity, actor=actor, at=timezone.now())
+    bin_event(AuditEvent.Kind.BINNED, opportunity, actor=actor)
+
+
+@transaction.atomic
+def opportunity_restore(*, actor, opportunity_id: int) -> Opportunity:
+    """Take an opportunity deleted on its own out of the recycle bin, exactly as it was; one
+    that went with its account comes back with the account."""
+    opportunity = (Opportunity.objects.in_recycle_bin_of(actor).select_for_update(of=("self",))
+                   .select_related("account").filter(pk=opportunity_id).first())
+    if opportunity is None:
+        raise NotVisible(_("Not found."))
+    if opportunity.account.deleted_at is not None:
+        raise Conflict(
+            _("Restore the account %(name)s first.") % {"name": opportunity.account.name},
+            errors={"account": [_("The account is in the recycle bin.")]},
+        )
+    unbin_item(opportunity, actor=actor)
+    bin_event(AuditEvent.Kind.RESTORED, opportunity, actor=actor)
+    return opportunity

@@ -243,7 +243,7 @@ def open_review_of(*, user, opportunity: Opportunity) -> DealReview | None:
 
 
 def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
-    counted = (DealReview.objects.filter(meeting=OuterRef("pk")).order_by().values("meeting")
+    counted = (DealReview.objects.alive().filter(meeting=OuterRef("pk")).order_by().values("meeting")
                .annotate(n=Count("pk")).values("n"))
     return (ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by")
             .annotate(item_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
@@ -515,7 +515,7 @@ def review_escalation_sweep(*, now: datetime | None = None) -> int:
     before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
     now = _aware(now)
     cutoff = now - timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
-    due = (DealReview.objects.open().select_for_update(of=("self",))
+    due = (DealReview.objects.alive().open().select_for_update(of=("self",))
            .filter(escalated_at__isnull=True, amount__gte=_setting_amount("REVIEW_SENIOR_AMOUNT"),
                    submitted_at__lte=cutoff))
     count = 0

@@ -199,6 +199,24 @@ def opportunity_edit(request, pk: int):
     return render(request, "sales/opportunity_form.html", {"form": form, "opportunity": opportunity})
 
 
+@login_required
+def opportunity_delete(request, pk: int):
+    """GET asks to confirm; POST moves the opportunity to the recycle bin."""
+    opportunity = _opportunity_or_404(request, pk)
+    if request.method == "POST":
+        try:
+            services.opportunity_delete(actor=request.user, opportunity=opportunity)
+        except NotVisible:
+            raise Http404 from None
+        except DomainError as exc:
+            messages.error(request, exc.message)
+            return redirect("sales:opportunity", pk)
+        messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": opportunity.name})
+        return redirect("sales:opportunities")
+    return render(request, "sales/opportunity_delete.html",
+                  {"opportunity": opportunity, "days": kam_setting("RECYCLE_BIN_DAYS")})
+
+
 def _rivals_against_our_quote(opportunity) -> list:
     """The competitors with how far their quote is above (+) or below (−) ours, when both are known:
     price is compared, not assumed decisive."""
@@ -389,6 +407,7 @@ urlpatterns = [
     path("opportunities/new/", opportunity_new, name="opportunity_new"),
     path("opportunities/<id:pk>/", opportunity_detail, name="opportunity"),
     path("opportunities/<id:pk>/edit/", opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<id:pk>/delete/", opportunity_delete, name="opportunity_delete"),
     path("opportunities/<id:pk>/move/", opportunity_move, name="opportunity_move"),
     path("opportunities/<id:pk>/close/", opportunity_close, name="opportunity_close"),
     path("opportunities/<id:pk>/reopen/", opportunity_reopen, name="opportunity_reopen"),

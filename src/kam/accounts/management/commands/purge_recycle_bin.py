@@ -4,7 +4,10 @@ from kam.accounts.services import recycle_bin_purge
 
 
 class Command(BaseCommand):
-    help = "Delete for good what has been in the recycle bin longer than KAM RECYCLE_BIN_DAYS."
+    help = ("Delete for good the accounts, contacts and opportunities that have been in the recycle bin "
+            "longer than KAM RECYCLE_BIN_DAYS (the nightly run does this too).")
 
     def handle(self, *args, **options):
-        self.stdout.write(f"purged {recycle_bin_purge()} accounts")
+        purged = recycle_bin_purge()
+        self.stdout.write(f"purged {purged['accounts']} accounts, {purged['contacts']} contacts, "
+                          f"{purged['opportunities']} opportunities")
