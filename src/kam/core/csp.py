@@ -94,12 +94,13 @@ def csp_report(request: HttpRequest) -> HttpResponse:
         return HttpResponse("bad Content-Length", status=400, content_type="text/plain")
     if declared > limit:
         return HttpResponse("report too large", status=413, content_type="text/plain")
-    content_type = request.content_type.lower()
-    if content_type not in CONTENT_TYPES:
-        return HttpResponse("not a CSP report content type", status=415, content_type="text/plain")
     raw = request.read(limit + 1)
     if len(raw) > limit:
         return HttpResponse("report too large", status=413, content_type="text/plain")
+    if not raw.strip():
+        return HttpResponse("empty report", status=400, content_type="text/plain")
+    if (request.content_type or "").lower() not in CONTENT_TYPES:
+        return HttpResponse("not a CSP report content type", status=415, content_type="text/plain")
     try:
         violations = _violations(json.loads(raw.decode("utf-8")))
     except (UnicodeDecodeError, ValueError, RecursionError):
