@@ -196,9 +196,13 @@ CONTENT_SECURITY_POLICY = {
         "form-action": ["'self'"],
         "frame-ancestors": ["'none'"],
         "report-uri": "/csp-report/",
-        "report-to": "csp-endpoint",
     },
 }
+# Browsers that know report-to use it instead of report-uri, through the Reporting API, which
+# delivers only to secure origins: over plain HTTP it would silence the reports. So report-to
+# (and its Reporting-Endpoints header) only when served over HTTPS; /csp-report/ takes both.
+if _env_flag("KAM_HTTPS"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-to"] = "csp-endpoint"
 
 # --- i18n ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import re
 from pathlib import Path
 
@@ -30,7 +31,6 @@ EXPECTED = {
     "form-action": "'self'",
     "frame-ancestors": "'none'",
     "report-uri": "/csp-report/",
-    "report-to": "csp-endpoint",
 }
 
 
@@ -57,8 +57,31 @@ def policy(response) -> dict[str, str]:
 
 def assert_strict(response) -> None:
     assert policy(response) == EXPECTED
-    assert response.headers["Reporting-Endpoints"] == 'csp-endpoint="/csp-report/"'
     assert "unsafe" not in response.headers["Content-Security-Policy"]
+    assert "Reporting-Endpoints" not in response.headers  # report-to only under HTTPS
+
+
+def test_under_https_the_policy_also_names_a_reporting_endpoint(client, settings):
+    # given the policy as settings.py makes it with KAM_HTTPS
+    directives = {**settings.CONTENT_SECURITY_POLICY["DIRECTIVES"], "report-to": "csp-endpoint"}
+    settings.CONTENT_SECURITY_POLICY = {"DIRECTIVES": directives}
+    settings.SECURE_SSL_REDIRECT = False
+
+    # then a response names the group and the header says where it reports
+    response = client.get("/login/")
+    assert policy(response) == {**EXPECTED, "report-to": "csp-endpoint"}
+    assert response.headers["Reporting-Endpoints"] == 'csp-endpoint="/csp-report/"'
+
+
+def test_settings_add_report_to_only_under_https():
+    import subprocess
+    import sys
+
+    code = "import kam.settings as s; print(s.CONTENT_SECURITY_POLICY['DIRECTIVES'].get('report-to'))"
+    for flag, expected in (("1", "csp-endpoint"), ("0", "None")):
+        env = {**os.environ, "KAM_HTTPS": flag, "KAM_SECRET_KEY": "x" * 50}
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
 
 
 # --- the header ---------------------------------------------------------------------------

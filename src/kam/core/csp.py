@@ -2,7 +2,8 @@
 violations to.
 
 The policy itself is `CONTENT_SECURITY_POLICY` in settings (django-csp builds the header);
-`CSPMiddleware` adds the `Reporting-Endpoints` header that the policy's `report-to` names.
+`CSPMiddleware` adds the `Reporting-Endpoints` header that the policy's `report-to` names
+(under HTTPS only: see settings).
 `csp_report` takes both report formats a browser sends — `application/csp-report` (the
 `report-uri` form, one report) and `application/reports+json` (the Reporting API, a list) —
 and logs each violation to the `kam.security` logger. It never trusts the body: a size limit
@@ -47,7 +48,7 @@ class CSPMiddleware(BaseCSPMiddleware):
 
     def process_response(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
         response = super().process_response(request, response)
-        if "Content-Security-Policy" in response and "Reporting-Endpoints" not in response:
+        if "report-to" in response.get("Content-Security-Policy", "") and "Reporting-Endpoints" not in response:
             response["Reporting-Endpoints"] = f'{REPORT_GROUP}="{reverse("csp_report")}"'
         return response
 
