@@ -6,28 +6,34 @@ error or /csp-report/ receives a report. A second test proves that the policy do
 inline script and an inline event handler put into the page are refused and reported.
 """
 
+import importlib
 import logging
 import os
 import time
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from django.apps import apps
+from django.utils import timezone
 
 from factories import AccountFactory, ContactFactory
+from kam.activities.models import ServiceStandard
 from kam.core.models import User
 from kam.imports import services as imports
 from kam.sales.leads import lead_create
 from kam.sales.models import LeadSource
 from kam.sales.opportunities import opportunity_create
 from kam.tiering import services as tiering
-from kam.tiering.models import Scheme
+from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 from spreadsheets import csv_bytes
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e]
 
 PAYLOAD = '"><img src=x onerror=alert(2)><script>alert(1)</script>'
+# For the fields of at most 50 characters (people's names).
+SHORT = '"><img src=x onerror=alert(3)><svg onload=alert(4)'
 
 # Every tooltip of every chart on the page: [testid or id, series, index, tooltip text].
 HOVER_ALL = """() => {
@@ -99,7 +105,7 @@ def _hostile_data(org):
     """Twelve accounts with two years of revenue, the first named PAYLOAD; snapshots of the
     BCG, Pareto (an annual list and a later one: the migration matrix) and portfolio schemes;
     a contact, an opportunity and a lead with the payload as their names; the specialist too."""
-    User.objects.filter(pk=org.specialist_a.pk).update(display_name=PAYLOAD[:50])
+    User.objects.filter(pk=org.specialist_a.pk).update(display_name=SHORT)
     accounts = [AccountFactory(owner=org.specialist_a, name=PAYLOAD if n == 0 else f"对照客户{n:02d}有限公司",
                                code=f"XS{n:02d}") for n in range(12)]
     payload_account = accounts[0]
@@ -109,10 +115,19 @@ def _hostile_data(org):
         snapshot = tiering.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code=code), as_of=date(2026, 1, 31))
     tiering.snapshot_freeze(actor=org.director, snapshot=snapshot, year=2026)
     tiering.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="pareto-abc"), as_of=date(2026, 2, 28))
-    ContactFactory(actor=org.specialist_a, account=payload_account, name=PAYLOAD)
+    # a monthly-spend list from 200 days ago: the accounts have service standards (compliance)
+    if not ServiceStandard.objects.exists():  # a flush by an earlier browser test removed the seeded ones
+        importlib.import_module("kam.activities.migrations.0002_service_standards").seed(apps, None)
+    scheme = Scheme.objects.get(code="monthly-spend")
+    listed = Snapshot.objects.create(scheme=scheme, as_of=timezone.localdate() - timedelta(days=200),
+                                     window_start=timezone.localdate() - timedelta(days=565), method=scheme.method,
+                                     state=SnapshotState.DONE)
+    for n, a in enumerate(accounts):
+        SnapshotEntry.objects.create(snapshot=listed, account=a, tier=["K6", "K4", "K1"][n % 3], revenue=0)
+    ContactFactory(actor=org.specialist_a, account=payload_account, name=SHORT)
     opportunity_create(actor=org.specialist_a, account=payload_account, name=PAYLOAD, amount=Decimal("250000"),
                        expected_close=date(2027, 3, 31), stage="design")
-    lead_create(actor=org.admin, data={"company": PAYLOAD, "contact_name": PAYLOAD[:50],
+    lead_create(actor=org.admin, data={"company": PAYLOAD, "contact_name": SHORT,
                                        "source": LeadSource.objects.filter(is_active=True).first()},
                 assignee=org.specialist_a)
     return payload_account
@@ -144,7 +159,7 @@ def test_xss_payload_names_on_every_chart_and_list_stay_text(live_server, transa
              f"/admin/accounts/account/{account.pk}/change/"]
     for url in pages:
         _visit(page, base + url)
-        assert page.locator("img[src=x]").count() == 0, url
+        assert page.locator("img[src=x], svg[onload]").count() == 0, url
         if url == f"/accounts/{account.pk}/":
             # the health card comes by htmx; evaluating it draws its trend chart
             page.click("[data-testid=health-evaluate]")

@@ -160,6 +160,9 @@ function kamCharts(root) {
           axisLabel: {width: 180, overflow: "truncate"}},
         series: [{type: "bar", data: data.map(d => d.value), itemStyle: {color: "#206bc4"}}]});
     }
+    // Confined tooltips have no arrow: ECharts draws the arrow as a <div style=…>, which the
+    // policy refuses.
+    chart.setOption({tooltip: {confine: true}});
     window.addEventListener("resize", function () { chart.resize(); });
   });
 }
