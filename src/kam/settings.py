@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "template_partials",
     "simple_history",
     "axes",
+    "csp",
     "ninja",
     "django_tasks",
     "django_tasks_db",
@@ -67,6 +68,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "kam.core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -174,6 +176,34 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# --- Content-Security-Policy (django-csp; kam.core.csp) ---------------------------------
+# On every response, pages, API, static files and error pages alike: scripts, styles,
+# fonts and connections only from this site, no inline script or style and no eval (htmx
+# runs with allowEval off, its indicator styles come from kam.css), images also as data:
+# URIs (Tabler's icons in its CSS), never framed. Violations are reported to /csp-report/,
+# which logs them to the "kam.security" logger. ECharts styles its elements through the
+# CSSOM, which the policy does not restrict.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "report-uri": "/csp-report/",
+    },
+}
+# Browsers that know report-to use it instead of report-uri, through the Reporting API, which
+# delivers only to secure origins: over plain HTTP it would silence the reports. So report-to
+# (and its Reporting-Endpoints header) only when served over HTTPS; /csp-report/ takes both.
+if _env_flag("KAM_HTTPS"):
+    CONTENT_SECURITY_POLICY["DIRECTIVES"]["report-to"] = "csp-endpoint"
+
 # --- i18n ---------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
@@ -243,6 +273,10 @@ KAM = {
     # Days audit events (and login records) are kept; the nightly sweep removes older ones.
     # China's Cybersecurity Law asks for network logs to be kept at least six months.
     "AUDIT_RETENTION_DAYS": 400,
+    # CSP violation reports: the largest body read, and the reports one address gets logged
+    # per minute (the rest are answered and dropped).
+    "CSP_REPORT_MAX_BYTES": 64 * 1024,
+    "CSP_REPORTS_PER_MINUTE": 60,
     # Imports: rows written per transaction in batched imports; an all-or-nothing import
     # of up to IMPORT_SINGLE_TRANSACTION_ROWS rows is one transaction.
     "IMPORT_BATCH_ROWS": 2000,

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path, register_converter
 
 from kam.api.main import api
+from kam.core.csp import csp_report
 from kam.core.web import IdConverter
 
 register_converter(IdConverter, "id")
@@ -17,6 +18,7 @@ urlpatterns = [
     path("api/", api.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("csp-report/", csp_report, name="csp_report"),
 ]
 
 # A database that cannot be written is a 503 that says so, also when it surfaces as a bad

@@ -29,8 +29,14 @@ def browser_page():
         )
         page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
         page.set_default_timeout(15_000)
+        # Every browser test also checks the Content-Security-Policy: a refused script or
+        # style shows as a console error. A test that provokes one on purpose empties the list.
+        page.csp_errors = []
+        page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
+                and page.csp_errors.append(f"{m.text} at {m.location}"))
         yield page
         browser.close()
+        assert not page.csp_errors, f"Content-Security-Policy violations: {page.csp_errors}"
 
 
 @pytest.fixture

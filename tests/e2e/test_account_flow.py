@@ -27,7 +27,7 @@ def test_find_by_pinyin_fix_bad_mobile_and_see_decision_chain(live_server, trans
     shot(page, "02-home")
     page.goto(f"{live_server.url}/accounts/")
     page.fill("#id_q", "zgyd")
-    page.wait_for_function("document.querySelectorAll('[data-testid=account-table] tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=account-table] tbody tr').length === 1")
     shot(page, "03-search-zgyd")
     # then only the matching account is listed; open its card
     page.click("text=中国移动通信集团广东有限公司")

@@ -32,7 +32,7 @@ def test_an_administrator_searches_the_audit_log(live_server, transactional_db, 
     page.wait_for_selector("[data-testid=audit-table]")
     page.fill("#id_q", "珠江审计")
     page.click("button[type=submit]:has-text('搜索')")
-    page.wait_for_function("document.querySelectorAll('[data-testid=audit-table] tbody tr').length === 1")
+    page.wait_for_function("() => document.querySelectorAll('[data-testid=audit-table] tbody tr').length === 1")
     # then the one card view is listed with who and where
     row = page.inner_text("[data-testid=audit-table] tbody tr")
     assert "spec_a" in row and "广州珠江审计演示有限公司" in row and "127.0.0.1" in row

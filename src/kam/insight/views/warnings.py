@@ -5,8 +5,6 @@ call a service from kam.insight.warnings / health and render."""
 
 from __future__ import annotations
 
-import json
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -199,7 +197,8 @@ def _health_context(request, account, *, survey_form=None, note: str = "") -> di
         "parts": parts, "open_warnings": _decorate(open_warnings), "closed_warnings": _decorate(closed),
         "retention_form": RetentionForm(), "surveys": selectors.account_surveys(user=request.user, account=account),
         "survey_form": survey_form or SurveyForm(initial={"surveyed_on": timezone.localdate()}),
-        "chart": json.dumps(chart, ensure_ascii=False), "note": note,
+        # Read by kam.js from a json_script (the card's trend chart); no inline script.
+        "chart": {"trend": chart}, "chart_id": f"health-chart-{account.pk}", "note": note,
     }
 
 

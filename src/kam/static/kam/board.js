@@ -8,9 +8,8 @@
 
   function replaceBoard(html) {
     const board = document.getElementById("board");
-    const holder = document.createElement("div");
-    holder.innerHTML = html.trim();
-    const fresh = holder.querySelector("#board");
+    // The server's own rendering (names escaped by the template), parsed in an inert document.
+    const fresh = new DOMParser().parseFromString(html, "text/html").querySelector("#board");
     if (!board || !fresh) { window.location.reload(); return; }
     board.replaceWith(fresh);
     if (window.htmx) htmx.process(fresh);

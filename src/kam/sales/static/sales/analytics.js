@@ -7,7 +7,9 @@ function kamFunnels(root) {
     const chart = echarts.init(el);
     const amount = v => Number(v).toLocaleString(undefined, {maximumFractionDigits: 0});
     chart.setOption({
-      tooltip: {trigger: "item", formatter: p => p.name + ": " + p.value + " · " + amount(p.data.amount) + " " + (el.dataset.unit || "")},
+      // The tooltip is HTML: the stage name is escaped (escapeHtml in kam.js); the label is canvas text.
+      // Confined, it has no arrow (a <div style=…> the policy refuses).
+      tooltip: {trigger: "item", confine: true, formatter: p => escapeHtml(p.name + ": " + p.value + " · " + amount(p.data.amount) + " " + (el.dataset.unit || ""))},
       series: [{type: "funnel", sort: "none", left: "10%", width: "80%", top: 10, bottom: 10, minSize: "8%", gap: 2,
         label: {position: "inside", formatter: p => p.name + "  " + p.value + "  (" + amount(p.data.amount) + ")"},
         data: data}],
