@@ -83,6 +83,8 @@ class Limits:
 
 
 def _mb(n: int) -> str:
+    if n < 1_000_000:
+        return f"{n / 1_000_000:.3g}"
     return f"{n / 1_000_000:,.0f}" if n >= 10_000_000 else f"{n / 1_000_000:,.1f}"
 
 
@@ -127,9 +129,11 @@ def _directory_entries(data: bytes) -> int:
     if end < 0 or end + 22 > len(data):
         raise _damaged()
     entries, size = struct.unpack_from("<HI", data, end + 10)
-    if entries == 0xFFFF or size == 0xFFFFFFFF:  # zip64: only archives far beyond any limit need it
+    # zip64 (only archives far beyond any limit need it), or a directory larger than its count
+    # of parts can fill (zipfile reads entries for as long as the directory goes on).
+    if entries == 0xFFFF or size == 0xFFFFFFFF or size > max(entries, 1) * 4096:
         return 1 << 32
-    return max(entries, size // 46)
+    return entries
 
 
 def _members_limit(n: int, limits: Limits) -> FileProblem:
@@ -204,6 +208,7 @@ DTD = re.compile(rb"<!DOCTYPE|<!ENTITY")
 DIMENSION = re.compile(P + rb'dimension\b[^>]*?\bref="([^"]*)"')
 ROW = re.compile(P + rb'row(?=[\s>/])(?:[^>]*?\sr="(\d+)")?')
 CELL = re.compile(P + rb'c(?=[\s>/])(?:[^>]*?\sr="([A-Za-z]{1,4})(\d{1,9})")?')
+TAG = re.compile(rb'<((?:[A-Za-z_][\w.-]*:)?(?:row|c))(?=[\s>/])(?:[^>]*?\sr="([A-Za-z]{1,4})(\d{1,9})")?')
 SHARED_REF = re.compile(P + rb'c\s[^>]*?\bt="s"[^>]*>\s*' + P + rb"v>\s*(\d{1,12})")
 SI = re.compile(P + rb"si(?=[\s>/])")
 REF = re.compile(r"^\$?([A-Za-z]{1,4})\$?(\d{1,9})(?::\$?([A-Za-z]{1,4})\$?(\d{1,9}))?$")
@@ -250,6 +255,20 @@ class _Sheet:
         self.limits, self.lengths = limits, lengths
         self.cells = self.text = self.max_row = self.max_col = self.row = 0
         self.dimension_seen = False
+        # Once a cell without a position turns up, cells are followed one by one (a cell without
+        # a position is the one after the cell before it), from the widest column seen so far.
+        self.sequential = False
+        self.col = 0
+
+    def _walk(self, block: bytes) -> None:
+        if not self.sequential:
+            self.sequential, self.col = True, self.max_col
+        for tag, letters, _number in TAG.findall(block):
+            if tag.endswith(b"row"):
+                self.col = 0
+            else:
+                self.col = _column_number(letters) if letters else self.col + 1
+                self.max_col = max(self.max_col, self.col)
 
     def feed(self, block: bytes) -> None:
         limits = self.limits
@@ -265,11 +284,9 @@ class _Sheet:
             raise FileProblem(_("The sheet holds more than %(max)s cells; at most %(max)s are read "
                                 "(cell count limit).") % {"max": f"{limits.max_cells:,}"})
         letters = {c for c, _n in found}
-        if b"" in letters:
-            # A cell without a position follows the one before it: its row is at least as wide
-            # as its number of cells.
+        if b"" in letters or self.sequential:
+            self._walk(block)
             letters.discard(b"")
-            self.max_col = max(self.max_col, *(len(CELL.findall(part)) for part in ROW.split(block)))
         if letters:
             self.max_col = max(self.max_col, max(_column_number(c) for c in letters))
             self.max_row = max(self.max_row, max(int(n) for n in {n for _c, n in found if n}))
