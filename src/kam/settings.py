@@ -219,8 +219,16 @@ STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = KAM_HOME / "media"
+# Uploads: a file over 5 MB is spooled to a temporary file, never held in memory whole; a file
+# over IMPORT_MAX_BYTES is stopped while it arrives (kam.imports.uploads); form fields other than
+# files may total 10 MB (beyond that Django answers the 400 page).
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_HANDLERS = [
+    "kam.imports.uploads.UploadLimitHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # --- background work ---------------------------------------------------------------
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -282,7 +290,21 @@ KAM = {
     "IMPORT_BATCH_ROWS": 2000,
     "IMPORT_SINGLE_TRANSACTION_ROWS": 20000,
     "IMPORT_MAX_ROWS": 1_000_000,
+    # Uploads that cannot hurt the server (kam.imports.guard; docs/imports.md, "Limits"): the
+    # largest upload, and what an .xlsx may hold — zip parts, bytes once unpacked, compression
+    # ratio of any part over IMPORT_XLSX_RATIO_MIN_BYTES, columns and cells of the first sheet's
+    # used range (declared and actual, counted from A1), shared strings, and the text the cells
+    # copy from them. The reader's memory follows the used range: 10 million cells is ~320 MB.
     "IMPORT_MAX_BYTES": 200_000_000,
+    "IMPORT_MAX_COLUMNS": 200,
+    "IMPORT_XLSX_MAX_MEMBERS": 1000,
+    "IMPORT_XLSX_MAX_UNPACKED_BYTES": 1_000_000_000,
+    "IMPORT_XLSX_MAX_RATIO": 200,
+    "IMPORT_XLSX_RATIO_MIN_BYTES": 1_000_000,
+    "IMPORT_SHEET_MAX_COLUMNS": 1000,
+    "IMPORT_SHEET_MAX_CELLS": 10_000_000,
+    "IMPORT_XLSX_MAX_SHARED_STRINGS": 5_000_000,
+    "IMPORT_XLSX_MAX_TEXT_BYTES": 500_000_000,
     "IMPORT_PREVIEW_ISSUES": 500,
     # A running import whose process is no registered worker (`kam import` on another machine)
     # counts as dead once the job itself has not moved for this long.

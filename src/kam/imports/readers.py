@@ -2,7 +2,8 @@
 
 The reader only turns bytes into a header row and data rows of plain cell values; it
 knows nothing about accounts. Anything wrong with the file itself is a FileProblem
-that says what to do about it.
+that says what to do about it. Before a byte is parsed, kam.imports.guard checks the file
+against the upload limits (size, type, zip bomb, DTD, used range, cells, shared strings).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kam.core.errors import ValidationFailed
+from kam.core.conf import kam_setting
 from kam.core.exports import restore_neutralised
+from kam.imports import guard
+from kam.imports.guard import FileProblem
 
 Cell = str | int | float | bool | date | datetime | time | None
 
@@ -26,8 +29,7 @@ Cell = str | int | float | bool | date | datetime | time | None
 CSV_ENCODINGS = ("utf-8", "gb18030")
 
 
-class FileProblem(ValidationFailed):
-    """The file as a whole cannot be read."""
+__all__ = ["FileProblem", "Table", "read_table"]
 
 
 @dataclass
@@ -38,11 +40,16 @@ class Table:
     encoding: str = ""
 
 
-def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int = 200) -> Table:
+def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int | None = None) -> Table:
+    """The file's first sheet (or its CSV text) as a table, once the guard has passed it."""
+    max_columns = max_columns or kam_setting("IMPORT_MAX_COLUMNS")
     name = filename.lower()
     if name.endswith(".xlsx") or name.endswith(".xlsm"):
+        guard.check_xlsx(data)
         table = _read_xlsx(data, max_rows)
     elif name.endswith(".csv") or name.endswith(".txt"):
+        guard.check_size(len(data))
+        guard.check_csv(data)
         table = _read_csv(data, max_rows)
     elif name.endswith(".xls"):
         raise FileProblem(_("Old .xls workbooks cannot be read. Save the file as .xlsx or .csv in Excel and upload it again."))

@@ -34,6 +34,7 @@ from kam.imports.engine import (
     parse_rows,
     preview,
 )
+from kam.imports.guard import check_size
 from kam.imports.models import ImportJob, ImportKind, ImportMode, JobState, MappingTemplate
 from kam.imports.readers import Table, read_table
 from kam.imports.reports import error_report
@@ -91,23 +92,21 @@ def _file_name(filename: str) -> str:
     return os.path.basename(filename.replace("\\", "/"))[:200] or "import"
 
 
-@transaction.atomic
 def import_job_create(
     *, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None,
     options: dict | None = None, keep_table: bool = False,
 ) -> ImportJob:
-    """Store the upload and read its header. A file that cannot be read is refused here.
-    `keep_table`: the check follows in this process (the command line): keep what was read."""
+    """Store the upload and read its header. A file that cannot be read — or that the upload
+    limits refuse (kam.imports.guard) — is refused here, before anything is written.
+    The file is read outside any transaction (it may take seconds, and a write lock held that
+    long would stall every other writer); the job is then stored in one short transaction.
+    `keep_table`: the mapping or the check follows in this process: keep what was read."""
     importer_class(kind)
-    if len(data) > kam_setting("IMPORT_MAX_BYTES"):
-        raise ValidationFailed(
-            _("The file is larger than %(mb)d MB.") % {"mb": kam_setting("IMPORT_MAX_BYTES") // 1_000_000},
-            errors={"file": [_("Too large.")]},
-        )
+    check_size(len(data))
     filename = _file_name(filename)
-    table = read_table(data, filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
     if template is not None and (template.user_id != actor.pk or template.kind != kind):
         raise NotVisible(_("Not found."))
+    table = read_table(data, filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
     job = ImportJob(
         kind=kind, user=actor, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
         encoding=table.encoding, mapping=dict(template.mapping) if template else {},
@@ -115,7 +114,8 @@ def import_job_create(
     )
     job.preview = {"headers": table.headers}
     job.file.save(filename, ContentFile(data), save=False)
-    job.save()
+    with transaction.atomic():
+        job.save()
     _uploaded.clear()
     if keep_table:
         _uploaded["last"] = ((job.sha256, filename), table)
@@ -236,7 +236,9 @@ def _recall(job: ImportJob) -> tuple[Importer, list[Row], Table]:
 
 
 def import_job_check(*, job_id: int, progress: Progress | None = None) -> ImportJob:
-    """The preview: what every row would do. Writes nothing but the job's own record."""
+    """The preview: what every row would do. Writes nothing but the job's own record: a short
+    transaction takes the job, the file is read and checked with none open (progress is single
+    autocommitted updates), and a last short transaction stores the result."""
     with transaction.atomic():
         job = ImportJob.objects.select_for_update().get(pk=job_id)
         if job.state not in (JobState.UPLOADED, JobState.CHECKING, JobState.CHECKED):
@@ -267,12 +269,15 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
         job.state, job.message = JobState.FAILED, _("The check stopped on an internal error; nothing was written.")
         job.save(update_fields=["state", "message"])
         raise
+    # Everything above ran outside any transaction; the result is written in one short one.
+    summary = _summary(outcome, table.headers, mapping)
     job.refresh_from_db()
-    job.preview = _summary(outcome, table.headers, mapping)
-    job.total_rows = len(rows)
-    job.state, job.message = JobState.CHECKED, ""
     _save_report(job, table.headers, outcome.rows)
-    job.save(update_fields=["preview", "total_rows", "state", "message", "report"])
+    with transaction.atomic():
+        job.preview = summary
+        job.total_rows = len(rows)
+        job.state, job.message = JobState.CHECKED, ""
+        job.save(update_fields=["preview", "total_rows", "state", "message", "report"])
     return job
 
 

@@ -22,6 +22,7 @@ from kam.imports import selectors, services
 from kam.imports.engine import ACTION_LABELS, Action
 from kam.imports.forms import ConfirmForm, MappingForm, UploadForm
 from kam.imports.models import ImportKind, ImportMode, JobState
+from kam.imports.uploads import refused_message
 
 
 def _job_or_404(request, pk: int):
@@ -37,21 +38,29 @@ def _start_check(job) -> None:
 
 @login_required
 def import_list(request):
+    """The upload. No transaction is open while the file is read (the guard and the reader run
+    in import_job_create, which stores the job in a short one of its own); the check is queued
+    for the background worker, which reads the file again, also outside any transaction."""
     form = UploadForm(request.POST or None, request.FILES or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and (refused := refused_message(request)):
+        form.is_valid()
+        form.errors["file"] = form.error_class([refused])
+        status = 413
+    elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            with transaction.atomic():
-                job = services.import_job_create(
-                    actor=request.user, kind=form.cleaned_data["kind"], filename=upload.name,
-                    data=upload.read(), template=form.cleaned_data["template"],
-                    options={"create_accounts": True}
-                    if form.cleaned_data["kind"] == ImportKind.REVENUE and form.cleaned_data["create_accounts"] else {},
-                )
-                mapping = services.job_mapping(job)
-                if mapping.unknown or services.mapping_problems(job, mapping):
-                    return redirect("imports:columns", job.pk)
-                _start_check(job)
+            job = services.import_job_create(
+                actor=request.user, kind=form.cleaned_data["kind"], filename=upload.name,
+                data=upload.read(), template=form.cleaned_data["template"],
+                options={"create_accounts": True}
+                if form.cleaned_data["kind"] == ImportKind.REVENUE and form.cleaned_data["create_accounts"] else {},
+                keep_table=True,
+            )
+            mapping = services.job_mapping(job)
+            if mapping.unknown or services.mapping_problems(job, mapping):
+                return redirect("imports:columns", job.pk)
+            _start_check(job)
         except DomainError as exc:
             attach_domain_error(form, exc)
         else:
@@ -61,7 +70,7 @@ def import_list(request):
         "form": form, "page": page, "kinds": ImportKind.choices,
         "interrupted": services.import_jobs_interrupted(page),
         "templates": selectors.mapping_templates(user=request.user),
-    })
+    }, status=status)
 
 
 @login_required
