@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('core', '0007_names_are_one_line'),
+        ('core', '0008_token_revoked_on_logout'),
     ]
 
     operations = [
