@@ -166,6 +166,7 @@ class _FormParser(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.forms: list[dict] = []
         self._select = None
+        self._chosen = False
         self._textarea = None
 
     def handle_starttag(self, tag, attrs):
@@ -185,9 +186,13 @@ class _FormParser(HTMLParser):
                 fields[name] = a.get("value", "")
         elif tag == "select" and name:
             self._select = name
-            fields.setdefault(name, "")
-        elif tag == "option" and self._select and "selected" in a:
-            fields[self._select] = a.get("value", "")
+            self._chosen = False
+            fields.pop(name, None)
+        elif tag == "option" and self._select:
+            # a browser posts the selected option, else the first one
+            if "selected" in a or (self._select not in fields and not self._chosen):
+                fields[self._select] = a.get("value", "")
+                self._chosen = self._chosen or "selected" in a
         elif tag == "textarea" and name:
             self._textarea = name
             fields[name] = ""
