@@ -19,15 +19,20 @@ import io
 import re
 import zipfile
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 
 from kam.core.services import api_token_issue
-from tests.security.world import SIDE_A_MARK, SIDE_B_MARK, build, changed_tables, fingerprint
+from tests.security.world import (
+    SIDE_A_MARK,
+    SIDE_B_MARK,
+    build,
+    changed_tables,
+    example,
+    fingerprint,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -130,61 +135,10 @@ def api_routes(doc: dict, world) -> list[Route]:
         params = tuple(re.findall(r"\{(\w+)\}", path))
         if not params:
             continue
-        bodies = {m: _example(op["requestBody"]["content"]["application/json"]["schema"], doc, world)
+        bodies = {m: example(op["requestBody"]["content"]["application/json"]["schema"], doc, world.b)
                   for m, op in operations.items() if "requestBody" in op}
         found.append(Route("api", path, params, METHODS, bodies))
     return found
-
-
-def _resolve(schema: dict, doc: dict) -> dict:
-    while "$ref" in schema:
-        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
-    return schema
-
-
-def _example(schema: dict, doc: dict, world, name: str = ""):
-    """A value the schema accepts, ids taken from branch B where a property names a kind."""
-    schema = _resolve(schema, doc)
-    for key in ("anyOf", "oneOf"):
-        if key in schema:
-            options = [s for s in schema[key] if _resolve(s, doc).get("type") != "null"]
-            return _example(options[0], doc, world, name)
-    if "allOf" in schema:
-        return _example(schema["allOf"][0], doc, world, name)
-    if "enum" in schema:
-        return schema["enum"][0]
-    if "const" in schema:
-        return schema["const"]
-    kind = schema.get("type")
-    if kind == "object":
-        props = schema.get("properties", {})
-        return {key: _example(props[key], doc, world, key) for key in schema.get("required", []) if key in props}
-    if kind == "array":
-        return [_example(schema.get("items", {}), doc, world, name)] * schema.get("minItems", 0)
-    if kind == "integer":
-        kind_of = {"account": "account", "contact": "contact", "opportunity": "opportunity", "user": None,
-                   "owner": None, "assignee": None}.get(name, "?")
-        if kind_of not in (None, "?"):
-            return world.b.id(kind_of)
-        if kind_of is None:
-            return world.b.specialist.pk
-        return max(1, schema.get("minimum", 1))
-    if kind == "number":
-        return max(1, schema.get("minimum", 1))
-    if kind == "boolean":
-        return False
-    if kind == "string":
-        fmt = schema.get("format")
-        if fmt == "date":
-            return (timezone.localdate() - timedelta(days=1)).isoformat()
-        if fmt == "date-time":
-            return (timezone.now() - timedelta(hours=1)).isoformat()
-        if fmt == "email":
-            return "a@example.com"
-        if schema.get("pattern") and re.fullmatch(schema["pattern"], "1") is not None:
-            return "1"
-        return "测试" if schema.get("minLength", 1) <= 2 else "测" * schema["minLength"]
-    return None
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ changed nothing, and `form_fields(html)`, the values a browser would post from a
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -125,6 +126,67 @@ def _side(org, name: str) -> Side:
 def build(org) -> World:
     """Both branches' worlds, A's first (so A's ids are the smaller ones)."""
     return World(a=_side(org, "a"), b=_side(org, "b"))
+
+
+# --- request bodies from the OpenAPI document -------------------------------------------------------
+
+# The kind of object a body property names (ids filled from one side of the world).
+BODY_KINDS = {"account": "account", "parent": "account", "contact": "contact", "contacts": "contact",
+              "successor": "contact", "opportunity": "opportunity", "user": "user", "owner": "user",
+              "assignee": "user", "relationship_owner": "user", "participants": "user", "unit": "unit"}
+
+
+def resolve(schema: dict, doc: dict) -> dict:
+    while "$ref" in schema:
+        schema = doc["components"]["schemas"][schema["$ref"].rsplit("/", 1)[1]]
+    return schema
+
+
+def example(schema: dict, doc: dict, side: Side, name: str = ""):
+    """A value the schema accepts, ids taken from `side` where a property names a kind of object."""
+    schema = resolve(schema, doc)
+    for key in ("anyOf", "oneOf"):
+        if key in schema:
+            options = [s for s in schema[key] if resolve(s, doc).get("type") != "null"]
+            return example(options[0], doc, side, name)
+    if "allOf" in schema:
+        return example(schema["allOf"][0], doc, side, name)
+    if "enum" in schema:
+        return schema["enum"][0]
+    if "const" in schema:
+        return schema["const"]
+    kind = schema.get("type")
+    if kind == "object":
+        props = schema.get("properties", {})
+        return {key: example(props[key], doc, side, key) for key in schema.get("required", []) if key in props}
+    if kind == "array":
+        return [example(schema.get("items", {}), doc, side, name)] * schema.get("minItems", 0)
+    if kind == "integer":
+        kind_of = BODY_KINDS.get(name, "?")
+        if kind_of == "user":
+            return side.specialist.pk
+        if kind_of == "unit":
+            return side.specialist.unit_id
+        if kind_of != "?":
+            return side.id(kind_of)
+        return max(1, schema.get("minimum", 1))
+    if kind == "number":
+        return max(1, schema.get("minimum", 1))
+    if kind == "boolean":
+        return False
+    if kind == "string":
+        fmt = schema.get("format")
+        if fmt == "date":
+            return (timezone.localdate() - timedelta(days=1)).isoformat()
+        if fmt == "date-time":
+            return (timezone.now() - timedelta(hours=1)).isoformat()
+        if fmt == "email":
+            return "a@example.com"
+        if schema.get("pattern") and re.fullmatch(schema["pattern"], "1") is not None:
+            return "1"
+        return "测试" if schema.get("minLength", 1) <= 2 else "测" * schema["minLength"]
+    return None
+
 
 
 # --- the database's fingerprint -------------------------------------------------------------------
