@@ -80,3 +80,15 @@ def test_api_sequences_over_the_links_conform(token):
 
     Workflow.run(settings=settings(max_examples=max(EXAMPLES, 10), stateful_step_count=6, deadline=None,
                                    suppress_health_check=list(HealthCheck)))
+
+
+def test_every_phase_and_check_is_on():
+    # examples, coverage and fuzzing run in test_api_conforms_to_its_schema, stateful in the test above
+    phases = schema.config.phases
+    assert all(phases.get_by_name(name=name).enabled for name in ("examples", "coverage", "fuzzing", "stateful"))
+    from schemathesis.checks import CHECKS
+
+    left_out = {check.__name__ for check in LEFT_OUT}
+    assert left_out == {"positive_data_acceptance"}
+    assert {"not_a_server_error", "response_schema_conformance", "ignored_auth", "negative_data_rejection",
+            "use_after_free", "ensure_resource_availability"} <= set(CHECKS.get_all_names()) - left_out
