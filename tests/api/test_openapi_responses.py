@@ -1,6 +1,6 @@
 """Every API operation answers what the OpenAPI document says it answers.
 
-schemathesis' fuzzing (test_openapi_fuzz) mostly reaches empty lists and 404s; here one
+schemathesis' fuzzing (tests/security/test_check_04_schemathesis.py) mostly reaches empty lists and 404s; here one
 world with a record of every kind is taken through every operation of the document with
 real ids and real bodies, and each answer — status, content type, body — is checked
 against the document by schemathesis' response validation. An operation the document

@@ -38,7 +38,7 @@ def test_create_read_edit_and_move_with_the_version(org, accounts):
     response = send(client, "post", f"/api/opportunities/{pk}/move", {"stage": "review", "version": 1})
     assert response.status_code == 200 and response.json()["version"] == 2
     response = send(client, "patch", f"/api/opportunities/{pk}", {"version": 1, "amount": "1"})
-    assert response.status_code == 409
+    assert response.status_code == 412
     assert Opportunity.objects.get(pk=pk).amount == Decimal("480000.50")
     response = send(client, "patch", f"/api/opportunities/{pk}", {"version": 2, "amount": "500000",
                                                                    "description": "三栋楼"})

@@ -82,7 +82,7 @@ def test_dragging_a_card_moves_it_and_a_stale_card_is_refused_and_reloaded(org, 
     # when a second tab still showing version 1 drags it to 招投标
     response = client.post(f"/sales/opportunities/{opp.pk}/move/", {"stage": "tender", "version": 1}, **HTMX)
     # then the move is refused with a message and the card is shown where it really is
-    assert response.status_code == 409
+    assert response.status_code == 412
     html = response.content.decode()
     assert 'data-testid="board-error"' in html and "changed this opportunity" in html
     assert f'data-testid="opportunity-{opp.pk}"' in column(html, "design")
@@ -187,7 +187,7 @@ def test_new_opportunity_from_the_account_page_and_edit_with_the_version(org, ac
     opportunity_move(actor=org.manager_a, opportunity=opp, stage="design")
     response = client.post(f"/sales/opportunities/{opp.pk}/edit/", {
         "name": "视频会议系统", "amount": "99000", "expected_close": "2027-06-30", "version": 1})
-    assert response.status_code == 409
+    assert response.status_code == 412
     opp.refresh_from_db()
     assert opp.amount == Decimal("88000.00")
     response = client.post(f"/sales/opportunities/{opp.pk}/edit/", {

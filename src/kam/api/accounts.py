@@ -29,6 +29,7 @@ from kam.api.account_schemas import (
     TeamMemberOut,
     ref,
 )
+from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 
 router = Router(tags=["accounts"])
@@ -74,14 +75,6 @@ def _detail(request, account):
     return account
 
 
-def _if_match(request, body_version: int | None) -> int | None:
-    header = request.headers.get("If-Match", "").strip().strip('"').removeprefix("W/").strip('"')
-    if header:
-        if not header.isdigit():
-            raise ValidationFailed("If-Match must be the version number.", errors={"If-Match": ["not a number"]})
-        return int(header)
-    return body_version
-
 
 @router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
 def list_accounts(request, query: Query[AccountQuery]):
@@ -124,7 +117,7 @@ def get_account(request, account_id: IdParam):
 def patch_account(request, account_id: IdParam, payload: AccountPatch):
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
-    version = _if_match(request, data.pop("version", None))
+    version = if_match(request, data.pop("version", None))
     services.account_update(actor=request.user, account=account, data=data, version=version)
     return _detail(request, _account_or_404(request, account_id))
 
@@ -165,7 +158,7 @@ def get_contact(request, contact_id: IdParam):
 def patch_contact(request, contact_id: IdParam, payload: ContactPatch):
     contact = _contact_or_404(request, contact_id)
     data = payload.dict(exclude_unset=True)
-    version = _if_match(request, data.pop("version", None))
+    version = if_match(request, data.pop("version", None))
     return services.contact_update(actor=request.user, contact=contact, data=data, version=version)
 
 

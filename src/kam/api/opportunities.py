@@ -29,6 +29,7 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate
+from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
 from kam.sales import opportunities as services
@@ -38,7 +39,8 @@ from kam.sales.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+# 412: the version sent (If-Match or `version`) is no longer current; nothing changed.
+ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
 AmountParam = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 OpenStage = Literal["contact", "design", "review", "tender"]
@@ -150,7 +152,7 @@ class OpportunityPatch(Input):
     """Only the fields sent change; the stage moves through /move, /close and /reopen."""
 
     model_config = ConfigDict(extra="forbid")
-    version: Count = Field(..., description="The version read; a stale one gives 409.")
+    version: Count | None = Field(None, description="The version read (or If-Match); required; a stale one gives 412.")
     name: Annotated[Name, Field(min_length=1, max_length=200)] | None = None
     amount: Money | None = None
     our_quote: Money | None = None
@@ -162,7 +164,7 @@ class OpportunityPatch(Input):
 class MoveIn(Input):
     model_config = ConfigDict(extra="forbid")
     stage: Stage
-    version: Count | None = Field(None, description="The version read; a stale one gives 409.")
+    version: Count | None = Field(None, description="The version read (or If-Match); a stale one gives 412.")
 
 
 class CloseIn(Input):
@@ -172,7 +174,7 @@ class CloseIn(Input):
     note: str = Field("", max_length=10_000, description="what decided it (required)")
     our_quote: Money | None = None
     closed_on: IsoDate | None = None
-    version: Count | None = None
+    version: Count | None = Field(None, description="The version read (or If-Match); a stale one gives 412.")
 
 
 class ReopenIn(Input):
@@ -334,7 +336,7 @@ def get_opportunity(request, opportunity_id: IdParam):
 def update_opportunity(request, opportunity_id: IdParam, payload: OpportunityPatch):
     opportunity = _get(request, opportunity_id)
     fields = payload.model_dump(exclude_unset=True)
-    version = fields.pop("version")
+    version = if_match(request, fields.pop("version", None), required=True)
     if "owner" in fields:
         fields["owner"] = _owner(fields["owner"])
     services.opportunity_update(actor=request.user, opportunity=opportunity, version=version, **fields)
@@ -360,7 +362,7 @@ def restore_opportunity(request, opportunity_id: IdParam):
 def move_opportunity(request, opportunity_id: IdParam, payload: MoveIn):
     opportunity = _get(request, opportunity_id)
     services.opportunity_move(actor=request.user, opportunity=opportunity, stage=payload.stage,
-                              version=payload.version)
+                              version=if_match(request, payload.version))
     return _detail(_get(request, opportunity_id))
 
 
@@ -371,7 +373,7 @@ def close_opportunity(request, opportunity_id: IdParam, payload: CloseIn):
     reason = OutcomeReason.objects.filter(pk=payload.reason).first() if payload.reason else None
     services.opportunity_close(actor=request.user, opportunity=opportunity, outcome=payload.outcome, reason=reason,
                                note=payload.note, on=payload.closed_on, our_quote=payload.our_quote,
-                               version=payload.version)
+                               version=if_match(request, payload.version))
     return _detail(_get(request, opportunity_id))
 
 

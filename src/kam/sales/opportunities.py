@@ -15,7 +15,14 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account, Contact
 from kam.accounts.recycle import bin_event, bin_item, unbin_item
 from kam.accounts.services import assignable_owners
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
+from kam.core.errors import (
+    Conflict,
+    NotVisible,
+    PermissionDenied,
+    StaleVersion,
+    ValidationFailed,
+    refused,
+)
 from kam.core.models import AuditEvent
 from kam.core.money import parse_yuan
 from kam.sales.models import (
@@ -90,14 +97,20 @@ def opportunity_create(
     return opportunity
 
 
+def _check_version(opportunity: Opportunity, version: int | None) -> None:
+    """The version the user read must still be current (optimistic lock; 412 in the API)."""
+    if version is not None and version != opportunity.version:
+        raise StaleVersion(_("Someone changed this opportunity in the meantime. Reload and try again."),
+                           current_version=opportunity.version)
+
+
 @transaction.atomic
 def opportunity_move(*, actor, opportunity: Opportunity, stage: str, version: int | None = None,
                      at: datetime | None = None) -> Opportunity:
     """Move an open opportunity to another open stage (forwards or back). Winning and losing
     go through opportunity_close, which asks for the reason."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
-    if version is not None and version != opportunity.version:
-        raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
+    _check_version(opportunity, version)
     if stage in CLOSED_STAGES:
         raise refused("stage", _("Winning or losing needs a reason: close the opportunity instead."))
     if stage not in OPEN_STAGES:
@@ -125,8 +138,7 @@ def opportunity_close(*, actor, opportunity: Opportunity, outcome: str, reason: 
     """Win or lose an open opportunity. Both need a reason from the configured list that
     applies to the outcome, and a note on what decided it (解析成败原因)."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
-    if version is not None and version != opportunity.version:
-        raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
+    _check_version(opportunity, version)
     if outcome not in CLOSED_STAGES:
         raise refused("outcome", _("Choose won or lost."))
     if not opportunity.is_open:
@@ -174,8 +186,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, version: int | None, 
     """Change the project's name, amounts, expected close, description or owner. The stage
     moves only through opportunity_move / opportunity_close / opportunity_reopen."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
-    if version is not None and version != opportunity.version:
-        raise Conflict(_("Someone changed this opportunity in the meantime. Reload and try again."))
+    _check_version(opportunity, version)
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
         raise refused(unknown[0], _("This field cannot be changed here."))

@@ -458,7 +458,10 @@ def pool_claim(*, actor, account) -> PoolEvent:
 
 @transaction.atomic
 def pool_assign(*, actor, account, owner) -> PoolEvent:
-    """A manager (or HQ) hands a pool account to someone of the units they manage."""
+    """A manager (or HQ) hands a pool account to someone of the units they manage. An account
+    outside the actor's part of the pool is NotVisible before any other refusal, so its id leaks
+    nothing."""
+    account = _pool_account_locked(actor, account)
     if not may_assign(actor):
         raise PermissionDenied(_("Only managers, directors and the general manager assign accounts from the pool."))
     if owner is None:
@@ -467,7 +470,6 @@ def pool_assign(*, actor, account, owner) -> PoolEvent:
     found = assignable_owners(actor).select_related("unit").filter(pk=owner_id).first()
     if found is None or found.role not in CLAIMING_ROLES:
         raise _refused("owner", _("Choose an active specialist, manager or director of your units."))
-    account = _pool_account_locked(actor, account)
     return _take(account, owner=found, actor=actor, kind=PoolEventKind.ASSIGNED,
                  reason=_("Assigned from the public pool"))
 
