@@ -22,7 +22,6 @@ from dataclasses import dataclass
 
 import pytest
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
 
 from kam.core.services import api_token_issue
 from tests.security.world import (
@@ -32,6 +31,7 @@ from tests.security.world import (
     changed_tables,
     example,
     fingerprint,
+    url_routes,
 )
 
 pytestmark = pytest.mark.django_db
@@ -55,6 +55,7 @@ EXEMPT = {
     "audit/locks/<id:pk>/unlock/": "a login lock record: administrators only, no branch data",
     "tiering/snapshots/<id:pk>/freeze/": "tier snapshots cover every account; HQ roles freeze them",
     "tiering/snapshots/<id:pk>/moves/": "tier snapshots cover every account; HQ roles decide moves",
+    "tiering/snapshots/<id:pk>/resume/": "tier snapshots cover every account; HQ roles compute them again",
     "activities/standards/<id:pk>/": "service standards are company-wide configuration",
     "activities/playbooks/<id:pk>/steps/": "playbooks are company-wide configuration",
     "insight/churn/definitions/<id:pk>/": "churn definitions are company-wide configuration",
@@ -114,18 +115,10 @@ def _kind(template: str, param: str) -> str | None:
 def url_conf_routes() -> list[Route]:
     """Every pattern of the URL conf with an id-like parameter (outside the admin and the API)."""
     found = []
-
-    def walk(resolver, prefix):
-        for p in resolver.url_patterns:
-            if isinstance(p, URLResolver):
-                walk(p, prefix + str(p.pattern))
-            elif isinstance(p, URLPattern):
-                route = prefix + str(p.pattern)
-                params = tuple(m.group(2) for m in re.finditer(r"<(\w+):(\w+)>", route) if m.group(1) in ("id", "int"))
-                if params and not route.startswith(("admin/", "api/")):
-                    found.append(Route("url", route, params, METHODS, {}))
-
-    walk(get_resolver(), "")
+    for route in url_routes():
+        params = tuple(m.group(2) for m in re.finditer(r"<(\w+):(\w+)>", route) if m.group(1) in ("id", "int"))
+        if params and not route.startswith(("admin/", "api/")):
+            found.append(Route("url", route, params, METHODS, {}))
     return found
 
 
@@ -264,16 +257,7 @@ def _texts(response) -> str:
 
 def _list_urls() -> list[str]:
     """Every parameterless GET page of the URL conf, exports in both formats, searches."""
-    urls = []
-
-    def walk(resolver, prefix):
-        for p in resolver.url_patterns:
-            if isinstance(p, URLResolver):
-                walk(p, prefix + str(p.pattern))
-            elif "<" not in str(p.pattern):
-                urls.append("/" + prefix + str(p.pattern))
-
-    walk(get_resolver(), "")
+    urls = ["/" + route for route in url_routes() if "<" not in route]
     skip = ("/admin/", "/api/", "/i18n/", "/logout/", "/login/")
     pages = [u for u in urls if not u.startswith(skip)]
     out = []

@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 from django.apps import apps
 from django.db import connection
+from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
 from factories import AccountFactory, ContactFactory, Role, user
@@ -278,3 +279,18 @@ def form_fields(html: str, *, having: str = "version") -> dict[str, str]:
         if form["method"] == "post" and having in form["fields"]:
             return dict(form["fields"])
     raise AssertionError(f"no POST form with a {having!r} field on the page")
+
+
+def url_routes() -> list[str]:
+    """The route of every pattern of the URL conf, prefixes joined ("accounts/<id:pk>/edit/")."""
+    found = []
+
+    def walk(resolver, prefix):
+        for p in resolver.url_patterns:
+            if isinstance(p, URLResolver):
+                walk(p, prefix + str(p.pattern))
+            elif isinstance(p, URLPattern):
+                found.append(prefix + str(p.pattern))
+
+    walk(get_resolver(), "")
+    return found
