@@ -353,3 +353,20 @@ def test_csv_export_parses(org, world):
     rows = list(csv.reader(io.StringIO(csv_text(page(org.specialist_a).get("/accounts/recycle-bin/export/",
                                                                            {"format": "csv"})))))
     assert len(rows) == 2 and account.name in rows[1] and "15" in rows[1]
+
+
+def test_a_lead_whose_opportunity_is_in_the_bin_says_so_instead_of_linking_to_a_404(org):
+    from kam.sales.leads import lead_create, lead_qualify
+    from kam.sales.models import LeadSource
+
+    lead = lead_create(actor=org.specialist_a, data={"company": "广州回收线索科技有限公司",
+                                                     "source": LeadSource.objects.get(code="website")})
+    lead_qualify(actor=org.specialist_a, lead=lead, outcome="opportunity", amount="90000",
+                 expected_close=date(2027, 6, 30))
+    lead.refresh_from_db()
+    ui = page(org.specialist_a)
+    link = f'href="/sales/opportunities/{lead.opportunity_id}/"'
+    assert link in ui.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert ui.post(f"/sales/opportunities/{lead.opportunity_id}/delete/").status_code == 302
+    html = ui.get(f"/sales/leads/{lead.pk}/").content.decode()
+    assert link not in html and 'data-testid="lead-opportunity-binned"' in html
