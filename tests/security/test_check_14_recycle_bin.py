@@ -370,3 +370,23 @@ def test_a_lead_whose_opportunity_is_in_the_bin_says_so_instead_of_linking_to_a_
     assert ui.post(f"/sales/opportunities/{lead.opportunity_id}/delete/").status_code == 302
     html = ui.get(f"/sales/leads/{lead.pk}/").content.decode()
     assert link not in html and 'data-testid="lead-opportunity-binned"' in html
+
+
+def test_the_purge_goes_in_short_batches_and_a_rerun_goes_on(org, world):
+    from kam.accounts.services import recycle_bin_purge
+
+    account, boss, old, deal, other, neighbour, _theirs = world
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        rest = api(org.specialist_a)
+        for url in (f"/api/opportunities/{deal.pk}", f"/api/opportunities/{other.pk}", f"/api/contacts/{boss.pk}",
+                    f"/api/accounts/{neighbour.pk}"):
+            assert rest.delete(url).status_code == 204, url
+    with time_machine.travel(start + timedelta(days=16), tick=False):
+        # one item a transaction: the same result as one run over everything
+        assert recycle_bin_purge(batch=1) == {"accounts": 1, "contacts": 1, "opportunities": 2}
+        assert recycle_bin_purge(batch=1) == {"accounts": 0, "contacts": 0, "opportunities": 0}
+    assert not Opportunity.objects.filter(pk__in=[deal.pk, other.pk]).exists()
+    assert not Contact.objects.filter(pk=boss.pk).exists() and not Account.objects.filter(pk=neighbour.pk).exists()
+    assert Account.objects.filter(pk=account.pk, deleted_at__isnull=True).exists()
+    assert AuditEvent.objects.filter(kind=AuditEvent.Kind.BIN_PURGED).count() == 4

@@ -330,34 +330,38 @@ def account_restore(*, actor, account_id: int) -> Account:
     return account
 
 
-def recycle_bin_purge(*, now=None) -> dict[str, int]:
+def recycle_bin_purge(*, now=None, batch: int = 200) -> dict[str, int]:
     """Delete for good the accounts, contacts and opportunities that sat in the recycle bin
     longer than RECYCLE_BIN_DAYS (an account's contacts and opportunities go with it). Their
-    field history stays; each removal is an audit event. Returns how many of each went."""
+    field history stays; each removal is an audit event. Returns how many of each went.
+
+    It works in transactions of at most `batch` items, so a large bin does not hold the write
+    lock for long, and a run killed half-way leaves whole batches (the next run goes on)."""
     from kam.accounts.recycle import bin_cutoff
     from kam.sales.models import Opportunity
 
     cutoff = bin_cutoff(now)
     purged = {"accounts": 0, "contacts": 0, "opportunities": 0}
-    with transaction.atomic():
-        for opportunity in (Opportunity.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False)
-                            .select_related("account")):
-            bin_event(AuditEvent.Kind.BIN_PURGED, opportunity, actor=None, via="purge",
-                       deleted_at=opportunity.deleted_at.isoformat())
-            opportunity.delete()
-            purged["opportunities"] += 1
-        for contact in Contact.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False).select_related("account"):
-            bin_event(AuditEvent.Kind.BIN_PURGED, contact, actor=None, via="purge",
-                       deleted_at=contact.deleted_at.isoformat())
-            contact.delete()
-            purged["contacts"] += 1
-        # Children before parents: a group goes only once none of its subsidiaries remain.
+    for model, key in ((Opportunity, "opportunities"), (Contact, "contacts")):
         while True:
+            with transaction.atomic():
+                items = list(model.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False)
+                             .select_related("account").order_by("pk")[:batch])
+                for item in items:
+                    bin_event(AuditEvent.Kind.BIN_PURGED, item, actor=None, via="purge",
+                               deleted_at=item.deleted_at.isoformat())
+                    item.delete()
+                purged[key] += len(items)
+            if len(items) < batch:
+                break
+    # Children before parents: a group goes only once none of its subsidiaries remain.
+    while True:
+        with transaction.atomic():
             # Merged accounts stay as tombstones: their old code and USCC lead to the survivor.
             # An account some merged one names as its survivor stays too (those links are PROTECT).
             expired = list(Account.objects.binned().filter(deleted_at__lt=cutoff)
                            .exclude(subsidiaries__isnull=False).exclude(merged_accounts__isnull=False)
-                           .distinct()[:1000])
+                           .distinct().order_by("pk")[:batch])
             if not expired:
                 break
             ids = [a.pk for a in expired]
