@@ -72,3 +72,120 @@ def with_values(params: dict, values: dict[str, str]) -> dict:
     if errors:
         raise ValidationFailed(_("Please correct the numbers below."), errors=errors)
     return result
+
+
+# --- the rules each method's parameters follow -----------------------------------------------------
+
+
+def _number(value) -> Decimal | None:
+    return Decimal(str(value).strip()) if _numeric(value) else None
+
+
+def parameter_errors(method: str, params: dict) -> dict[str, list[str]]:
+    """What is wrong with a scheme's parameters for its method, by path ("cuts.1": [...]), the
+    same paths as the form's fields; {} when they are sound."""
+    errors: dict[str, list[str]] = {}
+
+    def say(path: str, message: str) -> None:
+        errors.setdefault(path, []).append(message)
+
+    def number(path: str, value, *, low=None, high=None, low_open=False) -> Decimal | None:
+        found = _number(value)
+        if found is None:
+            say(path, _("Enter a number."))
+            return None
+        if low is not None and (found < low or (low_open and found == low)):
+            say(path, _("Must be greater than %(low)s.") % {"low": low} if low_open
+                else _("Must be at least %(low)s.") % {"low": low})
+        elif high is not None and found > high:
+            say(path, _("Must be at most %(high)s.") % {"high": high})
+        return found
+
+    def shares(key: str, *, count: int | None = None, ascending: bool = True) -> None:
+        values = params.get(key)
+        if not isinstance(values, list) or not values:
+            say(key, _("Enter a list of shares."))
+            return
+        if count is not None and len(values) != count:
+            say(key, _("Enter %(n)d values.") % {"n": count})
+        found = [number(f"{key}.{i}", v, low=Decimal(0), high=Decimal(1), low_open=True) for i, v in enumerate(values)]
+        for i in range(1, len(found)):
+            if found[i - 1] is not None and found[i] is not None and (
+                    found[i] <= found[i - 1] if ascending else found[i] >= found[i - 1]):
+                say(f"{key}.{i}", _("Must be greater than the one before.") if ascending
+                    else _("Must be smaller than the one before."))
+
+    def tiers(count: int | None = None) -> list:
+        codes = params.get("tiers")
+        if not isinstance(codes, list) or not all(isinstance(c, str) and c for c in codes):
+            say("tiers", _("Enter the tier codes."))
+            return []
+        if count is not None and len(codes) != count:
+            say("tiers", _("Enter %(n)d tier codes.") % {"n": count})
+        if len(set(codes)) != len(codes):
+            say("tiers", _("Each tier code may appear once."))
+        return codes
+
+    def bands() -> None:
+        found = params.get("bands")
+        if not isinstance(found, list) or not found or not all(isinstance(b, dict) and b.get("code") for b in found):
+            say("bands", _("Enter the levels, each with a code and a minimum."))
+            return
+        minimums = [number(f"bands.{i}.min", b.get("min"), low=Decimal(0)) for i, b in enumerate(found)]
+        if len({b["code"] for b in found}) != len(found):
+            say("bands", _("Each tier code may appear once."))
+        known = [m for m in minimums if m is not None]
+        if len(set(known)) != len(known):
+            say("bands", _("Two levels have the same minimum."))
+
+    if method == "pareto":
+        codes = tiers()
+        shares("cuts", count=max(len(codes) - 1, 1))
+    elif method in ("monthly_spend", "annual_value"):
+        bands()
+    elif method == "value_potential":
+        tiers(4)
+        core = number("core_share", params.get("core_share"), low=Decimal(0), high=Decimal(1), low_open=True)
+        medium = number("medium_share", params.get("medium_share"), low=Decimal(0), high=Decimal(1), low_open=True)
+        if core is not None and medium is not None and core > medium:
+            say("core_share", _("The core share must not be greater than the medium share."))
+        number("fast_growth", params.get("fast_growth"), low=Decimal(-1), low_open=True)
+        number("stable_band", params.get("stable_band"), low=Decimal(0))
+        # the potential axis ("model" or "growth") is checked by the rule itself
+    elif method == "bcg":
+        tiers(4)
+        number("value_share", params.get("value_share"), low=Decimal(0), high=Decimal(1), low_open=True)
+        number("growth_cut", params.get("growth_cut"), low=Decimal(-1), low_open=True)
+    elif method == "portfolio":
+        shares("attractiveness_cuts", count=2)
+        shares("relationship_cuts", count=2, ascending=False)
+        grid = params.get("grid")
+        rows, columns = ("high", "medium", "low"), ("poor", "fair", "good")
+        if not isinstance(grid, dict) or any(not isinstance(grid.get(r), dict) for r in rows):
+            say("grid", _("Name a tier for every cell of the grid."))
+        else:
+            for r in rows:
+                for c in columns:
+                    if not isinstance(grid[r].get(c), str) or not grid[r][c]:
+                        say(f"grid.{r}.{c}", _("Name a tier for every cell of the grid."))
+    elif method == "scorecard":
+        weights = params.get("weights")
+        known = ("value", "growth", "margin", "relationship", "potential")
+        if not isinstance(weights, dict) or not weights:
+            say("weights", _("Enter the weights."))
+        else:
+            for name, weight in weights.items():
+                if name not in known:
+                    say(f"weights.{name}", _("Not an indicator of the scorecard."))
+                number(f"weights.{name}", weight, low=Decimal(0))
+            if all(_number(w) is not None for w in weights.values()) and sum(_number(w) for w in weights.values()) <= 0:
+                say("weights", _("At least one weight must be above 0."))
+        cutoffs = params.get("cutoffs")
+        if not isinstance(cutoffs, list) or not cutoffs or not all(isinstance(c, dict) and c.get("code") for c in cutoffs):
+            say("cutoffs", _("Enter the tiers, each with a code and a minimum score."))
+        else:
+            for i, cutoff in enumerate(cutoffs):
+                number(f"cutoffs.{i}.min", cutoff.get("min", 0), low=Decimal(0), high=Decimal(100))
+            if len({c["code"] for c in cutoffs}) != len(cutoffs):
+                say("cutoffs", _("Each tier code may appear once."))
+    return errors

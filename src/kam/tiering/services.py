@@ -41,6 +41,7 @@ from kam.tiering.models import (
     SnapshotState,
     TierMove,
 )
+from kam.tiering.params import numeric_leaves, parameter_errors
 
 Progress = Callable[[str, int, int], None]
 MONEY_OUT = DecimalOut(max_digits=20, decimal_places=2)
@@ -156,6 +157,14 @@ def _relationship_scores(ids: np.ndarray, position: dict[int, int]) -> np.ndarra
 
 
 def _check_parameters(scheme: Scheme, params: dict) -> None:
+    if errors := parameter_errors(scheme.method, params):
+        path, (problem, *_rest) = next(iter(errors.items()))
+        labels = {leaf: label for leaf, label, _value in numeric_leaves(params)}
+        raise ValidationFailed(
+            _("The parameters of scheme %(scheme)s are wrong: %(field)s: %(problem)s")
+            % {"scheme": scheme.name, "field": labels.get(path, path.replace(".", " · ")), "problem": problem},
+            errors=errors,
+        )
     facts = rules.Facts(ids=np.zeros(0, dtype=np.int64), codes=np.zeros(0, dtype=object),
                         revenue=np.zeros(0, dtype=np.int64), previous=np.zeros(0, dtype=np.int64))
     try:
