@@ -71,7 +71,7 @@ def test_progress_partial_polls_while_the_job_runs(org, client):
     job = ImportJob.objects.get()
     ImportJob.objects.filter(pk=job.pk).update(state=JobState.RUNNING, total_rows=2, progress_done=1)
     partial = client.get(f"/imports/{job.pk}/", HTTP_HX_REQUEST="true").content.decode()
-    assert 'hx-trigger="every 1s"' in partial and "width: 50%" in partial and "<html" not in partial
+    assert 'hx-trigger="every 1s"' in partial and "kam-w-50" in partial and "<html" not in partial
 
 
 def test_jobs_and_reports_are_their_owners_only(org, client, django_capture_on_commit_callbacks):

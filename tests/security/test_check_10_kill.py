@@ -205,7 +205,7 @@ def test_the_worker_killed_during_a_web_import_is_back_within_10_s_and_the_impor
     # and the import's page shows it interrupted, rows done of total, with its Resume button
     page = web.get(detail, timeout=30).text
     assert 'data-interrupted="true"' in page and 'data-testid="resume"' in page
-    assert f"{job['rows_done']} of {WEB_ROWS}" in page
+    assert f"已写入 {job['rows_done']} / {WEB_ROWS} 行" in page
     # which nobody else may press
     other = server.session("spec_other", PASSWORD)
     assert other.post(f"{detail}resume/", timeout=30).status_code == 404
