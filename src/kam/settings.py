@@ -155,6 +155,9 @@ SESSION_COOKIE_SAMESITE = "Lax"
 # it logged in from within LOGIN_TRUSTED_DAYS, so an attacker cannot lock everyone out: their
 # owners still log in from their usual addresses. Failures are forgotten, and locks lift,
 # after LOGIN_COOLOFF_MINUTES; an administrator unlocks at once on the audit page.
+# Django's CSRF failure page has an inline style the Content-Security-Policy blocks.
+CSRF_FAILURE_VIEW = "kam.core.failures.csrf_failure"
+
 AXES_HANDLER = "kam.core.login_throttle.LoginThrottle"
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"], "ip_address", "username"]
 AXES_FAILURE_LIMIT = "kam.core.login_throttle.failure_limit"

@@ -141,3 +141,15 @@ def test_api_writes_with_the_session_cookie_need_the_csrf_token(org, raw_token):
         "/api/accounts", {"name": "令牌写入科技有限公司"}, content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {raw_token}")
     assert response.status_code == 201, response.content
+
+
+def test_a_refused_form_gets_kams_page_without_inline_style(org):
+    client = Client(enforce_csrf_checks=True, HTTP_ACCEPT_LANGUAGE="zh-hans")
+    response = client.post("/login/", {"username": "spec_a", "password": PASSWORD})
+    body = response.content.decode()
+    assert response.status_code == 403 and 'data-testid="csrf-failure"' in body and "表单已失效" in body
+    assert "<style" not in body and "style=" not in body
+    api = Client(enforce_csrf_checks=True)
+    api.force_login(org.specialist_a)
+    refused = api.post("/api/accounts", {}, content_type="application/json")
+    assert refused.status_code == 403 and refused.json()["detail"]

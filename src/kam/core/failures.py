@@ -93,3 +93,11 @@ def server_error(request):
     if _is_api(request):
         return JsonResponse({"detail": _("Internal server error.")}, status=500)
     return HttpResponse(render_to_string("500.html"), status=500)
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: Django's own page carries an inline style the policy blocks."""
+    if _is_api(request):
+        return JsonResponse({"detail": _("CSRF check failed: send the CSRF token with the session's requests.")},
+                            status=403)
+    return HttpResponse(render_to_string("403_csrf.html", request=request), status=403)
