@@ -8,10 +8,18 @@ import sys
 
 
 def _setup() -> None:
+    """Django set up and the KAM settings checked: a bad one stops the command with one line."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
     import django
 
     django.setup()
+    from kam.core.conf import ConfigError, check_config
+
+    try:
+        check_config()
+    except ConfigError as exc:
+        print(f"kam: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def _manage(argv: list[str]) -> int:
@@ -31,7 +39,7 @@ def cmd_serve(args) -> int:
     from django.core.management import call_command
     from django.db import connections
 
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.core.supervisor import Backoff, Program, Supervisor
     from kam.core.workers import run_worker
 
@@ -41,8 +49,8 @@ def cmd_serve(args) -> int:
     host = args.host or os.environ.get("HOST", "127.0.0.1")
     port = args.port or os.environ.get("PORT", "8000")
     workers = args.workers or os.environ.get("KAM_WORKERS", str(min(4, (os.cpu_count() or 1) * 2 + 1)))
-    grace = kam_setting("SERVE_STOP_GRACE_SECONDS")
-    background = kam_setting("WORKER_PROCESSES") if args.background_workers is None else args.background_workers
+    grace = config().SERVE_STOP_GRACE_SECONDS
+    background = config().WORKER_PROCESSES if args.background_workers is None else args.background_workers
     print(f"KAM is serving on http://{host}:{port}/", flush=True)
     gunicorn = [
         sys.executable, "-m", "gunicorn", "kam.wsgi:application",
@@ -58,8 +66,9 @@ def cmd_serve(args) -> int:
             for n in range(1, background + 1)
         ]
         programs.append(Program("scheduler", target=lambda: cmd_scheduler(argparse.Namespace(interval=60, once=False))))
-    backoff = Backoff(first=kam_setting("SERVE_RESTART_MIN_SECONDS"), longest=kam_setting("SERVE_RESTART_MAX_SECONDS"),
-                      reset_after=kam_setting("SERVE_RESTART_RESET_SECONDS"))
+    settings = config()
+    backoff = Backoff(first=settings.SERVE_RESTART_MIN_SECONDS, longest=settings.SERVE_RESTART_MAX_SECONDS,
+                      reset_after=settings.SERVE_RESTART_RESET_SECONDS)
     return Supervisor(programs, backoff=backoff, grace=grace, before_fork=connections.close_all).run()
 
 
@@ -196,15 +205,15 @@ def cmd_token(args) -> int:
 def cmd_logins(args) -> int:
     """Print the users a newcomer can log in as, one role each, with the demo password."""
     _setup()
-    from django.conf import settings
     from django.contrib.auth import get_user_model
 
+    from kam.core.conf import config
     from kam.demo import demo_logins
 
     users = get_user_model().objects.filter(is_active=True).select_related("unit").order_by("unit__path", "role", "username")
     if not args.all and (chosen := demo_logins()):
         users = chosen
-    print(f"  Demo logins (password {settings.KAM['DEMO_PASSWORD']!r} unless changed):")
+    print(f"  Demo logins (password {config().DEMO_PASSWORD!r} unless changed):")
     for user in users:
         print(f"    {user.username:<16} {user.get_role_display():<24} {user.unit.name if user.unit else ''}")
     return 0
@@ -464,7 +473,7 @@ def cmd_staffing(args) -> int:
     import json
 
     from kam.activities.selectors import staffing_for
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.core.models import OrgUnit
     from kam.tiering.models import Scheme
 
@@ -476,7 +485,7 @@ def cmd_staffing(args) -> int:
         except ValueError:
             print(f"kam staffing: --growth takes a number or TIER=N,…, not {args.growth!r}", file=sys.stderr)
             return 2
-    scheme = Scheme.objects.filter(code=args.scheme or kam_setting("CADENCE_SCHEME")).first()
+    scheme = Scheme.objects.filter(code=args.scheme or config().CADENCE_SCHEME).first()
     unit = OrgUnit.objects.filter(code=args.unit).first()
     actor = _actor(args)
     rows = staffing_for(user=actor, unit=unit, scheme=scheme, growth=growth) if actor and unit and scheme else []

@@ -18,7 +18,6 @@ from datetime import date, timedelta
 from decimal import Decimal
 from functools import cache
 
-from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.utils import timezone
@@ -39,6 +38,7 @@ from kam.accounts.models import (
     TeamRole,
 )
 from kam.activities.demo import build_activities
+from kam.core.conf import config
 from kam.core.models import Industry, OrgUnit, Region, Role, User
 from kam.core.services import orgunit_create, user_create
 from kam.core.text import normalise_name, pinyin_full, pinyin_initials
@@ -222,7 +222,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
         return "Demo data not loaded: the database already holds data. Use an empty database (KAM_HOME or DATABASE_URL)."
     started = time.monotonic()
     rng = random.Random(seed)
-    password_hash = make_password(settings.KAM["DEMO_PASSWORD"])
+    password_hash = make_password(config().DEMO_PASSWORD)
     with transaction.atomic():
         users = _org(password_hash)
         regions = _regions()
@@ -372,7 +372,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
         f"{sales['pool']} accounts in the public pool, {insight['surveys']:,} satisfaction surveys, "
         f"{insight['churn_events']:,} churn events, {insight['scored']:,} accounts scored and "
         f"{insight['warnings']:,} open warnings in {elapsed:.1f} s.",
-        f"Password for every demo user: {settings.KAM['DEMO_PASSWORD']!r}",
+        f"Password for every demo user: {config().DEMO_PASSWORD!r}",
     ]
     for user in demo_logins():
         lines.append(f"  {user.username:<16} {user.get_role_display():<28} {user.unit.name}")

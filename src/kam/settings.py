@@ -76,6 +76,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kam.core.middleware.SessionIdleTimeoutMiddleware",
+    "kam.core.web.DomainErrorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -427,6 +428,8 @@ KAM = {
     "WARNING_QUIET_DAYS": 30,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
-for _key, _default in list(KAM.items()):
+# KAM_<KEY> in the environment replaces a default as text; kam.core.conf.config() types and
+# checks every value once (a bad one stops `kam` commands and the server with one line).
+for _key in list(KAM):
     if (_raw := os.environ.get(f"KAM_{_key}")) is not None and _key != "DEMO_PASSWORD":
-        KAM[_key] = type(_default)(_raw)
+        KAM[_key] = _raw

@@ -25,4 +25,6 @@ urlpatterns = [
 # request (a session that could not be saved); anything else our own 500 (pages and API
 # alike, rendered without the database).
 handler400 = "kam.core.failures.bad_request"
+handler403 = "kam.core.web.refused"
+handler404 = "kam.core.web.not_found"
 handler500 = "kam.core.failures.server_error"

@@ -20,8 +20,9 @@ from django.dispatch import receiver
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from kam.core.conf import kam_setting
-from kam.core.models import AuditEvent, Role, User
+from kam.core.conf import config
+from kam.core.models import AuditEvent, User
+from kam.core.policies import may_read_audit
 
 log = logging.getLogger("kam.audit")
 
@@ -166,10 +167,6 @@ def _m2m_attribute(sender, reverse: bool) -> str:
 # --- reading: the audit page -----------------------------------------------------------
 
 
-def may_read_audit(user) -> bool:
-    return bool(user.is_authenticated and user.is_active and (user.is_superuser or user.role == Role.ADMIN))
-
-
 @dataclass(frozen=True)
 class AuditFilters:
     person: str = ""
@@ -215,7 +212,7 @@ def audit_events_purge(*, now: datetime | None = None) -> int:
     itself is recorded. Returns how many events went."""
     from axes.models import AccessLog
 
-    days = kam_setting("AUDIT_RETENTION_DAYS")
+    days = config().AUDIT_RETENTION_DAYS
     cutoff = (now or timezone.now()) - timedelta(days=days)
     removed, _ = AuditEvent.objects.filter(at__lt=cutoff).delete()
     AccessLog.objects.filter(attempt_time__lt=cutoff).delete()

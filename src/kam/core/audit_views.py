@@ -13,12 +13,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from kam.core.audit import AuditFilters, audit_event_list, may_read_audit
-from kam.core.conf import kam_setting
+from kam.core.audit import AuditFilters, audit_event_list
+from kam.core.conf import config
 from kam.core.errors import NotVisible
 from kam.core.exports import ExportColumn, list_export
 from kam.core.login_throttle import counters
 from kam.core.models import AuditEvent
+from kam.core.policies import may_read_audit
 from kam.core.services import login_locks, login_unlock
 from kam.core.web import is_htmx, paginate
 
@@ -83,7 +84,7 @@ def _locks() -> list[dict]:
 def audit_list(request):
     _admin_only(request)
     form, events = _events(request)
-    page = paginate(request, events, kam_setting("PAGE_SIZE"))
+    page = paginate(request, events, config().PAGE_SIZE)
     for event in page.object_list:
         event.detail_text = detail_text(event.detail)
     query = request.GET.copy()
@@ -94,7 +95,7 @@ def audit_list(request):
     context = {"form": form, "page": page, "query": query.urlencode(), "export_query": export_query.urlencode()}
     if is_htmx(request):
         return render(request, "core/audit.html#results", context)
-    context.update(locks=_locks(), retention_days=kam_setting("AUDIT_RETENTION_DAYS"))
+    context.update(locks=_locks(), retention_days=config().AUDIT_RETENTION_DAYS)
     return render(request, "core/audit.html", context)
 
 

@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 logger = logging.getLogger("kam.security")
 
@@ -81,14 +81,14 @@ def _within_rate(address: str) -> bool:
     except ValueError:  # expired between add and incr
         cache.set(key, 1, timeout=60)
         count = 1
-    return count <= kam_setting("CSP_REPORTS_PER_MINUTE")
+    return count <= config().CSP_REPORTS_PER_MINUTE
 
 
 @csrf_exempt
 @require_POST
 def csp_report(request: HttpRequest) -> HttpResponse:
     """Log the violations a browser reports; 204, or 400/413/415 for what is not a report."""
-    limit = kam_setting("CSP_REPORT_MAX_BYTES")
+    limit = config().CSP_REPORT_MAX_BYTES
     try:
         declared = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:

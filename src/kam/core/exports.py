@@ -259,13 +259,13 @@ def list_export(request, *, what: str, queryset, columns: list[ExportColumn], fi
     from django.http import Http404
 
     from kam.core.audit import audit_record
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.core.models import AuditEvent
 
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         raise Http404
-    capped = queryset[: kam_setting("EXPORT_MAX_ROWS")]
+    capped = queryset[: config().EXPORT_MAX_ROWS]
     audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=what, format=fmt,
                  query=request.GET.urlencode()[:500])
     rows = lines(capped) if lines is not None else capped.iterator(chunk_size=2000)

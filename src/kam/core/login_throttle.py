@@ -30,7 +30,7 @@ from axes.models import AccessAttempt, AccessLog
 from django.db.models import Sum
 from django.utils import timezone
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 
 @dataclass(frozen=True)
@@ -46,14 +46,14 @@ class Counter:
 
 def cool_off(request=None) -> timedelta:
     """AXES_COOLOFF_TIME: failures older than this are forgotten, and a lock lifts after it."""
-    return timedelta(minutes=kam_setting("LOGIN_COOLOFF_MINUTES"))
+    return timedelta(minutes=config().LOGIN_COOLOFF_MINUTES)
 
 
 def trusted(username: str | None, ip_address: str | None) -> bool:
     """Has this username logged in successfully from this address lately?"""
     if not username or not ip_address:
         return False
-    since = timezone.now() - timedelta(days=kam_setting("LOGIN_TRUSTED_DAYS"))
+    since = timezone.now() - timedelta(days=config().LOGIN_TRUSTED_DAYS)
     return AccessLog.objects.filter(username=username, ip_address=ip_address, attempt_time__gte=since).exists()
 
 
@@ -66,17 +66,17 @@ def counters(username: str | None, ip_address: str | None, *, at=None) -> list[C
         return recent.filter(**match).aggregate(n=Sum("failures_since_start"))["n"] or 0
 
     found = [Counter("username+ip", failures(username=username, ip_address=ip_address),
-                     kam_setting("LOGIN_FAILURE_LIMIT"))]
+                     config().LOGIN_FAILURE_LIMIT)]
     if not trusted(username, ip_address):
-        found.append(Counter("ip", failures(ip_address=ip_address), kam_setting("LOGIN_IP_FAILURE_LIMIT")))
+        found.append(Counter("ip", failures(ip_address=ip_address), config().LOGIN_IP_FAILURE_LIMIT))
         if username:
-            found.append(Counter("username", failures(username=username), kam_setting("LOGIN_USERNAME_FAILURE_LIMIT")))
+            found.append(Counter("username", failures(username=username), config().LOGIN_USERNAME_FAILURE_LIMIT))
     return found
 
 
 def failure_limit(request, credentials=None) -> int:
     """AXES_FAILURE_LIMIT: the limit of the counter the handler last found closest to its limit."""
-    return getattr(request, "kam_login_limit", None) or kam_setting("LOGIN_FAILURE_LIMIT")
+    return getattr(request, "kam_login_limit", None) or config().LOGIN_FAILURE_LIMIT
 
 
 class LoginThrottle(AxesDatabaseHandler):

@@ -2,7 +2,7 @@ import time
 
 from django.contrib.auth import logout
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 # Seconds between two writes of the last-seen time: GETs stay free of session writes.
 LAST_SEEN_RESOLUTION = 60
@@ -25,10 +25,10 @@ class SessionIdleTimeoutMiddleware:
             session = request.session
             started = session.get("kam_login_at")
             last = session.get("kam_last_seen", now)
-            if now - last > kam_setting("SESSION_IDLE_SECONDS"):
+            if now - last > config().SESSION_IDLE_SECONDS:
                 request.kam_logout_reason = "idle"
                 logout(request)
-            elif started is not None and now - started > kam_setting("SESSION_ABSOLUTE_SECONDS"):
+            elif started is not None and now - started > config().SESSION_ABSOLUTE_SECONDS:
                 request.kam_logout_reason = "lifetime"
                 logout(request)
             else:

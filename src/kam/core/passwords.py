@@ -2,7 +2,7 @@
 
 from django.contrib.auth import password_validation
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 
 class MinimumLengthValidator(password_validation.MinimumLengthValidator):
@@ -14,4 +14,4 @@ class MinimumLengthValidator(password_validation.MinimumLengthValidator):
 
     @property
     def min_length(self) -> int:
-        return kam_setting("PASSWORD_MIN_LENGTH")
+        return config().PASSWORD_MIN_LENGTH

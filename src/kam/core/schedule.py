@@ -10,12 +10,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import NightlyRun
 
 
 def nightly_time() -> time:
-    return time.fromisoformat(kam_setting("NIGHTLY_AT"))
+    return config().NIGHTLY_AT
 
 
 def nightly_enqueue(now: datetime | None = None) -> list[str]:
@@ -24,7 +24,7 @@ def nightly_enqueue(now: datetime | None = None) -> list[str]:
     local = timezone.localtime(now)
     if local.time() < nightly_time():
         return []
-    jobs = [path.strip() for path in kam_setting("NIGHTLY_TASKS").split(",") if path.strip()]
+    jobs = list(config().NIGHTLY_TASKS)
     try:
         with transaction.atomic():
             NightlyRun.objects.create(day=local.date(), jobs=jobs)

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.core.audit import acting_as, audit_as_actor, audit_record, current_request, user_label
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import NotVisible, ValidationFailed
 from kam.core.models import SECURITY_FIELDS, ApiToken, AuditEvent, OrgUnit, Role
 
@@ -163,8 +163,8 @@ def _token_label(token: ApiToken) -> str:
 def api_token_issue(*, user: User, name: str = "cli", days: int | None = None, actor=None) -> str:
     """Create a token valid for `days` (default API_TOKEN_DAYS) and return the raw value; it is
     shown once and never stored."""
-    days = kam_setting("API_TOKEN_DAYS") if days is None else days
-    longest = kam_setting("API_TOKEN_MAX_DAYS")
+    days = config().API_TOKEN_DAYS if days is None else days
+    longest = config().API_TOKEN_MAX_DAYS
     if not 1 <= days <= longest:
         raise ValidationFailed(
             _("A token is valid for 1 to %(max)s days, not %(days)s.") % {"max": longest, "days": days},
@@ -224,7 +224,7 @@ def api_token_user(raw: str) -> User | None:
         return None
     now = timezone.now()
     # Touch at most once a while: a hot token must not turn every GET into a write.
-    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > kam_setting("API_TOKEN_TOUCH_SECONDS"):
+    if token.last_used_at is None or (now - token.last_used_at).total_seconds() > config().API_TOKEN_TOUCH_SECONDS:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
 

@@ -20,7 +20,7 @@ from kam.accounts.models import (
     LifecycleStatus,
 )
 from kam.accounts.selectors import account_autocomplete, contact_search, user_autocomplete
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.services import user_log_out_everywhere
 
 HOME_CACHE_SECONDS = 120
@@ -42,7 +42,7 @@ def _home_figures(user) -> dict:
     per_account = active.values("account_id").annotate(
         n=Count("id"), dm=Count("id", filter=Q(decision_role=DecisionRole.DECISION_MAKER))
     )
-    well_covered = per_account.filter(n__gte=kam_setting("MIN_ACTIVE_CONTACTS"), dm__gt=0).count()
+    well_covered = per_account.filter(n__gte=config().MIN_ACTIVE_CONTACTS, dm__gt=0).count()
     departed = contacts.filter(status=ContactStatus.LEFT, is_key=True, successor__isnull=True).count()
     by_industry = list(
         visible.values("industry__name").annotate(n=Count("id")).order_by("-n")[:12]

@@ -1,24 +1,104 @@
-"""The one place where domain errors become web responses, and shared view plumbing."""
+"""The one place where domain errors become web responses, and shared view plumbing.
+
+Pages never catch NotVisible or PermissionDenied: `DomainErrorMiddleware` answers them — a 404
+page or a 403 page in the site's layout (a short alert for an htmx request). A refusal that
+belongs on a form lands there through `form_errors`, one without a form becomes a message
+through `message_errors`. Under /api/ the API's own handlers answer (kam.api.main).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
 from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.functional import cached_property
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from kam.core.errors import DomainError
+from kam.core.conf import config
+from kam.core.errors import DomainError, NotVisible, PermissionDenied
 
 
 def is_htmx(request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
+def _back(request: HttpRequest) -> str:
+    """Where the user came from, when that is a page of this site; else the home page."""
+    referer = request.headers.get("Referer", "")
+    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                                   require_https=request.is_secure()):
+        return referer
+    return "/"
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 404 page in the site's layout (handler404 too): nothing says whether the id exists."""
+    template = "_refused.html" if is_htmx(request) else "404.html"
+    return render(request, template, {"kind": "not_found", "back": _back(request)}, status=404)
+
+
+def refused(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """The 403 page in the site's layout (handler403 too): what was refused and where to go."""
+    message = getattr(exception, "message", None) or (str(exception) if exception and str(exception) else "")
+    template = "_refused.html" if is_htmx(request) else "403.html"
+    return render(request, template, {"kind": "refused", "message": message or _("You may not do this."),
+                                      "back": _back(request)}, status=403)
+
+
+class DomainErrorMiddleware:
+    """Turns a view's NotVisible into the 404 page and a PermissionDenied (KAM's or Django's)
+    into the 403 page; other domain errors are the view's to place (`form_errors`)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, NotVisible):
+            return not_found(request, exception)
+        if isinstance(exception, PermissionDenied | DjangoPermissionDenied):
+            return refused(request, exception)
+        return None
+
+
+@contextmanager
+def form_errors(form: forms.Form) -> Iterator[None]:
+    """Run a service call; a refusal it raises (other than not visible / not allowed, which the
+    middleware answers) is shown on `form` and the code after the `with` block runs."""
+    try:
+        yield
+    except (NotVisible, PermissionDenied):
+        raise
+    except DomainError as exc:
+        attach_domain_error(form, exc)
+
+
+@contextmanager
+def message_errors(request: HttpRequest) -> Iterator[None]:
+    """Run a service call; a refusal it raises becomes an error message on the next page."""
+    try:
+        yield
+    except (NotVisible, PermissionDenied):
+        raise
+    except DomainError as exc:
+        messages.error(request, exc.message)
+
+
 def attach_domain_error(form: forms.Form, exc: DomainError) -> None:
     """Show a domain error on the form: field messages under their fields, the rest on top."""
     placed = False
-    for field, messages in (exc.errors or {}).items():
-        for message in messages:
+    for field, field_messages in (exc.errors or {}).items():
+        for message in field_messages:
             if field in form.fields:
                 form.add_error(field, message)
                 placed = True
@@ -34,8 +114,9 @@ class OneCountPaginator(Paginator):
         return self.object_list.count()
 
 
-def paginate(request, queryset, per_page: int) -> Page:
-    return OneCountPaginator(queryset, per_page).get_page(request.GET.get("page"))
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
+    """One page of a list, `?page=` from the request, PAGE_SIZE rows unless told otherwise."""
+    return OneCountPaginator(queryset, per_page or config().PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 MAX_ID = 2**63 - 1

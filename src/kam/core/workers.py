@@ -19,7 +19,7 @@ from datetime import timedelta
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import WorkerHeartbeat
 
 logger = logging.getLogger("kam.workers")
@@ -35,7 +35,7 @@ def worker_id(pid: int | None = None) -> str:
 
 
 def _stale_before():
-    return timezone.now() - timedelta(seconds=kam_setting("WORKER_STALE_SECONDS"))
+    return timezone.now() - timedelta(seconds=config().WORKER_STALE_SECONDS)
 
 
 def alive_workers():
@@ -111,7 +111,7 @@ def worker_register() -> WorkerHeartbeat:
     """Record this process as a live worker (replacing an earlier process's record with the
     same host and pid) and forget workers stopped long ago."""
     now = timezone.now()
-    WorkerHeartbeat.objects.filter(beat_at__lt=now - timedelta(days=kam_setting("WORKER_RECORD_DAYS"))).delete()
+    WorkerHeartbeat.objects.filter(beat_at__lt=now - timedelta(days=config().WORKER_RECORD_DAYS)).delete()
     record, _created = WorkerHeartbeat.objects.update_or_create(
         worker_id=worker_id(),
         defaults={"host": host_name(), "pid": os.getpid(), "started_at": now, "beat_at": now,
@@ -139,7 +139,7 @@ class Heartbeat:
 
     def __init__(self, worker: str, interval: float | None = None):
         self.worker = worker
-        self.interval = interval or kam_setting("WORKER_HEARTBEAT_SECONDS")
+        self.interval = interval or config().WORKER_HEARTBEAT_SECONDS
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="kam-heartbeat", daemon=True)
 
