@@ -8,6 +8,7 @@ from kam.core.web import IdConverter
 register_converter(IdConverter, "id")
 
 urlpatterns = [
+    path("", include("kam.home.urls")),
     path("", include("kam.core.urls")),
     path("accounts/", include("kam.accounts.urls")),
     path("imports/", include("kam.imports.urls")),

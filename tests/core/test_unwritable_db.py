@@ -112,7 +112,7 @@ def test_any_other_error_gets_the_projects_500_page_and_json_under_the_api(org, 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr("kam.core.views._home_figures", broken)
+    monkeypatch.setattr("kam.home.views._home_figures", broken)
     monkeypatch.setattr("kam.accounts.selectors.account_list", broken)
     client = _client()
     client.login(username="spec_a", password=PASSWORD)
