@@ -176,7 +176,7 @@ class KamConfig(BaseModel):
         return value
 
 
-def _rule(error: dict[str, Any]) -> str:
+def _rule(error: Any) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     shown = repr(error["input"]) if not isinstance(error.get("input"), dict) else ""
     return f"{message} (got {shown})" if shown else message

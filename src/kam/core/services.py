@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.core.audit import acting_as, audit_as_actor, audit_record, current_request, user_label
 from kam.core.conf import config
 from kam.core.errors import NotVisible, ValidationFailed
-from kam.core.models import SECURITY_FIELDS, ApiToken, AuditEvent, OrgUnit, Role
-
-User = get_user_model()
+from kam.core.models import SECURITY_FIELDS, ApiToken, AuditEvent, OrgUnit, Role, User
 
 
 @transaction.atomic
@@ -30,7 +29,7 @@ def orgunit_create(*, code: str, name: str, kind: str, parent: OrgUnit | None = 
     return unit
 
 
-def password_check(*, password: str, user) -> None:
+def password_check(*, password: str, user: User | None) -> None:
     """The password validators of AUTH_PASSWORD_VALIDATORS, as a domain error naming each rule
     the password breaks."""
     try:
@@ -51,7 +50,7 @@ def user_create(
     password: str | None = None,
     display_name: str = "",
     email: str = "",
-    actor=None,
+    actor: User | None = None,
 ) -> User:
     if role not in Role.values:
         raise ValidationFailed(
@@ -78,7 +77,7 @@ def user_create(
 
 
 @transaction.atomic
-def user_set_password(*, actor=None, user: User, password: str) -> User:
+def user_set_password(*, actor: User | None = None, user: User, password: str) -> User:
     """A new password: validated; the user's API tokens are revoked and other sessions end (User.save)."""
     password_check(password=password, user=user)
     user.set_password(password)
@@ -88,7 +87,7 @@ def user_set_password(*, actor=None, user: User, password: str) -> User:
 
 
 @transaction.atomic
-def user_deactivate(*, actor=None, user: User) -> None:
+def user_deactivate(*, actor: User | None = None, user: User) -> None:
     """Deactivate a user and end everything that lets them in: sessions and tokens (User.save)."""
     user = User.objects.select_for_update().get(pk=user.pk)
     if not user.is_active:
@@ -98,14 +97,14 @@ def user_deactivate(*, actor=None, user: User) -> None:
         user.save(update_fields=["is_active"])
 
 
-def _shown(name: str, value):
+def _shown(name: str, value: Any) -> Any:
     """A user field's value as the audit log shows it: units by code, choices by their value."""
     if name == "unit_id":
         return str(OrgUnit.objects.filter(pk=value).values_list("code", flat=True).first() or "") if value else None
     return str(value) if isinstance(value, str) else value
 
 
-def user_security_after_save(*, user: User, before: dict, created: bool, password_set: bool) -> None:
+def user_security_after_save(*, user: User, before: dict[str, Any], created: bool, password_set: bool) -> None:
     """Called by User.save: audit a change of role, unit or flags (old → new), and when the password
     changed or the user was deactivated revoke their tokens and end their sessions."""
     if created:
@@ -160,7 +159,8 @@ def _token_label(token: ApiToken) -> str:
 
 
 @transaction.atomic
-def api_token_issue(*, user: User, name: str = "cli", days: int | None = None, actor=None) -> str:
+def api_token_issue(*, user: User, name: str = "cli", days: int | None = None,
+                    actor: User | None = None) -> str:
     """Create a token valid for `days` (default API_TOKEN_DAYS) and return the raw value; it is
     shown once and never stored."""
     days = config().API_TOKEN_DAYS if days is None else days
@@ -190,13 +190,13 @@ def api_token_issued(raw: str) -> ApiToken:
     return ApiToken.objects.get(digest=ApiToken.digest_of(raw))
 
 
-def api_token_list(*, user: User):
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
     return ApiToken.objects.filter(user=user).order_by("-created_at", "-id")
 
 
 @transaction.atomic
 def api_tokens_revoke(*, user: User, token_id: int | None = None, because: str = ApiToken.RevokedBecause.ASKED,
-                      actor=None) -> int:
+                      actor: User | None = None) -> int:
     """Revoke one of the user's tokens (`token_id`) or all their live ones; each is audited with
     who, which token and why. Returns how many were revoked."""
     tokens = ApiToken.objects.filter(user=user, revoked_at__isnull=True).select_related("user")
@@ -232,7 +232,7 @@ def api_token_user(raw: str) -> User | None:
 # --- login locks ------------------------------------------------------------------------------
 
 
-def login_locks():
+def login_locks() -> QuerySet[Any]:
     """The current login lock counters (axes' attempts within the cool-off), newest first."""
     from axes.models import AccessAttempt
 
@@ -242,7 +242,7 @@ def login_locks():
 
 
 @transaction.atomic
-def login_unlock(*, actor, attempt_id: int) -> None:
+def login_unlock(*, actor: User, attempt_id: int) -> None:
     """Clear the failures of one username from one address, and the address's and the username's
     counters, so that the person can log in again at once."""
     from axes.models import AccessAttempt

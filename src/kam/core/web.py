@@ -8,7 +8,7 @@ through `message_errors`. Under /api/ the API's own handlers answer (kam.api.mai
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -18,7 +18,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.functional import cached_property
+from django.utils.functional import Promise, cached_property
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
@@ -26,7 +26,7 @@ from kam.core.conf import config
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
 
 
-def is_htmx(request) -> bool:
+def is_htmx(request: HttpRequest) -> bool:
     return request.headers.get("HX-Request") == "true"
 
 
@@ -57,7 +57,7 @@ class DomainErrorMiddleware:
     """Turns a view's NotVisible into the 404 page and a PermissionDenied (KAM's or Django's)
     into the 403 page; other domain errors are the view's to place (`form_errors`)."""
 
-    def __init__(self, get_response):
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
@@ -110,8 +110,8 @@ class OneCountPaginator(Paginator):
     """Counts once per page, never for an empty filter twice; pages past the end clamp."""
 
     @cached_property
-    def count(self):
-        return self.object_list.count()
+    def count(self) -> int:
+        return int(self.object_list.count())  # type: ignore[attr-defined]
 
 
 def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
@@ -125,7 +125,7 @@ MAX_ID = 2**63 - 1
 class IdChoiceField(forms.ModelChoiceField):
     """A model choice whose id is checked for range before the database sees it."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> Any:
         if value not in self.empty_values:
             text = str(value).strip()
             if not text.isdigit() or not 0 < int(text) <= MAX_ID:
@@ -141,12 +141,12 @@ class AutocompleteWidget(forms.Widget):
 
     template_name = "widgets/autocomplete.html"
 
-    def __init__(self, url: str, attrs=None):
+    def __init__(self, url: str | Promise, attrs: dict[str, Any] | None = None) -> None:
         super().__init__(attrs)
         self.url = url
-        self.queryset = None
+        self.queryset: Any = None
 
-    def get_context(self, name, value, attrs):
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
         context = super().get_context(name, value, attrs)
         label = ""
         if value not in (None, "") and self.queryset is not None:
@@ -156,8 +156,8 @@ class AutocompleteWidget(forms.Widget):
         return context
 
 
-def bind_autocomplete(form: forms.Form, name: str, queryset) -> None:
-    field = form.fields[name]
+def bind_autocomplete(form: forms.Form, name: str, queryset: Any) -> None:
+    field: Any = form.fields[name]
     field.queryset = queryset
     field.widget.queryset = queryset
 
@@ -170,5 +170,5 @@ class IdConverter:
     def to_python(self, value: str) -> int:
         return int(value)
 
-    def to_url(self, value) -> str:
+    def to_url(self, value: Any) -> str:
         return str(value)
