@@ -2,7 +2,7 @@
 
 `build_demo(accounts=2000, seed=2026)` creates HQ, four branches, twelve offices,
 users of every role, and accounts with contacts, groups, account teams and a year of
-activities (kam.activities.demo). The same seed always gives the same data (the
+activities (kam.demo.activities). The same seed always gives the same data (the
 activities' year ends on the day of the build). Accounts and contacts are bulk-inserted so that
 100,000 accounts load in a few minutes; bulk rows get no creation history row (the
 history tab starts with their first real change).
@@ -37,15 +37,15 @@ from kam.accounts.models import (
     RelationshipStrength,
     TeamRole,
 )
-from kam.activities.demo import build_activities
 from kam.core.conf import config
 from kam.core.models import Industry, OrgUnit, Region, Role, User
 from kam.core.services import orgunit_create, user_create
 from kam.core.text import normalise_name, pinyin_full, pinyin_initials
 from kam.core.validators import uscc_complete
-from kam.insight.demo import build_insight
-from kam.revenue.demo import build_revenue, build_snapshots
-from kam.sales.demo import build_sales
+from kam.demo.activities import build_activities
+from kam.demo.insight import build_insight
+from kam.demo.revenue import build_revenue, build_snapshots
+from kam.demo.sales import build_sales
 
 BRANCHES = [
     ("GZ", "广州分公司", "4401", "广州", [("TH", "天河经营部"), ("YX", "越秀经营部"), ("PY", "番禺片区")]),
