@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kam.accounts.recycle import bin_cutoff, days_left
+from kam.accounts.recycle.clock import bin_cutoff, days_left
 
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
 

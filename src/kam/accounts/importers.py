@@ -17,10 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kam.accounts.forms import ACCOUNT_FORM_FIELDS
+from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.models import Account, Contact, ContactStatus
-from kam.accounts.selectors import colleagues
-from kam.accounts.services import assignable_owners
+from kam.accounts.card.selectors import colleagues
+from kam.accounts.card.services import assignable_owners
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells

@@ -75,7 +75,7 @@ class AccountQuerySet(models.QuerySet):
 
     def in_recycle_bin_of(self, user):
         """Deleted accounts `user` would see if they were restored, still within RECYCLE_BIN_DAYS."""
-        from kam.accounts.recycle import bin_cutoff
+        from kam.accounts.recycle.clock import bin_cutoff
 
         return self.binned().filter(deleted_at__gte=bin_cutoff()).within_reach_of(user)
 
@@ -324,7 +324,7 @@ class ContactQuerySet(models.QuerySet):
     def in_recycle_bin_of(self, user):
         """Contacts deleted on their own (not with their account) whose account `user` may reach,
         still within RECYCLE_BIN_DAYS."""
-        from kam.accounts.recycle import bin_cutoff
+        from kam.accounts.recycle.clock import bin_cutoff
 
         return self.filter(deleted_at__gte=bin_cutoff(), deleted_with_account=False, account__merged_into__isnull=True,
                            account__in=Account.objects.within_reach_of(user).values("pk"))

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from kam.accounts import views
+from kam.accounts.card import views
 from kam.core.views import accounts_autocomplete
 
 app_name = "accounts"

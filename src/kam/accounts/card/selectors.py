@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kam.accounts.decision_chain import DecisionChain, decision_chain
+from kam.accounts.decision_chain.rules import DecisionChain, decision_chain
 from kam.accounts.models import Account, Contact
 from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit
@@ -276,7 +276,7 @@ def recycle_bin(*, user, kind: str = "") -> list[BinEntry]:
     from django.db.models import Count
     from django.db.models import Q as _Q
 
-    from kam.accounts.recycle import days_left
+    from kam.accounts.recycle.clock import days_left
     from kam.sales.models import Opportunity
 
     cap = kam_setting("EXPORT_MAX_ROWS")

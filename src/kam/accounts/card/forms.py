@@ -8,8 +8,8 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, LifecycleStatus
-from kam.accounts.selectors import ACCOUNT_SORTS, colleagues, tier_choices
-from kam.accounts.services import assignable_owners
+from kam.accounts.card.selectors import ACCOUNT_SORTS, colleagues, tier_choices
+from kam.accounts.card.services import assignable_owners
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
@@ -200,7 +200,7 @@ class MergeForm(forms.Form):
     merged_version = forms.IntegerField(widget=forms.HiddenInput)
 
     def __init__(self, *args, survivor: Account, merged: Account, **kwargs):
-        from kam.accounts.merge import MERGE_FIELDS
+        from kam.accounts.merge.services import MERGE_FIELDS
 
         super().__init__(*args, **kwargs)
         self.survivor, self.merged = survivor, merged

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 
-from kam.accounts.forms import ACCOUNT_FORM_FIELDS
+from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.importers import CONTACT_FIELDS
 from kam.accounts.models import Account, Contact
 from kam.core.exports import ExportColumn
@@ -44,7 +44,7 @@ def account_columns() -> list[ExportColumn]:
 
 
 def recycle_bin_columns() -> list[ExportColumn]:
-    """Columns of the recycle bin's export (rows: kam.accounts.selectors.BinEntry)."""
+    """Columns of the recycle bin's export (rows: kam.accounts.card.selectors.BinEntry)."""
     return [
         ExportColumn(_("kind"), lambda e: e.kind_label),
         ExportColumn(_("name"), lambda e: e.name),

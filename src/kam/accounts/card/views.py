@@ -11,8 +11,9 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.accounts import exports, merge, selectors, services
-from kam.accounts.forms import (
+from kam.accounts.card import exports, selectors, services
+from kam.accounts.merge import services as merge
+from kam.accounts.card.forms import (
     AccountFilterForm,
     AccountForm,
     ContactForm,
@@ -82,7 +83,7 @@ def account_list(request):
         "form": form, "page": page, "sort": filters.sort, "export_query": export_query.urlencode(),
         "query": query.urlencode(), "sort_query": sort_query.urlencode(),
     }
-    template = "accounts/list.html#results" if is_htmx(request) else "accounts/list.html"
+    template = "accounts/card/list.html#results" if is_htmx(request) else "accounts/card/list.html"
     return render(request, template, context)
 
 
@@ -135,7 +136,7 @@ def account_merge(request, pk: int):
     if pick.is_valid():
         merged = pick.cleaned_data["other"]
     if merged is None:
-        return render(request, "accounts/merge.html", {"account": survivor, "pick": pick})
+        return render(request, "accounts/merge/form.html", {"account": survivor, "pick": pick})
     form = MergeForm(request.POST or None, survivor=survivor, merged=merged)
     if request.method == "POST" and form.is_valid():
         try:
@@ -151,7 +152,7 @@ def account_merge(request, pk: int):
         else:
             messages.success(request, _("%(merged)s was merged into %(name)s.") % {"merged": merged.name, "name": survivor.name})
             return redirect(survivor)
-    return render(request, "accounts/merge.html", {"account": survivor, "merged": merged, "form": form, "pick": pick})
+    return render(request, "accounts/merge/form.html", {"account": survivor, "merged": merged, "form": form, "pick": pick})
 
 
 @login_required
@@ -173,7 +174,7 @@ def account_detail(request, pk: int):
         context["chain"] = selectors.account_decision_chain(user=request.user, account=account)
     else:
         context["history"] = selectors.account_history(account=account)
-    template = f"accounts/detail.html#tab-{tab}" if is_htmx(request) else "accounts/detail.html"
+    template = f"accounts/card/detail.html#tab-{tab}" if is_htmx(request) else "accounts/card/detail.html"
     return render(request, template, context)
 
 
@@ -198,7 +199,7 @@ def account_create(request):
         else:
             messages.success(request, _("Account %(name)s created.") % {"name": account.name})
             return redirect(account)
-    return render(request, "accounts/form.html", {"form": form, "similar": similar, "duplicate": duplicate})
+    return render(request, "accounts/card/form.html", {"form": form, "similar": similar, "duplicate": duplicate})
 
 
 @login_required
@@ -220,7 +221,7 @@ def account_edit(request, pk: int):
         else:
             messages.success(request, _("Changes saved."))
             return redirect(account)
-    return render(request, "accounts/form.html", {"form": form, "account": account, "duplicate": duplicate})
+    return render(request, "accounts/card/form.html", {"form": form, "account": account, "duplicate": duplicate})
 
 
 @login_required
@@ -236,7 +237,7 @@ def account_delete(request, pk: int):
             return redirect(account)
         messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": account.name})
         return redirect("accounts:list")
-    return render(request, "accounts/confirm_delete.html",
+    return render(request, "accounts/card/confirm_delete.html",
                   {"account": account, "days": kam_setting("RECYCLE_BIN_DAYS")})
 
 
@@ -283,7 +284,7 @@ def contact_create(request, pk: int):
         else:
             messages.success(request, _("Contact added."))
             return redirect(_contacts_tab(account))
-    return render(request, "accounts/contact_form.html", {"form": form, "account": account})
+    return render(request, "accounts/contacts/form.html", {"form": form, "account": account})
 
 
 @login_required
@@ -300,7 +301,7 @@ def contact_edit(request, pk: int, contact_id: int):
         else:
             messages.success(request, _("Changes saved."))
             return redirect(_contacts_tab(account))
-    return render(request, "accounts/contact_form.html", {"form": form, "account": account, "contact": contact})
+    return render(request, "accounts/contacts/form.html", {"form": form, "account": account, "contact": contact})
 
 
 @login_required
@@ -324,7 +325,7 @@ def recycle_bin(request):
         request.GET.get("page"))
     kinds = [("", _("Everything")), ("account", _("Accounts")), ("contact", _("Contacts")),
              ("opportunity", _("Opportunities"))]
-    return render(request, "accounts/recycle_bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS"),
+    return render(request, "accounts/recycle/bin.html", {"page": page, "days": kam_setting("RECYCLE_BIN_DAYS"),
                                                          "kind": kind, "kinds": kinds})
 
 

@@ -22,7 +22,7 @@ from kam.accounts.models import (
     Contact,
     ContactStatus,
 )
-from kam.accounts.recycle import bin_event, bin_item, unbin_item
+from kam.accounts.recycle.clock import bin_event, bin_item, unbin_item
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, StaleVersion, ValidationFailed
 from kam.core.models import AuditEvent, Role
@@ -337,7 +337,7 @@ def recycle_bin_purge(*, now=None, batch: int = 200) -> dict[str, int]:
 
     It works in transactions of at most `batch` items, so a large bin does not hold the write
     lock for long, and a run killed half-way leaves whole batches (the next run goes on)."""
-    from kam.accounts.recycle import bin_cutoff
+    from kam.accounts.recycle.clock import bin_cutoff
     from kam.sales.models import Opportunity
 
     cutoff = bin_cutoff(now)

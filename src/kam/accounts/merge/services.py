@@ -17,9 +17,9 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kam.accounts.forms import ACCOUNT_FORM_FIELDS
+from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.models import Account, AccountTeamMember, Contact
-from kam.accounts.services import (
+from kam.accounts.card.services import (
     _check_uscc_unique,
     _refresh_keys,
     _resolve_owner,
