@@ -11,8 +11,8 @@ from openpyxl import load_workbook
 from factories import PASSWORD, valid_uscc
 from kam.accounts.merge.services import account_merge
 from kam.accounts.models import Account, AccountTeamMember, Contact
-from kam.accounts.card.selectors import account_history
-from kam.accounts.card.services import team_member_add
+from kam.accounts.selectors import account_history
+from kam.accounts.services import team_member_add
 from kam.core.errors import NotVisible
 from kam.core.models import AuditEvent
 from spreadsheets import xlsx_bytes
@@ -132,7 +132,7 @@ def test_contact_and_recycle_bin_exports_are_scoped(org, account_factory, contac
 
 
 def test_history_exports_one_line_per_changed_field(org, account_factory, client):
-    from kam.accounts.card.services import account_update
+    from kam.accounts.services import account_update
 
     account = account_factory(owner=org.specialist_a, name="历史公司", code="H1")
     account_update(actor=org.specialist_a, account=account, data={"address": "新地址 8 号"})

@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 
 from factories import AccountFactory, ContactFactory, valid_uscc
-from kam.accounts.card import services
+from kam.accounts import services
 from kam.accounts.models import Account, ContactStatus, DecisionRole
-from kam.accounts.card.selectors import AccountFilters, account_decision_chain, account_list
+from kam.accounts.selectors import AccountFilters, account_decision_chain, account_list
 from kam.core.errors import NotVisible, StaleVersion, ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -195,7 +195,7 @@ def test_search_never_reaches_outside_visibility(org):
 
 
 def test_history_lists_account_and_contact_changes_newest_first(org, django_assert_max_num_queries):
-    from kam.accounts.card.selectors import account_history
+    from kam.accounts.selectors import account_history
 
     account = AccountFactory(owner=org.specialist_a, short_name="旧")
     contact = ContactFactory(actor=org.specialist_a, account=account, title="经理")

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from factories import AccountFactory, ContactFactory, valid_uscc
-from kam.accounts.card import services
+from kam.accounts import services
 from kam.accounts.models import Account, AccountTeamMember
 
 pytestmark = pytest.mark.django_db

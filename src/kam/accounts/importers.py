@@ -18,9 +18,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
-from kam.accounts.models import Account, Contact, ContactStatus
-from kam.accounts.card.selectors import colleagues
 from kam.accounts.card.services import assignable_owners
+from kam.accounts.models import Account, Contact, ContactStatus
+from kam.accounts.team.selectors import colleagues
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells

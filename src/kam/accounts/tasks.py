@@ -2,7 +2,7 @@
 
 from django_tasks import task
 
-from kam.accounts.card.services import recycle_bin_purge
+from kam.accounts.recycle.services import recycle_bin_purge
 
 
 @task()

@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
-from kam.accounts.card import selectors, services
+from kam.accounts import selectors, services
 from kam.accounts.models import Channel, LifecycleStatus
 from kam.api.account_schemas import (
     AccountCreate,

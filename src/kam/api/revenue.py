@@ -7,7 +7,7 @@ from typing import Literal
 
 from ninja import Field, Router, Schema, Status
 
-from kam.accounts.card.selectors import account_get
+from kam.accounts.selectors import account_get
 from kam.api.account_schemas import ErrorOut, Flag, IdParam, Input, Money
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import

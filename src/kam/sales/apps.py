@@ -6,3 +6,6 @@ class SalesConfig(AppConfig):
     name = "kam.sales"
     label = "sales"
     verbose_name = _("Leads, opportunities and deal reviews")
+
+    def ready(self) -> None:
+        from kam.sales import recycle_bin  # noqa: F401  (opportunities go into the bin with their account)

@@ -9,12 +9,11 @@ from __future__ import annotations
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
-from kam.accounts.importers import CONTACT_FIELDS
-from kam.accounts.models import Account, Contact
+from kam.accounts.models import Account
 from kam.core.exports import ExportColumn
 
 
-def _field_column(model, name: str) -> ExportColumn:
+def field_column(model, name: str) -> ExportColumn:
     field = model._meta.get_field(name)
     if field.choices:
         return ExportColumn(field.verbose_name, lambda obj, n=name: getattr(obj, n) and getattr(obj, f"get_{n}_display")())
@@ -29,7 +28,7 @@ def account_columns() -> list[ExportColumn]:
         if name == "parent":
             columns.append(ExportColumn(_("parent account code"), lambda a: a.parent.code if a.parent_id else ""))
         else:
-            columns.append(_field_column(Account, name))
+            columns.append(field_column(Account, name))
     columns += [
         # No owner: the account is in the public pool (the owner cell stays empty, so the
         # sheet imports back).
@@ -41,33 +40,6 @@ def account_columns() -> list[ExportColumn]:
         ExportColumn(_("health"), lambda a: getattr(a, "health_score", None)),
     ]
     return columns
-
-
-def recycle_bin_columns() -> list[ExportColumn]:
-    """Columns of the recycle bin's export (rows: kam.accounts.card.selectors.BinEntry)."""
-    return [
-        ExportColumn(_("kind"), lambda e: e.kind_label),
-        ExportColumn(_("name"), lambda e: e.name),
-        ExportColumn(_("account code"), lambda e: e.code),
-        ExportColumn(_("account"), lambda e: e.account_name),
-        ExportColumn(_("owner"), lambda e: e.owner or ""),
-        ExportColumn(_("org unit"), lambda e: e.unit),
-        ExportColumn(_("deleted by"), lambda e: e.deleted_by or ""),
-        ExportColumn(_("deleted"), lambda e: e.deleted_at),
-        ExportColumn(_("days left"), lambda e: e.days_left),
-        ExportColumn(_("contacts deleted with it"), lambda e: e.contacts if e.kind == "account" else ""),
-        ExportColumn(_("opportunities deleted with it"), lambda e: e.opportunities if e.kind == "account" else ""),
-    ]
-
-
-def contact_columns() -> list[ExportColumn]:
-    return [
-        ExportColumn(_("account code"), lambda c: c.account.code),
-        ExportColumn(_("account"), lambda c: c.account.name),
-        *(_field_column(Contact, name) for name in CONTACT_FIELDS),
-        _field_column(Contact, "left_on"),
-        ExportColumn(_("updated"), lambda c: c.updated_at),
-    ]
 
 
 def history_columns() -> list[ExportColumn]:
@@ -89,3 +61,4 @@ def history_lines(rows):
             yield (row, str(what), "", "")
         for change in row.changes:
             yield (row, change.label, change.old, change.new)
+

@@ -1,4 +1,4 @@
-"""Forms of the account card, contacts and the account list filters."""
+"""Forms of the account card and the account list's filter bar."""
 
 from __future__ import annotations
 
@@ -7,9 +7,10 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, LifecycleStatus
-from kam.accounts.card.selectors import ACCOUNT_SORTS, colleagues, tier_choices
+from kam.accounts.card.selectors import ACCOUNT_SORTS, tier_choices
 from kam.accounts.card.services import assignable_owners
+from kam.accounts.models import Account, Channel, LifecycleStatus
+from kam.accounts.team.selectors import colleagues
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
@@ -33,7 +34,11 @@ ACCOUNT_GROUPS = [
         "owner", "channel", "lifecycle_status", "signed_on", "notes",
     ]),
 ]
+
+
 ACCOUNT_FORM_FIELDS = [name for _label, names in ACCOUNT_GROUPS for name in names]
+
+
 TEXTAREAS = {"problems", "advantages", "future_strategy", "brand_reputation", "trade_terms", "notes"}
 
 
@@ -95,56 +100,6 @@ class AccountForm(forms.ModelForm):
         return data
 
 
-class ContactForm(forms.ModelForm):
-    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
-
-    class Meta:
-        model = Contact
-        fields = [
-            "name", "title", "department", "mobile", "office_phone", "email", "wechat", "birthday",
-            "decision_role", "attitude", "influence", "relationship_strength", "relationship_owner",
-            "is_key", "status", "left_on", "successor", "notes",
-        ]
-        field_classes = {"relationship_owner": IdChoiceField, "successor": IdChoiceField}
-        widgets = {
-            "birthday": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "left_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "notes": forms.Textarea(attrs={"rows": 2}),
-            "relationship_owner": AutocompleteWidget(url=reverse_lazy("users_autocomplete")),
-        }
-
-    def __init__(self, *args, user, account, **kwargs):
-        super().__init__(*args, **kwargs)
-        bind_autocomplete(self, "relationship_owner", colleagues(user=user))
-        successors = Contact.objects.visible_to(user).filter(account=account)
-        if self.instance.pk:
-            successors = successors.exclude(pk=self.instance.pk)
-            self.fields["version"].initial = self.instance.version
-        # One account's contacts: a short list, so a select is right here.
-        self.fields["successor"].queryset = successors.order_by("name")
-        for field in self.fields.values():
-            if isinstance(field.widget, forms.CheckboxInput):
-                field.widget.attrs.setdefault("class", "form-check-input")
-            elif not isinstance(field.widget, (forms.HiddenInput, AutocompleteWidget)):
-                css = "form-select" if isinstance(field.widget, forms.Select) else "form-control"
-                field.widget.attrs.setdefault("class", css)
-
-    def service_data(self) -> dict:
-        names = self.Meta.fields if not self.instance.pk else [n for n in self.changed_data if n in self.Meta.fields]
-        return {name: self.cleaned_data.get(name) for name in names}
-
-
-class TeamMemberForm(forms.Form):
-    user = IdChoiceField(queryset=None, label=_("Member"),
-                                  widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
-    team_role = forms.ChoiceField(choices=AccountTeamMember._meta.get_field("team_role").choices, label=_("Team role"),
-                                  widget=forms.Select(attrs={"class": "form-select"}))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        bind_autocomplete(self, "user", colleagues(user=user))
-
-
 class AccountFilterForm(forms.Form):
     q = forms.CharField(required=False, label=_("Search"),
                         widget=forms.TextInput(attrs={"placeholder": _("Name, pinyin initials, code or USCC"),
@@ -172,54 +127,3 @@ class AccountFilterForm(forms.Form):
         self.fields["tier"].choices = [("", "—"), *tier_choices()]
         bind_autocomplete(self, "owner", colleagues(user=user))
 
-
-class MergePickForm(forms.Form):
-    other = IdChoiceField(queryset=None, label=_("Duplicate to merge into this account"),
-                          widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
-
-    def __init__(self, *args, user, survivor, **kwargs):
-        super().__init__(*args, **kwargs)
-        bind_autocomplete(self, "other", Account.objects.visible_to(user).exclude(pk=survivor.pk))
-
-
-def _shown(account: Account, name: str):
-    field = Account._meta.get_field(name)
-    if field.choices:
-        return getattr(account, f"get_{name}_display")()
-    value = getattr(account, name)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    return value
-
-
-class MergeForm(forms.Form):
-    """One choice per field where the two accounts differ: keep this account's value or take the other's."""
-
-    KEEP, TAKE = "keep", "take"
-    survivor_version = forms.IntegerField(widget=forms.HiddenInput)
-    merged_version = forms.IntegerField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, survivor: Account, merged: Account, **kwargs):
-        from kam.accounts.merge.services import MERGE_FIELDS
-
-        super().__init__(*args, **kwargs)
-        self.survivor, self.merged = survivor, merged
-        self.fields["survivor_version"].initial = survivor.version
-        self.fields["merged_version"].initial = merged.version
-        self.rows = []
-        for name in MERGE_FIELDS:
-            field = Account._meta.get_field(name)
-            ours, theirs = getattr(survivor, field.attname), getattr(merged, field.attname)
-            if ours == theirs or theirs in (None, ""):
-                continue
-            keep_label, take_label = _shown(survivor, name), _shown(merged, name)
-            self.fields[name] = forms.ChoiceField(
-                label=field.verbose_name,
-                choices=[(self.KEEP, keep_label if keep_label not in (None, "") else "—"), (self.TAKE, take_label)],
-                initial=self.TAKE if ours in (None, "") else self.KEEP,
-                widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
-            )
-            self.rows.append(self[name])
-
-    def fields_to_take(self) -> list[str]:
-        return [row.name for row in self.rows if self.cleaned_data.get(row.name) == self.TAKE]

@@ -1,20 +1,16 @@
-"""Read side for accounts and contacts. Every query here starts from `visible_to(user)`."""
+"""Read side of the account list and card. Every query here starts from `visible_to(user)`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
-from django.utils import timezone
+from django.db.models import Model, Q, QuerySet
 
-from kam.accounts.decision_chain.rules import DecisionChain, decision_chain
 from kam.accounts.models import Account, Contact
-from kam.core.conf import kam_setting
-from kam.core.models import OrgUnit
+from kam.core.conf import config
+from kam.core.models import OrgUnit, User
 from kam.core.text import normalise_query
-
-User = get_user_model()
 
 ACCOUNT_SORTS = {
     "name": "name",
@@ -26,6 +22,8 @@ ACCOUNT_SORTS = {
     "created": "created_at",
     "-created": "-created_at",
 }
+
+
 DEFAULT_ACCOUNT_SORT = "-updated"
 
 
@@ -76,7 +74,7 @@ def _in_tier(qs: QuerySet, value: str) -> QuerySet:
     return qs.filter(pk__in=snapshot.entries.filter(tier=tier).values("account_id"))
 
 
-def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Account]:
+def account_list(*, user: User, filters: AccountFilters | None = None) -> QuerySet[Account]:
     filters = filters or AccountFilters()
     qs = Account.objects.visible_to(user)
     qs = _search(qs, filters.q)
@@ -101,7 +99,7 @@ def account_list(*, user, filters: AccountFilters | None = None) -> QuerySet[Acc
     return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
 
 
-def account_get(*, user, pk: int) -> Account | None:
+def account_get(*, user: User, pk: int) -> Account | None:
     return (
         Account.objects.visible_to(user)
         .select_related("owner", "unit", "industry", "region", "parent", "created_by")
@@ -110,69 +108,9 @@ def account_get(*, user, pk: int) -> Account | None:
     )
 
 
-def account_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet[Account]:
-    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
+def account_autocomplete(*, user: User, q: str, limit: int | None = None) -> QuerySet[Account]:
+    limit = limit or config().AUTOCOMPLETE_LIMIT
     return _search(Account.objects.visible_to(user), q).only("id", "code", "name").order_by("name")[:limit]
-
-
-def account_contacts(*, user, account: Account) -> QuerySet[Contact]:
-    return (
-        Contact.objects.visible_to(user)
-        .filter(account=account)
-        .select_related("relationship_owner", "successor")
-        .order_by("status", "name", "id")
-    )
-
-
-def account_decision_chain(*, user, account: Account) -> DecisionChain:
-    return decision_chain(
-        account_contacts(user=user, account=account),
-        min_active_contacts=kam_setting("MIN_ACTIVE_CONTACTS"),
-    )
-
-
-def contact_get(*, user, pk: int) -> Contact | None:
-    return Contact.objects.visible_to(user).select_related("account", "relationship_owner").filter(pk=pk).first()
-
-
-def contact_list(*, user, account: Account | None = None) -> QuerySet[Contact]:
-    qs = Contact.objects.visible_to(user)
-    if account is not None:
-        qs = qs.filter(account=account)
-    return qs.select_related("account", "relationship_owner").order_by("account__code", "name", "id")
-
-
-def contact_search(*, user, q: str, account: Account | None = None, limit: int | None = None) -> QuerySet[Contact]:
-    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
-    qs = Contact.objects.visible_to(user)
-    if account is not None:
-        qs = qs.filter(account=account)
-    if term := normalise_query(q):
-        qs = qs.filter(search_text__contains=term)
-    return qs.select_related("account").order_by("name")[:limit]
-
-
-def colleagues(*, user) -> QuerySet:
-    """Active users `user` may pick as team member or relationship owner.
-
-    HQ and admins pick anyone; everyone else picks within their own branch (the unit
-    directly under HQ), since account teams cross offices but are staffed by the branch.
-    """
-    qs = User.objects.filter(is_active=True, unit__isnull=False).select_related("unit")
-    if user.sees_everything:
-        return qs
-    branch = user.unit
-    while branch is not None and branch.parent_id is not None and branch.parent.parent_id is not None:
-        branch = branch.parent
-    return qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
-
-
-def user_autocomplete(*, user, q: str, limit: int | None = None) -> QuerySet:
-    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
-    qs = colleagues(user=user)
-    if term := normalise_query(q):
-        qs = qs.filter(Q(username__icontains=term) | Q(display_name__icontains=term))
-    return qs.order_by("username")[:limit]
 
 
 @dataclass
@@ -190,7 +128,7 @@ class HistoryRow:
     changes: list[FieldChange]
 
 
-def _display(model, name: str, value):
+def _display(model: type[Model], name: str, value: Any) -> Any:
     field = model._meta.get_field(name)
     if value is not None and field.choices:
         return dict(field.flatchoices).get(value, value)
@@ -241,65 +179,6 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
     return rows[:limit]
 
 
-def account_subsidiaries(*, user, account: Account) -> QuerySet[Account]:
+def account_subsidiaries(*, user: User, account: Account) -> QuerySet[Account]:
     return Account.objects.visible_to(user).filter(parent=account).select_related("owner").order_by("name")[:50]
 
-
-BIN_KINDS = ("account", "contact", "opportunity")
-
-
-@dataclass
-class BinEntry:
-    """One row of the recycle bin page, its export and the API: an account (with the contacts
-    and opportunities that went with it), or a contact or opportunity deleted on its own."""
-
-    kind: str
-    pk: int
-    name: str
-    code: str  # the account's code (of the item's account for a contact or opportunity)
-    account_id: int
-    account_name: str
-    owner: object  # the account's owner (None in the public pool)
-    unit: object
-    deleted_by: object
-    deleted_at: object
-    days_left: int
-    contacts: int = 0  # binned with the account
-    opportunities: int = 0
-    kind_label: str = ""
-
-
-def recycle_bin(*, user, kind: str = "") -> list[BinEntry]:
-    """What the user may restore: deleted accounts, contacts and opportunities of accounts they
-    would see, newest deletion first, while within RECYCLE_BIN_DAYS. The bin holds what was
-    deleted in the last few days, so the three reads are small; at most EXPORT_MAX_ROWS of each."""
-    from django.db.models import Count
-    from django.db.models import Q as _Q
-
-    from kam.accounts.recycle.clock import days_left
-    from kam.sales.models import Opportunity
-
-    cap = kam_setting("EXPORT_MAX_ROWS")
-    now = timezone.now()
-    entries: list[BinEntry] = []
-    if kind in ("", "account"):
-        accounts = (Account.objects.in_recycle_bin_of(user).select_related("owner", "unit", "deleted_by")
-                    .annotate(n_contacts=Count("contacts", filter=_Q(contacts__deleted_with_account=True),
-                                               distinct=True),
-                              n_opportunities=Count("opportunities",
-                                                    filter=_Q(opportunities__deleted_with_account=True),
-                                                    distinct=True))
-                    .order_by("-deleted_at", "-id")[:cap])
-        entries += [BinEntry("account", a.pk, a.name, a.code, a.pk, a.name, a.owner, a.unit, a.deleted_by,
-                             a.deleted_at, days_left(a.deleted_at, now), a.n_contacts, a.n_opportunities,
-                             str(Account._meta.verbose_name)) for a in accounts]
-    for name, model in (("contact", Contact), ("opportunity", Opportunity)):
-        if kind not in ("", name):
-            continue
-        rows = (model.objects.in_recycle_bin_of(user)
-                .select_related("account__owner", "account__unit", "deleted_by").order_by("-deleted_at", "-id")[:cap])
-        entries += [BinEntry(name, r.pk, r.name, r.account.code, r.account_id, r.account.name, r.account.owner,
-                             r.account.unit, r.deleted_by, r.deleted_at, days_left(r.deleted_at, now),
-                             kind_label=str(model._meta.verbose_name)) for r in rows]
-    entries.sort(key=lambda e: (e.deleted_at, e.pk), reverse=True)
-    return entries

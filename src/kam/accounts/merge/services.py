@@ -10,6 +10,7 @@ opportunities…) by listening to `account_merged`, inside the same transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -18,14 +19,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
+from kam.accounts.card.services import check_uscc_unique, refresh_keys, resolve_owner
+from kam.accounts.merge import policies
 from kam.accounts.models import Account, AccountTeamMember, Contact
-from kam.accounts.card.services import (
-    _check_uscc_unique,
-    _refresh_keys,
-    _resolve_owner,
-    _validation_failed,
-)
+from kam.accounts.records import validation_failed
 from kam.core.errors import NotVisible, StaleVersion, ValidationFailed
+from kam.core.models import User
+from kam.core.policies import require
 
 # Fields whose value the user may take from the merged account (the code stays the survivor's).
 MERGE_FIELDS = [name for name in ACCOUNT_FORM_FIELDS if name != "code"]
@@ -34,7 +34,7 @@ MERGE_FIELDS = [name for name in ACCOUNT_FORM_FIELDS if name != "code"]
 account_merged = Signal()
 
 
-def _save(obj, actor, reason: str) -> None:
+def _save(obj: Any, actor: User, reason: str) -> None:
     obj._history_user = actor
     obj._change_reason = reason
     obj.save()
@@ -43,7 +43,7 @@ def _save(obj, actor, reason: str) -> None:
 @transaction.atomic
 def account_merge(
     *,
-    actor,
+    actor: User,
     survivor: Account,
     merged: Account,
     take: Iterable[str] = (),
@@ -51,6 +51,7 @@ def account_merge(
     merged_version: int | None = None,
 ) -> Account:
     """Merge `merged` into `survivor`; `take` names the fields whose value comes from `merged`."""
+    require(policies.may_merge_accounts(actor, survivor))
     take = list(dict.fromkeys(take))
     if unknown := sorted(set(take) - set(MERGE_FIELDS)):
         raise ValidationFailed(
@@ -85,19 +86,19 @@ def account_merge(
         if name == "owner":
             if merged.owner_id is None:  # in the public pool: nobody to take over
                 continue
-            owner = _resolve_owner(actor=actor, owner=merged.owner_id)
+            owner = resolve_owner(actor=actor, owner=merged.owner_id)
             survivor.owner, survivor.unit, survivor.pooled_at = owner, owner.unit, None
             continue
         field = Account._meta.get_field(name)
         setattr(survivor, field.attname, getattr(merged, field.attname))
     if survivor.parent_id == merged.pk:
         survivor.parent_id = merged.parent_id if merged.parent_id != survivor.pk else None
-    _check_uscc_unique(survivor, actor)
-    _refresh_keys(survivor)
+    check_uscc_unique(survivor, actor)
+    refresh_keys(survivor)
     try:
         survivor.full_clean(exclude=["code", "owner"] if survivor.owner_id is None else ["code"])
     except ValidationError as exc:
-        raise _validation_failed(exc) from exc
+        raise validation_failed(exc) from exc
 
     reason_in = _("Merged from %(name)s (%(code)s)") % {"name": merged.name, "code": merged.code}
     reason_out = _("Merged into %(name)s (%(code)s)") % {"name": survivor.name, "code": survivor.code}

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from kam.accounts.card.services import recycle_bin_purge
+from kam.accounts.recycle.services import recycle_bin_purge
 
 
 class Command(BaseCommand):
