@@ -62,7 +62,7 @@ def test_saving_bad_parameters_writes_nothing_and_says_which_field(org):
     assert Scheme.objects.get(pk=scheme.pk).params == before
     # nor can a what-if try them
     with pytest.raises(ValidationFailed):
-        services.what_if(scheme=scheme, as_of=date(2026, 1, 31), params={**scheme.params, "cuts": ["0.8", "1.5"]})
+        services.what_if(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31), params={**scheme.params, "cuts": ["0.8", "1.5"]})
 
 
 def test_the_scheme_page_shows_the_error_beside_the_number(org, client):

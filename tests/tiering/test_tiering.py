@@ -162,7 +162,7 @@ def test_what_if_shows_counts_migration_and_owner_gains_before_saving(org, run_i
                                ["T4", "2026-01-10", "60"], ["T5", "2026-01-10", "40"]])
     scheme = Scheme.objects.get(code="pareto-abc")
     before = Scheme.objects.get(pk=scheme.pk).params
-    result = services.what_if(scheme=scheme, as_of=date(2026, 1, 31),
+    result = services.what_if(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31),
                               params={**scheme.params, "cuts": ["0.50", "0.95"]})
     assert result.summary["A"]["count"] == 1 and result.summary["B"]["count"] == 3
     assert result.migration.counts[("A", "B")] == 1  # T2 leaves A

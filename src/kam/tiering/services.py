@@ -26,12 +26,13 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account, Contact, RelationshipStrength
 from kam.core import workers
 from kam.core.arrays import integer_rows, integer_sums
-from kam.core.conf import kam_setting
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
+from kam.core.conf import config
+from kam.core.errors import Conflict, NotVisible, ValidationFailed
+from kam.core.models import User
+from kam.core.policies import require
 from kam.imports.bulk import insert_rows
-from kam.insight.models import AccountScore
 from kam.revenue.models import MonthlyRevenue, RevenueFact
-from kam.tiering import rules
+from kam.tiering import forecasts, policies, rules
 from kam.tiering.models import (
     Method,
     MoveDecision,
@@ -65,7 +66,7 @@ def window(as_of: date, months: int) -> tuple[date, date]:
 GROWTH_METHODS = {Method.VALUE_POTENTIAL, Method.BCG, Method.SCORECARD}
 
 
-def _fen(field: str) -> Cast:
+def fen_column(field: str) -> Cast:
     """A money column in whole fen as a 64-bit integer (NULL as 0), converted by the database.
     Typed as a float so that SQLite computes it without a cast to NUMERIC around every step;
     the rounding keeps it exact (PostgreSQL computes in numeric all the same)."""
@@ -89,10 +90,10 @@ def _window_fen(ids: np.ndarray, start: date, end: date, field: str) -> np.ndarr
     # (account, month) key in account order rather than grouping the months' rows.
     in_months = MonthlyRevenue.objects.filter(month__gte=months[0], month__lte=months[-1]) if months else \
         MonthlyRevenue.objects.none()
-    total = integer_sums(in_months, "account_id", _fen(field), ids, parts=[Q(month=m) for m in months])
+    total = integer_sums(in_months, "account_id", fen_column(field), ids, parts=[Q(month=m) for m in months])
     if not whole_last_month:
         total += integer_sums(RevenueFact.objects.filter(date__gte=max(start, end.replace(day=1)), date__lte=end),
-                              "account_id", _fen(field), ids)
+                              "account_id", fen_column(field), ids)
     return total
 
 
@@ -126,17 +127,14 @@ def _forecast_fen(ids: np.ndarray, months: int, start: date, as_of: date) -> np.
     the account has no forecast. Only a fit made within the window counts — from data up
     to a day between `start` and `as_of` — so a snapshot never reads a forecast made from
     revenue after its day, nor one long stale. None when no account has a forecast."""
-    scores = (AccountScore.objects.filter(fit__calibration_end__gte=start, fit__calibration_end__lte=as_of,
-                                          expected_value__isnull=False)
-              .annotate(fen=_fen("expected_value")).values_list("account_id", "fen"))
-    rows = integer_rows(scores, 2)
+    rows = forecasts.expected_values(start, as_of)
     if not len(rows):
         return None
     forecast = np.full(len(ids), np.nan)
     where = np.searchsorted(ids, rows[:, 0])
     known = where < len(ids)
     known[known] = ids[where[known]] == rows[known, 0]
-    forecast[where[known]] = rows[known, 1] * (months / int(kam_setting("INSIGHT_HORIZON_MONTHS")))
+    forecast[where[known]] = rows[known, 1] * (months / config().INSIGHT_HORIZON_MONTHS)
     return forecast
 
 
@@ -225,8 +223,9 @@ def _input_columns(result: rules.Result) -> dict[str, list]:
     return columns
 
 
-def snapshot_start(*, actor, scheme: Scheme, as_of: date) -> Snapshot:
+def snapshot_start(*, actor: User, scheme: Scheme, as_of: date) -> Snapshot:
     """Record a snapshot about to be computed (the page shows its progress)."""
+    require(policies.may_compute_snapshot(actor, scheme), _("Only headquarters compute tier snapshots."))
     if not scheme.is_active:
         raise ValidationFailed(_("This scheme is switched off."))
     _check_parameters(scheme, scheme.params)
@@ -278,13 +277,12 @@ def snapshot_interrupted(snapshot: Snapshot) -> bool:
     return snapshot.state == SnapshotState.RUNNING and bool(snapshot.worker) and workers.worker_gone(snapshot.worker) is True
 
 
-def snapshot_resume(*, actor, snapshot: Snapshot) -> Snapshot:
+def snapshot_resume(*, actor: User, snapshot: Snapshot) -> Snapshot:
     """Compute an interrupted snapshot again in the background. Refused while its process is
     alive, and for a snapshot that is not interrupted."""
     from kam.tiering.tasks import compute_snapshot
 
-    if not _can_govern(actor):
-        raise PermissionDenied(_("Only headquarters compute tier snapshots."))
+    require(policies.may_compute_snapshot(actor, snapshot), _("Only headquarters compute tier snapshots."))
     with transaction.atomic():
         snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
         if not snapshot_interrupted(snapshot):
@@ -295,7 +293,7 @@ def snapshot_resume(*, actor, snapshot: Snapshot) -> Snapshot:
     return snapshot
 
 
-def snapshot_create(*, actor, scheme: Scheme, as_of: date, progress: Progress | None = None) -> Snapshot:
+def snapshot_create(*, actor: User, scheme: Scheme, as_of: date, progress: Progress | None = None) -> Snapshot:
     snapshot = snapshot_start(actor=actor, scheme=scheme, as_of=as_of)
     return snapshot_compute(snapshot_id=snapshot.pk, progress=progress)
 
@@ -348,16 +346,11 @@ def charts(snapshot: Snapshot, facts: rules.Facts, result: rules.Result, points:
     return found
 
 
-def _can_govern(actor) -> bool:
-    return actor.sees_everything
-
-
 @transaction.atomic
-def scheme_update(*, actor, scheme: Scheme, params: dict, cap: dict | None = None) -> Scheme:
+def scheme_update(*, actor: User, scheme: Scheme, params: dict, cap: dict | None = None) -> Scheme:
     """HQ changes a scheme's numbers; the old ones stay in the scheme's history, and
     snapshots keep the parameters they were computed with."""
-    if not _can_govern(actor):
-        raise PermissionDenied(_("Only headquarters change the tiering schemes."))
+    require(policies.may_edit_scheme(actor, scheme), _("Only headquarters change the tiering schemes."))
     scheme = Scheme.objects.select_for_update().get(pk=scheme.pk)
     _check_parameters(scheme, params)
     scheme.params = params
@@ -369,10 +362,9 @@ def scheme_update(*, actor, scheme: Scheme, params: dict, cap: dict | None = Non
 
 
 @transaction.atomic
-def snapshot_freeze(*, actor, snapshot: Snapshot, year: int) -> Snapshot:
+def snapshot_freeze(*, actor: User, snapshot: Snapshot, year: int) -> Snapshot:
     """Make `snapshot` the official key-account list of `year` for its scheme."""
-    if not _can_govern(actor):
-        raise PermissionDenied(_("Only headquarters fix the annual key-account list."))
+    require(policies.may_freeze_snapshot(actor, snapshot), _("Only headquarters fix the annual key-account list."))
     snapshot = Snapshot.objects.select_for_update().get(pk=snapshot.pk)
     if snapshot.state != SnapshotState.DONE:
         raise Conflict(_("Only a finished snapshot can become the annual list."))
@@ -433,11 +425,10 @@ def snapshot_migration(annual_list: Snapshot, fresh: Snapshot) -> Migration:
 
 
 @transaction.atomic
-def tier_move_decide(*, actor, annual_list: Snapshot, fresh: Snapshot, account: Account, decision: str,
+def tier_move_decide(*, actor: User, annual_list: Snapshot, fresh: Snapshot, account: Account, decision: str,
                      reason: str) -> TierMove:
     """HQ approves (the account takes its new tier in the annual list) or rejects a move."""
-    if not _can_govern(actor):
-        raise PermissionDenied(_("Only headquarters decide on moves in the annual list."))
+    require(policies.may_decide_move(actor, fresh), _("Only headquarters decide on moves in the annual list."))
     if annual_list.frozen_year is None or fresh.scheme_id != annual_list.scheme_id:
         raise ValidationFailed(_("Compare an annual list with a snapshot of the same scheme."))
     if decision not in MoveDecision.values:
@@ -466,10 +457,11 @@ class WhatIf:
     flags: list[dict]
 
 
-def what_if(*, scheme: Scheme, as_of: date, params: dict, cap: dict | None = None,
+def what_if(*, actor: User, scheme: Scheme, as_of: date, params: dict, cap: dict | None = None,
             compare_with: Snapshot | None = None) -> WhatIf:
     """The tiers `params` would give, against `compare_with` (default: the scheme's current
     parameters), without saving anything."""
+    require(policies.may_run_what_if(actor, scheme))
     new = compute(scheme, as_of, params=params, cap=cap)
     if compare_with is not None:
         before = tiers_of(compare_with)

@@ -4,6 +4,7 @@ migration, what-if. HQ computes, freezes and decides; everyone sees their own ac
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -16,10 +17,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
-from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible
-from kam.core.web import is_htmx, paginate
-from kam.tiering import selectors, services
+from kam.core.errors import DomainError
+from kam.core.web import is_htmx, message_errors, paginate
+from kam.tiering import policies, selectors, services
 from kam.tiering.explain import level_label, why
 from kam.tiering.models import Method, Scheme, Snapshot, SnapshotState
 from kam.tiering.params import numeric_leaves, with_values
@@ -30,8 +30,9 @@ def _scheme_or_404(code: str) -> Scheme:
     return get_object_or_404(Scheme, code=code, is_active=True)
 
 
-def _governs(user) -> bool:
-    return user.sees_everything
+def _governs(user: Any) -> bool:
+    """The governing forms show, and their URLs exist, for headquarters only (404 for others)."""
+    return policies.may_compute_snapshot(user)
 
 
 @login_required
@@ -83,8 +84,7 @@ def scheme_detail(request, code: str):
         return render(request, "tiering/detail.html#running", {**context, "polled": True})
     if snapshot is not None:
         tier = request.GET.get("tier", "")
-        page = paginate(request, selectors.entries(user=request.user, snapshot=snapshot, tier=tier),
-                        kam_setting("PAGE_SIZE"))
+        page = paginate(request, selectors.entries(user=request.user, snapshot=snapshot, tier=tier))
         for entry in page:
             entry.why = why(snapshot, entry)
             entry.label = scheme.tier_label(entry.tier)
@@ -135,12 +135,9 @@ def snapshot_compute(request, code: str):
     except ValueError:
         messages.error(request, _("Enter the as-of date as 2026-06-30."))
         return redirect("tiering:detail", scheme.code)
-    try:
-        with transaction.atomic():
-            snapshot = services.snapshot_start(actor=request.user, scheme=scheme, as_of=as_of)
-            transaction.on_commit(lambda: compute_snapshot.enqueue(snapshot.pk))
-    except DomainError as exc:
-        messages.error(request, exc.message)
+    with message_errors(request), transaction.atomic():
+        snapshot = services.snapshot_start(actor=request.user, scheme=scheme, as_of=as_of)
+        transaction.on_commit(lambda: compute_snapshot.enqueue(snapshot.pk))
     return redirect("tiering:detail", scheme.code)
 
 
@@ -150,11 +147,8 @@ def snapshot_resume(request, pk: int):
     snapshot = get_object_or_404(Snapshot, pk=pk)
     if not _governs(request.user):
         raise Http404
-    try:
+    with message_errors(request):
         services.snapshot_resume(actor=request.user, snapshot=snapshot)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("The snapshot is being computed again."))
     return redirect("tiering:detail", snapshot.scheme.code)
 
@@ -163,11 +157,9 @@ def snapshot_resume(request, pk: int):
 @require_POST
 def snapshot_freeze(request, pk: int):
     snapshot = get_object_or_404(Snapshot, pk=pk)
-    try:
-        services.snapshot_freeze(actor=request.user, snapshot=snapshot, year=int(request.POST.get("year", "0")[:4] or 0))
-    except (ValueError, DomainError) as exc:
-        messages.error(request, getattr(exc, "message", str(exc)))
-    else:
+    year = request.POST.get("year", "0")[:4]
+    with message_errors(request):
+        services.snapshot_freeze(actor=request.user, snapshot=snapshot, year=int(year) if year.isdigit() else 0)
         messages.success(request, _("The annual key-account list is fixed."))
     return redirect(f"/tiering/{snapshot.scheme.code}/?snapshot={snapshot.pk}")
 
@@ -180,13 +172,9 @@ def move_decide(request, pk: int):
     account = Account.objects.visible_to(request.user).filter(pk=request.POST.get("account", "0")[:18] or 0).first()
     if annual is None or account is None:
         raise Http404
-    try:
+    with message_errors(request):
         services.tier_move_decide(actor=request.user, annual_list=annual, fresh=fresh, account=account,
                                   decision=request.POST.get("decision", ""), reason=request.POST.get("reason", ""))
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect(f"/tiering/{fresh.scheme.code}/?snapshot={fresh.pk}#moves")
 
 
@@ -196,12 +184,9 @@ def scheme_save(request, code: str):
     scheme = _scheme_or_404(code)
     if not _governs(request.user):
         raise Http404
-    try:
+    with message_errors(request):
         params = with_values(scheme.params, {k[2:]: v for k, v in request.POST.items() if k.startswith("p:")})
         services.scheme_update(actor=request.user, scheme=scheme, params=params)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("The scheme's numbers are saved; compute a snapshot to apply them."))
     if is_htmx(request):
         response = HttpResponse(status=204)
@@ -221,7 +206,7 @@ def what_if(request, code: str):
         as_of = date.fromisoformat(request.POST.get("as_of", ""))
         params = with_values(scheme.params, {k[2:]: v for k, v in request.POST.items() if k.startswith("p:")})
         annual = selectors.annual_list(scheme)
-        result = services.what_if(scheme=scheme, as_of=as_of, params=params, compare_with=annual)
+        result = services.what_if(actor=request.user, scheme=scheme, as_of=as_of, params=params, compare_with=annual)
     except ValueError:
         context["error"] = _("Enter the as-of date as 2026-06-30.")
     except DomainError as exc:
