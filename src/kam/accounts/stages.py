@@ -27,10 +27,10 @@ class StageBoundaries:
 
     @classmethod
     def from_settings(cls) -> StageBoundaries:
-        from kam.core.conf import kam_setting
+        from kam.core.conf import config
 
-        return cls(stable=kam_setting("STAGE_STABLE_AFTER_MONTHS"), deep=kam_setting("STAGE_DEEP_AFTER_MONTHS"),
-                   symbiosis=kam_setting("STAGE_SYMBIOSIS_AFTER_MONTHS"))
+        return cls(stable=config().STAGE_STABLE_AFTER_MONTHS, deep=config().STAGE_DEEP_AFTER_MONTHS,
+                   symbiosis=config().STAGE_SYMBIOSIS_AFTER_MONTHS)
 
     def months(self, stage: str) -> int:
         return {RelationshipStage.INITIAL: 0, RelationshipStage.STABLE: self.stable,

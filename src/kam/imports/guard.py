@@ -37,7 +37,7 @@ from posixpath import normpath
 
 from django.utils.translation import gettext as _
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import ValidationFailed
 
 CHUNK = 1 << 20
@@ -70,15 +70,15 @@ class Limits:
     @classmethod
     def from_settings(cls) -> Limits:
         return cls(
-            max_bytes=kam_setting("IMPORT_MAX_BYTES"),
-            max_members=kam_setting("IMPORT_XLSX_MAX_MEMBERS"),
-            max_unpacked=kam_setting("IMPORT_XLSX_MAX_UNPACKED_BYTES"),
-            max_ratio=kam_setting("IMPORT_XLSX_MAX_RATIO"),
-            ratio_min_bytes=kam_setting("IMPORT_XLSX_RATIO_MIN_BYTES"),
-            max_columns=kam_setting("IMPORT_SHEET_MAX_COLUMNS"),
-            max_cells=kam_setting("IMPORT_SHEET_MAX_CELLS"),
-            max_shared_strings=kam_setting("IMPORT_XLSX_MAX_SHARED_STRINGS"),
-            max_text_bytes=kam_setting("IMPORT_XLSX_MAX_TEXT_BYTES"),
+            max_bytes=config().IMPORT_MAX_BYTES,
+            max_members=config().IMPORT_XLSX_MAX_MEMBERS,
+            max_unpacked=config().IMPORT_XLSX_MAX_UNPACKED_BYTES,
+            max_ratio=config().IMPORT_XLSX_MAX_RATIO,
+            ratio_min_bytes=config().IMPORT_XLSX_RATIO_MIN_BYTES,
+            max_columns=config().IMPORT_SHEET_MAX_COLUMNS,
+            max_cells=config().IMPORT_SHEET_MAX_CELLS,
+            max_shared_strings=config().IMPORT_XLSX_MAX_SHARED_STRINGS,
+            max_text_bytes=config().IMPORT_XLSX_MAX_TEXT_BYTES,
         )
 
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.exports import restore_neutralised
 from kam.imports import guard
 from kam.imports.guard import FileProblem
@@ -42,7 +42,7 @@ class Table:
 
 def read_table(data: bytes, filename: str, *, max_rows: int, max_columns: int | None = None) -> Table:
     """The file's first sheet (or its CSV text) as a table, once the guard has passed it."""
-    max_columns = max_columns or kam_setting("IMPORT_MAX_COLUMNS")
+    max_columns = max_columns or config().IMPORT_MAX_COLUMNS
     name = filename.lower()
     if name.endswith(".xlsx") or name.endswith(".xlsm"):
         guard.check_xlsx(data)

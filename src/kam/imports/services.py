@@ -21,7 +21,7 @@ from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kam.core import workers
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, DomainError, NotVisible, ValidationFailed
 from kam.imports.columns import Mapping, map_headers
 from kam.imports.engine import (
@@ -80,7 +80,7 @@ def job_table(job: ImportJob) -> Table:
         return table
     with job.file.open("rb") as handle:
         data = handle.read()
-    return read_table(data, job.filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
+    return read_table(data, job.filename, max_rows=config().IMPORT_MAX_ROWS)
 
 
 def job_mapping(job: ImportJob, table: Table | None = None) -> Mapping:
@@ -106,7 +106,7 @@ def import_job_create(
     filename = _file_name(filename)
     if template is not None and (template.user_id != actor.pk or template.kind != kind):
         raise NotVisible(_("Not found."))
-    table = read_table(data, filename, max_rows=kam_setting("IMPORT_MAX_ROWS"))
+    table = read_table(data, filename, max_rows=config().IMPORT_MAX_ROWS)
     job = ImportJob(
         kind=kind, user=actor, filename=filename, sha256=hashlib.sha256(data).hexdigest(),
         encoding=table.encoding, mapping=dict(template.mapping) if template else {},
@@ -191,7 +191,7 @@ def _save_report(job: ImportJob, headers: list[str], rows: list[Row]) -> None:
 
 
 def _summary(outcome: Outcome, headers: list[str], mapping: Mapping | None = None) -> dict:
-    limit = kam_setting("IMPORT_PREVIEW_ISSUES")
+    limit = config().IMPORT_PREVIEW_ISSUES
     return {
         "headers": headers,
         "ignored": list(mapping.unknown) if mapping else [],
@@ -257,7 +257,7 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
         importer = _importer(job)
         rows = parse_rows(importer, table, mapping)
         _remember(job, importer, rows)
-        outcome = preview(importer, rows, batch_size=kam_setting("IMPORT_BATCH_ROWS"),
+        outcome = preview(importer, rows, batch_size=config().IMPORT_BATCH_ROWS,
                           progress=_progress_writer(job, progress, "check"))
     except DomainError as exc:
         job.state, job.message = JobState.UPLOADED, exc.message
@@ -324,7 +324,7 @@ def _worker_gone(job: ImportJob) -> bool:
     host, _sep, pid = job.worker.rpartition(":")
     if host == workers.host_name() and pid.isdigit():
         return workers.process_gone(host, int(pid))
-    stale = timezone.now() - timedelta(seconds=kam_setting("IMPORT_STALE_SECONDS"))
+    stale = timezone.now() - timedelta(seconds=config().IMPORT_STALE_SECONDS)
     return job.heartbeat_at is None or job.heartbeat_at < stale
 
 
@@ -422,8 +422,8 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
         outcome = execute(
             importer, rows,
             all_or_nothing=job.mode == ImportMode.ALL_OR_NOTHING,
-            batch_size=kam_setting("IMPORT_BATCH_ROWS"),
-            single_transaction_rows=kam_setting("IMPORT_SINGLE_TRANSACTION_ROWS"),
+            batch_size=config().IMPORT_BATCH_ROWS,
+            single_transaction_rows=config().IMPORT_SINGLE_TRANSACTION_ROWS,
             start=start,
             on_batch=on_batch,
         )

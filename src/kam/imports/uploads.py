@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.imports import guard
 
 
 class UploadLimitHandler(FileUploadHandler):
     def handle_raw_input(self, input_data, META, content_length, boundary, encoding=None):
-        self.limit = kam_setting("IMPORT_MAX_BYTES")
+        self.limit = config().IMPORT_MAX_BYTES
         self.received = 0
 
     def new_file(self, *args, **kwargs):

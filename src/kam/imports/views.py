@@ -13,11 +13,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.core.audit import audit_record
-from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible
+from kam.core.conf import config
+from kam.core.errors import DomainError
 from kam.core.exports import write_xlsx
 from kam.core.models import AuditEvent
-from kam.core.web import attach_domain_error, is_htmx, paginate
+from kam.core.web import attach_domain_error, is_htmx, message_errors, paginate
 from kam.imports import selectors, services
 from kam.imports.engine import ACTION_LABELS, Action
 from kam.imports.forms import ConfirmForm, MappingForm, UploadForm
@@ -65,7 +65,7 @@ def import_list(request):
             attach_domain_error(form, exc)
         else:
             return redirect("imports:detail", job.pk)
-    page = paginate(request, selectors.import_jobs(user=request.user), kam_setting("PAGE_SIZE"))
+    page = paginate(request, selectors.import_jobs(user=request.user), config().PAGE_SIZE)
     return render(request, "imports/list.html", {
         "form": form, "page": page, "kinds": ImportKind.choices,
         "interrupted": services.import_jobs_interrupted(page),
@@ -141,13 +141,9 @@ def import_confirm(request, pk: int):
     if not form.is_valid():
         messages.error(request, _("Choose how to import."))
         return redirect("imports:detail", job.pk)
-    try:
+    with message_errors(request):
         services.import_job_confirm(actor=request.user, job=job, mode=form.cleaned_data["mode"],
                                     include_duplicates=form.cleaned_data["include_duplicates"])
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
     return redirect("imports:detail", job.pk)
 
 
@@ -158,13 +154,8 @@ def import_resume(request, pk: int):
     job = _job_or_404(request, pk)
     if job.user_id != request.user.pk:
         raise Http404
-    try:
+    with message_errors(request):
         job = services.import_job_resume(actor=request.user, job=job)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-    else:
         messages.success(request, _("Checking the file again.") if job.state == JobState.CHECKING
                          else _("The import goes on after row %(n)d.") % {"n": job.rows_done})
     return redirect("imports:detail", job.pk)
@@ -174,15 +165,11 @@ def import_resume(request, pk: int):
 @require_POST
 def import_cancel(request, pk: int):
     job = _job_or_404(request, pk)
-    try:
+    with message_errors(request):
         services.import_job_cancel(actor=request.user, job=job)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        return redirect("imports:detail", job.pk)
-    messages.success(request, _("Import cancelled; nothing was written."))
-    return redirect("imports:list")
+        messages.success(request, _("Import cancelled; nothing was written."))
+        return redirect("imports:list")
+    return redirect("imports:detail", job.pk)
 
 
 @login_required
@@ -212,9 +199,6 @@ def blank_template(request, kind: str):
 @login_required
 @require_POST
 def template_delete(request, pk: int):
-    try:
-        services.mapping_template_delete(actor=request.user, template_id=pk)
-    except NotVisible:
-        raise Http404 from None
+    services.mapping_template_delete(actor=request.user, template_id=pk)
     return redirect("imports:list")
 

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 from django.utils import timezone
 
 from kam.core.audit import audit_record
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 
 def bin_days() -> int:
-    return int(kam_setting("RECYCLE_BIN_DAYS"))
+    return int(config().RECYCLE_BIN_DAYS)
 
 
 def bin_cutoff(now: datetime | None = None) -> datetime:
