@@ -45,12 +45,12 @@ def test_counts_and_sizes_are_settings(settings):
         return caught.value.message
 
     assert "shared strings limit" in refused(hostile.many_strings(101))
-    settings.KAM.update(IMPORT_XLSX_MAX_SHARED_STRINGS=1000, IMPORT_XLSX_MAX_MEMBERS=3)
+    settings.KAM = {**settings.KAM, **dict(IMPORT_XLSX_MAX_SHARED_STRINGS=1000, IMPORT_XLSX_MAX_MEMBERS=3)}
     assert "zip member limit" in refused(hostile.many_strings(10))
-    settings.KAM["IMPORT_XLSX_MAX_MEMBERS"] = 100
-    settings.KAM["IMPORT_MAX_BYTES"] = 1000
+    settings.KAM = {**settings.KAM, "IMPORT_XLSX_MAX_MEMBERS": 100}
+    settings.KAM = {**settings.KAM, "IMPORT_MAX_BYTES": 1000}
     assert "upload size limit" in refused(b"a,b\n" * 300, "big.csv")
-    settings.KAM["IMPORT_MAX_BYTES"] = 10_000_000
+    settings.KAM = {**settings.KAM, "IMPORT_MAX_BYTES": 10_000_000}
     wide = "".join(f'<c r="{col}1"><v>1</v></c>' for col in "ABCDE")
     assert "sheet dimension limit" in refused(hostile.workbook(hostile.sheet_xml(f'<row r="1">{wide}</row>')))
     tall = '<row r="1"><c r="A1"><v>1</v></c></row><row r="60"><c r="A60"><v>1</v></c></row>'
@@ -58,7 +58,7 @@ def test_counts_and_sizes_are_settings(settings):
     # cells piled on one position, each read by the reader, count one by one
     piled = '<row r="1">' + '<c r="A1"><v>1</v></c>' * 60 + "</row>"
     assert "cell count limit" in refused(hostile.workbook(hostile.sheet_xml(piled)))
-    settings.KAM.update(IMPORT_XLSX_MAX_UNPACKED_BYTES=1500)
+    settings.KAM = {**settings.KAM, **dict(IMPORT_XLSX_MAX_UNPACKED_BYTES=1500)}
     assert "decompressed size limit" in refused(hostile.workbook(hostile.sheet_xml(hostile.header_row())))
 
 
@@ -81,7 +81,7 @@ def test_a_part_split_over_chunks_is_counted_whole(settings, monkeypatch):
                             hostile.shared_strings_xml(["名称"]))
     with pytest.raises(FileProblem, match="AE40"):
         read_table(wide, "wide.xlsx", max_rows=100)
-    settings.KAM.update(IMPORT_XLSX_MAX_TEXT_BYTES=20 * 39)
+    settings.KAM = {**settings.KAM, **dict(IMPORT_XLSX_MAX_TEXT_BYTES=20 * 39)}
     with pytest.raises(FileProblem, match="shared strings size limit"):
         read_table(hostile.workbook(hostile.sheet_xml(rows), hostile.shared_strings_xml(["名" * 10])), "t.xlsx",
                    max_rows=100)
