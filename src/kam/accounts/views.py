@@ -359,7 +359,7 @@ def contact_restore(request, contact_id: int):
 @login_required
 @require_POST
 def opportunity_restore(request, opportunity_id: int):
-    from kam.sales.opportunities import opportunity_restore as restore
+    from kam.sales.opportunities.services import opportunity_restore as restore
 
     opportunity = _restored(request, restore, {"opportunity_id": opportunity_id})
     if opportunity is None:

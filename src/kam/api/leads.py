@@ -28,8 +28,7 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate, IsoDateTime
-from kam.sales import lead_selectors as selectors
-from kam.sales import leads as services
+from kam.sales.leads import selectors, services
 from kam.sales.models import LeadStatus
 
 router = Router(tags=["leads"])

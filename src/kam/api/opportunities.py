@@ -32,10 +32,9 @@ from kam.api.activities import IsoDate
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
-from kam.sales import opportunities as services
-from kam.sales import opportunity_selectors as selectors
 from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
-from kam.sales.stages import stage_probabilities, weighted
+from kam.sales.opportunities import selectors, services
+from kam.sales.opportunities.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}

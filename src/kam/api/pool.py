@@ -13,8 +13,8 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
-from kam.sales import pool as services
 from kam.sales.models import PoolEvent, PoolEventKind
+from kam.sales.pool import services
 
 router = Router(tags=["pool"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}

@@ -21,8 +21,8 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
-from kam.sales import reviews
 from kam.sales.models import Opportunity, ReviewStatus
+from kam.sales.reviews import services as reviews
 
 router = Router(tags=["deal reviews"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}

@@ -1,4 +1,8 @@
-from kam.sales.views import analytics, leads, opportunities, pool, reviews
+from kam.sales.analytics import views as analytics
+from kam.sales.leads import views as leads
+from kam.sales.opportunities import views as opportunities
+from kam.sales.pool import views as pool
+from kam.sales.reviews import views as reviews
 
 app_name = "sales"
 
