@@ -9,7 +9,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
-from django.urls import path
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -162,9 +161,3 @@ def analytics_export(request):
                  format="xlsx", query=request.GET.urlencode()[:500])
     label = name or f"{period.start:%Y%m%d}-{period.end:%Y%m%d}"
     return workbook_response(_sheets(result, chosen), filename=f"sales-analytics-{label}.xlsx")
-
-
-urlpatterns = [
-    path("analytics/", analytics_page, name="analytics"),
-    path("analytics/export/", analytics_export, name="analytics_export"),
-]

@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -397,24 +397,3 @@ def account_opportunities(request, pk: int):
         raise Http404
     rows = list(selectors.account_opportunities(user=request.user, account=account)[: kam_setting("PAGE_SIZE_MAX")])
     return render(request, "sales/opportunities/opportunity_account.html", {"account": account, "opportunities": rows})
-
-
-urlpatterns = [
-    path("opportunities/", opportunity_list, name="opportunities"),
-    path("opportunities/board/", board_page, name="board"),
-    path("opportunities/export/", opportunity_export, name="opportunities_export"),
-    path("opportunities/new/", opportunity_new, name="opportunity_new"),
-    path("opportunities/<id:pk>/", opportunity_detail, name="opportunity"),
-    path("opportunities/<id:pk>/edit/", opportunity_edit, name="opportunity_edit"),
-    path("opportunities/<id:pk>/delete/", opportunity_delete, name="opportunity_delete"),
-    path("opportunities/<id:pk>/move/", opportunity_move, name="opportunity_move"),
-    path("opportunities/<id:pk>/close/", opportunity_close, name="opportunity_close"),
-    path("opportunities/<id:pk>/reopen/", opportunity_reopen, name="opportunity_reopen"),
-    path("opportunities/<id:pk>/buying-centre/", buying_centre_add, name="opportunity_member_add"),
-    path("opportunities/<id:pk>/buying-centre/<id:member>/remove/", buying_centre_remove,
-         name="opportunity_member_remove"),
-    path("opportunities/<id:pk>/rivals/", rival_add, name="opportunity_rival_add"),
-    path("opportunities/<id:pk>/rivals/<id:rival>/", rival_edit, name="opportunity_rival_edit"),
-    path("opportunities/<id:pk>/rivals/<id:rival>/remove/", rival_remove, name="opportunity_rival_remove"),
-    path("accounts/<id:pk>/opportunities/", account_opportunities, name="account_opportunities"),
-]

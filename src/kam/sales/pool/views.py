@@ -4,71 +4,23 @@ they parse, call kam.sales.pool and render."""
 
 from __future__ import annotations
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
-from kam.accounts.services import assignable_owners
 from kam.core.conf import kam_setting
 from kam.core.errors import DomainError
 from kam.core.exports import list_export
-from kam.core.models import Industry, OrgUnit, Region
-from kam.core.web import IdChoiceField, attach_domain_error, is_htmx, paginate
+from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.pool import services
 from kam.sales.pool.exports import pool_columns
-
-SELECT = {"class": "form-select"}
-
-
-class PoolFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=gettext_lazy("Search"), widget=forms.TextInput(attrs={
-        "placeholder": gettext_lazy("Name, pinyin initials, code or USCC"), "class": "form-control",
-        "autocomplete": "off"}))
-    industry = IdChoiceField(queryset=Industry.objects.filter(is_active=True), required=False,
-                             label=gettext_lazy("industry"), widget=forms.Select(attrs=SELECT))
-    region = IdChoiceField(queryset=Region.objects.filter(is_active=True), required=False,
-                           label=gettext_lazy("region"), widget=forms.Select(attrs=SELECT))
-    unit = IdChoiceField(queryset=OrgUnit.objects.none(), required=False, label=gettext_lazy("org unit"),
-                         widget=forms.Select(attrs=SELECT))
-    mine = forms.BooleanField(required=False, label=gettext_lazy("formerly mine"))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.user = user
-        units = OrgUnit.objects.filter(is_active=True)
-        branch = services.pool_branch(user) if services.may_see_pool(user) else None
-        if branch is not None:
-            units = units.filter(path__startswith=branch.path)
-        self.fields["unit"].queryset = units
-
-    def filters(self) -> services.PoolFilters:
-        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
-        return services.PoolFilters(
-            q=data.get("q") or "", industry=getattr(data.get("industry"), "pk", None),
-            region=getattr(data.get("region"), "pk", None), unit=getattr(data.get("unit"), "pk", None),
-            former_owner=self.user.pk if data.get("mine") else None)
-
-
-class ReleaseForm(forms.Form):
-    note = forms.CharField(label=gettext_lazy("Why does the account go to the pool?"), max_length=300,
-                           widget=forms.TextInput(attrs={"class": "form-control"}))
-
-
-class AssignForm(forms.Form):
-    owner = IdChoiceField(queryset=None, label=gettext_lazy("new owner"), widget=forms.Select(attrs=SELECT))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (assignable_owners(user).filter(role__in=services.CLAIMING_ROLES)
-                                         .select_related("unit").order_by("unit__path", "username"))
+from kam.sales.pool.forms import AssignForm, PoolFilterForm, ReleaseForm
 
 
 def _query(request, *drop: str) -> str:
@@ -192,13 +144,3 @@ def pool_events(request, pk: int):
         raise Http404 from exc
     return render(request, "sales/pool/pool_events.html", {"account": account, "events": events,
                                                       "today": timezone.localdate()})
-
-
-urlpatterns = [
-    path("pool/", pool_list, name="pool"),
-    path("pool/export/", pool_export, name="pool_export"),
-    path("pool/<id:pk>/claim/", pool_claim, name="pool_claim"),
-    path("pool/<id:pk>/assign/", pool_assign, name="pool_assign"),
-    path("pool/<id:pk>/release/", pool_release, name="pool_release"),
-    path("pool/<id:pk>/events/", pool_events, name="pool_events"),
-]

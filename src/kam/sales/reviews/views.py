@@ -11,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -353,21 +353,3 @@ def meeting_export(request, pk: int):
     follow_ups = {review.pk: reviews.review_follow_ups(review) for review in items}
     workbook = meeting_workbook(meeting, items, follow_ups)
     return _xlsx(request, workbook, f"{_('tracking sheets')}-{meeting.held_on:%Y%m%d}", "review meeting sheets")
-
-
-urlpatterns = [
-    path("reviews/", review_list, name="reviews"),
-    path("reviews/export/", review_export, name="reviews_export"),
-    path("reviews/new/<id:opportunity_pk>/", review_new, name="review_new"),
-    path("reviews/<id:pk>/", review_detail, name="review"),
-    path("reviews/<id:pk>/recommend/", review_recommend, name="review_recommend"),
-    path("reviews/<id:pk>/decide/", review_decide, name="review_decide"),
-    path("reviews/<id:pk>/withdraw/", review_withdraw, name="review_withdraw"),
-    path("reviews/<id:pk>/schedule/", review_schedule, name="review_schedule"),
-    path("reviews/<id:pk>/sheet/", review_sheet, name="review_sheet"),
-    path("reviews/meetings/", meeting_list, name="meetings"),
-    path("reviews/meetings/<id:pk>/", meeting_detail, name="meeting"),
-    path("reviews/meetings/<id:pk>/add/", meeting_add, name="meeting_add"),
-    path("reviews/meetings/<id:pk>/minutes/", meeting_minutes, name="meeting_minutes"),
-    path("reviews/meetings/<id:pk>/export/", meeting_export, name="meeting_export"),
-]
