@@ -14,7 +14,7 @@ from pydantic import ConfigDict
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
 from kam.sales.models import PoolEvent, PoolEventKind
-from kam.sales.pool import services
+from kam.sales.pool import policies, services
 
 router = Router(tags=["pool"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -140,7 +140,7 @@ def list_pool(request, query: Query[PoolQuery]):
 @router.get("/pool/limit", response={200: PoolLimitOut, **LIST_ERRORS},
             summary="How many accounts you hold from the pool, and the limit")
 def pool_limit(request):
-    may_claim = services.may_claim(request.user)
+    may_claim = policies.may_claim(request.user)
     return {"held": services.held_from_pool(request.user).count() if may_claim else 0,
             "limit": services.PoolRules.from_settings().claim_limit, "may_claim": may_claim}
 

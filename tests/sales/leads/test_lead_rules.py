@@ -11,12 +11,12 @@ from django.test.utils import CaptureQueriesContext
 
 from kam.core.errors import Conflict, PermissionDenied, ValidationFailed
 from kam.core.models import Industry, OrgUnit, Region
+from kam.sales.leads.policies import may_manage_rule
 from kam.sales.leads.rules import (
     lead_rule_delete,
     lead_rule_move,
     lead_rule_save,
     lead_rule_set_active,
-    may_manage_rule,
 )
 from kam.sales.leads.services import lead_create
 from kam.sales.models import Lead, LeadAssignmentRule, LeadSource

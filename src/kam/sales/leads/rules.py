@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
 from kam.core.models import Industry, OrgUnit, Region, Role
+from kam.core.policies import require
+from kam.sales.leads import policies
 from kam.sales.leads.services import given_id, reference_item
 from kam.sales.models import Lead, LeadAssignmentRule, LeadSource
 
@@ -31,8 +33,6 @@ User = get_user_model()
 
 # Fields a client may write on a rule; the order and the round robin's place never.
 RULE_FIELDS = frozenset({"name", "region", "industry", "source", "unit", "assignee"})
-# Roles that manage the rules of their own subtree (all of them from headquarters).
-MANAGING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR})
 # Roles a rule may never name as the person who gets its leads: they do not work leads.
 NOT_ASSIGNABLE_ROLES = frozenset({Role.ANALYST, Role.ADMIN})
 # Gap between neighbours when the order is renumbered, and after the last rule for a new one.
@@ -40,28 +40,12 @@ ORDER_STEP = 10
 DIRECTIONS = ("up", "down")
 
 
-def may_manage_rule(actor, rule_or_unit=None) -> bool:
-    """Whether `actor` may change `rule_or_unit` (a rule, or a unit a rule would target).
-    Without one: whether `actor` manages any rules at all (may open the new-rule form)."""
-    if actor is None or not actor.is_active:
-        return False
-    if actor.is_superuser or actor.role == Role.ADMIN:
-        return True
-    if actor.role not in MANAGING_ROLES or actor.unit_id is None:
-        return False
-    if rule_or_unit is None:
-        return True
-    unit_id = rule_or_unit.unit_id if isinstance(rule_or_unit, LeadAssignmentRule) else rule_or_unit.pk
-    return actor.sees_everything or unit_id in actor.visible_unit_ids
-
-
-
 def _unit(actor, value) -> OrgUnit:
     pk = given_id(value)
     unit = OrgUnit.objects.filter(pk=pk, is_active=True).first() if pk is not None else None
     if unit is None:
         raise refused("unit", _("Choose an active unit."))
-    if not may_manage_rule(actor, unit):
+    if not policies.may_manage_rule(actor, unit):
         raise PermissionDenied(
             _("You may only make rules for units in your part of the organisation."),
             errors={"unit": [_("Choose a unit in your part of the organisation.")]},
@@ -100,7 +84,7 @@ def _locked(rule: LeadAssignmentRule) -> LeadAssignmentRule:
 
 
 def _must_manage(actor, rule: LeadAssignmentRule) -> None:
-    if not may_manage_rule(actor, rule):
+    if not policies.may_manage_rule(actor, rule):
         raise PermissionDenied(_("Only headquarters or a manager of %(unit)s may change this rule.")
                                % {"unit": rule.unit})
 
@@ -109,8 +93,7 @@ def _must_manage(actor, rule: LeadAssignmentRule) -> None:
 def lead_rule_save(*, actor, rule: LeadAssignmentRule | None = None, data: dict[str, Any]) -> LeadAssignmentRule:
     """Create a rule (placed last) or change `rule`. A rule without conditions catches every
     lead that reaches it; that is allowed, and belongs at the end of the list."""
-    if not may_manage_rule(actor):
-        raise PermissionDenied(_("Only headquarters and branch managers may change the assignment rules."))
+    require(policies.may_manage_rule(actor), _("Only headquarters and branch managers may change the assignment rules."))
     if rule is not None:
         rule = _locked(rule)
         _must_manage(actor, rule)
@@ -170,7 +153,7 @@ def lead_rule_move(*, actor, rule: LeadAssignmentRule, direction: str) -> LeadAs
     other_at = at - 1 if direction == "up" else at + 1
     if not 0 <= other_at < len(rules):
         return rules[at]
-    if not may_manage_rule(actor, rules[other_at]):
+    if not policies.may_manage_rule(actor, rules[other_at]):
         raise PermissionDenied(
             _("The neighbouring rule “%(name)s” is for %(unit)s, outside your part of the organisation; "
               "ask headquarters to change the order.") % {"name": rules[other_at], "unit": rules[other_at].unit})
@@ -242,7 +225,7 @@ def lead_rule_rows(*, user) -> list[RuleRow]:
         .annotate(in_use=Exists(Lead.objects.filter(rule=OuterRef("pk"))))
         .order_by("sort_order", "id")
     )
-    manages = [may_manage_rule(user, rule) for rule in rules]
+    manages = [policies.may_manage_rule(user, rule) for rule in rules]
     rows, caught = [], False
     for i, rule in enumerate(rules):
         row = RuleRow(

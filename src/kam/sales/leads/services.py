@@ -18,11 +18,13 @@ from kam.accounts.models import Account, LifecycleStatus
 from kam.accounts.services import account_create, account_update, assignable_owners, contact_create
 from kam.activities.models import TaskStatus
 from kam.core.conf import kam_setting
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
-from kam.core.models import Industry, Region, Role
+from kam.core.errors import Conflict, NotVisible, ValidationFailed, refused
+from kam.core.models import Industry, Region
 from kam.core.money import parse_yuan
+from kam.core.policies import require
 from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc
 from kam.core.web import MAX_ID
+from kam.sales.leads import policies
 from kam.sales.leads.routing import (
     LeadRouter,
     aware,
@@ -48,7 +50,6 @@ LEAD_FIELDS = frozenset({
     "estimated_amount", "region", "industry",
 })
 # Who may assign leads by hand.
-ASSIGNING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER, Role.ADMIN})
 # The qualification outcomes a user chooses between, and the status each one leaves.
 QUALIFY_OUTCOMES = {"opportunity": LeadStatus.QUALIFIED, "nurture": LeadStatus.NURTURE}
 
@@ -171,8 +172,7 @@ def lead_to_change(actor, pk: int) -> Lead:
     )
     if lead is None:
         raise NotVisible(_("Not found."))
-    if lead.assignee_id != actor.pk and not (actor.is_superuser or actor.role in ASSIGNING_ROLES):
-        raise PermissionDenied(_("Only the assignee of this lead or their managers may work it."))
+    require(policies.may_work(actor, lead), _("Only the assignee of this lead or their managers may work it."))
     return lead
 
 
@@ -196,8 +196,7 @@ def lead_assign(*, actor, lead: Lead, assignee, at: datetime | None = None) -> L
     """A manager gives the lead to a person of the units they manage; the clock starts again
     (unless the lead has been followed up) and the former assignee's task is cancelled."""
     lead = lead_to_change(actor, lead.pk)
-    if not (actor.is_superuser or actor.role in ASSIGNING_ROLES):
-        raise PermissionDenied(_("Only managers, directors and the general manager assign leads."))
+    require(policies.may_assign(actor), _("Only managers, directors and the general manager assign leads."))
     _must_be_open(lead)
     person = _chosen_assignee(actor, assignee)
     at = aware(at)

@@ -24,7 +24,7 @@ from kam.core.web import (
     is_htmx,
     paginate,
 )
-from kam.sales.leads import rules, selectors, services
+from kam.sales.leads import policies, rules, selectors, services
 from kam.sales.leads.exports import lead_columns
 from kam.sales.leads.forms import (
     AssignForm,
@@ -96,11 +96,11 @@ def lead_new(request):
 
 def _detail_context(request, lead, **forms_) -> dict:
     user = request.user
-    may_work = lead.assignee_id == user.pk or user.is_superuser or user.role in services.ASSIGNING_ROLES
+    may_work = policies.may_work(user, lead)
     return {
         "lead": lead, "now": timezone.now(), "follow_ups": selectors.lead_follow_ups(lead=lead),
         "may_work": may_work and lead.is_open,
-        "may_assign": lead.is_open and (user.is_superuser or user.role in services.ASSIGNING_ROLES),
+        "may_assign": lead.is_open and policies.may_assign(user, lead),
         "follow_up_form": forms_.get("follow_up_form") or FollowUpForm(),
         "assign_form": forms_.get("assign_form") or AssignForm(user=user, initial={"assignee": lead.assignee_id}),
         "disqualify_form": forms_.get("disqualify_form") or DisqualifyForm(),
@@ -199,7 +199,7 @@ def lead_rules(request):
     """The assignment rules in the order they are tried; who may, edits them here."""
     return render(request, "sales/leads/lead_rules.html", {
         "rows": rules.lead_rule_rows(user=request.user),
-        "may_create": rules.may_manage_rule(request.user),
+        "may_create": policies.may_manage_rule(request.user),
         "follow_up_hours": kam_setting("LEAD_FOLLOW_UP_HOURS"),
         "reassign_hours": kam_setting("LEAD_REASSIGN_HOURS"),
     })
@@ -219,7 +219,7 @@ def _rule_form_page(request, form, rule=None, status=200):
 
 
 def _rule_form(request, rule: LeadAssignmentRule | None):
-    if not rules.may_manage_rule(request.user, rule):
+    if not policies.may_manage_rule(request.user, rule):
         return HttpResponseForbidden(_("Only headquarters or the unit's managers may change this rule."))
     initial = LeadRuleForm.initial_for(rule) if rule is not None else None
     form = LeadRuleForm(request.POST or None, user=request.user, initial=initial)

@@ -18,13 +18,13 @@ from kam.accounts.services import assignable_owners
 from kam.core.errors import (
     Conflict,
     NotVisible,
-    PermissionDenied,
     StaleVersion,
     ValidationFailed,
     refused,
 )
 from kam.core.models import AuditEvent
 from kam.core.money import parse_yuan
+from kam.core.policies import require
 from kam.sales.models import (
     CLOSED_STAGES,
     OPEN_STAGES,
@@ -39,6 +39,7 @@ from kam.sales.models import (
     Stage,
     StageChange,
 )
+from kam.sales.opportunities import policies
 
 
 def _save(obj, actor) -> None:
@@ -168,8 +169,7 @@ def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str = Stage.TE
         raise refused("stage", _("This opportunity is open."))
     if stage not in OPEN_STAGES:
         raise refused("stage", _("Reopen into an open stage."))
-    if actor.is_specialist and opportunity.owner_id != actor.pk:
-        raise PermissionDenied(_("Only the owner or a manager may reopen an opportunity."))
+    require(policies.may_reopen(actor, opportunity), _("Only the owner or a manager may reopen an opportunity."))
     opportunity.closed_on = None
     opportunity.outcome_reason = None
     opportunity.outcome_note = ""

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy
 from kam.accounts.services import assignable_owners
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import IdChoiceField
-from kam.sales.pool import services
+from kam.sales.pool import policies, services
 
 SELECT = {"class": "form-select"}
 
@@ -29,7 +29,7 @@ class PoolFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.user = user
         units = OrgUnit.objects.filter(is_active=True)
-        branch = services.pool_branch(user) if services.may_see_pool(user) else None
+        branch = services.pool_branch(user) if policies.may_see_pool(user) else None
         if branch is not None:
             units = units.filter(path__startswith=branch.path)
         self.fields["unit"].queryset = units
@@ -52,5 +52,5 @@ class AssignForm(forms.Form):
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["owner"].queryset = (assignable_owners(user).filter(role__in=services.CLAIMING_ROLES)
+        self.fields["owner"].queryset = (assignable_owners(user).filter(role__in=policies.CLAIMING_ROLES)
                                          .select_related("unit").order_by("unit__path", "username"))

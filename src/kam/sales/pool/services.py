@@ -35,16 +35,16 @@ from kam.accounts.services import assignable_owners
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
-from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
-from kam.core.models import OrgUnit, Role
+from kam.core.errors import Conflict, NotVisible, ValidationFailed
+from kam.core.models import OrgUnit
+from kam.core.policies import require
 from kam.core.sql import LocalDayNumber
 from kam.sales.models import PoolEvent, PoolEventKind
+from kam.sales.pool import policies
 
 User = get_user_model()
 
 # Who may take accounts from the pool, and who may hand them out or put them back.
-CLAIMING_ROLES = frozenset({Role.SPECIALIST, Role.MANAGER, Role.DIRECTOR})
-MANAGING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER})
 # The events that end an owner's hold (or start one).
 LEAVING = (PoolEventKind.RETURNED, PoolEventKind.RELEASED)
 TAKING = (PoolEventKind.CLAIMED, PoolEventKind.ASSIGNED)
@@ -278,14 +278,9 @@ def pool_branch(user) -> OrgUnit | None:
     return user.unit
 
 
-def may_see_pool(user) -> bool:
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and (user.sees_everything or user.unit_id is not None))
-
-
 def pool_scope(user) -> QuerySet[Account]:
     """Live accounts inside the part of the org whose pool `user` sees (with or without owner)."""
-    if not may_see_pool(user):
+    if not policies.may_see_pool(user):
         return Account.objects.none()
     branch = pool_branch(user)
     accounts = Account.objects.alive()
@@ -385,23 +380,6 @@ def held_from_pool(user) -> QuerySet[Account]:
                     .values("pk")))
 
 
-def may_claim(user) -> bool:
-    return may_see_pool(user) and user.role in CLAIMING_ROLES and user.unit_id is not None
-
-
-def may_assign(user) -> bool:
-    return may_see_pool(user) and (user.sees_everything or user.role in MANAGING_ROLES)
-
-
-def may_release(user, account: Account) -> bool:
-    """The owner, managers of the units above the account and HQ put an account in the pool."""
-    if account.owner_id is None or not may_see_pool(user):
-        return False
-    if account.owner_id == user.pk or user.sees_everything:
-        return True
-    return user.role in MANAGING_ROLES and account.unit_id in user.visible_unit_ids
-
-
 # --- by hand: release, claim, assign ---------------------------------------------------------
 
 
@@ -442,8 +420,7 @@ def pool_claim(*, actor, account) -> PoolEvent:
     """`actor` takes `account` from the pool and becomes its owner. Refused beyond
     POOL_CLAIM_LIMIT accounts held from the pool; of two claiming at once, the second gets
     a Conflict."""
-    if not may_claim(actor):
-        raise PermissionDenied(_("Only key-account specialists, managers and directors claim accounts from the pool."))
+    require(policies.may_claim(actor), _("Only key-account specialists, managers and directors claim accounts from the pool."))
     # One claim at a time per person, so two at once cannot both slip under the limit.
     User.objects.select_for_update().filter(pk=actor.pk).first()
     account = _pool_account_locked(actor, account)
@@ -462,13 +439,12 @@ def pool_assign(*, actor, account, owner) -> PoolEvent:
     outside the actor's part of the pool is NotVisible before any other refusal, so its id leaks
     nothing."""
     account = _pool_account_locked(actor, account)
-    if not may_assign(actor):
-        raise PermissionDenied(_("Only managers, directors and the general manager assign accounts from the pool."))
+    require(policies.may_assign(actor), _("Only managers, directors and the general manager assign accounts from the pool."))
     if owner is None:
         raise _refused("owner", _("Choose who gets the account."))
     owner_id = owner.pk if hasattr(owner, "pk") else owner
     found = assignable_owners(actor).select_related("unit").filter(pk=owner_id).first()
-    if found is None or found.role not in CLAIMING_ROLES:
+    if found is None or found.role not in policies.CLAIMING_ROLES:
         raise _refused("owner", _("Choose an active specialist, manager or director of your units."))
     return _take(account, owner=found, actor=actor, kind=PoolEventKind.ASSIGNED,
                  reason=_("Assigned from the public pool"))
@@ -484,8 +460,7 @@ def pool_release(*, actor, account, note: str) -> PoolEvent:
     if account.owner_id is None:
         raise Conflict(_("This account is already in the public pool."),
                        errors={"account": [_("Already in the public pool.")]})
-    if not may_release(actor, account):
-        raise PermissionDenied(_("Only the owner of this account or their managers may put it in the pool."))
+    require(policies.may_release(actor, account), _("Only the owner of this account or their managers may put it in the pool."))
     note = (note or "").strip()
     if not note:
         raise _refused("note", _("Say why the account goes to the pool."))

@@ -18,7 +18,7 @@ from kam.core.conf import kam_setting
 from kam.core.errors import DomainError
 from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
-from kam.sales.pool import services
+from kam.sales.pool import policies, services
 from kam.sales.pool.exports import pool_columns
 from kam.sales.pool.forms import AssignForm, PoolFilterForm, ReleaseForm
 
@@ -39,7 +39,7 @@ def _pool_account(request, pk: int) -> Account:
 
 @login_required
 def pool_list(request):
-    if not services.may_see_pool(request.user):
+    if not policies.may_see_pool(request.user):
         raise Http404
     form = PoolFilterForm(request.GET or None, user=request.user)
     page = paginate(request, services.pool_accounts(request.user, form.filters()), kam_setting("PAGE_SIZE"))
@@ -47,8 +47,8 @@ def pool_list(request):
     context = {
         "form": form, "page": page, "rows": services.pool_rows(list(page.object_list)),
         "query": _query(request), "export_query": _query(request, "format"),
-        "may_claim": services.may_claim(request.user), "may_assign": services.may_assign(request.user),
-        "held": services.held_from_pool(request.user).count() if services.may_claim(request.user) else 0,
+        "may_claim": policies.may_claim(request.user), "may_assign": policies.may_assign(request.user),
+        "held": services.held_from_pool(request.user).count() if policies.may_claim(request.user) else 0,
         "limit": rules.claim_limit,
     }
     template = "sales/pool/pool.html#results" if is_htmx(request) else "sales/pool/pool.html"
@@ -57,7 +57,7 @@ def pool_list(request):
 
 @login_required
 def pool_export(request):
-    if not services.may_see_pool(request.user):
+    if not policies.may_see_pool(request.user):
         raise Http404
     filters = PoolFilterForm(request.GET or None, user=request.user).filters()
     return list_export(request, what="pool", queryset=services.pool_accounts(request.user, filters),
@@ -94,7 +94,7 @@ def pool_claim(request, pk: int):
 @login_required
 def pool_release(request, pk: int):
     account = Account.objects.visible_to(request.user).filter(pk=pk, owner__isnull=False).select_related("owner").first()
-    if account is None or not services.may_release(request.user, account):
+    if account is None or not policies.may_release(request.user, account):
         raise Http404
     form = ReleaseForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -114,7 +114,7 @@ def pool_release(request, pk: int):
 
 @login_required
 def pool_assign(request, pk: int):
-    if not services.may_assign(request.user):
+    if not policies.may_assign(request.user):
         raise Http404
     account = _pool_account(request, pk)
     form = AssignForm(request.POST or None, user=request.user)

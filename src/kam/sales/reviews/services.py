@@ -22,17 +22,17 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.activities.models import Task, TaskSource, TaskStatus
-from kam.activities.services import MANAGING_ROLES, task_create
+from kam.activities.services import task_create
 from kam.core.conf import kam_setting
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import OrgUnit, Role
 from kam.core.money import parse_yuan
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
+from kam.sales.reviews import policies
 
 User = get_user_model()
 
 SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
-
 
 def _refused(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={field: [message]})
@@ -52,118 +52,6 @@ def _aware(at: datetime | None) -> datetime:
         return timezone.now()
     return timezone.make_aware(at) if timezone.is_naive(at) else at
 
-
-
-def _manages(actor, user) -> bool:
-    """`actor` holds a managing role above `user` in the org tree (or at HQ)."""
-    if actor.role not in MANAGING_ROLES:
-        return False
-    return actor.sees_everything or (user.unit_id is not None and user.unit_id in actor.visible_unit_ids)
-
-
-def _in_unit_of(actor, unit_id: int | None) -> bool:
-    return actor.sees_everything or (unit_id is not None and unit_id in actor.visible_unit_ids)
-
-
-# --- who may act now: one answer for the services, the pages and the API ----------------------
-
-
-def _closed_message(review: DealReview) -> str | None:
-    if review.status == ReviewStatus.DECIDED:
-        return _("This review is already decided.")
-    if review.status == ReviewStatus.WITHDRAWN:
-        return _("This review was withdrawn.")
-    return None
-
-
-def check_recommend_as_manager(actor, review: DealReview) -> None:
-    if actor.role != Role.MANAGER:
-        raise PermissionDenied(_("Only a key-account manager gives the manager's recommendation."))
-    if not _in_unit_of(actor, review.opportunity.account.unit_id):
-        raise PermissionDenied(_("Only a manager of the account's unit gives the manager's recommendation."))
-    if closed := _closed_message(review):
-        raise _refused("status", closed)
-    if review.status != ReviewStatus.SUBMITTED:
-        raise _refused("status", _("The manager has already recommended."))
-
-
-def check_recommend_as_director(actor, review: DealReview) -> None:
-    if actor.role != Role.DIRECTOR:
-        raise PermissionDenied(_("Only the head of key accounts gives the director's recommendation."))
-    if not _in_unit_of(actor, review.opportunity.account.unit_id):
-        raise PermissionDenied(_("Only a director above the account's unit gives the director's recommendation."))
-    if closed := _closed_message(review):
-        raise _refused("status", closed)
-    if review.status == ReviewStatus.SUBMITTED:
-        raise _refused("status", _("The manager has not recommended yet."))
-    if review.status != ReviewStatus.MANAGER:
-        raise _refused("status", _("The director has already recommended."))
-
-
-def check_decide(actor, review: DealReview) -> None:
-    if actor.role != Role.GENERAL_MANAGER:
-        raise PermissionDenied(_("Only the general manager records the decision."))
-    if closed := _closed_message(review):
-        raise _refused("status", closed)
-    if review.status == ReviewStatus.SUBMITTED:
-        raise _refused("status", _("The manager has not recommended yet."))
-    if review.status == ReviewStatus.MANAGER:
-        raise _refused("status", _("The director has not recommended yet."))
-
-
-def check_withdraw(actor, review: DealReview) -> None:
-    if actor.pk not in (review.submitted_by_id, review.opportunity.owner_id) and not _manages(
-            actor, review.opportunity.owner):
-        raise PermissionDenied(_("Only the person who submitted the review, the opportunity's owner or their "
-                                 "managers may withdraw it."))
-    if closed := _closed_message(review):
-        raise _refused("status", closed)
-
-
-def check_schedule(actor, review: DealReview, meeting: ReviewMeeting | None) -> None:
-    if actor.role not in MANAGING_ROLES:
-        raise PermissionDenied(_("Only managers, directors and the general manager put items on a meeting."))
-    if closed := _closed_message(review):
-        raise _refused("meeting", closed)
-    if meeting is None:
-        return
-    if meeting.is_senior and review.escalated_at is None:
-        raise _refused("meeting", _("A senior review takes only escalated items."))
-    account_unit = review.opportunity.account.unit
-    if not meeting.is_senior and not account_unit.path.startswith(meeting.unit.path):
-        raise _refused("meeting", _("This meeting is for another unit's items."))
-
-
-def _allowed(check, *args) -> bool:
-    try:
-        check(*args)
-    except (PermissionDenied, ValidationFailed):
-        return False
-    return True
-
-
-def may_recommend(actor, review: DealReview) -> bool:
-    return _allowed(check_recommend_as_manager, actor, review) or _allowed(check_recommend_as_director, actor, review)
-
-
-def may_decide(actor, review: DealReview) -> bool:
-    return _allowed(check_decide, actor, review)
-
-
-def may_withdraw(actor, review: DealReview) -> bool:
-    return _allowed(check_withdraw, actor, review)
-
-
-def may_schedule(actor, review: DealReview) -> bool:
-    return _allowed(check_schedule, actor, review, None)
-
-
-def may_submit(actor, opportunity: Opportunity) -> bool:
-    return actor.pk == opportunity.owner_id or _manages(actor, opportunity.owner)
-
-
-def may_hold_meetings(actor) -> bool:
-    return actor.role in MANAGING_ROLES
 
 
 # --- reading -----------------------------------------------------------------------------------
@@ -318,7 +206,7 @@ def review_submit(
     if locked is None:
         raise NotVisible(_("Not found."))
     opportunity = Opportunity.objects.select_related("account", "owner__unit").get(pk=locked.pk)
-    if not may_submit(actor, opportunity):
+    if not policies.may_submit(actor, opportunity):
         raise PermissionDenied(_("Only the opportunity's owner or a manager above them may submit it for review."))
     if not opportunity.is_open:
         raise _refused("opportunity", _("Only an open opportunity can be submitted for review."))
@@ -354,7 +242,7 @@ def review_recommend_as_manager(*, actor, review: DealReview, recommendation: st
                                 at: datetime | None = None) -> DealReview:
     """The manager's recommendation (经理意见): a manager of the account's unit, first."""
     review = _review_to_change(actor, review)
-    check_recommend_as_manager(actor, review)
+    policies.check_recommend_as_manager(actor, review)
     review.manager_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
     review.manager = actor
     review.manager_at = _aware(at)
@@ -368,7 +256,7 @@ def review_recommend_as_director(*, actor, review: DealReview, recommendation: s
                                  at: datetime | None = None) -> DealReview:
     """The director's recommendation (总监意见): only after the manager's."""
     review = _review_to_change(actor, review)
-    check_recommend_as_director(actor, review)
+    policies.check_recommend_as_director(actor, review)
     review.director_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
     review.director = actor
     review.director_at = _aware(at)
@@ -405,7 +293,7 @@ def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Itera
     (one task per line; the decision itself when none is given) becomes a task of the
     opportunity's owner due REVIEW_FOLLOW_UP_DAYS later."""
     review = _review_to_change(actor, review)
-    check_decide(actor, review)
+    policies.check_decide(actor, review)
     decision = _text(decision, "decision", label=_("decision"))
     at = _aware(at)
     owner = _follow_up_owner(review)
@@ -431,7 +319,7 @@ def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Itera
 def review_withdraw(*, actor, review: DealReview) -> DealReview:
     """Take an open item off review (the deal moved on); it may be submitted again later."""
     review = _review_to_change(actor, review)
-    check_withdraw(actor, review)
+    policies.check_withdraw(actor, review)
     review.status = ReviewStatus.WITHDRAWN
     _save(review, actor)
     _close_senior_tasks(review, TaskStatus.CANCELLED, actor, timezone.now())
@@ -463,7 +351,7 @@ def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = N
                    notes: str = "") -> ReviewMeeting:
     """A review meeting of a unit the actor manages (their own by default). Senior reviews
     are held by the head of key accounts or the general manager."""
-    if not may_hold_meetings(actor):
+    if not policies.may_hold_meetings(actor):
         raise PermissionDenied(_("Only managers, directors and the general manager hold review meetings."))
     if is_senior and actor.role not in (Role.DIRECTOR, Role.GENERAL_MANAGER):
         raise PermissionDenied(_("Only the head of key accounts or the general manager holds a senior review."))
@@ -487,7 +375,7 @@ def meeting_update_notes(*, actor, meeting: ReviewMeeting, notes: str) -> Review
     meeting = ReviewMeeting.objects.visible_to(actor).filter(pk=meeting.pk).first()
     if meeting is None:
         raise NotVisible(_("Not found."))
-    if not may_hold_meetings(actor) or not meeting_units(user=actor).filter(pk=meeting.unit_id).exists():
+    if not policies.may_hold_meetings(actor) or not meeting_units(user=actor).filter(pk=meeting.unit_id).exists():
         raise PermissionDenied(_("Only managers of the meeting's unit keep its minutes."))
     meeting.notes = (notes or "").strip()
     meeting.save(update_fields=["notes"])
@@ -503,7 +391,7 @@ def review_schedule(*, actor, review: DealReview, meeting: ReviewMeeting | None)
         meeting = ReviewMeeting.objects.visible_to(actor).select_related("unit").filter(pk=meeting.pk).first()
         if meeting is None:
             raise NotVisible(_("Not found."))
-    check_schedule(actor, review, meeting)
+    policies.check_schedule(actor, review, meeting)
     review.meeting = meeting
     _save(review, actor)
     return review

@@ -24,6 +24,7 @@ from kam.core.exports import ExportColumn, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.models import Opportunity, ReviewStatus
+from kam.sales.reviews import policies as review_policies
 from kam.sales.reviews import services as reviews
 from kam.sales.reviews.forms import (
     DecideForm,
@@ -84,7 +85,7 @@ def review_list(request):
     export_query = query.copy()
     export_query.pop("format", None)
     context = {"form": form, "page": page, "query": query.urlencode(), "export_query": export_query.urlencode(),
-               "today": timezone.localdate(), "holds_meetings": reviews.may_hold_meetings(request.user)}
+               "today": timezone.localdate(), "holds_meetings": review_policies.may_hold_meetings(request.user)}
     template = "sales/reviews/review_list.html#results" if is_htmx(request) else "sales/reviews/review_list.html"
     return render(request, template, context)
 
@@ -145,7 +146,7 @@ def review_new(request, opportunity_pk: int):
         form = ReviewSubmitForm(initial={"project": opportunity.name, "amount": opportunity.amount,
                                          "core_needs": opportunity.description})
     context = {"opportunity": opportunity, "form": form, "existing": existing,
-               "may_submit": reviews.may_submit(request.user, opportunity),
+               "may_submit": review_policies.may_submit(request.user, opportunity),
                "minimum": f"{Decimal(str(kam_setting('REVIEW_MIN_AMOUNT'))):,.0f}"}
     return render(request, "sales/reviews/review_form.html", context, status=status)
 
@@ -156,9 +157,9 @@ def review_new(request, opportunity_pk: int):
 def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_form=None, error: str = "",
             status: int = 200):
     user = request.user
-    may_recommend = reviews.may_recommend(user, review)
-    may_decide = reviews.may_decide(user, review)
-    may_schedule = reviews.may_schedule(user, review)
+    may_recommend = review_policies.may_recommend(user, review)
+    may_decide = review_policies.may_decide(user, review)
+    may_schedule = review_policies.may_schedule(user, review)
     meetings = None
     if may_schedule:
         # Meetings still to come, and the one the item is on.
@@ -182,7 +183,7 @@ def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_
         "review": review, "opportunity": review.opportunity, "account": review.opportunity.account,
         "opinions": opinions, "follow_ups": follow_ups, "error": error,
         "may_recommend": may_recommend, "may_decide": may_decide, "may_schedule": may_schedule,
-        "may_withdraw": reviews.may_withdraw(user, review),
+        "may_withdraw": review_policies.may_withdraw(user, review),
         "recommend_form": recommend_form or (RecommendForm() if may_recommend else None),
         "decide_form": decide_form or (DecideForm() if may_decide else None),
         "schedule_form": schedule_form or (ScheduleForm(meetings=meetings, initial={"meeting": review.meeting_id})
@@ -271,7 +272,7 @@ def review_sheet(request, pk: int):
 
 @login_required
 def meeting_list(request):
-    holds = reviews.may_hold_meetings(request.user)
+    holds = review_policies.may_hold_meetings(request.user)
     form = MeetingForm(request.POST or None, user=request.user) if holds else None
     status = 200
     if request.method == "POST":
@@ -297,7 +298,7 @@ def _meetings(request, form, *, status: int = 200, error: str = ""):
 
 
 def _meeting_page(request, meeting, *, item_form=None, minutes_form=None, error: str = "", status: int = 200):
-    holds = reviews.may_hold_meetings(request.user)
+    holds = review_policies.may_hold_meetings(request.user)
     candidates = reviews.schedulable_reviews(user=request.user, meeting=meeting) if holds else None
     context = {
         "meeting": meeting, "items": list(reviews.meeting_items(user=request.user, meeting=meeting)),
