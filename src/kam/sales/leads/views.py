@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
+from django.http import Http404, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -17,11 +17,12 @@ from django.views.decorators.http import require_POST
 from kam.accounts.services import SimilarAccounts
 from kam.activities.models import Task, TaskSource
 from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible, PermissionDenied
 from kam.core.exports import list_export
+from kam.core.policies import require
 from kam.core.web import (
-    attach_domain_error,
+    form_errors,
     is_htmx,
+    message_errors,
     paginate,
 )
 from kam.sales.leads import policies, rules, selectors, services
@@ -78,12 +79,9 @@ def lead_new(request):
     form = LeadForm(request.POST or None, user=request.user)
     if request.method == "POST":
         if form.is_valid():
-            try:
+            with form_errors(form):
                 lead = services.lead_create(actor=request.user, data=form.service_data(),
                                             assignee=form.cleaned_data.get("assignee"))
-            except DomainError as exc:
-                attach_domain_error(form, exc)
-            else:
                 if selectors.lead_get(user=request.user, pk=lead.pk) is not None:
                     return redirect("sales:lead", lead.pk)
                 # The rules gave it to someone outside what the author sees.
@@ -123,15 +121,8 @@ def _act(request, pk: int, form, call, form_name: str):
     """Run a service for the lead page's forms; errors come back on the page with the form."""
     lead = _lead_or_404(request, pk)
     if form.is_valid():
-        try:
+        with form_errors(form):
             call(lead, form.cleaned_data)
-        except NotVisible:
-            raise Http404 from None
-        except PermissionDenied as exc:
-            return HttpResponseForbidden(exc.message)
-        except DomainError as exc:
-            attach_domain_error(form, exc)
-        else:
             return redirect("sales:lead", lead.pk) if selectors.lead_get(user=request.user, pk=lead.pk) \
                 else redirect("sales:leads")
     return render(request, "sales/leads/lead_detail.html", _detail_context(request, lead, **{form_name: form}), status=422)
@@ -173,18 +164,12 @@ def lead_qualify(request, pk: int):
     similar: list[dict] = []
     if request.method == "POST":
         if form.is_valid():
-            try:
-                services.lead_qualify(actor=request.user, lead=lead, **form.service_args())
-            except NotVisible:
-                raise Http404 from None
-            except PermissionDenied as exc:
-                return HttpResponseForbidden(exc.message)
-            except SimilarAccounts as exc:
-                similar = exc.extra.get("similar") or []
-                attach_domain_error(form, exc)
-            except DomainError as exc:
-                attach_domain_error(form, exc)
-            else:
+            with form_errors(form):
+                try:
+                    services.lead_qualify(actor=request.user, lead=lead, **form.service_args())
+                except SimilarAccounts as exc:
+                    similar = exc.extra.get("similar") or []
+                    raise
                 lead.refresh_from_db()
                 if lead.opportunity_id:
                     return redirect("sales:opportunity", lead.opportunity_id)
@@ -219,20 +204,15 @@ def _rule_form_page(request, form, rule=None, status=200):
 
 
 def _rule_form(request, rule: LeadAssignmentRule | None):
-    if not policies.may_manage_rule(request.user, rule):
-        return HttpResponseForbidden(_("Only headquarters or the unit's managers may change this rule."))
+    require(policies.may_manage_rule(request.user, rule),
+            _("Only headquarters or the unit's managers may change this rule."))
     initial = LeadRuleForm.initial_for(rule) if rule is not None else None
     form = LeadRuleForm(request.POST or None, user=request.user, initial=initial)
     if request.method != "POST":
         return _rule_form_page(request, form, rule)
     if form.is_valid():
-        try:
+        with form_errors(form):
             saved = rules.lead_rule_save(actor=request.user, rule=rule, data=form.cleaned_data)
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
-            attach_domain_error(form, exc)
-        else:
             messages.success(request, _("The rule “%(name)s” was saved.") % {"name": saved})
             return redirect("sales:lead_rules")
     return _rule_form_page(request, form, rule, status=422)
@@ -251,16 +231,9 @@ def lead_rule_edit(request, pk: int):
 def _rule_action(request, pk: int, call, done: str, *, back: str | None = None):
     """Run one rule service for a button; refusals come back as a message on the page."""
     rule = _rule_or_404(pk)
-    try:
+    url = back or reverse("sales:lead_rules")
+    with message_errors(request):
         call(rule)
-    except NotVisible:
-        raise Http404 from None
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(exc.message)
-    except DomainError as exc:
-        messages.error(request, exc.message)
-        url = back or reverse("sales:lead_rules")
-    else:
         messages.success(request, done % {"name": rule})
         url = reverse("sales:lead_rules")
     if is_htmx(request):

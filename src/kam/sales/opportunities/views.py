@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
 from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible
+from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.models import CLOSED_STAGES
@@ -108,9 +108,7 @@ def opportunity_move(request, pk: int):
         try:
             services.opportunity_move(actor=request.user, opportunity=opportunity, stage=form.cleaned_data["stage"],
                                       version=form.cleaned_data.get("version"))
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
+        except (Conflict, ValidationFailed) as exc:
             status, error = exc.status, exc.message
             if exc.errors:
                 error = "; ".join(str(m) for messages_ in exc.errors.values() for m in messages_)
@@ -156,9 +154,7 @@ def opportunity_new(request):
                 opportunity = services.opportunity_create(
                     actor=request.user, account=form.cleaned_data["account"], stage=form.cleaned_data["stage"],
                     **form.fields_data())
-            except NotVisible:
-                raise Http404 from None
-            except DomainError as exc:
+            except (Conflict, ValidationFailed) as exc:
                 attach_domain_error(form, exc)
             else:
                 return redirect("sales:opportunity", opportunity.pk)
@@ -182,9 +178,7 @@ def opportunity_edit(request, pk: int):
             try:
                 services.opportunity_update(actor=request.user, opportunity=opportunity,
                                             version=form.cleaned_data.get("version"), **form.fields_data())
-            except NotVisible:
-                raise Http404 from None
-            except DomainError as exc:
+            except (Conflict, ValidationFailed) as exc:
                 status = exc.status
                 attach_domain_error(form, exc)
             else:
@@ -205,9 +199,7 @@ def opportunity_delete(request, pk: int):
     if request.method == "POST":
         try:
             services.opportunity_delete(actor=request.user, opportunity=opportunity)
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
+        except (Conflict, ValidationFailed) as exc:
             messages.error(request, exc.message)
             return redirect("sales:opportunity", pk)
         messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": opportunity.name})
@@ -272,9 +264,7 @@ def opportunity_close(request, pk: int):
             services.opportunity_close(actor=request.user, opportunity=opportunity, outcome=data["outcome"],
                                        reason=data.get("reason"), note=data.get("note") or "",
                                        our_quote=data.get("our_quote"), version=data.get("version"))
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
+        except (Conflict, ValidationFailed) as exc:
             status = exc.status
             attach_domain_error(form, exc)
         else:
@@ -292,9 +282,7 @@ def opportunity_reopen(request, pk: int):
     if form.is_valid():
         try:
             services.opportunity_reopen(actor=request.user, opportunity=opportunity, stage=form.cleaned_data["stage"])
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
+        except (Conflict, ValidationFailed) as exc:
             messages.error(request, exc.message)
     else:
         messages.error(request, _("Choose the stage to reopen into."))
@@ -311,9 +299,7 @@ def _sub_action(request, opportunity, form_name: str, form, action):
         return _detail(request, opportunity, status=422, **{form_name: form})
     try:
         action()
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         if form is None:
             messages.error(request, exc.message)
         else:
@@ -364,9 +350,7 @@ def rival_edit(request, pk: int, rival: int):
             try:
                 services.rival_update(actor=request.user, opportunity=opportunity, rival_id=rival,
                                       **form.cleaned_data)
-            except NotVisible:
-                raise Http404 from None
-            except DomainError as exc:
+            except (Conflict, ValidationFailed) as exc:
                 status = exc.status
                 attach_domain_error(form, exc)
             else:

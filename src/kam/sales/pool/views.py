@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
 from kam.core.conf import kam_setting
-from kam.core.errors import DomainError
+from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.pool import policies, services
@@ -64,7 +64,7 @@ def pool_export(request):
                        columns=pool_columns(), filename=_("public pool"), lines=services.pool_rows_iter)
 
 
-def _refused(request, exc: DomainError, *, fallback: str):
+def _refused(request, exc: Conflict | ValidationFailed, *, fallback: str):
     """A refused claim: for htmx, the message in place of the button's row message; else a
     message on the page it came from."""
     if is_htmx(request):
@@ -78,9 +78,7 @@ def _refused(request, exc: DomainError, *, fallback: str):
 def pool_claim(request, pk: int):
     try:
         services.pool_claim(actor=request.user, account=pk)
-    except DomainError as exc:
-        if exc.status == 404:
-            raise Http404 from exc
+    except (Conflict, ValidationFailed) as exc:
         return _refused(request, exc, fallback=reverse("sales:pool"))
     url = reverse("accounts:detail", args=[pk])
     if is_htmx(request):
@@ -100,9 +98,7 @@ def pool_release(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.pool_release(actor=request.user, account=account, note=form.cleaned_data["note"])
-        except DomainError as exc:
-            if exc.status == 404:
-                raise Http404 from exc
+        except (Conflict, ValidationFailed) as exc:
             attach_domain_error(form, exc)
         else:
             messages.success(request, _("%(account)s is in the public pool now.") % {"account": account.name})
@@ -121,9 +117,7 @@ def pool_assign(request, pk: int):
     if request.method == "POST" and form.is_valid():
         try:
             services.pool_assign(actor=request.user, account=account, owner=form.cleaned_data["owner"])
-        except DomainError as exc:
-            if exc.status == 404:
-                raise Http404 from exc
+        except (Conflict, ValidationFailed) as exc:
             attach_domain_error(form, exc)
         else:
             messages.success(request, _("%(account)s now belongs to %(owner)s.")
@@ -138,9 +132,6 @@ def pool_events(request, pk: int):
     account = Account.objects.alive().filter(pk=pk).first()
     if account is None:
         raise Http404
-    try:
-        events = services.pool_events(user=request.user, account=account)
-    except DomainError as exc:
-        raise Http404 from exc
+    events = services.pool_events(user=request.user, account=account)
     return render(request, "sales/pool/pool_events.html", {"account": account, "events": events,
                                                       "today": timezone.localdate()})

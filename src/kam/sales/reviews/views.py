@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from kam.core.audit import audit_record
 from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible
+from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import ExportColumn, list_export
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
@@ -133,9 +133,7 @@ def review_new(request, opportunity_pk: int):
         if form.is_valid():
             try:
                 review = reviews.review_submit(actor=request.user, opportunity=opportunity, **form.cleaned_data)
-            except NotVisible:
-                raise Http404 from None
-            except DomainError as exc:
+            except (Conflict, ValidationFailed) as exc:
                 attach_domain_error(form, exc)
                 status = exc.status
             else:
@@ -205,9 +203,7 @@ def _act(request, pk: int, form, action, form_key: str):
         return _detail(request, review, status=422, **{form_key: form})
     try:
         action(review)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         attach_domain_error(form, exc)
         return _detail(request, review, status=exc.status, error=exc.message, **{form_key: form})
     return redirect("sales:review", pk=review.pk)
@@ -236,9 +232,7 @@ def review_withdraw(request, pk: int):
     review = _review_or_404(request, pk)
     try:
         reviews.review_withdraw(actor=request.user, review=review)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         return _detail(request, review, status=exc.status, error=exc.message)
     return redirect("sales:review", pk=review.pk)
 
@@ -252,9 +246,7 @@ def review_schedule(request, pk: int):
         return _detail(request, review, status=422, schedule_form=form)
     try:
         reviews.review_schedule(actor=request.user, review=review, meeting=form.cleaned_data["meeting"])
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         attach_domain_error(form, exc)
         return _detail(request, review, status=exc.status, error=exc.message, schedule_form=form)
     return redirect(_next_or(request, reverse("sales:review", args=[review.pk])))
@@ -282,7 +274,7 @@ def meeting_list(request):
         if form.is_valid():
             try:
                 meeting = reviews.meeting_create(actor=request.user, **form.cleaned_data)
-            except DomainError as exc:
+            except (Conflict, ValidationFailed) as exc:
                 attach_domain_error(form, exc)
                 status = exc.status
             else:
@@ -323,9 +315,7 @@ def meeting_add(request, pk: int):
         return _meeting_page(request, meeting, item_form=form, status=422)
     try:
         reviews.review_schedule(actor=request.user, review=form.cleaned_data["review"], meeting=meeting)
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         attach_domain_error(form, exc)
         return _meeting_page(request, meeting, item_form=form, error=exc.message, status=exc.status)
     return redirect("sales:meeting", pk=meeting.pk)
@@ -340,9 +330,7 @@ def meeting_minutes(request, pk: int):
         return _meeting_page(request, meeting, minutes_form=form, status=422)
     try:
         reviews.meeting_update_notes(actor=request.user, meeting=meeting, notes=form.cleaned_data["notes"])
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:
         return _meeting_page(request, meeting, minutes_form=form, error=exc.message, status=exc.status)
     return redirect("sales:meeting", pk=meeting.pk)
 
