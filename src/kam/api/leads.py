@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -28,6 +27,7 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate, IsoDateTime
+from kam.core.conf import config
 from kam.sales.leads import selectors, services
 from kam.sales.models import LeadStatus
 
@@ -205,7 +205,7 @@ def list_leads(request, query: Query[LeadQuery]):
     )
     qs = selectors.lead_list(user=request.user, filters=filters, now=now).select_related(
         "region", "industry", "account", "opportunity")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = max(1, min(query.page_size or config().PAGE_SIZE, config().PAGE_SIZE_MAX))
     page = max(1, min(query.page, 1_000_000))
     start = (page - 1) * page_size
     rows = list(qs[start : start + page_size])

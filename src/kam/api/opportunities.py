@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -30,6 +29,7 @@ from kam.api.account_schemas import (
 )
 from kam.api.activities import IsoDate
 from kam.api.versions import if_match
+from kam.core.conf import config
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
 from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
@@ -281,7 +281,7 @@ def _owner(pk: int | None):
 @router.get("/opportunities", response={200: OpportunityPage, **LIST_ERRORS}, summary="List opportunities")
 def list_opportunities(request, query: Query[OpportunityListQuery]):
     qs = selectors.opportunity_list(user=request.user, filters=_filters(query))
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = max(1, min(query.page_size or config().PAGE_SIZE, config().PAGE_SIZE_MAX))
     page = max(1, min(query.page, 1_000_000))
     start = (page - 1) * page_size
     rows = list(qs[start : start + page_size])

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
+from kam.core.conf import config
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies, services
 
@@ -128,7 +128,7 @@ def list_pool(request, query: Query[PoolQuery]):
     filters = services.PoolFilters(q=query.q, industry=query.industry, region=query.region, unit=query.unit,
                                    former_owner=request.user.pk if query.mine else None)
     qs = services.pool_accounts(request.user, filters)
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = max(1, min(query.page_size or config().PAGE_SIZE, config().PAGE_SIZE_MAX))
     page = max(1, min(query.page, 1_000_000))
     start = (page - 1) * page_size
     rows = list(qs[start : start + page_size])

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -21,6 +20,7 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
+from kam.core.conf import config
 from kam.sales.models import Opportunity, ReviewStatus
 from kam.sales.reviews import services as reviews
 
@@ -157,7 +157,7 @@ def list_reviews(request, query: Query[ReviewQuery]):
         follow_up=query.follow_up or "", opportunity=query.opportunity,
     )
     qs = reviews.review_list(user=request.user, filters=filters).select_related("manager", "director", "decided_by")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = max(1, min(query.page_size or config().PAGE_SIZE, config().PAGE_SIZE_MAX))
     page = max(1, min(query.page, 1_000_000))
     start = (page - 1) * page_size
     rows = list(qs[start: start + page_size])

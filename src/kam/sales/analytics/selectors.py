@@ -63,7 +63,7 @@ from django.utils import timezone
 from kam.accounts.models import Account, LifecycleStatus
 from kam.activities.models import Activity
 from kam.core.arrays import integer_rows
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import OrgUnit
 from kam.core.sql import EpochSeconds
 from kam.sales.models import CLOSED_STAGES, OPEN_STAGES, Opportunity, Rival, Stage, StageChange
@@ -429,7 +429,7 @@ class PersonMetrics:
 
 
 def visit_kinds() -> list[str]:
-    return [k.strip() for k in str(kam_setting("CADENCE_VISIT_KINDS")).split(",") if k.strip()]
+    return list(config().CADENCE_VISIT_KINDS)
 
 
 def process_metrics(scope: Scope, period: Period) -> list[PersonMetrics]:

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.activities.models import Task, TaskSource, TaskStatus
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import OrgUnit, Region, Role
 from kam.sales.models import Lead, LeadAssignmentRule, LeadStatus
 
@@ -137,7 +137,7 @@ class LeadRouter:
 
 
 def follow_up_due(assigned_at: datetime) -> datetime:
-    return assigned_at + timedelta(hours=kam_setting("LEAD_FOLLOW_UP_HOURS"))
+    return assigned_at + timedelta(hours=config().LEAD_FOLLOW_UP_HOURS)
 
 
 def clock_start(lead: Lead, person, unit: OrgUnit | None, at: datetime) -> None:
@@ -249,7 +249,7 @@ def lead_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
     same time changes nothing. Reassignment runs first, so a lead escalated by this run is
     not also reassigned by it."""
     now = aware(now)
-    reassign_before = now - timedelta(hours=kam_setting("LEAD_REASSIGN_HOURS"))
+    reassign_before = now - timedelta(hours=config().LEAD_REASSIGN_HOURS)
     overdue_escalated = Lead.objects.filter(
         status=LeadStatus.ESCALATED, followed_up_at__isnull=True, escalated_at__lte=reassign_before,
     )

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners, similar_accounts
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.text import normalise_name
 from kam.sales.models import OPEN_LEAD_STATUSES, Lead, LeadAssignmentRule, LeadFollowUp, LeadStatus
 
@@ -67,7 +67,7 @@ def lead_follow_ups(*, lead: Lead) -> QuerySet[LeadFollowUp]:
 def lead_account_candidates(*, user, lead: Lead, limit: int | None = None) -> list[Account]:
     """Accounts `user` sees that may be the lead's company (查重): the same USCC, the same
     normalised name, or a very similar name — the same USCC first."""
-    limit = limit or kam_setting("AUTOCOMPLETE_LIMIT")
+    limit = limit or config().AUTOCOMPLETE_LIMIT
     visible = Account.objects.visible_to(user).select_related("owner", "unit")
     found: list[Account] = []
     if lead.uscc:

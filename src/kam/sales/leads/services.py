@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account, LifecycleStatus
 from kam.accounts.services import account_create, account_update, assignable_owners, contact_create
 from kam.activities.models import TaskStatus
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed, refused
 from kam.core.models import Industry, Region
 from kam.core.money import parse_yuan
@@ -185,7 +185,7 @@ def _must_be_open(lead: Lead) -> None:
 
 
 def _check_time(at: datetime, field: str) -> datetime:
-    limit = timezone.now() + timedelta(minutes=kam_setting("ACTIVITY_FUTURE_TOLERANCE_MINUTES"))
+    limit = timezone.now() + timedelta(minutes=config().ACTIVITY_FUTURE_TOLERANCE_MINUTES)
     if at > limit:
         raise refused(field, _("This time is in the future."))
     return at

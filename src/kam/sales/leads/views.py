@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.services import SimilarAccounts
 from kam.activities.models import Task, TaskSource
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.exports import list_export
 from kam.core.policies import require
 from kam.core.web import (
@@ -60,7 +60,7 @@ def lead_list(request):
     form = LeadFilterForm(request.GET or None, user=request.user)
     now = timezone.now()
     leads = selectors.lead_list(user=request.user, filters=form.filters(), now=now)
-    page = paginate(request, leads, kam_setting("PAGE_SIZE"))
+    page = paginate(request, leads, config().PAGE_SIZE)
     context = {"form": form, "page": page, "now": now, "query": _query(request),
                "export_query": _query(request, "format")}
     template = "sales/leads/leads.html#results" if is_htmx(request) else "sales/leads/leads.html"
@@ -185,8 +185,8 @@ def lead_rules(request):
     return render(request, "sales/leads/lead_rules.html", {
         "rows": rules.lead_rule_rows(user=request.user),
         "may_create": policies.may_manage_rule(request.user),
-        "follow_up_hours": kam_setting("LEAD_FOLLOW_UP_HOURS"),
-        "reassign_hours": kam_setting("LEAD_REASSIGN_HOURS"),
+        "follow_up_hours": config().LEAD_FOLLOW_UP_HOURS,
+        "reassign_hours": config().LEAD_REASSIGN_HOURS,
     })
 
 

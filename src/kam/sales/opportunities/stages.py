@@ -6,7 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.utils.translation import gettext as _
 
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.sales.models import CLOSED_STAGES, OPEN_STAGES, Stage
 
 # The order of the board's columns and of the funnel.
@@ -19,21 +19,12 @@ def stage_probabilities() -> dict[str, Decimal]:
     A stage left out, an unknown stage or a percentage outside 0–100 is a configuration
     error and says which.
     """
-    raw = str(kam_setting("OPPORTUNITY_STAGE_PROBABILITIES"))
+    percents = config().OPPORTUNITY_STAGE_PROBABILITIES  # parsed, each 0–100
     found: dict[str, Decimal] = {}
-    for part in filter(None, (p.strip() for p in raw.split(","))):
-        stage, _sep, percent = part.partition(":")
-        stage = stage.strip()
+    for stage, percent in percents.items():
         if stage not in Stage.values:
             raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES names an unknown stage: %(stage)s") % {"stage": stage})
-        try:
-            value = Decimal(percent.strip())
-        except ArithmeticError:
-            value = Decimal(-1)
-        if not Decimal(0) <= value <= Decimal(100):
-            raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES: %(part)s is not a percentage from 0 to 100.")
-                             % {"part": part})
-        found[stage] = value / 100
+        found[stage] = Decimal(percent) / 100
     missing = [s for s in Stage.values if s not in found]
     if missing:
         raise ValueError(_("OPPORTUNITY_STAGE_PROBABILITIES has no probability for: %(stages)s")

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
@@ -73,7 +73,7 @@ def _board_context(request, *, error: str = "", moved=None) -> dict:
     form = OpportunityFilterForm(request.GET or None, user=request.user)
     closed_days = _closed_days(request)
     columns = selectors.board(user=request.user, filters=form.filters(), closed_days=closed_days,
-                              per_column=kam_setting("PAGE_SIZE_MAX"))
+                              per_column=config().PAGE_SIZE_MAX)
     open_columns = [c for c in columns if not c.is_closed]
     return {
         "form": form, "columns": columns, "closed_days": closed_days, "query": _query(request),
@@ -127,7 +127,7 @@ def opportunity_move(request, pk: int):
 def opportunity_list(request):
     form = OpportunityFilterForm(request.GET or None, user=request.user)
     qs = selectors.opportunity_list(user=request.user, filters=form.filters())
-    page = paginate(request, qs, kam_setting("PAGE_SIZE"))
+    page = paginate(request, qs, config().PAGE_SIZE)
     context = {"form": form, "page": page, "pipeline": selectors.stage_totals(qs), "query": _query(request),
                "export_query": _query(request, "format")}
     template = "sales/opportunities/opportunity_list.html#results" if is_htmx(request) else "sales/opportunities/opportunity_list.html"
@@ -205,7 +205,7 @@ def opportunity_delete(request, pk: int):
         messages.success(request, _("%(name)s moved to the recycle bin.") % {"name": opportunity.name})
         return redirect("sales:opportunities")
     return render(request, "sales/opportunities/opportunity_delete.html",
-                  {"opportunity": opportunity, "days": kam_setting("RECYCLE_BIN_DAYS")})
+                  {"opportunity": opportunity, "days": config().RECYCLE_BIN_DAYS})
 
 
 def _rivals_against_our_quote(opportunity) -> list:
@@ -379,5 +379,5 @@ def account_opportunities(request, pk: int):
     account = account_get(user=request.user, pk=pk)
     if account is None:
         raise Http404
-    rows = list(selectors.account_opportunities(user=request.user, account=account)[: kam_setting("PAGE_SIZE_MAX")])
+    rows = list(selectors.account_opportunities(user=request.user, account=account)[: config().PAGE_SIZE_MAX])
     return render(request, "sales/opportunities/opportunity_account.html", {"account": account, "opportunities": rows})

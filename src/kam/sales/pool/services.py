@@ -34,7 +34,7 @@ from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed
 from kam.core.models import OrgUnit
 from kam.core.policies import require
@@ -73,14 +73,10 @@ class PoolRules:
 
     @classmethod
     def from_settings(cls) -> PoolRules:
-        by_tier = {}
-        for part in str(kam_setting("POOL_IDLE_DAYS_BY_TIER") or "").split(","):
-            tier, sep, days = part.strip().rpartition(":")
-            if sep and tier.strip():
-                by_tier[tier.strip()] = int(days)
-        excluded = frozenset(t.strip() for t in str(kam_setting("POOL_EXCLUDED_TIERS") or "").split(",") if t.strip())
-        return cls(idle_days=int(kam_setting("POOL_IDLE_DAYS")), by_tier=by_tier, excluded=excluded,
-                   notice_days=int(kam_setting("POOL_NOTICE_DAYS")), claim_limit=int(kam_setting("POOL_CLAIM_LIMIT")))
+        settings = config()
+        return cls(idle_days=settings.POOL_IDLE_DAYS, by_tier=dict(settings.POOL_IDLE_DAYS_BY_TIER),
+                   excluded=frozenset(settings.POOL_EXCLUDED_TIERS), notice_days=settings.POOL_NOTICE_DAYS,
+                   claim_limit=settings.POOL_CLAIM_LIMIT)
 
     def limit_for(self, tier: str) -> int:
         """Days without follow-up an account of `tier` ("" for none) may stay with its owner;
@@ -97,7 +93,7 @@ class PoolRules:
 def cadence_scheme():
     from kam.tiering.models import Scheme
 
-    return Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
+    return Scheme.objects.filter(code=config().CADENCE_SCHEME).first()
 
 
 def cadence_tiers(ids: np.ndarray, day: date, scheme=None) -> np.ndarray:

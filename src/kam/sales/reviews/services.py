@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -23,7 +22,7 @@ from django.utils.translation import gettext as _
 
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.activities.services import task_create
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import OrgUnit, Role
 from kam.core.money import parse_yuan
@@ -36,10 +35,6 @@ SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
 
 def _refused(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={field: [message]})
-
-
-def _setting_amount(key: str) -> Decimal:
-    return Decimal(str(kam_setting(key)))
 
 
 def _save(obj, actor) -> None:
@@ -213,7 +208,7 @@ def review_submit(
     if DealReview.objects.open().filter(opportunity=opportunity).exists():
         raise _refused("opportunity", _("This opportunity is already under review."))
     amount = opportunity.amount if amount in (None, "") else parse_yuan(amount, field="amount")
-    minimum = _setting_amount("REVIEW_MIN_AMOUNT")
+    minimum = config().REVIEW_MIN_AMOUNT
     if amount < minimum:
         raise _refused("amount", _("Only deals of at least %(minimum)s yuan are reviewed.") % {
             "minimum": f"{minimum:,.0f}"})
@@ -302,7 +297,7 @@ def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Itera
     titles = [line.strip() for line in (follow_ups or []) if line and line.strip()]
     if not titles:
         titles = [_("Follow up the review decision: %(project)s") % {"project": review.project}]
-    due_on = timezone.localdate(at) + timedelta(days=int(kam_setting("REVIEW_FOLLOW_UP_DAYS")))
+    due_on = timezone.localdate(at) + timedelta(days=config().REVIEW_FOLLOW_UP_DAYS)
     review.decision = decision
     review.decided_by = actor
     review.decided_at = at
@@ -402,9 +397,9 @@ def review_escalation_sweep(*, now: datetime | None = None) -> int:
     """Open items of at least REVIEW_SENIOR_AMOUNT submitted REVIEW_SENIOR_AFTER_DAYS or more
     before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
     now = _aware(now)
-    cutoff = now - timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
+    cutoff = now - timedelta(days=config().REVIEW_SENIOR_AFTER_DAYS)
     due = (DealReview.objects.alive().open().select_for_update(of=("self",))
-           .filter(escalated_at__isnull=True, amount__gte=_setting_amount("REVIEW_SENIOR_AMOUNT"),
+           .filter(escalated_at__isnull=True, amount__gte=config().REVIEW_SENIOR_AMOUNT,
                    submitted_at__lte=cutoff))
     count = 0
     for review in due.select_related("opportunity__account", "opportunity__owner__unit"):

@@ -4,7 +4,6 @@ meetings that collect the items. Thin views over kam.sales.reviews."""
 
 from __future__ import annotations
 
-from decimal import Decimal
 from io import BytesIO
 
 from django.contrib.auth.decorators import login_required
@@ -18,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.core.audit import audit_record
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import ExportColumn, list_export
 from kam.core.models import AuditEvent
@@ -79,7 +78,7 @@ def _next_or(request, default: str) -> str:
 def review_list(request):
     form = ReviewFilterForm(request.GET or None, meetings=reviews.meeting_list(user=request.user))
     qs = reviews.review_list(user=request.user, filters=form.filters())
-    page = paginate(request, qs, kam_setting("PAGE_SIZE"))
+    page = paginate(request, qs, config().PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     export_query = query.copy()
@@ -145,7 +144,7 @@ def review_new(request, opportunity_pk: int):
                                          "core_needs": opportunity.description})
     context = {"opportunity": opportunity, "form": form, "existing": existing,
                "may_submit": review_policies.may_submit(request.user, opportunity),
-               "minimum": f"{Decimal(str(kam_setting('REVIEW_MIN_AMOUNT'))):,.0f}"}
+               "minimum": f"{config().REVIEW_MIN_AMOUNT:,.0f}"}
     return render(request, "sales/reviews/review_form.html", context, status=status)
 
 
@@ -285,7 +284,7 @@ def meeting_list(request):
 
 
 def _meetings(request, form, *, status: int = 200, error: str = ""):
-    page = paginate(request, reviews.meeting_list(user=request.user), kam_setting("PAGE_SIZE"))
+    page = paginate(request, reviews.meeting_list(user=request.user), config().PAGE_SIZE)
     return render(request, "sales/reviews/meeting_list.html", {"page": page, "form": form, "error": error}, status=status)
 
 
