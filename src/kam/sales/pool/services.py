@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from kam.accounts import ownership
 from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
@@ -228,13 +229,8 @@ def _sweep_batch(ids: list[int], limits: dict[int, int], *, today: date, now: da
         if returned:
             owners = {a.pk: a.owner_id for a in returned}
             _close_tasks(returned, owners, status=TaskStatus.CANCELLED)
-            for account in returned:
-                account.owner, account.pooled_at, account.updated_at = None, now, now
-                account.version += 1
-            bulk_update_with_history(
-                returned, Account, ["owner", "pooled_at", "updated_at", "version"], default_user=None,
-                default_change_reason=_("Returned to the public pool: not followed up within the allowed days"),
-                default_date=now)
+            ownership.return_to_pool(
+                returned, now=now, reason=_("Returned to the public pool: not followed up within the allowed days"))
         PoolEvent.objects.bulk_create(events)
         return len(noticed), len(returned)
 
@@ -402,11 +398,7 @@ def _former_owner(account: Account) -> int | None:
 def _take(account: Account, *, owner, actor, kind: str, reason: str) -> PoolEvent:
     now = timezone.now()
     former = _former_owner(account)
-    account.owner, account.unit, account.pooled_at = owner, owner.unit, None
-    account.version += 1
-    account._history_user = actor
-    account._change_reason = reason
-    account.save()
+    ownership.give_owner(actor=actor, account=account, owner=owner, unit=owner.unit, reason=reason)
     return PoolEvent.objects.create(account=account, kind=kind, at=now, user=actor, former_owner_id=former,
                                     note=("" if kind == PoolEventKind.CLAIMED else str(owner))[:300])
 
@@ -465,11 +457,8 @@ def pool_release(*, actor, account, note: str) -> PoolEvent:
     now = timezone.now()
     former = account.owner_id
     _close_tasks([account], {account.pk: former}, status=TaskStatus.CANCELLED)
-    account.owner, account.pooled_at = None, now
-    account.version += 1
-    account._history_user = actor
-    account._change_reason = _("Released to the public pool: %(note)s") % {"note": note}
-    account.save()
+    ownership.release_to_pool(actor=actor, account=account, now=now,
+                              reason=_("Released to the public pool: %(note)s") % {"note": note})
     return PoolEvent.objects.create(account=account, kind=PoolEventKind.RELEASED, at=now, user=actor,
                                     former_owner_id=former, note=note)
 
