@@ -16,8 +16,9 @@ from kam.accounts.services import DuplicateAccount
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import Industry, Region
+from kam.sales.leads.filters import LeadFilter as LeadFilters
 from kam.sales.leads.routing import lead_sla_sweep
-from kam.sales.leads.selectors import LeadFilters, lead_list
+from kam.sales.leads.selectors import lead_list
 from kam.sales.leads.services import (
     AccountChoiceNeeded,
     lead_assign,

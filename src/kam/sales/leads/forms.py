@@ -8,12 +8,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account
-from kam.accounts.selectors import colleagues
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.validators import validate_name
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 from kam.sales.leads import selectors
-from kam.sales.models import LeadAssignmentRule, LeadSource, LeadStatus
+from kam.sales.models import LeadAssignmentRule, LeadSource
 
 MONEY_LIMITS = {"max_digits": 16, "decimal_places": 2, "min_value": 0}
 NEW_ACCOUNT = "new"
@@ -36,35 +35,6 @@ def _active(model):
 
 
 # --- forms ---------------------------------------------------------------------------------
-
-
-class LeadFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=gettext_lazy("Search"), max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Company, contact or phone"),
-                                                      "autocomplete": "off"}))
-    status = forms.ChoiceField(label=gettext_lazy("status"), choices=[("", "—"), *LeadStatus.choices], required=False)
-    source = IdChoiceField(queryset=LeadSource.objects.none(), required=False, label=gettext_lazy("source"))
-    assignee = IdChoiceField(queryset=None, required=False, label=gettext_lazy("assignee"),
-                             widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
-    unassigned = forms.BooleanField(required=False, label=gettext_lazy("unassigned only"))
-    overdue = forms.BooleanField(required=False, label=gettext_lazy("follow-up overdue"))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["source"].queryset = LeadSource.objects.order_by("sort_order", "code")
-        bind_autocomplete(self, "assignee", colleagues(user=user))
-        _style(self)
-
-    def filters(self) -> selectors.LeadFilters:
-        if not self.is_bound:
-            return selectors.LeadFilters()
-        self.is_valid()  # an invalid field is left out; the valid ones still filter
-        cleaned = self.cleaned_data
-        assignee = selectors.UNASSIGNED if cleaned.get("unassigned") else getattr(cleaned.get("assignee"), "pk", None)
-        return selectors.LeadFilters(
-            status=cleaned.get("status") or "", source=getattr(cleaned.get("source"), "pk", None),
-            assignee=assignee, overdue=bool(cleaned.get("overdue")), q=cleaned.get("q") or "",
-        )
 
 
 class LeadForm(forms.Form):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -12,34 +12,27 @@ from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners, similar_accounts
 from kam.core.conf import config
 from kam.core.text import normalise_name
-from kam.sales.models import OPEN_LEAD_STATUSES, Lead, LeadAssignmentRule, LeadFollowUp, LeadStatus
+from kam.sales.leads.filters import LeadFilter
+from kam.sales.models import OPEN_LEAD_STATUSES, Lead, LeadAssignmentRule, LeadFollowUp, LeadSource
 
-UNASSIGNED = "none"  # the assignee filter's value for leads nobody works yet
 
-
-@dataclass
-class LeadFilters:
-    """One filter definition shared by the web list, its export and the API."""
-
-    status: str = ""
-    source: int | None = None
-    assignee: int | str | None = None  # a user id, or UNASSIGNED
-    overdue: bool = False  # open, not followed up, past the follow-up deadline
-    q: str = ""  # company, contact or phone
+def lead_sources() -> QuerySet[LeadSource]:
+    """Every lead source, in the list's order (the filter bar offers retired ones too)."""
+    return LeadSource.objects.order_by("sort_order", "code")
 
 
 def overdue_q(now: datetime) -> Q:
     return Q(status__in=OPEN_LEAD_STATUSES, followed_up_at__isnull=True, follow_up_due_at__lte=now)
 
 
-def lead_list(*, user, filters: LeadFilters | None = None, now: datetime | None = None) -> QuerySet[Lead]:
-    filters = filters or LeadFilters()
+def lead_list(*, user: Any, filters: LeadFilter | None = None, now: datetime | None = None) -> QuerySet[Lead]:
+    filters = filters or LeadFilter()
     qs = Lead.objects.visible_to(user)
-    if filters.status in LeadStatus.values:
+    if filters.status:
         qs = qs.filter(status=filters.status)
     if filters.source:
         qs = qs.filter(source_id=filters.source)
-    if filters.assignee == UNASSIGNED:
+    if filters.unassigned:
         qs = qs.filter(assignee__isnull=True)
     elif filters.assignee:
         qs = qs.filter(assignee_id=filters.assignee)

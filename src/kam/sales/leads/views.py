@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kam.accounts.selectors import colleagues
 from kam.accounts.services import SimilarAccounts
 from kam.activities.models import Task, TaskSource
 from kam.core.conf import config
@@ -27,11 +28,11 @@ from kam.core.web import (
 )
 from kam.sales.leads import policies, rules, selectors, services
 from kam.sales.leads.exports import lead_columns
+from kam.sales.leads.filters import LeadFilter
 from kam.sales.leads.forms import (
     AssignForm,
     DisqualifyForm,
     FollowUpForm,
-    LeadFilterForm,
     LeadForm,
     LeadRuleForm,
     QualifyForm,
@@ -57,10 +58,12 @@ def _query(request, *drop: str) -> str:
 
 @login_required
 def lead_list(request):
-    form = LeadFilterForm(request.GET or None, user=request.user)
+    filters = LeadFilter.from_request(request)
+    form = filters.form(choices={"source": selectors.lead_sources(),
+                                 "assignee": colleagues(user=request.user)})
     now = timezone.now()
-    leads = selectors.lead_list(user=request.user, filters=form.filters(), now=now)
-    page = paginate(request, leads, config().PAGE_SIZE)
+    leads = selectors.lead_list(user=request.user, filters=filters, now=now)
+    page = paginate(request, leads)
     context = {"form": form, "page": page, "now": now, "query": _query(request),
                "export_query": _query(request, "format")}
     template = "sales/leads/leads.html#results" if is_htmx(request) else "sales/leads/leads.html"
@@ -69,7 +72,7 @@ def lead_list(request):
 
 @login_required
 def lead_export(request):
-    filters = LeadFilterForm(request.GET or None, user=request.user).filters()
+    filters = LeadFilter.from_request(request)
     return list_export(request, what="leads", queryset=selectors.lead_list(user=request.user, filters=filters),
                        columns=lead_columns(), filename=_("leads"))
 
