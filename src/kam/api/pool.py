@@ -12,7 +12,7 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
-from kam.core.conf import config
+from kam.api.paging import page_of
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies, services
 
@@ -128,13 +128,7 @@ def list_pool(request, query: Query[PoolQuery]):
     filters = services.PoolFilters(q=query.q, industry=query.industry, region=query.region, unit=query.unit,
                                    former_owner=request.user.pk if query.mine else None)
     qs = services.pool_accounts(request.user, filters)
-    page_size = max(1, min(query.page_size or config().PAGE_SIZE, config().PAGE_SIZE_MAX))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_item(row) for row in services.pool_rows(rows)], "count": count, "page": page,
-            "page_size": page_size}
+    return page_of(qs, query, _item, rows=services.pool_rows)
 
 
 @router.get("/pool/limit", response={200: PoolLimitOut, **LIST_ERRORS},

@@ -127,7 +127,7 @@ def opportunity_move(request, pk: int):
 def opportunity_list(request):
     form = OpportunityFilterForm(request.GET or None, user=request.user)
     qs = selectors.opportunity_list(user=request.user, filters=form.filters())
-    page = paginate(request, qs, config().PAGE_SIZE)
+    page = paginate(request, qs)
     context = {"form": form, "page": page, "pipeline": selectors.stage_totals(qs), "query": _query(request),
                "export_query": _query(request, "format")}
     template = "sales/opportunities/opportunity_list.html#results" if is_htmx(request) else "sales/opportunities/opportunity_list.html"

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
-from kam.core.conf import config
 from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
 from kam.core.web import attach_domain_error, is_htmx, paginate
@@ -42,7 +41,7 @@ def pool_list(request):
     if not policies.may_see_pool(request.user):
         raise Http404
     form = PoolFilterForm(request.GET or None, user=request.user)
-    page = paginate(request, services.pool_accounts(request.user, form.filters()), config().PAGE_SIZE)
+    page = paginate(request, services.pool_accounts(request.user, form.filters()))
     rules = services.PoolRules.from_settings()
     context = {
         "form": form, "page": page, "rows": services.pool_rows(list(page.object_list)),

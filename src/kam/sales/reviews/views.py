@@ -78,7 +78,7 @@ def _next_or(request, default: str) -> str:
 def review_list(request):
     form = ReviewFilterForm(request.GET or None, meetings=reviews.meeting_list(user=request.user))
     qs = reviews.review_list(user=request.user, filters=form.filters())
-    page = paginate(request, qs, config().PAGE_SIZE)
+    page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)
     export_query = query.copy()
@@ -284,7 +284,7 @@ def meeting_list(request):
 
 
 def _meetings(request, form, *, status: int = 200, error: str = ""):
-    page = paginate(request, reviews.meeting_list(user=request.user), config().PAGE_SIZE)
+    page = paginate(request, reviews.meeting_list(user=request.user))
     return render(request, "sales/reviews/meeting_list.html", {"page": page, "form": form, "error": error}, status=status)
 
 
