@@ -137,7 +137,7 @@ def test_demo_pool_holds_no_key_tier_and_deals_lift_the_account_state():
     from django.utils import timezone
 
     from kam.sales.models import Opportunity
-    from kam.sales.pool import PoolRules, cadence_tiers
+    from kam.sales.pool.services import PoolRules, cadence_tiers
 
     pooled = np.array(sorted(Account.objects.filter(owner__isnull=True).values_list("pk", flat=True)), dtype=np.int64)
     assert len(pooled) and not set(cadence_tiers(pooled, timezone.localdate()).tolist()) & PoolRules.from_settings().excluded

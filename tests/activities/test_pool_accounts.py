@@ -14,7 +14,7 @@ from openpyxl import load_workbook
 from factories import AccountFactory
 from kam.activities import compliance, services
 from kam.activities.models import Playbook, ServiceStandard, Task, TaskSource
-from kam.sales.pool import pool_release
+from kam.sales.pool.services import pool_release
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
 pytestmark = pytest.mark.django_db

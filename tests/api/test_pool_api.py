@@ -13,7 +13,7 @@ from kam.accounts.models import Account, AccountTeamMember
 from kam.core.models import Industry
 from kam.core.services import api_token_issue
 from kam.sales.models import PoolEvent, PoolEventKind
-from kam.sales.pool import pool_release
+from kam.sales.pool.services import pool_release
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ import pytest
 from factories import AccountFactory, ContactFactory
 from kam.accounts.models import Account, Contact
 from kam.sales.models import Opportunity
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e]

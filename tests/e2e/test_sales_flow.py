@@ -10,7 +10,7 @@ from factories import AccountFactory, user
 from kam.activities.models import Task
 from kam.core.models import Role
 from kam.sales.models import DealReview, Opportunity, OutcomeReason, StageChange
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 pytestmark = [pytest.mark.e2e]

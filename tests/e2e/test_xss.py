@@ -21,9 +21,9 @@ from factories import AccountFactory, ContactFactory
 from kam.activities.models import ServiceStandard
 from kam.core.models import User
 from kam.imports import services as imports
-from kam.sales.leads import lead_create
+from kam.sales.leads.services import lead_create
 from kam.sales.models import LeadSource
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 from kam.tiering import services as tiering
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 from spreadsheets import csv_bytes

@@ -13,7 +13,7 @@ from kam.activities.models import ServiceStandard
 from kam.core.errors import ValidationFailed
 from kam.insight.warning_rules import clean_params, describe
 from kam.sales.models import Competitor, OutcomeReason, Rival, RivalStatus, Stage
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 
 from .warning_world import contact_on, fires, months, score, survey, tiers
 

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from factories import AccountFactory
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 
 
 @dataclass

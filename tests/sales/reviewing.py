@@ -4,7 +4,7 @@ through the manager's and the director's recommendations."""
 from __future__ import annotations
 
 from factories import Role, user
-from kam.sales import reviews
+from kam.sales.reviews import services as reviews
 
 SHEET = {
     "brief": "华南地区制造业龙头，年营收约 30 亿元",

@@ -22,7 +22,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from factories import AccountFactory, ContactFactory
 from kam.core.services import api_token_issue
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 from kam.wsgi import application
 
 EXAMPLES = int(os.environ.get("KAM_FUZZ_EXAMPLES", "6"))

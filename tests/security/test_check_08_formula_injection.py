@@ -34,11 +34,11 @@ from kam.imports.readers import read_table
 from kam.insight.churn import churn_mark
 from kam.insight.health import health_sweep
 from kam.insight.warnings import warning_sweep
-from kam.sales import reviews
-from kam.sales.leads import lead_create
+from kam.sales.leads.services import lead_create
 from kam.sales.models import Competitor, Lead, LeadSource
-from kam.sales.opportunities import opportunity_create
-from kam.sales.pool import pool_release
+from kam.sales.opportunities.services import opportunity_create
+from kam.sales.pool.services import pool_release
+from kam.sales.reviews import services as reviews
 from kam.tiering.models import Scheme
 from kam.tiering.services import snapshot_create
 from spreadsheets import csv_bytes

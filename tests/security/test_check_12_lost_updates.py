@@ -19,7 +19,7 @@ from factories import AccountFactory, ContactFactory
 from kam.accounts.models import Account, Contact
 from kam.core.services import api_token_issue
 from kam.sales.models import Opportunity, OutcomeReason
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 from tests.security.world import form_fields
 
 pytestmark = pytest.mark.django_db

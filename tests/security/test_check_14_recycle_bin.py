@@ -21,7 +21,7 @@ from kam.accounts.models import Account, Contact
 from kam.core.models import AuditEvent
 from kam.core.services import api_token_issue
 from kam.sales.models import Competitor, Opportunity, Rival, StageChange
-from kam.sales.opportunities import opportunity_create
+from kam.sales.opportunities.services import opportunity_create
 
 pytestmark = pytest.mark.django_db
 
@@ -112,7 +112,7 @@ def test_a_deleted_account_goes_with_its_contacts_and_opportunities_from_every_l
                     f"/api/accounts/{account.pk}/contacts"):
             assert client.get(url).status_code == 404, url
     # and the charts' inputs: the sales analytics (HQ reads every account, a manager a subtree)
-    from kam.sales.analytics import Period, funnel, scope_for, win_rate_by_competitor
+    from kam.sales.analytics.selectors import Period, funnel, scope_for, win_rate_by_competitor
 
     year = Period(date(2026, 1, 1), date(2027, 12, 31))
     for user in (org.director, org.manager_a):
@@ -356,7 +356,7 @@ def test_csv_export_parses(org, world):
 
 
 def test_a_lead_whose_opportunity_is_in_the_bin_says_so_instead_of_linking_to_a_404(org):
-    from kam.sales.leads import lead_create, lead_qualify
+    from kam.sales.leads.services import lead_create, lead_qualify
     from kam.sales.models import LeadSource
 
     lead = lead_create(actor=org.specialist_a, data={"company": "广州回收线索科技有限公司",

@@ -30,8 +30,12 @@ from kam.imports import services as imports
 from kam.insight.churn import churn_mark
 from kam.insight.models import SatisfactionSurvey, Warning, WarningRule
 from kam.revenue.models import MonthlyRevenue
-from kam.sales import lead_rules, leads, opportunities, pool, reviews
+from kam.sales.leads import rules as lead_rules
+from kam.sales.leads import services as leads
 from kam.sales.models import Competitor, LeadSource
+from kam.sales.opportunities import services as opportunities
+from kam.sales.pool import services as pool
+from kam.sales.reviews import services as reviews
 from spreadsheets import csv_bytes
 
 SIDE_A_MARK = "甲方标记"

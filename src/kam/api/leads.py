@@ -6,19 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from kam.api.account_schemas import (
-    CountParam,
     ErrorOut,
     Flag,
-    FlagParam,
     Id,
     IdParam,
     Input,
@@ -28,24 +25,17 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate, IsoDateTime
-from kam.sales import lead_selectors as selectors
-from kam.sales import leads as services
-from kam.sales.models import LeadStatus
+from kam.api.paging import PageQuery, page_of
+from kam.sales.leads import selectors, services
+from kam.sales.leads.filters import LeadFilter
 
 router = Router(tags=["leads"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class LeadQuery(Input):
-    status: LeadStatus | None = None
-    source: IdParam | None = None
-    assignee: IdParam | None = Field(None, description="the assignee's user id")
-    unassigned: FlagParam = Field(False, description="only leads nobody is assigned to")
-    overdue: FlagParam = Field(False, description="open leads past their follow-up deadline without a follow-up")
-    q: str = Field("", max_length=100, description="company, contact or phone")
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class LeadQuery(LeadFilter, PageQuery):
+    """The lead list's filter (kam.sales.leads.filters) and its page."""
 
 
 class LeadItem(Schema):
@@ -198,20 +188,11 @@ def _visible(request, pk: int):
 
 
 @router.get("/leads", response={200: LeadPage, **LIST_ERRORS}, summary="List leads")
-def list_leads(request, query: Query[LeadQuery]):
+def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> dict[str, Any]:
     now = timezone.now()
-    filters = selectors.LeadFilters(
-        status=query.status or "", source=query.source, overdue=query.overdue, q=query.q,
-        assignee=selectors.UNASSIGNED if query.unassigned else query.assignee,
-    )
-    qs = selectors.lead_list(user=request.user, filters=filters, now=now).select_related(
+    qs = selectors.lead_list(user=request.user, filters=query, now=now).select_related(
         "region", "industry", "account", "opportunity")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_lead(lead, now) for lead in rows], "count": count, "page": page, "page_size": page_size}
+    return page_of(qs, query, lambda lead: _lead(lead, now))
 
 
 @router.post("/leads", response={201: LeadDetail, **ERRORS}, summary="Create a lead (assigned by the rules)")

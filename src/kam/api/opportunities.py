@@ -8,7 +8,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
@@ -29,13 +28,13 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate
+from kam.api.paging import page_of
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
-from kam.sales import opportunities as services
-from kam.sales import opportunity_selectors as selectors
 from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
-from kam.sales.stages import stage_probabilities, weighted
+from kam.sales.opportunities import selectors, services
+from kam.sales.opportunities.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -282,13 +281,8 @@ def _owner(pk: int | None):
 @router.get("/opportunities", response={200: OpportunityPage, **LIST_ERRORS}, summary="List opportunities")
 def list_opportunities(request, query: Query[OpportunityListQuery]):
     qs = selectors.opportunity_list(user=request.user, filters=_filters(query))
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
     probabilities = stage_probabilities()
-    return {"items": [_item(o, probabilities) for o in rows], "count": count, "page": page, "page_size": page_size}
+    return page_of(qs, query, lambda o: _item(o, probabilities))
 
 
 @router.get("/opportunities/pipeline", response={200: PipelineOut, **LIST_ERRORS},

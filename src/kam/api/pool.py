@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
-from kam.sales import pool as services
+from kam.api.paging import page_of
 from kam.sales.models import PoolEvent, PoolEventKind
+from kam.sales.pool import policies, services
 
 router = Router(tags=["pool"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -128,19 +128,13 @@ def list_pool(request, query: Query[PoolQuery]):
     filters = services.PoolFilters(q=query.q, industry=query.industry, region=query.region, unit=query.unit,
                                    former_owner=request.user.pk if query.mine else None)
     qs = services.pool_accounts(request.user, filters)
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_item(row) for row in services.pool_rows(rows)], "count": count, "page": page,
-            "page_size": page_size}
+    return page_of(qs, query, _item, rows=services.pool_rows)
 
 
 @router.get("/pool/limit", response={200: PoolLimitOut, **LIST_ERRORS},
             summary="How many accounts you hold from the pool, and the limit")
 def pool_limit(request):
-    may_claim = services.may_claim(request.user)
+    may_claim = policies.may_claim(request.user)
     return {"held": services.held_from_pool(request.user).count() if may_claim else 0,
             "limit": services.PoolRules.from_settings().claim_limit, "may_claim": may_claim}
 

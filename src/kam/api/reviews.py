@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -21,8 +20,9 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
-from kam.sales import reviews
+from kam.api.paging import page_of
 from kam.sales.models import Opportunity, ReviewStatus
+from kam.sales.reviews import services as reviews
 
 router = Router(tags=["deal reviews"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -157,12 +157,7 @@ def list_reviews(request, query: Query[ReviewQuery]):
         follow_up=query.follow_up or "", opportunity=query.opportunity,
     )
     qs = reviews.review_list(user=request.user, filters=filters).select_related("manager", "director", "decided_by")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start: start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_review(r) for r in rows], "count": count, "page": page, "page_size": page_size}
+    return page_of(qs, query, _review)
 
 
 @router.post("/reviews", response={201: ReviewOut, **ERRORS}, summary="Submit an opportunity for review")

@@ -20,7 +20,7 @@ from kam.accounts.models import Account, Channel, Contact, LifecycleStatus
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.conf import kam_setting
 from kam.core.models import OrgUnit, Role, User
-from kam.sales.lead_routing import lead_sla_sweep, manager_of
+from kam.sales.leads.routing import lead_sla_sweep, manager_of
 from kam.sales.models import (
     OPEN_STAGES,
     BuyingCentreMember,
@@ -43,7 +43,7 @@ from kam.sales.models import (
     Stage,
     StageChange,
 )
-from kam.sales.pool import PoolRules, cadence_tiers
+from kam.sales.pool.services import PoolRules, cadence_tiers
 
 PROJECTS = ["专线扩容", "SD-WAN组网", "云专线迁移", "视频会议系统", "数据中心托管", "物联网平台试点", "安全运营服务",
             "智慧园区网络", "5G专网", "呼叫中心升级", "分支机构互联", "算力租用", "企业宽带提速", "综合信息化改造"]

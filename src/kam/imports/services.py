@@ -45,7 +45,7 @@ IMPORTERS = {
     ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
     ImportKind.CONTACTS: "kam.accounts.importers.ContactImporter",
     ImportKind.REVENUE: "kam.revenue.importers.RevenueImporter",
-    ImportKind.LEADS: "kam.sales.lead_import.LeadImporter",
+    ImportKind.LEADS: "kam.sales.leads.importer.LeadImporter",
 }
 COUNT_FIELDS = {
     Action.CREATE: "created",

@@ -272,7 +272,7 @@ def breakdowns(scope: Scope, start: date, end: date, accounts: tuple[np.ndarray,
                fen: np.ndarray, *, tier_day: date | None = None) -> Breakdowns:
     """The whole range start…end as one period, broken down (see the module); `fen` is each
     account's revenue in the 12 months before `start`."""
-    from kam.sales.pool import cadence_scheme, cadence_tiers
+    from kam.sales.pool.services import cadence_scheme, cadence_tiers
 
     ids, unit_ids, industry_ids = accounts
     churned, lost, reason = _members(ids, _counted(scope, start, end))

@@ -13,7 +13,7 @@ from kam.sales.models import Opportunity
 
 
 def _restore(*, actor: Any, pk: int) -> Opportunity:
-    from kam.sales.opportunities import opportunity_restore
+    from kam.sales.opportunities.services import opportunity_restore
 
     return opportunity_restore(actor=actor, opportunity_id=pk)
 

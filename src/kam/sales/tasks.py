@@ -9,7 +9,7 @@ def lead_sla_sweep(now: str = "") -> dict:
     leads still without a follow-up one period later are reassigned."""
     from datetime import datetime
 
-    from kam.sales.lead_routing import lead_sla_sweep as sweep
+    from kam.sales.leads.routing import lead_sla_sweep as sweep
 
     return sweep(now=datetime.fromisoformat(now) if now else None)
 
@@ -20,7 +20,7 @@ def pool_sweep(as_of: str = "") -> dict:
     allowed days without a follow-up return to the pool."""
     from datetime import date
 
-    from kam.sales.pool import pool_sweep as sweep
+    from kam.sales.pool.services import pool_sweep as sweep
 
     return sweep(today=date.fromisoformat(as_of) if as_of else None)
 
@@ -30,6 +30,6 @@ def review_escalation_sweep(now: str = "") -> int:
     """Deal reviews at or above the senior amount left without a decision escalate."""
     from datetime import datetime
 
-    from kam.sales.reviews import review_escalation_sweep as sweep
+    from kam.sales.reviews.services import review_escalation_sweep as sweep
 
     return sweep(now=datetime.fromisoformat(now) if now else None)

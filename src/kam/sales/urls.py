@@ -1,4 +1,8 @@
-from kam.sales.views import analytics, leads, opportunities, pool, reviews
+from kam.sales.analytics import urls as analytics
+from kam.sales.leads import urls as leads
+from kam.sales.opportunities import urls as opportunities
+from kam.sales.pool import urls as pool
+from kam.sales.reviews import urls as reviews
 
 app_name = "sales"
 

@@ -1,0 +1,25 @@
+"""The lead list's filter, declared once for the page, its export and the API."""
+
+from __future__ import annotations
+
+from ninja import Field
+
+from kam.api.account_schemas import FlagParam, IdParam
+from kam.core.filters import ListFilter
+from kam.sales.labels import Label
+from kam.sales.models import LeadStatus
+
+
+class LeadFilter(ListFilter):
+    q: str = Field("", max_length=100, description="company, contact or phone",
+                   json_schema_extra={"label": Label("Search"),
+                                      "placeholder": Label("Company, contact or phone")})
+    status: LeadStatus | None = Field(None, json_schema_extra={"label": Label("status")})
+    source: IdParam | None = Field(None, json_schema_extra={"label": Label("source"), "widget": "select"})
+    assignee: IdParam | None = Field(None, description="the assignee's user id",
+                                     json_schema_extra={"label": Label("assignee"), "widget": "autocomplete",
+                                                        "url": "users_autocomplete"})
+    unassigned: FlagParam = Field(False, description="only leads nobody is assigned to",
+                                  json_schema_extra={"label": Label("unassigned only")})
+    overdue: FlagParam = Field(False, description="open leads past their follow-up deadline without a follow-up",
+                               json_schema_extra={"label": Label("follow-up overdue")})

@@ -1,0 +1,201 @@
+"""Read side of opportunities: the filtered list, the board, the pipeline per stage, the
+stage history. Every query starts from `Opportunity.objects.visible_to(user)`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
+
+from kam.core.models import OrgUnit
+from kam.core.text import normalise_query
+from kam.sales.models import CLOSED_STAGES, Opportunity, Stage
+from kam.sales.opportunities.stages import STAGE_ORDER, stage_probabilities
+
+ZERO = Decimal("0.00")
+# The board shows won and lost deals closed within this many days unless the request asks for
+# another window (?closed_days=…); there is no site setting for it.
+DEFAULT_CLOSED_DAYS = 90
+
+
+@dataclass
+class OpportunityFilters:
+    """One filter definition shared by the list, its export, the board and the API."""
+
+    stage: str = ""
+    owner: int | None = None
+    account: int | None = None
+    unit: int | None = None  # the account's org unit and the units under it
+    close_from: date | None = None
+    close_to: date | None = None
+    amount_min: Decimal | None = None
+    amount_max: Decimal | None = None
+    q: str = ""
+
+
+def opportunity_list(*, user, filters: OpportunityFilters | None = None) -> QuerySet[Opportunity]:
+    filters = filters or OpportunityFilters()
+    qs = Opportunity.objects.visible_to(user)
+    if filters.stage:
+        qs = qs.filter(stage=filters.stage)
+    if filters.owner:
+        qs = qs.filter(owner_id=filters.owner)
+    if filters.account:
+        qs = qs.filter(account_id=filters.account)
+    if filters.unit:
+        unit = OrgUnit.objects.filter(pk=filters.unit).first()
+        qs = qs.filter(account__unit__path__startswith=unit.path) if unit else qs.none()
+    if filters.close_from:
+        qs = qs.filter(expected_close__gte=filters.close_from)
+    if filters.close_to:
+        qs = qs.filter(expected_close__lte=filters.close_to)
+    if filters.amount_min is not None:
+        qs = qs.filter(amount__gte=filters.amount_min)
+    if filters.amount_max is not None:
+        qs = qs.filter(amount__lte=filters.amount_max)
+    if term := normalise_query(filters.q):
+        qs = qs.filter(Q(name__icontains=term) | Q(account__search_text__contains=term))
+    return qs.select_related("account", "owner", "outcome_reason").order_by("expected_close", "-id")
+
+
+def opportunity_get(*, user, pk: int) -> Opportunity | None:
+    return (Opportunity.objects.visible_to(user)
+            .select_related("account", "owner", "outcome_reason", "created_by", "lead")
+            .filter(pk=pk).first())
+
+
+def account_opportunities(*, user, account) -> QuerySet[Opportunity]:
+    """The account's opportunities, open ones first, then the most recently closed."""
+    return (Opportunity.objects.visible_to(user).filter(account=account).select_related("owner")
+            .order_by("closed_on", "expected_close", "-id"))
+
+
+# --- totals per stage ---------------------------------------------------------------------------
+
+
+@dataclass
+class StageTotal:
+    stage: str
+    label: str
+    probability: Decimal  # a fraction
+    count: int = 0
+    amount: Decimal = ZERO
+    weighted: Decimal = ZERO
+
+
+@dataclass
+class Pipeline:
+    stages: list[StageTotal]
+
+    def _open(self) -> list[StageTotal]:
+        return [s for s in self.stages if s.stage not in CLOSED_STAGES]
+
+    @property
+    def open_count(self) -> int:
+        return sum(s.count for s in self._open())
+
+    @property
+    def open_amount(self) -> Decimal:
+        return sum((s.amount for s in self._open()), ZERO)
+
+    @property
+    def weighted(self) -> Decimal:
+        """The weighted pipeline: every open deal's amount times its stage's probability."""
+        return sum((s.weighted for s in self._open()), ZERO)
+
+
+def stage_totals(qs: QuerySet[Opportunity]) -> Pipeline:
+    """Count, amount and weighted amount per stage of `qs`, in board order (one query)."""
+    probabilities = stage_probabilities()
+    labels = dict(Stage.choices)
+    rows = {row["stage"]: row for row in
+            qs.order_by().values("stage").annotate(n=Count("id"), amount=Sum("amount"))}
+    stages = []
+    for stage in STAGE_ORDER:
+        row = rows.get(stage, {})
+        amount = (row.get("amount") or ZERO).quantize(ZERO)
+        stages.append(StageTotal(stage=stage, label=str(labels[stage]), probability=probabilities[stage],
+                                 count=row.get("n", 0), amount=amount,
+                                 weighted=(amount * probabilities[stage]).quantize(ZERO)))
+    return Pipeline(stages=stages)
+
+
+# --- the board ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Column:
+    total: StageTotal
+    cards: list[Opportunity] = field(default_factory=list)
+
+    @property
+    def stage(self) -> str:
+        return self.total.stage
+
+    @property
+    def is_closed(self) -> bool:
+        return self.total.stage in CLOSED_STAGES
+
+    @property
+    def more(self) -> int:
+        return self.total.count - len(self.cards)
+
+
+def board(*, user, filters: OpportunityFilters | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
+          per_column: int = 200, today: date | None = None) -> list[Column]:
+    """One column per stage. Open stages hold every open deal matching the filters; won and
+    lost hold those closed in the last `closed_days` days. Totals count the whole column;
+    at most `per_column` cards are listed, the nearest expected close first."""
+    filters = filters or OpportunityFilters(stage="")
+    today = today or timezone.localdate()
+    base = opportunity_list(user=user, filters=replace(filters, stage=""))
+    since = today - timedelta(days=max(0, closed_days))
+    shown = base.filter(Q(stage__in=[s for s in STAGE_ORDER if s not in CLOSED_STAGES])
+                        | Q(stage__in=CLOSED_STAGES, closed_on__gte=since))
+    if filters.stage:
+        shown = shown.filter(stage=filters.stage)
+    pipeline = stage_totals(shown)
+    columns = []
+    for total in pipeline.stages:
+        column = Column(total=total)
+        if total.count:
+            order = ("-closed_on", "-id") if total.stage in CLOSED_STAGES else ("expected_close", "id")
+            column.cards = list(shown.filter(stage=total.stage).order_by(*order)[:per_column])
+        columns.append(column)
+    return columns
+
+
+# --- stage history --------------------------------------------------------------------------------
+
+
+@dataclass
+class StageStay:
+    stage: str
+    label: str
+    entered_at: datetime
+    left_at: datetime | None
+    by: object
+    from_stage: str
+
+    @property
+    def days(self) -> int:
+        end = self.left_at or timezone.now()
+        return max(0, (timezone.localdate(end) - timezone.localdate(self.entered_at)).days)
+
+
+def stage_history(opportunity: Opportunity) -> list[StageStay]:
+    """Every stage the opportunity entered, when, by whom, and the days it stayed there
+    (until now for the current one)."""
+    labels = dict(Stage.choices)
+    changes = list(opportunity.stage_changes.select_related("by").order_by("at", "id"))
+    stays = []
+    for i, change in enumerate(changes):
+        left = changes[i + 1].at if i + 1 < len(changes) else None
+        if left is None and change.to_stage in CLOSED_STAGES:
+            left = change.at  # a closed deal stays nowhere
+        stays.append(StageStay(stage=change.to_stage, label=str(labels.get(change.to_stage, change.to_stage)),
+                               entered_at=change.at, left_at=left, by=change.by, from_stage=change.from_stage))
+    return stays

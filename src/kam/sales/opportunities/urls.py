@@ -1,0 +1,40 @@
+from django.urls import path
+
+from kam.sales.opportunities.views import (
+    account_opportunities,
+    board_page,
+    buying_centre_add,
+    buying_centre_remove,
+    opportunity_close,
+    opportunity_delete,
+    opportunity_detail,
+    opportunity_edit,
+    opportunity_export,
+    opportunity_list,
+    opportunity_move,
+    opportunity_new,
+    opportunity_reopen,
+    rival_add,
+    rival_edit,
+    rival_remove,
+)
+
+urlpatterns = [
+    path("opportunities/", opportunity_list, name="opportunities"),
+    path("opportunities/board/", board_page, name="board"),
+    path("opportunities/export/", opportunity_export, name="opportunities_export"),
+    path("opportunities/new/", opportunity_new, name="opportunity_new"),
+    path("opportunities/<id:pk>/", opportunity_detail, name="opportunity"),
+    path("opportunities/<id:pk>/edit/", opportunity_edit, name="opportunity_edit"),
+    path("opportunities/<id:pk>/delete/", opportunity_delete, name="opportunity_delete"),
+    path("opportunities/<id:pk>/move/", opportunity_move, name="opportunity_move"),
+    path("opportunities/<id:pk>/close/", opportunity_close, name="opportunity_close"),
+    path("opportunities/<id:pk>/reopen/", opportunity_reopen, name="opportunity_reopen"),
+    path("opportunities/<id:pk>/buying-centre/", buying_centre_add, name="opportunity_member_add"),
+    path("opportunities/<id:pk>/buying-centre/<id:member>/remove/", buying_centre_remove,
+         name="opportunity_member_remove"),
+    path("opportunities/<id:pk>/rivals/", rival_add, name="opportunity_rival_add"),
+    path("opportunities/<id:pk>/rivals/<id:rival>/", rival_edit, name="opportunity_rival_edit"),
+    path("opportunities/<id:pk>/rivals/<id:rival>/remove/", rival_remove, name="opportunity_rival_remove"),
+    path("accounts/<id:pk>/opportunities/", account_opportunities, name="account_opportunities"),
+]

@@ -1,0 +1,415 @@
+"""Deal reviews (大客户开发研讨会): submit an opportunity with its tracking sheet, put it on a
+meeting, the manager and then the director recommend, the general manager decides.
+
+The order is the rule of the meeting and lives here only: the pages and the API ask the same
+`may_*` questions before they show a form, and the services ask them again before they write.
+A decision creates the follow-up tasks it is tracked by; items at or above the senior amount
+left without a decision escalate to a senior review (the nightly sweep).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.activities.models import Task, TaskSource, TaskStatus
+from kam.activities.services import task_create
+from kam.core.conf import config
+from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
+from kam.core.models import OrgUnit, Role
+from kam.core.money import parse_yuan
+from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
+from kam.sales.reviews import policies
+
+User = get_user_model()
+
+SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
+
+def _refused(field: str, message: str) -> ValidationFailed:
+    return ValidationFailed(message, errors={field: [message]})
+
+
+def _save(obj, actor) -> None:
+    obj._history_user = actor
+    obj.save()
+
+
+def _aware(at: datetime | None) -> datetime:
+    if at is None:
+        return timezone.now()
+    return timezone.make_aware(at) if timezone.is_naive(at) else at
+
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+def _follow_ups(status: str | None = None, *, overdue_on: date | None = None):
+    tasks = Task.objects.filter(source_kind=TaskSource.REVIEW, source_id=OuterRef("pk"))
+    if status:
+        tasks = tasks.filter(status=status)
+    if overdue_on is not None:
+        tasks = tasks.filter(due_on__lt=overdue_on)
+    return tasks
+
+
+def _follow_up_count(tasks):
+    counted = tasks.order_by().values("source_id").annotate(n=Count("pk")).values("n")
+    return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
+
+
+@dataclass(frozen=True)
+class ReviewFilters:
+    status: str = ""  # a ReviewStatus, or "open"
+    meeting: int | None = None
+    escalated: bool | None = None
+    follow_up: str = ""  # "open" (decided, follow-up open), "overdue" (… and past due), "done"
+    opportunity: int | None = None
+
+
+FOLLOW_UP_FILTERS = ("open", "overdue", "done")
+
+
+def review_list(*, user, filters: ReviewFilters | None = None, today: date | None = None) -> QuerySet[DealReview]:
+    """The reviews `user` sees, newest first, with their follow-up counts, filtered."""
+    filters = filters or ReviewFilters()
+    qs = DealReview.objects.visible_to(user)
+    if filters.status == "open":
+        qs = qs.open()
+    elif filters.status:
+        qs = qs.filter(status=filters.status)
+    if filters.meeting:
+        qs = qs.filter(meeting_id=filters.meeting)
+    if filters.escalated is not None:
+        qs = qs.filter(escalated_at__isnull=not filters.escalated)
+    if filters.opportunity:
+        qs = qs.filter(opportunity_id=filters.opportunity)
+    if filters.follow_up:
+        qs = qs.filter(status=ReviewStatus.DECIDED)
+        if filters.follow_up == "open":
+            qs = qs.filter(Exists(_follow_ups(TaskStatus.OPEN)))
+        elif filters.follow_up == "overdue":
+            qs = qs.filter(Exists(_follow_ups(TaskStatus.OPEN, overdue_on=today or timezone.localdate())))
+        elif filters.follow_up == "done":
+            qs = qs.filter(Exists(_follow_ups())).exclude(Exists(_follow_ups(TaskStatus.OPEN)))
+    qs = qs.annotate(
+        follow_ups_total=_follow_up_count(_follow_ups()),
+        follow_ups_open=_follow_up_count(_follow_ups(TaskStatus.OPEN)),
+        follow_ups_overdue=_follow_up_count(_follow_ups(TaskStatus.OPEN, overdue_on=today or timezone.localdate())),
+    )
+    return qs.select_related("opportunity__account", "opportunity__owner", "meeting", "submitted_by")
+
+
+def review_get(*, user, pk: int) -> DealReview | None:
+    return (DealReview.objects.visible_to(user)
+            .select_related("opportunity__account__unit", "opportunity__owner__unit", "meeting__unit",
+                            "submitted_by", "manager", "director", "decided_by")
+            .filter(pk=pk).first())
+
+
+def review_follow_ups(review: DealReview) -> list[Task]:
+    """The tasks the decision created, with their status: how the decision is tracked."""
+    return list(Task.objects.filter(source_kind=TaskSource.REVIEW, source_id=review.pk)
+                .select_related("owner").order_by("due_on", "id"))
+
+
+def open_review_of(*, user, opportunity: Opportunity) -> DealReview | None:
+    return DealReview.objects.visible_to(user).open().filter(opportunity=opportunity).first()
+
+
+def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
+    counted = (DealReview.objects.alive().filter(meeting=OuterRef("pk")).order_by().values("meeting")
+               .annotate(n=Count("pk")).values("n"))
+    return (ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by")
+            .annotate(item_count=Coalesce(Subquery(counted, output_field=IntegerField()), 0))
+            .order_by("-held_on", "-id"))
+
+
+def meeting_get(*, user, pk: int) -> ReviewMeeting | None:
+    return ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by").filter(pk=pk).first()
+
+
+def meeting_items(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+    """The meeting's items `user` sees, in the order they were submitted."""
+    return (review_list(user=user, filters=ReviewFilters(meeting=meeting.pk))
+            .select_related("manager", "director", "decided_by", "opportunity__account__unit")
+            .order_by("submitted_at", "id"))
+
+
+def schedulable_reviews(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+    """Open items `user` sees that may go on `meeting` and are not on it yet."""
+    qs = DealReview.objects.visible_to(user).open().exclude(meeting=meeting)
+    if meeting.is_senior:
+        qs = qs.filter(escalated_at__isnull=False)
+    else:
+        qs = qs.filter(opportunity__account__unit__path__startswith=meeting.unit.path)
+    return qs.select_related("opportunity__account").order_by("submitted_at", "id")
+
+
+def meeting_units(*, user) -> QuerySet[OrgUnit]:
+    """The units `user` may hold a meeting for: their own and those below."""
+    if user.sees_everything:
+        return OrgUnit.objects.filter(is_active=True)
+    return OrgUnit.objects.filter(is_active=True, pk__in=user.visible_unit_ids or [])
+
+
+# --- writing -----------------------------------------------------------------------------------
+
+
+def _review_to_change(actor, review: DealReview | int) -> DealReview:
+    pk = review.pk if isinstance(review, DealReview) else int(review)
+    locked = DealReview.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
+    if locked is None:
+        raise NotVisible(_("Not found."))
+    # Related rows read after the lock, so the checks see what was just locked.
+    return (DealReview.objects.select_related("opportunity__account__unit", "opportunity__owner__unit")
+            .get(pk=locked.pk))
+
+
+def _text(value, field: str, *, label: str) -> str:
+    text = str(value or "").strip()
+    if not text:
+        raise _refused(field, _("Write the %(what)s.") % {"what": label})
+    return text
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    actor,
+    opportunity: Opportunity,
+    brief: str,
+    core_needs: str,
+    main_problems: str,
+    proposed_strategy: str,
+    project: str | None = None,
+    amount=None,
+    at: datetime | None = None,
+) -> DealReview:
+    """Submit an open opportunity of at least REVIEW_MIN_AMOUNT for review with its tracking
+    sheet. Its owner or a manager above the owner may; one open review per opportunity."""
+    locked = (Opportunity.objects.visible_to(actor).select_for_update(of=("self",))
+              .filter(pk=opportunity.pk).first())
+    if locked is None:
+        raise NotVisible(_("Not found."))
+    opportunity = Opportunity.objects.select_related("account", "owner__unit").get(pk=locked.pk)
+    if not policies.may_submit(actor, opportunity):
+        raise PermissionDenied(_("Only the opportunity's owner or a manager above them may submit it for review."))
+    if not opportunity.is_open:
+        raise _refused("opportunity", _("Only an open opportunity can be submitted for review."))
+    if DealReview.objects.open().filter(opportunity=opportunity).exists():
+        raise _refused("opportunity", _("This opportunity is already under review."))
+    amount = opportunity.amount if amount in (None, "") else parse_yuan(amount, field="amount")
+    minimum = config().REVIEW_MIN_AMOUNT
+    if amount < minimum:
+        raise _refused("amount", _("Only deals of at least %(minimum)s yuan are reviewed.") % {
+            "minimum": f"{minimum:,.0f}"})
+    errors: dict[str, list[str]] = {}
+    labels = {"brief": _("account brief"), "core_needs": _("core needs"), "main_problems": _("main problems"),
+              "proposed_strategy": _("proposed strategy")}
+    values = {"brief": brief, "core_needs": core_needs, "main_problems": main_problems,
+              "proposed_strategy": proposed_strategy}
+    sheet = {}
+    for field in SHEET_FIELDS:
+        try:
+            sheet[field] = _text(values[field], field, label=labels[field])
+        except ValidationFailed as exc:
+            errors.update(exc.errors)
+    project = (project or "").strip() or opportunity.name
+    if errors:
+        raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    review = DealReview(opportunity=opportunity, project=project[:200], amount=amount, submitted_by=actor,
+                        submitted_at=_aware(at), **sheet)
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend_as_manager(*, actor, review: DealReview, recommendation: str,
+                                at: datetime | None = None) -> DealReview:
+    """The manager's recommendation (经理意见): a manager of the account's unit, first."""
+    review = _review_to_change(actor, review)
+    policies.check_recommend_as_manager(actor, review)
+    review.manager_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
+    review.manager = actor
+    review.manager_at = _aware(at)
+    review.status = ReviewStatus.MANAGER
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend_as_director(*, actor, review: DealReview, recommendation: str,
+                                 at: datetime | None = None) -> DealReview:
+    """The director's recommendation (总监意见): only after the manager's."""
+    review = _review_to_change(actor, review)
+    policies.check_recommend_as_director(actor, review)
+    review.director_recommendation = _text(recommendation, "recommendation", label=_("recommendation"))
+    review.director = actor
+    review.director_at = _aware(at)
+    review.status = ReviewStatus.DIRECTOR
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_recommend(*, actor, review: DealReview, recommendation: str, at: datetime | None = None) -> DealReview:
+    """The recommendation the actor's role gives: a manager's or a director's."""
+    review = _review_to_change(actor, review)
+    if actor.role == Role.DIRECTOR:
+        return review_recommend_as_director(actor=actor, review=review, recommendation=recommendation, at=at)
+    if actor.role == Role.MANAGER:
+        return review_recommend_as_manager(actor=actor, review=review, recommendation=recommendation, at=at)
+    if actor.role == Role.GENERAL_MANAGER:
+        raise PermissionDenied(_("The general manager records the decision, not a recommendation."))
+    raise PermissionDenied(_("Only the manager and then the director recommend."))
+
+
+def _follow_up_owner(review: DealReview):
+    """The opportunity's owner follows up; if they have left, who submitted the review."""
+    owner = review.opportunity.owner
+    if owner.is_active:
+        return owner
+    return review.submitted_by if review.submitted_by.is_active else None
+
+
+@transaction.atomic
+def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Iterable[str] | None = None,
+                  at: datetime | None = None) -> DealReview:
+    """The general manager's decision (开发决议), after both recommendations. Each follow-up
+    (one task per line; the decision itself when none is given) becomes a task of the
+    opportunity's owner due REVIEW_FOLLOW_UP_DAYS later."""
+    review = _review_to_change(actor, review)
+    policies.check_decide(actor, review)
+    decision = _text(decision, "decision", label=_("decision"))
+    at = _aware(at)
+    owner = _follow_up_owner(review)
+    if owner is None:
+        raise _refused("decision", _("The opportunity's owner has left: give the opportunity a new owner first."))
+    titles = [line.strip() for line in (follow_ups or []) if line and line.strip()]
+    if not titles:
+        titles = [_("Follow up the review decision: %(project)s") % {"project": review.project}]
+    due_on = timezone.localdate(at) + timedelta(days=config().REVIEW_FOLLOW_UP_DAYS)
+    review.decision = decision
+    review.decided_by = actor
+    review.decided_at = at
+    review.status = ReviewStatus.DECIDED
+    _save(review, actor)
+    _close_senior_tasks(review, TaskStatus.DONE, actor, at)
+    for title in titles:
+        task_create(actor=actor, owner=owner, account=review.opportunity.account, title=title[:200],
+                    due_on=due_on, source_kind=TaskSource.REVIEW, source_id=review.pk)
+    return review
+
+
+@transaction.atomic
+def review_withdraw(*, actor, review: DealReview) -> DealReview:
+    """Take an open item off review (the deal moved on); it may be submitted again later."""
+    review = _review_to_change(actor, review)
+    policies.check_withdraw(actor, review)
+    review.status = ReviewStatus.WITHDRAWN
+    _save(review, actor)
+    _close_senior_tasks(review, TaskStatus.CANCELLED, actor, timezone.now())
+    return review
+
+
+def _close_senior_tasks(review: DealReview, status: str, actor, at: datetime) -> None:
+    for task in Task.objects.select_for_update().filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk,
+                                                        status=TaskStatus.OPEN):
+        task.status = status
+        task.done_at = at if status == TaskStatus.DONE else None
+        _save(task, actor)
+
+
+def senior_reviewer(owner):
+    """Who holds the senior review of an item: the director nearest above the opportunity's
+    owner in the org tree, else the general manager."""
+    directors = []
+    if owner is not None and owner.unit_id is not None:
+        chain = [int(part) for part in owner.unit.path.strip("/").split("/") if part]
+        directors = list(User.objects.filter(is_active=True, role=Role.DIRECTOR, unit_id__in=chain).order_by("id"))
+        directors.sort(key=lambda u: -chain.index(u.unit_id))
+    return (directors[0] if directors
+            else User.objects.filter(is_active=True, role=Role.GENERAL_MANAGER).order_by("id").first())
+
+
+@transaction.atomic
+def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = None, is_senior: bool = False,
+                   notes: str = "") -> ReviewMeeting:
+    """A review meeting of a unit the actor manages (their own by default). Senior reviews
+    are held by the head of key accounts or the general manager."""
+    if not policies.may_hold_meetings(actor):
+        raise PermissionDenied(_("Only managers, directors and the general manager hold review meetings."))
+    if is_senior and actor.role not in (Role.DIRECTOR, Role.GENERAL_MANAGER):
+        raise PermissionDenied(_("Only the head of key accounts or the general manager holds a senior review."))
+    unit = unit or actor.unit
+    if unit is None or not meeting_units(user=actor).filter(pk=unit.pk).exists():
+        raise _refused("unit", _("Hold meetings only for the units you manage."))
+    title = (title or "").strip()
+    if not title:
+        raise _refused("title", _("Give the meeting a title."))
+    if not isinstance(held_on, date):
+        raise _refused("held_on", _("Enter the date of the meeting."))
+    meeting = ReviewMeeting(title=title[:200], held_on=held_on, unit=unit, is_senior=bool(is_senior),
+                            notes=(notes or "").strip(), created_by=actor)
+    meeting.save()
+    return meeting
+
+
+@transaction.atomic
+def meeting_update_notes(*, actor, meeting: ReviewMeeting, notes: str) -> ReviewMeeting:
+    """The minutes of a meeting, kept by those who may hold it."""
+    meeting = ReviewMeeting.objects.visible_to(actor).filter(pk=meeting.pk).first()
+    if meeting is None:
+        raise NotVisible(_("Not found."))
+    if not policies.may_hold_meetings(actor) or not meeting_units(user=actor).filter(pk=meeting.unit_id).exists():
+        raise PermissionDenied(_("Only managers of the meeting's unit keep its minutes."))
+    meeting.notes = (notes or "").strip()
+    meeting.save(update_fields=["notes"])
+    return meeting
+
+
+@transaction.atomic
+def review_schedule(*, actor, review: DealReview, meeting: ReviewMeeting | None) -> DealReview:
+    """Put an open item on a meeting (None takes it off). A unit's meeting takes the items
+    of its subtree; a senior review takes escalated items."""
+    review = _review_to_change(actor, review)
+    if meeting is not None:
+        meeting = ReviewMeeting.objects.visible_to(actor).select_related("unit").filter(pk=meeting.pk).first()
+        if meeting is None:
+            raise NotVisible(_("Not found."))
+    policies.check_schedule(actor, review, meeting)
+    review.meeting = meeting
+    _save(review, actor)
+    return review
+
+
+@transaction.atomic
+def review_escalation_sweep(*, now: datetime | None = None) -> int:
+    """Open items of at least REVIEW_SENIOR_AMOUNT submitted REVIEW_SENIOR_AFTER_DAYS or more
+    before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
+    now = _aware(now)
+    cutoff = now - timedelta(days=config().REVIEW_SENIOR_AFTER_DAYS)
+    due = (DealReview.objects.alive().open().select_for_update(of=("self",))
+           .filter(escalated_at__isnull=True, amount__gte=config().REVIEW_SENIOR_AMOUNT,
+                   submitted_at__lte=cutoff))
+    count = 0
+    for review in due.select_related("opportunity__account", "opportunity__owner__unit"):
+        review.escalated_at = now
+        _save(review, None)
+        # The senior reviewer gets it on their list, once: the sweep never escalates twice.
+        if (person := senior_reviewer(review.opportunity.owner)) is not None:
+            _save(Task(owner=person, account=review.opportunity.account, due_on=timezone.localdate(now),
+                       title=(_("Senior review: %(project)s (%(amount)s yuan)")
+                              % {"project": review.project, "amount": f"{review.amount:,.2f}"})[:200],
+                       source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by=person), None)
+        count += 1
+    return count
