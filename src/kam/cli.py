@@ -524,7 +524,7 @@ def cmd_insight(args) -> int:
     import json
     from datetime import date
 
-    from kam.insight import bgnbd, gammagamma, paretonbd
+    from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
     from kam.insight.transactions import TransactionFileError, read_transactions_csv, summarise
 
     end = None

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from kam.insight import bgnbd, gammagamma, paretonbd
-from kam.insight.clv import MONTH_DAYS, customer_lifetime_value
+from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
+from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy.optimize import approx_fprime
 
-from kam.insight import gammagamma
+from kam.insight.forecast.maths import gammagamma
 
 from .cdnow import significant
 

@@ -13,7 +13,7 @@ import warnings
 import numpy as np
 import pytest
 
-from kam.insight import bgnbd, gammagamma
+from kam.insight.forecast.maths import bgnbd, gammagamma
 from kam.insight.transactions import Transactions, summarise
 
 from .cdnow import CALIBRATION_END, DATASETS, significant

@@ -3,7 +3,7 @@ import pytest
 from scipy.integrate import quad
 from scipy.special import gammaln
 
-from kam.insight import paretonbd
+from kam.insight.forecast.maths import paretonbd
 
 from .cdnow import significant
 

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from kam.accounts.models import Account
-from kam.insight import bgnbd, gammagamma, scoring
+from kam.insight import scoring
+from kam.insight.forecast.maths import bgnbd, gammagamma
 from kam.insight.models import AccountScore, ModelFit
 from kam.insight.transactions import Transactions, summarise
 

@@ -40,8 +40,8 @@ from kam.accounts.models import Account
 from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
 from kam.core.errors import PermissionDenied, ValidationFailed
-from kam.insight import bgnbd, gammagamma, paretonbd
-from kam.insight.clv import MONTH_DAYS, customer_lifetime_value
+from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
+from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
 from kam.insight.transactions import PERIOD_DAYS, CustomerSummary, Transactions, summarise
 from kam.revenue.models import RevenueFact

@@ -1,0 +1,1 @@
+"""ORM-free model maths for the forecast feature (no Django imports here)."""
