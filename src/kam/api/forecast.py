@@ -8,22 +8,17 @@ import datetime as dt
 from decimal import Decimal
 from typing import Literal
 
-from django.conf import settings
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
 
-from kam.api.account_schemas import CountParam, ErrorOut, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import ErrorOut, IdParam, Money, Ref, ref
+from kam.api.paging import PageQuery, page_of
 from kam.insight import scoring
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
 
 router = Router(tags=["forecast"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 404: ErrorOut}
-
-
-class PageQuery(Input):
-    page: CountParam = 1
-    page_size: CountParam | None = None
 
 
 class ScoreQuery(PageQuery):
@@ -106,21 +101,11 @@ def _score(s: AccountScore) -> dict:
     }
 
 
-def _page(query: PageQuery, queryset) -> tuple[list, int, int, int]:
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(queryset[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else queryset.count()
-    return rows, count, page, page_size
-
-
 @router.get("/forecast/fits", response={200: FitPage, **LIST_ERRORS},
             summary="The customer-base model fits, latest first")
 def list_fits(request, query: Query[PageQuery]):
-    rows, count, page, page_size = _page(query, ModelFit.objects.all())
     current = scoring.current_fit()
-    return {"items": [_fit(f, current) for f in rows], "count": count, "page": page, "page_size": page_size}
+    return page_of(ModelFit.objects.all(), query, lambda fit: _fit(fit, current))
 
 
 @router.get("/forecast/fits/{fit_id}", response={200: FitOut, **ERRORS}, summary="One model fit")
@@ -135,8 +120,7 @@ def get_fit(request, fit_id: IdParam):
             summary="The forecasts of the accounts you can see, with the models page's filters")
 def list_scores(request, query: Query[ScoreQuery]):
     filters = scoring.ScoreFilters(p_alive_below=query.p_alive_below, min_value=query.min_value, order=query.order)
-    rows, count, page, page_size = _page(query, scoring.score_list(user=request.user, filters=filters))
-    return {"items": [_score(s) for s in rows], "count": count, "page": page, "page_size": page_size}
+    return page_of(scoring.score_list(user=request.user, filters=filters), query, _score)
 
 
 @router.get("/accounts/{account_id}/forecast", response={200: ScoreOut, **ERRORS},
