@@ -5,13 +5,12 @@ from kam.accounts.contacts import views as contacts
 from kam.accounts.merge import views as merge
 from kam.accounts.recycle import views as recycle
 from kam.accounts.team import views as team
-from kam.core.views import accounts_autocomplete
 
 app_name = "accounts"
 urlpatterns = [
     path("", card.account_list, name="list"),
     path("new/", card.account_create, name="create"),
-    path("pick/", accounts_autocomplete, name="autocomplete"),
+    path("pick/", card.accounts_autocomplete, name="autocomplete"),
     path("export/", card.account_export, name="export"),
     path("contacts/export/", contacts.contact_export, name="contacts_export"),
     path("recycle-bin/", recycle.recycle_bin, name="recycle_bin"),

@@ -19,6 +19,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
+from kam.core.filters import CountParam, FlagParam, IdParam  # noqa: F401 (re-exported)
 from kam.core.validators import clean_name
 
 # The fields a client may write; bookkeeping (unit, version, created_by, keys) is never among them.
@@ -84,20 +85,8 @@ Count = Annotated[int, BeforeValidator(_json_number_only), Field(ge=0, le=2**31 
 # Every boolean of a body: JSON true or false; 0, 1, "yes" or "true" is refused, not guessed.
 Flag = StrictBool
 # In paths and query strings every value arrives as text; only the range is checked.
-IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
-CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
+# The query-string types are the filters' (kam.core.filters), shared with the pages.
 
-
-def _true_or_false(value):
-    if isinstance(value, bool):  # a default
-        return value
-    if value in ("true", "false"):
-        return value == "true"
-    raise ValueError("must be true or false")
-
-
-# Every boolean of a query string: the words true and false, as JSON writes them.
-FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
 
 
 def _one_line(value: str) -> str:

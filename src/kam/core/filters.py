@@ -26,17 +26,33 @@ import enum
 import types
 import typing
 from collections.abc import Mapping
-from typing import Any, ClassVar, Self
+from typing import Annotated, Any, ClassVar, Self
 
 from django import forms
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse_lazy
 from ninja import FilterSchema
-from pydantic import ValidationError, field_validator
+from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
 TRUE_WORDS = frozenset({"true", "on", "1", "yes"})
+
+IdParam = Annotated[int, Field(ge=1, le=2**63 - 1)]
+CountParam = Annotated[int, Field(ge=0, le=2**31 - 1)]
+
+
+def _true_or_false(value: Any) -> bool:
+    if isinstance(value, bool):  # a default
+        return value
+    if value in ("true", "false"):
+        return value == "true"
+    raise ValueError("must be true or false")
+
+
+# Every boolean of a query string: the words true and false, as JSON writes them.
+FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
+
 
 
 def _holds_nul(value: Any) -> bool:

@@ -1,24 +1,15 @@
-"""Views of the core: logging out everywhere; the account picker (moving to accounts)."""
+"""Views of the core: logging out everywhere."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.accounts.selectors import account_autocomplete
 from kam.core.services import user_log_out_everywhere
-
-
-@login_required
-def accounts_autocomplete(request):
-    accounts = account_autocomplete(user=request.user, q=request.GET.get("q", ""))
-    items = [{"id": a.pk, "label": a.name, "hint": a.code} for a in accounts]
-    return render(request, "widgets/autocomplete_results.html", {"items": items})
-
 
 
 @login_required

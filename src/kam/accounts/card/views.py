@@ -161,3 +161,10 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Changes saved."))
                 return redirect(account)
     return render(request, "accounts/card/form.html", {"form": form, "account": account, "duplicate": duplicate})
+
+
+@login_required
+def accounts_autocomplete(request):
+    accounts = selectors.account_autocomplete(user=request.user, q=request.GET.get("q", ""))
+    items = [{"id": a.pk, "label": a.name, "hint": a.code} for a in accounts]
+    return render(request, "widgets/autocomplete_results.html", {"items": items})

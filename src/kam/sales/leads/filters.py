@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ninja import Field
 
-from kam.api.account_schemas import FlagParam, IdParam
-from kam.core.filters import ListFilter
+from kam.core.filters import FlagParam, IdParam, ListFilter
 from kam.sales.labels import Label
 from kam.sales.models import LeadStatus
 
