@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
@@ -29,6 +28,7 @@ from kam.api.account_schemas import (
     TeamMemberOut,
     ref,
 )
+from kam.api.paging import page_size_of
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 
@@ -78,7 +78,7 @@ def _detail(request, account):
 
 @router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
 def list_accounts(request, query: Query[AccountQuery]):
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = page_size_of(query)
     page = max(1, min(query.page, 1_000_000))
     filters = selectors.AccountFilters(
         q=query.q, industry=query.industry, region=query.region, owner=query.owner, unit=query.unit,
@@ -203,7 +203,7 @@ class BinPage(Schema):
             summary="Deleted accounts, contacts and opportunities that can still be restored")
 def list_recycle_bin(request, query: Query[BinQuery]):
     entries = selectors.recycle_bin(user=request.user, kind=query.kind or "")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
+    page_size = page_size_of(query)
     page = max(1, min(query.page, 1_000_000))
     rows = entries[(page - 1) * page_size : page * page_size]
     return {"items": [{

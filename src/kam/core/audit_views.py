@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from kam.core.audit import AuditFilters, audit_event_list
 from kam.core.conf import config
-from kam.core.errors import NotVisible
 from kam.core.exports import ExportColumn, list_export
 from kam.core.login_throttle import counters
 from kam.core.models import AuditEvent
@@ -118,9 +117,6 @@ def audit_export(request):
 @require_POST
 def audit_unlock(request, pk: int):
     _admin_only(request)
-    try:
-        login_unlock(actor=request.user, attempt_id=pk)
-    except NotVisible:
-        raise Http404 from None
+    login_unlock(actor=request.user, attempt_id=pk)  # a lock gone meanwhile: NotVisible, the 404 page
     messages.success(request, _("The login is unlocked."))
     return redirect("audit")

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from kam.accounts.models import Account, Channel, Contact, LifecycleStatus
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import OrgUnit, Role, User
 from kam.sales.leads.routing import lead_sla_sweep, manager_of
 from kam.sales.models import (
@@ -319,8 +319,8 @@ def _reviews(rng: random.Random, now: datetime, today: date) -> int:
         if status == ReviewStatus.DECIDED:
             review.decided_by, review.decided_at = gm, at + timedelta(hours=1)
             review.decision = "同意开发，两周内完成方案交流，总经理参加高层会谈"
-        senior_after = timedelta(days=int(kam_setting("REVIEW_SENIOR_AFTER_DAYS")))
-        if (review.amount >= Decimal(kam_setting("REVIEW_SENIOR_AMOUNT")) and status != ReviewStatus.DECIDED
+        senior_after = timedelta(days=config().REVIEW_SENIOR_AFTER_DAYS)
+        if (review.amount >= config().REVIEW_SENIOR_AMOUNT and status != ReviewStatus.DECIDED
                 and submitted + senior_after < now):
             review.escalated_at = submitted + senior_after
         reviews.append(review)
