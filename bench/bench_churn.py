@@ -44,8 +44,8 @@ def build(accounts: int) -> None:
     from django.utils import timezone
 
     from kam.accounts.models import Account
+    from kam.core.bulk import insert_rows, new_instances
     from kam.core.services import orgunit_create, user_create
-    from kam.imports.bulk import insert_rows, new_instances
     from kam.insight.churn import month_start
     from kam.revenue.models import MonthlyRevenue, RevenueFact
 

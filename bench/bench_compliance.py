@@ -9,7 +9,7 @@ the key-account levels K1…K6 and 10 % in commercial A/A+ (the rest below any s
 and a second snapshot on the quarter's middle day that moves 5 % of the accounts; and
 --activities activities over the year up to the end of the quarter, one kind each (visit,
 call, meeting, letter, demo, quote…), more for the higher tiers. Everything is written
-with kam.imports.bulk.insert_rows (setup, not timed) and kept between runs of one size.
+with kam.core.bulk.insert_rows (setup, not timed) and kept between runs of one size.
 
 Timed, each the median of --repeat runs, in the same process, for HQ (sees everything):
 - KAM: `compliance.measure` for the quarter plus `compliance.per_unit` — the numbers the
@@ -49,9 +49,9 @@ def prepare(accounts: int, activities: int, seed: int, quarter: tuple[date, date
 
     from kam.accounts.models import Account, AccountTeamMember, Contact
     from kam.activities.models import Activity, Reminder, Task
+    from kam.core.bulk import insert_rows, new_instances
     from kam.core.models import OrgUnit, Role, User
     from kam.demo import build_demo
-    from kam.imports.bulk import insert_rows, new_instances
     from kam.imports.models import MappingTemplate
     from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 

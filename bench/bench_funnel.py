@@ -105,9 +105,9 @@ def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     from django.utils import timezone
 
     from kam.accounts.models import Account
+    from kam.core.bulk import insert_rows, new_instances
     from kam.core.models import OrgUnit, Role, User
     from kam.demo import build_demo
-    from kam.imports.bulk import insert_rows, new_instances
     from kam.imports.models import MappingTemplate
     from kam.sales.models import OutcomeReason
 

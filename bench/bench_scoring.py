@@ -56,7 +56,7 @@ def load(accounts: int, month_list: list[date], amounts: np.ndarray, actor, seed
     from django.utils import timezone
 
     from kam.accounts.models import Account
-    from kam.imports.bulk import insert_rows, new_instances
+    from kam.core.bulk import insert_rows, new_instances
 
     now = timezone.now()
     make = new_instances(Account)

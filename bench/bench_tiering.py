@@ -88,7 +88,7 @@ def load(accounts: int, months: list[date], amounts: np.ndarray, actor) -> None:
     from django.utils import timezone
 
     from kam.accounts.models import Account
-    from kam.imports.bulk import insert_rows, new_instances
+    from kam.core.bulk import insert_rows, new_instances
 
     now = timezone.now()
     make = new_instances(Account)

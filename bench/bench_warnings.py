@@ -111,8 +111,8 @@ def prepare(accounts: int, seed: int, reload: bool):
 
     from kam.accounts.models import Account, Contact
     from kam.activities.models import Activity, ServiceStandard
+    from kam.core.bulk import insert_rows, new_instances
     from kam.core.models import Role, User
-    from kam.imports.bulk import insert_rows, new_instances
     from kam.imports.models import MappingTemplate
     from kam.insight.models import AccountScore, ModelFit, SatisfactionSurvey
     from kam.revenue.models import MonthlyRevenue

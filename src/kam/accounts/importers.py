@@ -21,10 +21,10 @@ from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.card.services import assignable_owners
 from kam.accounts.models import Account, Contact, ContactStatus
 from kam.accounts.team.selectors import colleagues
+from kam.core.bulk import chunks, ids_by, insert_rows, new_instances, present
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import chunks, ids_by, insert_rows, new_instances, present
 from kam.imports.columns import Column, header_key, model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 

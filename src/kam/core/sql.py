@@ -1,4 +1,5 @@
-"""Expressions whose SQL differs between the databases: the one module that checks the vendor."""
+"""Expressions whose SQL differs between the databases. With core.bulk (bulk writes) and
+core.arrays (integer arrays), the modules that check the vendor."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from kam.accounts.models import Account, Channel
-from kam.imports.bulk import insert_rows
+from kam.core.bulk import insert_rows
 from kam.revenue.importers import monthly_refresh
 from kam.revenue.models import RevenueFact
 from kam.tiering import services as tiering

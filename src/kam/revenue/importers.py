@@ -23,9 +23,9 @@ from django.utils.translation import gettext_lazy
 
 from kam.accounts.importers import ids_by_code_or_uscc
 from kam.accounts.models import Account, LifecycleStatus
+from kam.core.bulk import chunks, insert_rows
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
-from kam.imports.bulk import chunks, insert_rows
 from kam.imports.columns import Column, header_key
 from kam.imports.engine import Action, Importer, Row, Severity
 from kam.revenue.models import MonthlyRevenue, RevenueFact

@@ -26,11 +26,11 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account, Contact, RelationshipStrength
 from kam.core import workers
 from kam.core.arrays import integer_rows, integer_sums
+from kam.core.bulk import insert_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed
 from kam.core.models import User
 from kam.core.policies import require
-from kam.imports.bulk import insert_rows
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 from kam.tiering import forecasts, policies, rules
 from kam.tiering.models import (

@@ -20,10 +20,10 @@ from simple_history.utils import bulk_create_with_history
 
 from kam.accounts.importers import REGION_SUFFIXES
 from kam.activities.models import Task
+from kam.core.bulk import chunks
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name
 from kam.imports import cells
-from kam.imports.bulk import chunks
 from kam.imports.columns import model_columns
 from kam.imports.engine import Action, Importer, Row, Severity
 from kam.sales.leads.routing import LeadRouter, clock_start, follow_up_task

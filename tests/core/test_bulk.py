@@ -7,7 +7,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.imports.bulk import ids_by, insert_rows, new_instances, present
+from kam.core.bulk import ids_by, insert_rows, new_instances, present
 from kam.imports.models import ImportJob
 
 
