@@ -4,9 +4,9 @@ A feature's `filters.py` declares each list's filter once, as a `ListFilter` (a 
 FilterSchema): the fields, their types and rules, their labels and how the page shows them::
 
     class LeadFilter(ListFilter):
-        q: str = Field("", max_length=100, json_schema_extra={"label": gettext_lazy("Search")})
-        status: LeadStatus | None = Field(None, json_schema_extra={"label": gettext_lazy("status")})
-        source: IdParam | None = Field(None, json_schema_extra={"label": gettext_lazy("source"),
+        q: str = Field("", max_length=100, json_schema_extra={"label": Label("Search")})
+        status: LeadStatus | None = Field(None, json_schema_extra={"label": Label("status")})
+        source: IdParam | None = Field(None, json_schema_extra={"label": Label("source"),
                                                                 "widget": "select"})
 
 The API handler takes `filters: Query[LeadFilter]` (a bad value is a 422 naming the field). The
@@ -31,10 +31,25 @@ from typing import Annotated, Any, ClassVar, Self
 from django import forms
 from django.http import HttpRequest, QueryDict
 from django.urls import reverse_lazy
+from django.utils.translation import gettext
 from ninja import FilterSchema
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
+
+
+class Label(str):
+    """A filter-bar label: the English text as a str (what /api/openapi.json shows, which cannot
+    hold a lazy translation) that becomes its translation whenever a page turns it into text.
+    `make messages` collects `Label("…")` like `gettext_lazy("…")`."""
+
+    __slots__ = ()
+
+    def __str__(self) -> str:
+        return gettext(str.__str__(self))
+
+    def __html__(self) -> str:
+        return str(self)
 
 TRUE_WORDS = frozenset({"true", "on", "1", "yes"})
 

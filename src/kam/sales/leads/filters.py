@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from ninja import Field
 
-from kam.core.filters import FlagParam, IdParam, ListFilter
-from kam.sales.labels import Label
+from kam.core.filters import FlagParam, IdParam, Label, ListFilter
 from kam.sales.models import LeadStatus
 
 
