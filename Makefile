@@ -64,7 +64,7 @@ bench: install-dev
 # the core plumbing they stand on. mypy reads the rest for its types without checking it.
 TYPED = $(shell find src/kam \( -name services.py -o -name selectors.py -o -name policies.py \
           -o -name filters.py \) -not -path '*/migrations/*' | sort) src/kam/api \
-        src/kam/core/conf.py src/kam/core/web.py
+        $(addprefix src/kam/core/,conf.py web.py errors.py sql.py arrays.py bulk.py)
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

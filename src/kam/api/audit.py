@@ -4,9 +4,12 @@ list endpoint is audited without anyone remembering to."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import wraps
+from typing import Any
 
 from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from kam.core.audit import audit_record
 from kam.core.models import AuditEvent
@@ -14,7 +17,7 @@ from kam.core.models import AuditEvent
 PAGING = ("page", "page_size")
 
 
-def _rows(result):
+def _rows(result: Any) -> tuple[int | None, Any]:
     """(rows, result): the rows a list answer returns, None for an answer that is not a list."""
     if isinstance(result, QuerySet):
         result = list(result)
@@ -25,9 +28,9 @@ def _rows(result):
     return None, result
 
 
-def audit_list_reads(view_func):
+def audit_list_reads(view_func: Callable[..., Any]) -> Callable[..., Any]:
     @wraps(view_func)
-    def audited(request, *args, **kwargs):
+    def audited(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         result = view_func(request, *args, **kwargs)
         if request.method != "GET":
             return result
@@ -36,7 +39,7 @@ def audit_list_reads(view_func):
             query = request.GET
             # Bounded, so a hostile query string cannot make the audit row heavy.
             filters = {key[:50]: ",".join(query.getlist(key))[:200] for key in list(query)[:20] if key not in PAGING}
-            detail = {"path": request.path[:255], "filters": filters, "rows": rows}
+            detail: dict[str, Any] = {"path": request.path[:255], "filters": filters, "rows": rows}
             if isinstance(result, dict):
                 detail.update({key: result[key] for key in ("page", "page_size", "count") if key in result})
             user = request.user if getattr(request.user, "is_authenticated", False) else None

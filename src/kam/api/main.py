@@ -6,7 +6,7 @@ Domain errors become responses here and nowhere else in the API.
 import logging
 
 from django.db import DatabaseError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as NinjaValidationError
@@ -29,14 +29,14 @@ api = NinjaAPI(
 
 
 @api.exception_handler(DomainError)
-def domain_error(request, exc: DomainError):
+def domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
     body = {"detail": exc.message, "errors": exc.errors}
     body.update({k: v for k, v in exc.extra.items() if v is not None})
     return api.create_response(request, body, status=exc.status)
 
 
 @api.exception_handler(NinjaValidationError)
-def invalid_input(request, exc: NinjaValidationError):
+def invalid_input(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     errors: dict[str, list[str]] = {}
     for error in exc.errors:
         location = [str(part) for part in error.get("loc", ()) if part not in ("body", "payload", "query", "path")]
@@ -45,17 +45,17 @@ def invalid_input(request, exc: NinjaValidationError):
 
 
 @api.exception_handler(Http404)
-def not_found(request, exc):
+def not_found(request: HttpRequest, exc: Http404) -> HttpResponse:
     return api.create_response(request, {"detail": "Not found."}, status=404)
 
 
 @api.exception_handler(AuthenticationError)
-def unauthorised(request, exc):
+def unauthorised(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
     return api.create_response(request, {"detail": "Authentication required."}, status=401)
 
 
 @api.exception_handler(DatabaseError)
-def database_error(request, exc: DatabaseError):
+def database_error(request: HttpRequest, exc: DatabaseError) -> HttpResponse:
     """A database that cannot be written is a 503 the client can retry later. Any other
     database error goes on to the project's handler500, which answers JSON 500 under /api/."""
     reason = unwritable_reason(exc)

@@ -6,12 +6,13 @@ longer current answers 412 Precondition Failed with the current version, and cha
 
 from __future__ import annotations
 
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from kam.core.errors import ValidationFailed
 
 
-def if_match(request, body_version: int | None, *, required: bool = False) -> int | None:
+def if_match(request: HttpRequest, body_version: int | None, *, required: bool = False) -> int | None:
     """The version the client read: the If-Match header, else the body's `version`."""
     header = request.headers.get("If-Match", "").strip().removeprefix("W/").strip().strip('"')
     if header:

@@ -8,6 +8,8 @@ fetched the ordinary way.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 from django.db import connections
 from django.db.models import F, Q, QuerySet, Sum, Window
@@ -52,7 +54,7 @@ def integer_rows(queryset: QuerySet, columns: int, *, order_by: str | None = Non
     return rows
 
 
-def integer_sums(queryset: QuerySet, key: str, value, keys: np.ndarray, *, parts: list[Q] | None = None) -> np.ndarray:
+def integer_sums(queryset: QuerySet, key: str, value: Any, keys: np.ndarray, *, parts: list[Q] | None = None) -> np.ndarray:
     """For each of `keys` (sorted int64), the sum of the integer expression `value` over the
     rows with that `key`: 0 where there are none; rows of other keys are left out.
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils.translation import gettext as _
 
 
@@ -10,7 +12,7 @@ class DomainError(Exception):
 
     status = 400
 
-    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, **extra):
+    def __init__(self, message: str, *, errors: dict[str, list[str]] | None = None, **extra: Any) -> None:
         super().__init__(message)
         self.message = message
         self.errors = errors or {}

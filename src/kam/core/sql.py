@@ -4,18 +4,24 @@ core.arrays (integer arrays), the modules that check the vendor."""
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Any
 
 from django.db import NotSupportedError
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, Func, IntegerField
+from django.db.models.sql.compiler import SQLCompiler
+
+Sql = tuple[str, Any]
 
 
 def fixed_offset(zone: tzinfo, first: date, last: date) -> int | None:
     """The UTC offset in seconds that `zone` keeps at every midnight from the day before
     `first` to the day after `last`, or None when it changes (daylight saving) in between."""
-    offsets = set()
+    offsets: set[int] = set()
     day = first - timedelta(days=1)
     while day <= last + timedelta(days=1) and len(offsets) < 2:
-        offsets.add(int(datetime.combine(day, time.min, tzinfo=zone).utcoffset().total_seconds()))
+        offset = datetime.combine(day, time.min, tzinfo=zone).utcoffset()
+        offsets.add(int(offset.total_seconds()) if offset is not None else 0)
         day += timedelta(days=1)
     return offsets.pop() if len(offsets) == 1 else None
 
@@ -31,12 +37,13 @@ class LocalDayNumber(Func):
     arity = 1
     output_field = IntegerField()
 
-    def __init__(self, expression, *, zone: tzinfo, during: tuple[date, date] | None = None):
+    def __init__(self, expression: Any, *, zone: tzinfo, during: tuple[date, date] | None = None) -> None:
         super().__init__(expression)
         self.zone = zone
         self.offset = fixed_offset(zone, *during) if during else None
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,  # type: ignore[override]
+               **extra: Any) -> Sql:
         sql, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "sqlite" and self.offset is not None:
             return f"CAST(julianday({sql}, %s) - 1721424.5 AS INTEGER)", (*params, f"{self.offset:+d} seconds")
@@ -54,7 +61,8 @@ class EpochSeconds(Func):
     arity = 1
     output_field = BigIntegerField()
 
-    def as_sql(self, compiler, connection, **extra):
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,  # type: ignore[override]
+               **extra: Any) -> Sql:
         sql, params = compiler.compile(self.source_expressions[0])
         if connection.vendor == "postgresql":
             return f"CAST(date_part('epoch', {sql}) AS bigint)", params
