@@ -8,7 +8,7 @@ from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
 
 from kam.accounts.models import Account, AccountTeamMember, Channel, Contact, ContactStatus
-from kam.accounts.selectors import AccountFilters, account_list
+from kam.accounts.selectors import AccountFilter, account_list
 from kam.activities.models import Activity, Task, TaskStatus
 from kam.core.models import Role, User
 from kam.core.validators import clean_cn_mobile
@@ -61,7 +61,7 @@ def test_demo_is_valid_and_covers_the_domain():
     left = Contact.objects.filter(status=ContactStatus.LEFT, is_key=True)
     assert left.filter(successor__isnull=True).exists() or left.count() < 2
     director = User.objects.get(username="director")
-    assert account_list(user=director, filters=AccountFilters(q="zgyd")).exists()
+    assert account_list(user=director, filters=AccountFilter(q="zgyd")).exists()
 
 
 def test_only_if_empty_leaves_existing_data_alone():

@@ -7,7 +7,7 @@ import pytest
 from factories import AccountFactory, ContactFactory, valid_uscc
 from kam.accounts import services
 from kam.accounts.models import Account, ContactStatus, DecisionRole
-from kam.accounts.selectors import AccountFilters, account_decision_chain, account_list
+from kam.accounts.selectors import AccountFilter, account_decision_chain, account_list
 from kam.core.errors import NotVisible, StaleVersion, ValidationFailed
 
 pytestmark = pytest.mark.django_db
@@ -185,13 +185,13 @@ def test_pinyin_initials_and_full_pinyin_search(org):
     target = AccountFactory(owner=org.specialist_a, name="中国移动通信集团广东有限公司")
     AccountFactory(owner=org.specialist_a, name="中国联合网络通信有限公司广州分公司")
     for q in ("zgyd", "ZGYD", "zhongguoyidong", "中国移动", target.code):
-        found = list(account_list(user=org.specialist_a, filters=AccountFilters(q=q)).values_list("pk", flat=True))
+        found = list(account_list(user=org.specialist_a, filters=AccountFilter(q=q)).values_list("pk", flat=True))
         assert found == [target.pk], q
 
 
 def test_search_never_reaches_outside_visibility(org):
     AccountFactory(owner=org.specialist_b, name="中国移动深圳南山营业部")
-    assert not account_list(user=org.specialist_a, filters=AccountFilters(q="zgyd")).exists()
+    assert not account_list(user=org.specialist_a, filters=AccountFilter(q="zgyd")).exists()
 
 
 def test_history_lists_account_and_contact_changes_newest_first(org, django_assert_max_num_queries):

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from kam.accounts import selectors, services
-from kam.accounts.models import Channel, LifecycleStatus
+from kam.accounts.card.filters import AccountFilter
+from kam.accounts.models import Account
+from kam.accounts.recycle.filters import RecycleBinFilter
+from kam.accounts.recycle.selectors import BinEntry
 from kam.api.account_schemas import (
     AccountCreate,
     AccountDetail,
@@ -19,16 +22,14 @@ from kam.api.account_schemas import (
     ContactCreate,
     ContactOut,
     ContactPatch,
-    CountParam,
     ErrorOut,
     IdParam,
-    Input,
     Ref,
     TeamMemberIn,
     TeamMemberOut,
     ref,
 )
-from kam.api.paging import page_size_of
+from kam.api.paging import PageQuery, page_of
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 
@@ -39,17 +40,8 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
 
-class AccountQuery(Input):
-    q: str = Field("", max_length=200)
-    industry: IdParam | None = None
-    region: IdParam | None = None
-    owner: IdParam | None = None
-    unit: IdParam | None = None
-    lifecycle_status: LifecycleStatus | None = None
-    channel: Channel | None = None
-    sort: str = selectors.DEFAULT_ACCOUNT_SORT
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class AccountQuery(AccountFilter, PageQuery):
+    """The account list's filter (kam.accounts.card.filters) and its page."""
 
 
 _ref = ref
@@ -76,27 +68,17 @@ def _detail(request, account):
 
 
 
+def _item(a: Account) -> dict[str, Any]:
+    return {
+        "id": a.pk, "code": a.code, "name": a.name, "short_name": a.short_name, "uscc": a.uscc,
+        "industry": _ref(a.industry), "region": _ref(a.region), "owner": _ref(a.owner), "unit": _ref(a.unit),
+        "channel": a.channel, "lifecycle_status": a.lifecycle_status, "updated_at": a.updated_at,
+    }
+
+
 @router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
-def list_accounts(request, query: Query[AccountQuery]):
-    page_size = page_size_of(query)
-    page = max(1, min(query.page, 1_000_000))
-    filters = selectors.AccountFilters(
-        q=query.q, industry=query.industry, region=query.region, owner=query.owner, unit=query.unit,
-        lifecycle_status=query.lifecycle_status or "", channel=query.channel or "", sort=query.sort,
-    )
-    qs = selectors.account_list(user=request.user, filters=filters)
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    items = [
-        {
-            "id": a.pk, "code": a.code, "name": a.name, "short_name": a.short_name, "uscc": a.uscc,
-            "industry": _ref(a.industry), "region": _ref(a.region), "owner": _ref(a.owner), "unit": _ref(a.unit),
-            "channel": a.channel, "lifecycle_status": a.lifecycle_status, "updated_at": a.updated_at,
-        }
-        for a in rows
-    ]
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": items, "count": count, "page": page, "page_size": page_size}
+def list_accounts(request: HttpRequest, query: Query[AccountQuery]) -> dict[str, Any]:
+    return page_of(selectors.account_list(user=request.user, filters=query), query, _item)
 
 
 @router.post("/accounts", response={201: AccountDetail, **ERRORS}, summary="Create an account")
@@ -171,10 +153,8 @@ def delete_contact(request, contact_id: IdParam):
 # --- the recycle bin --------------------------------------------------------------------------
 
 
-class BinQuery(Input):
-    kind: Literal["account", "contact", "opportunity"] | None = None
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class BinQuery(RecycleBinFilter, PageQuery):
+    """The recycle bin's filter (kam.accounts.recycle.filters) and its page."""
 
 
 class BinEntryOut(Schema):
@@ -201,17 +181,17 @@ class BinPage(Schema):
 
 @router.get("/recycle-bin", response={200: BinPage, **LIST_ERRORS},
             summary="Deleted accounts, contacts and opportunities that can still be restored")
-def list_recycle_bin(request, query: Query[BinQuery]):
-    entries = selectors.recycle_bin(user=request.user, kind=query.kind or "")
-    page_size = page_size_of(query)
-    page = max(1, min(query.page, 1_000_000))
-    rows = entries[(page - 1) * page_size : page * page_size]
-    return {"items": [{
+def list_recycle_bin(request: HttpRequest, query: Query[BinQuery]) -> dict[str, Any]:
+    return page_of(selectors.recycle_bin(user=request.user, filters=query), query, _bin_entry)
+
+
+def _bin_entry(e: BinEntry) -> dict[str, Any]:
+    return {
         "kind": e.kind, "id": e.pk, "name": e.name, "account": {"id": e.account_id, "name": e.account_name},
         "account_code": e.code, "owner": _ref(e.owner), "unit": _ref(e.unit), "deleted_by": _ref(e.deleted_by),
         "deleted_at": e.deleted_at, "days_left": e.days_left, "contacts": e.contacts,
         "opportunities": e.opportunities,
-    } for e in rows], "count": len(entries), "page": page, "page_size": page_size}
+    }
 
 
 @router.post("/accounts/{account_id}/restore", response={200: AccountDetail, **ERRORS},

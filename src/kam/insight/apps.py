@@ -1,7 +1,6 @@
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 
-
 class InsightConfig(AppConfig):
     name = "kam.insight"
     label = "insight"
@@ -9,3 +8,17 @@ class InsightConfig(AppConfig):
 
     def ready(self) -> None:
         from kam.insight import tier_forecast  # noqa: F401  (the value-potential tiering reads its forecasts)
+
+        self._register_account_health()
+
+    @staticmethod
+    def _register_account_health() -> None:
+        """The account list's and export's health score (accounts sits below insight)."""
+        from kam.accounts.card import extras
+        from kam.insight import health
+
+        def band(account) -> None:
+            account.health_band = health.band(account.health_score)
+
+        extras.register_column("health", extras.ListColumn(annotate=health.with_health, decorate=band))
+

@@ -98,3 +98,22 @@ def account_tier_history(*, account: Account, limit: int = 60) -> list[tuple[Sna
         .select_related("snapshot", "snapshot__scheme").order_by("-snapshot__as_of", "-snapshot_id")[:limit]
     )
     return [(r.snapshot, r.snapshot.scheme.tier_label(r.tier)) for r in rows]
+
+
+def tier_choices() -> list[tuple[str, str]]:
+    """("scheme:tier", label) for every active scheme that has a snapshot (one query): the
+    account list's tier filter."""
+    tiered = Scheme.objects.filter(is_active=True, snapshots__state=SnapshotState.DONE).distinct().order_by("id")
+    return [(f"{scheme.code}:{code}", f"{scheme.display_name} · {scheme.tier_label(code)}")
+            for scheme in tiered for code in scheme.tier_codes]
+
+
+def accounts_in_tier(accounts: QuerySet[Account], value: str) -> QuerySet[Account]:
+    """The accounts of `accounts` in tier `value` ("scheme-code:tier") of the scheme's latest
+    snapshot; none when the scheme has no snapshot."""
+    code, _sep, tier = value.partition(":")
+    scheme = Scheme.objects.filter(code=code, is_active=True).first()
+    snapshot = latest_snapshot(scheme) if scheme else None
+    if snapshot is None:
+        return accounts.none()
+    return accounts.filter(pk__in=snapshot.entries.filter(tier=tier).values("account_id"))

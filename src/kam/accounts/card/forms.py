@@ -1,4 +1,4 @@
-"""Forms of the account card and the account list's filter bar."""
+"""Forms of the account card (the list's filter bar is kam.accounts.card.filters)."""
 
 from __future__ import annotations
 
@@ -7,11 +7,9 @@ from django.db.models import Q
 from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
-from kam.accounts.card.selectors import ACCOUNT_SORTS, tier_choices
 from kam.accounts.card.services import assignable_owners
-from kam.accounts.models import Account, Channel, LifecycleStatus
-from kam.accounts.team.selectors import colleagues
-from kam.core.models import Industry, OrgUnit, Region
+from kam.accounts.models import Account
+from kam.core.models import Industry, Region
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 
 # The card's field groups, in the order the card shows them.
@@ -98,32 +96,3 @@ class AccountForm(forms.ModelForm):
         if "owner" in data and data["owner"] is None:
             data.pop("owner")
         return data
-
-
-class AccountFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=_("Search"),
-                        widget=forms.TextInput(attrs={"placeholder": _("Name, pinyin initials, code or USCC"),
-                                                      "class": "form-control", "autocomplete": "off"}))
-    industry = IdChoiceField(queryset=Industry.objects.filter(is_active=True), required=False,
-                                      label=_("industry"), widget=forms.Select(attrs={"class": "form-select"}))
-    region = IdChoiceField(queryset=Region.objects.filter(is_active=True), required=False,
-                                    label=_("region"), widget=forms.Select(attrs={"class": "form-select"}))
-    unit = IdChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("org unit"),
-                                  widget=forms.Select(attrs={"class": "form-select"}))
-    owner = IdChoiceField(queryset=None, required=False, label=_("owner"),
-                                   widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
-    lifecycle_status = forms.ChoiceField(choices=[("", "—"), *LifecycleStatus.choices], required=False,
-                                         label=_("lifecycle status"), widget=forms.Select(attrs={"class": "form-select"}))
-    channel = forms.ChoiceField(choices=[("", "—"), *Channel.choices], required=False, label=_("channel"),
-                                widget=forms.Select(attrs={"class": "form-select"}))
-    tier = forms.ChoiceField(choices=[("", "—")], required=False, label=_("tier"),
-                             widget=forms.Select(attrs={"class": "form-select"}))
-    in_pool = forms.BooleanField(required=False, label=_("in the public pool"))
-    sort = forms.ChoiceField(choices=[(k, k) for k in ACCOUNT_SORTS], required=False, widget=forms.HiddenInput)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = user.filter_units()
-        self.fields["tier"].choices = [("", "—"), *tier_choices()]
-        bind_autocomplete(self, "owner", colleagues(user=user))
-

@@ -7,43 +7,15 @@ from typing import Any
 
 from django.db.models import Model, Q, QuerySet
 
+from kam.accounts.card import extras
+from kam.accounts.card.filters import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, AccountFilter
 from kam.accounts.models import Account, Contact
 from kam.core.conf import config
 from kam.core.models import OrgUnit, User
 from kam.core.text import normalise_query
 
-ACCOUNT_SORTS = {
-    "name": "name",
-    "-name": "-name",
-    "code": "code",
-    "-code": "-code",
-    "updated": "updated_at",
-    "-updated": "-updated_at",
-    "created": "created_at",
-    "-created": "-created_at",
-}
 
-
-DEFAULT_ACCOUNT_SORT = "-updated"
-
-
-@dataclass
-class AccountFilters:
-    """One filter definition shared by the web list, the API and exports."""
-
-    q: str = ""
-    industry: int | None = None
-    region: int | None = None
-    owner: int | None = None
-    unit: int | None = None
-    lifecycle_status: str = ""
-    channel: str = ""
-    tier: str = ""  # "scheme-code:tier", in the scheme's latest snapshot
-    in_pool: bool = False  # only accounts in the public pool (without an owner)
-    sort: str = DEFAULT_ACCOUNT_SORT
-
-
-def _search(qs: QuerySet, q: str) -> QuerySet:
+def _search(qs: QuerySet[Account], q: str) -> QuerySet[Account]:
     """Match name, short name, code, USCC, full pinyin or pinyin initials (zgyd → 中国移动)."""
     term = normalise_query(q)
     if not term:
@@ -53,29 +25,8 @@ def _search(qs: QuerySet, q: str) -> QuerySet:
     return qs.filter(search_text__contains=term)
 
 
-def tier_choices() -> list[tuple[str, str]]:
-    """("scheme:tier", label) for every active scheme that has a snapshot (one query)."""
-    from kam.tiering.models import Scheme, SnapshotState
-
-    tiered = Scheme.objects.filter(is_active=True, snapshots__state=SnapshotState.DONE).distinct().order_by("id")
-    return [(f"{scheme.code}:{code}", f"{scheme.display_name} · {scheme.tier_label(code)}")
-            for scheme in tiered for code in scheme.tier_codes]
-
-
-def _in_tier(qs: QuerySet, value: str) -> QuerySet:
-    from kam.tiering.models import Scheme
-    from kam.tiering.selectors import latest_snapshot
-
-    code, _sep, tier = value.partition(":")
-    scheme = Scheme.objects.filter(code=code, is_active=True).first()
-    snapshot = latest_snapshot(scheme) if scheme else None
-    if snapshot is None:
-        return qs.none()
-    return qs.filter(pk__in=snapshot.entries.filter(tier=tier).values("account_id"))
-
-
-def account_list(*, user: User, filters: AccountFilters | None = None) -> QuerySet[Account]:
-    filters = filters or AccountFilters()
+def account_list(*, user: User, filters: AccountFilter | None = None) -> QuerySet[Account]:
+    filters = filters or AccountFilter()
     qs = Account.objects.visible_to(user)
     qs = _search(qs, filters.q)
     if filters.industry:
@@ -94,7 +45,7 @@ def account_list(*, user: User, filters: AccountFilters | None = None) -> QueryS
     if filters.channel:
         qs = qs.filter(channel=filters.channel)
     if filters.tier:
-        qs = _in_tier(qs, filters.tier)
+        qs = extras.in_tier(qs, filters.tier)
     order = ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
     return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
 

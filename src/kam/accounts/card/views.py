@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
-from kam.accounts.card import exports, selectors, services
-from kam.accounts.card.forms import AccountFilterForm, AccountForm
+from kam.accounts.card import exports, extras, selectors, services
+from kam.accounts.card.filters import AccountFilter
+from kam.accounts.card.forms import AccountForm
 from kam.accounts.contacts.selectors import account_contacts
 from kam.accounts.decision_chain.selectors import account_decision_chain
 from kam.accounts.models import Account
 from kam.accounts.team.forms import TeamMemberForm
+from kam.accounts.team.selectors import colleagues
 from kam.core.audit import audit_record
 from kam.core.conf import config
 from kam.core.errors import DomainError
 from kam.core.exports import FORMATS, export_response, list_export
-from kam.core.models import AuditEvent
+from kam.core.models import AuditEvent, Industry, Region
 from kam.core.web import attach_domain_error, form_errors, is_htmx, paginate
-from kam.insight.health import band as health_band
-from kam.insight.health import with_health
-from kam.tiering import selectors as tiering
 
 TABS = ("card", "contacts", "history")
 
@@ -34,29 +34,28 @@ def account_or_404(request: HttpRequest, pk: int) -> Account:
     return account
 
 
-def _filters(request: HttpRequest) -> tuple[AccountFilterForm, selectors.AccountFilters]:
-    form = AccountFilterForm(request.GET or None, user=request.user)
-    cleaned = form.cleaned_data if form.is_valid() else {}
-    return form, selectors.AccountFilters(
-        q=cleaned.get("q") or "",
-        industry=getattr(cleaned.get("industry"), "pk", None),
-        region=getattr(cleaned.get("region"), "pk", None),
-        owner=getattr(cleaned.get("owner"), "pk", None),
-        unit=getattr(cleaned.get("unit"), "pk", None),
-        lifecycle_status=cleaned.get("lifecycle_status") or "",
-        channel=cleaned.get("channel") or "",
-        tier=cleaned.get("tier") or "",
-        in_pool=bool(cleaned.get("in_pool")),
-        sort=cleaned.get("sort") or selectors.DEFAULT_ACCOUNT_SORT,
-    )
+def _filters(request: HttpRequest) -> AccountFilter:
+    """The list's filter from the query string; a tier the list does not offer is left out."""
+    filters = AccountFilter.from_request(request)
+    if filters.tier and filters.tier not in dict(extras.tier_choices()):
+        filters = filters.model_copy(update={"tier": ""})
+    return filters
+
+
+def _filter_bar(request: HttpRequest, filters: AccountFilter) -> forms.Form:
+    return filters.form(choices={
+        "industry": Industry.objects.filter(is_active=True), "region": Region.objects.filter(is_active=True),
+        "unit": request.user.filter_units(), "owner": colleagues(user=request.user),
+        "tier": extras.tier_choices(),
+    })
 
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    form, filters = _filters(request)
-    page = paginate(request, with_health(selectors.account_list(user=request.user, filters=filters)))
-    for account in page.object_list:
-        account.health_band = health_band(account.health_score)
+    filters = _filters(request)
+    form = _filter_bar(request, filters)
+    page = paginate(request, extras.with_columns(selectors.account_list(user=request.user, filters=filters)))
+    extras.decorate(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = query.copy()
@@ -74,8 +73,8 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_export(request: HttpRequest) -> HttpResponse:
-    _form, filters = _filters(request)
-    queryset = with_health(selectors.account_list(user=request.user, filters=filters).select_related("parent"))
+    filters = _filters(request)
+    queryset = extras.with_columns(selectors.account_list(user=request.user, filters=filters).select_related("parent"))
     return list_export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
                        filename=_("accounts"))
 
@@ -105,8 +104,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["team"] = account.team_members.select_related("user", "user__unit").order_by("id")
         context["team_form"] = TeamMemberForm(user=request.user)
         context["groups"] = AccountForm(instance=account, user=request.user).groups()
-        context["tiers"] = tiering.account_tiers(account=account)
-        context["tier_history"] = tiering.account_tier_history(account=account)
+        context.update(extras.card_boxes(account))
     elif tab == "contacts":
         context["contacts"] = account_contacts(user=request.user, account=account)
         context["chain"] = account_decision_chain(user=request.user, account=account)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.db.models import Count, Q
@@ -9,14 +10,10 @@ from django.utils import timezone
 
 from kam.accounts.models import Account, Contact
 from kam.accounts.recycle.clock import days_left
+from kam.accounts.recycle.filters import RecycleBinFilter
 from kam.accounts.recycle.registry import binned_with_account
 from kam.core.conf import config
 from kam.core.models import User
-
-
-def bin_kinds() -> tuple[str, ...]:
-    """The kinds of item in the bin: accounts, contacts and what other apps registered."""
-    return ("account", "contact", *(entry.kind for entry in binned_with_account()))
 
 
 @dataclass
@@ -40,10 +37,30 @@ class BinEntry:
     kind_label: str = ""
 
 
-def recycle_bin(*, user: User, kind: str = "") -> list[BinEntry]:
+class BinEntries:
+    """The bin's rows, counted and sliced like a queryset so that the paging helpers take them."""
+
+    def __init__(self, rows: list[BinEntry]) -> None:
+        self.rows = rows
+
+    def __getitem__(self, index: slice) -> list[BinEntry]:
+        return self.rows[index]
+
+    def __iter__(self) -> Iterator[BinEntry]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def count(self) -> int:
+        return len(self.rows)
+
+
+def recycle_bin(*, user: User, filters: RecycleBinFilter | None = None) -> BinEntries:
     """What the user may restore: deleted accounts, contacts and opportunities of accounts they
     would see, newest deletion first, while within RECYCLE_BIN_DAYS. The bin holds what was
     deleted in the last few days, so the three reads are small; at most EXPORT_MAX_ROWS of each."""
+    kind = (filters or RecycleBinFilter()).kind or ""
     cap = config().EXPORT_MAX_ROWS
     now = timezone.now()
     entries: list[BinEntry] = []
@@ -67,5 +84,5 @@ def recycle_bin(*, user: User, kind: str = "") -> list[BinEntry]:
                              r.account.unit, r.deleted_by, r.deleted_at, days_left(r.deleted_at, now),
                              kind_label=str(model._meta.verbose_name)) for r in rows]
     entries.sort(key=lambda e: (e.deleted_at, e.pk), reverse=True)
-    return entries
+    return BinEntries(entries)
 

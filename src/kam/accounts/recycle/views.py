@@ -7,7 +7,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -16,23 +15,19 @@ from django.views.decorators.http import require_POST
 from kam.accounts.card.views import account_or_404
 from kam.accounts.contacts.views import contacts_tab
 from kam.accounts.recycle import exports, selectors, services
+from kam.accounts.recycle.filters import RecycleBinFilter
 from kam.accounts.recycle.registry import binned_kind, binned_with_account
 from kam.core.conf import config
 from kam.core.exports import list_export
-from kam.core.web import message_errors
-
-
-def _bin_kind(request: HttpRequest) -> str:
-    kind = request.GET.get("kind", "")
-    return kind if kind in selectors.bin_kinds() else ""
+from kam.core.web import message_errors, paginate
 
 
 @login_required
 def recycle_bin(request: HttpRequest) -> HttpResponse:
-    kind = _bin_kind(request)
-    # The bin is a short list built in memory (three small reads), so Django's paginator pages it.
-    page = Paginator(selectors.recycle_bin(user=request.user, kind=kind), config().PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    filters = RecycleBinFilter.from_request(request)
+    kind = filters.kind or ""
+    # The bin is a short list built in memory (three small reads).
+    page = paginate(request, selectors.recycle_bin(user=request.user, filters=filters))
     kinds = [("", _("Everything")), ("account", _("Accounts")), ("contact", _("Contacts")),
              *((entry.kind, entry.label) for entry in binned_with_account())]
     return render(request, "accounts/recycle/bin.html", {"page": page, "days": config().RECYCLE_BIN_DAYS,
@@ -41,8 +36,9 @@ def recycle_bin(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def recycle_bin_export(request: HttpRequest) -> HttpResponse:
+    filters = RecycleBinFilter.from_request(request)
     return list_export(request, what="recycle_bin", queryset=selectors.recycle_bin(user=request.user,
-                                                                                  kind=_bin_kind(request)),
+                                                                                  filters=filters),
                        columns=exports.recycle_bin_columns(), filename=_("recycle-bin"), lines=lambda rows: rows)
 
 
