@@ -11,24 +11,19 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
-from kam.api.paging import page_of
+from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.paging import PageQuery, page_of
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies, services
+from kam.sales.pool.filters import PoolFilter
 
 router = Router(tags=["pool"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class PoolQuery(Input):
-    q: str = Field("", max_length=200, description="name, pinyin initials, code or USCC")
-    industry: IdParam | None = None
-    region: IdParam | None = None
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    mine: FlagParam = Field(False, description="only accounts that were yours before they came to the pool")
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class PoolQuery(PoolFilter, PageQuery):
+    """The pool list's filter (kam.sales.pool.filters) and its page."""
 
 
 class PoolItem(Schema):
@@ -125,9 +120,7 @@ def _state(event: PoolEvent) -> dict:
 @router.get("/pool", response={200: PoolPage, **LIST_ERRORS},
             summary="The accounts in your part of the public pool, longest there first")
 def list_pool(request, query: Query[PoolQuery]):
-    filters = services.PoolFilters(q=query.q, industry=query.industry, region=query.region, unit=query.unit,
-                                   former_owner=request.user.pk if query.mine else None)
-    qs = services.pool_accounts(request.user, filters)
+    qs = services.pool_accounts(request.user, query)
     return page_of(qs, query, _item, rows=services.pool_rows)
 
 

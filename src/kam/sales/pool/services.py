@@ -42,6 +42,7 @@ from kam.core.policies import require
 from kam.core.sql import LocalDayNumber
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies
+from kam.sales.pool.filters import PoolFilter
 
 User = get_user_model()
 
@@ -279,27 +280,16 @@ def pool_scope(user) -> QuerySet[Account]:
     return accounts if branch is None else accounts.filter(unit__path__startswith=branch.path)
 
 
-@dataclass
-class PoolFilters:
-    """The pool list's filters, shared by the page and the export."""
-
-    q: str = ""
-    industry: int | None = None
-    region: int | None = None
-    unit: int | None = None
-    former_owner: int | None = None
-
-
 def _last_leaving() -> QuerySet:
     return PoolEvent.objects.filter(account=OuterRef("pk"), kind__in=LEAVING).order_by("-at", "-pk")
 
 
-def pool_accounts(user, filters: PoolFilters | None = None) -> QuerySet[Account]:
+def pool_accounts(user, filters: PoolFilter | None = None) -> QuerySet[Account]:
     """The pool accounts `user` sees, longest in the pool first, with the former owner, the
     idle days and the allowed days of the return that put each there."""
     from kam.accounts.selectors import _search
 
-    filters = filters or PoolFilters()
+    filters = filters or PoolFilter()
     qs = pool_scope(user).filter(owner__isnull=True)
     qs = _search(qs, filters.q)
     if filters.industry:
@@ -314,8 +304,8 @@ def pool_accounts(user, filters: PoolFilters | None = None) -> QuerySet[Account]
         returned_idle_days=Subquery(_last_leaving().values("idle_days")[:1]),
         returned_limit_days=Subquery(_last_leaving().values("limit_days")[:1]),
     )
-    if filters.former_owner:
-        qs = qs.filter(former_owner_id=filters.former_owner)
+    if filters.mine:
+        qs = qs.filter(former_owner_id=user.pk)
     return qs.select_related("unit", "industry", "region").order_by(F("pooled_at").asc(nulls_first=True), "pk")
 
 

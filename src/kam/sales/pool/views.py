@@ -4,6 +4,8 @@ they parse, call kam.sales.pool and render."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
@@ -16,10 +18,12 @@ from django.views.decorators.http import require_POST
 from kam.accounts.models import Account
 from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
+from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.pool import policies, services
 from kam.sales.pool.exports import pool_columns
-from kam.sales.pool.forms import AssignForm, PoolFilterForm, ReleaseForm
+from kam.sales.pool.filters import PoolFilter
+from kam.sales.pool.forms import AssignForm, ReleaseForm
 
 
 def _query(request, *drop: str) -> str:
@@ -36,12 +40,23 @@ def _pool_account(request, pk: int) -> Account:
     return account
 
 
+def _bar_choices(request) -> dict[str, Any]:
+    """The filter bar's industries, regions and the units of the user's part of the pool."""
+    units = OrgUnit.objects.filter(is_active=True)
+    branch = services.pool_branch(request.user)
+    if branch is not None:
+        units = units.filter(path__startswith=branch.path)
+    return {"industry": Industry.objects.filter(is_active=True), "region": Region.objects.filter(is_active=True),
+            "unit": units}
+
+
 @login_required
 def pool_list(request):
     if not policies.may_see_pool(request.user):
         raise Http404
-    form = PoolFilterForm(request.GET or None, user=request.user)
-    page = paginate(request, services.pool_accounts(request.user, form.filters()))
+    filters = PoolFilter.from_request(request)
+    form = filters.form(choices=_bar_choices(request))
+    page = paginate(request, services.pool_accounts(request.user, filters))
     rules = services.PoolRules.from_settings()
     context = {
         "form": form, "page": page, "rows": services.pool_rows(list(page.object_list)),
@@ -58,7 +73,7 @@ def pool_list(request):
 def pool_export(request):
     if not policies.may_see_pool(request.user):
         raise Http404
-    filters = PoolFilterForm(request.GET or None, user=request.user).filters()
+    filters = PoolFilter.from_request(request)
     return list_export(request, what="pool", queryset=services.pool_accounts(request.user, filters),
                        columns=pool_columns(), filename=_("public pool"), lines=services.pool_rows_iter)
 
