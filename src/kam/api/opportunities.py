@@ -17,7 +17,6 @@ from kam.accounts.models import Contact
 from kam.accounts.selectors import account_get
 from kam.api.account_schemas import (
     Count,
-    CountParam,
     ErrorOut,
     Id,
     IdParam,
@@ -28,12 +27,13 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.activities import IsoDate
-from kam.api.paging import page_of
+from kam.api.paging import PageQuery, page_of
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
 from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
 from kam.sales.opportunities import selectors, services
+from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
@@ -41,25 +41,15 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 # 412: the version sent (If-Match or `version`) is no longer current; nothing changed.
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
 
-AmountParam = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 OpenStage = Literal["contact", "design", "review", "tender"]
 
 
-class OpportunityQuery(Input):
-    stage: Stage | None = None
-    owner: IdParam | None = None
-    account: IdParam | None = None
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    close_from: IsoDate | None = Field(None, description="expected close on or after")
-    close_to: IsoDate | None = Field(None, description="expected close on or before")
-    amount_min: AmountParam | None = None
-    amount_max: AmountParam | None = None
-    q: str = Field("", max_length=100, description="project name, or account name / pinyin / code")
+class OpportunityQuery(OpportunityFilter):
+    """The opportunity list's filter (kam.sales.opportunities.filters)."""
 
 
-class OpportunityListQuery(OpportunityQuery):
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class OpportunityListQuery(OpportunityFilter, PageQuery):
+    """The opportunity list's filter and its page."""
 
 
 class OpportunityItem(Schema):
@@ -251,14 +241,6 @@ def _detail(o) -> dict:
     return body
 
 
-def _filters(query: OpportunityQuery) -> selectors.OpportunityFilters:
-    return selectors.OpportunityFilters(
-        stage=query.stage or "", owner=query.owner, account=query.account, unit=query.unit,
-        close_from=query.close_from, close_to=query.close_to, amount_min=query.amount_min,
-        amount_max=query.amount_max, q=query.q,
-    )
-
-
 def _get(request, opportunity_id: int):
     opportunity = selectors.opportunity_get(user=request.user, pk=opportunity_id)
     if opportunity is None:
@@ -280,7 +262,7 @@ def _owner(pk: int | None):
 
 @router.get("/opportunities", response={200: OpportunityPage, **LIST_ERRORS}, summary="List opportunities")
 def list_opportunities(request, query: Query[OpportunityListQuery]):
-    qs = selectors.opportunity_list(user=request.user, filters=_filters(query))
+    qs = selectors.opportunity_list(user=request.user, filters=query)
     probabilities = stage_probabilities()
     return page_of(qs, query, lambda o: _item(o, probabilities))
 
@@ -288,7 +270,7 @@ def list_opportunities(request, query: Query[OpportunityListQuery]):
 @router.get("/opportunities/pipeline", response={200: PipelineOut, **LIST_ERRORS},
             summary="Count, amount and weighted amount per stage")
 def pipeline(request, query: Query[OpportunityQuery]):
-    totals = selectors.stage_totals(selectors.opportunity_list(user=request.user, filters=_filters(query)))
+    totals = selectors.stage_totals(selectors.opportunity_list(user=request.user, filters=query))
     return {
         "stages": [{"stage": s.stage, "label": s.label, "probability": s.probability, "count": s.count,
                     "amount": s.amount, "weighted_amount": s.weighted} for s in totals.stages],

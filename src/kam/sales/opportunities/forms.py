@@ -9,9 +9,7 @@ from django.urls import reverse_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import Account, Contact
-from kam.accounts.selectors import colleagues
 from kam.accounts.services import assignable_owners
-from kam.core.models import OrgUnit
 from kam.core.validators import validate_name
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 from kam.sales.models import (
@@ -23,7 +21,6 @@ from kam.sales.models import (
     RivalStatus,
     Stage,
 )
-from kam.sales.opportunities.selectors import OpportunityFilters
 
 User = get_user_model()
 MONEY_LIMITS = {"max_digits": 16, "decimal_places": 2, "min_value": 0}
@@ -43,41 +40,6 @@ def _style(form: forms.Form) -> None:
 
 def _date_input():
     return forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-
-
-class OpportunityFilterForm(forms.Form):
-    q = forms.CharField(required=False, label=_("Search"), max_length=100,
-                        widget=forms.TextInput(attrs={"placeholder": _("Project or account"), "autocomplete": "off"}))
-    stage = forms.ChoiceField(label=_("stage"), choices=[("", "—"), *Stage.choices], required=False)
-    owner = IdChoiceField(queryset=None, required=False, label=_("owner"),
-                          widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
-    unit = IdChoiceField(queryset=OrgUnit.objects.none(), required=False, label=_("org unit"))
-    account = IdChoiceField(queryset=None, required=False, label=_("account"),
-                            widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
-    close_from = forms.DateField(label=_("expected close from"), required=False, widget=_date_input())
-    close_to = forms.DateField(label=_("expected close to"), required=False, widget=_date_input())
-    amount_min = forms.DecimalField(label=_("amount from"), required=False, **MONEY_LIMITS)
-    amount_max = forms.DecimalField(label=_("amount to"), required=False, **MONEY_LIMITS)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = user.filter_units()
-        bind_autocomplete(self, "owner", colleagues(user=user))
-        bind_autocomplete(self, "account", Account.objects.visible_to(user))
-        _style(self)
-
-    def filters(self) -> OpportunityFilters:
-        if not self.is_bound:
-            return OpportunityFilters()
-        self.is_valid()  # an invalid field is left out; the valid ones still filter
-        cleaned = self.cleaned_data
-        return OpportunityFilters(
-            q=cleaned.get("q") or "", stage=cleaned.get("stage") or "",
-            owner=getattr(cleaned.get("owner"), "pk", None), unit=getattr(cleaned.get("unit"), "pk", None),
-            account=getattr(cleaned.get("account"), "pk", None),
-            close_from=cleaned.get("close_from"), close_to=cleaned.get("close_to"),
-            amount_min=cleaned.get("amount_min"), amount_max=cleaned.get("amount_max"),
-        )
 
 
 class OpportunityForm(forms.Form):

@@ -3,7 +3,7 @@ stage history. Every query starts from `Opportunity.objects.visible_to(user)`.""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,6 +13,7 @@ from django.utils import timezone
 from kam.core.models import OrgUnit
 from kam.core.text import normalise_query
 from kam.sales.models import CLOSED_STAGES, Opportunity, Stage
+from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.stages import STAGE_ORDER, stage_probabilities
 
 ZERO = Decimal("0.00")
@@ -21,23 +22,8 @@ ZERO = Decimal("0.00")
 DEFAULT_CLOSED_DAYS = 90
 
 
-@dataclass
-class OpportunityFilters:
-    """One filter definition shared by the list, its export, the board and the API."""
-
-    stage: str = ""
-    owner: int | None = None
-    account: int | None = None
-    unit: int | None = None  # the account's org unit and the units under it
-    close_from: date | None = None
-    close_to: date | None = None
-    amount_min: Decimal | None = None
-    amount_max: Decimal | None = None
-    q: str = ""
-
-
-def opportunity_list(*, user, filters: OpportunityFilters | None = None) -> QuerySet[Opportunity]:
-    filters = filters or OpportunityFilters()
+def opportunity_list(*, user, filters: OpportunityFilter | None = None) -> QuerySet[Opportunity]:
+    filters = filters or OpportunityFilter()
     qs = Opportunity.objects.visible_to(user)
     if filters.stage:
         qs = qs.filter(stage=filters.stage)
@@ -144,14 +130,14 @@ class Column:
         return self.total.count - len(self.cards)
 
 
-def board(*, user, filters: OpportunityFilters | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
+def board(*, user, filters: OpportunityFilter | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
           per_column: int = 200, today: date | None = None) -> list[Column]:
     """One column per stage. Open stages hold every open deal matching the filters; won and
     lost hold those closed in the last `closed_days` days. Totals count the whole column;
     at most `per_column` cards are listed, the nearest expected close first."""
-    filters = filters or OpportunityFilters(stage="")
+    filters = filters or OpportunityFilter()
     today = today or timezone.localdate()
-    base = opportunity_list(user=user, filters=replace(filters, stage=""))
+    base = opportunity_list(user=user, filters=filters.model_copy(update={"stage": None}))
     since = today - timedelta(days=max(0, closed_days))
     shown = base.filter(Q(stage__in=[s for s in STAGE_ORDER if s not in CLOSED_STAGES])
                         | Q(stage__in=CLOSED_STAGES, closed_on__gte=since))

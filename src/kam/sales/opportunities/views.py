@@ -4,6 +4,7 @@ Thin views: they parse, call a service from kam.sales.opportunities and render."
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -14,7 +15,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.accounts.selectors import account_get
+from kam.accounts.models import Account
+from kam.accounts.selectors import account_get, colleagues
 from kam.core.conf import config
 from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
@@ -22,11 +24,11 @@ from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.models import CLOSED_STAGES
 from kam.sales.opportunities import selectors, services
 from kam.sales.opportunities.exports import opportunity_columns
+from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.forms import (
     BuyingCentreForm,
     CloseForm,
     MoveForm,
-    OpportunityFilterForm,
     OpportunityForm,
     ReopenForm,
     RivalForm,
@@ -61,6 +63,11 @@ def _query(request, *drop: str) -> str:
 # --- the board ----------------------------------------------------------------------------------
 
 
+def _filter_bar(request, filters: OpportunityFilter) -> forms.Form:
+    return filters.form(choices={"owner": colleagues(user=request.user), "unit": request.user.filter_units(),
+                                 "account": Account.objects.visible_to(request.user)})
+
+
 def _closed_days(request) -> int:
     """?closed_days=N (default 90): how far back the won and lost columns reach."""
     raw = request.GET.get("closed_days", "")
@@ -70,9 +77,10 @@ def _closed_days(request) -> int:
 
 
 def _board_context(request, *, error: str = "", moved=None) -> dict:
-    form = OpportunityFilterForm(request.GET or None, user=request.user)
+    filters = OpportunityFilter.from_request(request)
+    form = _filter_bar(request, filters)
     closed_days = _closed_days(request)
-    columns = selectors.board(user=request.user, filters=form.filters(), closed_days=closed_days,
+    columns = selectors.board(user=request.user, filters=filters, closed_days=closed_days,
                               per_column=config().PAGE_SIZE_MAX)
     open_columns = [c for c in columns if not c.is_closed]
     return {
@@ -125,8 +133,9 @@ def opportunity_move(request, pk: int):
 
 @login_required
 def opportunity_list(request):
-    form = OpportunityFilterForm(request.GET or None, user=request.user)
-    qs = selectors.opportunity_list(user=request.user, filters=form.filters())
+    filters = OpportunityFilter.from_request(request)
+    form = _filter_bar(request, filters)
+    qs = selectors.opportunity_list(user=request.user, filters=filters)
     page = paginate(request, qs)
     context = {"form": form, "page": page, "pipeline": selectors.stage_totals(qs), "query": _query(request),
                "export_query": _query(request, "format")}
@@ -136,7 +145,7 @@ def opportunity_list(request):
 
 @login_required
 def opportunity_export(request):
-    filters = OpportunityFilterForm(request.GET or None, user=request.user).filters()
+    filters = OpportunityFilter.from_request(request)
     queryset = selectors.opportunity_list(user=request.user, filters=filters)
     return list_export(request, what="opportunities", queryset=queryset,
                        columns=opportunity_columns(), filename=_("opportunities"))
