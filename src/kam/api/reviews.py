@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
 from kam.api.account_schemas import (
-    CountParam,
     ErrorOut,
-    FlagParam,
     Id,
     IdParam,
     Input,
@@ -20,9 +18,10 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
-from kam.api.paging import page_of
-from kam.sales.models import Opportunity, ReviewStatus
+from kam.api.paging import PageQuery, page_of
+from kam.sales.models import Opportunity
 from kam.sales.reviews import services as reviews
+from kam.sales.reviews.filters import ReviewFilter
 
 router = Router(tags=["deal reviews"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -30,15 +29,8 @@ ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 Text = Field(..., min_length=1, max_length=10_000)
 
 
-class ReviewQuery(Input):
-    status: ReviewStatus | Literal["open"] | None = None
-    meeting: IdParam | None = None
-    escalated: FlagParam | None = Field(None, description="only items escalated to the senior review, or only not")
-    follow_up: Literal["open", "overdue", "done"] | None = Field(
-        None, description="decided items whose follow-up tasks are open, overdue or all done")
-    opportunity: IdParam | None = None
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class ReviewQuery(ReviewFilter, PageQuery):
+    """The deal review list's filter (kam.sales.reviews.filters) and its page."""
 
 
 class Opinion(Schema):
@@ -152,11 +144,7 @@ def _found(request, review_id: int):
 
 @router.get("/reviews", response={200: ReviewPage, **LIST_ERRORS}, summary="List deal reviews")
 def list_reviews(request, query: Query[ReviewQuery]):
-    filters = reviews.ReviewFilters(
-        status=query.status or "", meeting=query.meeting, escalated=query.escalated,
-        follow_up=query.follow_up or "", opportunity=query.opportunity,
-    )
-    qs = reviews.review_list(user=request.user, filters=filters).select_related("manager", "director", "decided_by")
+    qs = reviews.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by")
     return page_of(qs, query, _review)
 
 

@@ -124,7 +124,7 @@ def test_the_review_list_tracks_open_overdue_and_done_follow_ups(org, gm, item):
     due = Task.objects.get(source_kind=TaskSource.REVIEW, source_id=item.pk).due_on
 
     def listed(follow_up, today):
-        qs = reviews.review_list(user=org.director, filters=reviews.ReviewFilters(follow_up=follow_up), today=today)
+        qs = reviews.review_list(user=org.director, filters=reviews.ReviewFilter(follow_up=follow_up), today=today)
         return [r.pk for r in qs]
 
     assert listed("open", due) == [item.pk] and listed("overdue", due) == []

@@ -7,8 +7,8 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.validators import validate_name
 from kam.core.web import IdChoiceField
-from kam.sales.models import ReviewMeeting, ReviewStatus
-from kam.sales.reviews.services import FOLLOW_UP_FILTERS, ReviewFilters, meeting_units
+from kam.sales.models import ReviewMeeting
+from kam.sales.reviews.services import meeting_units
 
 
 def _styled(form: forms.Form) -> None:
@@ -104,34 +104,3 @@ class MinutesForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         _styled(self)
-
-
-ESCALATED_CHOICES = (("", _("any")), ("yes", _("escalated")), ("no", _("not escalated")))
-FOLLOW_UP_CHOICES = (("", _("any")), ("open", _("decided, follow-up open")),
-                     ("overdue", _("decided, follow-up overdue")), ("done", _("decided, follow-up done")))
-
-
-class ReviewFilterForm(forms.Form):
-    status = forms.ChoiceField(label=_("status"), required=False,
-                               choices=(("", _("any")), ("open", _("not yet decided")), *ReviewStatus.choices))
-    meeting = IdChoiceField(label=_("meeting"), queryset=None, required=False, empty_label=_("any"))
-    escalated = forms.ChoiceField(label=_("senior review"), required=False, choices=ESCALATED_CHOICES)
-    follow_up = forms.ChoiceField(label=_("follow-up"), required=False, choices=FOLLOW_UP_CHOICES)
-
-    def __init__(self, *args, meetings, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["meeting"].queryset = meetings
-        _styled(self)
-
-    def filters(self) -> ReviewFilters:
-        if not self.is_bound or not self.is_valid():
-            return ReviewFilters()
-        data = self.cleaned_data
-        escalated = {"yes": True, "no": False}.get(data.get("escalated") or "")
-        follow_up = data.get("follow_up") or ""
-        return ReviewFilters(
-            status=data.get("status") or "",
-            meeting=data["meeting"].pk if data.get("meeting") else None,
-            escalated=escalated,
-            follow_up=follow_up if follow_up in FOLLOW_UP_FILTERS else "",
-        )

@@ -10,7 +10,6 @@ left without a decision escalate to a senior review (the nightly sweep).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from django.contrib.auth import get_user_model
@@ -28,6 +27,7 @@ from kam.core.models import OrgUnit, Role
 from kam.core.money import parse_yuan
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
 from kam.sales.reviews import policies
+from kam.sales.reviews.filters import ReviewFilter
 
 User = get_user_model()
 
@@ -66,21 +66,9 @@ def _follow_up_count(tasks):
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-@dataclass(frozen=True)
-class ReviewFilters:
-    status: str = ""  # a ReviewStatus, or "open"
-    meeting: int | None = None
-    escalated: bool | None = None
-    follow_up: str = ""  # "open" (decided, follow-up open), "overdue" (… and past due), "done"
-    opportunity: int | None = None
-
-
-FOLLOW_UP_FILTERS = ("open", "overdue", "done")
-
-
-def review_list(*, user, filters: ReviewFilters | None = None, today: date | None = None) -> QuerySet[DealReview]:
+def review_list(*, user, filters: ReviewFilter | None = None, today: date | None = None) -> QuerySet[DealReview]:
     """The reviews `user` sees, newest first, with their follow-up counts, filtered."""
-    filters = filters or ReviewFilters()
+    filters = filters or ReviewFilter()
     qs = DealReview.objects.visible_to(user)
     if filters.status == "open":
         qs = qs.open()
@@ -139,7 +127,7 @@ def meeting_get(*, user, pk: int) -> ReviewMeeting | None:
 
 def meeting_items(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
     """The meeting's items `user` sees, in the order they were submitted."""
-    return (review_list(user=user, filters=ReviewFilters(meeting=meeting.pk))
+    return (review_list(user=user, filters=ReviewFilter(meeting=meeting.pk))
             .select_related("manager", "director", "decided_by", "opportunity__account__unit")
             .order_by("submitted_at", "id"))
 

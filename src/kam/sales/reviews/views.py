@@ -25,13 +25,13 @@ from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.models import Opportunity, ReviewStatus
 from kam.sales.reviews import policies as review_policies
 from kam.sales.reviews import services as reviews
+from kam.sales.reviews.filters import ReviewFilter
 from kam.sales.reviews.forms import (
     DecideForm,
     MeetingForm,
     MeetingItemForm,
     MinutesForm,
     RecommendForm,
-    ReviewFilterForm,
     ReviewSubmitForm,
     ScheduleForm,
 )
@@ -76,8 +76,9 @@ def _next_or(request, default: str) -> str:
 
 @login_required
 def review_list(request):
-    form = ReviewFilterForm(request.GET or None, meetings=reviews.meeting_list(user=request.user))
-    qs = reviews.review_list(user=request.user, filters=form.filters())
+    filters = ReviewFilter.from_request(request)
+    form = filters.bar(meetings=reviews.meeting_list(user=request.user))
+    qs = reviews.review_list(user=request.user, filters=filters)
     page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)
@@ -110,8 +111,7 @@ def _export_columns() -> list[ExportColumn]:
 
 @login_required
 def review_export(request):
-    form = ReviewFilterForm(request.GET or None, meetings=reviews.meeting_list(user=request.user))
-    queryset = reviews.review_list(user=request.user, filters=form.filters())
+    queryset = reviews.review_list(user=request.user, filters=ReviewFilter.from_request(request))
     return list_export(request, what="deal reviews", queryset=queryset,
                        columns=_export_columns(), filename=_("deal reviews"))
 
