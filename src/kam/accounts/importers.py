@@ -17,8 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.accounts.card import policies as card_policies
 from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.card.services import assignable_owners
+from kam.accounts.contacts import policies as contact_policies
 from kam.accounts.models import Account, Contact, ContactStatus
 from kam.accounts.team.selectors import colleagues
 from kam.core.bulk import chunks, ids_by, insert_rows, new_instances, present
@@ -152,6 +154,7 @@ def _owner_notice(account: Account) -> str:
 class AccountImporter(Importer):
     kind = "accounts"
     label = gettext_lazy("Accounts")
+    import_policy = staticmethod(card_policies.may_import_accounts)
     # Name is required to create an account, not to update one found by code or USCC.
     columns = model_columns(Account, ACCOUNT_FORM_FIELDS, aliases=ACCOUNT_ALIASES, parsers=ACCOUNT_PARSERS)
     needs_one_of = ("code", "uscc", "name")
@@ -485,6 +488,7 @@ class ContactImporter(Importer):
 
     kind = "contacts"
     label = gettext_lazy("Contacts")
+    import_policy = staticmethod(contact_policies.may_import_contacts)
 
     def __init__(self, *, actor, include_duplicates: bool = False):
         super().__init__(actor=actor, include_duplicates=include_duplicates)

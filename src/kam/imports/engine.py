@@ -14,12 +14,13 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.core.policies import is_active_user
 from kam.imports.cells import CellError
 from kam.imports.columns import Column, Mapping
 from kam.imports.readers import Cell, Table
@@ -106,6 +107,8 @@ class Importer:
     columns: list[Column] = []
     # A file must map at least one of these columns (how rows find their record).
     needs_one_of: tuple[str, ...] = ()
+    # Who may import this kind: a policy of the app that owns the rows (default: any active user).
+    import_policy: ClassVar[Callable[[Any], bool]] = staticmethod(is_active_user)
 
     def __init__(self, *, actor, include_duplicates: bool = False):
         self.actor = actor

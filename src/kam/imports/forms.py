@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from kam.imports import policies
 from kam.imports.models import ImportKind, ImportMode, MappingTemplate
 
 
@@ -24,6 +25,9 @@ class UploadForm(forms.Form):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["template"].queryset = MappingTemplate.objects.filter(user=user)
+        # Only the kinds the user may import (the service refuses the others too).
+        self.fields["kind"].choices = [(kind, label) for kind, label in ImportKind.choices
+                                       if policies.may_start_import(user, kind)]
 
 
 class MappingForm(forms.Form):

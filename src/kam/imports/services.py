@@ -17,12 +17,13 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kam.core import workers
 from kam.core.conf import config
 from kam.core.errors import Conflict, DomainError, NotVisible, ValidationFailed
+from kam.core.policies import require
+from kam.imports import policies
 from kam.imports.columns import Mapping, map_headers
 from kam.imports.engine import (
     Action,
@@ -35,18 +36,14 @@ from kam.imports.engine import (
     preview,
 )
 from kam.imports.guard import check_size
+from kam.imports.kinds import IMPORTERS as IMPORTERS  # the kinds, for callers of the services
+from kam.imports.kinds import importer_class
 from kam.imports.models import ImportJob, ImportKind, ImportMode, JobState, MappingTemplate
 from kam.imports.readers import Table, read_table
 from kam.imports.reports import error_report
 
 logger = logging.getLogger(__name__)
 
-IMPORTERS = {
-    ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
-    ImportKind.CONTACTS: "kam.accounts.importers.ContactImporter",
-    ImportKind.REVENUE: "kam.revenue.importers.RevenueImporter",
-    ImportKind.LEADS: "kam.sales.leads.importer.LeadImporter",
-}
 COUNT_FIELDS = {
     Action.CREATE: "created",
     Action.UPDATE: "updated",
@@ -57,12 +54,6 @@ COUNT_FIELDS = {
 }
 
 Progress = Callable[[str, int, int], None]
-
-
-def importer_class(kind: str) -> type[Importer]:
-    if kind not in IMPORTERS:
-        raise ValidationFailed(_("Unknown import kind %(kind)s.") % {"kind": kind}, errors={"kind": [_("Unknown.")]})
-    return import_string(IMPORTERS[kind])
 
 
 def _importer(job: ImportJob) -> Importer:
@@ -102,6 +93,8 @@ def import_job_create(
     long would stall every other writer); the job is then stored in one short transaction.
     `keep_table`: the mapping or the check follows in this process: keep what was read."""
     importer_class(kind)
+    require(policies.may_start_import(actor, kind),
+            _("You may not import %(kind)s.") % {"kind": importer_class(kind).label})
     check_size(len(data))
     filename = _file_name(filename)
     if template is not None and (template.user_id != actor.pk or template.kind != kind):
@@ -132,11 +125,13 @@ def _options(kind: str, options: dict) -> dict:
 
 
 def _job_for(actor, job_id: int, *, lock: bool = False) -> ImportJob:
-    qs = ImportJob.objects.filter(user=actor)
+    """The job `actor` may act on. Someone else's job is not found, for an administrator who
+    sees it too: nothing tells whether it exists."""
+    qs = ImportJob.objects.visible_to(actor)
     if lock:
         qs = qs.select_for_update()
     job = qs.filter(pk=job_id).first()
-    if job is None:
+    if job is None or not policies.may_run_job(actor, job):
         raise NotVisible(_("Not found."))
     return job
 

@@ -17,8 +17,8 @@ from kam.core.conf import config
 from kam.core.errors import DomainError
 from kam.core.exports import write_xlsx
 from kam.core.models import AuditEvent
-from kam.core.web import attach_domain_error, is_htmx, message_errors, paginate
-from kam.imports import selectors, services
+from kam.core.web import form_errors, is_htmx, message_errors, paginate
+from kam.imports import policies, selectors, services
 from kam.imports.engine import ACTION_LABELS, Action
 from kam.imports.forms import ConfirmForm, MappingForm, UploadForm
 from kam.imports.models import ImportKind, ImportMode, JobState
@@ -49,7 +49,7 @@ def import_list(request):
         status = 413
     elif request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
-        try:
+        with form_errors(form):
             job = services.import_job_create(
                 actor=request.user, kind=form.cleaned_data["kind"], filename=upload.name,
                 data=upload.read(), template=form.cleaned_data["template"],
@@ -61,9 +61,6 @@ def import_list(request):
             if mapping.unknown or services.mapping_problems(job, mapping):
                 return redirect("imports:columns", job.pk)
             _start_check(job)
-        except DomainError as exc:
-            attach_domain_error(form, exc)
-        else:
             return redirect("imports:detail", job.pk)
     page = paginate(request, selectors.import_jobs(user=request.user), config().PAGE_SIZE)
     return render(request, "imports/list.html", {
@@ -76,7 +73,7 @@ def import_list(request):
 @login_required
 def import_columns(request, pk: int):
     job = _job_or_404(request, pk)
-    if job.user_id != request.user.pk:
+    if not policies.may_run_job(request.user, job):
         raise Http404
     try:
         table = services.job_table(job)
@@ -88,16 +85,12 @@ def import_columns(request, pk: int):
     form = MappingForm(request.POST or None, headers=table.headers, columns=columns, current=current.columns,
                        samples=[cells for _n, cells in table.rows[:3]])
     if request.method == "POST" and form.is_valid():
-        try:
-            with transaction.atomic():
-                job = services.import_job_map(actor=request.user, job=job, mapping=form.mapping(),
-                                              template_name=form.cleaned_data["template_name"])
-                if problems := services.mapping_problems(job, services.job_mapping(job, table)):
-                    raise DomainError(" ".join(problems))
-                _start_check(job)
-        except DomainError as exc:
-            attach_domain_error(form, exc)
-        else:
+        with form_errors(form), transaction.atomic():
+            job = services.import_job_map(actor=request.user, job=job, mapping=form.mapping(),
+                                          template_name=form.cleaned_data["template_name"])
+            if problems := services.mapping_problems(job, services.job_mapping(job, table)):
+                raise DomainError(" ".join(problems))
+            _start_check(job)
             return redirect("imports:detail", job.pk)
     problems = services.mapping_problems(job, current)
     return render(request, "imports/columns.html", {"job": job, "form": form, "problems": problems,
@@ -116,7 +109,7 @@ def import_detail(request, pk: int):
         # The page polls while the job moves (or waits for a worker), not once it was interrupted.
         "active": job.is_active and not interrupted,
         "interrupted": interrupted,
-        "may_resume": interrupted and job.user_id == request.user.pk,
+        "may_resume": interrupted and policies.may_run_job(request.user, job),
         "waiting": services.import_job_waiting(job),
         "blocking": counts.get("invalid", 0) + counts.get("refused", 0),
         "confirm": ConfirmForm(initial={
@@ -150,10 +143,9 @@ def import_confirm(request, pk: int):
 @login_required
 @require_POST
 def import_resume(request, pk: int):
-    """Resume an import whose worker died: the owner's only, everyone else gets a 404."""
+    """Resume an import whose worker died: the owner's only, everyone else gets a 404 (the
+    service finds no job of theirs)."""
     job = _job_or_404(request, pk)
-    if job.user_id != request.user.pk:
-        raise Http404
     with message_errors(request):
         job = services.import_job_resume(actor=request.user, job=job)
         messages.success(request, _("Checking the file again.") if job.state == JobState.CHECKING

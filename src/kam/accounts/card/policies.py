@@ -14,3 +14,8 @@ def may_create_account(user: Any, obj: Account | None = None) -> bool:
 
 def may_edit_account(user: Any, obj: Account | None = None) -> bool:
     return may_write_accounts(user)
+
+
+def may_import_accounts(user: Any, obj: Account | None = None) -> bool:
+    """An account import creates and edits accounts: the same roles."""
+    return may_write_accounts(user)

@@ -18,3 +18,8 @@ def may_edit_contact(user: Any, obj: Contact | None = None) -> bool:
 
 def may_delete_contact(user: Any, obj: Contact | None = None) -> bool:
     return may_write_accounts(user)
+
+
+def may_import_contacts(user: Any, obj: Account | None = None) -> bool:
+    """A contact import adds and edits contacts: the same roles."""
+    return may_write_accounts(user)
