@@ -28,3 +28,9 @@ def may_freeze_snapshot(user: Any, obj: Snapshot | None = None) -> bool:
 
 def may_decide_move(user: Any, obj: Snapshot | None = None) -> bool:
     return is_hq(user)
+
+
+def may_see_whole_curve(user: Any, obj: Snapshot | None = None) -> bool:
+    """The Pareto curve of a snapshot spans every account of the scheme: headquarters sees it,
+    others the distribution of the accounts they see."""
+    return is_hq(user)

@@ -90,7 +90,7 @@ def scheme_detail(request, code: str):
             entry.label = scheme.tier_label(entry.tier)
         distribution = selectors.distribution(user=request.user, snapshot=snapshot)
         charts = {"distribution": [{"name": d["label"], "value": d["count"]} for d in distribution]}
-        if request.user.sees_everything and "curve" in snapshot.charts:
+        if policies.may_see_whole_curve(request.user, snapshot) and "curve" in snapshot.charts:
             charts["pareto"] = {**snapshot.charts["curve"],
                                 "cuts": [float(c) * 100 for c in snapshot.params.get("cuts", [])]}
         if "points" in snapshot.charts:

@@ -132,3 +132,11 @@ def may_submit(actor: Any, opportunity: Opportunity) -> bool:
 
 def may_hold_meetings(actor: Any) -> bool:
     return actor.role in MANAGING_ROLES
+
+
+SENIOR_REVIEW_ROLES = frozenset({Role.DIRECTOR, Role.GENERAL_MANAGER})
+
+
+def may_hold_senior_review(actor: Any) -> bool:
+    """The senior review (above REVIEW_SENIOR_AMOUNT) is held by the head of key accounts or the GM."""
+    return may_hold_meetings(actor) and actor.role in SENIOR_REVIEW_ROLES

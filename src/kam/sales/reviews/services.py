@@ -336,7 +336,7 @@ def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = N
     are held by the head of key accounts or the general manager."""
     if not policies.may_hold_meetings(actor):
         raise PermissionDenied(_("Only managers, directors and the general manager hold review meetings."))
-    if is_senior and actor.role not in (Role.DIRECTOR, Role.GENERAL_MANAGER):
+    if is_senior and not policies.may_hold_senior_review(actor):
         raise PermissionDenied(_("Only the head of key accounts or the general manager holds a senior review."))
     unit = unit or actor.unit
     if unit is None or not meeting_units(user=actor).filter(pk=unit.pk).exists():
