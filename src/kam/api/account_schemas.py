@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Model
 from ninja import Field, ModelSchema, Schema
 from pydantic import (
     AfterValidator,
@@ -39,7 +40,7 @@ CONTACT_WRITABLE = [
 ]
 
 
-def _holds_null_character(value) -> bool:
+def _holds_null_character(value: Any) -> bool:
     if isinstance(value, str):
         return "\x00" in value
     if isinstance(value, dict):
@@ -56,7 +57,7 @@ class Input(Schema):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_null_characters(cls, value):
+    def _no_null_characters(cls, value: Any) -> Any:
         if _holds_null_character(value):
             raise ValueError("must not contain null characters")
         return value
@@ -74,7 +75,7 @@ Money = Annotated[
     WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^[+-]?\d{1,14}(\.\d{1,2})?$"}]}),
 ]
 # Ids, counts and flags take JSON numbers and booleans only: "5" or 0 is refused, not guessed.
-def _json_number_only(value):
+def _json_number_only(value: Any) -> Any:
     if isinstance(value, (str, bool)):
         raise ValueError("must be a JSON number")
     return value
@@ -178,7 +179,7 @@ class DecisionChainOut(Schema):
     departed_without_successor: list[int]
 
 
-def ref(obj) -> dict | None:
+def ref(obj: Model | None) -> dict[str, Any] | None:
     return None if obj is None else {"id": obj.pk, "name": str(obj)}
 
 
@@ -192,23 +193,23 @@ class AccountDetail(ModelSchema):
     decision_chain: DecisionChainOut
 
     @staticmethod
-    def resolve_industry(obj):
+    def resolve_industry(obj: Account) -> dict[str, Any] | None:
         return ref(obj.industry)
 
     @staticmethod
-    def resolve_region(obj):
+    def resolve_region(obj: Account) -> dict[str, Any] | None:
         return ref(obj.region)
 
     @staticmethod
-    def resolve_owner(obj):
+    def resolve_owner(obj: Account) -> dict[str, Any] | None:
         return ref(obj.owner)
 
     @staticmethod
-    def resolve_unit(obj):
+    def resolve_unit(obj: Account) -> dict[str, Any] | None:
         return ref(obj.unit)
 
     @staticmethod
-    def resolve_parent(obj):
+    def resolve_parent(obj: Account) -> dict[str, Any] | None:
         return ref(obj.parent)
 
     class Meta:

@@ -6,12 +6,12 @@ import datetime as dt
 from typing import Any, Literal
 
 from django.contrib.auth import get_user_model
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpResponse
 from ninja import Field, Query, Router, Schema, Status
 
 from kam.accounts import selectors, services
 from kam.accounts.card.filters import AccountFilter
-from kam.accounts.models import Account
+from kam.accounts.models import Account, Contact
 from kam.accounts.recycle.filters import RecycleBinFilter
 from kam.accounts.recycle.selectors import BinEntry
 from kam.api.account_schemas import (
@@ -30,6 +30,7 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.paging import PageQuery, page_of
+from kam.api.requests import AuthedRequest
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 
@@ -47,18 +48,19 @@ class AccountQuery(AccountFilter, PageQuery):
 _ref = ref
 
 
-def _account_or_404(request, account_id: int):
+def _account_or_404(request: AuthedRequest, account_id: int) -> Account:
     account = selectors.account_get(user=request.user, pk=account_id)
     if account is None:
         raise Http404
     return account
 
 
-def _detail(request, account):
+def _detail(request: AuthedRequest, account: Account) -> Account:
     chain = selectors.account_decision_chain(user=request.user, account=account)
     team = account.team_members.select_related("user").order_by("id")
-    account.team = [{"id": m.pk, "user": _ref(m.user), "team_role": m.team_role} for m in team]
-    account.decision_chain = {
+    # AccountDetail reads these two beside the model's fields.
+    account.team = [{"id": m.pk, "user": _ref(m.user), "team_role": m.team_role} for m in team]  # type: ignore[attr-defined]
+    account.decision_chain = {  # type: ignore[attr-defined]
         "active_contacts": chain.active_count,
         "has_decision_maker": chain.has_decision_maker,
         "single_threaded": chain.single_threaded,
@@ -77,12 +79,12 @@ def _item(a: Account) -> dict[str, Any]:
 
 
 @router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
-def list_accounts(request: HttpRequest, query: Query[AccountQuery]) -> dict[str, Any]:
+def list_accounts(request: AuthedRequest, query: Query[AccountQuery]) -> dict[str, Any]:
     return page_of(selectors.account_list(user=request.user, filters=query), query, _item)
 
 
 @router.post("/accounts", response={201: AccountDetail, **ERRORS}, summary="Create an account")
-def create_account(request, payload: AccountCreate):
+def create_account(request: AuthedRequest, payload: AccountCreate) -> Status:
     data = payload.dict(exclude_unset=True)
     confirm = data.pop("confirm_similar", False)
     data.pop("version", None)
@@ -91,12 +93,12 @@ def create_account(request, payload: AccountCreate):
 
 
 @router.get("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="One account")
-def get_account(request, account_id: IdParam):
+def get_account(request: AuthedRequest, account_id: IdParam) -> Account:
     return _detail(request, _account_or_404(request, account_id))
 
 
 @router.patch("/accounts/{account_id}", response={200: AccountDetail, **ERRORS}, summary="Change an account")
-def patch_account(request, account_id: IdParam, payload: AccountPatch):
+def patch_account(request: AuthedRequest, account_id: IdParam, payload: AccountPatch) -> Account:
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     version = if_match(request, data.pop("version", None))
@@ -105,26 +107,26 @@ def patch_account(request, account_id: IdParam, payload: AccountPatch):
 
 
 @router.delete("/accounts/{account_id}", response={204: None, **ERRORS}, summary="Move an account to the recycle bin")
-def delete_account(request, account_id: IdParam):
+def delete_account(request: AuthedRequest, account_id: IdParam) -> HttpResponse:
     services.account_delete(actor=request.user, account=_account_or_404(request, account_id))
     return HttpResponse(status=204)
 
 
 @router.get("/accounts/{account_id}/contacts", response={200: list[ContactOut], **ERRORS}, summary="Contacts of an account")
-def list_contacts(request, account_id: IdParam):
+def list_contacts(request: AuthedRequest, account_id: IdParam) -> list[Contact]:
     account = _account_or_404(request, account_id)
     return list(selectors.account_contacts(user=request.user, account=account))
 
 
 @router.post("/accounts/{account_id}/contacts", response={201: ContactOut, **ERRORS}, summary="Add a contact")
-def create_contact(request, account_id: IdParam, payload: ContactCreate):
+def create_contact(request: AuthedRequest, account_id: IdParam, payload: ContactCreate) -> Status:
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     data.pop("version", None)
     return Status(201, services.contact_create(actor=request.user, account=account, data=data))
 
 
-def _contact_or_404(request, contact_id: int):
+def _contact_or_404(request: AuthedRequest, contact_id: int) -> Contact:
     contact = selectors.contact_get(user=request.user, pk=contact_id)
     if contact is None:
         raise Http404
@@ -132,12 +134,12 @@ def _contact_or_404(request, contact_id: int):
 
 
 @router.get("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="One contact")
-def get_contact(request, contact_id: IdParam):
+def get_contact(request: AuthedRequest, contact_id: IdParam) -> Contact:
     return _contact_or_404(request, contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response={200: ContactOut, **ERRORS}, summary="Change a contact")
-def patch_contact(request, contact_id: IdParam, payload: ContactPatch):
+def patch_contact(request: AuthedRequest, contact_id: IdParam, payload: ContactPatch) -> Contact:
     contact = _contact_or_404(request, contact_id)
     data = payload.dict(exclude_unset=True)
     version = if_match(request, data.pop("version", None))
@@ -145,7 +147,7 @@ def patch_contact(request, contact_id: IdParam, payload: ContactPatch):
 
 
 @router.delete("/contacts/{contact_id}", response={204: None, **ERRORS}, summary="Move a contact to the recycle bin")
-def delete_contact(request, contact_id: IdParam):
+def delete_contact(request: AuthedRequest, contact_id: IdParam) -> HttpResponse:
     services.contact_delete(actor=request.user, contact=_contact_or_404(request, contact_id))
     return HttpResponse(status=204)
 
@@ -181,7 +183,7 @@ class BinPage(Schema):
 
 @router.get("/recycle-bin", response={200: BinPage, **LIST_ERRORS},
             summary="Deleted accounts, contacts and opportunities that can still be restored")
-def list_recycle_bin(request: HttpRequest, query: Query[BinQuery]) -> dict[str, Any]:
+def list_recycle_bin(request: AuthedRequest, query: Query[BinQuery]) -> dict[str, Any]:
     return page_of(selectors.recycle_bin(user=request.user, filters=query), query, _bin_entry)
 
 
@@ -196,20 +198,20 @@ def _bin_entry(e: BinEntry) -> dict[str, Any]:
 
 @router.post("/accounts/{account_id}/restore", response={200: AccountDetail, **ERRORS},
              summary="Restore an account from the recycle bin, with the contacts and opportunities deleted with it")
-def restore_account(request, account_id: IdParam):
+def restore_account(request: AuthedRequest, account_id: IdParam) -> Account:
     account = services.account_restore(actor=request.user, account_id=account_id)
     return _detail(request, _account_or_404(request, account.pk))
 
 
 @router.post("/contacts/{contact_id}/restore", response={200: ContactOut, **ERRORS},
              summary="Restore a contact from the recycle bin")
-def restore_contact(request, contact_id: IdParam):
+def restore_contact(request: AuthedRequest, contact_id: IdParam) -> Contact:
     contact = services.contact_restore(actor=request.user, contact_id=contact_id)
     return _contact_or_404(request, contact.pk)
 
 
 @router.get("/accounts/{account_id}/team", response={200: list[TeamMemberOut], **ERRORS}, summary="Account team")
-def list_team(request, account_id: IdParam):
+def list_team(request: AuthedRequest, account_id: IdParam) -> list[dict[str, Any]]:
     account = _account_or_404(request, account_id)
     return [
         {"id": m.pk, "user": _ref(m.user), "team_role": m.team_role}
@@ -218,7 +220,7 @@ def list_team(request, account_id: IdParam):
 
 
 @router.post("/accounts/{account_id}/team", response={201: TeamMemberOut, **ERRORS}, summary="Add a team member")
-def add_team_member(request, account_id: IdParam, payload: TeamMemberIn):
+def add_team_member(request: AuthedRequest, account_id: IdParam, payload: TeamMemberIn) -> Status:
     account = _account_or_404(request, account_id)
     user = selectors.colleagues(user=request.user).filter(pk=payload.user).first()
     if user is None:
@@ -228,6 +230,6 @@ def add_team_member(request, account_id: IdParam, payload: TeamMemberIn):
 
 
 @router.delete("/accounts/{account_id}/team/{member_id}", response={204: None, **ERRORS}, summary="Remove a team member")
-def remove_team_member(request, account_id: IdParam, member_id: IdParam):
+def remove_team_member(request: AuthedRequest, account_id: IdParam, member_id: IdParam) -> HttpResponse:
     services.team_member_remove(actor=request.user, account=_account_or_404(request, account_id), member_id=member_id)
     return HttpResponse(status=204)

@@ -24,21 +24,21 @@ class AccountFilter(ListFilter):
     # The sort is set by the column headers, not in the filter bar.
     hidden_fields = frozenset({"sort"})
 
-    q: str = Field("", max_length=200, description="name, short name, code, USCC, pinyin or pinyin initials",
+    q: str = Field(default="", max_length=200, description="name, short name, code, USCC, pinyin or pinyin initials",
                    json_schema_extra={"label": Label("Search"),
                                       "placeholder": Label("Name, pinyin initials, code or USCC")})
-    industry: IdParam | None = Field(None, json_schema_extra={"label": Label("industry"), "widget": "select"})
-    region: IdParam | None = Field(None, json_schema_extra={"label": Label("region"), "widget": "select"})
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it",
+    industry: IdParam | None = Field(default=None, json_schema_extra={"label": Label("industry"), "widget": "select"})
+    region: IdParam | None = Field(default=None, json_schema_extra={"label": Label("region"), "widget": "select"})
+    unit: IdParam | None = Field(default=None, description="the account's org unit and the units under it",
                                  json_schema_extra={"label": Label("org unit"), "widget": "select"})
-    owner: IdParam | None = Field(None, description="the owner's user id",
+    owner: IdParam | None = Field(default=None, description="the owner's user id",
                                   json_schema_extra={"label": Label("owner"), "widget": "autocomplete",
                                                      "url": "users_autocomplete"})
-    lifecycle_status: LifecycleStatus | None = Field(None, json_schema_extra={"label": Label("lifecycle status")})
-    channel: Channel | None = Field(None, json_schema_extra={"label": Label("channel")})
-    tier: str = Field("", max_length=200,
+    lifecycle_status: LifecycleStatus | None = Field(default=None, json_schema_extra={"label": Label("lifecycle status")})
+    channel: Channel | None = Field(default=None, json_schema_extra={"label": Label("channel")})
+    tier: str = Field(default="", max_length=200,
                       description="scheme-code:tier — the accounts of that tier in the scheme's latest snapshot",
                       json_schema_extra={"label": Label("tier"), "widget": "select"})
-    in_pool: FlagParam = Field(False, description="only accounts in the public pool (without an owner)",
+    in_pool: FlagParam = Field(default=False, description="only accounts in the public pool (without an owner)",
                                json_schema_extra={"label": Label("in the public pool")})
-    sort: str = Field(DEFAULT_ACCOUNT_SORT, max_length=20, description=f"one of {', '.join(ACCOUNT_SORTS)}")
+    sort: str = Field(default=DEFAULT_ACCOUNT_SORT, max_length=20, description=f"one of {', '.join(ACCOUNT_SORTS)}")

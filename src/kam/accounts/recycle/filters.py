@@ -15,7 +15,7 @@ def bin_kinds() -> tuple[str, ...]:
 
 
 class RecycleBinFilter(ListFilter):
-    kind: str | None = Field(None, max_length=50,
+    kind: str | None = Field(default=None, max_length=50,
                              description="account, contact, or a kind another app puts in the bin (opportunity)",
                              json_schema_extra={"label": Label("kind")})
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
-from django.db.models import Count, Q
+from django.db.models import Count, Model, Q
 from django.utils import timezone
 
 from kam.accounts.models import Account, Contact
@@ -13,7 +15,7 @@ from kam.accounts.recycle.clock import days_left
 from kam.accounts.recycle.filters import RecycleBinFilter
 from kam.accounts.recycle.registry import binned_with_account
 from kam.core.conf import config
-from kam.core.models import User
+from kam.core.models import OrgUnit, User
 
 
 @dataclass
@@ -27,10 +29,10 @@ class BinEntry:
     code: str  # the account's code (of the item's account for a contact or opportunity)
     account_id: int
     account_name: str
-    owner: object  # the account's owner (None in the public pool)
-    unit: object
-    deleted_by: object
-    deleted_at: object
+    owner: User | None  # the account's owner (None in the public pool)
+    unit: OrgUnit
+    deleted_by: User | None
+    deleted_at: datetime
     days_left: int
     contacts: int = 0  # binned with the account
     opportunities: int = 0
@@ -75,10 +77,13 @@ def recycle_bin(*, user: User, filters: RecycleBinFilter | None = None) -> BinEn
         entries += [BinEntry("account", a.pk, a.name, a.code, a.pk, a.name, a.owner, a.unit, a.deleted_by,
                              a.deleted_at, days_left(a.deleted_at, now), a.n_contacts, a.n_opportunities,
                              str(Account._meta.verbose_name)) for a in accounts]
-    for name, model in (("contact", Contact), *((e.kind, e.model) for e in binned_with_account())):
+    others: list[tuple[str, type[Model]]] = [("contact", Contact),
+                                             *((e.kind, e.model) for e in binned_with_account())]
+    for name, model in others:
         if kind not in ("", name):
             continue
-        rows = (model.objects.in_recycle_bin_of(user)
+        manager: Any = model._default_manager  # each has in_recycle_bin_of(user) (see the registry)
+        rows = (manager.in_recycle_bin_of(user)
                 .select_related("account__owner", "account__unit", "deleted_by").order_by("-deleted_at", "-id")[:cap])
         entries += [BinEntry(name, r.pk, r.name, r.account.code, r.account_id, r.account.name, r.account.owner,
                              r.account.unit, r.deleted_by, r.deleted_at, days_left(r.deleted_at, now),

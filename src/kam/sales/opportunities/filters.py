@@ -29,20 +29,20 @@ AmountParam = Annotated[Decimal, Field(ge=0, max_digits=16, decimal_places=2)]
 
 
 class OpportunityFilter(ListFilter):
-    q: str = Field("", max_length=100, description="project name, or account name / pinyin / code",
+    q: str = Field(default="", max_length=100, description="project name, or account name / pinyin / code",
                    json_schema_extra={"label": Label("Search"), "placeholder": Label("Project or account")})
-    stage: Stage | None = Field(None, json_schema_extra={"label": Label("stage")})
-    owner: IdParam | None = Field(None, description="the owner's user id",
+    stage: Stage | None = Field(default=None, json_schema_extra={"label": Label("stage")})
+    owner: IdParam | None = Field(default=None, description="the owner's user id",
                                   json_schema_extra={"label": Label("owner"), "widget": "autocomplete",
                                                      "url": "users_autocomplete"})
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it",
+    unit: IdParam | None = Field(default=None, description="the account's org unit and the units under it",
                                  json_schema_extra={"label": Label("org unit"), "widget": "select"})
-    account: IdParam | None = Field(None, json_schema_extra={"label": Label("account"), "widget": "autocomplete",
+    account: IdParam | None = Field(default=None, json_schema_extra={"label": Label("account"), "widget": "autocomplete",
                                                              "url": "accounts:autocomplete"})
-    close_from: DateParam | None = Field(None, description="expected close on or after",
+    close_from: DateParam | None = Field(default=None, description="expected close on or after",
                                          json_schema_extra={"label": Label("expected close from"),
                                                             "widget": "date"})
-    close_to: DateParam | None = Field(None, description="expected close on or before",
+    close_to: DateParam | None = Field(default=None, description="expected close on or before",
                                        json_schema_extra={"label": Label("expected close to"), "widget": "date"})
-    amount_min: AmountParam | None = Field(None, json_schema_extra={"label": Label("amount from")})
-    amount_max: AmountParam | None = Field(None, json_schema_extra={"label": Label("amount to")})
+    amount_min: AmountParam | None = Field(default=None, json_schema_extra={"label": Label("amount from")})
+    amount_max: AmountParam | None = Field(default=None, json_schema_extra={"label": Label("amount to")})

@@ -24,12 +24,12 @@ class ReviewFilter(ListFilter):
     hidden_fields = frozenset({"opportunity"})
 
     status: ReviewStatus | Literal["open"] | None = Field(
-        None, description="a status, or open: not yet decided", json_schema_extra={"label": Label("status")})
-    meeting: IdParam | None = Field(None, json_schema_extra={"label": Label("meeting"), "widget": "select"})
-    escalated: FlagParam | None = Field(None, description="only items escalated to the senior review, or only not",
+        default=None, description="a status, or open: not yet decided", json_schema_extra={"label": Label("status")})
+    meeting: IdParam | None = Field(default=None, json_schema_extra={"label": Label("meeting"), "widget": "select"})
+    escalated: FlagParam | None = Field(default=None, description="only items escalated to the senior review, or only not",
                                         json_schema_extra={"label": Label("senior review"), "widget": "select"})
     follow_up: FollowUpFilter | None = Field(
-        None, description="decided items whose follow-up tasks are open, overdue or all done",
+        default=None, description="decided items whose follow-up tasks are open, overdue or all done",
         json_schema_extra={"label": Label("follow-up")})
     opportunity: IdParam | None = None
 
