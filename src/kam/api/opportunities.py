@@ -5,8 +5,9 @@ version read. The same services and scoping as the pages."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from django.http import Http404, HttpResponse
 from django.utils.translation import gettext as _
@@ -28,10 +29,20 @@ from kam.api.account_schemas import (
 )
 from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
+from kam.api.requests import AuthedRequest
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
-from kam.sales.models import BuyingRole, Competitor, OutcomeReason, RivalStatus, Stage
+from kam.sales.models import (
+    BuyingCentreMember,
+    BuyingRole,
+    Competitor,
+    Opportunity,
+    OutcomeReason,
+    Rival,
+    RivalStatus,
+    Stage,
+)
 from kam.sales.opportunities import selectors, services
 from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.stages import stage_probabilities, weighted
@@ -211,7 +222,7 @@ class CompetitorOut(Schema):
 # --- shapes ---------------------------------------------------------------------------------------
 
 
-def _item(o, probabilities) -> dict:
+def _item(o: Opportunity, probabilities: dict[str, Decimal]) -> dict[str, Any]:
     return {
         "id": o.pk, "account": {"id": o.account_id, "name": o.account.name}, "name": o.name, "stage": o.stage,
         "probability": probabilities[o.stage], "amount": o.amount,
@@ -222,16 +233,16 @@ def _item(o, probabilities) -> dict:
     }
 
 
-def _member(m) -> dict:
+def _member(m: BuyingCentreMember) -> dict[str, Any]:
     return {"id": m.pk, "contact": {"id": m.contact_id, "name": m.contact.name}, "role": m.role, "note": m.note}
 
 
-def _rival(r) -> dict:
+def _rival(r: Rival) -> dict[str, Any]:
     return {"id": r.pk, "competitor": ref(r.competitor), "product": r.product, "quote": r.quote,
             "status": r.status, "note": r.note}
 
 
-def _detail(o) -> dict:
+def _detail(o: Opportunity) -> dict[str, Any]:
     body = _item(o, stage_probabilities())
     body["description"] = o.description
     body["buying_centre"] = [_member(m) for m in o.buying_centre.select_related("contact").order_by("role", "id")]
@@ -241,14 +252,14 @@ def _detail(o) -> dict:
     return body
 
 
-def _get(request, opportunity_id: int):
+def _get(request: AuthedRequest, opportunity_id: int) -> Opportunity:
     opportunity = selectors.opportunity_get(user=request.user, pk=opportunity_id)
     if opportunity is None:
         raise Http404
     return opportunity
 
 
-def _owner(pk: int | None):
+def _owner(pk: int | None) -> User | None:
     if pk is None:
         return None
     owner = User.objects.filter(pk=pk).first()
@@ -261,7 +272,7 @@ def _owner(pk: int | None):
 
 
 @router.get("/opportunities", response={200: OpportunityPage, **LIST_ERRORS}, summary="List opportunities")
-def list_opportunities(request, query: Query[OpportunityListQuery]):
+def list_opportunities(request: AuthedRequest, query: Query[OpportunityListQuery]) -> dict[str, Any]:
     qs = selectors.opportunity_list(user=request.user, filters=query)
     probabilities = stage_probabilities()
     return page_of(qs, query, lambda o: _item(o, probabilities))
@@ -269,7 +280,7 @@ def list_opportunities(request, query: Query[OpportunityListQuery]):
 
 @router.get("/opportunities/pipeline", response={200: PipelineOut, **LIST_ERRORS},
             summary="Count, amount and weighted amount per stage")
-def pipeline(request, query: Query[OpportunityQuery]):
+def pipeline(request: AuthedRequest, query: Query[OpportunityQuery]) -> dict[str, Any]:
     totals = selectors.stage_totals(selectors.opportunity_list(user=request.user, filters=query))
     return {
         "stages": [{"stage": s.stage, "label": s.label, "probability": s.probability, "count": s.count,
@@ -279,17 +290,17 @@ def pipeline(request, query: Query[OpportunityQuery]):
 
 
 @router.get("/opportunity-reasons", response={200: list[ReasonOut], **LIST_ERRORS}, summary="Win/loss reasons")
-def list_reasons(request):
+def list_reasons(request: AuthedRequest) -> list[Mapping[str, object]]:
     return list(OutcomeReason.objects.filter(is_active=True).values("id", "code", "name", "applies_to"))
 
 
 @router.get("/competitors", response={200: list[CompetitorOut], **LIST_ERRORS}, summary="Competitors")
-def list_competitors(request):
+def list_competitors(request: AuthedRequest) -> list[Mapping[str, object]]:
     return list(Competitor.objects.filter(is_active=True).values("id", "code", "name"))
 
 
 @router.post("/opportunities", response={201: OpportunityDetail, **ERRORS}, summary="Create an opportunity")
-def create_opportunity(request, payload: OpportunityCreate):
+def create_opportunity(request: AuthedRequest, payload: OpportunityCreate) -> Status:
     account = account_get(user=request.user, pk=payload.account)
     if account is None:
         raise Http404
@@ -303,13 +314,13 @@ def create_opportunity(request, payload: OpportunityCreate):
 
 @router.get("/opportunities/{opportunity_id}", response={200: OpportunityDetail, **ERRORS},
             summary="One opportunity with its buying centre, competitors and stage history")
-def get_opportunity(request, opportunity_id: IdParam):
+def get_opportunity(request: AuthedRequest, opportunity_id: IdParam) -> dict[str, Any]:
     return _detail(_get(request, opportunity_id))
 
 
 @router.patch("/opportunities/{opportunity_id}", response={200: OpportunityDetail, **ERRORS},
               summary="Change an opportunity's fields")
-def update_opportunity(request, opportunity_id: IdParam, payload: OpportunityPatch):
+def update_opportunity(request: AuthedRequest, opportunity_id: IdParam, payload: OpportunityPatch) -> dict[str, Any]:
     opportunity = _get(request, opportunity_id)
     fields = payload.model_dump(exclude_unset=True)
     version = if_match(request, fields.pop("version", None), required=True)
@@ -321,21 +332,21 @@ def update_opportunity(request, opportunity_id: IdParam, payload: OpportunityPat
 
 @router.delete("/opportunities/{opportunity_id}", response={204: None, **ERRORS},
                summary="Move an opportunity to the recycle bin")
-def delete_opportunity(request, opportunity_id: IdParam):
+def delete_opportunity(request: AuthedRequest, opportunity_id: IdParam) -> HttpResponse:
     services.opportunity_delete(actor=request.user, opportunity=_get(request, opportunity_id))
     return HttpResponse(status=204)
 
 
 @router.post("/opportunities/{opportunity_id}/restore", response={200: OpportunityDetail, **ERRORS},
              summary="Restore an opportunity from the recycle bin")
-def restore_opportunity(request, opportunity_id: IdParam):
+def restore_opportunity(request: AuthedRequest, opportunity_id: IdParam) -> dict[str, Any]:
     opportunity = services.opportunity_restore(actor=request.user, opportunity_id=opportunity_id)
     return _detail(_get(request, opportunity.pk))
 
 
 @router.post("/opportunities/{opportunity_id}/move", response={200: OpportunityDetail, **ERRORS},
              summary="Move to another open stage")
-def move_opportunity(request, opportunity_id: IdParam, payload: MoveIn):
+def move_opportunity(request: AuthedRequest, opportunity_id: IdParam, payload: MoveIn) -> dict[str, Any]:
     opportunity = _get(request, opportunity_id)
     services.opportunity_move(actor=request.user, opportunity=opportunity, stage=payload.stage,
                               version=if_match(request, payload.version))
@@ -344,7 +355,7 @@ def move_opportunity(request, opportunity_id: IdParam, payload: MoveIn):
 
 @router.post("/opportunities/{opportunity_id}/close", response={200: OpportunityDetail, **ERRORS},
              summary="Win or lose, with a reason and a note")
-def close_opportunity(request, opportunity_id: IdParam, payload: CloseIn):
+def close_opportunity(request: AuthedRequest, opportunity_id: IdParam, payload: CloseIn) -> dict[str, Any]:
     opportunity = _get(request, opportunity_id)
     reason = OutcomeReason.objects.filter(pk=payload.reason).first() if payload.reason else None
     services.opportunity_close(actor=request.user, opportunity=opportunity, outcome=payload.outcome, reason=reason,
@@ -355,7 +366,7 @@ def close_opportunity(request, opportunity_id: IdParam, payload: CloseIn):
 
 @router.post("/opportunities/{opportunity_id}/reopen", response={200: OpportunityDetail, **ERRORS},
              summary="Reopen a won or lost opportunity")
-def reopen_opportunity(request, opportunity_id: IdParam, payload: ReopenIn):
+def reopen_opportunity(request: AuthedRequest, opportunity_id: IdParam, payload: ReopenIn) -> dict[str, Any]:
     opportunity = _get(request, opportunity_id)
     services.opportunity_reopen(actor=request.user, opportunity=opportunity, stage=payload.stage)
     return _detail(_get(request, opportunity_id))
@@ -363,14 +374,14 @@ def reopen_opportunity(request, opportunity_id: IdParam, payload: ReopenIn):
 
 @router.get("/opportunities/{opportunity_id}/buying-centre", response={200: list[MemberOut], **ERRORS},
             summary="The buying centre")
-def list_members(request, opportunity_id: IdParam):
+def list_members(request: AuthedRequest, opportunity_id: IdParam) -> list[dict[str, Any]]:
     opportunity = _get(request, opportunity_id)
     return [_member(m) for m in opportunity.buying_centre.select_related("contact").order_by("role", "id")]
 
 
 @router.post("/opportunities/{opportunity_id}/buying-centre", response={201: MemberOut, **ERRORS},
              summary="Name a contact of the account in the buying centre")
-def add_member(request, opportunity_id: IdParam, payload: MemberIn):
+def add_member(request: AuthedRequest, opportunity_id: IdParam, payload: MemberIn) -> Status:
     opportunity = _get(request, opportunity_id)
     contact = Contact.objects.filter(pk=payload.contact).first()
     member = services.buying_centre_add(actor=request.user, opportunity=opportunity, contact=contact,
@@ -380,7 +391,7 @@ def add_member(request, opportunity_id: IdParam, payload: MemberIn):
 
 @router.delete("/opportunities/{opportunity_id}/buying-centre/{member_id}", response={204: None, **ERRORS},
                summary="Remove from the buying centre")
-def remove_member(request, opportunity_id: IdParam, member_id: IdParam):
+def remove_member(request: AuthedRequest, opportunity_id: IdParam, member_id: IdParam) -> Status:
     opportunity = _get(request, opportunity_id)
     services.buying_centre_remove(actor=request.user, opportunity=opportunity, member_id=member_id)
     return Status(204, None)
@@ -388,14 +399,14 @@ def remove_member(request, opportunity_id: IdParam, member_id: IdParam):
 
 @router.get("/opportunities/{opportunity_id}/rivals", response={200: list[RivalOut], **ERRORS},
             summary="Competitors on the deal")
-def list_rivals(request, opportunity_id: IdParam):
+def list_rivals(request: AuthedRequest, opportunity_id: IdParam) -> list[dict[str, Any]]:
     opportunity = _get(request, opportunity_id)
     return [_rival(r) for r in opportunity.rivals.select_related("competitor").order_by("id")]
 
 
 @router.post("/opportunities/{opportunity_id}/rivals", response={201: RivalOut, **ERRORS},
              summary="Add a competitor to the deal")
-def add_rival(request, opportunity_id: IdParam, payload: RivalIn):
+def add_rival(request: AuthedRequest, opportunity_id: IdParam, payload: RivalIn) -> Status:
     opportunity = _get(request, opportunity_id)
     competitor = Competitor.objects.filter(pk=payload.competitor).first()
     rival = services.rival_add(actor=request.user, opportunity=opportunity, competitor=competitor,
@@ -406,7 +417,7 @@ def add_rival(request, opportunity_id: IdParam, payload: RivalIn):
 
 @router.patch("/opportunities/{opportunity_id}/rivals/{rival_id}", response={200: RivalOut, **ERRORS},
               summary="Change a competitor's product, quote, status or note")
-def update_rival(request, opportunity_id: IdParam, rival_id: IdParam, payload: RivalPatch):
+def update_rival(request: AuthedRequest, opportunity_id: IdParam, rival_id: IdParam, payload: RivalPatch) -> dict[str, Any]:
     opportunity = _get(request, opportunity_id)
     rival = services.rival_update(actor=request.user, opportunity=opportunity, rival_id=rival_id,
                                   **payload.model_dump(exclude_unset=True))
@@ -415,7 +426,7 @@ def update_rival(request, opportunity_id: IdParam, rival_id: IdParam, payload: R
 
 @router.delete("/opportunities/{opportunity_id}/rivals/{rival_id}", response={204: None, **ERRORS},
                summary="Remove a competitor from the deal")
-def remove_rival(request, opportunity_id: IdParam, rival_id: IdParam):
+def remove_rival(request: AuthedRequest, opportunity_id: IdParam, rival_id: IdParam) -> Status:
     opportunity = _get(request, opportunity_id)
     services.rival_remove(actor=request.user, opportunity=opportunity, rival_id=rival_id)
     return Status(204, None)

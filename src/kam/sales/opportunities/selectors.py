@@ -10,7 +10,8 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from kam.core.models import OrgUnit
+from kam.accounts.models import Account
+from kam.core.models import OrgUnit, User
 from kam.core.text import normalise_query
 from kam.sales.models import CLOSED_STAGES, Opportunity, Stage
 from kam.sales.opportunities.filters import OpportunityFilter
@@ -22,7 +23,7 @@ ZERO = Decimal("0.00")
 DEFAULT_CLOSED_DAYS = 90
 
 
-def opportunity_list(*, user, filters: OpportunityFilter | None = None) -> QuerySet[Opportunity]:
+def opportunity_list(*, user: User, filters: OpportunityFilter | None = None) -> QuerySet[Opportunity]:
     filters = filters or OpportunityFilter()
     qs = Opportunity.objects.visible_to(user)
     if filters.stage:
@@ -47,13 +48,13 @@ def opportunity_list(*, user, filters: OpportunityFilter | None = None) -> Query
     return qs.select_related("account", "owner", "outcome_reason").order_by("expected_close", "-id")
 
 
-def opportunity_get(*, user, pk: int) -> Opportunity | None:
+def opportunity_get(*, user: User, pk: int) -> Opportunity | None:
     return (Opportunity.objects.visible_to(user)
             .select_related("account", "owner", "outcome_reason", "created_by", "lead")
             .filter(pk=pk).first())
 
 
-def account_opportunities(*, user, account) -> QuerySet[Opportunity]:
+def account_opportunities(*, user: User, account: Account) -> QuerySet[Opportunity]:
     """The account's opportunities, open ones first, then the most recently closed."""
     return (Opportunity.objects.visible_to(user).filter(account=account).select_related("owner")
             .order_by("closed_on", "expected_close", "-id"))
@@ -130,7 +131,7 @@ class Column:
         return self.total.count - len(self.cards)
 
 
-def board(*, user, filters: OpportunityFilter | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
+def board(*, user: User, filters: OpportunityFilter | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
           per_column: int = 200, today: date | None = None) -> list[Column]:
     """One column per stage. Open stages hold every open deal matching the filters; won and
     lost hold those closed in the last `closed_days` days. Totals count the whole column;
@@ -163,7 +164,7 @@ class StageStay:
     label: str
     entered_at: datetime
     left_at: datetime | None
-    by: object
+    by: User | None
     from_stage: str
 
     @property
