@@ -7,8 +7,10 @@ between stages and the days spent in each are read from history, not reconstruct
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
 
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +24,7 @@ from kam.core.errors import (
     ValidationFailed,
     refused,
 )
-from kam.core.models import AuditEvent
+from kam.core.models import AuditEvent, User
 from kam.core.money import parse_yuan
 from kam.core.policies import require
 from kam.sales.models import (
@@ -42,12 +44,12 @@ from kam.sales.models import (
 from kam.sales.opportunities import policies
 
 
-def _save(obj, actor) -> None:
-    obj._history_user = actor
+def _save(obj: models.Model, actor: User) -> None:
+    obj._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's author of the record
     obj.save()
 
 
-def opportunity_to_change(actor, pk: int) -> Opportunity:
+def opportunity_to_change(actor: User, pk: int) -> Opportunity:
     """The opportunity, locked for the rest of the transaction, if `actor` may change it:
     its owner, the account's owner and team, and managers above them (who see the account)."""
     opportunity = (Opportunity.objects.visible_to(actor).select_for_update(of=("self",))
@@ -60,14 +62,14 @@ def opportunity_to_change(actor, pk: int) -> Opportunity:
 @transaction.atomic
 def opportunity_create(
     *,
-    actor,
+    actor: User,
     account: Account,
     name: str,
-    amount,
+    amount: Decimal | str | int | float | None,
     expected_close: date,
-    owner=None,
+    owner: User | None = None,
     stage: str = Stage.CONTACT,
-    our_quote=None,
+    our_quote: Decimal | str | int | float | None = None,
     description: str = "",
     lead: Lead | None = None,
     at: datetime | None = None,
@@ -87,9 +89,11 @@ def opportunity_create(
     if not isinstance(expected_close, date):
         raise refused("expected_close", _("Enter the expected close date."))
     at = at or timezone.now()
+    yuan = parse_yuan(amount, field="amount", required=True)
+    assert yuan is not None  # required: parse_yuan refuses an empty amount
     opportunity = Opportunity(
         account=account, name=name[:200], owner=owner, stage=stage, stage_entered_at=at,
-        amount=parse_yuan(amount, field="amount", required=True),
+        amount=yuan,
         our_quote=parse_yuan(our_quote, field="our_quote", required=False),
         expected_close=expected_close, description=description or "", lead=lead, created_by=actor, created_at=at,
     )
@@ -106,7 +110,7 @@ def _check_version(opportunity: Opportunity, version: int | None) -> None:
 
 
 @transaction.atomic
-def opportunity_move(*, actor, opportunity: Opportunity, stage: str, version: int | None = None,
+def opportunity_move(*, actor: User, opportunity: Opportunity, stage: str, version: int | None = None,
                      at: datetime | None = None) -> Opportunity:
     """Move an open opportunity to another open stage (forwards or back). Winning and losing
     go through opportunity_close, which asks for the reason."""
@@ -123,7 +127,7 @@ def opportunity_move(*, actor, opportunity: Opportunity, stage: str, version: in
     return _enter(actor, opportunity, stage, at or timezone.now())
 
 
-def _enter(actor, opportunity: Opportunity, stage: str, at: datetime) -> Opportunity:
+def _enter(actor: User, opportunity: Opportunity, stage: str, at: datetime) -> Opportunity:
     StageChange.objects.create(opportunity=opportunity, from_stage=opportunity.stage, to_stage=stage, at=at, by=actor)
     opportunity.stage = stage
     opportunity.stage_entered_at = at
@@ -133,8 +137,8 @@ def _enter(actor, opportunity: Opportunity, stage: str, at: datetime) -> Opportu
 
 
 @transaction.atomic
-def opportunity_close(*, actor, opportunity: Opportunity, outcome: str, reason: OutcomeReason | None,
-                      note: str, on: date | None = None, our_quote=None, version: int | None = None,
+def opportunity_close(*, actor: User, opportunity: Opportunity, outcome: str, reason: OutcomeReason | None,
+                      note: str, on: date | None = None, our_quote: Any = None, version: int | None = None,
                       at: datetime | None = None) -> Opportunity:
     """Win or lose an open opportunity. Both need a reason from the configured list that
     applies to the outcome, and a note on what decided it (解析成败原因)."""
@@ -161,7 +165,7 @@ def opportunity_close(*, actor, opportunity: Opportunity, outcome: str, reason: 
 
 
 @transaction.atomic
-def opportunity_reopen(*, actor, opportunity: Opportunity, stage: str = Stage.TENDER,
+def opportunity_reopen(*, actor: User, opportunity: Opportunity, stage: str = Stage.TENDER,
                        at: datetime | None = None) -> Opportunity:
     """Undo a close (a tender re-run, a mistaken click): back to an open stage, reason cleared."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
@@ -182,7 +186,7 @@ EDITABLE_FIELDS = ("name", "amount", "our_quote", "expected_close", "description
 
 
 @transaction.atomic
-def opportunity_update(*, actor, opportunity: Opportunity, version: int | None, **fields) -> Opportunity:
+def opportunity_update(*, actor: User, opportunity: Opportunity, version: int | None, **fields: Any) -> Opportunity:
     """Change the project's name, amounts, expected close, description or owner. The stage
     moves only through opportunity_move / opportunity_close / opportunity_reopen."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
@@ -212,7 +216,7 @@ def opportunity_update(*, actor, opportunity: Opportunity, version: int | None, 
     return opportunity
 
 
-def _clean_field(actor, opportunity: Opportunity, field: str, value):
+def _clean_field(actor: User, opportunity: Opportunity, field: str, value: Any) -> Any:
     if field == "name":
         value = (value or "").strip()
         if not value:
@@ -242,7 +246,7 @@ def _clean_field(actor, opportunity: Opportunity, field: str, value):
 
 
 @transaction.atomic
-def buying_centre_add(*, actor, opportunity: Opportunity, contact: Contact | None, role: str,
+def buying_centre_add(*, actor: User, opportunity: Opportunity, contact: Contact | None, role: str,
                       note: str = "") -> BuyingCentreMember:
     """Name one of the account's contacts in the buying centre with their role in the purchase."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
@@ -258,11 +262,12 @@ def buying_centre_add(*, actor, opportunity: Opportunity, contact: Contact | Non
         errors["note"] = [_("At most 200 characters.")]
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), errors=errors)
+    assert contact is not None  # checked above
     return BuyingCentreMember.objects.create(opportunity=opportunity, contact=contact, role=role, note=note)
 
 
 @transaction.atomic
-def buying_centre_remove(*, actor, opportunity: Opportunity, member_id: int) -> None:
+def buying_centre_remove(*, actor: User, opportunity: Opportunity, member_id: int) -> None:
     opportunity = opportunity_to_change(actor, opportunity.pk)
     deleted, _rows = BuyingCentreMember.objects.filter(opportunity=opportunity, pk=member_id).delete()
     if not deleted:
@@ -272,10 +277,10 @@ def buying_centre_remove(*, actor, opportunity: Opportunity, member_id: int) -> 
 # --- competitors on the deal ---------------------------------------------------------------------
 
 
-def _rival_fields(*, competitor=None, product=None, quote=None, status=None, note=None,
-                  check_competitor: bool) -> dict:
+def _rival_fields(*, competitor: Competitor | None = None, product: str | None = None, quote: Any = None,
+                  status: str | None = None, note: str | None = None, check_competitor: bool) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
-    cleaned: dict = {}
+    cleaned: dict[str, Any] = {}
     if check_competitor:
         if competitor is None or not Competitor.objects.filter(pk=competitor.pk, is_active=True).exists():
             errors["competitor"] = [_("Choose a competitor from the list.")]
@@ -305,8 +310,8 @@ def _rival_fields(*, competitor=None, product=None, quote=None, status=None, not
 
 
 @transaction.atomic
-def rival_add(*, actor, opportunity: Opportunity, competitor: Competitor | None, product: str = "",
-              quote=None, status: str = RivalStatus.ACTIVE, note: str = "") -> Rival:
+def rival_add(*, actor: User, opportunity: Opportunity, competitor: Competitor | None, product: str = "",
+              quote: Any = None, status: str = RivalStatus.ACTIVE, note: str = "") -> Rival:
     """A competitor on the deal with their product, their quote (元, not negative) and where they stand."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
     cleaned = _rival_fields(competitor=competitor, product=product or "", quote=quote if quote != "" else None,
@@ -316,7 +321,7 @@ def rival_add(*, actor, opportunity: Opportunity, competitor: Competitor | None,
     return Rival.objects.create(opportunity=opportunity, **cleaned)
 
 
-def _rival_to_change(actor, opportunity: Opportunity, rival_id: int) -> Rival:
+def _rival_to_change(actor: User, opportunity: Opportunity, rival_id: int) -> Rival:
     opportunity = opportunity_to_change(actor, opportunity.pk)
     rival = Rival.objects.select_for_update().filter(opportunity=opportunity, pk=rival_id).first()
     if rival is None:
@@ -328,7 +333,7 @@ RIVAL_FIELDS = ("product", "quote", "status", "note")
 
 
 @transaction.atomic
-def rival_update(*, actor, opportunity: Opportunity, rival_id: int, **fields) -> Rival:
+def rival_update(*, actor: User, opportunity: Opportunity, rival_id: int, **fields: Any) -> Rival:
     """Change a rival's product, quote, status or note; a quote of None or "" clears it."""
     unknown = sorted(set(fields) - set(RIVAL_FIELDS))
     if unknown:
@@ -346,7 +351,7 @@ def rival_update(*, actor, opportunity: Opportunity, rival_id: int, **fields) ->
 
 
 @transaction.atomic
-def rival_remove(*, actor, opportunity: Opportunity, rival_id: int) -> None:
+def rival_remove(*, actor: User, opportunity: Opportunity, rival_id: int) -> None:
     _rival_to_change(actor, opportunity, rival_id).delete()
 
 
@@ -354,7 +359,7 @@ def rival_remove(*, actor, opportunity: Opportunity, rival_id: int) -> None:
 
 
 @transaction.atomic
-def opportunity_delete(*, actor, opportunity: Opportunity) -> None:
+def opportunity_delete(*, actor: User, opportunity: Opportunity) -> None:
     """Move an opportunity to the recycle bin (restorable for RECYCLE_BIN_DAYS): whoever may
     change it may delete it. It drops out of every list, count, chart and forecast."""
     opportunity = opportunity_to_change(actor, opportunity.pk)
@@ -363,7 +368,7 @@ def opportunity_delete(*, actor, opportunity: Opportunity) -> None:
 
 
 @transaction.atomic
-def opportunity_restore(*, actor, opportunity_id: int) -> Opportunity:
+def opportunity_restore(*, actor: User, opportunity_id: int) -> Opportunity:
     """Take an opportunity deleted on its own out of the recycle bin, exactly as it was; one
     that went with its account comes back with the account."""
     opportunity = (Opportunity.objects.in_recycle_bin_of(actor).select_for_update(of=("self",))
