@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import date, datetime, timedelta
+from typing import Any
 
-from django.contrib.auth import get_user_model
-from django.db import transaction
+from django.db import models, transaction
 from django.db.models import Count, Exists, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -23,13 +23,11 @@ from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.activities.services import task_create
 from kam.core.conf import config
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
-from kam.core.models import OrgUnit, Role
+from kam.core.models import OrgUnit, Role, User
 from kam.core.money import parse_yuan
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
 from kam.sales.reviews import policies
 from kam.sales.reviews.filters import ReviewFilter
-
-User = get_user_model()
 
 SHEET_FIELDS = ("brief", "core_needs", "main_problems", "proposed_strategy")
 
@@ -37,8 +35,8 @@ def _refused(field: str, message: str) -> ValidationFailed:
     return ValidationFailed(message, errors={field: [message]})
 
 
-def _save(obj, actor) -> None:
-    obj._history_user = actor
+def _save(obj: models.Model, actor: User | None) -> None:
+    obj._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's author of the record
     obj.save()
 
 
@@ -52,7 +50,7 @@ def _aware(at: datetime | None) -> datetime:
 # --- reading -----------------------------------------------------------------------------------
 
 
-def _follow_ups(status: str | None = None, *, overdue_on: date | None = None):
+def _follow_ups(status: str | None = None, *, overdue_on: date | None = None) -> QuerySet[Task]:
     tasks = Task.objects.filter(source_kind=TaskSource.REVIEW, source_id=OuterRef("pk"))
     if status:
         tasks = tasks.filter(status=status)
@@ -61,12 +59,12 @@ def _follow_ups(status: str | None = None, *, overdue_on: date | None = None):
     return tasks
 
 
-def _follow_up_count(tasks):
+def _follow_up_count(tasks: QuerySet[Task]) -> Coalesce:
     counted = tasks.order_by().values("source_id").annotate(n=Count("pk")).values("n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def review_list(*, user, filters: ReviewFilter | None = None, today: date | None = None) -> QuerySet[DealReview]:
+def review_list(*, user: User, filters: ReviewFilter | None = None, today: date | None = None) -> QuerySet[DealReview]:
     """The reviews `user` sees, newest first, with their follow-up counts, filtered."""
     filters = filters or ReviewFilter()
     qs = DealReview.objects.visible_to(user)
@@ -96,7 +94,7 @@ def review_list(*, user, filters: ReviewFilter | None = None, today: date | None
     return qs.select_related("opportunity__account", "opportunity__owner", "meeting", "submitted_by")
 
 
-def review_get(*, user, pk: int) -> DealReview | None:
+def review_get(*, user: User, pk: int) -> DealReview | None:
     return (DealReview.objects.visible_to(user)
             .select_related("opportunity__account__unit", "opportunity__owner__unit", "meeting__unit",
                             "submitted_by", "manager", "director", "decided_by")
@@ -109,11 +107,11 @@ def review_follow_ups(review: DealReview) -> list[Task]:
                 .select_related("owner").order_by("due_on", "id"))
 
 
-def open_review_of(*, user, opportunity: Opportunity) -> DealReview | None:
+def open_review_of(*, user: User, opportunity: Opportunity) -> DealReview | None:
     return DealReview.objects.visible_to(user).open().filter(opportunity=opportunity).first()
 
 
-def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
+def meeting_list(*, user: User) -> QuerySet[ReviewMeeting]:
     counted = (DealReview.objects.alive().filter(meeting=OuterRef("pk")).order_by().values("meeting")
                .annotate(n=Count("pk")).values("n"))
     return (ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by")
@@ -121,18 +119,18 @@ def meeting_list(*, user) -> QuerySet[ReviewMeeting]:
             .order_by("-held_on", "-id"))
 
 
-def meeting_get(*, user, pk: int) -> ReviewMeeting | None:
+def meeting_get(*, user: User, pk: int) -> ReviewMeeting | None:
     return ReviewMeeting.objects.visible_to(user).select_related("unit", "created_by").filter(pk=pk).first()
 
 
-def meeting_items(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+def meeting_items(*, user: User, meeting: ReviewMeeting) -> QuerySet[DealReview]:
     """The meeting's items `user` sees, in the order they were submitted."""
     return (review_list(user=user, filters=ReviewFilter(meeting=meeting.pk))
             .select_related("manager", "director", "decided_by", "opportunity__account__unit")
             .order_by("submitted_at", "id"))
 
 
-def schedulable_reviews(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]:
+def schedulable_reviews(*, user: User, meeting: ReviewMeeting) -> QuerySet[DealReview]:
     """Open items `user` sees that may go on `meeting` and are not on it yet."""
     qs = DealReview.objects.visible_to(user).open().exclude(meeting=meeting)
     if meeting.is_senior:
@@ -142,7 +140,7 @@ def schedulable_reviews(*, user, meeting: ReviewMeeting) -> QuerySet[DealReview]
     return qs.select_related("opportunity__account").order_by("submitted_at", "id")
 
 
-def meeting_units(*, user) -> QuerySet[OrgUnit]:
+def meeting_units(*, user: User) -> QuerySet[OrgUnit]:
     """The units `user` may hold a meeting for: their own and those below."""
     if user.sees_everything:
         return OrgUnit.objects.filter(is_active=True)
@@ -152,7 +150,7 @@ def meeting_units(*, user) -> QuerySet[OrgUnit]:
 # --- writing -----------------------------------------------------------------------------------
 
 
-def _review_to_change(actor, review: DealReview | int) -> DealReview:
+def _review_to_change(actor: User, review: DealReview | int) -> DealReview:
     pk = review.pk if isinstance(review, DealReview) else int(review)
     locked = DealReview.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
     if locked is None:
@@ -162,7 +160,7 @@ def _review_to_change(actor, review: DealReview | int) -> DealReview:
             .get(pk=locked.pk))
 
 
-def _text(value, field: str, *, label: str) -> str:
+def _text(value: Any, field: str, *, label: str) -> str:
     text = str(value or "").strip()
     if not text:
         raise _refused(field, _("Write the %(what)s.") % {"what": label})
@@ -172,14 +170,14 @@ def _text(value, field: str, *, label: str) -> str:
 @transaction.atomic
 def review_submit(
     *,
-    actor,
+    actor: User,
     opportunity: Opportunity,
     brief: str,
     core_needs: str,
     main_problems: str,
     proposed_strategy: str,
     project: str | None = None,
-    amount=None,
+    amount: Any = None,
     at: datetime | None = None,
 ) -> DealReview:
     """Submit an open opportunity of at least REVIEW_MIN_AMOUNT for review with its tracking
@@ -221,7 +219,7 @@ def review_submit(
 
 
 @transaction.atomic
-def review_recommend_as_manager(*, actor, review: DealReview, recommendation: str,
+def review_recommend_as_manager(*, actor: User, review: DealReview, recommendation: str,
                                 at: datetime | None = None) -> DealReview:
     """The manager's recommendation (经理意见): a manager of the account's unit, first."""
     review = _review_to_change(actor, review)
@@ -235,7 +233,7 @@ def review_recommend_as_manager(*, actor, review: DealReview, recommendation: st
 
 
 @transaction.atomic
-def review_recommend_as_director(*, actor, review: DealReview, recommendation: str,
+def review_recommend_as_director(*, actor: User, review: DealReview, recommendation: str,
                                  at: datetime | None = None) -> DealReview:
     """The director's recommendation (总监意见): only after the manager's."""
     review = _review_to_change(actor, review)
@@ -249,7 +247,7 @@ def review_recommend_as_director(*, actor, review: DealReview, recommendation: s
 
 
 @transaction.atomic
-def review_recommend(*, actor, review: DealReview, recommendation: str, at: datetime | None = None) -> DealReview:
+def review_recommend(*, actor: User, review: DealReview, recommendation: str, at: datetime | None = None) -> DealReview:
     """The recommendation the actor's role gives: a manager's or a director's."""
     review = _review_to_change(actor, review)
     if actor.role == Role.DIRECTOR:
@@ -261,7 +259,7 @@ def review_recommend(*, actor, review: DealReview, recommendation: str, at: date
     raise PermissionDenied(_("Only the manager and then the director recommend."))
 
 
-def _follow_up_owner(review: DealReview):
+def _follow_up_owner(review: DealReview) -> User | None:
     """The opportunity's owner follows up; if they have left, who submitted the review."""
     owner = review.opportunity.owner
     if owner.is_active:
@@ -270,7 +268,7 @@ def _follow_up_owner(review: DealReview):
 
 
 @transaction.atomic
-def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Iterable[str] | None = None,
+def review_decide(*, actor: User, review: DealReview, decision: str, follow_ups: Iterable[str] | None = None,
                   at: datetime | None = None) -> DealReview:
     """The general manager's decision (开发决议), after both recommendations. Each follow-up
     (one task per line; the decision itself when none is given) becomes a task of the
@@ -299,7 +297,7 @@ def review_decide(*, actor, review: DealReview, decision: str, follow_ups: Itera
 
 
 @transaction.atomic
-def review_withdraw(*, actor, review: DealReview) -> DealReview:
+def review_withdraw(*, actor: User, review: DealReview) -> DealReview:
     """Take an open item off review (the deal moved on); it may be submitted again later."""
     review = _review_to_change(actor, review)
     policies.check_withdraw(actor, review)
@@ -309,7 +307,7 @@ def review_withdraw(*, actor, review: DealReview) -> DealReview:
     return review
 
 
-def _close_senior_tasks(review: DealReview, status: str, actor, at: datetime) -> None:
+def _close_senior_tasks(review: DealReview, status: str, actor: User, at: datetime) -> None:
     for task in Task.objects.select_for_update().filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk,
                                                         status=TaskStatus.OPEN):
         task.status = status
@@ -317,20 +315,20 @@ def _close_senior_tasks(review: DealReview, status: str, actor, at: datetime) ->
         _save(task, actor)
 
 
-def senior_reviewer(owner):
+def senior_reviewer(owner: User | None) -> User | None:
     """Who holds the senior review of an item: the director nearest above the opportunity's
     owner in the org tree, else the general manager."""
-    directors = []
-    if owner is not None and owner.unit_id is not None:
+    directors: list[User] = []
+    if owner is not None and owner.unit is not None:
         chain = [int(part) for part in owner.unit.path.strip("/").split("/") if part]
         directors = list(User.objects.filter(is_active=True, role=Role.DIRECTOR, unit_id__in=chain).order_by("id"))
-        directors.sort(key=lambda u: -chain.index(u.unit_id))
+        directors.sort(key=lambda u: -chain.index(u.unit_id or 0))
     return (directors[0] if directors
             else User.objects.filter(is_active=True, role=Role.GENERAL_MANAGER).order_by("id").first())
 
 
 @transaction.atomic
-def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = None, is_senior: bool = False,
+def meeting_create(*, actor: User, title: str, held_on: date, unit: OrgUnit | None = None, is_senior: bool = False,
                    notes: str = "") -> ReviewMeeting:
     """A review meeting of a unit the actor manages (their own by default). Senior reviews
     are held by the head of key accounts or the general manager."""
@@ -353,7 +351,7 @@ def meeting_create(*, actor, title: str, held_on: date, unit: OrgUnit | None = N
 
 
 @transaction.atomic
-def meeting_update_notes(*, actor, meeting: ReviewMeeting, notes: str) -> ReviewMeeting:
+def meeting_update_notes(*, actor: User, meeting: ReviewMeeting, notes: str) -> ReviewMeeting:
     """The minutes of a meeting, kept by those who may hold it."""
     meeting = ReviewMeeting.objects.visible_to(actor).filter(pk=meeting.pk).first()
     if meeting is None:
@@ -366,7 +364,7 @@ def meeting_update_notes(*, actor, meeting: ReviewMeeting, notes: str) -> Review
 
 
 @transaction.atomic
-def review_schedule(*, actor, review: DealReview, meeting: ReviewMeeting | None) -> DealReview:
+def review_schedule(*, actor: User, review: DealReview, meeting: ReviewMeeting | None) -> DealReview:
     """Put an open item on a meeting (None takes it off). A unit's meeting takes the items
     of its subtree; a senior review takes escalated items."""
     review = _review_to_change(actor, review)
