@@ -19,11 +19,12 @@ history.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Case, F, Max, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
@@ -37,14 +38,16 @@ from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed
-from kam.core.models import OrgUnit
+from kam.core.models import OrgUnit, User
 from kam.core.policies import require
 from kam.core.sql import LocalDayNumber
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies
 from kam.sales.pool.filters import PoolFilter
 
-User = get_user_model()
+if TYPE_CHECKING:
+    from kam.tiering.models import Scheme
+
 
 # Who may take accounts from the pool, and who may hand them out or put them back.
 # The events that end an owner's hold (or start one).
@@ -92,13 +95,13 @@ class PoolRules:
         return max([self.idle_days, *self.by_tier.values()])
 
 
-def cadence_scheme():
+def cadence_scheme() -> Scheme | None:
     from kam.tiering.models import Scheme
 
     return Scheme.objects.filter(code=config().CADENCE_SCHEME).first()
 
 
-def cadence_tiers(ids: np.ndarray, day: date, scheme=None) -> np.ndarray:
+def cadence_tiers(ids: np.ndarray, day: date, scheme: Scheme | None = None) -> np.ndarray:
     """The tier of each account (ids ascending) on `day` in the cadence scheme (read unless
     given), "" for none."""
     from kam.activities import compliance
@@ -119,7 +122,7 @@ def _limits(tiers: np.ndarray, rules: PoolRules) -> np.ndarray:
 # --- the nightly sweep ------------------------------------------------------------------------
 
 
-def _latest_days(queryset, key: str, at: str, ids: np.ndarray, window: date, today: date) -> np.ndarray:
+def _latest_days(queryset: QuerySet[Any], key: str, at: str, ids: np.ndarray, window: date, today: date) -> np.ndarray:
     """Per account of `ids`, the local day number of the latest `at` in window…today of the
     rows of `queryset` (grouped by `key`); 0 where there is none."""
     zone = timezone.get_current_timezone()
@@ -258,11 +261,12 @@ def pool_sweep(*, today: date | None = None, now: datetime | None = None, batch:
 # --- who sees the pool ------------------------------------------------------------------------
 
 
-def pool_branch(user) -> OrgUnit | None:
+def pool_branch(user: User) -> OrgUnit | None:
     """The unit whose subtree's pool `user` sees: the nearest branch at or above their unit
     (their own unit when none is a branch); None for HQ, who see every pool account."""
     if user.sees_everything:
         return None
+    assert user.unit is not None, "everyone outside head office works in a unit"
     ids = [int(part) for part in user.unit.path.strip("/").split("/") if part]
     branches = {u.pk: u for u in OrgUnit.objects.filter(pk__in=ids, kind=OrgUnit.Kind.BRANCH)}
     for pk in reversed(ids):
@@ -271,7 +275,7 @@ def pool_branch(user) -> OrgUnit | None:
     return user.unit
 
 
-def pool_scope(user) -> QuerySet[Account]:
+def pool_scope(user: User) -> QuerySet[Account]:
     """Live accounts inside the part of the org whose pool `user` sees (with or without owner)."""
     if not policies.may_see_pool(user):
         return Account.objects.none()
@@ -284,7 +288,7 @@ def _last_leaving() -> QuerySet:
     return PoolEvent.objects.filter(account=OuterRef("pk"), kind__in=LEAVING).order_by("-at", "-pk")
 
 
-def pool_accounts(user, filters: PoolFilter | None = None) -> QuerySet[Account]:
+def pool_accounts(user: User, filters: PoolFilter | None = None) -> QuerySet[Account]:
     """The pool accounts `user` sees, longest in the pool first, with the former owner, the
     idle days and the allowed days of the return that put each there."""
     from kam.accounts.selectors import _search
@@ -330,20 +334,23 @@ def pool_rows(accounts: list[Account], *, today: date | None = None) -> list[Poo
     scheme = cadence_scheme()
     tiers = dict(zip(ids.tolist(), cadence_tiers(ids, today, scheme).tolist(), strict=True))
     followed = _followed_up(ids.tolist(), today)
-    people = User.objects.in_bulk([a.former_owner_id for a in accounts if a.former_owner_id])
+    # former_owner_id, returned_idle_days and returned_limit_days: annotated by pool_accounts
+    annotated: list[Any] = list(accounts)
+    people = User.objects.in_bulk([a.former_owner_id for a in annotated if a.former_owner_id])
     return [PoolRow(
         account=a, tier=scheme.tier_label(tiers[a.pk]) if scheme and tiers[a.pk] else "",
         former_owner=people.get(a.former_owner_id),
         days_in_pool=(today - timezone.localdate(a.pooled_at)).days if a.pooled_at else None,
         idle_days=(today - timezone.localdate(followed[a.pk])).days if a.pk in followed else None,
         returned_idle_days=a.returned_idle_days, limit_days=a.returned_limit_days,
-    ) for a in accounts]
+    ) for a in annotated]
 
 
-def pool_rows_iter(accounts: QuerySet[Account], *, chunk: int = 2000, today: date | None = None):
+def pool_rows_iter(accounts: QuerySet[Account], *, chunk: int = 2000,
+                   today: date | None = None) -> Iterator[PoolRow]:
     """`pool_rows` for a whole list (the export), a chunk of accounts at a time."""
     today = today or timezone.localdate()
-    batch = []
+    batch: list[Account] = []
     for account in accounts.iterator(chunk_size=chunk):
         batch.append(account)
         if len(batch) == chunk:
@@ -352,7 +359,7 @@ def pool_rows_iter(accounts: QuerySet[Account], *, chunk: int = 2000, today: dat
     yield from pool_rows(batch, today=today)
 
 
-def held_from_pool(user) -> QuerySet[Account]:
+def held_from_pool(user: User) -> QuerySet[Account]:
     """Accounts `user` holds from the pool: owned by them, and their own claim is the latest
     pool event that gave the account an owner or took it away."""
     latest = PoolEvent.objects.filter(account=OuterRef("pk")).exclude(kind=PoolEventKind.NOTICE).order_by("-at", "-pk")
@@ -365,10 +372,10 @@ def held_from_pool(user) -> QuerySet[Account]:
 # --- by hand: release, claim, assign ---------------------------------------------------------
 
 
-def _pool_account_locked(actor, account) -> Account:
+def _pool_account_locked(actor: User, account: Account | int) -> Account:
     """The pool account `account` (or its id) inside the actor's part of the pool, locked;
     Conflict when someone took it meanwhile, NotVisible outside the actor's part."""
-    pk = account.pk if hasattr(account, "pk") else int(account)
+    pk = account.pk if isinstance(account, Account) else int(account)
     found = pool_scope(actor).select_for_update(of=("self",)).filter(pk=pk).first()
     # An owned account that never came from the pool is not the actor's business: 404.
     if found is None or (found.owner_id is not None
@@ -385,16 +392,17 @@ def _former_owner(account: Account) -> int | None:
             .values_list("former_owner_id", flat=True).first())
 
 
-def _take(account: Account, *, owner, actor, kind: str, reason: str) -> PoolEvent:
+def _take(account: Account, *, owner: User, actor: User, kind: str, reason: str) -> PoolEvent:
     now = timezone.now()
     former = _former_owner(account)
+    assert owner.unit is not None, "who claims or is assigned an account works in a unit (the policies)"
     ownership.give_owner(actor=actor, account=account, owner=owner, unit=owner.unit, reason=reason)
     return PoolEvent.objects.create(account=account, kind=kind, at=now, user=actor, former_owner_id=former,
                                     note=("" if kind == PoolEventKind.CLAIMED else str(owner))[:300])
 
 
 @transaction.atomic
-def pool_claim(*, actor, account) -> PoolEvent:
+def pool_claim(*, actor: User, account: Account | int) -> PoolEvent:
     """`actor` takes `account` from the pool and becomes its owner. Refused beyond
     POOL_CLAIM_LIMIT accounts held from the pool; of two claiming at once, the second gets
     a Conflict."""
@@ -412,7 +420,7 @@ def pool_claim(*, actor, account) -> PoolEvent:
 
 
 @transaction.atomic
-def pool_assign(*, actor, account, owner) -> PoolEvent:
+def pool_assign(*, actor: User, account: Account | int, owner: User | int) -> PoolEvent:
     """A manager (or HQ) hands a pool account to someone of the units they manage. An account
     outside the actor's part of the pool is NotVisible before any other refusal, so its id leaks
     nothing."""
@@ -429,12 +437,13 @@ def pool_assign(*, actor, account, owner) -> PoolEvent:
 
 
 @transaction.atomic
-def pool_release(*, actor, account, note: str) -> PoolEvent:
+def pool_release(*, actor: User, account: Account | int, note: str) -> PoolEvent:
     """The owner or their manager puts `account` in the pool by hand, saying why."""
-    pk = account.pk if hasattr(account, "pk") else int(account)
-    account = Account.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
-    if account is None:
+    pk = account.pk if isinstance(account, Account) else int(account)
+    locked: Account | None = Account.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=pk).first()
+    if locked is None:
         raise NotVisible(_("Not found."))
+    account = locked
     if account.owner_id is None:
         raise Conflict(_("This account is already in the public pool."),
                        errors={"account": [_("Already in the public pool.")]})
@@ -453,7 +462,7 @@ def pool_release(*, actor, account, note: str) -> PoolEvent:
                                     former_owner_id=former, note=note)
 
 
-def pool_events(*, user, account: Account) -> list[PoolEvent]:
+def pool_events(*, user: User, account: Account) -> list[PoolEvent]:
     """The pool events of `account`, for whoever sees it as an account or as a pool account."""
     visible = Account.objects.visible_to(user).filter(pk=account.pk).exists() or pool_scope(user).filter(
         pk=account.pk, owner__isnull=True).exists()
