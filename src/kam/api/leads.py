@@ -8,7 +8,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
@@ -26,8 +26,10 @@ from kam.api.account_schemas import (
 )
 from kam.api.activities import IsoDate, IsoDateTime
 from kam.api.paging import PageQuery, page_of
+from kam.api.requests import AuthedRequest
 from kam.sales.leads import selectors, services
 from kam.sales.leads.filters import LeadFilter
+from kam.sales.models import Lead
 
 router = Router(tags=["leads"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -151,7 +153,7 @@ class QualifyConflict(ErrorOut):
     similar: list[Candidate] = []
 
 
-def _lead(lead, now: dt.datetime) -> dict:
+def _lead(lead: Lead, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": lead.pk, "source": ref(lead.source), "company": lead.company, "uscc": lead.uscc,
         "contact_name": lead.contact_name, "contact_title": lead.contact_title, "phone": lead.phone,
@@ -168,7 +170,7 @@ def _lead(lead, now: dt.datetime) -> dict:
     }
 
 
-def _detail(request, pk: int) -> dict:
+def _detail(request: AuthedRequest, pk: int) -> dict[str, Any]:
     lead = selectors.lead_get(user=request.user, pk=pk)
     if lead is None:
         raise Http404
@@ -180,7 +182,7 @@ def _detail(request, pk: int) -> dict:
     return body
 
 
-def _visible(request, pk: int):
+def _visible(request: AuthedRequest, pk: int) -> Lead:
     lead = selectors.lead_get(user=request.user, pk=pk)
     if lead is None:
         raise Http404
@@ -188,7 +190,7 @@ def _visible(request, pk: int):
 
 
 @router.get("/leads", response={200: LeadPage, **LIST_ERRORS}, summary="List leads")
-def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> dict[str, Any]:
+def list_leads(request: AuthedRequest, query: Query[LeadQuery]) -> dict[str, Any]:
     now = timezone.now()
     qs = selectors.lead_list(user=request.user, filters=query, now=now).select_related(
         "region", "industry", "account", "opportunity")
@@ -196,7 +198,7 @@ def list_leads(request: HttpRequest, query: Query[LeadQuery]) -> dict[str, Any]:
 
 
 @router.post("/leads", response={201: LeadDetail, **ERRORS}, summary="Create a lead (assigned by the rules)")
-def create_lead(request, payload: LeadCreate):
+def create_lead(request: AuthedRequest, payload: LeadCreate) -> Status:
     data = payload.model_dump(exclude={"assignee"})
     lead = services.lead_create(actor=request.user, data=data, assignee=payload.assignee)
     if selectors.lead_get(user=request.user, pk=lead.pk) is None:
@@ -206,20 +208,20 @@ def create_lead(request, payload: LeadCreate):
 
 
 @router.get("/leads/{lead_id}", response={200: LeadDetail, **ERRORS}, summary="One lead with its follow-ups")
-def get_lead(request, lead_id: IdParam):
+def get_lead(request: AuthedRequest, lead_id: IdParam) -> dict[str, Any]:
     return _detail(request, lead_id)
 
 
 @router.post("/leads/{lead_id}/follow-ups", response={201: LeadDetail, **ERRORS},
              summary="Record a follow-up (the first stops the SLA clock)")
-def follow_up_lead(request, lead_id: IdParam, payload: FollowUpCreate):
+def follow_up_lead(request: AuthedRequest, lead_id: IdParam, payload: FollowUpCreate) -> Status:
     lead = _visible(request, lead_id)
     services.lead_follow_up(actor=request.user, lead=lead, note=payload.note, plan=payload.plan, at=payload.at)
     return Status(201, _detail(request, lead_id))
 
 
 @router.post("/leads/{lead_id}/assign", response={200: LeadDetail, **ERRORS}, summary="Assign a lead by hand")
-def assign_lead(request, lead_id: IdParam, payload: LeadAssignIn):
+def assign_lead(request: AuthedRequest, lead_id: IdParam, payload: LeadAssignIn) -> dict[str, Any]:
     lead = _visible(request, lead_id)
     services.lead_assign(actor=request.user, lead=lead, assignee=payload.assignee)
     return _detail(request, lead_id)
@@ -228,7 +230,7 @@ def assign_lead(request, lead_id: IdParam, payload: LeadAssignIn):
 @router.post("/leads/{lead_id}/qualify", response={200: LeadDetail, 409: QualifyConflict, **LIST_ERRORS,
                                                    403: ErrorOut, 404: ErrorOut},
              summary="Qualify a lead into an opportunity or a nurtured prospect")
-def qualify_lead(request, lead_id: IdParam, payload: QualifyIn):
+def qualify_lead(request: AuthedRequest, lead_id: IdParam, payload: QualifyIn) -> dict[str, Any]:
     lead = _visible(request, lead_id)
     services.lead_qualify(
         actor=request.user, lead=lead, outcome=payload.outcome, account=payload.account,
@@ -239,7 +241,7 @@ def qualify_lead(request, lead_id: IdParam, payload: QualifyIn):
 
 
 @router.post("/leads/{lead_id}/disqualify", response={200: LeadDetail, **ERRORS}, summary="Disqualify a lead")
-def disqualify_lead(request, lead_id: IdParam, payload: DisqualifyIn):
+def disqualify_lead(request: AuthedRequest, lead_id: IdParam, payload: DisqualifyIn) -> dict[str, Any]:
     lead = _visible(request, lead_id)
     services.lead_disqualify(actor=request.user, lead=lead, note=payload.note)
     return _detail(request, lead_id)

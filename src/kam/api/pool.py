@@ -5,6 +5,7 @@ account, and an account's pool history. The same services and scoping as the pag
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema
@@ -13,6 +14,7 @@ from pydantic import ConfigDict
 from kam.accounts.models import Account
 from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.api.paging import PageQuery, page_of
+from kam.api.requests import AuthedRequest
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies, services
 from kam.sales.pool.filters import PoolFilter
@@ -93,7 +95,7 @@ class AssignIn(Input):
 # --- shapes ---------------------------------------------------------------------------------------
 
 
-def _item(row: services.PoolRow) -> dict:
+def _item(row: services.PoolRow) -> dict[str, Any]:
     a = row.account
     return {
         "id": a.pk, "code": a.code, "name": a.name, "unit": ref(a.unit), "industry": ref(a.industry),
@@ -103,12 +105,12 @@ def _item(row: services.PoolRow) -> dict:
     }
 
 
-def _event(e: PoolEvent) -> dict:
+def _event(e: PoolEvent) -> dict[str, Any]:
     return {"id": e.pk, "kind": e.kind, "at": e.at, "user": ref(e.user), "former_owner": ref(e.former_owner),
             "idle_days": e.idle_days, "limit_days": e.limit_days, "note": e.note}
 
 
-def _state(event: PoolEvent) -> dict:
+def _state(event: PoolEvent) -> dict[str, Any]:
     a = event.account
     return {"id": a.pk, "code": a.code, "name": a.name, "unit": ref(a.unit), "owner": ref(a.owner),
             "in_pool": a.owner_id is None, "pooled_at": a.pooled_at, "version": a.version, "event": _event(event)}
@@ -119,14 +121,14 @@ def _state(event: PoolEvent) -> dict:
 
 @router.get("/pool", response={200: PoolPage, **LIST_ERRORS},
             summary="The accounts in your part of the public pool, longest there first")
-def list_pool(request, query: Query[PoolQuery]):
+def list_pool(request: AuthedRequest, query: Query[PoolQuery]) -> dict[str, Any]:
     qs = services.pool_accounts(request.user, query)
     return page_of(qs, query, _item, rows=services.pool_rows)
 
 
 @router.get("/pool/limit", response={200: PoolLimitOut, **LIST_ERRORS},
             summary="How many accounts you hold from the pool, and the limit")
-def pool_limit(request):
+def pool_limit(request: AuthedRequest) -> dict[str, Any]:
     may_claim = policies.may_claim(request.user)
     return {"held": services.held_from_pool(request.user).count() if may_claim else 0,
             "limit": services.PoolRules.from_settings().claim_limit, "may_claim": may_claim}
@@ -134,25 +136,25 @@ def pool_limit(request):
 
 @router.post("/pool/{account_id}/claim", response={200: PoolStateOut, **ERRORS},
              summary="Claim an account from the pool (409 when someone took it first, 422 beyond the limit)")
-def claim(request, account_id: IdParam):
+def claim(request: AuthedRequest, account_id: IdParam) -> dict[str, Any]:
     return _state(services.pool_claim(actor=request.user, account=account_id))
 
 
 @router.post("/pool/{account_id}/release", response={200: PoolStateOut, **ERRORS},
              summary="Put an account you own or manage in the pool, saying why")
-def release(request, account_id: IdParam, payload: ReleaseIn):
+def release(request: AuthedRequest, account_id: IdParam, payload: ReleaseIn) -> dict[str, Any]:
     return _state(services.pool_release(actor=request.user, account=account_id, note=payload.note))
 
 
 @router.post("/pool/{account_id}/assign", response={200: PoolStateOut, **ERRORS},
              summary="Hand a pool account to someone of the units you manage")
-def assign(request, account_id: IdParam, payload: AssignIn):
+def assign(request: AuthedRequest, account_id: IdParam, payload: AssignIn) -> dict[str, Any]:
     return _state(services.pool_assign(actor=request.user, account=account_id, owner=payload.owner))
 
 
 @router.get("/pool/{account_id}/events", response={200: list[PoolEventOut], **ERRORS},
             summary="An account's pool history: notices, returns, releases, claims and assignments")
-def list_events(request, account_id: IdParam):
+def list_events(request: AuthedRequest, account_id: IdParam) -> list[dict[str, Any]]:
     account = Account.objects.alive().filter(pk=account_id).first()
     if account is None:
         raise Http404

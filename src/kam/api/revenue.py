@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Field, Router, Schema, Status
 
 from kam.accounts.selectors import account_get
 from kam.api.account_schemas import ErrorOut, Flag, IdParam, Input, Money
+from kam.api.requests import AuthedRequest
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import
 from kam.tiering.selectors import account_tiers as account_tiers_of
@@ -50,7 +51,7 @@ class RevenueBatchOut(Schema):
 
 
 @router.post("/revenue", response={200: RevenueBatchOut, **ERRORS}, summary="Import a batch of revenue lines")
-def post_revenue(request, payload: RevenueBatchIn):
+def post_revenue(request: AuthedRequest, payload: RevenueBatchIn) -> Status:
     lines = [line.dict() for line in payload.lines]
     for line in lines:
         for name in ("amount", "margin", "quantity"):
@@ -77,7 +78,7 @@ class AccountTierOut(Schema):
 
 @router.get("/accounts/{account_id}/tiers", response={200: list[AccountTierOut], **ERRORS},
             summary="An account's tier under each scheme, with the reason")
-def account_tiers(request, account_id: IdParam):
+def account_tiers(request: AuthedRequest, account_id: IdParam) -> list[Any]:
     from django.http import Http404
 
     account = account_get(user=request.user, pk=account_id)

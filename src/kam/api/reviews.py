@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.http import Http404
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
+from kam.activities.models import Task
 from kam.api.account_schemas import (
     ErrorOut,
     Id,
@@ -19,7 +20,9 @@ from kam.api.account_schemas import (
     ref,
 )
 from kam.api.paging import PageQuery, page_of
-from kam.sales.models import Opportunity
+from kam.api.requests import AuthedRequest
+from kam.core.models import User
+from kam.sales.models import DealReview, Opportunity
 from kam.sales.reviews import services as reviews
 from kam.sales.reviews.filters import ReviewFilter
 
@@ -104,11 +107,11 @@ class DecideIn(Input):
                                               "none: one task to follow up the decision")
 
 
-def _opinion(text: str, by, at) -> dict:
+def _opinion(text: str, by: User | None, at: dt.datetime | None) -> dict[str, Any]:
     return {"text": text, "by": ref(by) if by is not None else None, "at": at}
 
 
-def _review(r, follow_ups=None) -> dict:
+def _review(r: DealReview, follow_ups: list[Task] | None = None) -> dict[str, Any]:
     account = r.opportunity.account
     body = {
         "id": r.pk, "opportunity": {"id": r.opportunity_id, "name": r.opportunity.name},
@@ -128,14 +131,14 @@ def _review(r, follow_ups=None) -> dict:
     return body
 
 
-def _one(request, review_id: int) -> dict:
+def _one(request: AuthedRequest, review_id: int) -> dict[str, Any]:
     review = reviews.review_get(user=request.user, pk=review_id)
     if review is None:
         raise Http404
     return _review(review, reviews.review_follow_ups(review))
 
 
-def _found(request, review_id: int):
+def _found(request: AuthedRequest, review_id: int) -> DealReview:
     review = reviews.review_get(user=request.user, pk=review_id)
     if review is None:
         raise Http404
@@ -143,13 +146,13 @@ def _found(request, review_id: int):
 
 
 @router.get("/reviews", response={200: ReviewPage, **LIST_ERRORS}, summary="List deal reviews")
-def list_reviews(request, query: Query[ReviewQuery]):
+def list_reviews(request: AuthedRequest, query: Query[ReviewQuery]) -> dict[str, Any]:
     qs = reviews.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by")
     return page_of(qs, query, _review)
 
 
 @router.post("/reviews", response={201: ReviewOut, **ERRORS}, summary="Submit an opportunity for review")
-def submit_review(request, payload: ReviewCreate):
+def submit_review(request: AuthedRequest, payload: ReviewCreate) -> Status:
     opportunity = Opportunity.objects.visible_to(request.user).filter(pk=payload.opportunity).first()
     if opportunity is None:
         raise Http404
@@ -162,13 +165,13 @@ def submit_review(request, payload: ReviewCreate):
 
 
 @router.get("/reviews/{review_id}", response={200: ReviewOut, **ERRORS}, summary="One deal review")
-def get_review(request, review_id: IdParam):
+def get_review(request: AuthedRequest, review_id: IdParam) -> dict[str, Any]:
     return _one(request, review_id)
 
 
 @router.post("/reviews/{review_id}/recommend", response={200: ReviewOut, **ERRORS},
              summary="Recommend: the manager first, then the director")
-def recommend_review(request, review_id: IdParam, payload: RecommendIn):
+def recommend_review(request: AuthedRequest, review_id: IdParam, payload: RecommendIn) -> dict[str, Any]:
     reviews.review_recommend(actor=request.user, review=_found(request, review_id),
                              recommendation=payload.recommendation)
     return _one(request, review_id)
@@ -176,13 +179,13 @@ def recommend_review(request, review_id: IdParam, payload: RecommendIn):
 
 @router.post("/reviews/{review_id}/decide", response={200: ReviewOut, **ERRORS},
              summary="The general manager's decision, after both recommendations")
-def decide_review(request, review_id: IdParam, payload: DecideIn):
+def decide_review(request: AuthedRequest, review_id: IdParam, payload: DecideIn) -> dict[str, Any]:
     reviews.review_decide(actor=request.user, review=_found(request, review_id), decision=payload.decision,
                           follow_ups=payload.follow_ups)
     return _one(request, review_id)
 
 
 @router.post("/reviews/{review_id}/withdraw", response={200: ReviewOut, **ERRORS}, summary="Withdraw a review")
-def withdraw_review(request, review_id: IdParam):
+def withdraw_review(request: AuthedRequest, review_id: IdParam) -> dict[str, Any]:
     reviews.review_withdraw(actor=request.user, review=_found(request, review_id))
     return _one(request, review_id)

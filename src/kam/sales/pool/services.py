@@ -19,7 +19,7 @@ history.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import TYPE_CHECKING, Any
@@ -317,25 +317,25 @@ def pool_accounts(user: User, filters: PoolFilter | None = None) -> QuerySet[Acc
 class PoolRow:
     account: Account
     tier: str
-    former_owner: object
+    former_owner: User | None
     days_in_pool: int | None
     idle_days: int | None  # days since the last follow-up, as of today
     returned_idle_days: int | None
     limit_days: int | None
 
 
-def pool_rows(accounts: list[Account], *, today: date | None = None) -> list[PoolRow]:
+def pool_rows(accounts: Iterable[Account], *, today: date | None = None) -> list[PoolRow]:
     """The pool list's lines for a page of `pool_accounts`: a fixed number of queries."""
 
     today = today or timezone.localdate()
-    if not accounts:
+    # former_owner_id, returned_idle_days and returned_limit_days: annotated by pool_accounts
+    annotated: list[Any] = list(accounts)
+    if not annotated:
         return []
-    ids = np.array(sorted(a.pk for a in accounts), dtype=np.int64)
+    ids = np.array(sorted(a.pk for a in annotated), dtype=np.int64)
     scheme = cadence_scheme()
     tiers = dict(zip(ids.tolist(), cadence_tiers(ids, today, scheme).tolist(), strict=True))
     followed = _followed_up(ids.tolist(), today)
-    # former_owner_id, returned_idle_days and returned_limit_days: annotated by pool_accounts
-    annotated: list[Any] = list(accounts)
     people = User.objects.in_bulk([a.former_owner_id for a in annotated if a.former_owner_id])
     return [PoolRow(
         account=a, tier=scheme.tier_label(tiers[a.pk]) if scheme and tiers[a.pk] else "",
