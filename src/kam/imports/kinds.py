@@ -10,7 +10,7 @@ from kam.core.errors import ValidationFailed
 from kam.imports.engine import Importer
 from kam.imports.models import ImportKind
 
-IMPORTERS = {
+IMPORTERS: dict[str, str] = {
     ImportKind.ACCOUNTS: "kam.accounts.importers.AccountImporter",
     ImportKind.CONTACTS: "kam.accounts.importers.ContactImporter",
     ImportKind.REVENUE: "kam.revenue.importers.RevenueImporter",

@@ -10,8 +10,9 @@ import json
 import logging
 import os
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import timedelta
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
@@ -22,6 +23,7 @@ from django.utils.translation import gettext as _
 from kam.core import workers
 from kam.core.conf import config
 from kam.core.errors import Conflict, DomainError, NotVisible, ValidationFailed
+from kam.core.models import User
 from kam.core.policies import require
 from kam.imports import policies
 from kam.imports.columns import Mapping, map_headers
@@ -84,7 +86,7 @@ def _file_name(filename: str) -> str:
 
 
 def import_job_create(
-    *, actor, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None,
+    *, actor: User, kind: str, filename: str, data: bytes, template: MappingTemplate | None = None,
     options: dict | None = None, keep_table: bool = False,
 ) -> ImportJob:
     """Store the upload and read its header. A file that cannot be read — or that the upload
@@ -115,16 +117,16 @@ def import_job_create(
     return job
 
 
-OPTIONS = {ImportKind.REVENUE: {"create_accounts"}}
+OPTIONS: dict[str, set[str]] = {ImportKind.REVENUE: {"create_accounts"}}
 
 
-def _options(kind: str, options: dict) -> dict:
+def _options(kind: str, options: dict[str, Any]) -> dict[str, bool]:
     if unknown := set(options) - OPTIONS.get(kind, set()):
         raise ValidationFailed(_("Unknown import options: %(names)s.") % {"names": ", ".join(sorted(unknown))})
     return {name: bool(value) for name, value in options.items()}
 
 
-def _job_for(actor, job_id: int, *, lock: bool = False) -> ImportJob:
+def _job_for(actor: User, job_id: int, *, lock: bool = False) -> ImportJob:
     """The job `actor` may act on. Someone else's job is not found, for an administrator who
     sees it too: nothing tells whether it exists."""
     qs = ImportJob.objects.visible_to(actor)
@@ -137,7 +139,7 @@ def _job_for(actor, job_id: int, *, lock: bool = False) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_map(*, actor, job: ImportJob, mapping: dict[str, str], template_name: str = "") -> ImportJob:
+def import_job_map(*, actor: User, job: ImportJob, mapping: dict[str, str], template_name: str = "") -> ImportJob:
     """Record the user's choice of column for each file header; optionally save it as a template."""
     job = _job_for(actor, job.pk, lock=True)
     if job.state not in (JobState.UPLOADED, JobState.CHECKED):
@@ -196,7 +198,7 @@ def _summary(outcome: Outcome, headers: list[str], mapping: Mapping | None = Non
     }
 
 
-def _progress_writer(job: ImportJob, progress: Progress | None, phase: str):
+def _progress_writer(job: ImportJob, progress: Progress | None, phase: str) -> Callable[[int, int], None]:
     def report(done: int, total: int) -> None:
         ImportJob.objects.filter(pk=job.pk).update(progress_done=done, heartbeat_at=timezone.now())
         if progress:
@@ -277,7 +279,7 @@ def import_job_check(*, job_id: int, progress: Progress | None = None) -> Import
 
 
 @transaction.atomic
-def import_job_confirm(*, actor, job: ImportJob, mode: str, include_duplicates: bool = False) -> ImportJob:
+def import_job_confirm(*, actor: User, job: ImportJob, mode: str, include_duplicates: bool = False) -> ImportJob:
     """The user's go-ahead after the preview. The run itself is a background task."""
     from kam.imports.tasks import run_import
 
@@ -331,7 +333,7 @@ def import_job_interrupted(job: ImportJob) -> bool:
     return job.state in INTERRUPTIBLE and bool(job.worker) and _worker_gone(job)
 
 
-def import_jobs_interrupted(jobs) -> set[int]:
+def import_jobs_interrupted(jobs: Iterable[ImportJob]) -> set[int]:
     """The ids of the interrupted jobs among `jobs` (a list page), with one registry query."""
     candidates = [job for job in jobs if job.state in INTERRUPTIBLE and job.worker]
     registered = workers.workers_alive_among(job.worker for job in candidates)
@@ -345,7 +347,7 @@ def import_job_waiting(job: ImportJob) -> bool:
 
 
 @transaction.atomic
-def import_job_check_queue(*, actor, job: ImportJob) -> ImportJob:
+def import_job_check_queue(*, actor: User, job: ImportJob) -> ImportJob:
     """Hand the check to the background worker. The job shows as being checked (the page
     polls) and as waiting until a worker takes it up."""
     from kam.imports.tasks import check_import
@@ -360,7 +362,7 @@ def import_job_check_queue(*, actor, job: ImportJob) -> ImportJob:
 
 
 @transaction.atomic
-def import_job_resume(*, actor, job: ImportJob) -> ImportJob:
+def import_job_resume(*, actor: User, job: ImportJob) -> ImportJob:
     """Start an interrupted import again: a run goes on after its last committed batch, a
     check starts over. Refused while the process running it is alive."""
     from kam.imports.tasks import check_import, run_import
@@ -455,7 +457,7 @@ def import_job_run(*, job_id: int, progress: Progress | None = None) -> ImportJo
     return job
 
 
-def import_job_resumable(*, actor, kind: str, sha256: str) -> ImportJob | None:
+def import_job_resumable(*, actor: User, kind: str, sha256: str) -> ImportJob | None:
     """An earlier run of the same file by the same user that died part-way."""
     job = (
         ImportJob.objects.filter(user=actor, kind=kind, sha256=sha256, state=JobState.RUNNING)
@@ -465,7 +467,7 @@ def import_job_resumable(*, actor, kind: str, sha256: str) -> ImportJob | None:
 
 
 @transaction.atomic
-def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
+def import_job_cancel(*, actor: User, job: ImportJob) -> ImportJob:
     job = _job_for(actor, job.pk, lock=True)
     if job.state not in (JobState.UPLOADED, JobState.CHECKED):
         raise Conflict(_("Only an import that has not started can be cancelled."))
@@ -474,7 +476,7 @@ def import_job_cancel(*, actor, job: ImportJob) -> ImportJob:
     return job
 
 
-def mapping_template_delete(*, actor, template_id: int) -> None:
+def mapping_template_delete(*, actor: User, template_id: int) -> None:
     deleted, _rows = MappingTemplate.objects.filter(user=actor, pk=template_id).delete()
     if not deleted:
         raise NotVisible(_("Not found."))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -11,6 +10,7 @@ from django.utils import timezone
 from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners, similar_accounts
 from kam.core.conf import config
+from kam.core.models import User
 from kam.core.text import normalise_name
 from kam.sales.leads.filters import LeadFilter
 from kam.sales.models import OPEN_LEAD_STATUSES, Lead, LeadAssignmentRule, LeadFollowUp, LeadSource
@@ -25,7 +25,7 @@ def overdue_q(now: datetime) -> Q:
     return Q(status__in=OPEN_LEAD_STATUSES, followed_up_at__isnull=True, follow_up_due_at__lte=now)
 
 
-def lead_list(*, user: Any, filters: LeadFilter | None = None, now: datetime | None = None) -> QuerySet[Lead]:
+def lead_list(*, user: User, filters: LeadFilter | None = None, now: datetime | None = None) -> QuerySet[Lead]:
     filters = filters or LeadFilter()
     qs = Lead.objects.visible_to(user)
     if filters.status:
@@ -43,7 +43,7 @@ def lead_list(*, user: Any, filters: LeadFilter | None = None, now: datetime | N
     return qs.select_related("source", "assignee", "unit", "escalated_to").order_by("-created_at", "-id")
 
 
-def lead_get(*, user, pk: int) -> Lead | None:
+def lead_get(*, user: User, pk: int) -> Lead | None:
     return (
         Lead.objects.visible_to(user)
         .select_related("source", "assignee", "unit", "escalated_to", "rule", "region", "industry", "account",
@@ -57,7 +57,7 @@ def lead_follow_ups(*, lead: Lead) -> QuerySet[LeadFollowUp]:
     return lead.follow_ups.select_related("by").order_by("-at", "-id")
 
 
-def lead_account_candidates(*, user, lead: Lead, limit: int | None = None) -> list[Account]:
+def lead_account_candidates(*, user: User, lead: Lead, limit: int | None = None) -> list[Account]:
     """Accounts `user` sees that may be the lead's company (查重): the same USCC, the same
     normalised name, or a very similar name — the same USCC first."""
     limit = limit or config().AUTOCOMPLETE_LIMIT
@@ -76,7 +76,7 @@ def lead_account_candidates(*, user, lead: Lead, limit: int | None = None) -> li
     return list(unique.values())[:limit]
 
 
-def lead_assignees(*, user):
+def lead_assignees(*, user: User) -> QuerySet[User]:
     """People `user` may give a lead to (the units they manage; HQ: everyone)."""
     return assignable_owners(user).select_related("unit").order_by("unit__path", "username")
 

@@ -6,11 +6,10 @@ kam.sales.leads.routing."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -19,7 +18,7 @@ from kam.accounts.services import account_create, account_update, assignable_own
 from kam.activities.models import TaskStatus
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed, refused
-from kam.core.models import Industry, Region
+from kam.core.models import Industry, Region, User
 from kam.core.money import parse_yuan
 from kam.core.policies import require
 from kam.core.validators import clean_cn_mobile, clean_cn_phone, clean_uscc
@@ -42,7 +41,7 @@ from kam.sales.models import (
 )
 from kam.sales.opportunities.services import opportunity_create
 
-User = get_user_model()
+M = TypeVar("M", bound=models.Model)
 
 # Fields a client may write on a new lead; assignment, the clock and the outcome never.
 LEAD_FIELDS = frozenset({
@@ -64,7 +63,7 @@ class AccountChoiceNeeded(Conflict):
 # --- creating ------------------------------------------------------------------------------
 
 
-def given_id(value) -> int | None:
+def given_id(value: Any) -> int | None:
     """An id given as an object, a number or digits; None when it cannot be one."""
     value = value.pk if hasattr(value, "pk") else value
     if isinstance(value, bool):
@@ -73,11 +72,11 @@ def given_id(value) -> int | None:
     return int(text) if text.isdigit() and 0 < int(text) <= MAX_ID else None
 
 
-def reference_item(model, value, field: str):
+def reference_item(model: type[M], value: Any, field: str) -> M | None:
     """An active list entry (source, region, industry) by object, id or code."""
     if value in (None, ""):
         return None
-    qs = model.objects.filter(is_active=True)
+    qs = model._default_manager.filter(is_active=True)
     pk = given_id(value)
     found = qs.filter(pk=pk).first() if pk is not None else qs.filter(code=str(value).strip()[:32]).first()
     if found is None:
@@ -130,7 +129,7 @@ def lead_build(data: dict[str, Any]) -> Lead:
     return lead
 
 
-def _chosen_assignee(actor, assignee):
+def _chosen_assignee(actor: User, assignee: User | int | str | None) -> User:
     """A person `actor` names as assignee: themselves, or someone in the units they manage."""
     pk = given_id(assignee)
     found = assignable_owners(actor).select_related("unit").filter(pk=pk).first() if pk else None
@@ -140,7 +139,8 @@ def _chosen_assignee(actor, assignee):
 
 
 @transaction.atomic
-def lead_create(*, actor, data: dict[str, Any], assignee=None, at: datetime | None = None) -> Lead:
+def lead_create(*, actor: User, data: dict[str, Any], assignee: User | int | str | None = None,
+                at: datetime | None = None) -> Lead:
     """A new lead. With `assignee` (someone `actor` may assign) it goes to that person;
     otherwise the first matching active rule assigns it. The SLA clock starts at once."""
     at = aware(at)
@@ -163,7 +163,7 @@ def lead_create(*, actor, data: dict[str, Any], assignee=None, at: datetime | No
 # --- working a lead ----------------------------------------------------------------------
 
 
-def lead_to_change(actor, pk: int) -> Lead:
+def lead_to_change(actor: User, pk: int) -> Lead:
     """The lead, locked, if `actor` sees it (404 otherwise) and may work it: its assignee,
     or a manager, director, general manager or admin above it."""
     lead = (
@@ -192,7 +192,7 @@ def _check_time(at: datetime, field: str) -> datetime:
 
 
 @transaction.atomic
-def lead_assign(*, actor, lead: Lead, assignee, at: datetime | None = None) -> Lead:
+def lead_assign(*, actor: User, lead: Lead, assignee: User | int | str | None, at: datetime | None = None) -> Lead:
     """A manager gives the lead to a person of the units they manage; the clock starts again
     (unless the lead has been followed up) and the former assignee's task is cancelled."""
     lead = lead_to_change(actor, lead.pk)
@@ -210,7 +210,7 @@ def lead_assign(*, actor, lead: Lead, assignee, at: datetime | None = None) -> L
 
 
 @transaction.atomic
-def lead_follow_up(*, actor, lead: Lead, note: str, plan: str = "", at: datetime | None = None) -> LeadFollowUp:
+def lead_follow_up(*, actor: User, lead: Lead, note: str, plan: str = "", at: datetime | None = None) -> LeadFollowUp:
     """Record what was done and the plan. The first follow-up stops the SLA clock: the lead
     is being followed up, and its open tasks (the assignee's, an escalated manager's) are done."""
     lead = lead_to_change(actor, lead.pk)
@@ -235,7 +235,7 @@ def lead_follow_up(*, actor, lead: Lead, note: str, plan: str = "", at: datetime
 
 
 @transaction.atomic
-def lead_disqualify(*, actor, lead: Lead, note: str, at: datetime | None = None) -> Lead:
+def lead_disqualify(*, actor: User, lead: Lead, note: str, at: datetime | None = None) -> Lead:
     """Not a real need, a competitor, a duplicate…: the reason is required."""
     lead = lead_to_change(actor, lead.pk)
     _must_be_open(lead)
@@ -255,10 +255,10 @@ def lead_disqualify(*, actor, lead: Lead, note: str, at: datetime | None = None)
 # --- qualification -------------------------------------------------------------------------
 
 
-_LIFECYCLE_ORDER = [LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT, LifecycleStatus.OPPORTUNITY]
+_LIFECYCLE_ORDER: list[str] = [LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT, LifecycleStatus.OPPORTUNITY]
 
 
-def _raise_lifecycle(actor, account: Account, status: str) -> Account:
+def _raise_lifecycle(actor: User, account: Account, status: str) -> Account:
     """An unidentified or prospect account moves up to `status`; later states stay."""
     current = account.lifecycle_status
     if current in _LIFECYCLE_ORDER and _LIFECYCLE_ORDER.index(current) < _LIFECYCLE_ORDER.index(status):
@@ -266,7 +266,7 @@ def _raise_lifecycle(actor, account: Account, status: str) -> Account:
     return account
 
 
-def _add_contact(actor, account: Account, lead: Lead) -> None:
+def _add_contact(actor: User, account: Account, lead: Lead) -> None:
     """The lead's contact joins the account unless a contact of that name is already there."""
     if not lead.contact_name or account.contacts.alive().filter(name=lead.contact_name).exists():
         return
@@ -279,7 +279,8 @@ def _add_contact(actor, account: Account, lead: Lead) -> None:
     contact_create(actor=actor, account=account, data=data)
 
 
-def _account_for(actor, lead: Lead, *, account, confirm_new_account: bool, lifecycle: str, owner) -> Account:
+def _account_for(actor: User, lead: Lead, *, account: Account | int | str | None, confirm_new_account: bool,
+                 lifecycle: str, owner: User) -> Account:
     if account not in (None, ""):
         pk = given_id(account)
         found = Account.objects.visible_to(actor).filter(pk=pk).first() if pk else None
@@ -309,13 +310,13 @@ def _account_for(actor, lead: Lead, *, account, confirm_new_account: bool, lifec
 @transaction.atomic
 def lead_qualify(
     *,
-    actor,
+    actor: User,
     lead: Lead,
     outcome: str,
-    account=None,
+    account: Account | int | str | None = None,
     confirm_new_account: bool = False,
     opportunity_name: str = "",
-    amount=None,
+    amount: Any = None,
     expected_close: date | None = None,
     note: str = "",
     at: datetime | None = None,
@@ -345,7 +346,8 @@ def lead_qualify(
     if errors:
         raise ValidationFailed(_("Please correct the errors below."), errors=errors)
     owner = actor
-    if lead.assignee_id and lead.assignee_id != actor.pk and assignable_owners(actor).filter(pk=lead.assignee_id).exists():
+    if (lead.assignee is not None and lead.assignee_id != actor.pk
+            and assignable_owners(actor).filter(pk=lead.assignee.pk).exists()):
         owner = lead.assignee
     lifecycle = LifecycleStatus.OPPORTUNITY if status == LeadStatus.QUALIFIED else LifecycleStatus.PROSPECT
     chosen = _account_for(actor, lead, account=account, confirm_new_account=confirm_new_account,

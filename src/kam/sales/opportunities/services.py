@@ -66,7 +66,7 @@ def opportunity_create(
     account: Account,
     name: str,
     amount: Decimal | str | int | float | None,
-    expected_close: date,
+    expected_close: date | None,
     owner: User | None = None,
     stage: str = Stage.CONTACT,
     our_quote: Decimal | str | int | float | None = None,
