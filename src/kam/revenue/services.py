@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from kam.core.conf import config
 from kam.core.errors import ValidationFailed
+from kam.core.models import User
 from kam.imports.columns import map_headers
 from kam.imports.engine import ImportRejected, Outcome, execute, parse_rows
 from kam.imports.readers import Table
@@ -17,7 +18,7 @@ from kam.revenue.importers import COLUMNS, RevenueImporter
 FIELDS = [c.name for c in COLUMNS]
 
 
-def revenue_lines_import(*, actor, lines: list[dict[str, Any]], create_accounts: bool = False,
+def revenue_lines_import(*, actor: User, lines: list[dict[str, Any]], create_accounts: bool = False,
                          all_or_nothing: bool = True) -> Outcome:
     """Write a batch of revenue lines. Row numbers in the outcome are 1-based line positions.
     All or nothing (the default): one invalid or refused line and nothing is written."""

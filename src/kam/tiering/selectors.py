@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from django.db.models import Count, QuerySet, Sum
 
 from kam.accounts.models import Account
+from kam.core.models import User
 from kam.tiering.explain import why
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
@@ -26,7 +27,7 @@ def annual_list(scheme: Scheme, year: int | None = None) -> Snapshot | None:
     return lists.order_by("-frozen_year").first()
 
 
-def distribution(*, user, snapshot: Snapshot) -> list[dict]:
+def distribution(*, user: User, snapshot: Snapshot) -> list[dict]:
     """Count and revenue per tier, over the accounts the user sees (all of them for HQ)."""
     scheme = snapshot.scheme
     if user.sees_everything:
@@ -42,18 +43,18 @@ def distribution(*, user, snapshot: Snapshot) -> list[dict]:
             for c in codes if c in rows or c in scheme.tier_codes]
 
 
-def _visible_entries(user, snapshot: Snapshot) -> QuerySet[SnapshotEntry]:
+def _visible_entries(user: User, snapshot: Snapshot) -> QuerySet[SnapshotEntry]:
     return snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
 
 
-def portfolio_cells(*, user, snapshot: Snapshot) -> dict[tuple[str, str], int]:
+def portfolio_cells(*, user: User, snapshot: Snapshot) -> dict[tuple[str, str], int]:
     """Accounts the user sees per (attractiveness, relationship) cell of a portfolio snapshot."""
     rows = (_visible_entries(user, snapshot).values_list("inputs__attractiveness", "inputs__relationship")
             .annotate(count=Count("id")).order_by())
     return {(attractiveness, relationship): count for attractiveness, relationship, count in rows}
 
 
-def entries(*, user, snapshot: Snapshot, tier: str = "") -> QuerySet[SnapshotEntry]:
+def entries(*, user: User, snapshot: Snapshot, tier: str = "") -> QuerySet[SnapshotEntry]:
     qs = _visible_entries(user, snapshot)
     if tier:
         qs = qs.filter(tier=tier)

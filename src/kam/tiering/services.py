@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from types import SimpleNamespace
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -45,7 +46,7 @@ from kam.tiering.models import (
 from kam.tiering.params import numeric_leaves, parameter_errors
 
 Progress = Callable[[str, int, int], None]
-MONEY_OUT = DecimalOut(max_digits=20, decimal_places=2)
+MONEY_OUT: DecimalOut[Decimal, Decimal] = DecimalOut(max_digits=20, decimal_places=2)
 STRENGTH_SCORE = {
     RelationshipStrength.STRONG: 1.0, RelationshipStrength.GOOD: 0.75, RelationshipStrength.FAIR: 0.5,
     RelationshipStrength.WEAK: 0.25, RelationshipStrength.NONE: 0.0,
@@ -204,7 +205,7 @@ def summarise(facts: rules.Facts, tiers: np.ndarray) -> dict[str, dict]:
     return summary
 
 
-def _json_value(value):
+def _json_value(value: Any) -> Any:
     if isinstance(value, float):
         return None if math.isnan(value) else ("inf" if math.isinf(value) else round(value, 6))
     return value
@@ -308,7 +309,7 @@ def _store_entries(snapshot: Snapshot, facts: rules.Facts, result: rules.Result,
     names = list(columns)
     inputs = zip(*columns.values(), strict=True) if names else ((),) * total
 
-    def entries():
+    def entries() -> Iterator[SimpleNamespace]:
         for i, (account_id, tier, fen, place, values) in enumerate(zip(ids, tiers, revenue, ranks, inputs, strict=True)):
             if i % 50_000 == 0:
                 report("store", i, total)
@@ -356,7 +357,7 @@ def scheme_update(*, actor: User, scheme: Scheme, params: dict, cap: dict | None
     scheme.params = params
     if cap is not None:
         scheme.cap = cap or None
-    scheme._history_user = actor
+    scheme._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's author of the record
     scheme.save()
     return scheme
 
@@ -481,7 +482,7 @@ def what_if(*, actor: User, scheme: Scheme, as_of: date, params: dict, cap: dict
     from django.contrib.auth import get_user_model
     from django.utils.translation import gettext as _
 
-    names = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=[k for k in changes if k is not None])}
+    names: dict[int | None, str] = {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=[k for k in changes if k is not None])}
     names[None] = _("in the pool")  # accounts without an owner
     per_owner = sorted(((names.get(k, "?"), v[0], v[1]) for k, v in changes.items()), key=lambda r: -(r[1] + r[2]))
     return WhatIf(summary=summarise(new.facts, new.result.tiers), migration=migration, owners=per_owner,

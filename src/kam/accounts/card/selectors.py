@@ -74,15 +74,15 @@ class FieldChange:
 
 @dataclass
 class HistoryRow:
-    record: object
+    record: Any  # a django-simple-history record of the account or a contact
     subject: str
     changes: list[FieldChange]
 
 
 def _display(model: type[Model], name: str, value: Any) -> Any:
     field = model._meta.get_field(name)
-    if value is not None and field.choices:
-        return dict(field.flatchoices).get(value, value)
+    if value is not None and getattr(field, "choices", None):
+        return dict(getattr(field, "flatchoices", ())).get(value, value)
     return value
 
 
@@ -120,7 +120,7 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
             subject = str(model._meta.verbose_name) + ("" if own else f" {record.name}")
             rows.append(HistoryRow(record=record, subject=subject, changes=[
                 FieldChange(
-                    field=c.field, label=str(model._meta.get_field(c.field).verbose_name),
+                    field=c.field, label=str(getattr(model._meta.get_field(c.field), "verbose_name", c.field)),
                     old=_display(model, c.field, c.old), new=_display(model, c.field, c.new),
                 )
                 for c in changes

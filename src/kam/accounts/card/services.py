@@ -181,7 +181,8 @@ def _check_parent(account: Account, actor: User, *, before: int | None = None) -
             _("Please correct the errors below."), errors={"parent": [_("No such account.")]}
         )
     # Walk up the group tree: an account cannot become its own ancestor.
-    seen, current = set(), account.parent_id
+    seen: set[int] = set()
+    current: int | None = account.parent_id
     while current is not None:
         if current == account.pk or current in seen:
             raise ValidationFailed(

@@ -89,8 +89,8 @@ def account_merge(
             owner = resolve_owner(actor=actor, owner=merged.owner_id)
             survivor.owner, survivor.unit, survivor.pooled_at = owner, owner.unit, None
             continue
-        field = Account._meta.get_field(name)
-        setattr(survivor, field.attname, getattr(merged, field.attname))
+        attname = Account._meta.get_field(name).attname  # type: ignore[union-attr]  # a concrete field of the card
+        setattr(survivor, attname, getattr(merged, attname))
     if survivor.parent_id == merged.pk:
         survivor.parent_id = merged.parent_id if merged.parent_id != survivor.pk else None
     check_uscc_unique(survivor, actor)
@@ -106,7 +106,7 @@ def account_merge(
         contact.account = survivor
         _save(contact, actor, reason_in)
     for member in AccountTeamMember.objects.filter(account=merged).select_related("user"):
-        member._history_user = actor
+        member._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's author of the record
         if AccountTeamMember.objects.filter(account=survivor, user=member.user).exists():
             member.delete()
         else:

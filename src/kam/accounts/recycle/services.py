@@ -4,8 +4,10 @@ accounts and contacts, purge what outlived RECYCLE_BIN_DAYS."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
+from django.db.models import Model
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -58,7 +60,7 @@ def account_restore(*, actor: User, account_id: int) -> Account:
     check_uscc_unique(account, actor)
     unbin_item(account, actor=actor)
     contacts = list(Contact.objects.filter(account=account, deleted_with_account=True).select_for_update(of=("self",)))
-    others = {entry.plural: list(entry.model.objects.filter(account=account, deleted_with_account=True)
+    others = {entry.plural: list(entry.model._default_manager.filter(account=account, deleted_with_account=True)
                                  .select_for_update(of=("self",))) for entry in binned_with_account()}
     for item in (*contacts, *(row for rows in others.values() for row in rows)):
         unbin_item(item, actor=actor)
@@ -77,10 +79,12 @@ def recycle_bin_purge(*, now: datetime | None = None, batch: int = 200) -> dict[
     cutoff = bin_cutoff(now)
     others = binned_with_account()
     purged = {"accounts": 0, "contacts": 0, **{entry.plural: 0 for entry in others}}
-    for model, key in (*((entry.model, entry.plural) for entry in others), (Contact, "contacts")):
+    kinds: list[tuple[type[Model], str]] = [*((entry.model, entry.plural) for entry in others), (Contact, "contacts")]
+    for model, key in kinds:
         while True:
             with transaction.atomic():
-                items = list(model.objects.filter(deleted_at__lt=cutoff, deleted_with_account=False)
+                # Each has deleted_at, deleted_with_account and an account (see the registry).
+                items: list[Any] = list(model._default_manager.filter(deleted_at__lt=cutoff, deleted_with_account=False)
                              .select_related("account").order_by("pk")[:batch])
                 for item in items:
                     bin_event(AuditEvent.Kind.BIN_PURGED, item, actor=None, via="purge",

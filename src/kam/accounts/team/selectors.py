@@ -20,7 +20,7 @@ def colleagues(*, user: User) -> QuerySet[User]:
     if user.sees_everything:
         return qs
     branch = user.unit
-    while branch is not None and branch.parent_id is not None and branch.parent.parent_id is not None:
+    while branch is not None and branch.parent is not None and branch.parent.parent_id is not None:
         branch = branch.parent
     return qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
 

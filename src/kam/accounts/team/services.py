@@ -39,6 +39,6 @@ def team_member_remove(*, actor: User, account: Account, member_id: int) -> None
     member = account.team_members.filter(pk=member_id).first()
     if member is None:
         raise NotVisible(_("Not found."))
-    member._history_user = actor
+    member._history_user = actor  # type: ignore[attr-defined]  # django-simple-history's author of the record
     member.delete()
 

@@ -43,6 +43,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -64,18 +65,18 @@ from kam.accounts.models import Account, LifecycleStatus
 from kam.activities.models import Activity
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
-from kam.core.models import OrgUnit
+from kam.core.models import OrgUnit, User
 from kam.core.sql import EpochSeconds
 from kam.sales.models import CLOSED_STAGES, OPEN_STAGES, Opportunity, Rival, Stage, StageChange
 
 QUOTE_KINDS = ("quote", "bid")
 # Progress along the stages: losing is no progress, winning the most.
-PROGRESS = {Stage.LOST: 0, Stage.CONTACT: 1, Stage.DESIGN: 2, Stage.REVIEW: 3, Stage.TENDER: 4, Stage.WON: 5}
+PROGRESS: dict[str, int] = {Stage.LOST: 0, Stage.CONTACT: 1, Stage.DESIGN: 2, Stage.REVIEW: 3, Stage.TENDER: 4, Stage.WON: 5}
 WON_PROGRESS = PROGRESS[Stage.WON]
 # The customer-state ladder; churned leaves it.
 LADDER = (LifecycleStatus.UNIDENTIFIED, LifecycleStatus.PROSPECT, LifecycleStatus.OPPORTUNITY,
           LifecycleStatus.ORDERED, LifecycleStatus.ACTIVE)
-STATE_PROGRESS = {LifecycleStatus.CHURNED: 0, **{state: n for n, state in enumerate(LADDER, start=1)}}
+STATE_PROGRESS: dict[str, int] = {LifecycleStatus.CHURNED: 0, **{state: n for n, state in enumerate(LADDER, start=1)}}
 
 
 def _numbered(field: str, numbers: dict[str, int], default: int = -1) -> Case:
@@ -103,7 +104,7 @@ def _binned_opportunity_ids() -> list[int]:
     return list(Opportunity.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
 
 
-def scope_for(*, user, unit: OrgUnit | None = None, owner=None) -> Scope:
+def scope_for(*, user: User, unit: OrgUnit | None = None, owner: User | None = None) -> Scope:
     """The user's visible opportunities and accounts, within `unit`'s subtree and of `owner`
     when given. The caller checks that the unit and the owner are the user's to choose."""
     accounts = Account.objects.visible_to(user)
@@ -152,7 +153,7 @@ class _StageLabel:
 
     @property
     def label(self) -> str:
-        return Stage(self.stage).label
+        return str(Stage(self.stage).label)
 
 
 @dataclass
@@ -176,7 +177,7 @@ def funnel(scope: Scope, period: Period) -> list[FunnelStep]:
 # --- stage history --------------------------------------------------------------------------------
 
 
-def _changes(scope: Scope, **where) -> QuerySet:
+def _changes(scope: Scope, **where: Any) -> QuerySet[StageChange]:
     changes = StageChange.objects.filter(**where)
     if not scope.everything:
         return changes.filter(opportunity__in=scope.opportunities.values("pk"))
@@ -285,10 +286,10 @@ def days_per_stage(scope: Scope, period: Period, rows: np.ndarray | None = None)
         known[known] = entered[where[known], 0] == opp[first][known]
         stage.append(from_n[first][known])
         seconds.append(t[first][known] - entered[where[known], 1])
-    stage, seconds = np.concatenate(stage), np.concatenate(seconds)
+    stages, waits = np.concatenate(stage), np.concatenate(seconds)
     out = []
     for name in OPEN_STAGES:
-        mine = seconds[stage == PROGRESS[name]]
+        mine = waits[stages == PROGRESS[name]]
         out.append(StageDays(name, len(mine), float(mine.mean() / 86400) if len(mine) else None))
     return out
 
@@ -336,7 +337,9 @@ class QuoteComparison:
         return _share(self.dearer, self.pairs)
 
 
-def _mean(total, count: int) -> Decimal | None:
+def _mean(total: Decimal | int | None, count: int) -> Decimal | None:
+    if total is None:
+        total = 0
     return None if not count else (Decimal(total) / count).quantize(Decimal("0.01"))
 
 
@@ -372,11 +375,11 @@ class StateConversion:
 
     @property
     def label(self) -> str:
-        return LifecycleStatus(self.state).label
+        return str(LifecycleStatus(self.state).label)
 
     @property
     def next_label(self) -> str:
-        return LifecycleStatus(self.next_state).label
+        return str(LifecycleStatus(self.next_state).label)
 
     @property
     def rate(self) -> float | None:
