@@ -243,7 +243,6 @@ def login_locks() -> QuerySet[Any]:
 def login_unlock(*, actor: User, attempt_id: int) -> None:
     """Clear the failures of one username from one address, and the address's and the username's
     counters, so that the person can log in again at once."""
-
     attempt = AccessAttempt.objects.filter(pk=attempt_id).first()
     if attempt is None:
         raise NotVisible(_("No such lock."))
