@@ -121,8 +121,8 @@ def visit_plan_inputs(*, actor, user, month: date, as_of: date) -> list:
     from collections import Counter
 
     from kam.accounts.models import Channel
-    from kam.activities import compliance
-    from kam.activities.planning import PlanAccount, visits_due_in_month
+    from kam.activities.compliance import measure as compliance
+    from kam.activities.planning.planner import PlanAccount, visits_due_in_month
     from kam.core.calendar import month_days
     from kam.core.conf import kam_setting
     from kam.tiering.models import Scheme
@@ -177,7 +177,7 @@ def tier_loads(scheme) -> dict:
     from decimal import Decimal
 
     from kam.activities.models import ServiceStandard
-    from kam.activities.staffing import TierLoad
+    from kam.activities.staffing.workload import TierLoad
 
     loads = {}
     for s in ServiceStandard.objects.filter(scheme=scheme):
@@ -192,7 +192,7 @@ def tier_loads(scheme) -> dict:
 def work_hours():
     from decimal import Decimal
 
-    from kam.activities.staffing import WorkHours
+    from kam.activities.staffing.workload import WorkHours
     from kam.core.conf import kam_setting
 
     return WorkHours(per_visit=Decimal(kam_setting("STAFFING_HOURS_PER_VISIT")),
@@ -226,7 +226,7 @@ def staffing_for(*, user, unit, scheme, growth: dict[str, int] | int | None = No
     like today's counts), the first row also carries next year's need."""
     from collections import Counter
 
-    from kam.activities.staffing import grown, spread_growth, staffing_need
+    from kam.activities.staffing.workload import grown, spread_growth, staffing_need
     from kam.core.models import OrgUnit, Role
     from kam.tiering.models import Snapshot, SnapshotEntry, SnapshotState
 

@@ -136,7 +136,7 @@ def _pool_notices_close(*, actor, account: Account) -> None:
 def _cadence_reminders_close(*, actor, account: Account, kind: str) -> None:
     """A visit or call just logged is the contact an open cadence reminder for that account
     and kind asked for: its task is done."""
-    from kam.activities.compliance import contact_kinds
+    from kam.activities.compliance.measure import contact_kinds
     from kam.activities.models import CadenceKind
 
     visit_kinds, call_kinds = contact_kinds()
@@ -267,7 +267,8 @@ def cadence_reminders_create(*, actor, scheme, as_of: date | None = None) -> int
     for that account and kind exists. Returns the number of tasks created."""
     import numpy as np
 
-    from kam.activities import cadence, compliance
+    from kam.activities.compliance import cadence
+    from kam.activities.compliance import measure as compliance
     from kam.activities.models import CadenceKind, Reminder
 
     as_of = as_of or timezone.localdate()
@@ -315,7 +316,7 @@ def _playbook_tasks_due(accounts, *, today: date, steps_by_stage: dict[str, list
     """The playbook tasks `accounts` (in their stored stage) should have and do not: one per step
     and due date, never a second one, whatever became of the first (done, cancelled)."""
     from kam.accounts.stages import StageBoundaries, stage_span
-    from kam.activities.playbooks import step_due_dates
+    from kam.activities.playbooks.schedule import step_due_dates
 
     boundaries = StageBoundaries.from_settings()
     earliest = today - timedelta(days=kam_setting("PLAYBOOK_PAST_DAYS"))
@@ -470,7 +471,7 @@ def visit_plan_create(*, actor, user, month: date, today: date | None = None):
     source id YYYYMM). Planning a month again replaces its open plan tasks: those the new plan
     keeps stay, the others go, the missing ones are added; done tasks are left alone. In the
     current month only the days from today on are planned. Returns the plan."""
-    from kam.activities.planning import plan_visits
+    from kam.activities.planning.planner import plan_visits
     from kam.activities.selectors import visit_plan_inputs
     from kam.core.calendar import month_days, working_days
 

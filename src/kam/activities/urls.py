@@ -1,6 +1,7 @@
 from django.urls import path
 
-from kam.activities import planning_views, views
+from kam.activities import views
+from kam.activities.planning import views as planning_views
 
 app_name = "activities"
 urlpatterns = [

@@ -162,7 +162,7 @@ def standard_list(request):
     rows = list(ServiceStandard.objects.select_related("scheme").order_by("scheme_id", "id"))
     for row in rows:
         row.tier_label = row.scheme.tier_label(row.tier)
-    return render(request, "activities/standards.html", {"rows": rows, "governs": request.user.sees_everything})
+    return render(request, "activities/compliance/standards.html", {"rows": rows, "governs": request.user.sees_everything})
 
 
 @login_required
@@ -185,7 +185,7 @@ def standard_edit(request, pk: int):
         else:
             return redirect("activities:standards")
     history = standard.history.select_related("history_user").order_by("-history_date")[:20]
-    return render(request, "activities/standard_edit.html", {
+    return render(request, "activities/compliance/standard_edit.html", {
         "standard": standard, "tier_label": standard.scheme.tier_label(standard.tier), "form": form,
         "history": history})
 
@@ -193,7 +193,7 @@ def standard_edit(request, pk: int):
 def _compliance_inputs(request):
     from django.utils import timezone
 
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
     from kam.tiering.selectors import schemes
 
     today = timezone.localdate()
@@ -224,7 +224,7 @@ def compliance_page(request):
     """Required vs done per unit and person for a period and scheme, a heat-map and the overdue accounts."""
     import json
 
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
 
     scheme, choices, period, (start, end), today = _compliance_inputs(request)
     m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
@@ -236,7 +236,7 @@ def compliance_page(request):
         query.pop(key, None)
     context = {"m": m, "scheme": scheme, "period": period, "overdue": overdue, "drill": drill, "query": query.urlencode()}
     if is_htmx(request) and request.GET.get("part") == "overdue":
-        return render(request, "activities/compliance.html#overdue", context)
+        return render(request, "activities/compliance/compliance.html#overdue", context)
     units = compliance.per_unit(user=request.user, m=m)
     people = compliance.per_person(m=m)
     total = compliance.Row(0, _("Total"), *(sum(getattr(r, f) for r in units) for f in (
@@ -245,12 +245,12 @@ def compliance_page(request):
         schemes=choices, periods=compliance.period_choices(today), units=units, people=people, total=total,
         charts=json.loads(json.dumps({"heat": compliance.heatmap(user=request.user, m=m)})),
     )
-    return render(request, "activities/compliance.html", context)
+    return render(request, "activities/compliance/compliance.html", context)
 
 
 @login_required
 def compliance_export(request):
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
     from kam.activities.exports import compliance_columns, overdue_columns
 
     fmt = request.GET.get("format", "xlsx")

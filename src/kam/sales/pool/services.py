@@ -100,7 +100,7 @@ def cadence_scheme():
 def cadence_tiers(ids: np.ndarray, day: date, scheme=None) -> np.ndarray:
     """The tier of each account (ids ascending) on `day` in the cadence scheme (read unless
     given), "" for none."""
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
 
     scheme = scheme or cadence_scheme()
     if scheme is None or not len(ids):

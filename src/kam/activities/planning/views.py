@@ -53,7 +53,7 @@ def playbook_list(request):
     if not request.user.sees_everything:
         return HttpResponseForbidden(_("Only headquarters change the playbooks."))
     cards = [_playbook_context(p) for p in Playbook.objects.prefetch_related("steps").order_by("id")]
-    return render(request, "activities/playbooks.html", {"cards": cards})
+    return render(request, "activities/playbooks/playbooks.html", {"cards": cards})
 
 
 @login_required
@@ -80,8 +80,8 @@ def playbook_step_save(request, pk: int):
             attach_domain_error(form, exc)
     context = _playbook_context(playbook, form, saved)
     if is_htmx(request):
-        return render(request, "activities/playbooks.html#playbook-card", context)
-    return render(request, "activities/playbooks.html", {"cards": [context]})
+        return render(request, "activities/playbooks/playbooks.html#playbook-card", context)
+    return render(request, "activities/playbooks/playbooks.html", {"cards": [context]})
 
 
 # --- visit plans -------------------------------------------------------------------------------
@@ -130,7 +130,7 @@ def visit_plan(request):
     unplaced = [(plan.names.get(pk, pk), n) for pk, n in plan.unplaced.items()] if plan else []
     context = {"people": people, "person": person, "month": month, "month_text": f"{month:%Y-%m}",
                "days": sorted(days.items()), "plan": plan, "unplaced": unplaced, "error": error}
-    template = "activities/plan.html#plan-result" if is_htmx(request) else "activities/plan.html"
+    template = "activities/planning/plan.html#plan-result" if is_htmx(request) else "activities/planning/plan.html"
     return render(request, template, context)
 
 
@@ -169,7 +169,7 @@ def staffing(request):
     context = {"rows": rows, "top": rows[0], "top_tiers": top_tiers, "scheme": scheme, "unit": unit, "growth": growth, "chart": chart,
                "schemes": Scheme.objects.filter(is_active=True, service_standards__isnull=False).distinct(),
                "query": request.GET.urlencode()}
-    return render(request, "activities/staffing.html", context)
+    return render(request, "activities/staffing/staffing.html", context)
 
 
 @login_required

@@ -10,7 +10,8 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from factories import AccountFactory
-from kam.activities import compliance, services
+from kam.activities import services
+from kam.activities.compliance import measure as compliance
 from kam.activities.models import Activity, Reminder, ServiceStandard, Task, TaskSource, TaskStatus
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 

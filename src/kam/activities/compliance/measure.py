@@ -24,8 +24,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
-from kam.activities import cadence
-from kam.activities.cadence import Cadence, Segment, Source
+from kam.activities.compliance import cadence
+from kam.activities.compliance.cadence import Cadence, Segment, Source
 from kam.activities.models import Activity, ServiceStandard
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import kam_setting

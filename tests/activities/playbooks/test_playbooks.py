@@ -11,7 +11,7 @@ from factories import AccountFactory
 from kam.accounts.stages import StageBoundaries, stage_on, stage_span
 from kam.activities import services
 from kam.activities.models import Playbook, PlaybookStep, Task, TaskSource, TaskStatus
-from kam.activities.playbooks import step_due_dates
+from kam.activities.playbooks.schedule import step_due_dates
 from kam.core.calendar import is_working_day
 from kam.core.errors import NotVisible, PermissionDenied
 
