@@ -18,7 +18,7 @@ from simple_history.utils import bulk_update_with_history
 
 from kam.accounts.models import Account, RelationshipStage
 
-ORDER = [RelationshipStage.INITIAL, RelationshipStage.STABLE, RelationshipStage.DEEP, RelationshipStage.SYMBIOSIS]
+ORDER: list[str] = [RelationshipStage.INITIAL, RelationshipStage.STABLE, RelationshipStage.DEEP, RelationshipStage.SYMBIOSIS]
 
 
 @dataclass(frozen=True)
@@ -37,8 +37,9 @@ class StageBoundaries:
                    symbiosis=config().STAGE_SYMBIOSIS_AFTER_MONTHS)
 
     def months(self, stage: str) -> int:
-        return {RelationshipStage.INITIAL: 0, RelationshipStage.STABLE: self.stable,
-                RelationshipStage.DEEP: self.deep, RelationshipStage.SYMBIOSIS: self.symbiosis}[stage]
+        months: dict[str, int] = {RelationshipStage.INITIAL: 0, RelationshipStage.STABLE: self.stable,
+                                  RelationshipStage.DEEP: self.deep, RelationshipStage.SYMBIOSIS: self.symbiosis}
+        return months[stage]
 
 
 def add_months(day: date, months: int) -> date:
@@ -51,7 +52,7 @@ def stage_on(signed_on: date | None, day: date, boundaries: StageBoundaries) -> 
     """The stage on `day` of an account signed on `signed_on` ("" when not (yet) signed)."""
     if signed_on is None or day < signed_on:
         return RelationshipStage.NONE
-    current = RelationshipStage.INITIAL
+    current: str = RelationshipStage.INITIAL
     for stage in ORDER[1:]:
         if day >= add_months(signed_on, boundaries.months(stage)):
             current = stage

@@ -7,8 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from ninja import Field
-from pydantic import BeforeValidator
+from pydantic import BeforeValidator, Field
 
 from kam.activities.models import ActivityKind, TaskStatus
 from kam.core.filters import IdParam, Label, ListFilter

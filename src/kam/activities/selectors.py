@@ -40,7 +40,7 @@ def _with_people(qs: QuerySet[Activity]) -> QuerySet[Activity]:
 
 
 def activity_list(*, user: Any, filters: ActivityFilter | None = None) -> QuerySet[Activity]:
-    filters = filters or ActivityFilter()
+    filters = filters if filters is not None else ActivityFilter.model_validate({})
     qs = Activity.objects.visible_to(user)
     if filters.kind:
         qs = qs.filter(kind=filters.kind)

@@ -233,9 +233,9 @@ class NewTask:
     title: str
     due_on: date
     source_kind: str
+    created_by_id: int
     account_id: int | None = None
     source_id: int | None = None
-    created_by_id: int | None = None
 
 
 def tasks_open_many(*, actor: Any, tasks: Iterable[NewTask]) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -16,6 +16,7 @@ from kam.activities.filters import ActivityFilter, IsoDate, IsoDateTime, TaskFil
 from kam.activities.models import Activity, ActivityKind, Task
 from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.api.paging import PageQuery, page_of
+from kam.core.models import User
 
 router = Router(tags=["activities and tasks"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -116,7 +117,7 @@ def _activity(a: Activity) -> dict[str, Any]:
 def _task(t: Task) -> dict[str, Any]:
     return {
         "id": t.pk, "title": t.title, "due_on": t.due_on, "status": t.status,
-        "account": {"id": t.account_id, "name": t.account.name} if t.account_id else None,
+        "account": {"id": t.account_id, "name": t.account.name} if t.account is not None else None,
         "source_kind": t.source_kind, "source_id": t.source_id, "done_at": t.done_at, "created_at": t.created_at,
     }
 
@@ -128,7 +129,8 @@ def list_activities(request: HttpRequest, query: Query[ActivityQuery]) -> dict[s
 
 @router.post("/activities", response={201: ActivityOut, **ERRORS}, summary="Log an activity")
 def create_activity(request: HttpRequest, payload: ActivityCreate) -> Status:
-    account = account_get(user=request.user, pk=payload.account)
+    # The router's authentication lets only signed-in users through.
+    account = account_get(user=cast(User, request.user), pk=payload.account)
     if account is None:
         raise Http404
     activity = services.activity_log(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ninja import Field
+from pydantic import Field
 
 from kam.core.filters import IdParam, Label, ListFilter
 

@@ -55,7 +55,7 @@ def visit_plan_create(*, actor: Any, user: Any, month: date, today: date | None 
         if slot in wanted and slot not in kept:
             kept.add(slot)
         else:
-            task._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
+            task._history_user = actor  # read by simple_history
             task.delete()
     new = [
         Task(owner=user, account_id=account_id, title=_("Visit %(account)s") % {"account": names[account_id]},

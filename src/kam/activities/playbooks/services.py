@@ -62,7 +62,8 @@ def _playbook_tasks_due(accounts: Sequence[Account], *, today: date,
     return [
         NewTask(owner_id=account.owner_id, account_id=account.pk, title=step.title, due_on=due,
                 source_kind=TaskSource.PLAYBOOK, source_id=step.pk, created_by_id=account.owner_id)
-        for account, step, due in wanted if (account.pk, step.pk, due) not in have
+        for account, step, due in wanted
+        if account.owner_id is not None and (account.pk, step.pk, due) not in have
     ]
 
 
@@ -74,7 +75,7 @@ def _enter(account: Account, stage: str, *, actor: Any, today: date) -> int:
         for task in Task.objects.filter(account=account, source_kind=TaskSource.PLAYBOOK, status=TaskStatus.OPEN,
                                         source_id__in=other_steps, due_on__gte=today):
             task.status = TaskStatus.CANCELLED
-            task._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
+            task._history_user = actor  # read by simple_history
             task.save()
         set_relationship_stages({account.pk: stage}, actor=actor)
         account.relationship_stage = stage  # the locked copy follows the row
