@@ -19,9 +19,9 @@ from kam.activities.filters import ActivityFilter, TaskFilter
 from kam.activities.forms import ActivityForm
 from kam.activities.models import Task, TaskStatus
 from kam.core.conf import config
-from kam.core.errors import DomainError, NotVisible, PermissionDenied
+from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
-from kam.core.web import form_errors, is_htmx, paginate
+from kam.core.web import form_errors, is_htmx, message_errors, paginate
 
 
 def _account_or_404(request: HttpRequest, pk: int) -> Account:
@@ -127,16 +127,16 @@ def _task_action(request: HttpRequest, pk: int, action: Callable[..., Task]) -> 
     task = selectors.task_get(user=request.user, pk=pk)
     if task is None:
         raise Http404
+    if not is_htmx(request):
+        with message_errors(request):  # e.g. already closed: said on the next page
+            action(actor=request.user, task=task)
+        return redirect("activities:tasks")
     error = ""
     try:
         action(actor=request.user, task=task)
-    except (NotVisible, PermissionDenied):
-        raise  # the middleware's 404 and 403 pages
-    except DomainError as exc:  # e.g. already closed: said on the task card
+    except (Conflict, ValidationFailed) as exc:  # e.g. already closed: said on the task card
         error = exc.message
-    if is_htmx(request):
-        return render(request, "activities/tasks.html#task-card", _tasks_context(request, error=error))
-    return redirect("activities:tasks")
+    return render(request, "activities/tasks.html#task-card", _tasks_context(request, error=error))
 
 
 @login_required

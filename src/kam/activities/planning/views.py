@@ -13,7 +13,7 @@ from django.utils import timezone
 from kam.activities.models import Task
 from kam.activities.planning import selectors, services
 from kam.activities.planning.planner import VisitPlan
-from kam.core.errors import DomainError, NotVisible, PermissionDenied
+from kam.core.errors import ValidationFailed
 from kam.core.web import is_htmx
 
 
@@ -40,9 +40,7 @@ def visit_plan(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             plan = services.visit_plan_create(actor=request.user, user=person, month=month)
-        except (NotVisible, PermissionDenied):
-            raise  # the middleware's 404 and 403 pages
-        except DomainError as exc:  # a month that is over: said above the plan, there is no form
+        except ValidationFailed as exc:  # a month that is over: said above the plan, there is no form
             error = exc.message
     days: dict[date, list[Task]] = defaultdict(list)
     for task in selectors.plan_tasks(user=request.user, person=person, month=month):
