@@ -172,7 +172,8 @@ def _followed_up(ids: list[int], today: date) -> dict[int, datetime]:
     return accounts
 
 
-def _close_tasks(accounts: list[Account], owners: dict[int, int], *, status: str, kinds=None) -> None:
+def _close_tasks(accounts: list[Account], owners: dict[int, int | None], *, status: str,
+                 kinds: list[str] | None = None) -> None:
     """Open tasks of the former owners on `accounts` end with `status` (the accounts left them)."""
     tasks_close_for(actor=None, accounts=accounts, owners=owners, status=status, kinds=kinds)
 
