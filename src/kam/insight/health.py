@@ -98,7 +98,7 @@ def band(score: int | None) -> str:
 
 
 def _cadence(ctx: Context, n: int, index) -> np.ndarray:
-    from kam.activities import cadence
+    from kam.activities.compliance import cadence
 
     out = np.full(n, np.nan)
     # Look back twice the longest gap: beyond that the part is 0 whatever the date.

@@ -204,7 +204,7 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
     """The cadence measure of the accounts in scope on `as_of` (compliance.measure), with the
     last visits and calls read `extra_days` further back than the longest allowed gap (or
     back twice that gap with `twice`)."""
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
     from kam.activities.models import Activity
     from kam.tiering.models import Scheme
 
@@ -225,7 +225,7 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
 
 
 def no_contact(ctx: Context, params: dict) -> dict[int, dict]:
-    from kam.activities import cadence
+    from kam.activities.compliance import cadence
 
     grace = int(params.get("grace_days", 0))
     m = contact_clock(ctx, grace)

@@ -86,7 +86,7 @@ class SummaryRow:
 def summary(*, user) -> tuple[list[SummaryRow], list[SummaryRow]]:
     """Open warnings by severity per unit (the units a viewer's tables show, as on the
     compliance page) and per person (the account's owner), of the accounts `user` sees."""
-    from kam.activities.compliance import unit_level
+    from kam.activities.compliance.measure import unit_level
 
     rows = list(Warning.objects.open().visible_to(user).values("account__owner_id", "account__unit__path", "severity")
                 .order_by().annotate(n=Count("id"))
