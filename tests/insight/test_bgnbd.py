@@ -3,9 +3,9 @@ import pytest
 from scipy.optimize import approx_fprime
 from scipy.special import hyp2f1
 
-from kam.insight.fitting import collapse
 from kam.insight.forecast.maths import bgnbd
 from kam.insight.forecast.maths import simulate as synthetic
+from kam.insight.forecast.maths.fitting import collapse
 
 from .cdnow import HOLDOUT_END, significant
 

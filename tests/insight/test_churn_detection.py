@@ -12,7 +12,7 @@ from factories import AccountFactory
 from kam.accounts.models import Account
 from kam.accounts.services import team_member_add
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
-from kam.insight.churn import churn_mark, churn_sweep
+from kam.insight.churn.services import churn_mark, churn_sweep
 from kam.insight.models import ChurnDefinition, ChurnEvent
 from kam.sales.models import Competitor
 

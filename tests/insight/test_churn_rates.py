@@ -12,7 +12,7 @@ import pytest
 
 from factories import AccountFactory
 from kam.core.models import Industry
-from kam.insight.churn_rates import churn_rates, periods
+from kam.insight.churn.rates import churn_rates, periods
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 

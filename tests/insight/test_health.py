@@ -10,7 +10,7 @@ from django.utils import timezone
 from factories import AccountFactory, ContactFactory
 from kam.accounts.models import Account
 from kam.activities.models import ServiceStandard
-from kam.insight import health
+from kam.insight.health import services as health
 from kam.insight.models import HealthScore, Warning, WarningRule
 
 from .warning_world import contact_on, months, score, tiers

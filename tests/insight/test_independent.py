@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from kam.insight.forecast.maths import bgnbd, gammagamma
-from kam.insight.transactions import Transactions, summarise
+from kam.insight.forecast.maths.transactions import Transactions, summarise
 
 from .cdnow import CALIBRATION_END, DATASETS, significant
 

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from kam.accounts.models import Account
-from kam.insight import scoring
+from kam.insight.forecast import services as scoring
 from kam.insight.forecast.maths import bgnbd, gammagamma
+from kam.insight.forecast.maths.transactions import Transactions, summarise
 from kam.insight.models import AccountScore, ModelFit
-from kam.insight.transactions import Transactions, summarise
 
 from .scoring_data import add_facts, quick_accounts, random_history
 

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from kam.insight.fitting import collapse
 from kam.insight.forecast.maths import bgnbd, gammagamma, simulate
+from kam.insight.forecast.maths.fitting import collapse
 
 
 def test_customers_are_summarised_on_whole_days_of_the_calibration_window():

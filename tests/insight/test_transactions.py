@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kam.insight.transactions import (
+from kam.insight.forecast.maths.transactions import (
     TransactionFileError,
     Transactions,
     read_transactions_csv,

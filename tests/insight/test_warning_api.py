@@ -10,9 +10,9 @@ from django.test import Client
 
 from factories import AccountFactory
 from kam.core.services import api_token_issue
-from kam.insight.health import health_sweep
+from kam.insight.health.services import health_sweep
 from kam.insight.models import RetentionAction, SatisfactionSurvey, Warning, WarningState
-from kam.insight.warnings import warning_sweep
+from kam.insight.warnings.services import warning_sweep
 
 from .warning_world import only_rules, score
 

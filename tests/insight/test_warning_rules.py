@@ -11,7 +11,7 @@ from factories import AccountFactory, ContactFactory
 from kam.accounts.models import Account, Contact
 from kam.activities.models import ServiceStandard
 from kam.core.errors import ValidationFailed
-from kam.insight.warning_rules import clean_params, describe
+from kam.insight.warnings.rules import clean_params, describe
 from kam.sales.models import Competitor, OutcomeReason, Rival, RivalStatus, Stage
 from kam.sales.opportunities.services import opportunity_create
 

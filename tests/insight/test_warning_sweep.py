@@ -12,7 +12,12 @@ from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.errors import Conflict, NotVisible, ValidationFailed
 from kam.insight.models import AccountScore, RetentionAction, Warning, WarningRule, WarningState
-from kam.insight.warnings import retention_record, rule_update, sweep_visible, warning_sweep
+from kam.insight.warnings.services import (
+    retention_record,
+    rule_update,
+    sweep_visible,
+    warning_sweep,
+)
 
 from .warning_world import only_rules, score
 
@@ -154,7 +159,7 @@ def test_evaluate_now_is_scoped(org, low):
 def test_two_sweeps_racing_the_same_pair_make_one_warning_and_one_task(org, low):
     # The second sweep read no open warning before the first wrote one: its insert meets the
     # unique index and it finds the first sweep's task.
-    from kam.insight import warnings as module
+    from kam.insight.warnings import services as module
 
     rules = {r.pk: r for r in WarningRule.objects.all()}
     rule = WarningRule.objects.get(code="p_alive_low")

@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from factories import PASSWORD, AccountFactory
 from kam.activities.models import Task, TaskStatus
-from kam.insight.health import health_sweep
+from kam.insight.health.services import health_sweep
 from kam.insight.models import (
     RetentionAction,
     SatisfactionSurvey,
@@ -18,7 +18,7 @@ from kam.insight.models import (
     WarningRule,
     WarningState,
 )
-from kam.insight.warnings import warning_sweep
+from kam.insight.warnings.services import warning_sweep
 
 from .warning_world import only_rules, score
 

@@ -17,9 +17,9 @@ from pydantic import ConfigDict, StringConstraints
 from kam.api.account_schemas import CountParam, ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate
 from kam.core.errors import refused
-from kam.insight import churn as services
-from kam.insight.churn_forms import user_units
-from kam.insight.churn_rates import MAX_MONTHS, Rate, churn_rates
+from kam.insight.churn import services
+from kam.insight.churn.forms import user_units
+from kam.insight.churn.rates import MAX_MONTHS, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 
 router = Router(tags=["churn"])

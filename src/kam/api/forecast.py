@@ -13,7 +13,7 @@ from ninja import Field, Query, Router, Schema
 
 from kam.api.account_schemas import ErrorOut, IdParam, Money, Ref, ref
 from kam.api.paging import PageQuery, page_of
-from kam.insight import scoring
+from kam.insight.forecast import services as scoring
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
 
 router = Router(tags=["forecast"])

@@ -18,11 +18,10 @@ from kam.accounts.models import Account
 from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
 from kam.api.activities import IsoDate
 from kam.core.errors import PermissionDenied
-from kam.insight import health as health_service
-from kam.insight import warning_selectors as selectors
-from kam.insight import warnings as services
+from kam.insight.health import services as health_service
 from kam.insight.models import RetentionOutcome, Severity, WarningState
-from kam.insight.warning_rules import describe
+from kam.insight.warnings import selectors, services
+from kam.insight.warnings.rules import describe
 
 router = Router(tags=["warnings"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
@@ -182,7 +181,7 @@ def evaluate(request, payload: EvaluateIn):
     if payload.account is not None:
         account = _account(request, payload.account)
         return services.sweep_visible(actor=request.user, account_ids=[account.pk])
-    from kam.insight.views.warnings import may_evaluate_many
+    from kam.insight.warnings.views import may_evaluate_many
 
     if not may_evaluate_many(request.user):
         raise PermissionDenied(_("Only managers and headquarters evaluate the warnings of many accounts."))

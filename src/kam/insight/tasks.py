@@ -9,10 +9,10 @@ def insight_nightly(as_of: str = "") -> dict:
     and score every account; detect churn; evaluate the early-warning rules; compute health."""
     from datetime import date
 
-    from kam.insight.churn import churn_sweep
-    from kam.insight.health import health_sweep
-    from kam.insight.scoring import refit_and_score
-    from kam.insight.warnings import warning_sweep
+    from kam.insight.churn.services import churn_sweep
+    from kam.insight.forecast.services import refit_and_score
+    from kam.insight.health.services import health_sweep
+    from kam.insight.warnings.services import warning_sweep
 
     day = date.fromisoformat(as_of) if as_of else None
     return {

@@ -14,7 +14,7 @@ from typing import Protocol
 import numpy as np
 
 from kam.insight.forecast.maths.gammagamma import GammaGammaFit
-from kam.insight.transactions import PERIOD_DAYS
+from kam.insight.forecast.maths.transactions import PERIOD_DAYS
 
 MONTH_DAYS = 365.25 / 12
 

@@ -36,9 +36,9 @@ from django.utils import timezone
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
 from kam.core.conf import kam_setting
-from kam.insight import warning_writes as writes
 from kam.insight.models import HealthScore, Warning, WarningRule
-from kam.insight.warning_rules import (
+from kam.insight.warnings import writes
+from kam.insight.warnings.rules import (
     Context,
     account_scope,
     contact_clock,

@@ -1,6 +1,6 @@
 """The customer-base model pages: the account page's forecast card, and the models page with
 the fits, the current fit's charts, the list of scored accounts and its export, and
-headquarters' button to refit now. Thin views: they parse, call kam.insight.scoring and render."""
+headquarters' button to refit now. Thin views: they parse, call kam.insight.forecast.services and render."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -19,7 +19,7 @@ from kam.core.conf import kam_setting
 from kam.core.errors import DomainError
 from kam.core.exports import ExportColumn, list_export
 from kam.core.web import is_htmx, paginate
-from kam.insight import scoring
+from kam.insight.forecast import services as scoring
 from kam.insight.models import ModelFit, WarningRule
 
 # The count model's parameters, named as the papers name them.
@@ -172,11 +172,3 @@ def models_refit(request):
         for note in fitted.notes:
             messages.info(request, note)
     return redirect(reverse("insight:models"))
-
-
-urlpatterns = [
-    path("models/", models, name="models"),
-    path("models/export/", models_export, name="models_export"),
-    path("models/refit/", models_refit, name="models_refit"),
-    path("accounts/<id:pk>/forecast/", account_forecast, name="account_forecast"),
-]

@@ -1,7 +1,7 @@
 """Early-warning pages: the summary per unit and person with the filtered list, its export,
 the retention-action form on each open warning, "evaluate now", the rules; the account
 page's health card with its warnings and satisfaction surveys. Thin views: they parse,
-call a service from kam.insight.warnings / health and render."""
+call a service from kam.insight.warnings.services / health and render."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -21,13 +21,12 @@ from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import list_export
 from kam.core.models import Role
 from kam.core.web import attach_domain_error, is_htmx, paginate
-from kam.insight import health as health_service
-from kam.insight import warning_selectors as selectors
-from kam.insight import warnings as services
+from kam.insight.health import services as health_service
 from kam.insight.models import WarningRule
-from kam.insight.warning_exports import warning_columns
-from kam.insight.warning_forms import RetentionForm, RuleForm, SurveyForm, WarningFilterForm
-from kam.insight.warning_rules import PARAMS, describe
+from kam.insight.warnings import selectors, services
+from kam.insight.warnings.exports import warning_columns
+from kam.insight.warnings.forms import RetentionForm, RuleForm, SurveyForm, WarningFilterForm
+from kam.insight.warnings.rules import PARAMS, describe
 
 EVALUATING_ROLES = (Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER)
 
@@ -245,15 +244,3 @@ def account_survey_add(request, pk: int):
     if status != 200:
         messages.error(request, "; ".join(str(m) for errs in form.errors.values() for m in errs))
     return redirect(account.get_absolute_url())
-
-
-urlpatterns = [
-    path("warnings/", warnings, name="warnings"),
-    path("warnings/export/", warnings_export, name="warnings_export"),
-    path("warnings/evaluate/", warnings_evaluate, name="warnings_evaluate"),
-    path("warnings/rules/", warning_rules, name="warning_rules"),
-    path("warnings/<id:pk>/retain/", warning_retain, name="warning_retain"),
-    path("accounts/<id:pk>/health/", account_health, name="account_health"),
-    path("accounts/<id:pk>/health/evaluate/", account_health_evaluate, name="account_health_evaluate"),
-    path("accounts/<id:pk>/surveys/", account_survey_add, name="account_survey_add"),
-]

@@ -42,9 +42,9 @@ from kam.core.arrays import integer_rows
 from kam.core.conf import kam_setting
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import Role
-from kam.insight import warning_writes as writes
 from kam.insight.models import RetentionAction, RetentionOutcome, Warning, WarningRule, WarningState
-from kam.insight.warning_rules import RULES, Context, account_scope
+from kam.insight.warnings import writes
+from kam.insight.warnings.rules import RULES, Context, account_scope
 
 User = get_user_model()
 MANAGERS = (Role.MANAGER, Role.DIRECTOR)
@@ -292,7 +292,7 @@ def retention_record(*, actor, warning: Warning, action: str, outcome: str, now:
 def rule_update(*, actor, rule: WarningRule, is_enabled: bool, severity: str, params: dict) -> WarningRule:
     """HQ switches a rule, sets its severity and thresholds; a bad value is refused naming its field."""
     from kam.insight.models import Severity
-    from kam.insight.warning_rules import clean_params
+    from kam.insight.warnings.rules import clean_params
 
     if not actor.sees_everything:
         raise PermissionDenied(_("Only headquarters change the early-warning rules."))

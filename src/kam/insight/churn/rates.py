@@ -39,7 +39,7 @@ from kam.accounts.models import Account
 from kam.activities.compliance import unit_level
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.models import Industry, OrgUnit
-from kam.insight.churn import churn_setting, fen_of, month_start, months_between
+from kam.insight.churn.services import churn_setting, fen_of, month_start, months_between
 from kam.insight.models import ChurnEvent, ChurnReason
 from kam.revenue.models import MonthlyRevenue
 

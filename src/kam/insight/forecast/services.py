@@ -4,7 +4,7 @@ The data: the revenue facts of the live accounts over the INSIGHT_HISTORY_MONTHS
 to the calibration end. The lines of one account on one day are summed; a day whose sum is
 above zero is one purchase (a refund that cancels the day's sales leaves no purchase). The
 rows go from the database straight into numpy arrays — no object per line — and
-`kam.insight.transactions` turns them into each account's (x, t_x, T, mean repeat value)
+`kam.insight.forecast.maths.transactions` turns them into each account's (x, t_x, T, mean repeat value)
 in INSIGHT_PERIOD units.
 
 The fit: the count model (INSIGHT_COUNT_MODEL: BG/NBD or Pareto/NBD) on every account that
@@ -42,8 +42,13 @@ from kam.core.conf import kam_setting
 from kam.core.errors import PermissionDenied, ValidationFailed
 from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
 from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
+from kam.insight.forecast.maths.transactions import (
+    PERIOD_DAYS,
+    CustomerSummary,
+    Transactions,
+    summarise,
+)
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
-from kam.insight.transactions import PERIOD_DAYS, CustomerSummary, Transactions, summarise
 from kam.revenue.models import RevenueFact
 
 log = logging.getLogger(__name__)

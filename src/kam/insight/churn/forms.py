@@ -1,5 +1,5 @@
 """Forms of the churn pages: the range and filters, an event's reason, the mark "moved to a
-competitor" and a churn definition. They parse; the rules are in kam.insight.churn."""
+competitor" and a churn definition. They parse; the rules are in kam.insight.churn.services."""
 
 from __future__ import annotations
 
@@ -12,8 +12,14 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.models import Industry, OrgUnit
 from kam.core.web import IdChoiceField
-from kam.insight.churn import NOTE_MAX, PARAM_RANGES, EventFilters, month_start, months_between
-from kam.insight.churn_rates import MAX_MONTHS
+from kam.insight.churn.rates import MAX_MONTHS
+from kam.insight.churn.services import (
+    NOTE_MAX,
+    PARAM_RANGES,
+    EventFilters,
+    month_start,
+    months_between,
+)
 from kam.insight.models import ChurnDefinition, ChurnReason
 from kam.sales.models import Competitor
 

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
 from kam.core.exports import ExportColumn
-from kam.insight.churn_rates import ChurnRates, Rate
+from kam.insight.churn.rates import ChurnRates, Rate
 
 
 def event_columns() -> list[ExportColumn]:

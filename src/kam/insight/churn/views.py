@@ -1,13 +1,13 @@
 """The churn page (rates per period, breakdowns, the events list and its exports), an event's
 reason edited in place, the churn definitions (HQ), and the account page's churn card with
-the mark "moved to a competitor". Thin: parse, call kam.insight.churn / churn_rates, render."""
+the mark "moved to a competitor". Thin: parse, call kam.insight.churn.services / churn_rates, render."""
 
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,10 +19,10 @@ from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import list_export, workbook_response
 from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
-from kam.insight import churn as services
-from kam.insight.churn_exports import event_columns, percent, sheets
-from kam.insight.churn_forms import ChurnFilterForm, DefinitionForm, EventForm, MarkForm
-from kam.insight.churn_rates import ChurnRates, Rate, churn_rates
+from kam.insight.churn import services
+from kam.insight.churn.exports import event_columns, percent, sheets
+from kam.insight.churn.forms import ChurnFilterForm, DefinitionForm, EventForm, MarkForm
+from kam.insight.churn.rates import ChurnRates, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent
 
 
@@ -223,16 +223,3 @@ def account_churn_mark(request, pk: int):
         else:
             return _account_card(request, account, marked=True)
     return _account_card(request, account, form=form, status=status)
-
-
-urlpatterns = [
-    path("churn/", churn, name="churn"),
-    path("churn/export/", churn_export, name="churn_export"),
-    path("churn/tables/", churn_tables, name="churn_tables"),
-    path("churn/definitions/", definitions, name="churn_definitions"),
-    path("churn/definitions/<id:pk>/", definition_save, name="churn_definition"),
-    path("churn/events/<id:pk>/", event_row, name="churn_event"),
-    path("churn/events/<id:pk>/edit/", event_edit, name="churn_event_edit"),
-    path("accounts/<id:pk>/churn/", account_churn, name="account_churn"),
-    path("accounts/<id:pk>/churn/mark/", account_churn_mark, name="account_churn_mark"),
-]

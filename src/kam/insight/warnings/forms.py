@@ -12,8 +12,8 @@ from kam.accounts.selectors import colleagues
 from kam.core.models import OrgUnit
 from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
 from kam.insight.models import RetentionOutcome, Severity, WarningRule, WarningState
-from kam.insight.warning_rules import PARAMS
-from kam.insight.warning_selectors import WarningFilters
+from kam.insight.warnings.rules import PARAMS
+from kam.insight.warnings.selectors import WarningFilters
 
 STATE_ALL = "all"
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.exports import ExportColumn
 from kam.insight.models import Severity, WarningState
-from kam.insight.warning_rules import describe
+from kam.insight.warnings.rules import describe
 
 
 def warning_columns() -> list[ExportColumn]:
