@@ -6,18 +6,19 @@ scoping as the pages: an event or account outside the caller's scope is a 404.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from kam.api.account_schemas import CountParam, ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate
+from kam.api.paging import PageQuery, page_of
 from kam.core.errors import refused
-from kam.insight.churn import services
+from kam.insight.churn import selectors, services
+from kam.insight.churn.filters import ChurnEventFilter
 from kam.insight.churn.forms import user_units
 from kam.insight.churn.rates import MAX_MONTHS, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
@@ -28,17 +29,8 @@ ERRORS = {**LIST_ERRORS, 403: ErrorOut, 409: ErrorOut}
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|[2-8]\d|9[0-8])\d{2}-(0[1-9]|1[0-2])$")]  # 1900-01…9899-12
 
 
-class EventQuery(Input):
-    definition: IdParam | None = None
-    reason: CountParam | None = Field(None, description="a churn reason's id; 0 for the unclassified events")
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    industry: IdParam | None = None
-    account: IdParam | None = None
-    detected_from: IsoDate | None = Field(None, description="detected on or after")
-    detected_to: IsoDate | None = Field(None, description="detected on or before")
-    state: Literal["", "open", "recovered"] = Field("", description="open: not recovered")
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class EventQuery(ChurnEventFilter, PageQuery):
+    """The events list's filter and the page."""
 
 
 class DefinitionRef(Schema):
@@ -162,7 +154,7 @@ def _definition(d: ChurnDefinition) -> dict:
 
 
 def _get(request, event_id: int) -> ChurnEvent:
-    event = services.churn_events(user=request.user).filter(pk=event_id).first()
+    event = selectors.churn_event_get(user=request.user, pk=event_id)
     if event is None:
         raise Http404
     return event
@@ -173,17 +165,8 @@ def _get(request, event_id: int) -> ChurnEvent:
 
 @router.get("/churn/events", response={200: EventPage, **LIST_ERRORS},
             summary="Churn events of the accounts you see, newest first")
-def list_events(request, query: Query[EventQuery]):
-    filters = services.EventFilters(definition=query.definition, reason=query.reason, unit=query.unit,
-                                    industry=query.industry, account=query.account, start=query.detected_from,
-                                    end=query.detected_to, state=query.state)
-    qs = services.churn_events(user=request.user, filters=filters)
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_event(e) for e in rows], "count": count, "page": page, "page_size": page_size}
+def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
+    return page_of(selectors.churn_events(user=request.user, filters=query), query, _event)
 
 
 @router.get("/churn/events/{event_id}", response={200: EventOut, **ERRORS}, summary="One churn event with its evidence")

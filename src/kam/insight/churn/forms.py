@@ -12,11 +12,11 @@ from django.utils.translation import gettext_lazy as _
 
 from kam.core.models import Industry, OrgUnit
 from kam.core.web import IdChoiceField
+from kam.insight.churn.filters import ChurnEventFilter
 from kam.insight.churn.rates import MAX_MONTHS
 from kam.insight.churn.services import (
     NOTE_MAX,
     PARAM_RANGES,
-    EventFilters,
     month_start,
     months_between,
 )
@@ -122,11 +122,12 @@ class ChurnFilterForm(forms.Form):
                 "reason": int(data["reason"]) if data.get("reason") not in (None, "") else None,
                 "state": data.get("state") or ""}
 
-    def event_filters(self) -> EventFilters:
+    def event_filters(self) -> ChurnEventFilter:
+        """The events list's filter for the chosen range and choices."""
         c = self.chosen()
-        return EventFilters(definition=c["definition"].pk if c["definition"] else None, reason=c["reason"],
+        return ChurnEventFilter(definition=c["definition"].pk if c["definition"] else None, reason=c["reason"],
                             unit=c["unit"].pk if c["unit"] else None, industry=c["industry"].pk if c["industry"] else None,
-                            start=c["start"], end=c["end"], state=c["state"])
+                            detected_from=c["start"], detected_to=c["end"], state=c["state"])
 
 
 class EventForm(forms.Form):

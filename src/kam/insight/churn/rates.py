@@ -38,8 +38,9 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account
 from kam.activities.compliance import unit_level
 from kam.core.arrays import integer_rows, integer_sums
+from kam.core.conf import config
 from kam.core.models import Industry, OrgUnit
-from kam.insight.churn.services import churn_setting, fen_of, month_start, months_between
+from kam.insight.churn.services import fen_of, month_start, months_between
 from kam.insight.models import ChurnEvent, ChurnReason
 from kam.revenue.models import MonthlyRevenue
 
@@ -188,7 +189,7 @@ def _windows(scope: Scope, ids: np.ndarray, starts: list[date]) -> Iterator[tupl
     and at most a window's months are held."""
     if not starts:
         return
-    size = churn_setting("CHURN_ACTIVE_MONTHS")
+    size = config().CHURN_ACTIVE_MONTHS
     wanted = set(starts)
     window = np.zeros(len(ids), dtype=np.int64)
     held: deque[np.ndarray] = deque()

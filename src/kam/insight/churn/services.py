@@ -37,24 +37,22 @@ from typing import Any
 
 import numpy as np
 from django.db import IntegrityError, transaction
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Max, Q, Sum, Value
 from django.db.models import FloatField as FloatOut
 from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kam.accounts.models import Account, AccountTeamMember
+from kam.accounts.models import Account
 from kam.core.arrays import integer_rows, integer_sums
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
-from kam.core.models import Role
+from kam.insight.churn import policies
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason, ChurnRule
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 from kam.sales.models import Competitor
 
 FEN = Decimal("0.01")
-# Who may mark an account as moved to a competitor besides its owner and team.
-MARKING_ROLES = frozenset({Role.MANAGER, Role.DIRECTOR, Role.GENERAL_MANAGER, Role.ADMIN})
 BATCH = 2000
 NOTE_MAX = 2000
 EARLIEST_YEAR = 1900  # a day before it is a typo, and its baseline months would leave the calendar
@@ -64,11 +62,6 @@ PARAM_RANGES: dict[str, dict[str, tuple[int, int]]] = {
     ChurnRule.NO_REVENUE: {"days": (1, 3660)},
     ChurnRule.COMPETITOR: {},
 }
-def churn_setting(key: str) -> int:
-    """CHURN_BASELINE_MONTHS (the months whose average is the baseline of a no_revenue or
-    competitor event) or CHURN_ACTIVE_MONTHS (the months of revenue that make an account
-    part of the active base of a period)."""
-    return int(kam_setting(key))
 
 
 def month_start(day: date, back: int = 0) -> date:
@@ -131,16 +124,11 @@ def checked_params(rule: str, params: Any) -> dict[str, int]:
     return out
 
 
-def may_edit_definitions(user) -> bool:
-    """Headquarters (and administrators) set what counts as churn."""
-    return bool(user is not None and user.is_authenticated and user.is_active and user.sees_everything)
-
-
 @transaction.atomic
 def churn_definition_update(*, actor, definition: ChurnDefinition | int, name: str, is_active: bool,
                             params: dict) -> ChurnDefinition:
     """Rename, switch on or off and set the parameters of a churn definition (HQ only)."""
-    if not may_edit_definitions(actor):
+    if not policies.may_edit_definitions(actor):
         raise PermissionDenied(_("Only headquarters may change the churn definitions."),
                                errors={"definition": [_("Only headquarters may change the churn definitions.")]})
     pk = definition.pk if isinstance(definition, ChurnDefinition) else definition
@@ -241,9 +229,7 @@ def _baselines(account_months: dict[int, date], months: int) -> dict[int, Fracti
     return out
 
 
-def fen_sum():
-    from django.db.models import Sum
-
+def fen_sum() -> Sum:
     return Sum(fen_of("amount"))
 
 
@@ -254,7 +240,7 @@ def _no_revenue(definition: ChurnDefinition, ids: np.ndarray, as_of: date, open_
     last = _last_revenue_days(as_of)
     live = set(ids.tolist())
     new = {a: d for a, d in last.items() if d <= cutoff and a not in open_events and a in live}
-    months = churn_setting("CHURN_BASELINE_MONTHS")
+    months = config().CHURN_BASELINE_MONTHS
     baselines = _baselines({a: month_start(d) for a, d in new.items()}, months)
     findings = [Finding(a, baselines[a], Fraction(0), {
         "rule": ChurnRule.NO_REVENUE, "days": days, "last_revenue_on": d.isoformat(),
@@ -315,26 +301,6 @@ def churn_sweep(as_of: date | None = None) -> dict:
 # --- by hand -------------------------------------------------------------------------------------
 
 
-def _in_team(user, account: Account) -> bool:
-    return AccountTeamMember.objects.filter(account=account, user=user).exists()
-
-
-def may_mark(user, account: Account) -> bool:
-    """The owner, the account team, and managers (and above) who see the account."""
-    if user is None or not user.is_authenticated or not user.is_active:
-        return False
-    if not Account.objects.visible_to(user).filter(pk=account.pk).exists():
-        return False
-    return (account.owner_id == user.pk or user.is_superuser or user.role in MARKING_ROLES
-            or _in_team(user, account))
-
-
-def may_classify(user, account: Account) -> bool:
-    """Whoever may change the account (sees it) sets an event's reason, competitor and note."""
-    return bool(user is not None and user.is_authenticated and user.is_active
-                and Account.objects.visible_to(user).filter(pk=account.pk).exists())
-
-
 def _reason(value) -> ChurnReason | None:
     if value in (None, ""):
         return None
@@ -379,7 +345,7 @@ def churn_mark(*, actor, account: Account | int, competitor: Competitor | int, r
     the active competitor definition. Baseline: the monthly average of the
     CHURN_BASELINE_MONTHS full months before the month of `on`; lost a year: baseline × 12."""
     account = _visible_account(actor, account)
-    if not may_mark(actor, account):
+    if not policies.may_mark(actor, account):
         raise PermissionDenied(_("Only the owner, the account team or a manager may mark this account."),
                                errors={"account": [_("Only the owner, the account team or a manager may mark this account.")]})
     definition = ChurnDefinition.objects.filter(rule=ChurnRule.COMPETITOR, is_active=True).order_by("sort_order", "pk").first()
@@ -399,7 +365,7 @@ def churn_mark(*, actor, account: Account | int, competitor: Competitor | int, r
     if ChurnEvent.objects.filter(account=account, definition=definition, recovered_on__isnull=True).exists():
         raise Conflict(_("This account is already marked as moved to a competitor."),
                        errors={"account": [_("This account is already marked as moved to a competitor.")]})
-    months = churn_setting("CHURN_BASELINE_MONTHS")
+    months = config().CHURN_BASELINE_MONTHS
     first, last = month_start(on, months), month_start(on, 1)
     total = int(month_sums(np.array([account.pk], dtype=np.int64), first, last)[0])
     finding = Finding(account.pk, Fraction(total, months), Fraction(0), {
@@ -425,7 +391,7 @@ def churn_event_update(*, actor, event: ChurnEvent | int, reason=UNSET, competit
     found = ChurnEvent.objects.visible_to(actor).select_for_update().filter(pk=pk).first() if actor is not None else None
     if found is None:
         raise NotVisible(_("No such churn event."))
-    if not may_classify(actor, found.account):
+    if not policies.may_classify(actor, found.account):
         raise PermissionDenied(_("You may not change this account."), errors={"event": [_("You may not change this account.")]})
     fields = []
     if reason is not UNSET:
@@ -440,51 +406,3 @@ def churn_event_update(*, actor, event: ChurnEvent | int, reason=UNSET, competit
     if fields:
         found.save(update_fields=fields)
     return found
-
-
-# --- reading -------------------------------------------------------------------------------------
-
-
-@dataclass
-class EventFilters:
-    """The events list's filters, shared by the page, its export and the API."""
-
-    definition: int | None = None
-    reason: int | None = None  # 0: unclassified
-    unit: int | None = None  # the account's unit and the units under it
-    industry: int | None = None
-    account: int | None = None
-    start: date | None = None  # detected on or after
-    end: date | None = None  # detected on or before
-    state: str = ""  # "open", "recovered" or "" for both
-
-
-def churn_events(*, user, filters: EventFilters | None = None):
-    """The events on the accounts `user` sees, filtered, newest first."""
-    from kam.core.models import OrgUnit
-
-    f = filters or EventFilters()
-    qs = ChurnEvent.objects.visible_to(user).select_related(
-        "account", "account__industry", "account__unit", "definition", "reason", "competitor", "recorded_by")
-    if f.definition:
-        qs = qs.filter(definition_id=f.definition)
-    if f.reason == 0:
-        qs = qs.filter(reason__isnull=True)
-    elif f.reason:
-        qs = qs.filter(reason_id=f.reason)
-    if f.unit:
-        unit = OrgUnit.objects.filter(pk=f.unit).first()
-        qs = qs.filter(account__unit__path__startswith=unit.path) if unit else qs.none()
-    if f.industry:
-        qs = qs.filter(account__industry_id=f.industry)
-    if f.account:
-        qs = qs.filter(account_id=f.account)
-    if f.start:
-        qs = qs.filter(detected_on__gte=f.start)
-    if f.end:
-        qs = qs.filter(detected_on__lte=f.end)
-    if f.state == "open":
-        qs = qs.filter(recovered_on__isnull=True)
-    elif f.state == "recovered":
-        qs = qs.filter(recovered_on__isnull=False)
-    return qs.order_by("-detected_on", "-id")

@@ -14,13 +14,14 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
 from kam.core.audit import audit_record
-from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible
+from kam.core.conf import config
+from kam.core.errors import DomainError
 from kam.core.exports import list_export, workbook_response
 from kam.core.models import AuditEvent
-from kam.core.web import attach_domain_error, is_htmx, paginate
-from kam.insight.churn import services
+from kam.core.web import form_errors, is_htmx, paginate
+from kam.insight.churn import policies, selectors, services
 from kam.insight.churn.exports import event_columns, percent, sheets
+from kam.insight.churn.filters import ChurnEventFilter
 from kam.insight.churn.forms import ChurnFilterForm, DefinitionForm, EventForm, MarkForm
 from kam.insight.churn.rates import ChurnRates, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent
@@ -65,8 +66,8 @@ def _query(request, *drop: str) -> str:
 
 
 def _events_page(request, form: ChurnFilterForm):
-    events = services.churn_events(user=request.user, filters=form.event_filters())
-    return paginate(request, events, kam_setting("PAGE_SIZE"))
+    events = selectors.churn_events(user=request.user, filters=form.event_filters())
+    return paginate(request, events)
 
 
 @login_required
@@ -75,13 +76,13 @@ def churn(request):
     form = _form(request)
     page = _events_page(request, form)
     context = {"form": form, "page": page, "query": _query(request), "export_query": _query(request),
-               "export_url": reverse("insight:churn_export"), "may_edit_definitions": services.may_edit_definitions(request.user)}
+               "export_url": reverse("insight:churn_export"), "may_edit_definitions": policies.may_edit_definitions(request.user)}
     if is_htmx(request) and request.GET.get("page"):
         return render(request, "insight/churn/page.html#results", context)
     chosen, result = _rates(request, form)
     b = result.breakdowns
     context.update({"chosen": chosen, "result": result, "charts": _charts(result),
-                     "active_months": services.churn_setting("CHURN_ACTIVE_MONTHS"),
+                     "active_months": config().CHURN_ACTIVE_MONTHS,
                      "breakdown_cards": [(_("By industry"), "industries", b.industries), (_("By tier"), "tiers", b.tiers),
                                          (_("By org unit"), "units", b.units)]})
     return render(request, "insight/churn/page.html", context)
@@ -91,7 +92,7 @@ def churn(request):
 def churn_export(request):
     """The events list, filtered as on the page, as Excel or CSV."""
     form = _form(request)
-    events = services.churn_events(user=request.user, filters=form.event_filters())
+    events = selectors.churn_events(user=request.user, filters=form.event_filters())
     return list_export(request, what="churn-events", queryset=events, columns=event_columns(), filename="churn-events")
 
 
@@ -109,7 +110,7 @@ def churn_tables(request):
 
 
 def _event_or_404(request, pk: int) -> ChurnEvent:
-    event = services.churn_events(user=request.user).filter(pk=pk).first()
+    event = selectors.churn_event_get(user=request.user, pk=pk)
     if event is None:
         raise Http404
     return event
@@ -129,14 +130,12 @@ def event_edit(request, pk: int):
         form = EventForm(request.POST)
         status = 422
         if form.is_valid():
-            try:
-                services.churn_event_update(actor=request.user, event=event, **form.cleaned_data)
-            except NotVisible:
-                raise Http404 from None
-            except DomainError as exc:
-                status = exc.status
-                attach_domain_error(form, exc)
-            else:
+            with form_errors(form):
+                try:
+                    services.churn_event_update(actor=request.user, event=event, **form.cleaned_data)
+                except DomainError as exc:
+                    status = exc.status
+                    raise
                 return render(request, "insight/churn/event_row.html", {"e": _event_or_404(request, pk)})
     else:
         form = EventForm(initial={"reason": event.reason_id, "competitor": event.competitor_id, "note": event.note})
@@ -149,7 +148,7 @@ def event_edit(request, pk: int):
 @login_required
 def definitions(request):
     """The churn definitions with their parameters; HQ changes them here."""
-    if not services.may_edit_definitions(request.user):
+    if not policies.may_edit_definitions(request.user):
         raise Http404
     forms_ = [DefinitionForm(definition=d) for d in ChurnDefinition.objects.all()]
     return render(request, "insight/churn/definitions.html", {"forms": forms_})
@@ -158,7 +157,7 @@ def definitions(request):
 @login_required
 @require_POST
 def definition_save(request, pk: int):
-    if not services.may_edit_definitions(request.user):
+    if not policies.may_edit_definitions(request.user):
         raise Http404
     definition = ChurnDefinition.objects.filter(pk=pk).first()
     if definition is None:
@@ -166,15 +165,16 @@ def definition_save(request, pk: int):
     form = DefinitionForm(request.POST, definition=definition)
     status, saved = 422, False
     if form.is_valid():
-        try:
-            definition = services.churn_definition_update(
-                actor=request.user, definition=definition, name=form.cleaned_data["name"],
-                is_active=form.cleaned_data["is_active"], params=form.params())
-        except DomainError as exc:
-            status = exc.status
-            exc.errors = {key.removeprefix("params."): messages for key, messages in (exc.errors or {}).items()}
-            attach_domain_error(form, exc)
-        else:
+        with form_errors(form):
+            try:
+                definition = services.churn_definition_update(
+                    actor=request.user, definition=definition, name=form.cleaned_data["name"],
+                    is_active=form.cleaned_data["is_active"], params=form.params())
+            except DomainError as exc:
+                # The form's fields are the parameters' names without the "params." of the API.
+                status = exc.status
+                exc.errors = {key.removeprefix("params."): messages for key, messages in (exc.errors or {}).items()}
+                raise
             if not is_htmx(request):
                 return redirect(f"{reverse('insight:churn_definitions')}#definition-{definition.pk}")
             status, saved = 200, True
@@ -186,8 +186,8 @@ def definition_save(request, pk: int):
 
 
 def _account_card(request, account, *, form: MarkForm | None = None, status: int = 200, marked: bool = False):
-    events = list(services.churn_events(user=request.user, filters=services.EventFilters(account=account.pk)))
-    may_mark = services.may_mark(request.user, account)
+    events = list(selectors.churn_events(user=request.user, filters=ChurnEventFilter(account=account.pk)))
+    may_mark = policies.may_mark(request.user, account)
     if form is None and may_mark:
         form = MarkForm(initial={"on": timezone.localdate()})
     return render(request, "insight/churn/account.html", {
@@ -213,13 +213,11 @@ def account_churn_mark(request, pk: int):
     form = MarkForm(request.POST)
     status = 422
     if form.is_valid():
-        try:
-            services.churn_mark(actor=request.user, account=account, **form.cleaned_data)
-        except NotVisible:
-            raise Http404 from None
-        except DomainError as exc:
-            status = exc.status
-            attach_domain_error(form, exc)
-        else:
+        with form_errors(form):
+            try:
+                services.churn_mark(actor=request.user, account=account, **form.cleaned_data)
+            except DomainError as exc:
+                status = exc.status
+                raise
             return _account_card(request, account, marked=True)
     return _account_card(request, account, form=form, status=status)

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
 from kam.core.arrays import integer_rows
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import PermissionDenied, ValidationFailed
 from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
 from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
@@ -157,8 +157,8 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
     """Fit the models on the revenue facts up to `calibration_end`, store the fit and score
     every account that bought in the window. Raises `NotEnoughData` (nothing stored) when
     the facts are too few to fit on, `ValidationFailed` for an unknown model or period."""
-    period = period or kam_setting("INSIGHT_PERIOD")
-    count_model = count_model or kam_setting("INSIGHT_COUNT_MODEL")
+    period = period or config().INSIGHT_PERIOD
+    count_model = count_model or config().INSIGHT_COUNT_MODEL
     if period not in Period.values:
         raise ValidationFailed(_("The period must be week or month, not %(value)s.") % {"value": period},
                                errors={"period": [_("Choose week or month.")]})
@@ -166,7 +166,7 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
         raise ValidationFailed(_("The count model must be bgnbd or paretonbd, not %(value)s.") % {"value": count_model},
                                errors={"model": [_("Choose bgnbd or paretonbd.")]})
     started = time.perf_counter()
-    start, end = history_window(calibration_end, int(kam_setting("INSIGHT_HISTORY_MONTHS")))
+    start, end = history_window(calibration_end, config().INSIGHT_HISTORY_MONTHS)
     transactions = transactions_from_revenue(start=start, end=end)
     summary = summarise(transactions, calibration_end=end, period=period)
     customers, repeat = len(summary), int(summary.repeat.sum())
@@ -271,12 +271,12 @@ def forecast(*, summary: CustomerSummary, count, spend) -> dict[str, np.ndarray 
     the horizon and lifetime value (money as Decimal)."""
     x, t_x, T = summary.frequency, summary.recency, summary.age
     per_month = MONTH_DAYS / PERIOD_DAYS[summary.period]
-    horizon = int(kam_setting("INSIGHT_HORIZON_MONTHS")) * per_month
+    horizon = config().INSIGHT_HORIZON_MONTHS * per_month
     purchases = count.expected_transactions(horizon, x, t_x, T)
     per_purchase = spend.expected_spend(x, summary.mean_value)
     clv = customer_lifetime_value(count, spend, frequency=x, recency=t_x, age=T, mean_value=summary.mean_value,
-                                  months=int(kam_setting("INSIGHT_CLV_MONTHS")),
-                                  monthly_discount=float(kam_setting("INSIGHT_MONTHLY_DISCOUNT")),
+                                  months=config().INSIGHT_CLV_MONTHS,
+                                  monthly_discount=float(config().INSIGHT_MONTHLY_DISCOUNT),
                                   period=summary.period)
     return {"p_alive": count.p_alive(x, t_x, T), "expected_purchases": purchases,
             "expected_spend": _money(per_purchase), "expected_value": _money(purchases * per_purchase),

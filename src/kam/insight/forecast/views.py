@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import DomainError
 from kam.core.exports import ExportColumn, list_export
 from kam.core.web import is_htmx, paginate
@@ -48,7 +48,7 @@ def account_forecast(request, pk: int):
         raise Http404
     score = scoring.score_get(user=request.user, account_id=account.pk)
     context = {"account": account, "score": score, "fit": score.fit if score else scoring.current_fit(),
-               "horizon": kam_setting("INSIGHT_HORIZON_MONTHS"), "clv_months": kam_setting("INSIGHT_CLV_MONTHS")}
+               "horizon": config().INSIGHT_HORIZON_MONTHS, "clv_months": config().INSIGHT_CLV_MONTHS}
     if score:
         context.update(band=p_alive_band(score.p_alive), since=max(0.0, score.age - score.recency),
                        unit=_("weeks") if score.fit.period == "week" else _("months"))
@@ -116,13 +116,13 @@ def models(request):
     form = ScoreFilterForm(request.GET or None)
     visible = scoring.score_list(user=request.user)
     rows = scoring.score_list(user=request.user, filters=form.filters())
-    page = paginate(request, rows, kam_setting("PAGE_SIZE"))
+    page = paginate(request, rows)
     context = {"form": form, "page": page, "query": _query(request), "export_query": _query(request, "format"),
-               "horizon": kam_setting("INSIGHT_HORIZON_MONTHS"), "clv_months": kam_setting("INSIGHT_CLV_MONTHS")}
+               "horizon": config().INSIGHT_HORIZON_MONTHS, "clv_months": config().INSIGHT_CLV_MONTHS}
     if is_htmx(request):
         return render(request, "insight/forecast/models.html#results", context)
     fit = scoring.current_fit()
-    fits = list(ModelFit.objects.select_related("created_by")[: kam_setting("PAGE_SIZE")])
+    fits = list(ModelFit.objects.select_related("created_by")[: config().PAGE_SIZE])
     for f in fits:
         f.count_text, f.spend_text = _parameters(f.count_params), _parameters(f.spend_params)
         f.spend_used = scoring.spend_usable(f.spend_params)

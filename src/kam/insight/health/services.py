@@ -35,7 +35,7 @@ from django.utils import timezone
 
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.insight.models import HealthScore, Warning, WarningRule
 from kam.insight.warnings import writes
 from kam.insight.warnings.rules import (
@@ -62,13 +62,8 @@ def part_labels() -> dict[str, str]:
 
 def weights() -> dict[str, float]:
     """HEALTH_WEIGHTS ("cadence:20,chain:15,…") as {part: weight}; parts not named weigh 0."""
-    out = dict.fromkeys(PARTS, 0.0)
-    for item in str(kam_setting("HEALTH_WEIGHTS")).split(","):
-        if ":" in item:
-            name, value = item.split(":", 1)
-            if name.strip() in out:
-                out[name.strip()] = max(0.0, float(value))
-    return out
+    given = config().HEALTH_WEIGHTS
+    return {part: float(max(0, given.get(part, 0))) for part in PARTS}
 
 
 def combine(parts: dict[str, float | None], weight: dict[str, float] | None = None) -> int:
@@ -84,8 +79,7 @@ def combine(parts: dict[str, float | None], weight: dict[str, float] | None = No
 
 def penalties() -> dict[str, float]:
     """Points per open warning by severity, from HEALTH_WARNING_PENALTY ("high:40,…")."""
-    return {k.strip(): float(v) for k, v in (p.split(":") for p in str(kam_setting("HEALTH_WARNING_PENALTY")).split(",")
-                                             if p.strip())}
+    return {severity: float(points) for severity, points in config().HEALTH_WARNING_PENALTY.items()}
 
 
 def band(score: int | None) -> str:
@@ -93,7 +87,7 @@ def band(score: int | None) -> str:
     (40), red below; secondary for none."""
     if score is None:
         return "secondary"
-    green, yellow = (float(x) for x in str(kam_setting("HEALTH_BANDS")).split(","))
+    green, yellow = config().HEALTH_BANDS
     return "green" if score >= green else "yellow" if score >= yellow else "red"
 
 

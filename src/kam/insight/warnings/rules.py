@@ -41,7 +41,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account, Contact, ContactStatus
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 
 EPS = 1e-9  # float thresholds: 0.8 − 0.5 is 0.30000000000000004, 0.7 − 0.4 is 0.29999999999999993
 
@@ -208,7 +208,7 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
     from kam.activities.models import Activity
     from kam.tiering.models import Scheme
 
-    scheme = Scheme.objects.filter(code=kam_setting("CADENCE_SCHEME")).first()
+    scheme = Scheme.objects.filter(code=config().CADENCE_SCHEME).first()
     if scheme is None:
         return None
     m = compliance.measure(user=None, scheme=scheme, start=ctx.as_of, end=ctx.as_of, as_of=ctx.as_of,
@@ -248,7 +248,7 @@ def no_contact(ctx: Context, params: dict) -> dict[int, dict]:
 
 
 def key_contact_left(ctx: Context, params: dict) -> dict[int, dict]:
-    hours = int(kam_setting("KEY_CONTACT_HANDOVER_HOURS"))
+    hours = config().KEY_CONTACT_HANDOVER_HOURS
     # hours since the start of left_on, in whole days, must exceed `hours`
     days = hours // 24 + 1
     latest = ctx.as_of - timedelta(days=days)

@@ -39,7 +39,7 @@ from simple_history.utils import bulk_create_with_history
 from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import Role
 from kam.insight.models import RetentionAction, RetentionOutcome, Warning, WarningRule, WarningState
@@ -111,7 +111,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
     """Open warnings for (account, rule, evidence) and give each open warning of those
     accounts that has no task one. Returns (warnings opened, tasks created)."""
     opened = tasks_made = 0
-    due = as_of + timedelta(days=int(kam_setting("WARNING_TASK_DUE_DAYS")))
+    due = as_of + timedelta(days=config().WARNING_TASK_DUE_DAYS)
     for at in range(0, len(pairs), OPEN_BATCH):
         chunk = pairs[at:at + OPEN_BATCH]
         with transaction.atomic():
@@ -212,7 +212,7 @@ def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime 
     counts["switched_off"] = _close([pk for (a, r), (pk, _e) in open_now.items() if r in off], WarningState.SWITCHED_OFF,
                                     now, _("Early-warning rule switched off"))
 
-    quiet_days = int(kam_setting("WARNING_QUIET_DAYS"))
+    quiet_days = config().WARNING_QUIET_DAYS
     quiet_from = _local_start(as_of - timedelta(days=quiet_days - 1)) if quiet_days > 0 else None
     quiet = set()
     if quiet_from is not None:

@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kam.accounts.selectors import account_get
-from kam.core.conf import kam_setting
 from kam.core.errors import DomainError, NotVisible
 from kam.core.exports import list_export
 from kam.core.models import Role
@@ -55,7 +54,7 @@ def _decorate(warnings) -> list:
 def warnings(request):
     form = WarningFilterForm(request.GET or None, user=request.user)
     qs = selectors.warning_list(user=request.user, filters=form.filters())
-    page = paginate(request, qs, kam_setting("PAGE_SIZE"))
+    page = paginate(request, qs)
     _decorate(page.object_list)
     context = {"form": form, "page": page, "query": _query(request), "export_query": _query(request, "format"),
                "retention_form": RetentionForm(), "may_evaluate": may_evaluate_many(request.user)}
