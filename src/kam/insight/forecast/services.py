@@ -39,7 +39,9 @@ from django.utils.translation import gettext as _
 from kam.accounts.models import Account
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
-from kam.core.errors import PermissionDenied, ValidationFailed
+from kam.core.errors import ValidationFailed
+from kam.core.policies import require
+from kam.insight.forecast import policies
 from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
 from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
 from kam.insight.forecast.maths.transactions import (
@@ -340,54 +342,8 @@ def refit_and_score(as_of: date | None = None) -> dict:
             "removed": fitted.removed, "seconds": fitted.fit.seconds}
 
 
-def current_fit() -> ModelFit | None:
-    """The fit the stored scores come from (the latest one that scored any account)."""
-    return ModelFit.objects.filter(scored_accounts__gt=0).order_by("-created_at", "-id").first()
-
-
 def refit_now(*, actor, calibration_end: date | None = None) -> Fitted:
     """Headquarters refit the models now (the models page's button): to `calibration_end`,
     default yesterday."""
-    if not actor.sees_everything:
-        raise PermissionDenied(_("Only headquarters refit the customer-base models."))
+    require(policies.may_refit(actor), _("Only headquarters refit the customer-base models."))
     return fit_from_database(calibration_end=calibration_end or timezone.localdate() - timedelta(days=1), actor=actor)
-
-
-# --- reading the scores ---------------------------------------------------------------------------
-
-SCORE_ORDERS = {
-    "value": ("-expected_value", "account__code"),
-    "p_alive": ("p_alive", "account__code"),
-    "clv": ("-clv", "account__code"),
-}
-
-
-@dataclass(frozen=True)
-class ScoreFilters:
-    """The filters of the score list, shared by the models page and the API."""
-
-    p_alive_below: float | None = None  # P(alive) strictly below
-    min_value: Decimal | None = None  # expected value over the horizon at least
-    order: str = "value"
-
-
-def score_list(*, user, filters: ScoreFilters | None = None):
-    """The scores of the accounts `user` may see, filtered and ordered."""
-    filters = filters or ScoreFilters()
-    queryset = AccountScore.objects.visible_to(user).select_related("account", "account__owner", "fit")
-    if filters.p_alive_below is not None:
-        queryset = queryset.filter(p_alive__lt=filters.p_alive_below)
-    if filters.min_value is not None:
-        queryset = queryset.filter(expected_value__gte=filters.min_value)
-    return queryset.order_by(*SCORE_ORDERS.get(filters.order, SCORE_ORDERS["value"]))
-
-
-def score_get(*, user, account_id: int) -> AccountScore | None:
-    return score_list(user=user).filter(account_id=account_id).first()
-
-
-def p_alive_histogram(queryset, bins: int = 10) -> list[int]:
-    """How many of the scores fall in each tenth of P(alive), 0–0.1 … 0.9–1."""
-    values = np.fromiter(queryset.values_list("p_alive", flat=True).order_by(), dtype=np.float64)
-    counts, _edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
-    return counts.tolist()
