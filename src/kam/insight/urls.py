@@ -2,6 +2,7 @@
 
 from kam.insight.churn.urls import urlpatterns as churn_urls
 from kam.insight.forecast.urls import urlpatterns as forecast_urls
+from kam.insight.health.urls import urlpatterns as health_urls
 from kam.insight.warnings.urls import urlpatterns as warning_urls
 
 app_name = "insight"
@@ -10,4 +11,5 @@ urlpatterns = [
     *forecast_urls,
     *churn_urls,
     *warning_urls,
+    *health_urls,
 ]

@@ -20,9 +20,9 @@ class ChurnEventFilter(ListFilter):
     industry: IdParam | None = Field(None, json_schema_extra={"label": Label("industry"), "widget": "select"})
     account: IdParam | None = Field(None, json_schema_extra={"label": Label("account")})
     detected_from: dt.date | None = Field(None, description="detected on or after",
-                                          json_schema_extra={"label": Label("from"), "widget": "date"})
+                                          json_schema_extra={"label": Label("detected from"), "widget": "date"})
     detected_to: dt.date | None = Field(None, description="detected on or before",
-                                        json_schema_extra={"label": Label("to"), "widget": "date"})
+                                        json_schema_extra={"label": Label("detected to"), "widget": "date"})
     state: Literal["", "open", "recovered"] = Field("", description="open: not recovered",
                                                     json_schema_extra={"label": Label("state")})
 

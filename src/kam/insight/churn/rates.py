@@ -43,6 +43,7 @@ from kam.core.models import Industry, OrgUnit
 from kam.insight.churn.services import fen_of, month_start, months_between
 from kam.insight.models import ChurnEvent, ChurnReason
 from kam.revenue.models import MonthlyRevenue
+from kam.sales.pool.services import cadence_scheme, cadence_tiers
 
 GRANULARITIES = ("month", "quarter")
 MAX_MONTHS = 60  # the longest range one may ask for: five years of months, twenty quarters
@@ -273,8 +274,6 @@ def breakdowns(scope: Scope, start: date, end: date, accounts: tuple[np.ndarray,
                fen: np.ndarray, *, tier_day: date | None = None) -> Breakdowns:
     """The whole range start…end as one period, broken down (see the module); `fen` is each
     account's revenue in the 12 months before `start`."""
-    from kam.sales.pool.services import cadence_scheme, cadence_tiers
-
     ids, unit_ids, industry_ids = accounts
     churned, lost, reason = _members(ids, _counted(scope, start, end))
     churned &= fen > 0

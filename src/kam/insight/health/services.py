@@ -26,17 +26,22 @@ a None part is left out and the others share its weight. Rounded half up.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 import numpy as np
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
+from kam.activities import cadence
 from kam.core.conf import config
-from kam.insight.models import HealthScore, Warning, WarningRule
+from kam.core.errors import NotVisible, refused
+from kam.core.policies import require
+from kam.insight.health import policies
+from kam.insight.models import AccountScore, HealthScore, SatisfactionSurvey, Warning, WarningRule
 from kam.insight.warnings import writes
 from kam.insight.warnings.rules import (
     Context,
@@ -54,8 +59,6 @@ BATCH = 20000
 
 
 def part_labels() -> dict[str, str]:
-    from django.utils.translation import gettext as _
-
     return {"cadence": _("Contact cadence"), "chain": _("Decision chain"), "trend": _("Revenue trend"),
             "alive": _("Probability still active"), "payment": _("Payment behaviour"), "warnings": _("Open warnings")}
 
@@ -92,8 +95,6 @@ def band(score: int | None) -> str:
 
 
 def _cadence(ctx: Context, n: int, index) -> np.ndarray:
-    from kam.activities import cadence
-
     out = np.full(n, np.nan)
     # Look back twice the longest gap: beyond that the part is 0 whatever the date.
     m = contact_clock(ctx, twice=True)
@@ -146,8 +147,6 @@ def _trend(ctx: Context, n: int, index) -> np.ndarray:
 
 
 def _alive(ctx: Context, n: int, index) -> np.ndarray:
-    from kam.insight.models import AccountScore
-
     out = np.full(n, np.nan)
     rows = list(ctx.scoped(AccountScore.objects.all()).values_list("account_id", "p_alive"))
     if rows:
@@ -248,16 +247,10 @@ def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime |
 def survey_add(*, actor, account: Account, score, surveyed_on: date | None, note: str = "", today: date | None = None):
     """A satisfaction score (0–10, one decimal) the account gave on a day (not in the future);
     a bad value is refused naming its field."""
-    from decimal import InvalidOperation
-
-    from django.utils.translation import gettext as _
-
-    from kam.core.errors import NotVisible, refused
-    from kam.insight.models import SatisfactionSurvey
-
     today = today or timezone.localdate()
     if not Account.objects.visible_to(actor).filter(pk=account.pk).exists():
         raise NotVisible(_("Not found."))
+    require(policies.may_add_survey(actor, account), _("Only the account's owner and their managers record surveys."))
     try:
         value = Decimal(str(score).strip())
     except (InvalidOperation, ValueError):
@@ -275,12 +268,3 @@ def survey_add(*, actor, account: Account, score, surveyed_on: date | None, note
         raise refused("note", _("At most 200 characters."))
     return SatisfactionSurvey.objects.create(account=account, surveyed_on=surveyed_on, score=value, note=note,
                                              recorded_by=actor)
-
-
-def with_health(queryset):
-    """Accounts annotated with `health_score`: the score of their latest HealthScore row (None
-    before the first evaluation) — one index lookup per row shown, for lists and exports."""
-    from django.db.models import OuterRef, Subquery
-
-    latest = HealthScore.objects.filter(account=OuterRef("pk")).order_by("-month").values("score")[:1]
-    return queryset.annotate(health_score=Subquery(latest))

@@ -41,7 +41,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account, Contact, ContactStatus
+from kam.activities import cadence, compliance
+from kam.activities.models import Activity
 from kam.core.conf import config
+from kam.core.errors import refused
+from kam.insight.models import AccountScore, SatisfactionSurvey
+from kam.revenue.models import MonthlyRevenue
+from kam.sales.models import OPEN_STAGES, Rival, RivalStatus
+from kam.tiering.models import Scheme
 
 EPS = 1e-9  # float thresholds: 0.8 − 0.5 is 0.30000000000000004, 0.7 − 0.4 is 0.29999999999999993
 
@@ -86,8 +93,6 @@ PARAMS: dict[str, list[Param]] = {
 def clean_params(code: str, raw: dict) -> dict:
     """The rule's parameters from `raw` (strings or numbers), checked; a bad one is refused
     naming its field ("params.<name>")."""
-    from kam.core.errors import refused
-
     out = {}
     for p in PARAMS.get(code, []):
         value = raw.get(p.name)
@@ -152,8 +157,6 @@ def spend_windows(as_of: date, baseline_months: int, recent_months: int) -> tupl
 
 def spend_averages(ctx: Context, baseline_months: int, recent_months: int) -> dict[int, tuple[Decimal, Decimal]]:
     """Per account with any spend in the windows: (baseline monthly average, recent monthly average)."""
-    from kam.revenue.models import MonthlyRevenue
-
     base_from, recent_from, end = spend_windows(ctx.as_of, baseline_months, recent_months)
     rows = (ctx.scoped(MonthlyRevenue.objects.filter(month__gte=base_from, month__lt=end))
             .values("account_id").order_by()
@@ -204,10 +207,6 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
     """The cadence measure of the accounts in scope on `as_of` (compliance.measure), with the
     last visits and calls read `extra_days` further back than the longest allowed gap (or
     back twice that gap with `twice`)."""
-    from kam.activities import compliance
-    from kam.activities.models import Activity
-    from kam.tiering.models import Scheme
-
     scheme = Scheme.objects.filter(code=config().CADENCE_SCHEME).first()
     if scheme is None:
         return None
@@ -225,8 +224,6 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
 
 
 def no_contact(ctx: Context, params: dict) -> dict[int, dict]:
-    from kam.activities import cadence
-
     grace = int(params.get("grace_days", 0))
     m = contact_clock(ctx, grace)
     if m is None:
@@ -265,8 +262,6 @@ def key_contact_left(ctx: Context, params: dict) -> dict[int, dict]:
 
 
 def competitor_quote(ctx: Context, params: dict) -> dict[int, dict]:
-    from kam.sales.models import OPEN_STAGES, Rival, RivalStatus
-
     rows = (ctx.scoped(Rival.objects.filter(
         opportunity__stage__in=OPEN_STAGES, status__in=[RivalStatus.ACTIVE, RivalStatus.LEADING], quote__isnull=False,
         opportunity__deleted_at__isnull=True, opportunity__account__deleted_at__isnull=True), "opportunity__account_id")
@@ -283,8 +278,6 @@ def competitor_quote(ctx: Context, params: dict) -> dict[int, dict]:
 
 
 def _scores(ctx: Context):
-    from kam.insight.models import AccountScore
-
     return ctx.scoped(AccountScore.objects.filter(account__deleted_at__isnull=True))
 
 
@@ -303,8 +296,6 @@ def p_alive_fall(ctx: Context, params: dict) -> dict[int, dict]:
 
 def latest_surveys(ctx: Context) -> dict[int, list[tuple[date, Decimal]]]:
     """Per account, its latest survey on or before `as_of` and the one before (newest first)."""
-    from kam.insight.models import SatisfactionSurvey
-
     ranked = (ctx.scoped(SatisfactionSurvey.objects.filter(surveyed_on__lte=ctx.as_of, account__deleted_at__isnull=True))
               .annotate(place=Window(RowNumber(), partition_by=[F("account_id")],
                                      order_by=[F("surveyed_on").desc(), F("id").desc()]))

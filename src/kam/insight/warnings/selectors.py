@@ -5,36 +5,28 @@ visible accounts."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from kam.accounts.models import Account
+from kam.activities.compliance import unit_level
 from kam.core.models import OrgUnit
 from kam.core.text import normalise_query
-from kam.insight.models import HealthScore, SatisfactionSurvey, Severity, Warning, WarningState
+from kam.insight.models import Severity, Warning, WarningState
+from kam.insight.warnings.filters import WarningFilter
 
 User = get_user_model()
 SEVERITIES = [Severity.HIGH, Severity.MEDIUM, Severity.LOW]
 
 
-@dataclass
-class WarningFilters:
-    rule: int | None = None
-    severity: str = ""
-    state: str = WarningState.OPEN  # "" for every state
-    unit: int | None = None
-    owner: int | None = None
-    account: int | None = None
-    q: str = ""
-
-
-def warning_list(*, user, filters: WarningFilters | None = None) -> QuerySet[Warning]:
-    filters = filters or WarningFilters()
+def warning_list(*, user: Any, filters: WarningFilter | None = None) -> QuerySet[Warning]:
+    """The warnings of the accounts `user` sees, filtered, newest first."""
+    filters = filters or WarningFilter()
     qs = Warning.objects.visible_to(user)
-    if filters.state:
-        qs = qs.filter(state=filters.state)
+    if state := filters.states():
+        qs = qs.filter(state=state)
     if filters.rule:
         qs = qs.filter(rule_id=filters.rule)
     if filters.severity:
@@ -51,7 +43,7 @@ def warning_list(*, user, filters: WarningFilters | None = None) -> QuerySet[War
     return qs.select_related("account", "account__owner", "account__unit", "rule", "task").order_by("-opened_at", "-id")
 
 
-def warning_get(*, user, pk: int) -> Warning | None:
+def warning_get(*, user: Any, pk: int) -> Warning | None:
     return (Warning.objects.visible_to(user).select_related("account", "account__owner", "rule", "task")
             .filter(pk=pk).first())
 
@@ -60,7 +52,7 @@ def warning_get(*, user, pk: int) -> Warning | None:
 class SummaryRow:
     key: int
     name: str
-    counts: dict = field(default_factory=dict)  # severity → open warnings
+    counts: dict[str, int] = field(default_factory=dict)  # severity → open warnings
     accounts: int = 0
 
     @property
@@ -83,11 +75,9 @@ class SummaryRow:
         return self.of(Severity.LOW)
 
 
-def summary(*, user) -> tuple[list[SummaryRow], list[SummaryRow]]:
+def summary(*, user: Any) -> tuple[list[SummaryRow], list[SummaryRow]]:
     """Open warnings by severity per unit (the units a viewer's tables show, as on the
     compliance page) and per person (the account's owner), of the accounts `user` sees."""
-    from kam.activities.compliance import unit_level
-
     rows = list(Warning.objects.open().visible_to(user).values("account__owner_id", "account__unit__path", "severity")
                 .order_by().annotate(n=Count("id"))
                 .values_list("account__owner_id", "account__unit__path", "severity", "n"))
@@ -110,22 +100,7 @@ def summary(*, user) -> tuple[list[SummaryRow], list[SummaryRow]]:
     return list(per_unit.values()), people
 
 
-def account_warnings(*, user, account: Account, recent: int = 10) -> tuple[list[Warning], list[Warning]]:
+def account_warnings(*, user: Any, account: Account, recent: int = 10) -> tuple[list[Warning], list[Warning]]:
     """The account's open warnings, and its most recently closed ones."""
     qs = Warning.objects.visible_to(user).filter(account=account).select_related("rule").prefetch_related("actions")
     return list(qs.open().order_by("-opened_at")), list(qs.exclude(state=WarningState.OPEN).order_by("-closed_at")[:recent])
-
-
-def health_trend(*, user, account: Account, months: int = 12) -> list[HealthScore]:
-    """The account's health rows, the latest `months`, oldest first."""
-    rows = list(HealthScore.objects.visible_to(user).filter(account=account).order_by("-month")[:months])
-    return rows[::-1]
-
-
-def account_surveys(*, user, account: Account, limit: int = 20) -> list[SatisfactionSurvey]:
-    return list(SatisfactionSurvey.objects.visible_to(user).filter(account=account).select_related("recorded_by")
-                .order_by("-surveyed_on", "-id")[:limit])
-
-
-def current_month(day: date) -> date:
-    return date(day.year, day.month, 1)

@@ -41,10 +41,18 @@ from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
-from kam.core.models import Role
-from kam.insight.models import RetentionAction, RetentionOutcome, Warning, WarningRule, WarningState
-from kam.insight.warnings import writes
-from kam.insight.warnings.rules import RULES, Context, account_scope
+from kam.core.models import OrgUnit, Role
+from kam.core.policies import require
+from kam.insight.models import (
+    RetentionAction,
+    RetentionOutcome,
+    Severity,
+    Warning,
+    WarningRule,
+    WarningState,
+)
+from kam.insight.warnings import policies, writes
+from kam.insight.warnings.rules import RULES, Context, account_scope, clean_params
 
 User = get_user_model()
 MANAGERS = (Role.MANAGER, Role.DIRECTOR)
@@ -59,8 +67,6 @@ def _local_start(day: date) -> datetime:
 def _assignees(accounts: dict[int, tuple[int | None, int]]) -> dict[int, int | None]:
     """Who gets each account's warning task: its owner (when active), else the nearest
     active manager or director up its unit's chain, else nobody."""
-    from kam.core.models import OrgUnit
-
     owners = {o for o, _u in accounts.values() if o}
     active = set(User.objects.filter(pk__in=owners, is_active=True).values_list("pk", flat=True)) if owners else set()
     out: dict[int, int | None] = {}
@@ -251,11 +257,6 @@ def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime 
 # --- by hand -----------------------------------------------------------------------------------------------
 
 
-def may_record(actor, warning: Warning) -> bool:
-    """The owner, and whoever may change the account (sees it), may record a retention action."""
-    return Account.objects.visible_to(actor).filter(pk=warning.account_id).exists()
-
-
 @transaction.atomic
 def retention_record(*, actor, warning: Warning, action: str, outcome: str, now: datetime | None = None) -> RetentionAction:
     """Record what was done about an open warning and how it ended: the warning closes as
@@ -265,8 +266,7 @@ def retention_record(*, actor, warning: Warning, action: str, outcome: str, now:
     locked = Warning.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=warning.pk).first()
     if locked is None:
         raise NotVisible(_("Not found."))
-    if actor.role == Role.ANALYST and not actor.is_superuser:
-        raise PermissionDenied(_("Only the account's owner and their managers record retention actions."))
+    require(policies.may_record(actor, locked), _("Only the account's owner and their managers record retention actions."))
     action = (action or "").strip()
     if not action:
         raise refused("action", _("Say what was done to keep the account."))
@@ -291,11 +291,7 @@ def retention_record(*, actor, warning: Warning, action: str, outcome: str, now:
 @transaction.atomic
 def rule_update(*, actor, rule: WarningRule, is_enabled: bool, severity: str, params: dict) -> WarningRule:
     """HQ switches a rule, sets its severity and thresholds; a bad value is refused naming its field."""
-    from kam.insight.models import Severity
-    from kam.insight.warnings.rules import clean_params
-
-    if not actor.sees_everything:
-        raise PermissionDenied(_("Only headquarters change the early-warning rules."))
+    require(policies.may_edit_rules(actor), _("Only headquarters change the early-warning rules."))
     rule = WarningRule.objects.select_for_update().get(pk=rule.pk)
     if severity not in Severity.values:
         raise refused("severity", _("Choose a severity."))
@@ -311,7 +307,7 @@ def sweep_visible(*, actor, account_ids=None, as_of: date | None = None) -> dict
     visible = Account.objects.visible_to(actor)
     if account_ids is not None:
         visible = visible.filter(pk__in=list(account_ids))
-    elif not (actor.sees_everything or actor.role in (*MANAGERS, Role.GENERAL_MANAGER)):
+    elif not policies.may_evaluate_many(actor):
         raise PermissionDenied(_("Only managers and headquarters evaluate the warnings of many accounts."))
     elif actor.sees_everything:
         return warning_sweep(as_of=as_of)
