@@ -12,9 +12,20 @@ from factories import AccountFactory
 from kam.core.errors import PermissionDenied
 from kam.insight.health import policies as health_policies
 from kam.insight.health.services import survey_add
-from kam.insight.models import RetentionAction, SatisfactionSurvey, Warning, WarningRule, WarningState
+from kam.insight.models import (
+    RetentionAction,
+    SatisfactionSurvey,
+    Warning,
+    WarningRule,
+    WarningState,
+)
 from kam.insight.warnings import policies
-from kam.insight.warnings.services import retention_record, rule_update, sweep_visible, warning_sweep
+from kam.insight.warnings.services import (
+    retention_record,
+    rule_update,
+    sweep_visible,
+    warning_sweep,
+)
 
 from .warning_world import only_rules, score
 
