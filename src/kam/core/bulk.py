@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import itertools
 import operator
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
-from django.db import connections, models, router
+from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.models.base import ModelState
 
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
@@ -153,3 +153,56 @@ def _copy_rows(connection, model, fields, make_row, objects, batch_size: int = 5
                     copy.write_row(values)
             count += len(batch)
     return count
+
+
+def copy_fast(model: type[models.Model] | None = None) -> bool:
+    """Whether the database `model` is written to (the default one without a model) takes
+    bulk rows over COPY into temporary tables (PostgreSQL): callers with a COPY path then
+    use `copy_to_temp` and one statement from there, and the ORM elsewhere."""
+    alias = router.db_for_write(model) if model is not None else DEFAULT_DB_ALIAS
+    return connections[alias].vendor == "postgresql"
+
+
+def copy_to_temp(cursor: Any, name: str, columns: Sequence[tuple[str, str]], rows: Iterable[Sequence[Any]]) -> None:
+    """PostgreSQL: a temporary table `name` with `columns` ((name, SQL type) pairs) holding
+    `rows`, sent over COPY on `cursor` (a psycopg cursor: `connection.connection.cursor()`).
+    It is dropped first (a test's transaction never commits) and again at commit."""
+    cursor.execute(f"DROP TABLE IF EXISTS {name}")
+    cursor.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)}) ON COMMIT DROP")
+    with cursor.copy(f"COPY {name} ({', '.join(c for c, _t in columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row(row)
+
+
+def update_rows(model: type[models.Model], rows: Sequence[Sequence[Any]], fields: Sequence[str], *,
+                extra: Mapping[str, Any] | None = None) -> int:
+    """Set `fields` of the rows of `model` named by primary key: each row of `rows` is
+    (pk, value of each field in `fields` order); `extra` gives fields set to one value on
+    every row (e.g. a timestamp). On PostgreSQL one UPDATE … FROM (VALUES …): bulk_update's
+    CASE with a branch per row grows with the square of the batch there; elsewhere
+    bulk_update. Call it with batches of a few thousand rows. Returns the rows given."""
+    extra = dict(extra or {})
+    if not rows:
+        return 0
+    connection = connections[router.db_for_write(model)]
+    if connection.vendor != "postgresql":
+        objects = [model(pk=row[0], **dict(zip(fields, row[1:], strict=True)), **extra) for row in rows]
+        model._default_manager.bulk_update(objects, [*fields, *extra])
+        return len(rows)
+    meta, quote = model._meta, connection.ops.quote_name
+    pk, columns = meta.pk, [meta.get_field(name) for name in fields]
+    assert pk is not None
+    constants = [(meta.get_field(name), value) for name, value in extra.items()]
+    casts = ", ".join(f"%s::{f.db_type(connection)}" for f in [pk, *columns])
+    settings = [f"{quote(f.column)} = v.{quote(f.column)}" for f in columns]
+    settings += [f"{quote(f.column)} = %s" for f, _value in constants]
+    params: list[Any] = [f.get_db_prep_save(value, connection) for f, value in constants]
+    for row in rows:
+        params += [f.get_db_prep_save(value, connection) for f, value in zip([pk, *columns], row, strict=True)]
+    names = ", ".join(quote(f.column) for f in [pk, *columns])
+    sql = (f"UPDATE {quote(meta.db_table)} AS t SET {', '.join(settings)} "
+           f"FROM (VALUES {', '.join([f'({casts})'] * len(rows))}) AS v({names}) "
+           f"WHERE t.{quote(pk.column)} = v.{quote(pk.column)}")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+    return len(rows)

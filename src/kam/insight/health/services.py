@@ -37,6 +37,7 @@ from django.utils.translation import gettext as _
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
 from kam.activities import cadence
+from kam.core.bulk import copy_fast
 from kam.core.conf import config
 from kam.core.errors import NotVisible, refused
 from kam.core.policies import require
@@ -230,7 +231,7 @@ def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime |
                                           for k, c in zip(names, columns, strict=True)}))
     for at in range(0, len(rows), BATCH):
         with transaction.atomic():
-            if writes.fast():
+            if copy_fast(HealthScore):
                 writes.upsert_health(rows[at:at + BATCH], month, now)
             else:
                 HealthScore.objects.bulk_create(

@@ -26,6 +26,7 @@ Writes go in batches, each its own transaction.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 import numpy as np
 from django.contrib.auth import get_user_model
@@ -39,6 +40,7 @@ from simple_history.utils import bulk_create_with_history
 from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
+from kam.core.bulk import copy_fast, update_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import OrgUnit, Role
@@ -121,7 +123,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
     for at in range(0, len(pairs), OPEN_BATCH):
         chunk = pairs[at:at + OPEN_BATCH]
         with transaction.atomic():
-            if writes.fast():
+            if copy_fast(Warning):
                 opened += writes.insert_warnings([(a, r, rules[r].severity, e) for a, r, e in chunk], now)
             else:
                 Warning.objects.bulk_create(
@@ -131,7 +133,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
             needing = list(Warning.objects.select_for_update().filter(
                 account_id__in=accounts, state=WarningState.OPEN, task__isnull=True).order_by("pk")
                 .values_list("pk", "account_id", "rule_id", "opened_at"))
-            if not writes.fast():  # the rows just inserted (no conflict count from the ORM)
+            if not copy_fast(Warning):  # the rows just inserted (no conflict count from the ORM)
                 opened += sum(1 for w in needing if w[3] == now)
             if not needing:
                 continue
@@ -150,7 +152,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
                 tasks.append((person, account_id, title[:200], due, pk))
             if not tasks:
                 continue
-            if writes.fast():
+            if copy_fast(Warning):
                 tasks_made += writes.insert_tasks(tasks, now)
                 continue
             bulk_create_with_history(
@@ -165,27 +167,12 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
     return opened, tasks_made
 
 
-def _refresh(rows: list[tuple[int, dict]], now: datetime) -> None:
-    """New evidence for the open warnings whose evidence changed (pk, evidence). On
-    PostgreSQL one UPDATE … FROM (VALUES …) a batch (bulk_update's CASE with a branch per
-    row grows with the square of the batch); elsewhere bulk_update."""
-    import json
-
-    from django.db import connection
-
+def _refresh(rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+    """New evidence for the open warnings whose evidence changed (pk, evidence), a batch a
+    transaction."""
     for at in range(0, len(rows), BATCH):
-        chunk = rows[at:at + BATCH]
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                table = connection.ops.quote_name(Warning._meta.db_table)
-                values = ", ".join(["(%s::bigint, %s::jsonb)"] * len(chunk))
-                params = [x for pk, e in chunk for x in (pk, json.dumps(e, ensure_ascii=False))]
-                with connection.cursor() as cursor:
-                    cursor.execute(f"UPDATE {table} AS w SET evidence = v.e, checked_at = %s FROM (VALUES {values}) "
-                                   f"AS v(id, e) WHERE w.id = v.id", [now, *params])
-            else:
-                Warning.objects.bulk_update([Warning(pk=pk, evidence=e, checked_at=now) for pk, e in chunk],
-                                            ["evidence", "checked_at"])
+            update_rows(Warning, rows[at:at + BATCH], ["evidence"], extra={"checked_at": now})
 
 
 def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime | None = None,

@@ -2,7 +2,8 @@
 there into the real one in one statement each (with ON CONFLICT where the sweep relies on
 a unique index). Django's bulk_create prepares every value in Python, which at a first
 night's 100,000 warnings, tasks and task history rows costs more than the database work.
-The callers fall back to the ORM on other databases."""
+The callers use these where `kam.core.bulk.copy_fast()` says the database takes COPY, and
+the ORM elsewhere."""
 
 from __future__ import annotations
 
@@ -12,24 +13,12 @@ from datetime import date, datetime
 from django.db import connection
 
 from kam.activities.models import Task, TaskSource, TaskStatus
+from kam.core.bulk import copy_to_temp
 from kam.insight.models import HealthScore, Warning, WarningState
-
-
-def fast() -> bool:
-    return connection.vendor == "postgresql"
 
 
 def _q(name: str) -> str:
     return connection.ops.quote_name(name)
-
-
-def _temp(cursor, name: str, columns: list[tuple[str, str]], rows) -> None:
-    """A temporary table `name` holding `rows` (dropped first: a test's transaction never commits)."""
-    cursor.execute(f"DROP TABLE IF EXISTS {name}")
-    cursor.execute(f"CREATE TEMP TABLE {name} ({', '.join(f'{c} {t}' for c, t in columns)}) ON COMMIT DROP")
-    with cursor.copy(f"COPY {name} ({', '.join(c for c, _t in columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
 
 
 def insert_warnings(rows: list[tuple[int, int, str, dict]], now: datetime) -> int:
@@ -38,7 +27,7 @@ def insert_warnings(rows: list[tuple[int, int, str, dict]], now: datetime) -> in
     connection.ensure_connection()
     table = _q(Warning._meta.db_table)
     with connection.connection.cursor() as cursor:
-        _temp(cursor, "kam_new_warning", [("account_id", "bigint"), ("rule_id", "bigint"), ("severity", "text"),
+        copy_to_temp(cursor, "kam_new_warning", [("account_id", "bigint"), ("rule_id", "bigint"), ("severity", "text"),
                                           ("evidence", "jsonb")],
               ((a, r, s, json.dumps(e, ensure_ascii=False)) for a, r, s, e in rows))
         cursor.execute(
@@ -54,7 +43,7 @@ def insert_tasks(rows: list[tuple[int, int, str, date, int]], now: datetime) -> 
     connection.ensure_connection()
     task, history = _q(Task._meta.db_table), _q(Task.history.model._meta.db_table)
     with connection.connection.cursor() as cursor:
-        _temp(cursor, "kam_new_task", [("owner_id", "bigint"), ("account_id", "bigint"), ("title", "text"),
+        copy_to_temp(cursor, "kam_new_task", [("owner_id", "bigint"), ("account_id", "bigint"), ("title", "text"),
                                        ("due_on", "date"), ("source_id", "bigint")], rows)
         # One statement: the tasks, their history rows and the warnings' links, joined on the
         # rows the insert returns (the warning's primary key index finds each warning).
@@ -77,7 +66,7 @@ def upsert_health(rows: list[tuple[int, int, dict]], month: date, now: datetime)
     connection.ensure_connection()
     table = _q(HealthScore._meta.db_table)
     with connection.connection.cursor() as cursor:
-        _temp(cursor, "kam_health", [("account_id", "bigint"), ("score", "smallint"), ("parts", "jsonb")],
+        copy_to_temp(cursor, "kam_health", [("account_id", "bigint"), ("score", "smallint"), ("parts", "jsonb")],
               ((a, s, json.dumps(p)) for a, s, p in rows))
         cursor.execute(
             f"INSERT INTO {table} (account_id, month, score, parts, computed_at) "
