@@ -6,7 +6,7 @@ scoping as the pages: an event or account outside the caller's scope is a 404.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
@@ -17,6 +17,7 @@ from kam.api.account_schemas import ErrorOut, Flag, Id, IdParam, Input, Money, R
 from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
 from kam.core.errors import refused
+from kam.core.models import User
 from kam.insight.churn import selectors, services
 from kam.insight.churn.filters import ChurnEventFilter
 from kam.insight.churn.forms import user_units
@@ -134,7 +135,7 @@ class DefinitionPatch(Input):
 # --- shapes ---------------------------------------------------------------------------------------
 
 
-def _event(e: ChurnEvent) -> dict:
+def _event(e: ChurnEvent) -> dict[str, Any]:
     d = e.definition
     return {"id": e.pk, "account": ref(e.account), "account_code": e.account.code,
             "definition": {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule},
@@ -144,20 +145,25 @@ def _event(e: ChurnEvent) -> dict:
             "recovered_on": e.recovered_on}
 
 
-def _rate(r: Rate) -> dict:
+def _rate(r: Rate) -> dict[str, Any]:
     return {"key": str(r.key), "label": r.label, "base": r.base, "base_revenue": r.base_revenue, "churned": r.churned,
             "lost": r.lost, "count_rate": r.count_rate, "amount_rate": r.amount_rate, "lost_share": r.lost_share}
 
 
-def _definition(d: ChurnDefinition) -> dict:
+def _definition(d: ChurnDefinition) -> dict[str, Any]:
     return {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule, "is_active": d.is_active, "params": d.params}
 
 
-def _get(request, event_id: int) -> ChurnEvent:
+def _get(request: HttpRequest, event_id: int) -> ChurnEvent:
     event = selectors.churn_event_get(user=request.user, pk=event_id)
     if event is None:
         raise Http404
     return event
+
+
+def _caller(request: HttpRequest) -> User:
+    """The authenticated caller: the API's authentication admits no anonymous request."""
+    return cast(User, request.user)
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -170,29 +176,29 @@ def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any
 
 
 @router.get("/churn/events/{event_id}", response={200: EventOut, **ERRORS}, summary="One churn event with its evidence")
-def get_event(request, event_id: IdParam):
+def get_event(request: HttpRequest, event_id: IdParam) -> dict[str, Any]:
     return _event(_get(request, event_id))
 
 
 @router.patch("/churn/events/{event_id}", response={200: EventOut, **ERRORS},
               summary="Set an event's reason, competitor and note")
-def update_event(request, event_id: IdParam, payload: EventPatch):
+def update_event(request: HttpRequest, event_id: IdParam, payload: EventPatch) -> dict[str, Any]:
     event = _get(request, event_id)
-    services.churn_event_update(actor=request.user, event=event, **payload.model_dump(exclude_unset=True))
+    services.churn_event_update(actor=_caller(request), event=event, **payload.model_dump(exclude_unset=True))
     return _event(_get(request, event_id))
 
 
 @router.post("/accounts/{account_id}/churn", response={201: EventOut, **ERRORS},
              summary="Mark an account as moved to a competitor (owner, account team or a manager)")
-def mark(request, account_id: IdParam, payload: MarkIn):
-    event = services.churn_mark(actor=request.user, account=account_id, competitor=payload.competitor,
+def mark(request: HttpRequest, account_id: IdParam, payload: MarkIn) -> Status[dict[str, Any]]:
+    event = services.churn_mark(actor=_caller(request), account=account_id, competitor=payload.competitor,
                                 reason=payload.reason, note=payload.note, on=payload.on)
     return Status(201, _event(_get(request, event.pk)))
 
 
 @router.get("/churn/rates", response={200: RatesOut, **LIST_ERRORS},
             summary="Churn rate by count and by amount per month or quarter, and the breakdowns of the range")
-def rates(request, query: Query[RatesQuery]):
+def rates(request: HttpRequest, query: Query[RatesQuery]) -> dict[str, Any]:
     first = dt.date(int(query.start[:4]), int(query.start[5:]), 1)
     last_month = dt.date(int(query.end[:4]), int(query.end[5:]), 1)
     if last_month < first:
@@ -216,19 +222,19 @@ def rates(request, query: Query[RatesQuery]):
 
 @router.get("/churn/definitions", response={200: list[DefinitionOut], **LIST_ERRORS},
             summary="What counts as churn: the definitions and their parameters")
-def list_definitions(request):
+def list_definitions(request: HttpRequest) -> list[dict[str, Any]]:
     return [_definition(d) for d in ChurnDefinition.objects.all()]
 
 
 @router.patch("/churn/definitions/{definition_id}", response={200: DefinitionOut, **ERRORS},
               summary="Rename, switch on or off, or set the parameters of a definition (headquarters)")
-def update_definition(request, definition_id: IdParam, payload: DefinitionPatch):
+def update_definition(request: HttpRequest, definition_id: IdParam, payload: DefinitionPatch) -> dict[str, Any]:
     current = ChurnDefinition.objects.filter(pk=definition_id).first()
     if current is None:
         raise Http404
     fields = payload.model_dump(exclude_unset=True)
     definition = services.churn_definition_update(
-        actor=request.user, definition=current, name=fields.get("name") or current.name,
+        actor=_caller(request), definition=current, name=fields.get("name") or current.name,
         is_active=current.is_active if fields.get("is_active") is None else fields["is_active"],
         params={**current.params, **(fields.get("params") or {})} if fields.get("params") is not None else current.params)
     return _definition(definition)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
@@ -17,6 +17,7 @@ from kam.accounts.models import Account
 from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
+from kam.core.models import User
 from kam.insight.health import selectors as health_selectors
 from kam.insight.health import services as health_service
 from kam.insight.models import (
@@ -158,6 +159,11 @@ def _get(request: HttpRequest, warning_id: int) -> Warning:
     return w
 
 
+def _caller(request: HttpRequest) -> User:
+    """The authenticated caller: the API's authentication admits no anonymous request."""
+    return cast(User, request.user)
+
+
 @router.get("/warnings", response={200: WarningPage, **LIST_ERRORS},
             summary="The warnings of the accounts you see, newest first (open ones unless asked otherwise)")
 def list_warnings(request: HttpRequest, query: Query[WarningQuery]) -> dict[str, Any]:
@@ -176,8 +182,8 @@ def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
 def evaluate(request: HttpRequest, payload: EvaluateIn) -> dict[str, int]:
     if payload.account is not None:
         account = _account(request, payload.account)
-        return services.sweep_visible(actor=request.user, account_ids=[account.pk])
-    return services.sweep_visible(actor=request.user)
+        return services.sweep_visible(actor=_caller(request), account_ids=[account.pk])
+    return services.sweep_visible(actor=_caller(request))
 
 
 @router.get("/warnings/{warning_id}", response={200: WarningOut, **ERRORS}, summary="One warning")
@@ -189,7 +195,7 @@ def get_warning(request: HttpRequest, warning_id: IdParam) -> dict[str, Any]:
              summary="Record a retention action and its outcome: the warning closes, its task is done")
 def retain(request: HttpRequest, warning_id: IdParam, payload: RetentionIn) -> dict[str, Any]:
     w = _get(request, warning_id)
-    services.retention_record(actor=request.user, warning=w, action=payload.action, outcome=payload.outcome)
+    services.retention_record(actor=_caller(request), warning=w, action=payload.action, outcome=payload.outcome)
     return _warning(_get(request, warning_id))
 
 
@@ -216,7 +222,7 @@ def list_surveys(request: HttpRequest, account_id: IdParam) -> list[dict[str, An
              summary="Record a satisfaction score (0–10) the account gave on a day")
 def create_survey(request: HttpRequest, account_id: IdParam, payload: SurveyIn) -> Status[dict[str, Any]]:
     account = _account(request, account_id)
-    survey = health_service.survey_add(actor=request.user, account=account, score=payload.score,
+    survey = health_service.survey_add(actor=_caller(request), account=account, score=payload.score,
                                        surveyed_on=payload.surveyed_on, note=payload.note)
     return Status(201, _survey(survey))
 

@@ -47,6 +47,7 @@ from kam.accounts.models import Account
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed, refused
+from kam.core.models import User
 from kam.insight.churn import policies
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason, ChurnRule
 from kam.revenue.models import MonthlyRevenue, RevenueFact
@@ -125,8 +126,8 @@ def checked_params(rule: str, params: Any) -> dict[str, int]:
 
 
 @transaction.atomic
-def churn_definition_update(*, actor, definition: ChurnDefinition | int, name: str, is_active: bool,
-                            params: dict) -> ChurnDefinition:
+def churn_definition_update(*, actor: User, definition: ChurnDefinition | int, name: str, is_active: bool,
+                            params: dict[str, Any]) -> ChurnDefinition:
     """Rename, switch on or off and set the parameters of a churn definition (HQ only)."""
     if not policies.may_edit_definitions(actor):
         raise PermissionDenied(_("Only headquarters may change the churn definitions."),
@@ -138,7 +139,7 @@ def churn_definition_update(*, actor, definition: ChurnDefinition | int, name: s
     name = (name or "").strip()
     if not name:
         raise refused("name", _("This field is required."))
-    if len(name) > ChurnDefinition._meta.get_field("name").max_length:
+    if len(name) > (ChurnDefinition._meta.get_field("name").max_length or len(name)):
         raise refused("name", _("At most 100 characters."))
     if not isinstance(is_active, bool):
         raise refused("is_active", _("Give true or false."))
@@ -259,7 +260,7 @@ def _no_revenue(definition: ChurnDefinition, ids: np.ndarray, as_of: date, open_
 CHECKS = {ChurnRule.SPEND_DROP: _spend_drop, ChurnRule.NO_REVENUE: _no_revenue}
 
 
-def churn_sweep(as_of: date | None = None) -> dict:
+def churn_sweep(as_of: date | None = None) -> dict[str, Any]:
     """Run every active detected definition (spend_drop, no_revenue) over every live account
     on `as_of` (default today, Asia/Shanghai): open one event per newly churned (account,
     definition), dated `as_of`; close (recovered_on = as_of) the open events of those
@@ -270,7 +271,7 @@ def churn_sweep(as_of: date | None = None) -> dict:
     as_of = as_of or timezone.localdate()
     ids = _live_ids()
     created = recovered = 0
-    skipped = []
+    skipped: list[str] = []
     definitions = [d for d in ChurnDefinition.objects.filter(is_active=True).order_by("sort_order", "pk")
                    if d.rule in CHECKS]
     for definition in definitions:
@@ -280,7 +281,7 @@ def churn_sweep(as_of: date | None = None) -> dict:
         blocked = set(events.filter(Q(recovered_on__isnull=True) | Q(recovered_on=as_of))
                       .values_list("account_id", flat=True))
         try:
-            findings, closing = CHECKS[definition.rule](definition, ids, as_of, open_events)
+            findings, closing = CHECKS[ChurnRule(definition.rule)](definition, ids, as_of, open_events)
         except ValidationFailed:
             skipped.append(definition.code)  # parameters broken outside the app: the others still run
             continue
@@ -292,7 +293,8 @@ def churn_sweep(as_of: date | None = None) -> dict:
             # A concurrent sweep may have opened the same pair meanwhile: the constraint keeps one.
             ChurnEvent.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
         created += len(rows)
-    result = {"created": created, "recovered": recovered, "definitions": len(definitions) - len(skipped)}
+    result: dict[str, Any] = {"created": created, "recovered": recovered,
+                              "definitions": len(definitions) - len(skipped)}
     if skipped:
         result["skipped"] = skipped
     return result
@@ -301,7 +303,7 @@ def churn_sweep(as_of: date | None = None) -> dict:
 # --- by hand -------------------------------------------------------------------------------------
 
 
-def _reason(value) -> ChurnReason | None:
+def _reason(value: Any) -> ChurnReason | None:
     if value in (None, ""):
         return None
     pk = value.pk if isinstance(value, ChurnReason) else value
@@ -311,7 +313,7 @@ def _reason(value) -> ChurnReason | None:
     return found
 
 
-def _competitor(value, *, required: bool) -> Competitor | None:
+def _competitor(value: Any, *, required: bool) -> Competitor | None:
     if value in (None, ""):
         if required:
             raise refused("competitor", _("This field is required."))
@@ -323,14 +325,14 @@ def _competitor(value, *, required: bool) -> Competitor | None:
     return found
 
 
-def _note(value) -> str:
+def _note(value: Any) -> str:
     note = (value or "").strip()
     if len(note) > NOTE_MAX:
         raise refused("note", _("At most %(n)d characters.") % {"n": NOTE_MAX})
     return note
 
 
-def _visible_account(actor, account) -> Account:
+def _visible_account(actor: User, account: Account | int) -> Account:
     pk = account.pk if isinstance(account, Account) else account
     found = Account.objects.visible_to(actor).select_for_update().filter(pk=pk).first()
     if found is None:
@@ -339,7 +341,7 @@ def _visible_account(actor, account) -> Account:
 
 
 @transaction.atomic
-def churn_mark(*, actor, account: Account | int, competitor: Competitor | int, reason: ChurnReason | int | None = None,
+def churn_mark(*, actor: User, account: Account | int, competitor: Competitor | int, reason: ChurnReason | int | None = None,
                note: str = "", on: date | None = None) -> ChurnEvent:
     """Record that `account` moved its business to `competitor` on `on` (default today), under
     the active competitor definition. Baseline: the monthly average of the
@@ -385,7 +387,8 @@ UNSET: Any = object()
 
 
 @transaction.atomic
-def churn_event_update(*, actor, event: ChurnEvent | int, reason=UNSET, competitor=UNSET, note=UNSET) -> ChurnEvent:
+def churn_event_update(*, actor: User, event: ChurnEvent | int, reason: Any = UNSET, competitor: Any = UNSET,
+                       note: Any = UNSET) -> ChurnEvent:
     """Set an event's reason (None: unclassified), competitor and note; only what is given changes."""
     pk = event.pk if isinstance(event, ChurnEvent) else event
     found = ChurnEvent.objects.visible_to(actor).select_for_update().filter(pk=pk).first() if actor is not None else None

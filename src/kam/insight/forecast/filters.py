@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from ninja import Field
+from pydantic import Field
 
 from kam.core.filters import Label, ListFilter
 
@@ -20,10 +20,10 @@ SCORE_ORDERS = {
 
 
 class ScoreFilter(ListFilter):
-    p_alive_below: float | None = Field(None, ge=0, le=1, description="only P(alive) strictly below this",
+    p_alive_below: float | None = Field(default=None, ge=0, le=1, description="only P(alive) strictly below this",
                                         json_schema_extra={"label": Label("P(alive) below")})
-    min_value: Yuan | None = Field(None, ge=0, description="only an expected value of at least this (yuan)",
+    min_value: Yuan | None = Field(default=None, ge=0, description="only an expected value of at least this (yuan)",
                                    json_schema_extra={"label": Label("expected value at least (yuan)")})
     order: Literal["value", "p_alive", "clv"] = Field(
-        "value", description="value: expected value, highest first; p_alive: lowest first; clv: highest first",
+        default="value", description="value: expected value, highest first; p_alive: lowest first; clv: highest first",
         json_schema_extra={"label": Label("order by")})

@@ -27,12 +27,15 @@ import time
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.db import connections, router, transaction
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, Value
 from django.db.models import FloatField as FloatOut
 from django.db.models.functions import Cast, Coalesce, Round
+from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -40,10 +43,15 @@ from kam.accounts.models import Account
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
 from kam.core.errors import ValidationFailed
+from kam.core.models import User
 from kam.core.policies import require
+from kam.core.sql import Sql
 from kam.insight.forecast import policies
 from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
+from kam.insight.forecast.maths.bgnbd import BgNbdFit
 from kam.insight.forecast.maths.clv import MONTH_DAYS, customer_lifetime_value
+from kam.insight.forecast.maths.gammagamma import GammaGammaFit
+from kam.insight.forecast.maths.paretonbd import ParetoNbdFit
 from kam.insight.forecast.maths.transactions import (
     PERIOD_DAYS,
     CustomerSummary,
@@ -79,11 +87,11 @@ class _DayNumber(Func):
 
     output_field = BigIntegerField()
 
-    def as_sqlite(self, compiler, connection, **extra):
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:
         return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
                            **extra)
 
-    def as_postgresql(self, compiler, connection, **extra):
+    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:
         return self.as_sql(compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra)
 
 
@@ -146,8 +154,9 @@ class Fitted:
     notes: list[str] = field(default_factory=list)
 
 
-def _count_module(name: str):
-    return {CountModel.BGNBD: bgnbd, CountModel.PARETONBD: paretonbd}[name]
+def _count_module(name: str) -> Any:
+    """The module (bgnbd or paretonbd) whose `fit` fits the count model `name`."""
+    return {CountModel.BGNBD.value: bgnbd, CountModel.PARETONBD.value: paretonbd}[name]
 
 
 def _finite(parameters: dict[str, float]) -> bool:
@@ -155,7 +164,7 @@ def _finite(parameters: dict[str, float]) -> bool:
 
 
 def fit_from_database(*, calibration_end: date, period: str | None = None, count_model: str | None = None,
-                      actor=None) -> Fitted:
+                      actor: User | None = None) -> Fitted:
     """Fit the models on the revenue facts up to `calibration_end`, store the fit and score
     every account that bought in the window. Raises `NotEnoughData` (nothing stored) when
     the facts are too few to fit on, `ValidationFailed` for an unknown model or period."""
@@ -240,22 +249,22 @@ def _money(values: np.ndarray) -> list[Decimal | None]:
 PARAMETER_ORDER = ("r", "alpha", "a", "b", "s", "beta", "p", "q", "gamma")
 
 
-def ordered_parameters(parameters: dict | None) -> dict:
+def ordered_parameters(parameters: dict[str, float] | None) -> dict[str, float]:
     """The parameters in the papers' order (PostgreSQL's jsonb keeps keys in an order of its own)."""
     parameters = parameters or {}
     return {k: parameters[k] for k in sorted(parameters, key=lambda k: (PARAMETER_ORDER + (k,)).index(k))}
 
 
-def spend_usable(parameters: dict | None) -> bool:
+def spend_usable(parameters: dict[str, float] | None) -> bool:
     """Whether gamma-gamma parameters give a finite mean spend (q > 1) to forecast with."""
-    return bool(parameters) and parameters["q"] > 1
+    return bool(parameters) and parameters is not None and parameters["q"] > 1
 
 
 class OwnMean:
     """The spend per purchase to forecast with when there is no usable spend model: each
     account's own mean over its purchases in the window (first one included)."""
 
-    def __init__(self, transactions: Transactions, summary: CustomerSummary):
+    def __init__(self, transactions: Transactions, summary: CustomerSummary) -> None:
         within = transactions.day <= summary.calibration_end
         totals = np.bincount(transactions.customer[within], weights=transactions.amount[within],
                              minlength=len(transactions.customers))
@@ -263,11 +272,12 @@ class OwnMean:
         where = np.searchsorted(transactions.customers, summary.customers)
         self.mean = totals[where] / np.maximum(counts[where], 1)
 
-    def expected_spend(self, frequency, mean_value) -> np.ndarray:
+    def expected_spend(self, frequency: np.ndarray, mean_value: np.ndarray) -> np.ndarray:
         return self.mean
 
 
-def forecast(*, summary: CustomerSummary, count, spend) -> dict[str, np.ndarray | list]:
+def forecast(*, summary: CustomerSummary, count: BgNbdFit | ParetoNbdFit,
+             spend: GammaGammaFit | OwnMean) -> dict[str, Any]:
     """Per customer of `summary`: P(alive), expected purchases over the horizon, expected
     spend per purchase (from `spend`: the gamma-gamma fit or `OwnMean`), expected value over
     the horizon and lifetime value (money as Decimal)."""
@@ -289,7 +299,7 @@ SCORE_COLUMNS = ("account_id", "fit_id", "frequency", "recency", "age", "p_alive
                  "expected_spend", "expected_value", "clv", "scored_at")
 
 
-def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict) -> tuple[int, int]:
+def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict[str, Any]) -> tuple[int, int]:
     """Upsert one score per customer of `summary` (account ids) from `fit` with its
     `forecast` values, the P(alive) a row held before moving to `p_alive_before`; remove the
     scores of accounts not in `summary`. Returns (scored, removed). Runs inside the caller's
@@ -307,7 +317,7 @@ def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict) -> 
            f"VALUES ({', '.join(['%s'] * len(SCORE_COLUMNS))}) "
            f"ON CONFLICT ({quote('account_id')}) DO UPDATE SET {', '.join(updates)}")
 
-    def money(value):
+    def money(value: Decimal | None) -> Any:
         return None if value is None else ops.adapt_decimalfield_value(value, 16, 2)
 
     now = ops.adapt_datetimefield_value(timezone.now())
@@ -326,7 +336,7 @@ def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict) -> 
 # --- the nightly job ------------------------------------------------------------------------------
 
 
-def refit_and_score(as_of: date | None = None) -> dict:
+def refit_and_score(as_of: date | None = None) -> dict[str, Any]:
     """The nightly refit: the models on the revenue facts up to the day before `as_of`
     (default today in Asia/Shanghai), every account scored. With too little revenue it logs
     why and stores nothing."""
@@ -342,7 +352,7 @@ def refit_and_score(as_of: date | None = None) -> dict:
             "removed": fitted.removed, "seconds": fitted.fit.seconds}
 
 
-def refit_now(*, actor, calibration_end: date | None = None) -> Fitted:
+def refit_now(*, actor: User, calibration_end: date | None = None) -> Fitted:
     """Headquarters refit the models now (the models page's button): to `calibration_end`,
     default yesterday."""
     require(policies.may_refit(actor), _("Only headquarters refit the customer-base models."))

@@ -25,8 +25,10 @@ a None part is left out and the others share its weight. Rounded half up.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 import numpy as np
 from django.db import transaction
@@ -40,6 +42,7 @@ from kam.activities import cadence
 from kam.core.bulk import copy_fast
 from kam.core.conf import config
 from kam.core.errors import NotVisible, refused
+from kam.core.models import User
 from kam.core.policies import require
 from kam.insight.health import policies
 from kam.insight.models import AccountScore, HealthScore, SatisfactionSurvey, Warning, WarningRule
@@ -57,6 +60,8 @@ PARTS = ("cadence", "chain", "trend", "alive", "payment", "warnings")
 # Points an open warning takes off the warnings part, by severity.
 CHAIN_ROLES = [r.value for r in ROLE_ORDER[:-1] if r != DecisionRole.USER]
 BATCH = 20000
+# Where each of a part's account ids sits in the sweep's ids, and which of them are there.
+Index = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def part_labels() -> dict[str, str]:
@@ -95,7 +100,7 @@ def band(score: int | None) -> str:
     return "green" if score >= green else "yellow" if score >= yellow else "red"
 
 
-def _cadence(ctx: Context, n: int, index) -> np.ndarray:
+def _cadence(ctx: Context, n: int, index: Index) -> np.ndarray:
     out = np.full(n, np.nan)
     # Look back twice the longest gap: beyond that the part is 0 whatever the date.
     m = contact_clock(ctx, twice=True)
@@ -115,7 +120,7 @@ def _cadence(ctx: Context, n: int, index) -> np.ndarray:
     return out
 
 
-def _chain(ctx: Context, n: int, index) -> np.ndarray:
+def _chain(ctx: Context, n: int, index: Index) -> np.ndarray:
     out = np.full(n, np.nan)
     contacts = ctx.scoped(Contact.objects.alive())
     having = np.array(sorted(set(contacts.values_list("account_id", flat=True).distinct())), dtype=np.int64)
@@ -128,7 +133,7 @@ def _chain(ctx: Context, n: int, index) -> np.ndarray:
     return out
 
 
-def _put(out: np.ndarray, index, pairs: list[tuple[int, float]]) -> None:
+def _put(out: np.ndarray, index: Index, pairs: list[tuple[int, float]]) -> None:
     """out[place of account] = value for each (account id, value)."""
     if pairs:
         keys = np.array([p[0] for p in pairs], dtype=np.int64)
@@ -137,7 +142,7 @@ def _put(out: np.ndarray, index, pairs: list[tuple[int, float]]) -> None:
         out[at[known]] = values[known]
 
 
-def _trend(ctx: Context, n: int, index) -> np.ndarray:
+def _trend(ctx: Context, n: int, index: Index) -> np.ndarray:
     out = np.full(n, np.nan)
     rule = WarningRule.objects.filter(code="spend_drop").first()
     params = (rule.params if rule else None) or {"baseline_months": 6, "recent_months": 3}
@@ -147,7 +152,7 @@ def _trend(ctx: Context, n: int, index) -> np.ndarray:
     return out
 
 
-def _alive(ctx: Context, n: int, index) -> np.ndarray:
+def _alive(ctx: Context, n: int, index: Index) -> np.ndarray:
     out = np.full(n, np.nan)
     rows = list(ctx.scoped(AccountScore.objects.all()).values_list("account_id", "p_alive"))
     if rows:
@@ -157,7 +162,8 @@ def _alive(ctx: Context, n: int, index) -> np.ndarray:
     return out
 
 
-def payment_score(overdue, over_90, limit, receivables, prepaid) -> float | None:
+def payment_score(overdue: Decimal | None, over_90: Decimal | None, limit: Decimal | None,
+                  receivables: Decimal | None, prepaid: Any) -> float | None:
     if overdue is None and over_90 is None:
         return 100.0 if prepaid else None
     amount = max(overdue or Decimal(0), over_90 or Decimal(0))
@@ -169,14 +175,14 @@ def payment_score(overdue, over_90, limit, receivables, prepaid) -> float | None
     return float(max(Decimal(0), 100 * (1 - amount / base)))
 
 
-def _payment(ctx: Context, n: int, index) -> np.ndarray:
+def _payment(ctx: Context, n: int, index: Index) -> np.ndarray:
     out = np.full(n, np.nan)
     scored = [(row[0], payment_score(*row[1:])) for row in overdue_amounts(ctx)]
     _put(out, index, [(pk, value) for pk, value in scored if value is not None])
     return out
 
 
-def _warnings(ctx: Context, n: int, index) -> np.ndarray:
+def _warnings(ctx: Context, n: int, index: Index) -> np.ndarray:
     penalty = np.zeros(n)
     rows = (ctx.scoped(Warning.objects.open()).values("account_id", "severity").order_by()
             .annotate(count=Count("id")).values_list("account_id", "severity", "count"))
@@ -189,7 +195,7 @@ def _warnings(ctx: Context, n: int, index) -> np.ndarray:
     return np.clip(100.0 - penalty, 0, 100)
 
 
-def compute(as_of: date, account_ids=None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
+def compute(as_of: date, account_ids: Iterable[int] | None = None) -> tuple[np.ndarray, dict[str, np.ndarray], np.ndarray]:
     """(account ids ascending, {part: float array with NaN for None}, scores) as of `as_of`."""
     only = account_scope(account_ids)
     alive = Account.objects.alive() if only is None else Account.objects.alive().filter(pk__in=only.values("pk"))
@@ -197,7 +203,7 @@ def compute(as_of: date, account_ids=None) -> tuple[np.ndarray, dict[str, np.nda
     ctx = Context(as_of=as_of, ids=ids, only=only)
     n = len(ids)
 
-    def index(keys: np.ndarray):
+    def index(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         at = np.searchsorted(ids, keys)
         known = at < n
         known[known] = ids[at[known]] == keys[known]
@@ -216,7 +222,8 @@ def compute(as_of: date, account_ids=None) -> tuple[np.ndarray, dict[str, np.nda
     return ids, parts, np.clip(scores, 0, 100).astype(np.int64)
 
 
-def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime | None = None) -> dict:
+def health_sweep(as_of: date | None = None, account_ids: Iterable[int] | None = None, *,
+                 now: datetime | None = None) -> dict[str, Any]:
     """Upsert the HealthScore row of `as_of`'s month for every live account (or `account_ids`),
     with its parts; the rows of earlier months stay as the trend."""
     now = now or timezone.now()
@@ -245,7 +252,8 @@ def health_sweep(as_of: date | None = None, account_ids=None, *, now: datetime |
 # --- satisfaction surveys ---------------------------------------------------------------------------
 
 
-def survey_add(*, actor, account: Account, score, surveyed_on: date | None, note: str = "", today: date | None = None):
+def survey_add(*, actor: User, account: Account, score: Any, surveyed_on: date | None, note: str = "",
+               today: date | None = None) -> SatisfactionSurvey:
     """A satisfaction score (0–10, one decimal) the account gave on a day (not in the future);
     a bad value is refused naming its field."""
     today = today or timezone.localdate()

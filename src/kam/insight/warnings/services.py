@@ -25,13 +25,13 @@ Writes go in batches, each its own transaction.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
 import numpy as np
-from django.contrib.auth import get_user_model
 from django.db import transaction
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -43,7 +43,7 @@ from kam.core.arrays import integer_rows
 from kam.core.bulk import copy_fast, update_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
-from kam.core.models import OrgUnit, Role
+from kam.core.models import OrgUnit, Role, User
 from kam.core.policies import require
 from kam.insight.models import (
     RetentionAction,
@@ -56,7 +56,6 @@ from kam.insight.models import (
 from kam.insight.warnings import policies, writes
 from kam.insight.warnings.rules import RULES, Context, account_scope, clean_params
 
-User = get_user_model()
 MANAGERS = (Role.MANAGER, Role.DIRECTOR)
 BATCH = 2000
 OPEN_BATCH = 20000  # pairs opened per transaction
@@ -175,8 +174,8 @@ def _refresh(rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
             update_rows(Warning, rows[at:at + BATCH], ["evidence"], extra={"checked_at": now})
 
 
-def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime | None = None,
-                  accounts=None) -> dict:
+def warning_sweep(as_of: date | None = None, account_ids: Iterable[int] | None = None, *,
+                  now: datetime | None = None, accounts: QuerySet[Account] | None = None) -> dict[str, int]:
     """Evaluate the rules as of `as_of` (today in the local time zone when None) for every
     live account, or only `account_ids` (or the queryset `accounts`), and bring the warnings
     in line (see the module docstring). Returns counts: fired, opened, tasks, kept, cleared,
@@ -245,7 +244,7 @@ def warning_sweep(as_of: date | None = None, account_ids=None, *, now: datetime 
 
 
 @transaction.atomic
-def retention_record(*, actor, warning: Warning, action: str, outcome: str, now: datetime | None = None) -> RetentionAction:
+def retention_record(*, actor: User, warning: Warning, action: str, outcome: str, now: datetime | None = None) -> RetentionAction:
     """Record what was done about an open warning and how it ended: the warning closes as
     retained and its open task is done. The same rule does not reopen on the account for
     WARNING_QUIET_DAYS days."""
@@ -276,7 +275,8 @@ def retention_record(*, actor, warning: Warning, action: str, outcome: str, now:
 
 
 @transaction.atomic
-def rule_update(*, actor, rule: WarningRule, is_enabled: bool, severity: str, params: dict) -> WarningRule:
+def rule_update(*, actor: User, rule: WarningRule, is_enabled: bool, severity: str,
+                params: dict[str, Any]) -> WarningRule:
     """HQ switches a rule, sets its severity and thresholds; a bad value is refused naming its field."""
     require(policies.may_edit_rules(actor), _("Only headquarters change the early-warning rules."))
     rule = WarningRule.objects.select_for_update().get(pk=rule.pk)
@@ -288,7 +288,8 @@ def rule_update(*, actor, rule: WarningRule, is_enabled: bool, severity: str, pa
     return rule
 
 
-def sweep_visible(*, actor, account_ids=None, as_of: date | None = None) -> dict:
+def sweep_visible(*, actor: User, account_ids: Iterable[int] | None = None,
+                  as_of: date | None = None) -> dict[str, int]:
     """"Evaluate now": the sweep for the accounts `actor` sees (managers and HQ; a specialist
     for their own account), or those of `account_ids` among them."""
     visible = Account.objects.visible_to(actor)
