@@ -7,7 +7,7 @@ from kam.insight.forecast.maths import bgnbd
 from kam.insight.forecast.maths import simulate as synthetic
 from kam.insight.forecast.maths.fitting import collapse
 
-from .cdnow import HOLDOUT_END, significant
+from ..cdnow import HOLDOUT_END, significant
 
 PUBLISHED = {"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426}  # Fader, Hardie & Lee 2005
 

@@ -6,7 +6,7 @@ import pytest
 
 from kam.cli import main
 
-from .cdnow import cdnow_rows, significant
+from ..cdnow import cdnow_rows, significant
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from kam.insight.forecast.maths import bgnbd, gammagamma
 from kam.insight.forecast.maths.transactions import Transactions, summarise
 from kam.insight.models import AccountScore, ModelFit
 
-from .scoring_data import add_facts, quick_accounts, random_history
+from ..scoring_data import add_facts, quick_accounts, random_history
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from kam.tiering import services
 from kam.tiering.explain import why
 from kam.tiering.models import Scheme
 
-from .scoring_data import add_facts, quick_accounts
+from ..scoring_data import add_facts, quick_accounts
 
 pytestmark = pytest.mark.django_db
 

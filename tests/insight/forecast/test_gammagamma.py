@@ -4,7 +4,7 @@ from scipy.optimize import approx_fprime
 
 from kam.insight.forecast.maths import gammagamma
 
-from .cdnow import significant
+from ..cdnow import significant
 
 PUBLISHED = {"p": 6.25, "q": 3.74, "gamma": 15.44}  # Fader, Hardie & Lee 2005; Fader & Hardie 2013
 

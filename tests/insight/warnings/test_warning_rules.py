@@ -15,7 +15,7 @@ from kam.insight.warnings.rules import clean_params, describe
 from kam.sales.models import Competitor, OutcomeReason, Rival, RivalStatus, Stage
 from kam.sales.opportunities.services import opportunity_create
 
-from .warning_world import contact_on, fires, months, score, survey, tiers
+from ..warning_world import contact_on, fires, months, score, survey, tiers
 
 pytestmark = pytest.mark.django_db
 AS_OF = date(2026, 7, 15)

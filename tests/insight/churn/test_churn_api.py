@@ -17,7 +17,7 @@ from kam.core.services import api_token_issue
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason
 from kam.sales.models import Competitor
 
-from .churn_history import month, monthly
+from ..churn_history import month, monthly
 
 pytestmark = pytest.mark.django_db
 

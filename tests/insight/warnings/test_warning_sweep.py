@@ -19,7 +19,7 @@ from kam.insight.warnings.services import (
     warning_sweep,
 )
 
-from .warning_world import only_rules, score
+from ..warning_world import only_rules, score
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 7, 15)

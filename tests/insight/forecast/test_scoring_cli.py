@@ -10,7 +10,7 @@ import pytest
 from kam.cli import main
 from kam.insight.models import AccountScore, ModelFit
 
-from .scoring_data import add_facts, quick_accounts, random_history
+from ..scoring_data import add_facts, quick_accounts, random_history
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.test import Client
 
 from kam.core.services import api_token_issue
 
-from .scoring_data import quick_accounts, store_scores
+from ..scoring_data import quick_accounts, store_scores
 
 pytestmark = pytest.mark.django_db
 

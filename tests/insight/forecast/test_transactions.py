@@ -8,7 +8,7 @@ from kam.insight.forecast.maths.transactions import (
     summarise,
 )
 
-from .cdnow import PUBLISHED_SUMMARY
+from ..cdnow import PUBLISHED_SUMMARY
 
 
 def test_cdnow_summary_matches_the_published_one(cdnow_summary):

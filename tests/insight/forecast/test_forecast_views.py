@@ -12,7 +12,7 @@ from django.test import Client
 
 from kam.insight.models import ModelFit
 
-from .scoring_data import add_facts, quick_accounts, random_history, store_scores
+from ..scoring_data import add_facts, quick_accounts, random_history, store_scores
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from kam.insight.churn.rates import churn_rates, periods
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
-from .churn_history import month, monthly, revenue
+from ..churn_history import month, monthly, revenue
 
 pytestmark = pytest.mark.django_db
 JULY = (date(2026, 7, 1), date(2026, 7, 31))

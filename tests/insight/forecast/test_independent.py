@@ -16,7 +16,7 @@ import pytest
 from kam.insight.forecast.maths import bgnbd, gammagamma
 from kam.insight.forecast.maths.transactions import Transactions, summarise
 
-from .cdnow import CALIBRATION_END, DATASETS, significant
+from ..cdnow import CALIBRATION_END, DATASETS, significant
 
 CDNOW_MASTER = DATASETS / "CDNOW_master.txt"
 

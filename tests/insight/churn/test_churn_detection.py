@@ -16,7 +16,7 @@ from kam.insight.churn.services import churn_mark, churn_sweep
 from kam.insight.models import ChurnDefinition, ChurnEvent
 from kam.sales.models import Competitor
 
-from .churn_history import month, monthly, revenue
+from ..churn_history import month, monthly, revenue
 
 pytestmark = pytest.mark.django_db
 

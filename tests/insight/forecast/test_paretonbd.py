@@ -5,7 +5,7 @@ from scipy.special import gammaln
 
 from kam.insight.forecast.maths import paretonbd
 
-from .cdnow import significant
+from ..cdnow import significant
 
 PUBLISHED = {"r": 0.553, "alpha": 10.578, "s": 0.606, "beta": 11.669}  # Fader & Hardie's note
 

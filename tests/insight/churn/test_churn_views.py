@@ -15,7 +15,7 @@ from factories import PASSWORD, AccountFactory
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnReason
 from kam.sales.models import Competitor
 
-from .churn_history import month, monthly
+from ..churn_history import month, monthly
 
 pytestmark = pytest.mark.django_db
 RANGE = {"start": "2026-07", "end": "2026-07", "by": "month"}

@@ -13,7 +13,7 @@ from kam.activities.models import ServiceStandard
 from kam.insight.health import services as health
 from kam.insight.models import HealthScore, Warning, WarningRule
 
-from .warning_world import contact_on, months, score, tiers
+from ..warning_world import contact_on, months, score, tiers
 
 pytestmark = pytest.mark.django_db
 DAY = date(2026, 7, 15)
