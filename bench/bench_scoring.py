@@ -154,12 +154,12 @@ def timed_refit(as_of: date) -> dict[str, float]:
 
 def lifetimes_fit(as_of: date) -> tuple[float, dict]:
     """The baseline: lifetimes' fitters on the same summary."""
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.insight.forecast import services as scoring
 
-    start, end = scoring.history_window(as_of - timedelta(days=1), int(kam_setting("INSIGHT_HISTORY_MONTHS")))
+    start, end = scoring.history_window(as_of - timedelta(days=1), config().INSIGHT_HISTORY_MONTHS)
     summary = scoring.summarise(scoring.transactions_from_revenue(start=start, end=end), calibration_end=end,
-                                period=kam_setting("INSIGHT_PERIOD"))
+                                period=config().INSIGHT_PERIOD)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -188,14 +188,14 @@ def main() -> None:
 
     from django.db import connection
 
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.insight.models import ModelFit
 
     prepare(args.accounts, args.months, args.seed, args.as_of, args.reload)
     vendor = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}"
     print(f"data: {args.accounts:,} accounts × {args.months} months to {args.as_of - timedelta(days=1)}, seed {args.seed}; "
-          f"database: {vendor}; model {kam_setting('INSIGHT_COUNT_MODEL')} per {kam_setting('INSIGHT_PERIOD')}, "
-          f"{kam_setting('INSIGHT_HISTORY_MONTHS')} months of history; repeats: {args.repeat}")
+          f"database: {vendor}; model {config().INSIGHT_COUNT_MODEL} per {config().INSIGHT_PERIOD}, "
+          f"{config().INSIGHT_HISTORY_MONTHS} months of history; repeats: {args.repeat}")
     runs = []
     for run in range(1, args.repeat + 1):
         phases = timed_refit(args.as_of)

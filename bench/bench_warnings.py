@@ -299,7 +299,7 @@ def baseline(sample: int, day: date) -> float:
     from django.db.models import Max, Sum
 
     from kam.accounts.models import Account, Contact
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
     from kam.activities.models import Activity
     from kam.insight.models import AccountScore, SatisfactionSurvey, Warning, WarningRule
     from kam.revenue.models import MonthlyRevenue

@@ -2,15 +2,18 @@
 hostile uploads measured in the serving process, a worker killed with SIGKILL, supervision.
 
 `KamServer` makes a database of its own (a SQLite file, or a new database on the PostgreSQL
-server of DATABASE_URL), migrates it, seeds it with a Python snippet run by `kam manage shell`
+server of DATABASE_URL), migrated — a copy of one database migrated once per test process
+(`migrated_copy`), as `kam migrate` takes longer than anything else these checks set up — seeds it with a Python snippet run by `kam manage shell`
 (the test factories importable), starts `kam serve` in its own process group and stops it.
 """
 
 from __future__ import annotations
 
+import atexit
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -97,6 +100,73 @@ def wait_for(predicate, *, timeout: float, every: float = 0.1, what: str = "the 
         time.sleep(every)
 
 
+# --- a migrated database, copied ------------------------------------------------------------
+
+_template: dict[str, str] = {}
+
+
+def _pg_admin_url() -> str:
+    return urlunparse(urlparse(os.environ["DATABASE_URL"])._replace(path="/postgres"))
+
+
+def _migrate_template() -> str:
+    """Run `kam migrate` once in this process's life: into a SQLite file (its path returned), or
+    into a database of its own on the PostgreSQL server of DATABASE_URL (its name returned)."""
+    url = os.environ.get("DATABASE_URL", "")
+    home = Path(tempfile.mkdtemp(prefix="kam-template-"))
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    if url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = f"kam_template_{os.getpid()}_{secrets.token_hex(3)}"
+        with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        atexit.register(_drop_pg_database, name)
+        target = urlunparse(urlparse(url)._replace(path=f"/{name}"))
+    else:
+        name = str(home / "kam.sqlite3")
+        target = f"sqlite:///{name}"
+    env = {**os.environ, "KAM_HOME": str(home), "DATABASE_URL": target, "KAM_CONN_MAX_AGE": "0",
+           "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), os.environ.get("PYTHONPATH", "")])}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    subprocess.run([sys.executable, "-m", "kam.cli", "migrate", "--no-input", "-v0"], env=env, cwd=home,
+                   capture_output=True, text=True, timeout=900, check=True)
+    return name
+
+
+def _drop_pg_database(name: str) -> None:
+    import psycopg
+
+    try:
+        with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    except psycopg.Error:
+        pass  # the throw-away server is gone already
+
+
+def migrated_copy(database_url: str) -> None:
+    """Fill the empty database of `database_url` (a SQLite file not yet written, or an existing
+    PostgreSQL database) with a copy of the one migrated database of this test process."""
+    if "template" not in _template:
+        _template["template"] = _migrate_template()
+    template = _template["template"]
+    if database_url.startswith(("postgres://", "postgresql://")):
+        import psycopg
+
+        name = urlparse(database_url).path.lstrip("/")
+        with psycopg.connect(_pg_admin_url(), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+            conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{template}"')
+        return
+    import sqlite3
+
+    path = database_url.removeprefix("sqlite:///")
+    with sqlite3.connect(template) as source, sqlite3.connect(path) as copy:
+        source.backup(copy)
+    source.close()
+    copy.close()
+
+
 class KamServer:
     def __init__(self, *, workers: int = 2, env: dict | None = None):
         self.home = Path(tempfile.mkdtemp(prefix="kam-serve-"))
@@ -157,7 +227,8 @@ class KamServer:
         return result.stdout
 
     def migrate(self) -> None:
-        self.kam("migrate", "--no-input", "-v0", timeout=600)
+        """The database migrated: a copy of the one this test process migrated with `kam migrate`."""
+        migrated_copy(self.database_url)
 
     # --- serving ------------------------------------------------------------------------
     def start(self, *extra: str, timeout: float = 90) -> None:

@@ -427,7 +427,7 @@ def cmd_plan(args) -> int:
 
     from django.contrib.auth import get_user_model
 
-    from kam.activities.services import visit_plan_create
+    from kam.activities.planning.services import visit_plan_create
     from kam.core.errors import DomainError
 
     try:
@@ -472,7 +472,7 @@ def cmd_staffing(args) -> int:
     _setup()
     import json
 
-    from kam.activities.selectors import staffing_for
+    from kam.activities.staffing.selectors import staffing_for
     from kam.core.conf import config
     from kam.core.models import OrgUnit
     from kam.tiering.models import Scheme

@@ -13,6 +13,8 @@ import textwrap
 import pytest
 from django.db import connection
 
+from serving import migrated_copy
+
 WRITER = textwrap.dedent("""
     import os, sys
     os.environ["DJANGO_SETTINGS_MODULE"] = "kam.settings"
@@ -41,13 +43,12 @@ WRITER = textwrap.dedent("""
 def test_concurrent_writers_lose_nothing(tmp_path):
     env = {**os.environ, "KAM_HOME": str(tmp_path)}
     env.pop("DATABASE_URL", None)
+    migrated_copy(f"sqlite:///{tmp_path / 'kam.sqlite3'}")
     setup = textwrap.dedent("""
         import os
         os.environ["DJANGO_SETTINGS_MODULE"] = "kam.settings"
         import django
         django.setup()
-        from django.core.management import call_command
-        call_command("migrate", verbosity=0)
         from kam.accounts import services
         from kam.core.services import orgunit_create, user_create
         hq = orgunit_create(code="HQ", name="总部", kind="hq")

@@ -17,8 +17,10 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture
-def browser_page():
+@pytest.fixture(scope="session")
+def browser():
+    """One Chromium for the whole run; each test gets a fresh context (its own cookies, storage
+    and cache), as if it had started a browser of its own."""
     playwright = pytest.importorskip("playwright.sync_api")
     ARTIFACTS.mkdir(exist_ok=True)
     with playwright.sync_playwright() as p:
@@ -27,16 +29,23 @@ def browser_page():
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                   "--disable-component-update", "--disable-sync"],
         )
-        page = browser.new_page(viewport={"width": 1440, "height": 900}, locale="zh-CN")
-        page.set_default_timeout(15_000)
-        # Every browser test also checks the Content-Security-Policy: a refused script or
-        # style shows as a console error. A test that provokes one on purpose empties the list.
-        page.csp_errors = []
-        page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
-                and page.csp_errors.append(f"{m.text} at {m.location}"))
-        yield page
+        yield browser
         browser.close()
-        assert not page.csp_errors, f"Content-Security-Policy violations: {page.csp_errors}"
+
+
+@pytest.fixture
+def browser_page(browser):
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    # Every browser test also checks the Content-Security-Policy: a refused script or
+    # style shows as a console error. A test that provokes one on purpose empties the list.
+    page.csp_errors = []
+    page.on("console", lambda m: m.type == "error" and "Content Security Policy" in m.text
+            and page.csp_errors.append(f"{m.text} at {m.location}"))
+    yield page
+    context.close()
+    assert not page.csp_errors, f"Content-Security-Policy violations: {page.csp_errors}"
 
 
 @pytest.fixture

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import pytest
 
-from serving import KamServer, wait_for
+from serving import KamServer, migrated_copy, wait_for
 
 ROWS = 200_000
 BATCH = 2_000
@@ -37,7 +37,7 @@ KAM = [sys.executable, "-m", "kam.cli"]
 
 @contextmanager
 def scratch_database(tmp_path: Path):
-    """(DATABASE_URL, query function) of an empty database for the child process."""
+    """(DATABASE_URL, query function) of a database of its own for the child process, to be migrated."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith("postgres"):
         path = tmp_path / "kill.sqlite3"
@@ -75,7 +75,7 @@ def test_sigkill_half_way_leaves_whole_batches_and_a_rerun_completes(tmp_path):
     with scratch_database(tmp_path) as (url, query):
         env = {**os.environ, "DATABASE_URL": url, "KAM_HOME": str(tmp_path / "home"),
                "KAM_IMPORT_BATCH_ROWS": str(BATCH), "KAM_CONN_MAX_AGE": "0"}
-        _kam(env, "migrate", "-v0")
+        migrated_copy(url)
         _kam(env, "manage", "shell", "-c",
              "from kam.core.services import orgunit_create, user_create;"
              "hq = orgunit_create(code='HQ', name='总部', kind='hq');"

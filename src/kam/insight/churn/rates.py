@@ -36,7 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
-from kam.activities.compliance import unit_level
+from kam.activities.compliance.measure import unit_level
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import config
 from kam.core.models import Industry, OrgUnit

@@ -38,7 +38,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.decision_chain import ROLE_ORDER
 from kam.accounts.models import Account, Contact, ContactStatus, DecisionRole
-from kam.activities import cadence
+from kam.activities.compliance import cadence
 from kam.core.bulk import copy_fast
 from kam.core.conf import config
 from kam.core.errors import NotVisible, refused

@@ -41,7 +41,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.models import Account, Contact, ContactStatus
-from kam.activities import cadence, compliance
+from kam.activities.compliance import cadence
+from kam.activities.compliance import measure as compliance
 from kam.activities.models import Activity
 from kam.core.conf import config
 from kam.core.errors import refused

@@ -11,7 +11,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import Count, Q, QuerySet
 
 from kam.accounts.models import Account
-from kam.activities.compliance import unit_level
+from kam.activities.compliance.measure import unit_level
 from kam.core.models import OrgUnit
 from kam.core.text import normalise_query
 from kam.insight.models import Severity, Warning, WarningState

@@ -11,7 +11,8 @@ from factories import AccountFactory
 from kam.accounts.stages import StageBoundaries, stage_on, stage_span
 from kam.activities import services
 from kam.activities.models import Playbook, PlaybookStep, Task, TaskSource, TaskStatus
-from kam.activities.playbooks import step_due_dates
+from kam.activities.playbooks import services as playbook_services
+from kam.activities.playbooks.schedule import step_due_dates
 from kam.core.calendar import is_working_day
 from kam.core.errors import NotVisible, PermissionDenied
 
@@ -72,7 +73,7 @@ def test_entering_the_initial_stage_schedules_kickoff_delivery_and_syncs(org, pl
     # given an account signed on 3 September 2025
     account = signed(org, date(2025, 9, 3))
     # when its stage is brought up to date the next day
-    created = services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 4))
+    created = playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 4))
     # then it is in the initial stage and its owner has the initial playbook's tasks
     account.refresh_from_db()
     assert account.relationship_stage == "initial"
@@ -92,14 +93,14 @@ def test_entering_the_initial_stage_schedules_kickoff_delivery_and_syncs(org, pl
 @pytest.mark.django_db
 def test_entering_twice_or_running_nightly_never_duplicates(org, playbooks):
     account = signed(org, date(2025, 9, 1))
-    services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
+    playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
     before = playbook_tasks(account).count()
     # a task done and one cancelled are not made again either
     first, second = playbook_tasks(account)[:2]
     services.task_complete(actor=org.specialist_a, task=first)
     services.task_cancel(actor=org.specialist_a, task=second)
-    assert services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3)) == 0
-    assert services.playbook_apply(today=date(2025, 9, 4))["tasks"] == 0
+    assert playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3)) == 0
+    assert playbook_services.playbook_apply(today=date(2025, 9, 4))["tasks"] == 0
     assert playbook_tasks(account).count() == before
 
 
@@ -107,9 +108,9 @@ def test_entering_twice_or_running_nightly_never_duplicates(org, playbooks):
 def test_the_nightly_run_moves_accounts_into_their_new_stage(org, playbooks):
     # given an account in the initial stage with its tasks
     account = signed(org, date(2025, 6, 2))
-    services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 6, 3))
+    playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 6, 3))
     # when the nightly run sees it three months after signing
-    counts = services.playbook_apply(today=date(2025, 9, 2))
+    counts = playbook_services.playbook_apply(today=date(2025, 9, 2))
     # then it entered the stable stage: a value report is scheduled, what was left of the first stage is cancelled
     account.refresh_from_db()
     assert account.relationship_stage == "stable" and counts["entered"] == 1
@@ -118,14 +119,14 @@ def test_the_nightly_run_moves_accounts_into_their_new_stage(org, playbooks):
     left = playbook_tasks(account).filter(source_id__in=playbooks["initial"].steps.values("pk"), due_on__gte=date(2025, 9, 2))
     assert left.exists() is False or all(t.status == TaskStatus.CANCELLED for t in left)
     # and a second run the same night changes nothing
-    assert services.playbook_apply(today=date(2025, 9, 2)) == {"accounts": 1, "entered": 0, "tasks": 0}
+    assert playbook_services.playbook_apply(today=date(2025, 9, 2)) == {"accounts": 1, "entered": 0, "tasks": 0}
 
 
 @pytest.mark.django_db
 def test_an_account_signed_long_ago_gets_only_what_is_ahead(org, playbooks):
     # signed five years ago: symbiosis; yearly steps only from two weeks ago to the horizon
     account = signed(org, date(2020, 3, 2))
-    services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
+    playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
     account.refresh_from_db()
     assert account.relationship_stage == "symbiosis"
     assert all(t.due_on >= date(2025, 8, 20) for t in playbook_tasks(account))
@@ -135,7 +136,7 @@ def test_an_account_signed_long_ago_gets_only_what_is_ahead(org, playbooks):
 def test_the_deep_stage_holds_an_executive_meeting_every_six_months(org, playbooks, settings):
     settings.KAM = {**settings.KAM, "PLAYBOOK_HORIZON_DAYS": 400}
     account = signed(org, date(2024, 9, 2))  # deep from 2 September 2025
-    services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 2))
+    playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 2))
     meetings = [t.due_on for t in playbook_tasks(account) if t.title == "高层会晤（每半年）"]
     assert len(meetings) == 3 and all(170 <= (b - a).days <= 195 for a, b in zip(meetings, meetings[1:], strict=False))
 
@@ -144,7 +145,7 @@ def test_the_deep_stage_holds_an_executive_meeting_every_six_months(org, playboo
 def test_another_branch_cannot_enter_a_stage_for_my_account(org, playbooks):
     account = signed(org, date(2025, 9, 1))
     with pytest.raises(NotVisible):
-        services.stage_enter(actor=org.manager_b, account=account, today=date(2025, 9, 3))
+        playbook_services.stage_enter(actor=org.manager_b, account=account, today=date(2025, 9, 3))
     assert not playbook_tasks(account).exists()
 
 
@@ -152,11 +153,11 @@ def test_another_branch_cannot_enter_a_stage_for_my_account(org, playbooks):
 def test_only_hq_edits_playbooks_and_edits_shape_the_next_tasks(org, playbooks):
     initial = playbooks["initial"]
     with pytest.raises(PermissionDenied):
-        services.playbook_step_save(actor=org.manager_a, playbook=initial, data={"title": "x", "kind": "meeting"})
-    step = services.playbook_step_save(actor=org.director, playbook=initial,
+        playbook_services.playbook_step_save(actor=org.manager_a, playbook=initial, data={"title": "x", "kind": "meeting"})
+    step = playbook_services.playbook_step_save(actor=org.director, playbook=initial,
                                        data={"title": "客户满意度回访", "kind": "review", "offset_days": 30})
     account = signed(org, date(2025, 9, 1))
-    services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
+    playbook_services.stage_enter(actor=org.manager_a, account=account, today=date(2025, 9, 3))
     assert playbook_tasks(account).filter(source_id=step.pk).count() == 1
 
 

@@ -24,11 +24,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
-from kam.activities import cadence
-from kam.activities.cadence import Cadence, Segment, Source
+from kam.activities.compliance import cadence
+from kam.activities.compliance.cadence import Cadence, Segment, Source
 from kam.activities.models import Activity, ServiceStandard
 from kam.core.arrays import integer_rows, integer_sums
-from kam.core.conf import kam_setting
+from kam.core.conf import config
 from kam.core.models import OrgUnit
 from kam.core.sql import LocalDayNumber
 from kam.tiering.models import (
@@ -47,8 +47,8 @@ NO_OWNER = 0  # the owner of an account in the public pool, in Measure.owner
 
 def contact_kinds() -> tuple[list[str], list[str]]:
     """The activity kinds that count as a visit and as a call (settings)."""
-    split = lambda key: [k.strip() for k in kam_setting(key).split(",") if k.strip()]  # noqa: E731
-    return split("CADENCE_VISIT_KINDS"), split("CADENCE_CALL_KINDS")
+    settings = config()
+    return list(settings.CADENCE_VISIT_KINDS), list(settings.CADENCE_CALL_KINDS)
 
 
 # --- periods ---------------------------------------------------------------------------------------

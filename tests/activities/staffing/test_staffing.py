@@ -2,7 +2,13 @@
 
 from decimal import Decimal
 
-from kam.activities.staffing import TierLoad, WorkHours, grown, spread_growth, staffing_need
+from kam.activities.staffing.workload import (
+    TierLoad,
+    WorkHours,
+    grown,
+    spread_growth,
+    staffing_need,
+)
 
 HOURS = WorkHours(per_visit=Decimal(4), per_call=Decimal("0.5"), per_report=Decimal(8),
                   per_manager_year=Decimal(1600))

@@ -6,7 +6,7 @@ from datetime import date
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kam.activities.planning import PlanAccount, plan_visits
+from kam.activities.planning.planner import PlanAccount, plan_visits
 from kam.core.calendar import is_working_day, working_days
 
 OCTOBER = working_days(2025, 10)
@@ -112,7 +112,7 @@ def test_every_plan_keeps_its_rules(needs, daily_max, month):
 
 
 def test_visits_due_in_a_month_follow_the_standards_calendar_period():
-    from kam.activities.planning import visits_due_in_month as due
+    from kam.activities.planning.planner import visits_due_in_month as due
 
     # two a quarter: one in the first month, the second by the second month, none left after
     assert [due(count=2, period_months=3, month_index=i, done_in_period=0) for i in range(3)] == [1, 2, 2]

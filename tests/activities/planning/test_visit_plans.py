@@ -13,6 +13,7 @@ from factories import AccountFactory
 from kam import cli
 from kam.activities import services
 from kam.activities.models import ServiceStandard, Task, TaskSource, TaskStatus
+from kam.activities.planning import services as planning_services
 from kam.core.calendar import is_working_day
 from kam.core.errors import NotVisible
 from kam.core.models import Region
@@ -52,7 +53,7 @@ def test_a_month_plan_becomes_tasks_on_working_days_only(org, accounts, settings
     # given eight key accounts without a tier (one visit a month each) and at most 2 visits a day
     settings.KAM = {**settings.KAM, "PLAN_DAILY_MAX_VISITS": 2}
     # when October 2025 is planned in September
-    plan = services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 10, 1),
+    plan = planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 10, 1),
                                       today=SEPT_20)
     # then each account has one visit task, none in the holiday week or on a weekend off
     tasks = list(plan_tasks(org.specialist_a))
@@ -70,7 +71,7 @@ def test_a_month_plan_becomes_tasks_on_working_days_only(org, accounts, settings
 def test_the_service_standard_of_the_tier_sets_the_visits(org, accounts):
     # K6 asks for two visits a month, K1 (two a quarter) one in the quarter's first month
     tier({"K6": accounts[:2], "K1": accounts[2:4]})
-    plan = services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 10, 1),
+    plan = planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 10, 1),
                                       today=SEPT_20)
     got = Counter(v.account_id for v in plan.visits)
     assert got[accounts[0].pk] == 2 and got[accounts[1].pk] == 2
@@ -80,16 +81,16 @@ def test_the_service_standard_of_the_tier_sets_the_visits(org, accounts):
 
 def test_planning_again_replaces_the_open_plan_tasks_and_never_duplicates(org, accounts, settings):
     month = date(2025, 10, 1)
-    services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
+    planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
     first = set(plan_tasks(org.specialist_a).values_list("account_id", "due_on"))
-    again = services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
+    again = planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
     assert again.created == 0 and again.kept == 8 and again.removed == 0
     assert set(plan_tasks(org.specialist_a).values_list("account_id", "due_on")) == first
     # a done task stays; a new daily maximum moves the open ones without doubling any account
     done = plan_tasks(org.specialist_a).first()
     services.task_complete(actor=org.specialist_a, task=done)
     settings.KAM = {**settings.KAM, "PLAN_DAILY_MAX_VISITS": 1}
-    services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
+    planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=month, today=SEPT_20)
     open_tasks = plan_tasks(org.specialist_a).filter(status=TaskStatus.OPEN)
     assert max(Counter(open_tasks.values_list("due_on", flat=True)).values()) == 1
     assert Counter(open_tasks.values_list("account_id", flat=True)).most_common(1)[0][1] == 1
@@ -100,20 +101,20 @@ def test_the_make_up_sunday_can_carry_visits(org, standards, settings):
     settings.KAM = {**settings.KAM, "PLAN_DAILY_MAX_VISITS": 1}
     for _ in range(23):
         AccountFactory(owner=org.specialist_a)
-    services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 9, 1),
+    planning_services.visit_plan_create(actor=org.specialist_a, user=org.specialist_a, month=date(2025, 9, 1),
                                today=date(2025, 9, 1))
     days = set(plan_tasks(org.specialist_a, 202509).values_list("due_on", flat=True))
     assert date(2025, 9, 28) in days and all(is_working_day(d) for d in days)
 
 
 def test_a_manager_plans_for_their_people_but_not_for_another_branch(org, accounts):
-    plan = services.visit_plan_create(actor=org.manager_a, user=org.specialist_a, month=date(2025, 10, 1),
+    plan = planning_services.visit_plan_create(actor=org.manager_a, user=org.specialist_a, month=date(2025, 10, 1),
                                       today=SEPT_20)
     assert plan.created == 8
     with pytest.raises(NotVisible):
-        services.visit_plan_create(actor=org.manager_b, user=org.specialist_a, month=date(2025, 10, 1), today=SEPT_20)
+        planning_services.visit_plan_create(actor=org.manager_b, user=org.specialist_a, month=date(2025, 10, 1), today=SEPT_20)
     with pytest.raises(NotVisible):
-        services.visit_plan_create(actor=org.specialist_a2, user=org.specialist_a, month=date(2025, 10, 1),
+        planning_services.visit_plan_create(actor=org.specialist_a2, user=org.specialist_a, month=date(2025, 10, 1),
                                    today=SEPT_20)
 
 

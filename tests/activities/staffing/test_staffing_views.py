@@ -10,10 +10,10 @@ from openpyxl import load_workbook
 
 from factories import AccountFactory
 from kam import cli
-from kam.activities.selectors import staffing_for, tier_loads
+from kam.activities.staffing.selectors import staffing_for, tier_loads
 from kam.tiering.models import Scheme
 
-from .test_visit_plans import standards, tier  # noqa: F401  (fixture and helper)
+from ..planning.test_visit_plans import standards, tier  # noqa: F401  (fixture and helper)
 
 pytestmark = pytest.mark.django_db
 

@@ -10,8 +10,11 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from factories import AccountFactory
-from kam.activities import compliance, services
+from kam.activities import services
+from kam.activities.compliance import measure as compliance
+from kam.activities.compliance import services as compliance_services
 from kam.activities.models import Activity, Reminder, ServiceStandard, Task, TaskSource, TaskStatus
+from kam.core.errors import PermissionDenied
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
 pytestmark = pytest.mark.django_db
@@ -133,23 +136,23 @@ def test_reminders_are_created_once_per_account_and_kind(org, scheme):
     contact(a, "visit", date(2026, 5, 10), org.specialist_a)  # next visit due 06-25
     contact(a, "call", date(2026, 6, 15), org.specialist_a)  # next call due 07-16: not within 7 days
     as_of = date(2026, 6, 20)
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 1
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 1
     task = Task.objects.get(source_kind=TaskSource.REMINDER)
     assert (task.owner, task.account, task.due_on) == (org.specialist_a, a, date(2026, 6, 25))
     assert Reminder.objects.get(pk=task.source_id).kind == "visit"
     # a second run creates nothing while the reminder is open …
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 0
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 0
     # … and a new one once it is done and the visit falls due again
     services.task_complete(actor=org.specialist_a, task=task)
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 1
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=as_of) == 1
     assert Task.objects.filter(source_kind=TaskSource.REMINDER, status=TaskStatus.OPEN).count() == 1
 
 
 def test_only_headquarters_change_a_standard_and_history_is_kept(org, scheme):
     standard = ServiceStandard.objects.get(scheme=scheme, tier="K1")
     assert (standard.visits, standard.visit_period, standard.calls, standard.call_period) == (2, 3, 1, 1)
-    with pytest.raises(services.PermissionDenied):
-        services.service_standard_update(actor=org.manager_a, standard=standard, visits=1)
+    with pytest.raises(PermissionDenied):
+        compliance_services.service_standard_update(actor=org.manager_a, standard=standard, visits=1)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(org.manager_a)
     assert client.get(f"/activities/standards/{standard.pk}/").status_code == 404
@@ -225,7 +228,7 @@ def test_a_logged_visit_closes_its_open_visit_reminder_and_leaves_the_call_remin
     # given a crystal account with open reminders for a visit and a call
     a = AccountFactory(owner=org.specialist_a)
     snapshot(scheme, timezone.localdate() - timedelta(days=200), {a: "K1"})
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme) == 2
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme) == 2
     # when its owner logs a meeting (a kind that counts as a visit)
     services.activity_log(actor=org.specialist_a, account=a, kind="meeting",
                           occurred_at=timezone.now() - timedelta(hours=1), summary="季度沟通")
@@ -256,7 +259,7 @@ def test_an_account_that_entered_a_tier_recently_is_overdue_only_once_the_gap_ha
     assert later.overdue_visit[row_of(later, new)] and later.overdue_call[row_of(later, new)]
     # and within the 7 days of reminders only its call falls due (31 days after the entry), while
     # the moved account is reminded of both at once
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=date(2026, 6, 26)) == 3
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=date(2026, 6, 26)) == 3
     due = dict(Reminder.objects.filter(account=new).values_list("kind", "due_on"))
     assert due == {"call": date(2026, 7, 2)}
     assert Reminder.objects.get(account=moved, kind="visit").due_on == date(2026, 6, 26)

@@ -5,8 +5,8 @@ from datetime import date
 import numpy as np
 import pytest
 
-from kam.activities import cadence
-from kam.activities.cadence import Cadence, Segment, Source
+from kam.activities.compliance import cadence
+from kam.activities.compliance.cadence import Cadence, Segment, Source
 
 CRYSTAL = Cadence(2, 3)  # 2 visits a quarter
 MONTHLY = Cadence(1, 1)
