@@ -76,8 +76,8 @@ def main() -> None:
 
     import lifetimes
 
-    from kam.insight.fitting import collapse
     from kam.insight.forecast.maths import bgnbd, gammagamma, simulate
+    from kam.insight.forecast.maths.fitting import collapse
 
     mark = time.perf_counter()
     data = simulate.customers(args.customers, **COUNT_TRUTH, **SPEND_TRUTH, seed=args.seed)

@@ -11,7 +11,7 @@ and on top a customer base that comes and goes — 30 % of the accounts start in
 month of the first half, 20 % stop in a random month after they started. Loaded straight
 into the tables (setup, not timed).
 
-Timed, the median of --repeat runs: `kam.insight.scoring.refit_and_score(as_of=)` — read the
+Timed, the median of --repeat runs: `kam.insight.forecast.services.refit_and_score(as_of=)` — read the
 facts of INSIGHT_HISTORY_MONTHS months into numpy, summarise per account, fit BG/NBD and
 gamma-gamma, store the fit and upsert one score per account (P(alive), expected purchases,
 value, lifetime value), with its phases; and as the baseline for the fitting phase, the
@@ -122,7 +122,7 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
 
 def timed_refit(as_of: date) -> dict[str, float]:
     """refit_and_score with its phases: read, summarise, fit, forecast, store."""
-    from kam.insight import scoring
+    from kam.insight.forecast import services as scoring
 
     phases: dict[str, float] = {}
     originals = {name: getattr(scoring, name) for name in ("transactions_from_revenue", "summarise", "forecast",
@@ -155,7 +155,7 @@ def timed_refit(as_of: date) -> dict[str, float]:
 def lifetimes_fit(as_of: date) -> tuple[float, dict]:
     """The baseline: lifetimes' fitters on the same summary."""
     from kam.core.conf import config
-    from kam.insight import scoring
+    from kam.insight.forecast import services as scoring
 
     start, end = scoring.history_window(as_of - timedelta(days=1), config().INSIGHT_HISTORY_MONTHS)
     summary = scoring.summarise(scoring.transactions_from_revenue(start=start, end=end), calibration_end=end,

@@ -285,8 +285,8 @@ def settle() -> None:
 
 
 def night(day: date) -> tuple[float, dict, dict]:
-    from kam.insight.health import health_sweep
-    from kam.insight.warnings import warning_sweep
+    from kam.insight.health.services import health_sweep
+    from kam.insight.warnings.services import warning_sweep
 
     mark = time.perf_counter()
     warnings = warning_sweep(as_of=day)

@@ -525,7 +525,11 @@ def cmd_insight(args) -> int:
     from datetime import date
 
     from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
-    from kam.insight.transactions import TransactionFileError, read_transactions_csv, summarise
+    from kam.insight.forecast.maths.transactions import (
+        TransactionFileError,
+        read_transactions_csv,
+        summarise,
+    )
 
     end = None
     if args.calibration_end is not None:
@@ -586,7 +590,7 @@ def _insight_from_db(args, end) -> int:
     from django.utils import timezone
 
     from kam.core.errors import DomainError
-    from kam.insight.scoring import fit_from_database
+    from kam.insight.forecast.services import fit_from_database
 
     end = end or timezone.localdate() - timedelta(days=1)
     try:
@@ -594,7 +598,7 @@ def _insight_from_db(args, end) -> int:
     except DomainError as exc:
         print(f"kam insight: {exc.message}", file=sys.stderr)
         return 2
-    from kam.insight.scoring import ordered_parameters
+    from kam.insight.forecast.services import ordered_parameters
 
     fit = fitted.fit
     count_params = ordered_parameters(fit.count_params)
