@@ -31,11 +31,9 @@ from typing import Any
 
 import numpy as np
 from django.db import connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import BigIntegerField, ExpressionWrapper, F, Func, Q, Value
+from django.db.models import BigIntegerField, ExpressionWrapper, F, Q, Value
 from django.db.models import FloatField as FloatOut
 from django.db.models.functions import Cast, Coalesce, Round
-from django.db.models.sql.compiler import SQLCompiler
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -45,7 +43,7 @@ from kam.core.conf import config
 from kam.core.errors import ValidationFailed
 from kam.core.models import User
 from kam.core.policies import require
-from kam.core.sql import Sql
+from kam.core.sql import EpochDay
 from kam.insight.forecast import policies
 from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
 from kam.insight.forecast.maths.bgnbd import BgNbdFit
@@ -82,19 +80,6 @@ class NotEnoughData(ValidationFailed):
 # --- reading the revenue facts --------------------------------------------------------------------
 
 
-class _DayNumber(Func):
-    """A date as the number of days since 1970-01-01 (an integer that numpy reads as a date)."""
-
-    output_field = BigIntegerField()
-
-    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:
-        return self.as_sql(compiler, connection, template="CAST(julianday(%(expressions)s) - 2440587.5 AS INTEGER)",
-                           **extra)
-
-    def as_postgresql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:
-        return self.as_sql(compiler, connection, template="(%(expressions)s - DATE '1970-01-01')", **extra)
-
-
 def _fen(field_name: str) -> Cast:
     """A money column in whole fen as a 64-bit integer (rounded, so exact)."""
     scaled = ExpressionWrapper(Coalesce(F(field_name), Value(0)) * 100, output_field=FloatOut())
@@ -128,7 +113,7 @@ def transactions_from_revenue(*, start: date, end: date) -> Transactions:
     account and day whose lines sum to more than zero, amounts in yuan."""
     alive = np.sort(integer_rows(Account.objects.alive().values_list("id"), 1)[:, 0])
     facts = (RevenueFact.objects.filter(date__lte=end)
-             .annotate(day=_DayNumber("date"), fen=_fen("amount")).values_list("account_id", "day", "fen"))
+             .annotate(day=EpochDay("date"), fen=_fen("amount")).values_list("account_id", "day", "fen"))
     chunks = [integer_rows(facts.filter(part), 3) for part in _date_parts(start, end)]
     rows = np.concatenate(chunks) if chunks else np.zeros((0, 3), dtype=np.int64)
     where = np.searchsorted(alive, rows[:, 0])
