@@ -2,7 +2,7 @@
 
     python bench/bench_bgnbd.py --customers 1000000 --repeat 5
 
-Data (seed 2026, `kam.insight.simulate`): --customers customers drawn from known BG/NBD
+Data (seed 2026, `kam.insight.forecast.maths.simulate`): --customers customers drawn from known BG/NBD
 parameters (the published CDNOW fit, r = 0.243, α = 4.414 per week, a = 0.793, b = 2.426),
 each with a first purchase on a whole day in the first 12 weeks of a 39-week (273-day)
 calibration window, repeat purchases on whole days, so x, t_x and T are in weeks = days / 7
@@ -10,7 +10,7 @@ as summarised data is; and a mean spend per repeat purchase from gamma-gamma wit
 p = 6.25, q = 3.74, γ = 15.44 (the CDNOW spend fit). Not timed.
 
 Timed, alternating, in the same process, each the median of its runs:
-- KAM: `kam.insight.bgnbd.fit(x, t_x, T)` on all customers and `kam.insight.gammagamma.fit(x, z̄)`
+- KAM: `kam.insight.forecast.maths.bgnbd.fit(x, t_x, T)` on all customers and `kam.insight.forecast.maths.gammagamma.fit(x, z̄)`
   (which keeps the repeat customers itself);
 - the baseline: `lifetimes.BetaGeoFitter().fit(frequency, recency, T)` on the same arrays and
   `lifetimes.GammaGammaFitter().fit(frequency, monetary_value)` on the repeat customers.
@@ -76,8 +76,8 @@ def main() -> None:
 
     import lifetimes
 
-    from kam.insight.fitting import collapse
     from kam.insight.forecast.maths import bgnbd, gammagamma, simulate
+    from kam.insight.forecast.maths.fitting import collapse
 
     mark = time.perf_counter()
     data = simulate.customers(args.customers, **COUNT_TRUTH, **SPEND_TRUTH, seed=args.seed)

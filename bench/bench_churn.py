@@ -46,7 +46,7 @@ def build(accounts: int) -> None:
     from kam.accounts.models import Account
     from kam.core.bulk import insert_rows, new_instances
     from kam.core.services import orgunit_create, user_create
-    from kam.insight.churn import month_start
+    from kam.insight.churn.services import month_start
     from kam.revenue.models import MonthlyRevenue, RevenueFact
 
     hq = orgunit_create(code="HQ", name="总部", kind="hq", parent=None)
@@ -82,7 +82,7 @@ def baseline(sample: int) -> tuple[float, int]:
     from django.db.models import Max, Sum
 
     from kam.accounts.models import Account
-    from kam.insight.churn import month_start
+    from kam.insight.churn.services import month_start
     from kam.insight.models import ChurnDefinition
     from kam.revenue.models import MonthlyRevenue, RevenueFact
 
@@ -120,8 +120,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     from kam.accounts.models import Account
     from kam.core.models import User
-    from kam.insight.churn import churn_sweep
-    from kam.insight.churn_rates import churn_rates
+    from kam.insight.churn.rates import churn_rates
+    from kam.insight.churn.services import churn_sweep
     from kam.insight.models import ChurnEvent
     from kam.revenue.models import RevenueFact
 

@@ -132,7 +132,7 @@ def settle() -> None:
 
 
 def kam_per_unit(user, scheme, quarter):
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
 
     m = compliance.measure(user=user, scheme=scheme, start=quarter[0], end=quarter[1], as_of=quarter[1])
     rows = compliance.per_unit(user=user, m=m)
@@ -145,7 +145,8 @@ def pandas_per_unit(user, scheme, quarter):
     from django.db import connection
     from django.utils import timezone
 
-    from kam.activities import cadence, compliance
+    from kam.activities.compliance import cadence
+    from kam.activities.compliance import measure as compliance
     from kam.core.models import OrgUnit
 
     visit_kinds, call_kinds = compliance.contact_kinds()
@@ -223,7 +224,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
 
     quarter = compliance.parse_period(args.quarter)
     director, scheme = prepare(args.accounts, args.activities, args.seed, quarter, args.reload)

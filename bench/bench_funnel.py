@@ -258,7 +258,7 @@ def main() -> None:
 
     from django.db import connection
 
-    from kam.activities.compliance import parse_period
+    from kam.activities.compliance.measure import parse_period
     from kam.sales.analytics import Period
 
     period = Period(*parse_period(args.period))

@@ -11,7 +11,7 @@ and on top a customer base that comes and goes — 30 % of the accounts start in
 month of the first half, 20 % stop in a random month after they started. Loaded straight
 into the tables (setup, not timed).
 
-Timed, the median of --repeat runs: `kam.insight.scoring.refit_and_score(as_of=)` — read the
+Timed, the median of --repeat runs: `kam.insight.forecast.services.refit_and_score(as_of=)` — read the
 facts of INSIGHT_HISTORY_MONTHS months into numpy, summarise per account, fit BG/NBD and
 gamma-gamma, store the fit and upsert one score per account (P(alive), expected purchases,
 value, lifetime value), with its phases; and as the baseline for the fitting phase, the
@@ -122,7 +122,7 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
 
 def timed_refit(as_of: date) -> dict[str, float]:
     """refit_and_score with its phases: read, summarise, fit, forecast, store."""
-    from kam.insight import scoring
+    from kam.insight.forecast import services as scoring
 
     phases: dict[str, float] = {}
     originals = {name: getattr(scoring, name) for name in ("transactions_from_revenue", "summarise", "forecast",
@@ -154,12 +154,12 @@ def timed_refit(as_of: date) -> dict[str, float]:
 
 def lifetimes_fit(as_of: date) -> tuple[float, dict]:
     """The baseline: lifetimes' fitters on the same summary."""
-    from kam.core.conf import kam_setting
-    from kam.insight import scoring
+    from kam.core.conf import config
+    from kam.insight.forecast import services as scoring
 
-    start, end = scoring.history_window(as_of - timedelta(days=1), int(kam_setting("INSIGHT_HISTORY_MONTHS")))
+    start, end = scoring.history_window(as_of - timedelta(days=1), config().INSIGHT_HISTORY_MONTHS)
     summary = scoring.summarise(scoring.transactions_from_revenue(start=start, end=end), calibration_end=end,
-                                period=kam_setting("INSIGHT_PERIOD"))
+                                period=config().INSIGHT_PERIOD)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         from lifetimes import BetaGeoFitter, GammaGammaFitter
@@ -188,14 +188,14 @@ def main() -> None:
 
     from django.db import connection
 
-    from kam.core.conf import kam_setting
+    from kam.core.conf import config
     from kam.insight.models import ModelFit
 
     prepare(args.accounts, args.months, args.seed, args.as_of, args.reload)
     vendor = f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else connection.pg_version}"
     print(f"data: {args.accounts:,} accounts × {args.months} months to {args.as_of - timedelta(days=1)}, seed {args.seed}; "
-          f"database: {vendor}; model {kam_setting('INSIGHT_COUNT_MODEL')} per {kam_setting('INSIGHT_PERIOD')}, "
-          f"{kam_setting('INSIGHT_HISTORY_MONTHS')} months of history; repeats: {args.repeat}")
+          f"database: {vendor}; model {config().INSIGHT_COUNT_MODEL} per {config().INSIGHT_PERIOD}, "
+          f"{config().INSIGHT_HISTORY_MONTHS} months of history; repeats: {args.repeat}")
     runs = []
     for run in range(1, args.repeat + 1):
         phases = timed_refit(args.as_of)

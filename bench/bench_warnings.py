@@ -285,8 +285,8 @@ def settle() -> None:
 
 
 def night(day: date) -> tuple[float, dict, dict]:
-    from kam.insight.health import health_sweep
-    from kam.insight.warnings import warning_sweep
+    from kam.insight.health.services import health_sweep
+    from kam.insight.warnings.services import warning_sweep
 
     mark = time.perf_counter()
     warnings = warning_sweep(as_of=day)
@@ -299,7 +299,7 @@ def baseline(sample: int, day: date) -> float:
     from django.db.models import Max, Sum
 
     from kam.accounts.models import Account, Contact
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
     from kam.activities.models import Activity
     from kam.insight.models import AccountScore, SatisfactionSurvey, Warning, WarningRule
     from kam.revenue.models import MonthlyRevenue

@@ -39,6 +39,17 @@ def _fast_test_settings(settings):
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Each test starts with an empty cache: a rolled-back database hands out the same ids again,
+    so a figure cached under a user's id by one test would answer for another test's user."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @dataclass
 class Org:
     hq: object

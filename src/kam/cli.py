@@ -427,7 +427,7 @@ def cmd_plan(args) -> int:
 
     from django.contrib.auth import get_user_model
 
-    from kam.activities.services import visit_plan_create
+    from kam.activities.planning.services import visit_plan_create
     from kam.core.errors import DomainError
 
     try:
@@ -472,7 +472,7 @@ def cmd_staffing(args) -> int:
     _setup()
     import json
 
-    from kam.activities.selectors import staffing_for
+    from kam.activities.staffing.selectors import staffing_for
     from kam.core.conf import config
     from kam.core.models import OrgUnit
     from kam.tiering.models import Scheme
@@ -525,7 +525,11 @@ def cmd_insight(args) -> int:
     from datetime import date
 
     from kam.insight.forecast.maths import bgnbd, gammagamma, paretonbd
-    from kam.insight.transactions import TransactionFileError, read_transactions_csv, summarise
+    from kam.insight.forecast.maths.transactions import (
+        TransactionFileError,
+        read_transactions_csv,
+        summarise,
+    )
 
     end = None
     if args.calibration_end is not None:
@@ -586,7 +590,7 @@ def _insight_from_db(args, end) -> int:
     from django.utils import timezone
 
     from kam.core.errors import DomainError
-    from kam.insight.scoring import fit_from_database
+    from kam.insight.forecast.services import fit_from_database
 
     end = end or timezone.localdate() - timedelta(days=1)
     try:
@@ -594,7 +598,7 @@ def _insight_from_db(args, end) -> int:
     except DomainError as exc:
         print(f"kam insight: {exc.message}", file=sys.stderr)
         return 2
-    from kam.insight.scoring import ordered_parameters
+    from kam.insight.forecast.services import ordered_parameters
 
     fit = fitted.fit
     count_params = ordered_parameters(fit.count_params)

@@ -12,8 +12,10 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from factories import AccountFactory
-from kam.activities import compliance, services
+from kam.activities.compliance import measure as compliance
+from kam.activities.compliance import services as compliance_services
 from kam.activities.models import Playbook, ServiceStandard, Task, TaskSource
+from kam.activities.playbooks import services as playbook_services
 from kam.sales.pool.services import pool_release
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
@@ -73,7 +75,7 @@ def test_the_compliance_page_and_export_show_a_pool_account_as_in_the_pool(org, 
 
 def test_reminders_skip_pool_accounts(org, scheme, pooled_world):
     owned, pooled = pooled_world
-    assert services.cadence_reminders_create(actor=org.admin, scheme=scheme) == 2  # a visit and a call for `owned`
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme) == 2  # a visit and a call for `owned`
     assert set(Task.objects.filter(source_kind=TaskSource.REMINDER).values_list("account_id", flat=True)) == {owned.pk}
 
 
@@ -81,7 +83,7 @@ def test_playbooks_skip_pool_accounts(org, scheme, pooled_world):
     if not Playbook.objects.exists():
         importlib.import_module("kam.activities.migrations.0003_playbooks").seed(apps, None)
     owned, pooled = pooled_world
-    counts = services.playbook_apply(today=date(2025, 9, 4))
+    counts = playbook_services.playbook_apply(today=date(2025, 9, 4))
     assert counts["accounts"] == 1
     assert not Task.objects.filter(account=pooled, source_kind=TaskSource.PLAYBOOK).exists()
     pooled.refresh_from_db()

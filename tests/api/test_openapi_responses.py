@@ -23,9 +23,9 @@ from django.utils import timezone
 from factories import AccountFactory, ContactFactory
 from kam.core.models import Industry
 from kam.core.services import api_token_issue
-from kam.insight.health import health_sweep
+from kam.insight.health.services import health_sweep
 from kam.insight.models import ChurnDefinition, ChurnReason
-from kam.insight.warnings import warning_sweep
+from kam.insight.warnings.services import warning_sweep
 from kam.sales.models import Competitor, LeadSource, OutcomeReason
 from kam.wsgi import application
 from tests.insight.churn_history import month, monthly

@@ -37,3 +37,11 @@ def test_every_menu_and_account_card_link_opens_for_each_role(client, org):
             if status not in (200, 302):
                 broken.append(f"{person.role}: {link} → {status}")
     assert not broken, "links that do not open for the role shown them:\n" + "\n".join(broken)
+
+
+def test_the_menu_offers_the_audit_log_and_the_administration_only_where_their_policies_allow(client, org):
+    for person, audit, admin in ((org.specialist_a, False, False), (org.director, False, False), (org.admin, True, None)):
+        client.force_login(person)
+        header = client.get("/").content.decode().split("<header", 1)[1].split("</header>", 1)[0]
+        assert ('href="/audit/' in header) is audit, person.role
+        assert ('href="/admin/' in header) is (person.is_staff if admin is None else admin), person.role

@@ -8,7 +8,7 @@ from django.db.models import Max
 
 from factories import AccountFactory
 from kam.activities.models import Activity
-from kam.core.sql import EpochSeconds, LocalDayNumber, fixed_offset
+from kam.core.sql import EpochDay, EpochSeconds, LocalDayNumber, fixed_offset
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -45,3 +45,14 @@ def test_epoch_seconds_of_a_stored_time_whatever_the_zone_it_was_given_in(org):
     Activity.objects.create(account=account, kind="visit", summary="拜访", created_by=org.specialist_a, occurred_at=at)
     seconds = Activity.objects.annotate(t=EpochSeconds("occurred_at")).values_list("t", flat=True).get()
     assert seconds == int(at.timestamp()) == 1782837015
+
+
+@pytest.mark.django_db
+def test_a_date_as_days_since_1970(org):
+    from kam.revenue.models import RevenueFact
+
+    account = AccountFactory(owner=org.specialist_a)
+    for day in (date(1970, 1, 2), date(2026, 2, 28)):
+        RevenueFact.objects.create(account=account, date=day, month=day.replace(day=1), amount=1)
+    days = sorted(RevenueFact.objects.annotate(n=EpochDay("date")).values_list("n", flat=True))
+    assert days == [1, (date(2026, 2, 28) - date(1970, 1, 1)).days]

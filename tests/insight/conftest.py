@@ -1,6 +1,6 @@
 import pytest
 
-from kam.insight.transactions import Transactions, summarise
+from kam.insight.forecast.maths.transactions import Transactions, summarise
 
 from .cdnow import CALIBRATION_END, cdnow_rows
 

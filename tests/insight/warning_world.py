@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from kam.activities.models import Activity
 from kam.insight.models import AccountScore, ModelFit, SatisfactionSurvey, WarningRule
-from kam.insight.warning_rules import RULES, Context
+from kam.insight.warnings.rules import RULES, Context
 from kam.revenue.models import MonthlyRevenue
 from kam.tiering.models import Snapshot, SnapshotEntry, SnapshotState
 

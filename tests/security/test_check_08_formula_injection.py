@@ -31,9 +31,9 @@ from kam.activities.services import activity_log
 from kam.core.exports import ExportColumn, csv_lines, write_xlsx
 from kam.imports import services as imports
 from kam.imports.readers import read_table
-from kam.insight.churn import churn_mark
-from kam.insight.health import health_sweep
-from kam.insight.warnings import warning_sweep
+from kam.insight.churn.services import churn_mark
+from kam.insight.health.services import health_sweep
+from kam.insight.warnings.services import warning_sweep
 from kam.sales.leads.services import lead_create
 from kam.sales.models import Competitor, Lead, LeadSource
 from kam.sales.opportunities.services import opportunity_create

@@ -27,7 +27,7 @@ from factories import AccountFactory, ContactFactory, Role, user
 from kam.accounts.services import team_member_add
 from kam.activities import services as activities
 from kam.imports import services as imports
-from kam.insight.churn import churn_mark
+from kam.insight.churn.services import churn_mark
 from kam.insight.models import SatisfactionSurvey, Warning, WarningRule
 from kam.revenue.models import MonthlyRevenue
 from kam.sales.leads import rules as lead_rules

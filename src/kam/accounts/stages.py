@@ -9,12 +9,16 @@ month as the signing (the month's last day when that day does not exist).
 from __future__ import annotations
 
 import calendar
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
-from kam.accounts.models import RelationshipStage
+from simple_history.utils import bulk_update_with_history
 
-ORDER = [RelationshipStage.INITIAL, RelationshipStage.STABLE, RelationshipStage.DEEP, RelationshipStage.SYMBIOSIS]
+from kam.accounts.models import Account, RelationshipStage
+
+ORDER: list[str] = [RelationshipStage.INITIAL, RelationshipStage.STABLE, RelationshipStage.DEEP, RelationshipStage.SYMBIOSIS]
 
 
 @dataclass(frozen=True)
@@ -33,8 +37,9 @@ class StageBoundaries:
                    symbiosis=config().STAGE_SYMBIOSIS_AFTER_MONTHS)
 
     def months(self, stage: str) -> int:
-        return {RelationshipStage.INITIAL: 0, RelationshipStage.STABLE: self.stable,
-                RelationshipStage.DEEP: self.deep, RelationshipStage.SYMBIOSIS: self.symbiosis}[stage]
+        months: dict[str, int] = {RelationshipStage.INITIAL: 0, RelationshipStage.STABLE: self.stable,
+                                  RelationshipStage.DEEP: self.deep, RelationshipStage.SYMBIOSIS: self.symbiosis}
+        return months[stage]
 
 
 def add_months(day: date, months: int) -> date:
@@ -47,7 +52,7 @@ def stage_on(signed_on: date | None, day: date, boundaries: StageBoundaries) -> 
     """The stage on `day` of an account signed on `signed_on` ("" when not (yet) signed)."""
     if signed_on is None or day < signed_on:
         return RelationshipStage.NONE
-    current = RelationshipStage.INITIAL
+    current: str = RelationshipStage.INITIAL
     for stage in ORDER[1:]:
         if day >= add_months(signed_on, boundaries.months(stage)):
             current = stage
@@ -60,3 +65,18 @@ def stage_span(signed_on: date, stage: str, boundaries: StageBoundaries) -> tupl
     index = ORDER.index(stage)
     end = add_months(signed_on, boundaries.months(ORDER[index + 1])) if index + 1 < len(ORDER) else None
     return start, end
+
+
+def set_relationship_stages(changes: Mapping[int, str], *, actor: Any = None) -> int:
+    """Move the accounts of `changes` (account id → stage) into their new stages, in the
+    caller's transaction; each change leaves a history row by `actor` (None: the system).
+    Accounts already in their stage are left alone. Returns the number of accounts moved."""
+    if not changes:
+        return 0
+    moved = [a for a in Account.objects.filter(pk__in=list(changes)).order_by("pk")
+             if a.relationship_stage != changes[a.pk]]
+    for account in moved:
+        account.relationship_stage = changes[account.pk]
+    if moved:
+        bulk_update_with_history(moved, Account, ["relationship_stage"], default_user=actor)
+    return len(moved)

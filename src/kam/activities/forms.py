@@ -1,17 +1,14 @@
-"""Forms for logging an activity and filtering the activity list."""
+"""The form for logging an activity (the list's filter is filters.ActivityFilter)."""
 
 from __future__ import annotations
 
 from django import forms
-from django.urls import reverse_lazy
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.models import Account, Contact, DecisionRole
-from kam.accounts.selectors import colleagues
-from kam.activities.models import ActivityKind, ServiceStandard
-from kam.activities.selectors import ActivityFilters, participant_choices
-from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
+from kam.activities.models import ActivityKind
+from kam.activities.selectors import participant_choices
 
 
 class ContactChoices(forms.ModelMultipleChoiceField):
@@ -66,41 +63,3 @@ class ActivityForm(forms.Form):
             "next_step": data.get("next_step") or "", "next_step_due": data.get("next_step_due"),
             "location": data.get("location") or "",
         }
-
-
-class ActivityFilterForm(forms.Form):
-    kind = forms.ChoiceField(label=_("kind"), choices=[("", "—"), *ActivityKind.choices], required=False,
-                             widget=forms.Select(attrs={"class": "form-select"}))
-    date_from = forms.DateField(label=_("date from"), required=False,
-                                widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    date_to = forms.DateField(label=_("date to"), required=False,
-                              widget=forms.DateInput(attrs={"type": "date", "class": "form-control"}))
-    account = IdChoiceField(queryset=None, required=False, label=_("account"),
-                            widget=AutocompleteWidget(url=reverse_lazy("accounts:autocomplete")))
-    person = IdChoiceField(queryset=None, required=False, label=_("our participant"),
-                           widget=AutocompleteWidget(url=reverse_lazy("users_autocomplete")))
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        bind_autocomplete(self, "account", Account.objects.visible_to(user))
-        bind_autocomplete(self, "person", colleagues(user=user))
-
-    def filters(self) -> ActivityFilters:
-        if not self.is_bound:
-            return ActivityFilters()
-        self.is_valid()  # an invalid field is left out; the valid ones still filter
-        cleaned = self.cleaned_data
-        return ActivityFilters(
-            kind=cleaned.get("kind") or "",
-            date_from=cleaned.get("date_from"),
-            date_to=cleaned.get("date_to"),
-            account=getattr(cleaned.get("account"), "pk", None),
-            person=getattr(cleaned.get("person"), "pk", None),
-        )
-
-
-class ServiceStandardForm(forms.ModelForm):
-    class Meta:
-        model = ServiceStandard
-        fields = ["visits", "visit_period", "calls", "call_period", "value_report_months",
-                  "executive_meeting_months", "response_hours", "support_hours_per_year"]

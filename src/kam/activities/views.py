@@ -2,36 +2,45 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponseForbidden
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from kam.accounts.selectors import account_get
+from kam.accounts.models import Account
+from kam.accounts.selectors import account_get, colleagues
 from kam.activities import exports, selectors, services
-from kam.activities.forms import ActivityFilterForm, ActivityForm
-from kam.activities.models import TaskStatus
-from kam.core.audit import audit_record
-from kam.core.conf import kam_setting
-from kam.core.errors import DomainError, NotVisible, PermissionDenied
-from kam.core.exports import FORMATS, export_response, list_export
-from kam.core.models import AuditEvent
-from kam.core.web import attach_domain_error, is_htmx, paginate
+from kam.activities.filters import ActivityFilter, TaskFilter
+from kam.activities.forms import ActivityForm
+from kam.activities.models import Task, TaskStatus
+from kam.core.conf import config
+from kam.core.errors import Conflict, ValidationFailed
+from kam.core.exports import list_export
+from kam.core.web import form_errors, is_htmx, message_errors, paginate
 
 
-def _account_or_404(request, pk: int):
+def _account_or_404(request: HttpRequest, pk: int) -> Account:
     account = account_get(user=request.user, pk=pk)
     if account is None:
         raise Http404
     return account
 
 
+def _filter_bar(request: HttpRequest, filters: ActivityFilter) -> forms.Form:
+    return filters.form(choices={"account": Account.objects.visible_to(request.user),
+                                 "person": colleagues(user=request.user)})
+
+
 @login_required
-def activity_list(request):
-    form = ActivityFilterForm(request.GET or None, user=request.user)
-    filters = form.filters()
-    page = paginate(request, selectors.activity_list(user=request.user, filters=filters), kam_setting("PAGE_SIZE"))
+def activity_list(request: HttpRequest) -> HttpResponse:
+    filters = ActivityFilter.from_request(request)
+    form = _filter_bar(request, filters)
+    page = paginate(request, selectors.activity_list(user=request.user, filters=filters))
     query = request.GET.copy()
     query.pop("page", None)
     export_query = query.copy()
@@ -42,28 +51,24 @@ def activity_list(request):
 
 
 @login_required
-def activity_export(request):
-    filters = ActivityFilterForm(request.GET or None, user=request.user).filters()
+def activity_export(request: HttpRequest) -> HttpResponse:
+    filters = ActivityFilter.from_request(request)
     queryset = selectors.activity_list(user=request.user, filters=filters)
     return list_export(request, what="activities", queryset=queryset,
                        columns=exports.activity_columns(), filename=_("activities"))
 
 
-def _log(request, account, form) -> bool:
+def _log(request: HttpRequest, account: Account, form: ActivityForm) -> bool:
     """Log the activity the form describes; False leaves the errors on the form."""
     if not form.is_valid():
         return False
-    try:
+    with form_errors(form):
         services.activity_log(actor=request.user, account=account, **form.service_data())
-    except NotVisible:
-        raise Http404 from None
-    except DomainError as exc:
-        attach_domain_error(form, exc)
-        return False
-    return True
+        return True
+    return False
 
 
-def _preselected(request, account) -> dict:
+def _preselected(request: HttpRequest, account: Account) -> dict[str, Any]:
     contact = request.GET.get("contact", "")
     if contact.isdigit() and account.contacts.alive().filter(pk=int(contact)).exists():
         return {"contacts": [int(contact)]}
@@ -71,7 +76,7 @@ def _preselected(request, account) -> dict:
 
 
 @login_required
-def account_activities(request, pk: int):
+def account_activities(request: HttpRequest, pk: int) -> HttpResponse:
     """The account page's timeline card; a POST logs an activity and returns the card again."""
     account = _account_or_404(request, pk)
     logged = False
@@ -81,7 +86,7 @@ def account_activities(request, pk: int):
             form = ActivityForm(user=request.user, account=account)
     else:
         form = ActivityForm(user=request.user, account=account, initial=_preselected(request, account))
-    length = kam_setting("TIMELINE_LENGTH")
+    length = config().TIMELINE_LENGTH
     timeline = list(selectors.activity_timeline(user=request.user, account=account)[: length + 1])
     context = {
         "account": account, "form": form, "logged": logged, "timeline": timeline[:length],
@@ -91,7 +96,7 @@ def account_activities(request, pk: int):
 
 
 @login_required
-def activity_log_page(request, pk: int):
+def activity_log_page(request: HttpRequest, pk: int) -> HttpResponse:
     """Log an activity on a page of its own (from a contact's row, or without JavaScript)."""
     account = _account_or_404(request, pk)
     if request.method == "POST":
@@ -103,169 +108,44 @@ def activity_log_page(request, pk: int):
     return render(request, "activities/log.html", {"account": account, "form": form})
 
 
-def _tasks_context(request, *, status: str = TaskStatus.OPEN, error: str = "") -> dict:
+def _tasks_context(request: HttpRequest, *, status: str = TaskStatus.OPEN, error: str = "") -> dict[str, Any]:
     tasks = selectors.my_tasks(user=request.user, status=status)
-    limit = kam_setting("HOME_TASKS") if request.GET.get("card") else kam_setting("PAGE_SIZE_MAX")
+    limit = config().HOME_TASKS if request.GET.get("card") else config().PAGE_SIZE_MAX
     rows = list(tasks[: limit + 1])
     return {"tasks": rows[:limit], "more": len(rows) > limit, "status": status, "statuses": TaskStatus.choices,
             "error": error, "card": bool(request.GET.get("card"))}
 
 
 @login_required
-def task_list(request):
-    status = request.GET.get("status", TaskStatus.OPEN)
-    if status not in TaskStatus.values:
-        status = TaskStatus.OPEN
-    context = _tasks_context(request, status=status)
+def task_list(request: HttpRequest) -> HttpResponse:
+    context = _tasks_context(request, status=TaskFilter.from_request(request).status)
     template = "activities/tasks.html#task-card" if is_htmx(request) else "activities/tasks.html"
     return render(request, template, context)
 
 
-def _task_action(request, pk: int, action):
+def _task_action(request: HttpRequest, pk: int, action: Callable[..., Task]) -> HttpResponse:
     task = selectors.task_get(user=request.user, pk=pk)
     if task is None:
         raise Http404
+    if not is_htmx(request):
+        with message_errors(request):  # e.g. already closed: said on the next page
+            action(actor=request.user, task=task)
+        return redirect("activities:tasks")
     error = ""
     try:
         action(actor=request.user, task=task)
-    except NotVisible:
-        raise Http404 from None
-    except PermissionDenied as exc:
-        return HttpResponseForbidden(exc.message)
-    except DomainError as exc:
+    except (Conflict, ValidationFailed) as exc:  # e.g. already closed: said on the task card
         error = exc.message
-    if is_htmx(request):
-        return render(request, "activities/tasks.html#task-card", _tasks_context(request, error=error))
-    return redirect("activities:tasks")
+    return render(request, "activities/tasks.html#task-card", _tasks_context(request, error=error))
 
 
 @login_required
 @require_POST
-def task_complete(request, pk: int):
+def task_complete(request: HttpRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, services.task_complete)
 
 
 @login_required
 @require_POST
-def task_cancel(request, pk: int):
+def task_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     return _task_action(request, pk, services.task_cancel)
-
-
-# --- service standards and compliance ---------------------------------------------------------------
-
-
-@login_required
-def standard_list(request):
-    """Every scheme's service standards; HQ edits them."""
-    from kam.activities.models import ServiceStandard
-
-    rows = list(ServiceStandard.objects.select_related("scheme").order_by("scheme_id", "id"))
-    for row in rows:
-        row.tier_label = row.scheme.tier_label(row.tier)
-    return render(request, "activities/standards.html", {"rows": rows, "governs": request.user.sees_everything})
-
-
-@login_required
-def standard_edit(request, pk: int):
-    from kam.activities.forms import ServiceStandardForm
-    from kam.activities.models import ServiceStandard
-
-    if not request.user.sees_everything:
-        raise Http404
-    standard = ServiceStandard.objects.select_related("scheme").filter(pk=pk).first()
-    if standard is None:
-        raise Http404
-    form = ServiceStandardForm(request.POST or None, instance=standard)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.service_standard_update(actor=request.user, standard=standard,
-                                             **{k: form.cleaned_data[k] for k in services.STANDARD_FIELDS})
-        except DomainError as exc:
-            attach_domain_error(form, exc)
-        else:
-            return redirect("activities:standards")
-    history = standard.history.select_related("history_user").order_by("-history_date")[:20]
-    return render(request, "activities/standard_edit.html", {
-        "standard": standard, "tier_label": standard.scheme.tier_label(standard.tier), "form": form,
-        "history": history})
-
-
-def _compliance_inputs(request):
-    from django.utils import timezone
-
-    from kam.activities import compliance
-    from kam.tiering.selectors import schemes
-
-    today = timezone.localdate()
-    choices = list(schemes().filter(service_standards__isnull=False).distinct())
-    code = request.GET.get("scheme") or kam_setting("CADENCE_SCHEME")
-    scheme = next((s for s in choices if s.code == code), choices[0] if choices else None)
-    if scheme is None:
-        raise Http404
-    period = request.GET.get("period") or compliance.current_quarter(today)
-    bounds = compliance.parse_period(period)
-    if bounds is None:
-        period = compliance.current_quarter(today)
-        bounds = compliance.parse_period(period)
-    return scheme, choices, period, bounds, today
-
-
-def _drill(request) -> dict:
-    out = {}
-    for key in ("unit", "person"):
-        value = request.GET.get(key, "")
-        if value.isdigit() and len(value) < 18:
-            out[key] = int(value)
-    return out
-
-
-@login_required
-def compliance_page(request):
-    """Required vs done per unit and person for a period and scheme, a heat-map and the overdue accounts."""
-    import json
-
-    from kam.activities import compliance
-
-    scheme, choices, period, (start, end), today = _compliance_inputs(request)
-    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
-    drill = _drill(request)
-    overdue = compliance.overdue_accounts(user=request.user, m=m, limit=kam_setting("COMPLIANCE_OVERDUE_ROWS"),
-                                          **drill)
-    query = request.GET.copy()
-    for key in ("unit", "person", "format", "what"):
-        query.pop(key, None)
-    context = {"m": m, "scheme": scheme, "period": period, "overdue": overdue, "drill": drill, "query": query.urlencode()}
-    if is_htmx(request) and request.GET.get("part") == "overdue":
-        return render(request, "activities/compliance.html#overdue", context)
-    units = compliance.per_unit(user=request.user, m=m)
-    people = compliance.per_person(m=m)
-    total = compliance.Row(0, _("Total"), *(sum(getattr(r, f) for r in units) for f in (
-        "accounts", "required_visits", "done_visits", "required_calls", "done_calls", "overdue")))
-    context.update(
-        schemes=choices, periods=compliance.period_choices(today), units=units, people=people, total=total,
-        charts=json.loads(json.dumps({"heat": compliance.heatmap(user=request.user, m=m)})),
-    )
-    return render(request, "activities/compliance.html", context)
-
-
-@login_required
-def compliance_export(request):
-    from kam.activities import compliance
-    from kam.activities.exports import compliance_columns, overdue_columns
-
-    fmt = request.GET.get("format", "xlsx")
-    what = request.GET.get("what", "table")
-    if fmt not in FORMATS or what not in ("table", "overdue"):
-        raise Http404
-    scheme, _choices, period, (start, end), today = _compliance_inputs(request)
-    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
-    audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=f"compliance-{what}",
-                 format=fmt, query=request.GET.urlencode()[:500])
-    if what == "overdue":
-        rows = compliance.overdue_accounts(user=request.user, m=m, limit=kam_setting("EXPORT_MAX_ROWS"),
-                                           **_drill(request))
-        return export_response(columns=overdue_columns(), rows=rows, filename=_("overdue accounts"), fmt=fmt)
-    units = [(_("unit"), r) for r in compliance.per_unit(user=request.user, m=m)]
-    people = [(_("person"), r) for r in compliance.per_person(m=m)]
-    return export_response(columns=compliance_columns(), rows=units + people,
-                           filename=_("compliance") + f"-{period}", fmt=fmt)

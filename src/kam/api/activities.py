@@ -3,49 +3,32 @@
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any, cast
 
-from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema, Status
-from pydantic import BeforeValidator, ConfigDict
+from pydantic import ConfigDict
 
 from kam.accounts.selectors import account_get
 from kam.activities import selectors, services
-from kam.activities.models import ActivityKind, TaskStatus
-from kam.api.account_schemas import CountParam, ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.activities.filters import ActivityFilter, IsoDate, IsoDateTime, TaskFilter
+from kam.activities.models import Activity, ActivityKind, Task
+from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.paging import PageQuery, page_of
+from kam.core.models import User
 
 router = Router(tags=["activities and tasks"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-# Dates and times come as ISO 8601 text only: a bare number is refused, not read as a Unix time.
-def _iso(pattern: str):
-    def check(value):
-        if not isinstance(value, str) or not re.match(pattern, value):
-            raise ValueError("must be ISO 8601 text")
-        return value
-
-    return BeforeValidator(check)
-
-
-IsoDate = Annotated[dt.date, _iso(r"^\d{4}-\d{2}-\d{2}$")]
-IsoDateTime = Annotated[dt.datetime, _iso(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")]
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
 
-class ActivityQuery(Input):
-    kind: ActivityKind | None = None
-    date_from: IsoDate | None = None
-    date_to: IsoDate | None = None
-    account: IdParam | None = None
-    person: IdParam | None = Field(None, description="one of our participants (user id)")
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class ActivityQuery(ActivityFilter, PageQuery):
+    """The activity list's filter (kam.activities.filters) and its page."""
 
 
 class ContactRef(Schema):
@@ -116,13 +99,11 @@ class TaskPage(Schema):
     page_size: int
 
 
-class TaskQuery(Input):
-    status: TaskStatus = TaskStatus.OPEN
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class TaskQuery(TaskFilter, PageQuery):
+    """The task list's filter (kam.activities.filters) and its page."""
 
 
-def _activity(a) -> dict:
+def _activity(a: Activity) -> dict[str, Any]:
     return {
         "id": a.pk, "account": {"id": a.account_id, "name": a.account.name}, "kind": a.kind,
         "occurred_at": a.occurred_at, "participants": [ref(p) for p in a.participants.all()],
@@ -133,35 +114,23 @@ def _activity(a) -> dict:
     }
 
 
-def _task(t) -> dict:
+def _task(t: Task) -> dict[str, Any]:
     return {
         "id": t.pk, "title": t.title, "due_on": t.due_on, "status": t.status,
-        "account": {"id": t.account_id, "name": t.account.name} if t.account_id else None,
+        "account": {"id": t.account_id, "name": t.account.name} if t.account is not None else None,
         "source_kind": t.source_kind, "source_id": t.source_id, "done_at": t.done_at, "created_at": t.created_at,
     }
 
 
-def _page(qs, page: int, page_size: int | None, shape) -> dict:
-    page_size = max(1, min(page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [shape(row) for row in rows], "count": count, "page": page, "page_size": page_size}
-
-
 @router.get("/activities", response={200: ActivityPage, **LIST_ERRORS}, summary="List activities")
-def list_activities(request, query: Query[ActivityQuery]):
-    filters = selectors.ActivityFilters(
-        kind=query.kind or "", date_from=query.date_from, date_to=query.date_to,
-        account=query.account, person=query.person,
-    )
-    return _page(selectors.activity_list(user=request.user, filters=filters), query.page, query.page_size, _activity)
+def list_activities(request: HttpRequest, query: Query[ActivityQuery]) -> dict[str, Any]:
+    return page_of(selectors.activity_list(user=request.user, filters=query), query, _activity)
 
 
 @router.post("/activities", response={201: ActivityOut, **ERRORS}, summary="Log an activity")
-def create_activity(request, payload: ActivityCreate):
-    account = account_get(user=request.user, pk=payload.account)
+def create_activity(request: HttpRequest, payload: ActivityCreate) -> Status:
+    # The router's authentication lets only signed-in users through.
+    account = account_get(user=cast(User, request.user), pk=payload.account)
     if account is None:
         raise Http404
     activity = services.activity_log(
@@ -170,11 +139,14 @@ def create_activity(request, payload: ActivityCreate):
         next_step=payload.next_step, next_step_due=payload.next_step_due, location=payload.location,
         latitude=payload.latitude, longitude=payload.longitude,
     )
-    return Status(201, _activity(selectors.activity_get(user=request.user, pk=activity.pk)))
+    shown = selectors.activity_get(user=request.user, pk=activity.pk)
+    if shown is None:
+        raise Http404
+    return Status(201, _activity(shown))
 
 
 @router.get("/activities/{activity_id}", response={200: ActivityOut, **ERRORS}, summary="One activity")
-def get_activity(request, activity_id: IdParam):
+def get_activity(request: HttpRequest, activity_id: IdParam) -> dict[str, Any]:
     activity = selectors.activity_get(user=request.user, pk=activity_id)
     if activity is None:
         raise Http404
@@ -182,14 +154,17 @@ def get_activity(request, activity_id: IdParam):
 
 
 @router.get("/tasks", response={200: TaskPage, **LIST_ERRORS}, summary="My tasks")
-def list_tasks(request, query: Query[TaskQuery]):
-    return _page(selectors.my_tasks(user=request.user, status=query.status), query.page, query.page_size, _task)
+def list_tasks(request: HttpRequest, query: Query[TaskQuery]) -> dict[str, Any]:
+    return page_of(selectors.my_tasks(user=request.user, status=query.status), query, _task)
 
 
 @router.post("/tasks/{task_id}/complete", response={200: TaskOut, **ERRORS}, summary="Mark a task done")
-def complete_task(request, task_id: IdParam):
+def complete_task(request: HttpRequest, task_id: IdParam) -> dict[str, Any]:
     task = selectors.task_get(user=request.user, pk=task_id)
     if task is None:
         raise Http404
     services.task_complete(actor=request.user, task=task)
-    return _task(selectors.task_get(user=request.user, pk=task_id))
+    done = selectors.task_get(user=request.user, pk=task_id)
+    if done is None:
+        raise Http404
+    return _task(done)

@@ -6,20 +6,22 @@ scoping as the pages: an event or account outside the caller's scope is a 404.""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, cast
 
-from django.conf import settings
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from kam.api.account_schemas import CountParam, ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
 from kam.api.activities import IsoDate
+from kam.api.paging import PageQuery, page_of
 from kam.core.errors import refused
-from kam.insight import churn as services
-from kam.insight.churn_forms import user_units
-from kam.insight.churn_rates import MAX_MONTHS, Rate, churn_rates
+from kam.core.models import User
+from kam.insight.churn import selectors, services
+from kam.insight.churn.filters import ChurnEventFilter
+from kam.insight.churn.forms import user_units
+from kam.insight.churn.rates import MAX_MONTHS, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 
 router = Router(tags=["churn"])
@@ -28,17 +30,8 @@ ERRORS = {**LIST_ERRORS, 403: ErrorOut, 409: ErrorOut}
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|[2-8]\d|9[0-8])\d{2}-(0[1-9]|1[0-2])$")]  # 1900-01…9899-12
 
 
-class EventQuery(Input):
-    definition: IdParam | None = None
-    reason: CountParam | None = Field(None, description="a churn reason's id; 0 for the unclassified events")
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    industry: IdParam | None = None
-    account: IdParam | None = None
-    detected_from: IsoDate | None = Field(None, description="detected on or after")
-    detected_to: IsoDate | None = Field(None, description="detected on or before")
-    state: Literal["", "open", "recovered"] = Field("", description="open: not recovered")
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class EventQuery(ChurnEventFilter, PageQuery):
+    """The events list's filter and the page."""
 
 
 class DefinitionRef(Schema):
@@ -142,7 +135,7 @@ class DefinitionPatch(Input):
 # --- shapes ---------------------------------------------------------------------------------------
 
 
-def _event(e: ChurnEvent) -> dict:
+def _event(e: ChurnEvent) -> dict[str, Any]:
     d = e.definition
     return {"id": e.pk, "account": ref(e.account), "account_code": e.account.code,
             "definition": {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule},
@@ -152,20 +145,25 @@ def _event(e: ChurnEvent) -> dict:
             "recovered_on": e.recovered_on}
 
 
-def _rate(r: Rate) -> dict:
+def _rate(r: Rate) -> dict[str, Any]:
     return {"key": str(r.key), "label": r.label, "base": r.base, "base_revenue": r.base_revenue, "churned": r.churned,
             "lost": r.lost, "count_rate": r.count_rate, "amount_rate": r.amount_rate, "lost_share": r.lost_share}
 
 
-def _definition(d: ChurnDefinition) -> dict:
+def _definition(d: ChurnDefinition) -> dict[str, Any]:
     return {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule, "is_active": d.is_active, "params": d.params}
 
 
-def _get(request, event_id: int) -> ChurnEvent:
-    event = services.churn_events(user=request.user).filter(pk=event_id).first()
+def _get(request: HttpRequest, event_id: int) -> ChurnEvent:
+    event = selectors.churn_event_get(user=request.user, pk=event_id)
     if event is None:
         raise Http404
     return event
+
+
+def _caller(request: HttpRequest) -> User:
+    """The authenticated caller: the API's authentication admits no anonymous request."""
+    return cast(User, request.user)
 
 
 # --- endpoints ------------------------------------------------------------------------------------
@@ -173,43 +171,34 @@ def _get(request, event_id: int) -> ChurnEvent:
 
 @router.get("/churn/events", response={200: EventPage, **LIST_ERRORS},
             summary="Churn events of the accounts you see, newest first")
-def list_events(request, query: Query[EventQuery]):
-    filters = services.EventFilters(definition=query.definition, reason=query.reason, unit=query.unit,
-                                    industry=query.industry, account=query.account, start=query.detected_from,
-                                    end=query.detected_to, state=query.state)
-    qs = services.churn_events(user=request.user, filters=filters)
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start : start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_event(e) for e in rows], "count": count, "page": page, "page_size": page_size}
+def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
+    return page_of(selectors.churn_events(user=request.user, filters=query), query, _event)
 
 
 @router.get("/churn/events/{event_id}", response={200: EventOut, **ERRORS}, summary="One churn event with its evidence")
-def get_event(request, event_id: IdParam):
+def get_event(request: HttpRequest, event_id: IdParam) -> dict[str, Any]:
     return _event(_get(request, event_id))
 
 
 @router.patch("/churn/events/{event_id}", response={200: EventOut, **ERRORS},
               summary="Set an event's reason, competitor and note")
-def update_event(request, event_id: IdParam, payload: EventPatch):
+def update_event(request: HttpRequest, event_id: IdParam, payload: EventPatch) -> dict[str, Any]:
     event = _get(request, event_id)
-    services.churn_event_update(actor=request.user, event=event, **payload.model_dump(exclude_unset=True))
+    services.churn_event_update(actor=_caller(request), event=event, **payload.model_dump(exclude_unset=True))
     return _event(_get(request, event_id))
 
 
 @router.post("/accounts/{account_id}/churn", response={201: EventOut, **ERRORS},
              summary="Mark an account as moved to a competitor (owner, account team or a manager)")
-def mark(request, account_id: IdParam, payload: MarkIn):
-    event = services.churn_mark(actor=request.user, account=account_id, competitor=payload.competitor,
+def mark(request: HttpRequest, account_id: IdParam, payload: MarkIn) -> Status[dict[str, Any]]:
+    event = services.churn_mark(actor=_caller(request), account=account_id, competitor=payload.competitor,
                                 reason=payload.reason, note=payload.note, on=payload.on)
     return Status(201, _event(_get(request, event.pk)))
 
 
 @router.get("/churn/rates", response={200: RatesOut, **LIST_ERRORS},
             summary="Churn rate by count and by amount per month or quarter, and the breakdowns of the range")
-def rates(request, query: Query[RatesQuery]):
+def rates(request: HttpRequest, query: Query[RatesQuery]) -> dict[str, Any]:
     first = dt.date(int(query.start[:4]), int(query.start[5:]), 1)
     last_month = dt.date(int(query.end[:4]), int(query.end[5:]), 1)
     if last_month < first:
@@ -233,19 +222,19 @@ def rates(request, query: Query[RatesQuery]):
 
 @router.get("/churn/definitions", response={200: list[DefinitionOut], **LIST_ERRORS},
             summary="What counts as churn: the definitions and their parameters")
-def list_definitions(request):
+def list_definitions(request: HttpRequest) -> list[dict[str, Any]]:
     return [_definition(d) for d in ChurnDefinition.objects.all()]
 
 
 @router.patch("/churn/definitions/{definition_id}", response={200: DefinitionOut, **ERRORS},
               summary="Rename, switch on or off, or set the parameters of a definition (headquarters)")
-def update_definition(request, definition_id: IdParam, payload: DefinitionPatch):
+def update_definition(request: HttpRequest, definition_id: IdParam, payload: DefinitionPatch) -> dict[str, Any]:
     current = ChurnDefinition.objects.filter(pk=definition_id).first()
     if current is None:
         raise Http404
     fields = payload.model_dump(exclude_unset=True)
     definition = services.churn_definition_update(
-        actor=request.user, definition=current, name=fields.get("name") or current.name,
+        actor=_caller(request), definition=current, name=fields.get("name") or current.name,
         is_active=current.is_active if fields.get("is_active") is None else fields["is_active"],
         params={**current.params, **(fields.get("params") or {})} if fields.get("params") is not None else current.params)
     return _definition(definition)

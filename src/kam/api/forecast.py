@@ -6,14 +6,15 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Any
 
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from kam.api.account_schemas import ErrorOut, IdParam, Money, Ref, ref
+from kam.api.account_schemas import ErrorOut, IdParam, Ref, ref
 from kam.api.paging import PageQuery, page_of
-from kam.insight import scoring
+from kam.insight.forecast import selectors, services
+from kam.insight.forecast.filters import ScoreFilter
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
 
 router = Router(tags=["forecast"])
@@ -21,11 +22,8 @@ LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 404: ErrorOut}
 
 
-class ScoreQuery(PageQuery):
-    p_alive_below: float | None = Field(None, ge=0, le=1, description="only P(alive) strictly below this")
-    min_value: Money | None = Field(None, ge=0, description="only an expected value of at least this (yuan)")
-    order: Literal["value", "p_alive", "clv"] = Field(
-        "value", description="value: expected value, highest first; p_alive: lowest first; clv: highest first")
+class ScoreQuery(ScoreFilter, PageQuery):
+    """The score list's filter and the page."""
 
 
 class FitOut(Schema):
@@ -80,19 +78,19 @@ class ScorePage(Schema):
     page_size: int
 
 
-def _fit(fit: ModelFit, current: ModelFit | None) -> dict:
+def _fit(fit: ModelFit, current: ModelFit | None) -> dict[str, Any]:
     return {
         "id": fit.pk, "count_model": fit.count_model, "period": fit.period, "window_start": fit.window_start,
         "calibration_end": fit.calibration_end, "parameters": fit.count_params,
         "log_likelihood": fit.count_log_likelihood, "spend_parameters": fit.spend_params,
-        "spend_log_likelihood": fit.spend_log_likelihood, "spend_used": scoring.spend_usable(fit.spend_params),
+        "spend_log_likelihood": fit.spend_log_likelihood, "spend_used": services.spend_usable(fit.spend_params),
         "customers": fit.customers, "repeat_customers": fit.repeat_customers, "converged": fit.converged,
         "seconds": fit.seconds, "scored_accounts": fit.scored_accounts,
         "current": current is not None and fit.pk == current.pk, "created_at": fit.created_at,
     }
 
 
-def _score(s: AccountScore) -> dict:
+def _score(s: AccountScore) -> dict[str, Any]:
     return {
         "account": ref(s.account), "code": s.account.code, "fit": s.fit_id, "p_alive": s.p_alive,
         "p_alive_before": s.p_alive_before, "frequency": s.frequency, "recency": s.recency, "age": s.age,
@@ -103,30 +101,29 @@ def _score(s: AccountScore) -> dict:
 
 @router.get("/forecast/fits", response={200: FitPage, **LIST_ERRORS},
             summary="The customer-base model fits, latest first")
-def list_fits(request, query: Query[PageQuery]):
-    current = scoring.current_fit()
-    return page_of(ModelFit.objects.all(), query, lambda fit: _fit(fit, current))
+def list_fits(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+    current = selectors.current_fit()
+    return page_of(selectors.fit_list(), query, lambda fit: _fit(fit, current))
 
 
 @router.get("/forecast/fits/{fit_id}", response={200: FitOut, **ERRORS}, summary="One model fit")
-def get_fit(request, fit_id: IdParam):
-    fit = ModelFit.objects.filter(pk=fit_id).first()
+def get_fit(request: HttpRequest, fit_id: IdParam) -> dict[str, Any]:
+    fit = selectors.fit_list().filter(pk=fit_id).first()
     if fit is None:
         raise Http404
-    return _fit(fit, scoring.current_fit())
+    return _fit(fit, selectors.current_fit())
 
 
 @router.get("/forecast/scores", response={200: ScorePage, **LIST_ERRORS},
             summary="The forecasts of the accounts you can see, with the models page's filters")
-def list_scores(request, query: Query[ScoreQuery]):
-    filters = scoring.ScoreFilters(p_alive_below=query.p_alive_below, min_value=query.min_value, order=query.order)
-    return page_of(scoring.score_list(user=request.user, filters=filters), query, _score)
+def list_scores(request: HttpRequest, query: Query[ScoreQuery]) -> dict[str, Any]:
+    return page_of(selectors.score_list(user=request.user, filters=query), query, _score)
 
 
 @router.get("/accounts/{account_id}/forecast", response={200: ScoreOut, **ERRORS},
             summary="An account's forecast (404 when the account has none or is not yours to see)")
-def account_forecast(request, account_id: IdParam):
-    score = scoring.score_get(user=request.user, account_id=account_id)
+def account_forecast(request: HttpRequest, account_id: IdParam) -> dict[str, Any]:
+    score = selectors.score_get(user=request.user, account_id=account_id)
     if score is None:
         raise Http404
     return _score(score)

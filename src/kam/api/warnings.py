@@ -7,39 +7,38 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any, cast
 
-from django.conf import settings
-from django.http import Http404
-from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from django.http import Http404, HttpRequest
+from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import CountParam, ErrorOut, FlagParam, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.api.activities import IsoDate
-from kam.core.errors import PermissionDenied
-from kam.insight import health as health_service
-from kam.insight import warning_selectors as selectors
-from kam.insight import warnings as services
-from kam.insight.models import RetentionOutcome, Severity, WarningState
-from kam.insight.warning_rules import describe
+from kam.api.paging import PageQuery, page_of
+from kam.core.models import User
+from kam.insight.health import selectors as health_selectors
+from kam.insight.health import services as health_service
+from kam.insight.models import (
+    RetentionOutcome,
+    SatisfactionSurvey,
+    Severity,
+    Warning,
+    WarningRule,
+    WarningState,
+)
+from kam.insight.warnings import selectors, services
+from kam.insight.warnings.filters import WarningFilter
+from kam.insight.warnings.rules import describe
 
 router = Router(tags=["warnings"])
 LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
 ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
 
 
-class WarningQuery(Input):
-    q: str = Field("", max_length=200, description="account name, pinyin initials or code")
-    rule: IdParam | None = None
-    severity: Severity | None = None
-    state: WarningState | None = Field(WarningState.OPEN, description="open by default")
-    all_states: FlagParam = Field(False, description="every state (overrides state)")
-    unit: IdParam | None = Field(None, description="the account's org unit and the units under it")
-    owner: IdParam | None = None
-    account: IdParam | None = None
-    page: CountParam = 1
-    page_size: CountParam | None = None
+class WarningQuery(WarningFilter, PageQuery):
+    """The warnings list's filter and the page."""
 
 
 class RuleOut(Schema):
@@ -135,7 +134,7 @@ class SurveyIn(Input):
     note: str = Field("", max_length=200)
 
 
-def _warning(w) -> dict:
+def _warning(w: Warning) -> dict[str, Any]:
     return {
         "id": w.pk, "account": ref(w.account), "owner": ref(w.account.owner), "rule": ref(w.rule),
         "rule_code": w.rule.code, "severity": w.severity, "state": w.state, "evidence": w.evidence,
@@ -146,72 +145,65 @@ def _warning(w) -> dict:
     }
 
 
-def _account(request, account_id: int) -> Account:
+def _account(request: HttpRequest, account_id: int) -> Account:
     account = Account.objects.visible_to(request.user).filter(pk=account_id).first()
     if account is None:
         raise Http404
     return account
 
 
+def _get(request: HttpRequest, warning_id: int) -> Warning:
+    w = selectors.warning_get(user=request.user, pk=warning_id)
+    if w is None:
+        raise Http404
+    return w
+
+
+def _caller(request: HttpRequest) -> User:
+    """The authenticated caller: the API's authentication admits no anonymous request."""
+    return cast(User, request.user)
+
+
 @router.get("/warnings", response={200: WarningPage, **LIST_ERRORS},
             summary="The warnings of the accounts you see, newest first (open ones unless asked otherwise)")
-def list_warnings(request, query: Query[WarningQuery]):
-    filters = selectors.WarningFilters(rule=query.rule, severity=query.severity or "",
-                                       state="" if query.all_states else (query.state or ""), unit=query.unit,
-                                       owner=query.owner, account=query.account, q=query.q)
-    qs = selectors.warning_list(user=request.user, filters=filters).prefetch_related("actions__recorded_by")
-    page_size = max(1, min(query.page_size or settings.KAM["PAGE_SIZE"], settings.KAM["PAGE_SIZE_MAX"]))
-    page = max(1, min(query.page, 1_000_000))
-    start = (page - 1) * page_size
-    rows = list(qs[start: start + page_size])
-    count = start + len(rows) if 0 < len(rows) < page_size else qs.count()
-    return {"items": [_warning(w) for w in rows], "count": count, "page": page, "page_size": page_size}
+def list_warnings(request: HttpRequest, query: Query[WarningQuery]) -> dict[str, Any]:
+    qs = selectors.warning_list(user=request.user, filters=query).prefetch_related("actions__recorded_by")
+    return page_of(qs, query, _warning)
 
 
 @router.get("/warnings/rules", response={200: list[RuleOut], **LIST_ERRORS}, summary="The early-warning rules")
-def list_rules(request):
-    from kam.insight.models import WarningRule
-
+def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
     return [{"id": r.pk, "code": r.code, "name": r.name, "is_enabled": r.is_enabled, "severity": r.severity,
              "params": r.params or {}} for r in WarningRule.objects.all()]
 
 
 @router.post("/warnings/evaluate", response={200: EvaluateOut, **ERRORS},
              summary="Evaluate the rules now for one account, or every account you see (managers and HQ)")
-def evaluate(request, payload: EvaluateIn):
+def evaluate(request: HttpRequest, payload: EvaluateIn) -> dict[str, int]:
     if payload.account is not None:
         account = _account(request, payload.account)
-        return services.sweep_visible(actor=request.user, account_ids=[account.pk])
-    from kam.insight.views.warnings import may_evaluate_many
-
-    if not may_evaluate_many(request.user):
-        raise PermissionDenied(_("Only managers and headquarters evaluate the warnings of many accounts."))
-    return services.sweep_visible(actor=request.user)
+        return services.sweep_visible(actor=_caller(request), account_ids=[account.pk])
+    return services.sweep_visible(actor=_caller(request))
 
 
 @router.get("/warnings/{warning_id}", response={200: WarningOut, **ERRORS}, summary="One warning")
-def get_warning(request, warning_id: IdParam):
-    w = selectors.warning_get(user=request.user, pk=warning_id)
-    if w is None:
-        raise Http404
-    return _warning(w)
+def get_warning(request: HttpRequest, warning_id: IdParam) -> dict[str, Any]:
+    return _warning(_get(request, warning_id))
 
 
 @router.post("/warnings/{warning_id}/retention", response={200: WarningOut, **ERRORS},
              summary="Record a retention action and its outcome: the warning closes, its task is done")
-def retain(request, warning_id: IdParam, payload: RetentionIn):
-    w = selectors.warning_get(user=request.user, pk=warning_id)
-    if w is None:
-        raise Http404
-    services.retention_record(actor=request.user, warning=w, action=payload.action, outcome=payload.outcome)
-    return _warning(selectors.warning_get(user=request.user, pk=warning_id))
+def retain(request: HttpRequest, warning_id: IdParam, payload: RetentionIn) -> dict[str, Any]:
+    w = _get(request, warning_id)
+    services.retention_record(actor=_caller(request), warning=w, action=payload.action, outcome=payload.outcome)
+    return _warning(_get(request, warning_id))
 
 
 @router.get("/accounts/{account_id}/health", response={200: HealthOut, **ERRORS},
             summary="An account's health: this month's score, its parts and weights, the 12-month trend")
-def account_health(request, account_id: IdParam):
+def account_health(request: HttpRequest, account_id: IdParam) -> dict[str, Any]:
     account = _account(request, account_id)
-    trend = selectors.health_trend(user=request.user, account=account)
+    trend = health_selectors.health_trend(user=request.user, account=account)
     current = trend[-1] if trend else None
     return {"account": ref(account), "month": current.month if current else None,
             "score": current.score if current else None, "band": health_service.band(current.score if current else None),
@@ -221,19 +213,19 @@ def account_health(request, account_id: IdParam):
 
 @router.get("/accounts/{account_id}/surveys", response={200: list[SurveyOut], **ERRORS},
             summary="An account's satisfaction surveys, newest first")
-def list_surveys(request, account_id: IdParam):
+def list_surveys(request: HttpRequest, account_id: IdParam) -> list[dict[str, Any]]:
     account = _account(request, account_id)
-    return [_survey(s) for s in selectors.account_surveys(user=request.user, account=account, limit=1000)]
+    return [_survey(s) for s in health_selectors.account_surveys(user=request.user, account=account, limit=1000)]
 
 
 @router.post("/accounts/{account_id}/surveys", response={201: SurveyOut, **ERRORS},
              summary="Record a satisfaction score (0–10) the account gave on a day")
-def create_survey(request, account_id: IdParam, payload: SurveyIn):
+def create_survey(request: HttpRequest, account_id: IdParam, payload: SurveyIn) -> Status[dict[str, Any]]:
     account = _account(request, account_id)
-    survey = health_service.survey_add(actor=request.user, account=account, score=payload.score,
+    survey = health_service.survey_add(actor=_caller(request), account=account, score=payload.score,
                                        surveyed_on=payload.surveyed_on, note=payload.note)
-    return 201, _survey(survey)
+    return Status(201, _survey(survey))
 
 
-def _survey(s) -> dict:
+def _survey(s: SatisfactionSurvey) -> dict[str, Any]:
     return {"id": s.pk, "surveyed_on": s.surveyed_on, "score": s.score, "note": s.note, "recorded_by": ref(s.recorded_by)}

@@ -215,11 +215,3 @@ def _forget(*, setting: str, **kwargs: Any) -> None:
     if setting == "KAM":
         _cached.cache_clear()
 
-
-def kam_setting(key: str) -> Any:
-    """Deprecated: read `config().<KEY>`. Gives what the old call sites parse themselves: the
-    text of a list or map, a number as a number."""
-    value = getattr(config(), key)
-    if isinstance(value, tuple | dict | Decimal | dt.time):
-        return settings.KAM[key]
-    return value

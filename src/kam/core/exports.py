@@ -27,9 +27,13 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import FileResponse, Http404, StreamingHttpResponse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
+
+from kam.core.audit import audit_record
+from kam.core.conf import config
+from kam.core.models import AuditEvent
 
 FORMATS = ("xlsx", "csv")
 # What starts a formula (or, after @, a function call): = + - @ and their full-width forms.
@@ -256,12 +260,6 @@ def list_export(request, *, what: str, queryset, columns: list[ExportColumn], fi
     """The download of a list page: the format from ?format= (404 for another), at most
     EXPORT_MAX_ROWS rows of `queryset` (already scoped and filtered), written to the audit log.
     `lines` turns the capped queryset into the rows the columns read (default: its rows)."""
-    from django.http import Http404
-
-    from kam.core.audit import audit_record
-    from kam.core.conf import config
-    from kam.core.models import AuditEvent
-
     fmt = request.GET.get("format", "xlsx")
     if fmt not in FORMATS:
         raise Http404

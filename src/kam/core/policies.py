@@ -44,3 +44,8 @@ def is_specialist(user: Any) -> bool:
 def may_read_audit(user: Any) -> bool:
     """The audit log and the login locks are the administrators'."""
     return is_active_user(user) and (user.is_superuser or user.role == Role.ADMIN)
+
+
+def may_open_admin(user: Any) -> bool:
+    """Django's administration site: its own rule, staff status."""
+    return is_active_user(user) and bool(user.is_staff)

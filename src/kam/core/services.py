@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from axes.models import AccessAttempt
 from django.contrib.auth.password_validation import validate_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
@@ -16,6 +17,7 @@ from django.utils.translation import gettext as _
 from kam.core.audit import acting_as, audit_as_actor, audit_record, current_request, user_label
 from kam.core.conf import config
 from kam.core.errors import NotVisible, ValidationFailed
+from kam.core.login_throttle import cool_off
 from kam.core.models import SECURITY_FIELDS, ApiToken, AuditEvent, OrgUnit, Role, User
 
 
@@ -234,10 +236,6 @@ def api_token_user(raw: str) -> User | None:
 
 def login_locks() -> QuerySet[Any]:
     """The current login lock counters (axes' attempts within the cool-off), newest first."""
-    from axes.models import AccessAttempt
-
-    from kam.core.login_throttle import cool_off
-
     return AccessAttempt.objects.filter(attempt_time__gte=timezone.now() - cool_off()).order_by("-attempt_time")
 
 
@@ -245,8 +243,6 @@ def login_locks() -> QuerySet[Any]:
 def login_unlock(*, actor: User, attempt_id: int) -> None:
     """Clear the failures of one username from one address, and the address's and the username's
     counters, so that the person can log in again at once."""
-    from axes.models import AccessAttempt
-
     attempt = AccessAttempt.objects.filter(pk=attempt_id).first()
     if attempt is None:
         raise NotVisible(_("No such lock."))

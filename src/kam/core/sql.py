@@ -69,3 +69,19 @@ class EpochSeconds(Func):
         if connection.vendor == "sqlite":  # Django keeps UTC text there
             return f"CAST(strftime('%%s', {sql}) AS INTEGER)", params
         raise NotSupportedError(f"EpochSeconds is not written for {connection.vendor}")
+
+
+class EpochDay(Func):
+    """A date as the number of days since 1970-01-01 (an integer that numpy reads as a date)."""
+
+    arity = 1
+    output_field = BigIntegerField()
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper,  # type: ignore[override]
+               **extra: Any) -> Sql:
+        sql, params = compiler.compile(self.source_expressions[0])
+        if connection.vendor == "postgresql":
+            return f"({sql} - DATE '1970-01-01')", params
+        if connection.vendor == "sqlite":  # julianday('1970-01-01') is 2440587.5
+            return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
+        raise NotSupportedError(f"EpochDay is not written for {connection.vendor}")

@@ -1,13 +1,13 @@
 """Background jobs of core; the scheduler (kam.core.schedule) enqueues them nightly."""
 
+from datetime import datetime
+
 from django_tasks import task
+
+from kam.core.audit import audit_events_purge
 
 
 @task()
 def audit_retention_sweep(now: str = "") -> int:
     """Audit events older than AUDIT_RETENTION_DAYS are removed (the removal is recorded)."""
-    from datetime import datetime
-
-    from kam.core.audit import audit_events_purge
-
     return audit_events_purge(now=datetime.fromisoformat(now) if now else None)

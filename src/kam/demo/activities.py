@@ -26,6 +26,7 @@ from kam.accounts.models import (
     LifecycleStatus,
 )
 from kam.activities.models import Activity, ActivityKind, Task, TaskSource, TaskStatus
+from kam.core.models import OrgUnit
 
 ACCOUNTS_PER_BATCH = 2000
 # Activities a year by channel before the revenue and diligence factors, and the kinds' mix.
@@ -80,8 +81,6 @@ def build_activities(*, seed: int, managers_by_branch: dict[int, object], end: d
 
 
 def _branches(managers_by_branch: dict[int, object]) -> dict[int, int]:
-    from kam.core.models import OrgUnit
-
     branch_of_unit = {}
     for unit in OrgUnit.objects.all():
         parts = [int(p) for p in unit.path.strip("/").split("/") if p]

@@ -18,7 +18,9 @@ from django.db.models import Sum
 
 from kam.accounts.models import Account, Channel
 from kam.core.models import User
-from kam.insight import churn, health, scoring, warnings
+from kam.insight.churn import services as churn
+from kam.insight.forecast import services as scoring
+from kam.insight.health import services as health
 from kam.insight.models import (
     ChurnEvent,
     ChurnReason,
@@ -27,6 +29,7 @@ from kam.insight.models import (
     Warning,
     WarningState,
 )
+from kam.insight.warnings import services as warnings
 from kam.revenue.models import MonthlyRevenue
 from kam.sales.models import Competitor
 from kam.tiering.services import month_start

@@ -2,7 +2,7 @@ from django import forms
 from django.contrib import admin
 
 from kam.core.errors import DomainError
-from kam.insight.churn import checked_params, churn_definition_update
+from kam.insight.churn.services import checked_params, churn_definition_update
 from kam.insight.models import (
     AccountScore,
     ChurnDefinition,

@@ -9,7 +9,7 @@ from django.db import migrations, models
 
 def seed(apps, schema_editor):
     """The spec's standards for the schemes and tiers that exist (see activities/standards.py)."""
-    from kam.activities.standards import STANDARDS
+    from kam.activities.compliance.standards import STANDARDS
 
     Scheme = apps.get_model("tiering", "Scheme")
     ServiceStandard = apps.get_model("activities", "ServiceStandard")

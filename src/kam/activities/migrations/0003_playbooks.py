@@ -8,7 +8,7 @@ from django.db import migrations, models
 
 
 def seed(apps, schema_editor):
-    from kam.activities.playbooks import DEFAULT_PLAYBOOKS
+    from kam.activities.playbooks.schedule import DEFAULT_PLAYBOOKS
 
     Playbook = apps.get_model("activities", "Playbook")
     PlaybookStep = apps.get_model("activities", "PlaybookStep")

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import LifecycleStatus
-from kam.activities.compliance import current_quarter, parse_period, period_choices
+from kam.activities.compliance.measure import current_quarter, parse_period, period_choices
 from kam.core.audit import audit_record
 from kam.core.exports import workbook_response
 from kam.core.models import AuditEvent, OrgUnit

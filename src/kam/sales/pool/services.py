@@ -29,12 +29,12 @@ from django.db import transaction
 from django.db.models import Case, F, Max, OuterRef, QuerySet, Subquery, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from kam.accounts import ownership
 from kam.accounts.models import Account
 from kam.accounts.services import assignable_owners
-from kam.activities.models import Activity, Task, TaskSource, TaskStatus
+from kam.activities.models import Activity, TaskSource, TaskStatus
+from kam.activities.services import NewTask, tasks_close_for, tasks_open_many
 from kam.core.arrays import integer_rows
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, ValidationFailed
@@ -104,7 +104,7 @@ def cadence_scheme() -> Scheme | None:
 def cadence_tiers(ids: np.ndarray, day: date, scheme: Scheme | None = None) -> np.ndarray:
     """The tier of each account (ids ascending) on `day` in the cadence scheme (read unless
     given), "" for none."""
-    from kam.activities import compliance
+    from kam.activities.compliance import measure as compliance
 
     scheme = scheme or cadence_scheme()
     if scheme is None or not len(ids):
@@ -176,18 +176,10 @@ def _followed_up(ids: list[int], today: date) -> dict[int, datetime]:
     return accounts
 
 
-def _close_tasks(accounts: list[Account], owners: dict[int, int], *, status: str, kinds=None) -> None:
+def _close_tasks(accounts: list[Account], owners: dict[int, int | None], *, status: str,
+                 kinds: list[str] | None = None) -> None:
     """Open tasks of the former owners on `accounts` end with `status` (the accounts left them)."""
-    tasks = Task.objects.filter(account__in=[a.pk for a in accounts], status=TaskStatus.OPEN)
-    if kinds is not None:
-        tasks = tasks.filter(source_kind__in=kinds)
-    closing = [t for t in tasks if owners.get(t.account_id) == t.owner_id]
-    now = timezone.now()
-    for task in closing:
-        task.status = status
-        task.done_at = now if status == TaskStatus.DONE else None
-    if closing:
-        bulk_update_with_history(closing, Task, ["status", "done_at"], default_user=None)
+    tasks_close_for(actor=None, accounts=accounts, owners=owners, status=status, kinds=kinds)
 
 
 def _sweep_batch(ids: list[int], limits: dict[int, int], *, today: date, now: datetime,
@@ -215,8 +207,8 @@ def _sweep_batch(ids: list[int], limits: dict[int, int], *, today: date, now: da
             if rules.notice_days > 0 and not has_notice:
                 returns_on = max(timezone.localdate(since) + timedelta(days=limit),
                                  today + timedelta(days=rules.notice_days))
-                tasks.append(Task(
-                    owner_id=account.owner_id, account=account, due_on=returns_on - timedelta(days=1),
+                tasks.append(NewTask(
+                    owner_id=account.owner_id, account_id=account.pk, due_on=returns_on - timedelta(days=1),
                     title=(_("Follow up %(account)s, or it returns to the public pool on %(day)s")
                            % {"account": account.name, "day": returns_on.isoformat()})[:200],
                     source_kind=TaskSource.POOL, source_id=account.pk, created_by_id=account.owner_id))
@@ -228,8 +220,7 @@ def _sweep_batch(ids: list[int], limits: dict[int, int], *, today: date, now: da
                 events.append(PoolEvent(account=account, kind=PoolEventKind.RETURNED, at=now,
                                         former_owner_id=account.owner_id, idle_days=idle, limit_days=limit))
                 returned.append(account)
-        if tasks:
-            bulk_create_with_history(tasks, Task, default_user=None)
+        tasks_open_many(actor=None, tasks=tasks)
         if returned:
             owners = {a.pk: a.owner_id for a in returned}
             _close_tasks(returned, owners, status=TaskStatus.CANCELLED)

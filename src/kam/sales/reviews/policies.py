@@ -12,7 +12,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from kam.activities.services import MANAGING_ROLES
+from kam.activities.policies import MANAGING_ROLES
 from kam.core.errors import PermissionDenied, ValidationFailed
 from kam.core.models import Role
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus

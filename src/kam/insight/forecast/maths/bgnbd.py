@@ -17,8 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, expit, gammaln, hyp1f1, hyp2f1
 
-from kam.insight.fitting import collapse as collapse_rows
-from kam.insight.fitting import maximise
+from kam.insight.forecast.maths.fitting import collapse as collapse_rows
+from kam.insight.forecast.maths.fitting import maximise
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
-from kam.insight.forecast.maths.gammagamma import GammaGammaFit
-from kam.insight.transactions import PERIOD_DAYS
+from kam.insight.forecast.maths.transactions import PERIOD_DAYS
 
 MONTH_DAYS = 365.25 / 12
 
@@ -23,9 +22,15 @@ class CountModel(Protocol):
     def expected_transactions(self, t, frequency, recency, age) -> np.ndarray: ...
 
 
+class SpendModel(Protocol):
+    """The gamma-gamma fit, or anything else that gives a spend per purchase per customer."""
+
+    def expected_spend(self, frequency, mean_value) -> np.ndarray: ...
+
+
 def customer_lifetime_value(
     count_model: CountModel,
-    spend_model: GammaGammaFit,
+    spend_model: SpendModel,
     *,
     frequency,
     recency,

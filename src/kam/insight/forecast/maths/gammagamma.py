@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import digamma, gammaln
 
-from kam.insight.fitting import maximise
+from kam.insight.forecast.maths.fitting import maximise
 
 
 @dataclass(frozen=True)

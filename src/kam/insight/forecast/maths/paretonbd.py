@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import gammaln, hyp2f1
 
-from kam.insight.fitting import maximise
+from kam.insight.forecast.maths.fitting import maximise
 
 
 @dataclass(frozen=True)

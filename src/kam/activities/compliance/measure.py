@@ -1,0 +1,556 @@
+"""Compliance with the service standards: required vs done per account, person and unit.
+
+The read side of the cadence. A handful of set-based queries, however many accounts, each
+read as integers (`core.arrays`: on PostgreSQL packed into one binary value, not a tuple
+per row): the visible accounts (id, owner, unit); the scheme's snapshots; the tiers of the
+snapshots that decide the period, as small integers; per contact kind, the visits or calls
+per account in the period; per contact kind, the latest one as a local day number the
+database computes, looking back only as far as that kind's longest allowed gap. The
+activity queries read the (occurred_at, account, kind) index alone. For the heat-map the
+same counts per person or unit and week or month. `cadence.py` does the arithmetic.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+import numpy as np
+from django.contrib.auth import get_user_model
+from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kam.accounts.models import Account
+from kam.activities.compliance import cadence
+from kam.activities.compliance.cadence import Cadence, Segment, Source
+from kam.activities.models import Activity, ServiceStandard
+from kam.core.arrays import integer_rows, integer_sums
+from kam.core.conf import config
+from kam.core.models import OrgUnit
+from kam.core.sql import LocalDayNumber
+from kam.tiering.models import (
+    MoveDecision,
+    Scheme,
+    Snapshot,
+    SnapshotEntry,
+    SnapshotState,
+    TierMove,
+)
+
+User = get_user_model()
+VISIT, CALL = 1, 2
+NO_OWNER = 0  # the owner of an account in the public pool, in Measure.owner
+
+
+def contact_kinds() -> tuple[list[str], list[str]]:
+    """The activity kinds that count as a visit and as a call (settings)."""
+    settings = config()
+    return list(settings.CADENCE_VISIT_KINDS), list(settings.CADENCE_CALL_KINDS)
+
+
+# --- periods ---------------------------------------------------------------------------------------
+
+PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|H[12]|\d{2}))?$")
+
+
+def parse_period(text: str) -> tuple[date, date] | None:
+    """"2026" (year), "2026-H1" (half-year), "2026-Q2" (quarter) or "2026-06" (month) → (first, last)."""
+    match = PERIOD.match((text or "").strip())
+    if not match:
+        return None
+    year, part = int(match[1]), match[2]
+    if not 1900 <= year <= 9998:
+        return None
+    if part is None:
+        return date(year, 1, 1), date(year, 12, 31)
+    if part[0] in "QH":
+        months = 3 if part[0] == "Q" else 6
+        first = (int(part[1]) - 1) * months + 1
+    else:
+        months, first = 1, int(part)
+        if not 1 <= first <= 12:
+            return None
+    return cadence.period_of(date(year, first, 1), months)
+
+
+def current_quarter(today: date) -> str:
+    return f"{today.year}-Q{(today.month - 1) // 3 + 1}"
+
+
+def period_choices(today: date) -> list[tuple[str, str]]:
+    """The pickers' periods: this year's and last year's quarters, half-years and years, recent months."""
+    out = []
+    for year in (today.year, today.year - 1):
+        out += [(f"{year}-Q{q}", _("%(year)d Q%(quarter)d") % {"year": year, "quarter": q})
+                for q in range(4, 0, -1) if date(year, (q - 1) * 3 + 1, 1) <= today]
+        out += [(f"{year}-H{h}", _("%(year)d H%(half)d") % {"year": year, "half": h})
+                for h in (2, 1) if date(year, (h - 1) * 6 + 1, 1) <= today]
+        out.append((str(year), str(year)))
+    month = date(today.year, today.month, 1)
+    for _n in range(12):
+        out.append((f"{month:%Y-%m}", f"{month:%Y-%m}"))
+        month = (month - timedelta(days=1)).replace(day=1)
+    return out
+
+
+# --- standards -----------------------------------------------------------------------------------
+
+
+def cadences(scheme: Scheme) -> tuple[dict[str, Cadence], dict[str, Cadence]]:
+    """The scheme's visit and call cadences per tier code."""
+    visits, calls = {}, {}
+    for s in ServiceStandard.objects.filter(scheme=scheme):
+        if s.visits:
+            visits[s.tier] = Cadence(s.visits, s.visit_period)
+        if s.calls:
+            calls[s.tier] = Cadence(s.calls, s.call_period)
+    return visits, calls
+
+
+# --- measuring -----------------------------------------------------------------------------------
+
+
+def _local_start(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+@dataclass
+class Measure:
+    """Arrays aligned with `ids` (the accounts measured, ascending id)."""
+
+    scheme: Scheme
+    start: date
+    end: date  # the last day measured: the period's end, or the reference day if earlier
+    as_of: date
+    ids: np.ndarray
+    owner: np.ndarray
+    unit: np.ndarray
+    segments: list[Segment]
+    tier: np.ndarray  # on as_of
+    required_visits: np.ndarray
+    required_calls: np.ndarray
+    done_visits: np.ndarray
+    done_calls: np.ndarray
+    last_visit: np.ndarray  # day ordinals, cadence.NEVER when none within the look-back
+    last_call: np.ndarray
+    visit_gap: np.ndarray
+    call_gap: np.ndarray
+    visit_since: np.ndarray  # day ordinals: since when the tier has asked for visits (cadence.required_since)
+    call_since: np.ndarray
+    visit_cadences: dict[str, Cadence] = field(default_factory=dict)
+    call_cadences: dict[str, Cadence] = field(default_factory=dict)
+
+    @property
+    def overdue_visit(self) -> np.ndarray:
+        return cadence.overdue(self.last_visit, self.visit_gap, self.as_of, self.visit_since)
+
+    @property
+    def overdue_call(self) -> np.ndarray:
+        return cadence.overdue(self.last_call, self.call_gap, self.as_of, self.call_since)
+
+    @property
+    def overdue(self) -> np.ndarray:
+        return self.overdue_visit | self.overdue_call
+
+    @property
+    def required(self) -> np.ndarray:
+        return self.required_visits + self.required_calls
+
+    @property
+    def credited(self) -> np.ndarray:
+        return (cadence.credited(self.required_visits, self.done_visits)
+                + cadence.credited(self.required_calls, self.done_calls))
+
+    @property
+    def compliance(self) -> np.ndarray:
+        return cadence.compliance(self.required, self.credited)
+
+
+def _sources(scheme: Scheme, start: date, end: date) -> list[Source]:
+    rows = Snapshot.objects.filter(scheme=scheme, state=SnapshotState.DONE).filter(
+        Q(as_of__lte=end) | Q(frozen_year__gte=start.year, frozen_year__lte=end.year)
+    ).values_list("pk", "as_of", "frozen_year")
+    return [Source(pk, as_of, year) for pk, as_of, year in rows]
+
+
+def _tier_numbers(codes: list[str]) -> Case:
+    """A tier code as its place in `codes` plus one (0 for a code not among them): small
+    integers read far faster than strings."""
+    return Case(*[When(tier=code, then=Value(i + 1)) for i, code in enumerate(codes)], default=Value(0),
+                output_field=IntegerField())
+
+
+def _place(ids: np.ndarray, account_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of `account_ids` in the sorted `ids`, and which of them are there at all."""
+    at = np.searchsorted(ids, account_ids)
+    known = at < len(ids)
+    known[known] = ids[at[known]] == account_ids[known]
+    return at, known
+
+
+def _segments(runs, sources: list[Source], ids: np.ndarray, visible, codes: list[str]) -> list[Segment]:
+    """The tiers of each run's deciding snapshot, aligned with `ids`; approved moves applied to
+    annual lists. Tier codes outside `codes` (the scheme's tiers and those with a standard)
+    read as untiered: they require nothing."""
+    keys = {key for _a, _b, key in runs if key is not None}
+    numbers = {key: np.zeros(len(ids), dtype=np.int64) for key in keys}
+    if keys and len(ids):
+        entries = SnapshotEntry.objects.filter(snapshot_id__in=keys)
+        if visible is not None:
+            entries = entries.filter(account__in=visible)
+        rows = integer_rows(entries.annotate(code=_tier_numbers(codes)).values_list("snapshot_id", "account_id", "code"), 3)
+        frozen = [s.key for s in sources if s.key in keys and s.frozen_year is not None]
+        if frozen:
+            place = {code: i + 1 for i, code in enumerate(codes)}
+            moves = [(key, account_id, place.get(tier, 0)) for key, account_id, tier in TierMove.objects.filter(
+                annual_list_id__in=frozen, decision=MoveDecision.APPROVED).values_list("annual_list_id", "account_id",
+                                                                                       "to_tier")]
+            rows = np.concatenate([rows, np.array(moves, dtype=np.int64).reshape(-1, 3)])  # moves last: they win
+        at, known = _place(ids, rows[:, 1])
+        for key in keys:
+            mine = known & (rows[:, 0] == key)
+            numbers[key][at[mine]] = rows[mine, 2]
+    labels = np.array(["", *codes], dtype=object)
+    tiers = {key: labels[number] for key, number in numbers.items()}
+    blank = np.full(len(ids), "", dtype=object)
+    return [Segment(first, last, tiers[key] if key is not None else blank) for first, last, key in runs]
+
+
+def _done(activities, ids: np.ndarray, start: date, last_day: date, visit_kinds, call_kinds) -> dict:
+    """Visits and calls per account within start…last_day, one pass over the
+    (occurred_at, account, kind) index per contact kind."""
+    done = {VISIT: np.zeros(len(ids), dtype=np.int64), CALL: np.zeros(len(ids), dtype=np.int64)}
+    if last_day < start:
+        return done
+    inside = activities.filter(occurred_at__gte=_local_start(start), occurred_at__lt=_local_start(last_day + timedelta(days=1)))
+    for contact, kinds in ((VISIT, visit_kinds), (CALL, call_kinds)):
+        if kinds:
+            done[contact] = integer_sums(inside.filter(kind__in=kinds), "account_id", Value(1), ids)
+    return done
+
+
+def _last_contact(activities, ids: np.ndarray, kinds: list[str], longest_gap: int, as_of: date) -> np.ndarray:
+    """Per account, the local day (ordinal) of its latest contact of `kinds` on or before
+    `as_of`, looking back one day more than the longest allowed gap (anything older is
+    overdue whatever its date); NEVER where there is none. The database turns the latest
+    time into a local day number."""
+    last = np.full(len(ids), cadence.NEVER, dtype=np.int64)
+    if not longest_gap or not kinds:
+        return last
+    look_from = as_of - timedelta(days=longest_gap + 1)
+    rows = integer_rows(
+        activities.filter(occurred_at__gte=_local_start(look_from),
+                          occurred_at__lt=_local_start(as_of + timedelta(days=1)), kind__in=kinds)
+        .values("account_id").order_by()
+        .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone(), during=(look_from, as_of)))
+        .values_list("account_id", "day"), 2)
+    at, known = _place(ids, rows[:, 0])
+    last[at[known]] = rows[known, 1]
+    return last
+
+
+def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None = None,
+            accounts=None) -> Measure:
+    """Required and done visits and calls over `start`…min(end, as_of) for the accounts `user`
+    sees (or the `accounts` queryset given, for the system's own reminders)."""
+    as_of = min(as_of or timezone.localdate(), end)
+    last_day = max(min(end, as_of), start) if as_of >= start else start - timedelta(days=1)
+    visible = Account.objects.visible_to(user) if accounts is None else accounts
+    everything = accounts is None and user.sees_everything
+    # An account in the public pool has no owner: it reads as owner 0, counts for its unit
+    # and for nobody in person.
+    table = (np.zeros((0, 3), dtype=np.int64) if visible.query.is_empty()  # .none(): no SQL to run
+             else integer_rows(visible.values_list("pk", Coalesce("owner_id", Value(NO_OWNER)), "unit_id"), 3))
+    table = table[np.argsort(table[:, 0], kind="stable")]
+    ids, owner, unit = table[:, 0], table[:, 1], table[:, 2]
+    n = len(ids)
+    scope = None if everything else visible.values("pk")
+
+    visit_cadences, call_cadences = cadences(scheme)
+    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
+    # The tiers of the days before as_of, back one day beyond the longest gap, say since when
+    # each account's tier has asked for visits and calls (see cadence.py, "Overdue").
+    longest = max([c.gap_days or 0 for c in (*visit_cadences.values(), *call_cadences.values())], default=0)
+    clock_from = as_of - timedelta(days=longest + 1)
+    sources = _sources(scheme, min(start, clock_from), max(end, as_of))
+    runs = cadence.decisive_sources(start, end, sources)
+    clock_runs = cadence.decisive_sources(clock_from, as_of, sources) if start <= as_of else []
+    read = _segments(runs + clock_runs, sources, ids, scope, codes)
+    segments, clock = read[:len(runs)], read[len(runs):]
+    required_v = cadence.rounded(cadence.required_exact(segments, visit_cadences, n, start, last_day))
+    required_c = cadence.rounded(cadence.required_exact(segments, call_cadences, n, start, last_day))
+    tier = cadence.tiers_on(as_of, segments, n) if start <= as_of else np.full(n, "", dtype=object)
+    visit_gap, call_gap = cadence.gaps(tier, visit_cadences), cadence.gaps(tier, call_cadences)
+
+    visit_kinds, call_kinds = contact_kinds()
+    activities = Activity.objects.all()
+    if scope is not None:
+        activities = activities.filter(account__in=scope)
+    done = _done(activities, ids, start, last_day if n else start - timedelta(days=1), visit_kinds, call_kinds)
+    last = {contact: _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
+            for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap))}
+    return Measure(scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
+                   segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
+                   done_visits=done[VISIT], done_calls=done[CALL], last_visit=last[VISIT], last_call=last[CALL],
+                   visit_gap=visit_gap, call_gap=call_gap,
+                   visit_since=cadence.required_since(clock, visit_cadences, as_of, n),
+                   call_since=cadence.required_since(clock, call_cadences, as_of, n), visit_cadences=visit_cadences, call_cadences=call_cadences)
+
+
+def tiers_of(*, scheme: Scheme, day: date, ids: np.ndarray) -> np.ndarray:
+    """The tier code in `scheme` on `day` of each account of `ids` (ascending), "" for none:
+    read as `measure` reads it (the annual list of the day's year, else the latest finished
+    snapshot on or before the day, approved moves applied)."""
+    ids = np.asarray(ids, dtype=np.int64)
+    visit_cadences, call_cadences = cadences(scheme)
+    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
+    sources = _sources(scheme, day, day)
+    runs = cadence.decisive_sources(day, day, sources)
+    # A page of accounts reads only its own entries; a sweep over all of them the whole snapshot.
+    among = ids.tolist() if len(ids) <= 5000 else None
+    segments = _segments(runs, sources, ids, among, codes)
+    return cadence.tiers_on(day, segments, len(ids))
+
+
+# --- roll-ups --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    """One person or unit: accounts with a standard, contacts required and credited, overdue accounts."""
+
+    key: int
+    name: str
+    accounts: int
+    required_visits: int
+    done_visits: int
+    required_calls: int
+    done_calls: int
+    overdue: int
+
+    @property
+    def compliance(self) -> float:
+        need = self.required_visits + self.required_calls
+        return 1.0 if need == 0 else (self.done_visits + self.done_calls) / need
+
+
+def _rows(groups: np.ndarray, keys: list[int], names: dict[int, str], m: Measure) -> list[Row]:
+    """Roll up per group index (-1 = left out)."""
+    size = len(keys)
+    keep = groups >= 0
+    g = groups[keep]
+
+    def total(values):
+        return np.bincount(g, weights=np.asarray(values)[keep], minlength=size).astype(np.int64)
+
+    served = (m.required > 0) | (m.visit_gap > 0) | (m.call_gap > 0)
+    columns = [total(served), total(m.required_visits), total(cadence.credited(m.required_visits, m.done_visits)),
+               total(m.required_calls), total(cadence.credited(m.required_calls, m.done_calls)), total(m.overdue)]
+    return [Row(key, names.get(key, str(key)), *(int(c[i]) for c in columns)) for i, key in enumerate(keys)]
+
+
+def unit_level(user, units: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
+    """The units a viewer's table shows: the children of their own unit (the branches for HQ),
+    or their unit itself when it has none."""
+    if user.sees_everything:
+        roots = [u for u in units if u[1].count("/") == 2]
+        base = roots[0][1] if roots else "/"
+    else:
+        base = next((u[1] for u in units if u[0] == user.unit_id), None)
+        if base is None:
+            return []
+    children = [u for u in units if u[1].startswith(base) and u[1].count("/") == base.count("/") + 1]
+    return children or [u for u in units if u[1] == base]
+
+
+def _unit_groups(user, m: Measure) -> tuple[np.ndarray, list[int], dict[int, str]]:
+    units = list(OrgUnit.objects.order_by("path").values_list("pk", "path", "name"))
+    shown = unit_level(user, units)
+    keys = [u[0] for u in shown]
+    names = {u[0]: u[2] for u in shown}
+    index_of_unit = {}
+    for pk, path, _name in units:
+        index_of_unit[pk] = next((i for i, s in enumerate(shown) if path.startswith(s[1])), -1)
+    groups = np.array([index_of_unit.get(int(u), -1) for u in m.unit], dtype=np.int64) if len(m.unit) else np.zeros(
+        0, dtype=np.int64)
+    return groups, keys, names
+
+
+def per_unit(*, user, m: Measure) -> list[Row]:
+    groups, keys, names = _unit_groups(user, m)
+    return _rows(groups, keys, names, m)
+
+
+def _person_groups(m: Measure) -> tuple[np.ndarray, list[int]]:
+    """Per account the index of its owner among the owners (-1 for pool accounts), and the owners."""
+    keys = [int(k) for k in np.unique(m.owner) if k != NO_OWNER]
+    if not keys:
+        return np.full(len(m.owner), -1, dtype=np.int64), keys
+    groups = np.searchsorted(np.array(keys, dtype=np.int64), m.owner)
+    return np.where(m.owner == NO_OWNER, -1, groups), keys
+
+
+def per_person(*, m: Measure) -> list[Row]:
+    groups, keys = _person_groups(m)
+    names = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
+        "id", "username", "display_name", "first_name", "last_name")}
+    rows = _rows(groups, keys, names, m)
+    return sorted((r for r in rows if r.accounts), key=lambda r: (r.compliance, r.name))
+
+
+def unit_of_accounts(user, m: Measure, unit_id: int) -> np.ndarray:
+    """Mask of the accounts inside the subtree of the shown unit `unit_id`."""
+    groups, keys, _names = _unit_groups(user, m)
+    if unit_id not in keys:
+        return np.zeros(len(m.ids), dtype=bool)
+    return groups == keys.index(unit_id)
+
+
+# --- the heat-map ------------------------------------------------------------------------------------
+
+
+def heatmap(*, user, m: Measure) -> dict:
+    """People × weeks for a unit manager or specialist, units × months for HQ: per cell the
+    contacts done ÷ the contacts falling due (pro rata, exact), capped at 100 %."""
+    by_unit = user.sees_everything
+    spans = cadence.buckets(m.start, m.end, "month" if by_unit else "week")
+    if by_unit:
+        groups, keys, names = _unit_groups(user, m)
+        labels = [names[k] for k in keys]
+    else:
+        groups, keys = _person_groups(m)
+        people = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
+            "id", "username", "display_name", "first_name", "last_name")}
+        labels = [people.get(k, str(k)) for k in keys]
+    size = len(keys)
+    keep = groups >= 0
+    due = np.zeros((size, len(spans)))
+    for j, (first, last) in enumerate(spans):
+        need = (cadence.required_exact(m.segments, m.visit_cadences, len(m.ids), first, last)
+                + cadence.required_exact(m.segments, m.call_cadences, len(m.ids), first, last))
+        due[:, j] = np.bincount(groups[keep], weights=need[keep], minlength=size)
+    done = np.zeros((size, len(spans)))
+    if size and spans:
+        visit_kinds, call_kinds = contact_kinds()
+        zone = timezone.get_current_timezone()
+        bucket = TruncMonth("occurred_at", tzinfo=zone) if by_unit else TruncWeek("occurred_at", tzinfo=zone)
+        group_field = "account__unit_id" if by_unit else "account__owner_id"
+        qs = Activity.objects.filter(occurred_at__gte=_local_start(m.start),
+                                     occurred_at__lt=_local_start(m.end + timedelta(days=1)),
+                                     kind__in=visit_kinds + call_kinds)
+        if not user.sees_everything:
+            qs = qs.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        else:
+            qs = qs.filter(account__deleted_at__isnull=True)
+        rows = qs.annotate(bucket=bucket).values(group_field, "bucket").order_by().annotate(n=Count("id"))
+        starts = [s[0] for s in spans]
+        if by_unit:
+            units = list(OrgUnit.objects.values_list("pk", "path"))
+            shown = {k: i for i, k in enumerate(keys)}
+            paths = dict(units)
+            unit_index = {pk: next((shown[k] for k in keys if path.startswith(paths[k])), -1) for pk, path in units}
+        for row in rows.values_list(group_field, "bucket", "n"):
+            key, when, count = row
+            i = unit_index.get(key, -1) if by_unit else (keys.index(key) if key in keys else -1)
+            if i < 0:
+                continue
+            day = when.date() if isinstance(when, datetime) else when
+            j = max(0, int(np.searchsorted(np.array([s.toordinal() for s in starts]), day.toordinal(), side="right")) - 1)
+            done[i, j] += count
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(due > 0, np.minimum(done / np.where(due > 0, due, 1), 1.0) * 100, np.nan)
+    cells = [[j, i, None if np.isnan(share[i, j]) else round(float(share[i, j]))]
+             for i in range(size) for j in range(len(spans))]
+    columns = [f"{first:%m-%d}" if not by_unit else f"{first:%Y-%m}" for first, _last in spans]
+    return {"x": columns, "y": labels, "keys": keys, "cells": cells, "by": "unit" if by_unit else "person"}
+
+
+# --- drill-down ------------------------------------------------------------------------------------
+
+
+@dataclass
+class OverdueAccount:
+    account: Account
+    tier: str
+    required: int
+    done: int
+    compliance: float
+    last_visit: date | None
+    last_call: date | None
+    days_since_visit: int | None
+    days_since_call: int | None
+    overdue_visit: bool
+    overdue_call: bool
+
+
+def overdue_accounts(*, user, m: Measure, unit: int | None = None, person: int | None = None,
+                     limit: int | None = None) -> list[OverdueAccount]:
+    """The overdue accounts of the measure (of one shown unit or one owner), longest without
+    contact first."""
+    mask = m.overdue.copy()
+    if unit is not None:
+        mask &= unit_of_accounts(user, m, unit)
+    if person is not None:
+        mask &= m.owner == person
+    positions = np.flatnonzero(mask)
+    since = np.maximum(np.where(m.overdue_visit, cadence.days_since(m.last_visit, m.as_of), -2),
+                       np.where(m.overdue_call, cadence.days_since(m.last_call, m.as_of), -2))
+    since = np.where(since == -1, np.iinfo(np.int64).max, since)  # never contacted: first
+    positions = positions[np.argsort(-since[positions], kind="stable")]
+    if limit is not None:
+        positions = positions[:limit]
+    ids = [int(m.ids[p]) for p in positions]
+    accounts = Account.objects.visible_to(user).select_related("owner", "unit").in_bulk(ids) if ids else {}
+    out = []
+
+    def day(ordinal) -> date | None:
+        return None if ordinal == cadence.NEVER else date.fromordinal(int(ordinal))
+
+    def gap(ordinal) -> int | None:
+        return None if ordinal == cadence.NEVER else m.as_of.toordinal() - int(ordinal)
+
+    # The measure looks back only as far as each kind's longest gap; the accounts listed get
+    # their last contact of any age.
+    older = [int(m.ids[p]) for p in positions
+             if m.last_visit[p] == cadence.NEVER or m.last_call[p] == cadence.NEVER]
+    earlier = _latest_contacts(older, m.as_of)
+    required, credited, ratio = m.required, m.credited, m.compliance
+    for p in positions:
+        account = accounts.get(int(m.ids[p]))
+        if account is None:
+            continue
+        last_visit = m.last_visit[p] if m.last_visit[p] != cadence.NEVER else earlier.get((account.pk, VISIT), cadence.NEVER)
+        last_call = m.last_call[p] if m.last_call[p] != cadence.NEVER else earlier.get((account.pk, CALL), cadence.NEVER)
+        out.append(OverdueAccount(
+            account=account, tier=m.scheme.tier_label(str(m.tier[p])) if m.tier[p] else "",
+            required=int(required[p]), done=int(credited[p]), compliance=float(ratio[p]),
+            last_visit=day(last_visit), last_call=day(last_call),
+            days_since_visit=gap(last_visit), days_since_call=gap(last_call),
+            overdue_visit=bool(m.overdue_visit[p]), overdue_call=bool(m.overdue_call[p])))
+
+    def waited(o: OverdueAccount) -> int:  # days since the contact owed longest; never contacted first
+        days = [d if d is not None else np.iinfo(np.int64).max
+                for d, late in ((o.days_since_visit, o.overdue_visit), (o.days_since_call, o.overdue_call)) if late]
+        return max(days, default=-2)
+
+    return sorted(out, key=waited, reverse=True)
+
+
+def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[tuple[int, int], int]:
+    """(account id, VISIT or CALL) → the local day ordinal of the latest such contact on or
+    before `as_of`, for a list of accounts (from the (account, occurred_at) index)."""
+    visit_kinds, call_kinds = contact_kinds()
+    contact = Case(When(kind__in=visit_kinds, then=Value(VISIT)), default=Value(CALL), output_field=IntegerField())
+    found = {}
+    for at in range(0, len(ids), chunk):
+        rows = integer_rows(
+            Activity.objects.filter(account_id__in=ids[at:at + chunk], kind__in=visit_kinds + call_kinds,
+                                    occurred_at__lt=_local_start(as_of + timedelta(days=1)))
+            .annotate(contact=contact).values("account_id", "contact").order_by()
+            .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone()))
+            .values_list("account_id", "contact", "day"), 3)
+        found.update({(int(a), int(c)): int(d) for a, c, d in rows})
+    return found

@@ -1,0 +1,44 @@
+"""What the models page and the API read: the current fit, the scores of the accounts the user
+may see, and the histogram of P(alive)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from django.db.models import QuerySet
+
+from kam.insight.forecast.filters import SCORE_ORDERS, ScoreFilter
+from kam.insight.models import AccountScore, ModelFit
+
+
+def current_fit() -> ModelFit | None:
+    """The fit the stored scores come from (the latest one that scored any account)."""
+    return ModelFit.objects.filter(scored_accounts__gt=0).order_by("-created_at", "-id").first()
+
+
+def fit_list() -> QuerySet[ModelFit]:
+    """The stored fits, latest first (the model's ordering)."""
+    return ModelFit.objects.select_related("created_by")
+
+
+def score_list(*, user: Any, filters: ScoreFilter | None = None) -> QuerySet[AccountScore]:
+    """The scores of the accounts `user` may see, filtered and ordered."""
+    filters = filters or ScoreFilter()
+    queryset = AccountScore.objects.visible_to(user).select_related("account", "account__owner", "fit")
+    if filters.p_alive_below is not None:
+        queryset = queryset.filter(p_alive__lt=filters.p_alive_below)
+    if filters.min_value is not None:
+        queryset = queryset.filter(expected_value__gte=filters.min_value)
+    return queryset.order_by(*SCORE_ORDERS.get(filters.order, SCORE_ORDERS["value"]))
+
+
+def score_get(*, user: Any, account_id: int) -> AccountScore | None:
+    return score_list(user=user).filter(account_id=account_id).first()
+
+
+def p_alive_histogram(queryset: QuerySet[AccountScore], bins: int = 10) -> list[int]:
+    """How many of the scores fall in each tenth of P(alive), 0–0.1 … 0.9–1."""
+    values = np.fromiter(queryset.values_list("p_alive", flat=True).order_by(), dtype=np.float64)
+    counts, _edges = np.histogram(values, bins=bins, range=(0.0, 1.0))
+    return [int(n) for n in counts]
