@@ -215,8 +215,9 @@ def _sweep_batch(ids: list[int], limits: dict[int, int], *, today: date, now: da
                 events.append(PoolEvent(account=account, kind=PoolEventKind.NOTICE, at=now,
                                         former_owner_id=account.owner_id, idle_days=idle, limit_days=limit))
                 noticed.append(account)
-            elif idle >= limit and (rules.notice_days == 0
-                                    or timezone.localdate(notice.at) <= today - timedelta(days=rules.notice_days)):
+            elif idle >= limit and (rules.notice_days == 0  # else has_notice held: a notice exists
+                                    or (notice is not None
+                                        and timezone.localdate(notice.at) <= today - timedelta(days=rules.notice_days))):
                 events.append(PoolEvent(account=account, kind=PoolEventKind.RETURNED, at=now,
                                         former_owner_id=account.owner_id, idle_days=idle, limit_days=limit))
                 returned.append(account)
