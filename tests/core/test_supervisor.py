@@ -34,6 +34,16 @@ def alive(pid: int) -> bool:
         return False
 
 
+def ignores_sigterm(pid: int) -> bool:
+    """Whether the process has set SIGTERM to be ignored (Linux: SigIgn in /proc/<pid>/status)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            ignored = next(line for line in status if line.startswith("SigIgn:")).split()[1]
+    except (OSError, StopIteration):
+        return False
+    return bool(int(ignored, 16) & (1 << (signal.SIGTERM - 1)))
+
+
 def wait_until(predicate, timeout: float = 10.0) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -163,7 +173,7 @@ def test_stop_terminates_every_child_and_kills_one_that_ignores_it(running, capl
     caplog.set_level(logging.INFO, logger="kam.serve")
     supervisor = running([Program("worker-1", argv=SLEEPER), Program("worker-2", argv=STUBBORN)], grace=1.0)
     pids = [supervisor.pid("worker-1"), supervisor.pid("worker-2")]
-    time.sleep(0.5)  # the stubborn one has set its SIGTERM handler
+    assert wait_until(lambda: ignores_sigterm(pids[1]), timeout=20)  # a loaded machine starts Python slowly
 
     # when serve is asked to stop
     began = time.monotonic()
