@@ -164,9 +164,12 @@ def test_wrong_types_and_huge_numbers_are_422_not_500(org, world):
     a, *_ = world
     client = bearer(org.specialist_a)
     for body in ({"staff_size": "many"}, {"staff_size": 10**30}, {"credit_limit": "1e400"}, {"name": ""},
-                 {"signed_on": "yesterday"}, {"channel": "vip"}):
+                 {"signed_on": "yesterday"}, {"signed_on": 0}, {"channel": "vip"}):
         response = send(client, "patch", f"/api/accounts/{a.pk}", body)
         assert response.status_code == 422, (body, response.content)
+    for body in ({"birthday": 0}, {"left_on": 1767225600}):  # a number is not read as seconds since 1970
+        response = send(client, "post", f"/api/accounts/{a.pk}/contacts", {"name": "赵六", **body})
+        assert response.status_code == 422 and set(body) <= set(response.json()["errors"]), response.content
     assert client.get("/api/accounts?page=-3").status_code == 422
     capped = client.get("/api/accounts?page_size=100000")
     assert capped.status_code == 200 and capped.json()["page_size"] == 200

@@ -33,6 +33,9 @@ def test_a_batch_writes_all_or_nothing_and_names_bad_lines(org, api, account_fac
     assert response.status_code == 422
     assert "lines.3.account" in response.json()["errors"]
     assert not RevenueFact.objects.exists()
+    epoch = client.post("/api/revenue", {"lines": [{"account": "API1", "date": 0, "amount": 1}]},
+                        content_type="application/json")
+    assert epoch.status_code == 422 and not RevenueFact.objects.exists()
 
     response = client.post("/api/revenue", {"lines": lines, "mode": "valid"}, content_type="application/json")
     body = response.json()

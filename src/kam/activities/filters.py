@@ -2,32 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field
+from pydantic import Field
 
 from kam.activities.models import ActivityKind, TaskStatus
-from kam.core.filters import IdParam, Label, ListFilter
-
-
-# Dates come as ISO 8601 text only: a bare number is refused, not read as a Unix time.
-def iso(pattern: str) -> BeforeValidator:
-    def check(value: Any) -> Any:
-        if isinstance(value, dt.date):  # a default, or a value already parsed
-            return value
-        if not isinstance(value, str) or not re.match(pattern, value):
-            raise ValueError("must be ISO 8601 text")
-        return value
-
-    checker: Callable[[Any], Any] = check
-    return BeforeValidator(checker)
-
-
-IsoDate = Annotated[dt.date, iso(r"^\d{4}-\d{2}-\d{2}$")]
-IsoDateTime = Annotated[dt.datetime, iso(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")]
+from kam.core.filters import IdParam, IsoDate, Label, ListFilter
 
 
 class ActivityFilter(ListFilter):

@@ -20,7 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
-from kam.core.filters import CountParam, FlagParam, IdParam  # noqa: F401 (re-exported)
+from kam.core.filters import CountParam, FlagParam, IdParam, IsoDate  # noqa: F401 (re-exported)
 from kam.core.validators import clean_name
 
 # The fields a client may write; bookkeeping (unit, version, created_by, keys) is never among them.
@@ -126,6 +126,7 @@ class AccountPatch(ModelSchema, Input):
     region: Id | None = Field(None, alias="region_id")
     parent: Id | None = Field(None, alias="parent_id")
     owner: Id | None = Field(None, alias="owner_id")
+    signed_on: IsoDate | None = None
 
     class Meta:
         model = Account
@@ -225,6 +226,8 @@ class ContactPatch(ModelSchema, Input):
     name: Annotated[Name, Field(max_length=50)] | None = None
     relationship_owner: Id | None = Field(None, alias="relationship_owner_id")
     successor: Id | None = Field(None, alias="successor_id")
+    birthday: IsoDate | None = None
+    left_on: IsoDate | None = None
 
     class Meta:
         model = Contact

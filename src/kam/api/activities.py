@@ -12,10 +12,11 @@ from pydantic import ConfigDict
 
 from kam.accounts.selectors import account_get
 from kam.activities import selectors, services
-from kam.activities.filters import ActivityFilter, IsoDate, IsoDateTime, TaskFilter
+from kam.activities.filters import ActivityFilter, TaskFilter
 from kam.activities.models import Activity, ActivityKind, Task
 from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
 from kam.api.paging import PageQuery, page_of
+from kam.core.filters import IsoDate, IsoDateTime
 from kam.core.models import User
 
 router = Router(tags=["activities and tasks"])

@@ -14,9 +14,9 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kam.api.account_schemas import ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
-from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
 from kam.core.errors import refused
+from kam.core.filters import IsoDate
 from kam.core.models import User
 from kam.insight.churn import selectors, services
 from kam.insight.churn.filters import ChurnEventFilter

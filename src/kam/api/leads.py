@@ -24,9 +24,9 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
-from kam.api.activities import IsoDate, IsoDateTime
 from kam.api.paging import PageQuery, page_of
 from kam.api.requests import AuthedRequest
+from kam.core.filters import IsoDate, IsoDateTime
 from kam.sales.leads import selectors, services
 from kam.sales.leads.filters import LeadFilter
 from kam.sales.models import Lead

@@ -27,11 +27,11 @@ from kam.api.account_schemas import (
     Ref,
     ref,
 )
-from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
 from kam.api.requests import AuthedRequest
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
+from kam.core.filters import IsoDate
 from kam.core.models import User
 from kam.sales.models import (
     BuyingCentreMember,

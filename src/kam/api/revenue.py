@@ -10,6 +10,7 @@ from ninja import Field, Router, Schema, Status
 from kam.accounts.selectors import account_get
 from kam.api.account_schemas import ErrorOut, Flag, IdParam, Input, Money
 from kam.api.requests import AuthedRequest
+from kam.core.filters import IsoDate
 from kam.imports.engine import Action
 from kam.revenue.services import revenue_lines_import
 from kam.tiering.selectors import account_tiers as account_tiers_of
@@ -20,7 +21,7 @@ ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
 
 class RevenueLineIn(Input):
     account: str = Field(..., min_length=1, max_length=32, description="account code or USCC")
-    date: dt.date | None = None
+    date: IsoDate | None = Field(None, description="YYYY-MM-DD")
     period: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, when no date")
     amount: Money
     margin: Money | None = None

@@ -15,8 +15,8 @@ from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
-from kam.api.activities import IsoDate
 from kam.api.paging import PageQuery, page_of
+from kam.core.filters import IsoDate
 from kam.core.models import User
 from kam.insight.health import selectors as health_selectors
 from kam.insight.health import services as health_service

@@ -22,10 +22,12 @@ search endpoint, and the queryset given to `form`), "date".
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+import re
 import types
 import typing
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Annotated, Any, ClassVar, Self
 
 from django import forms
@@ -68,6 +70,22 @@ def _true_or_false(value: Any) -> bool:
 # Every boolean of a query string: the words true and false, as JSON writes them.
 FlagParam = Annotated[bool, BeforeValidator(_true_or_false)]
 
+
+# Dates come as ISO 8601 text only: a bare number is refused, not read as a Unix time.
+def iso(pattern: str) -> BeforeValidator:
+    def check(value: Any) -> Any:
+        if isinstance(value, dt.date):  # a default, or a value already parsed
+            return value
+        if not isinstance(value, str) or not re.match(pattern, value):
+            raise ValueError("must be ISO 8601 text")
+        return value
+
+    checker: Callable[[Any], Any] = check
+    return BeforeValidator(checker)
+
+
+IsoDate = Annotated[dt.date, iso(r"^\d{4}-\d{2}-\d{2}$")]
+IsoDateTime = Annotated[dt.datetime, iso(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")]
 
 
 def _holds_nul(value: Any) -> bool:

@@ -60,6 +60,9 @@ def test_events_are_listed_in_scope_and_filtered(org, two):
     assert everyone.get("/api/churn/events?state=recovered").json()["count"] == 0
     bad = everyone.get("/api/churn/events?detected_from=2026-13-01&state=gone")
     assert bad.status_code == 422 and {"detected_from", "state"} <= set(bad.json()["errors"])
+    for number in ("0", "1767225600", "2026-7-1"):  # a date is YYYY-MM-DD, never seconds since 1970
+        bad = everyone.get(f"/api/churn/events?detected_to={number}")
+        assert bad.status_code == 422 and "detected_to" in bad.json()["errors"], number
 
 
 def test_an_event_outside_scope_is_not_found(org, two):

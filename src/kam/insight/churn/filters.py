@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Literal
 
 from pydantic import Field
 
-from kam.core.filters import CountParam, IdParam, Label, ListFilter
+from kam.core.filters import CountParam, IdParam, IsoDate, Label, ListFilter
 
 
 class ChurnEventFilter(ListFilter):
@@ -19,9 +18,9 @@ class ChurnEventFilter(ListFilter):
                                  json_schema_extra={"label": Label("org unit"), "widget": "select"})
     industry: IdParam | None = Field(default=None, json_schema_extra={"label": Label("industry"), "widget": "select"})
     account: IdParam | None = Field(default=None, json_schema_extra={"label": Label("account")})
-    detected_from: dt.date | None = Field(default=None, description="detected on or after",
+    detected_from: IsoDate | None = Field(default=None, description="detected on or after",
                                           json_schema_extra={"label": Label("detected from"), "widget": "date"})
-    detected_to: dt.date | None = Field(default=None, description="detected on or before",
+    detected_to: IsoDate | None = Field(default=None, description="detected on or before",
                                         json_schema_extra={"label": Label("detected to"), "widget": "date"})
     state: Literal["", "open", "recovered"] = Field(default="", description="open: not recovered",
                                                     json_schema_extra={"label": Label("state")})
