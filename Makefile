@@ -35,8 +35,9 @@ run: install
 	@echo ""
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/kam serve
 
-## make test: everything the tests need, then the whole suite on SQLite and on PostgreSQL.
+## make test: everything the tests need, the linters, then the whole suite on SQLite and on PostgreSQL.
 test: install-dev system-deps
+	$(MAKE) --no-print-directory lint
 	bash .ci/test-all.sh
 
 test-sqlite: install-dev
