@@ -73,7 +73,7 @@ lint: install-dev
 	KAM_HOME=$(KAM_HOME)/lint $(BIN)/mypy $(TYPED)
 
 messages: install-dev
-	cd src/kam && ../../$(BIN)/django-admin makemessages -l zh_Hans --keyword=Label --settings kam.settings
+	cd src/kam && ../../$(BIN)/django-admin makemessages -l zh_Hans --settings kam.settings
 	cd src/kam && ../../$(BIN)/django-admin compilemessages --settings kam.settings
 
 clean:

@@ -185,7 +185,8 @@ def blank_template(request, kind: str):
     buffer = io.BytesIO()
     write_xlsx([f"{c.label}{'*' if c.required else ''}" for c in columns], [], buffer, title=str(ImportKind(kind).label))
     buffer.seek(0)
-    return FileResponse(buffer, as_attachment=True, filename=f"{ImportKind(kind).label}-{_('template')}.xlsx")
+    title = _("template")
+    return FileResponse(buffer, as_attachment=True, filename=f"{ImportKind(kind).label}-{title}.xlsx")
 
 
 @login_required

@@ -88,7 +88,8 @@ def history_export(request: HttpRequest, pk: int) -> HttpResponse:
     audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what="history", account=account.pk,
                  format=fmt)
     lines = exports.history_lines(selectors.account_history(account=account, limit=config().EXPORT_MAX_ROWS))
-    return export_response(columns=exports.history_columns(), rows=lines, filename=f"{account.code}-{_('history')}",
+    history = _("history")
+    return export_response(columns=exports.history_columns(), rows=lines, filename=f"{account.code}-{history}",
                            fmt=fmt)
 
 

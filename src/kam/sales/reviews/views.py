@@ -255,7 +255,8 @@ def review_schedule(request, pk: int):
 def review_sheet(request, pk: int):
     review = _review_or_404(request, pk)
     workbook = review_workbook(review, reviews.review_follow_ups(review))
-    return _xlsx(request, workbook, f"{_('tracking sheet')}-{review.pk}", "deal review sheet")
+    title = _("tracking sheet")
+    return _xlsx(request, workbook, f"{title}-{review.pk}", "deal review sheet")
 
 
 # --- meetings ----------------------------------------------------------------------------------
@@ -340,4 +341,5 @@ def meeting_export(request, pk: int):
     items = list(reviews.meeting_items(user=request.user, meeting=meeting))
     follow_ups = {review.pk: reviews.review_follow_ups(review) for review in items}
     workbook = meeting_workbook(meeting, items, follow_ups)
-    return _xlsx(request, workbook, f"{_('tracking sheets')}-{meeting.held_on:%Y%m%d}", "review meeting sheets")
+    title = _("tracking sheets")
+    return _xlsx(request, workbook, f"{title}-{meeting.held_on:%Y%m%d}", "review meeting sheets")
