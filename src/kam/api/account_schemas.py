@@ -255,8 +255,13 @@ class ErrorOut(Schema):
     errors: dict[str, list[str]] = {}
 
 
+def errors(*codes: int) -> dict[int, type[ErrorOut]]:
+    """The error answers an operation declares: those every call may get (400, 401, 422) and `codes`."""
+    return {code: ErrorOut for code in sorted({400, 401, 422, *codes})}
+
+
 __all__ = [
     "AccountCreate", "AccountDetail", "AccountItem", "AccountPage", "AccountPatch", "ContactCreate",
-    "ContactOut", "ContactPatch", "ErrorOut", "TeamMemberIn", "TeamMemberOut", "date", "Decimal",
+    "ContactOut", "ContactPatch", "ErrorOut", "errors", "TeamMemberIn", "TeamMemberOut", "date", "Decimal",
     "AccountTeamMember",
 ]

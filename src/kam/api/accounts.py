@@ -22,11 +22,11 @@ from kam.api.account_schemas import (
     ContactCreate,
     ContactOut,
     ContactPatch,
-    ErrorOut,
     IdParam,
     Ref,
     TeamMemberIn,
     TeamMemberOut,
+    errors,
     ref,
 )
 from kam.api.paging import PageQuery, page_of
@@ -37,8 +37,8 @@ from kam.core.errors import ValidationFailed
 router = Router(tags=["accounts"])
 User = get_user_model()
 # Every answer an operation can give is in the OpenAPI document, errors included.
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(404, 409, 412)
 
 
 class AccountQuery(AccountFilter, PageQuery):

@@ -14,14 +14,14 @@ from kam.accounts.selectors import account_get
 from kam.activities import selectors, services
 from kam.activities.filters import ActivityFilter, TaskFilter
 from kam.activities.models import Activity, ActivityKind, Task
-from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.core.filters import IsoDate, IsoDateTime
 from kam.core.models import User
 
 router = Router(tags=["activities and tasks"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(403, 404, 409)
 
 
 Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=6)]

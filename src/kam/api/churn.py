@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
-from kam.api.account_schemas import ErrorOut, Flag, Id, IdParam, Input, Money, Ref, ref
+from kam.api.account_schemas import Flag, Id, IdParam, Input, Money, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.core.errors import refused
 from kam.core.filters import IsoDate
@@ -25,8 +25,8 @@ from kam.insight.churn.rates import MAX_MONTHS, Rate, churn_rates
 from kam.insight.models import ChurnDefinition, ChurnEvent, ChurnRule
 
 router = Router(tags=["churn"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors(404)
+ERRORS = errors(403, 404, 409)
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|[2-8]\d|9[0-8])\d{2}-(0[1-9]|1[0-2])$")]  # 1900-01…9899-12
 
 

@@ -11,15 +11,15 @@ from typing import Any
 from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from kam.api.account_schemas import ErrorOut, IdParam, Ref, ref
+from kam.api.account_schemas import IdParam, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.insight.forecast import selectors, services
 from kam.insight.forecast.filters import ScoreFilter
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
 
 router = Router(tags=["forecast"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 404: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(404)
 
 
 class ScoreQuery(ScoreFilter, PageQuery):

@@ -22,6 +22,7 @@ from kam.api.account_schemas import (
     Money,
     Name,
     Ref,
+    errors,
     ref,
 )
 from kam.api.paging import PageQuery, page_of
@@ -32,8 +33,8 @@ from kam.sales.leads.filters import LeadFilter
 from kam.sales.models import Lead
 
 router = Router(tags=["leads"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(403, 404, 409)
 
 
 class LeadQuery(LeadFilter, PageQuery):
@@ -227,8 +228,8 @@ def assign_lead(request: AuthedRequest, lead_id: IdParam, payload: LeadAssignIn)
     return _detail(request, lead_id)
 
 
-@router.post("/leads/{lead_id}/qualify", response={200: LeadDetail, 409: QualifyConflict, **LIST_ERRORS,
-                                                   403: ErrorOut, 404: ErrorOut},
+@router.post("/leads/{lead_id}/qualify", response={200: LeadDetail, **errors(403, 404),
+                                                   409: QualifyConflict},
              summary="Qualify a lead into an opportunity or a nurtured prospect")
 def qualify_lead(request: AuthedRequest, lead_id: IdParam, payload: QualifyIn) -> dict[str, Any]:
     lead = _visible(request, lead_id)

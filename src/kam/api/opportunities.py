@@ -18,13 +18,13 @@ from kam.accounts.models import Contact
 from kam.accounts.selectors import account_get
 from kam.api.account_schemas import (
     Count,
-    ErrorOut,
     Id,
     IdParam,
     Input,
     Money,
     Name,
     Ref,
+    errors,
     ref,
 )
 from kam.api.paging import PageQuery, page_of
@@ -48,9 +48,9 @@ from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.stages import stage_probabilities, weighted
 
 router = Router(tags=["opportunities"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
+LIST_ERRORS = errors()
 # 412: the version sent (If-Match or `version`) is no longer current; nothing changed.
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut, 412: ErrorOut}
+ERRORS = errors(403, 404, 409, 412)
 
 OpenStage = Literal["contact", "design", "review", "tender"]
 

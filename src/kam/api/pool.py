@@ -12,7 +12,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import ConfigDict
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.api.requests import AuthedRequest
 from kam.sales.models import PoolEvent, PoolEventKind
@@ -20,8 +20,8 @@ from kam.sales.pool import policies, services
 from kam.sales.pool.filters import PoolFilter
 
 router = Router(tags=["pool"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(403, 404, 409)
 
 
 class PoolQuery(PoolFilter, PageQuery):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from ninja import Field, Router, Schema, Status
 
 from kam.accounts.selectors import account_get
-from kam.api.account_schemas import ErrorOut, Flag, IdParam, Input, Money
+from kam.api.account_schemas import Flag, IdParam, Input, Money, errors
 from kam.api.requests import AuthedRequest
 from kam.core.filters import IsoDate
 from kam.imports.engine import Action
@@ -16,7 +16,7 @@ from kam.revenue.services import revenue_lines_import
 from kam.tiering.selectors import account_tiers as account_tiers_of
 
 router = Router(tags=["revenue and tiering"])
-ERRORS = {400: ErrorOut, 401: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+ERRORS = errors(404)
 
 
 class RevenueLineIn(Input):

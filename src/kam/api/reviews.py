@@ -11,12 +11,12 @@ from pydantic import ConfigDict
 
 from kam.activities.models import Task
 from kam.api.account_schemas import (
-    ErrorOut,
     Id,
     IdParam,
     Input,
     Money,
     Ref,
+    errors,
     ref,
 )
 from kam.api.paging import PageQuery, page_of
@@ -27,8 +27,8 @@ from kam.sales.reviews import services as reviews
 from kam.sales.reviews.filters import ReviewFilter
 
 router = Router(tags=["deal reviews"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(403, 404, 409)
 Text = Field(..., min_length=1, max_length=10_000)
 
 

@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
-from kam.api.account_schemas import ErrorOut, Id, IdParam, Input, Ref, ref
+from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.core.filters import IsoDate
 from kam.core.models import User
@@ -33,8 +33,8 @@ from kam.insight.warnings.filters import WarningFilter
 from kam.insight.warnings.rules import describe
 
 router = Router(tags=["warnings"])
-LIST_ERRORS = {400: ErrorOut, 401: ErrorOut, 422: ErrorOut}
-ERRORS = {**LIST_ERRORS, 403: ErrorOut, 404: ErrorOut, 409: ErrorOut}
+LIST_ERRORS = errors()
+ERRORS = errors(403, 404, 409)
 
 
 class WarningQuery(WarningFilter, PageQuery):
