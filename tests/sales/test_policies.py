@@ -57,7 +57,7 @@ def test_a_specialist_may_not_assign_a_lead(org):
     assert Lead.objects.get(pk=lead.pk).assignee_id == org.specialist_a.pk
 
 
-def test_an_analyst_may_not_claim_and_a_specialist_may_not_assign_from_the_pool(org):
+def test_an_analyst_may_not_claim_or_assign_and_a_specialist_may_not_assign_from_the_pool(org):
     account = AccountFactory(owner=org.specialist_a)
     pool_release(actor=org.specialist_a, account=account, note="客户迁出本区域")
     events = PoolEvent.objects.filter(account=account).count()
@@ -67,6 +67,9 @@ def test_an_analyst_may_not_claim_and_a_specialist_may_not_assign_from_the_pool(
     assert not pool_policies.may_assign(org.specialist_a)
     with pytest.raises(PermissionDenied):
         pool_assign(actor=org.specialist_a, account=account, owner=org.specialist_a)
+    assert not pool_policies.may_assign(org.analyst_hq)  # HQ's analysts see the pool and read it only
+    with pytest.raises(PermissionDenied):
+        pool_assign(actor=org.analyst_hq, account=account, owner=org.specialist_a)
     account.refresh_from_db()
     assert account.owner_id is None and PoolEvent.objects.filter(account=account).count() == events
 

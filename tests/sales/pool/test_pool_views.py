@@ -163,3 +163,25 @@ def test_the_account_list_filters_the_accounts_in_the_pool(org, pooled):
     assert "广州公海客户" in everything and "广州有主客户" in everything
     only_pool = client.get("/accounts/?in_pool=on").content.decode()
     assert "广州公海客户" in only_pool and "广州有主客户" not in only_pool and "深圳公海客户" not in only_pool
+
+
+def test_the_account_card_offers_each_button_only_to_whom_its_policy_allows(org, pooled):
+    a, _b = pooled
+    owned = AccountFactory(owner=org.specialist_a, name="广州在管客户")
+
+    def buttons(user, account):
+        text = client_for(user).get(f"/accounts/{account.pk}/").content.decode()
+        return {name for name in ("claim", "assign", "release", "edit", "merge", "delete", "team-add")
+                if f'data-testid="{name}"' in text}
+
+    assert client_for(org.specialist_a).get(f"/accounts/{a.pk}/").status_code == 404  # the pool page is theirs
+    assert buttons(org.manager_a, a) == {"claim", "assign", "edit", "merge", "delete", "team-add"}
+    assert buttons(org.admin, a) == {"assign", "edit", "merge", "delete", "team-add"}  # holds no accounts
+    assert buttons(org.analyst_hq, a) == set()  # an analyst reads; no button leads to a refusal
+    assert buttons(org.specialist_a, owned) == {"release", "edit", "merge", "delete", "team-add"}
+    assert buttons(org.manager_a, owned) == {"release", "edit", "merge", "delete", "team-add"}
+    assert buttons(org.director, owned) == {"release", "edit", "merge", "delete", "team-add"}
+    contacts = client_for(org.analyst_hq).get(f"/accounts/{owned.pk}/?tab=contacts").content.decode()
+    assert 'data-testid="add-contact"' not in contacts
+    assert 'data-testid="add-contact"' in client_for(org.specialist_a).get(
+        f"/accounts/{owned.pk}/?tab=contacts").content.decode()

@@ -3,7 +3,8 @@
 Tiering knows the tiers and insight the health score, but both sit above accounts in the
 layers; each registers what it adds here in its AppConfig.ready(), so the list and the card
 show it without importing them. Without a registration the list has no tier filter and no
-health column, and the card no tier box."""
+health column, and the card no tier box and no pool buttons (sales registers those, asking the
+pool's policies)."""
 
 from __future__ import annotations
 
@@ -35,10 +36,13 @@ class ListColumn:
 
 # name -> read(account): what the card tab shows under that name in its context
 CardBox = Callable[[Account], Any]
+# name -> offer(user, account): the buttons the card's header offers the user under that name
+CardActions = Callable[[Any, Account], Any]
 
 _tier_filter: list[TierFilter] = []
 _columns: dict[str, ListColumn] = {}
 _boxes: dict[str, CardBox] = {}
+_actions: dict[str, CardActions] = {}
 
 
 def register_tier_filter(entry: TierFilter) -> None:
@@ -51,6 +55,10 @@ def register_column(name: str, column: ListColumn) -> None:
 
 def register_card_box(name: str, read: CardBox) -> None:
     _boxes[name] = read
+
+
+def register_card_actions(name: str, offer: CardActions) -> None:
+    _actions[name] = offer
 
 
 def tier_choices() -> list[tuple[str, str]]:
@@ -77,3 +85,7 @@ def decorate(accounts: Iterable[Account]) -> None:
 
 def card_boxes(account: Account) -> dict[str, Any]:
     return {name: read(account) for name, read in _boxes.items()}
+
+
+def card_actions(user: Any, account: Account) -> dict[str, Any]:
+    return {name: offer(user, account) for name, offer in _actions.items()}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -12,10 +14,15 @@ from django.utils.translation import gettext as _
 from kam.accounts.card import exports, extras, selectors, services
 from kam.accounts.card.filters import AccountFilter
 from kam.accounts.card.forms import AccountForm
+from kam.accounts.card.policies import may_edit_account
+from kam.accounts.contacts.policies import may_add_contact, may_edit_contact
 from kam.accounts.contacts.selectors import account_contacts
 from kam.accounts.decision_chain.selectors import account_decision_chain
+from kam.accounts.merge.policies import may_merge_accounts
 from kam.accounts.models import Account
+from kam.accounts.recycle.policies import may_delete_account
 from kam.accounts.team.forms import TeamMemberForm
+from kam.accounts.team.policies import may_manage_team
 from kam.accounts.team.selectors import colleagues
 from kam.core.audit import audit_record
 from kam.core.conf import config
@@ -93,13 +100,21 @@ def history_export(request: HttpRequest, pk: int) -> HttpResponse:
                            fmt=fmt)
 
 
+def _card_may(user: Any, account: Account) -> dict[str, bool]:
+    """What the card offers the user: each button only where its policy lets them use it."""
+    return {"edit": may_edit_account(user, account), "merge": may_merge_accounts(user, account),
+            "delete": may_delete_account(user, account), "team": may_manage_team(user, account),
+            "add_contact": may_add_contact(user, account), "edit_contacts": may_edit_contact(user)}
+
+
 @login_required
 def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
     account = account_or_404(request, pk)
     tab = request.GET.get("tab") if request.GET.get("tab") in TABS else "card"
     audit_record(kind=AuditEvent.Kind.ACCOUNT_VIEW, user=request.user, request=request,
                  target=f"{account.code} {account.name}", account=account.pk, tab=tab)
-    context = {"account": account, "tab": tab}
+    context = {"account": account, "tab": tab, "may": _card_may(request.user, account),
+               **extras.card_actions(request.user, account)}
     if tab == "card":
         context["subsidiaries"] = selectors.account_subsidiaries(user=request.user, account=account)
         context["team"] = account.team_members.select_related("user", "user__unit").order_by("id")

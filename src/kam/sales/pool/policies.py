@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kam.accounts.models import Account
+from kam.accounts.policies import may_write_accounts
 from kam.core.models import Role
 
 # Roles that hold accounts and so may take one from the pool.
@@ -22,12 +23,13 @@ def may_claim(user: Any) -> bool:
 
 
 def may_assign(user: Any) -> bool:
-    return may_see_pool(user) and (user.sees_everything or user.role in MANAGING_ROLES)
+    """Managers over the account's units and HQ (but not its read-only analysts) hand out pool accounts."""
+    return may_see_pool(user) and may_write_accounts(user) and (user.sees_everything or user.role in MANAGING_ROLES)
 
 
 def may_release(user: Any, account: Account) -> bool:
     """The owner, managers of the units above the account and HQ put an account in the pool."""
-    if account.owner_id is None or not may_see_pool(user):
+    if account.owner_id is None or not may_see_pool(user) or not may_write_accounts(user):
         return False
     if account.owner_id == user.pk or user.sees_everything:
         return True
