@@ -249,6 +249,22 @@ def tasks_open_many(*, actor: Any, tasks: Iterable[NewTask]) -> int:
     return len(rows)
 
 
+def tasks_close_from(*, actor: Any, source_kind: str, source_id: int, status: str,
+                     at: datetime | None = None) -> int:
+    """The open tasks another feature opened for one of its records (a lead, a review…) end with
+    `status` (done or cancelled) at `at` (now), in the caller's transaction, with history rows by
+    `actor` (None: the system). Returns the number closed."""
+    closing = list(Task.objects.select_for_update().filter(source_kind=source_kind, source_id=source_id,
+                                                           status=TaskStatus.OPEN))
+    at = at or timezone.now()
+    for task in closing:
+        task.status = status
+        task.done_at = at if status == TaskStatus.DONE else None
+    if closing:
+        bulk_update_with_history(closing, Task, ["status", "done_at"], default_user=actor)
+    return len(closing)
+
+
 def tasks_close_for(*, actor: Any, accounts: Iterable[Any], owners: Mapping[int, int | None], status: str,
                     kinds: Iterable[str] | None = None) -> int:
     """The open tasks on `accounts` (accounts or ids) of each account's owner in `owners`

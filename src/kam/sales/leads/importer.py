@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy
 from simple_history.utils import bulk_create_with_history
 
 from kam.accounts.importers import REGION_SUFFIXES
-from kam.activities.models import Task
+from kam.activities.services import tasks_open_many
 from kam.core.bulk import chunks
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name
@@ -202,6 +202,5 @@ class LeadImporter(Importer):
         router.save()
         bulk_create_with_history(leads, Lead, batch_size=500, default_user=self.actor,
                                  default_change_reason=_("Import"))
-        tasks: list[Task] = [task for lead in leads if (task := follow_up_task(lead, self.actor)) is not None]
-        if tasks:
-            bulk_create_with_history(tasks, Task, batch_size=500, default_user=self.actor)
+        tasks_open_many(actor=self.actor,
+                        tasks=[task for lead in leads if (task := follow_up_task(lead, self.actor)) is not None])

@@ -24,7 +24,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kam.activities.models import Task, TaskSource, TaskStatus
+from kam.activities.models import TaskSource, TaskStatus
+from kam.activities.services import NewTask, tasks_close_from, tasks_open_many
 from kam.core.conf import config
 from kam.core.models import OrgUnit, Region, Role
 from kam.sales.models import Lead, LeadAssignmentRule, LeadStatus
@@ -156,29 +157,25 @@ def clock_start(lead: Lead, person, unit: OrgUnit | None, at: datetime) -> None:
     lead.status = LeadStatus.FOLLOWING if lead.followed_up_at else LeadStatus.NEW
 
 
-def follow_up_task(lead: Lead, created_by) -> Task | None:
-    """The assignee's task to follow the lead up by its deadline (unsaved); None without a clock."""
-    if lead.assignee is None or lead.follow_up_due_at is None:
+def follow_up_task(lead: Lead, created_by) -> NewTask | None:
+    """The assignee's task to follow the lead up by its deadline; None without a clock."""
+    if lead.assignee_id is None or lead.follow_up_due_at is None:
         return None
-    return Task(
-        owner=lead.assignee, account=lead.account, source_kind=TaskSource.LEAD, source_id=lead.pk,
-        title=(_("Follow up lead %(company)s") % {"company": lead.company})[:200],
-        due_on=timezone.localdate(lead.follow_up_due_at), created_by=created_by or lead.assignee,
+    return NewTask(
+        owner_id=lead.assignee_id, account_id=lead.account_id, source_kind=TaskSource.LEAD, source_id=lead.pk,
+        title=_("Follow up lead %(company)s") % {"company": lead.company},
+        due_on=timezone.localdate(lead.follow_up_due_at),
+        created_by_id=created_by.pk if created_by is not None else lead.assignee_id,
     )
 
 
-def open_task(task: Task | None, actor) -> None:
+def open_task(task: NewTask | None, actor) -> None:
     if task is not None:
-        save_as(task, actor)
+        tasks_open_many(actor=actor, tasks=[task])
 
 
 def close_tasks(lead: Lead, status: str, actor, at: datetime) -> None:
-    for task in Task.objects.select_for_update().filter(
-        source_kind=TaskSource.LEAD, source_id=lead.pk, status=TaskStatus.OPEN
-    ):
-        task.status = status
-        task.done_at = at if status == TaskStatus.DONE else None
-        save_as(task, actor)
+    tasks_close_from(actor=actor, source_kind=TaskSource.LEAD, source_id=lead.pk, status=status, at=at)
 
 
 # --- the SLA sweep ---------------------------------------------------------------------------
@@ -213,12 +210,12 @@ def _escalate(lead: Lead, now: datetime, managers: dict) -> None:
     lead.escalated_to = manager
     save_as(lead, None)
     if manager is not None:
-        save_as(Task(
-            owner=manager, account=lead.account, source_kind=TaskSource.LEAD, source_id=lead.pk,
-            title=(_("Lead %(company)s has no follow-up from %(person)s") % {
-                "company": lead.company, "person": lead.assignee})[:200],
-            due_on=timezone.localdate(now), created_by=manager,
-        ), None)
+        tasks_open_many(actor=None, tasks=[NewTask(
+            owner_id=manager.pk, account_id=lead.account_id, source_kind=TaskSource.LEAD, source_id=lead.pk,
+            title=_("Lead %(company)s has no follow-up from %(person)s") % {
+                "company": lead.company, "person": lead.assignee},
+            due_on=timezone.localdate(now), created_by_id=manager.pk,
+        )])
 
 
 def _reassign(lead: Lead, now: datetime, router: LeadRouter) -> bool:

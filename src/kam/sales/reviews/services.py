@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.activities.models import Task, TaskSource, TaskStatus
-from kam.activities.services import task_create
+from kam.activities.services import NewTask, task_create, tasks_close_from, tasks_open_many
 from kam.core.conf import config
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.core.models import OrgUnit, Role, User
@@ -308,11 +308,7 @@ def review_withdraw(*, actor: User, review: DealReview) -> DealReview:
 
 
 def _close_senior_tasks(review: DealReview, status: str, actor: User, at: datetime) -> None:
-    for task in Task.objects.select_for_update().filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk,
-                                                        status=TaskStatus.OPEN):
-        task.status = status
-        task.done_at = at if status == TaskStatus.DONE else None
-        _save(task, actor)
+    tasks_close_from(actor=actor, source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, status=status, at=at)
 
 
 def senior_reviewer(owner: User | None) -> User | None:
@@ -393,9 +389,10 @@ def review_escalation_sweep(*, now: datetime | None = None) -> int:
         _save(review, None)
         # The senior reviewer gets it on their list, once: the sweep never escalates twice.
         if (person := senior_reviewer(review.opportunity.owner)) is not None:
-            _save(Task(owner=person, account=review.opportunity.account, due_on=timezone.localdate(now),
-                       title=(_("Senior review: %(project)s (%(amount)s yuan)")
-                              % {"project": review.project, "amount": f"{review.amount:,.2f}"})[:200],
-                       source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by=person), None)
+            tasks_open_many(actor=None, tasks=[NewTask(
+                owner_id=person.pk, account_id=review.opportunity.account_id, due_on=timezone.localdate(now),
+                title=_("Senior review: %(project)s (%(amount)s yuan)")
+                % {"project": review.project, "amount": f"{review.amount:,.2f}"},
+                source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by_id=person.pk)])
         count += 1
     return count
