@@ -16,7 +16,7 @@ from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
 from kam.api.paging import PageQuery, page_of
 from kam.api.requests import AuthedRequest
 from kam.sales.models import PoolEvent, PoolEventKind
-from kam.sales.pool import policies, services
+from kam.sales.pool import policies, selectors, services
 from kam.sales.pool.filters import PoolFilter
 
 router = Router(tags=["pool"])
@@ -95,7 +95,7 @@ class AssignIn(Input):
 # --- shapes ---------------------------------------------------------------------------------------
 
 
-def _item(row: services.PoolRow) -> dict[str, Any]:
+def _item(row: selectors.PoolRow) -> dict[str, Any]:
     a = row.account
     return {
         "id": a.pk, "code": a.code, "name": a.name, "unit": ref(a.unit), "industry": ref(a.industry),
@@ -122,15 +122,15 @@ def _state(event: PoolEvent) -> dict[str, Any]:
 @router.get("/pool", response={200: PoolPage, **LIST_ERRORS},
             summary="The accounts in your part of the public pool, longest there first")
 def list_pool(request: AuthedRequest, query: Query[PoolQuery]) -> dict[str, Any]:
-    qs = services.pool_accounts(request.user, query)
-    return page_of(qs, query, _item, rows=services.pool_rows)
+    qs = selectors.pool_accounts(request.user, query)
+    return page_of(qs, query, _item, rows=selectors.pool_rows)
 
 
 @router.get("/pool/limit", response={200: PoolLimitOut, **LIST_ERRORS},
             summary="How many accounts you hold from the pool, and the limit")
 def pool_limit(request: AuthedRequest) -> dict[str, Any]:
     may_claim = policies.may_claim(request.user)
-    return {"held": services.held_from_pool(request.user).count() if may_claim else 0,
+    return {"held": selectors.held_from_pool(request.user).count() if may_claim else 0,
             "limit": services.PoolRules.from_settings().claim_limit, "may_claim": may_claim}
 
 
@@ -158,4 +158,4 @@ def list_events(request: AuthedRequest, account_id: IdParam) -> list[dict[str, A
     account = Account.objects.alive().filter(pk=account_id).first()
     if account is None:
         raise Http404
-    return [_event(e) for e in services.pool_events(user=request.user, account=account)]
+    return [_event(e) for e in selectors.pool_events(user=request.user, account=account)]

@@ -23,7 +23,7 @@ from kam.api.paging import PageQuery, page_of
 from kam.api.requests import AuthedRequest
 from kam.core.models import User
 from kam.sales.models import DealReview, Opportunity
-from kam.sales.reviews import services as reviews
+from kam.sales.reviews import selectors, services
 from kam.sales.reviews.filters import ReviewFilter
 
 router = Router(tags=["deal reviews"])
@@ -132,14 +132,14 @@ def _review(r: DealReview, follow_ups: list[Task] | None = None) -> dict[str, An
 
 
 def _one(request: AuthedRequest, review_id: int) -> dict[str, Any]:
-    review = reviews.review_get(user=request.user, pk=review_id)
+    review = selectors.review_get(user=request.user, pk=review_id)
     if review is None:
         raise Http404
-    return _review(review, reviews.review_follow_ups(review))
+    return _review(review, selectors.review_follow_ups(review))
 
 
 def _found(request: AuthedRequest, review_id: int) -> DealReview:
-    review = reviews.review_get(user=request.user, pk=review_id)
+    review = selectors.review_get(user=request.user, pk=review_id)
     if review is None:
         raise Http404
     return review
@@ -147,7 +147,7 @@ def _found(request: AuthedRequest, review_id: int) -> DealReview:
 
 @router.get("/reviews", response={200: ReviewPage, **LIST_ERRORS}, summary="List deal reviews")
 def list_reviews(request: AuthedRequest, query: Query[ReviewQuery]) -> dict[str, Any]:
-    qs = reviews.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by")
+    qs = selectors.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by")
     return page_of(qs, query, _review)
 
 
@@ -156,7 +156,7 @@ def submit_review(request: AuthedRequest, payload: ReviewCreate) -> Status:
     opportunity = Opportunity.objects.visible_to(request.user).filter(pk=payload.opportunity).first()
     if opportunity is None:
         raise Http404
-    review = reviews.review_submit(
+    review = services.review_submit(
         actor=request.user, opportunity=opportunity, brief=payload.brief, core_needs=payload.core_needs,
         main_problems=payload.main_problems, proposed_strategy=payload.proposed_strategy,
         project=payload.project, amount=payload.amount,
@@ -172,7 +172,7 @@ def get_review(request: AuthedRequest, review_id: IdParam) -> dict[str, Any]:
 @router.post("/reviews/{review_id}/recommend", response={200: ReviewOut, **ERRORS},
              summary="Recommend: the manager first, then the director")
 def recommend_review(request: AuthedRequest, review_id: IdParam, payload: RecommendIn) -> dict[str, Any]:
-    reviews.review_recommend(actor=request.user, review=_found(request, review_id),
+    services.review_recommend(actor=request.user, review=_found(request, review_id),
                              recommendation=payload.recommendation)
     return _one(request, review_id)
 
@@ -180,12 +180,12 @@ def recommend_review(request: AuthedRequest, review_id: IdParam, payload: Recomm
 @router.post("/reviews/{review_id}/decide", response={200: ReviewOut, **ERRORS},
              summary="The general manager's decision, after both recommendations")
 def decide_review(request: AuthedRequest, review_id: IdParam, payload: DecideIn) -> dict[str, Any]:
-    reviews.review_decide(actor=request.user, review=_found(request, review_id), decision=payload.decision,
+    services.review_decide(actor=request.user, review=_found(request, review_id), decision=payload.decision,
                           follow_ups=payload.follow_ups)
     return _one(request, review_id)
 
 
 @router.post("/reviews/{review_id}/withdraw", response={200: ReviewOut, **ERRORS}, summary="Withdraw a review")
 def withdraw_review(request: AuthedRequest, review_id: IdParam) -> dict[str, Any]:
-    reviews.review_withdraw(actor=request.user, review=_found(request, review_id))
+    services.review_withdraw(actor=request.user, review=_found(request, review_id))
     return _one(request, review_id)

@@ -43,7 +43,8 @@ from kam.sales.models import (
     Stage,
     StageChange,
 )
-from kam.sales.pool.services import PoolRules, cadence_tiers
+from kam.sales.pool.selectors import cadence_tiers
+from kam.sales.pool.services import PoolRules
 
 PROJECTS = ["专线扩容", "SD-WAN组网", "云专线迁移", "视频会议系统", "数据中心托管", "物联网平台试点", "安全运营服务",
             "智慧园区网络", "5G专网", "呼叫中心升级", "分支机构互联", "算力租用", "企业宽带提速", "综合信息化改造"]

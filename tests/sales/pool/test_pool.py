@@ -13,15 +13,8 @@ from kam.accounts.models import Account
 from kam.activities.models import Activity, Task, TaskSource, TaskStatus
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, ValidationFailed
 from kam.sales.models import PoolEvent, PoolEventKind
-from kam.sales.pool.services import (
-    PoolRules,
-    held_from_pool,
-    pool_accounts,
-    pool_assign,
-    pool_claim,
-    pool_release,
-    pool_sweep,
-)
+from kam.sales.pool.selectors import held_from_pool, pool_accounts
+from kam.sales.pool.services import PoolRules, pool_assign, pool_claim, pool_release, pool_sweep
 from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
 
 pytestmark = pytest.mark.django_db

@@ -14,7 +14,9 @@ from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.activities.services import task_complete
 from kam.core.errors import NotVisible, PermissionDenied, ValidationFailed
 from kam.sales.models import DealReview, ReviewStatus
+from kam.sales.reviews import selectors as review_reads
 from kam.sales.reviews import services as reviews
+from kam.sales.reviews.filters import ReviewFilter
 from tests.sales.reviewing import SHEET, make_gm, submit, through_director
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -124,12 +126,12 @@ def test_the_review_list_tracks_open_overdue_and_done_follow_ups(org, gm, item):
     due = Task.objects.get(source_kind=TaskSource.REVIEW, source_id=item.pk).due_on
 
     def listed(follow_up, today):
-        qs = reviews.review_list(user=org.director, filters=reviews.ReviewFilter(follow_up=follow_up), today=today)
+        qs = review_reads.review_list(user=org.director, filters=ReviewFilter(follow_up=follow_up), today=today)
         return [r.pk for r in qs]
 
     assert listed("open", due) == [item.pk] and listed("overdue", due) == []
     assert listed("overdue", due + timedelta(days=1)) == [item.pk]
-    row = reviews.review_list(user=org.director, today=due + timedelta(days=1)).get(pk=item.pk)
+    row = review_reads.review_list(user=org.director, today=due + timedelta(days=1)).get(pk=item.pk)
     assert (row.follow_ups_total, row.follow_ups_open, row.follow_ups_overdue) == (1, 1, 1)
     task_complete(actor=org.specialist_a, task=Task.objects.get(source_kind=TaskSource.REVIEW, source_id=item.pk))
     assert listed("open", due) == [] and listed("overdue", due + timedelta(days=1)) == []
@@ -258,7 +260,7 @@ def test_an_escalated_item_is_one_task_for_the_director_above_closed_by_the_deci
     # one task, for the HQ director (the nearest director above branch A's specialist)
     assert [(t.owner, t.status) for t in senior] == [(org.director, TaskStatus.OPEN)]
     # and it is not a follow-up of the decision
-    assert reviews.review_follow_ups(item) == []
+    assert review_reads.review_follow_ups(item) == []
     through_director(org, item)
     reviews.review_decide(actor=gm, review=item, decision="同意开发")
     assert senior.get().status == TaskStatus.DONE
@@ -293,13 +295,13 @@ def test_a_meeting_collects_its_units_items_and_a_senior_review_only_escalated_o
     branch = reviews.meeting_create(actor=org.manager_a, title="三月第一次研讨会", held_on=held_on)
     assert branch.unit == org.branch_a
     reviews.review_schedule(actor=org.manager_a, review=item, meeting=branch)
-    assert list(reviews.meeting_items(user=org.manager_a, meeting=branch)) == [item]
+    assert list(review_reads.meeting_items(user=org.manager_a, meeting=branch)) == [item]
     senior = reviews.meeting_create(actor=org.director, title="高层研讨会", held_on=held_on, is_senior=True)
     with pytest.raises(ValidationFailed, match="only escalated items"):
         reviews.review_schedule(actor=org.director, review=item, meeting=senior)
-    assert list(reviews.schedulable_reviews(user=org.director, meeting=senior)) == []
+    assert list(review_reads.schedulable_reviews(user=org.director, meeting=senior)) == []
     reviews.review_escalation_sweep(now=t0 + timedelta(days=14))
-    assert list(reviews.schedulable_reviews(user=org.director, meeting=senior)) == [item]
+    assert list(review_reads.schedulable_reviews(user=org.director, meeting=senior)) == [item]
     reviews.review_schedule(actor=org.director, review=item, meeting=senior)
     item.refresh_from_db()
     assert item.meeting == senior
@@ -325,15 +327,15 @@ def test_who_holds_meetings(org, accounts, open_opportunity):
 
 def test_branch_b_cannot_see_or_act_on_branch_a_reviews(org, gm, item):
     for outsider in (org.manager_b, org.specialist_b):
-        assert reviews.review_get(user=outsider, pk=item.pk) is None
-        assert not reviews.review_list(user=outsider).exists()
+        assert review_reads.review_get(user=outsider, pk=item.pk) is None
+        assert not review_reads.review_list(user=outsider).exists()
         with pytest.raises(NotVisible):
             reviews.review_recommend(actor=outsider, review=item, recommendation="x")
         with pytest.raises(NotVisible):
             reviews.review_withdraw(actor=outsider, review=item)
     a_meeting = reviews.meeting_create(actor=org.manager_a, title="广州研讨会", held_on=timezone.localdate())
     reviews.review_schedule(actor=org.manager_a, review=item, meeting=a_meeting)
-    assert not reviews.meeting_list(user=org.manager_b).filter(pk=a_meeting.pk).exists()
-    assert reviews.meeting_list(user=org.specialist_a).filter(pk=a_meeting.pk).exists()  # their item is on it
+    assert not review_reads.meeting_list(user=org.manager_b).filter(pk=a_meeting.pk).exists()
+    assert review_reads.meeting_list(user=org.specialist_a).filter(pk=a_meeting.pk).exists()  # their item is on it
     item.refresh_from_db()
     assert item.status == ReviewStatus.SUBMITTED and item.manager_recommendation == ""

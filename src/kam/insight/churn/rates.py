@@ -43,7 +43,7 @@ from kam.core.models import Industry, OrgUnit
 from kam.insight.churn.services import fen_of, month_start, months_between
 from kam.insight.models import ChurnEvent, ChurnReason
 from kam.revenue.models import MonthlyRevenue
-from kam.sales.pool.services import cadence_scheme, cadence_tiers
+from kam.sales.pool.selectors import cadence_scheme, cadence_tiers
 
 GRANULARITIES = ("month", "quarter")
 MAX_MONTHS = 60  # the longest range one may ask for: five years of months, twenty quarters

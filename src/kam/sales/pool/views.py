@@ -20,7 +20,7 @@ from kam.core.errors import Conflict, ValidationFailed
 from kam.core.exports import list_export
 from kam.core.models import Industry, OrgUnit, Region
 from kam.core.web import attach_domain_error, is_htmx, paginate
-from kam.sales.pool import policies, services
+from kam.sales.pool import policies, selectors, services
 from kam.sales.pool.exports import pool_columns
 from kam.sales.pool.filters import PoolFilter
 from kam.sales.pool.forms import AssignForm, ReleaseForm
@@ -34,7 +34,7 @@ def _query(request, *drop: str) -> str:
 
 
 def _pool_account(request, pk: int) -> Account:
-    account = services.pool_accounts(request.user).filter(pk=pk).first()
+    account = selectors.pool_accounts(request.user).filter(pk=pk).first()
     if account is None:
         raise Http404
     return account
@@ -43,7 +43,7 @@ def _pool_account(request, pk: int) -> Account:
 def _bar_choices(request) -> dict[str, Any]:
     """The filter bar's industries, regions and the units of the user's part of the pool."""
     units = OrgUnit.objects.filter(is_active=True)
-    branch = services.pool_branch(request.user)
+    branch = selectors.pool_branch(request.user)
     if branch is not None:
         units = units.filter(path__startswith=branch.path)
     return {"industry": Industry.objects.filter(is_active=True), "region": Region.objects.filter(is_active=True),
@@ -56,13 +56,13 @@ def pool_list(request):
         raise Http404
     filters = PoolFilter.from_request(request)
     form = filters.form(choices=_bar_choices(request))
-    page = paginate(request, services.pool_accounts(request.user, filters))
+    page = paginate(request, selectors.pool_accounts(request.user, filters))
     rules = services.PoolRules.from_settings()
     context = {
-        "form": form, "page": page, "rows": services.pool_rows(list(page.object_list)),
+        "form": form, "page": page, "rows": selectors.pool_rows(list(page.object_list)),
         "query": _query(request), "export_query": _query(request, "format"),
         "may_claim": policies.may_claim(request.user), "may_assign": policies.may_assign(request.user),
-        "held": services.held_from_pool(request.user).count() if policies.may_claim(request.user) else 0,
+        "held": selectors.held_from_pool(request.user).count() if policies.may_claim(request.user) else 0,
         "limit": rules.claim_limit,
     }
     template = "sales/pool/pool.html#results" if is_htmx(request) else "sales/pool/pool.html"
@@ -74,8 +74,8 @@ def pool_export(request):
     if not policies.may_see_pool(request.user):
         raise Http404
     filters = PoolFilter.from_request(request)
-    return list_export(request, what="pool", queryset=services.pool_accounts(request.user, filters),
-                       columns=pool_columns(), filename=_("public pool"), lines=services.pool_rows_iter)
+    return list_export(request, what="pool", queryset=selectors.pool_accounts(request.user, filters),
+                       columns=pool_columns(), filename=_("public pool"), lines=selectors.pool_rows_iter)
 
 
 def _refused(request, exc: Conflict | ValidationFailed, *, fallback: str):
@@ -146,6 +146,6 @@ def pool_events(request, pk: int):
     account = Account.objects.alive().filter(pk=pk).first()
     if account is None:
         raise Http404
-    events = services.pool_events(user=request.user, account=account)
+    events = selectors.pool_events(user=request.user, account=account)
     return render(request, "sales/pool/pool_events.html", {"account": account, "events": events,
                                                       "today": timezone.localdate()})

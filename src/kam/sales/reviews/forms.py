@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from kam.core.validators import validate_name
 from kam.core.web import IdChoiceField
 from kam.sales.models import ReviewMeeting
-from kam.sales.reviews.services import meeting_units
+from kam.sales.reviews.selectors import meeting_units
 
 
 def _styled(form: forms.Form) -> None:

@@ -24,7 +24,7 @@ from kam.core.models import AuditEvent
 from kam.core.web import attach_domain_error, is_htmx, paginate
 from kam.sales.models import Opportunity, ReviewStatus
 from kam.sales.reviews import policies as review_policies
-from kam.sales.reviews import services as reviews
+from kam.sales.reviews import selectors, services
 from kam.sales.reviews.filters import ReviewFilter
 from kam.sales.reviews.forms import (
     DecideForm,
@@ -50,14 +50,14 @@ def _xlsx(request, workbook, filename: str, what: str) -> HttpResponse:
 
 
 def _review_or_404(request, pk: int):
-    review = reviews.review_get(user=request.user, pk=pk)
+    review = selectors.review_get(user=request.user, pk=pk)
     if review is None:
         raise Http404
     return review
 
 
 def _meeting_or_404(request, pk: int):
-    meeting = reviews.meeting_get(user=request.user, pk=pk)
+    meeting = selectors.meeting_get(user=request.user, pk=pk)
     if meeting is None:
         raise Http404
     return meeting
@@ -77,8 +77,8 @@ def _next_or(request, default: str) -> str:
 @login_required
 def review_list(request):
     filters = ReviewFilter.from_request(request)
-    form = filters.bar(meetings=reviews.meeting_list(user=request.user))
-    qs = reviews.review_list(user=request.user, filters=filters)
+    form = filters.bar(meetings=selectors.meeting_list(user=request.user))
+    qs = selectors.review_list(user=request.user, filters=filters)
     page = paginate(request, qs)
     query = request.GET.copy()
     query.pop("page", None)
@@ -111,7 +111,7 @@ def _export_columns() -> list[ExportColumn]:
 
 @login_required
 def review_export(request):
-    queryset = reviews.review_list(user=request.user, filters=ReviewFilter.from_request(request))
+    queryset = selectors.review_list(user=request.user, filters=ReviewFilter.from_request(request))
     return list_export(request, what="deal reviews", queryset=queryset,
                        columns=_export_columns(), filename=_("deal reviews"))
 
@@ -125,13 +125,13 @@ def review_new(request, opportunity_pk: int):
                    .filter(pk=opportunity_pk).first())
     if opportunity is None:
         raise Http404
-    existing = reviews.open_review_of(user=request.user, opportunity=opportunity)
+    existing = selectors.open_review_of(user=request.user, opportunity=opportunity)
     status = 200
     if request.method == "POST":
         form = ReviewSubmitForm(request.POST)
         if form.is_valid():
             try:
-                review = reviews.review_submit(actor=request.user, opportunity=opportunity, **form.cleaned_data)
+                review = services.review_submit(actor=request.user, opportunity=opportunity, **form.cleaned_data)
             except (Conflict, ValidationFailed) as exc:
                 attach_domain_error(form, exc)
                 status = exc.status
@@ -160,11 +160,11 @@ def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_
     meetings = None
     if may_schedule:
         # Meetings still to come, and the one the item is on.
-        meetings = reviews.meeting_list(user=user).filter(Q(held_on__gte=timezone.localdate())
+        meetings = selectors.meeting_list(user=user).filter(Q(held_on__gte=timezone.localdate())
                                                           | Q(pk=review.meeting_id))
         if review.escalated_at is None:
             meetings = meetings.filter(is_senior=False)
-    follow_ups = reviews.review_follow_ups(review)
+    follow_ups = selectors.review_follow_ups(review)
     today = timezone.localdate()
     for task in follow_ups:
         task.overdue = task.is_open and task.due_on < today
@@ -212,7 +212,7 @@ def _act(request, pk: int, form, action, form_key: str):
 @require_POST
 def review_recommend(request, pk: int):
     form = RecommendForm(request.POST)
-    return _act(request, pk, form, lambda review: reviews.review_recommend(
+    return _act(request, pk, form, lambda review: services.review_recommend(
         actor=request.user, review=review, recommendation=form.cleaned_data["recommendation"]), "recommend_form")
 
 
@@ -220,7 +220,7 @@ def review_recommend(request, pk: int):
 @require_POST
 def review_decide(request, pk: int):
     form = DecideForm(request.POST)
-    return _act(request, pk, form, lambda review: reviews.review_decide(
+    return _act(request, pk, form, lambda review: services.review_decide(
         actor=request.user, review=review, decision=form.cleaned_data["decision"],
         follow_ups=form.follow_up_lines()), "decide_form")
 
@@ -230,7 +230,7 @@ def review_decide(request, pk: int):
 def review_withdraw(request, pk: int):
     review = _review_or_404(request, pk)
     try:
-        reviews.review_withdraw(actor=request.user, review=review)
+        services.review_withdraw(actor=request.user, review=review)
     except (Conflict, ValidationFailed) as exc:
         return _detail(request, review, status=exc.status, error=exc.message)
     return redirect("sales:review", pk=review.pk)
@@ -240,11 +240,11 @@ def review_withdraw(request, pk: int):
 @require_POST
 def review_schedule(request, pk: int):
     review = _review_or_404(request, pk)
-    form = ScheduleForm(request.POST, meetings=reviews.meeting_list(user=request.user))
+    form = ScheduleForm(request.POST, meetings=selectors.meeting_list(user=request.user))
     if not form.is_valid():
         return _detail(request, review, status=422, schedule_form=form)
     try:
-        reviews.review_schedule(actor=request.user, review=review, meeting=form.cleaned_data["meeting"])
+        services.review_schedule(actor=request.user, review=review, meeting=form.cleaned_data["meeting"])
     except (Conflict, ValidationFailed) as exc:
         attach_domain_error(form, exc)
         return _detail(request, review, status=exc.status, error=exc.message, schedule_form=form)
@@ -254,7 +254,7 @@ def review_schedule(request, pk: int):
 @login_required
 def review_sheet(request, pk: int):
     review = _review_or_404(request, pk)
-    workbook = review_workbook(review, reviews.review_follow_ups(review))
+    workbook = review_workbook(review, selectors.review_follow_ups(review))
     title = _("tracking sheet")
     return _xlsx(request, workbook, f"{title}-{review.pk}", "deal review sheet")
 
@@ -273,7 +273,7 @@ def meeting_list(request):
                                                                 "hold review meetings."))
         if form.is_valid():
             try:
-                meeting = reviews.meeting_create(actor=request.user, **form.cleaned_data)
+                meeting = services.meeting_create(actor=request.user, **form.cleaned_data)
             except (Conflict, ValidationFailed) as exc:
                 attach_domain_error(form, exc)
                 status = exc.status
@@ -285,15 +285,15 @@ def meeting_list(request):
 
 
 def _meetings(request, form, *, status: int = 200, error: str = ""):
-    page = paginate(request, reviews.meeting_list(user=request.user))
+    page = paginate(request, selectors.meeting_list(user=request.user))
     return render(request, "sales/reviews/meeting_list.html", {"page": page, "form": form, "error": error}, status=status)
 
 
 def _meeting_page(request, meeting, *, item_form=None, minutes_form=None, error: str = "", status: int = 200):
     holds = review_policies.may_hold_meetings(request.user)
-    candidates = reviews.schedulable_reviews(user=request.user, meeting=meeting) if holds else None
+    candidates = selectors.schedulable_reviews(user=request.user, meeting=meeting) if holds else None
     context = {
-        "meeting": meeting, "items": list(reviews.meeting_items(user=request.user, meeting=meeting)),
+        "meeting": meeting, "items": list(selectors.meeting_items(user=request.user, meeting=meeting)),
         "item_form": item_form or (MeetingItemForm(reviews=candidates) if holds else None),
         "minutes_form": minutes_form or (MinutesForm(initial={"notes": meeting.notes}) if holds else None),
         "error": error,
@@ -310,11 +310,11 @@ def meeting_detail(request, pk: int):
 @require_POST
 def meeting_add(request, pk: int):
     meeting = _meeting_or_404(request, pk)
-    form = MeetingItemForm(request.POST, reviews=reviews.schedulable_reviews(user=request.user, meeting=meeting))
+    form = MeetingItemForm(request.POST, reviews=selectors.schedulable_reviews(user=request.user, meeting=meeting))
     if not form.is_valid():
         return _meeting_page(request, meeting, item_form=form, status=422)
     try:
-        reviews.review_schedule(actor=request.user, review=form.cleaned_data["review"], meeting=meeting)
+        services.review_schedule(actor=request.user, review=form.cleaned_data["review"], meeting=meeting)
     except (Conflict, ValidationFailed) as exc:
         attach_domain_error(form, exc)
         return _meeting_page(request, meeting, item_form=form, error=exc.message, status=exc.status)
@@ -329,7 +329,7 @@ def meeting_minutes(request, pk: int):
     if not form.is_valid():
         return _meeting_page(request, meeting, minutes_form=form, status=422)
     try:
-        reviews.meeting_update_notes(actor=request.user, meeting=meeting, notes=form.cleaned_data["notes"])
+        services.meeting_update_notes(actor=request.user, meeting=meeting, notes=form.cleaned_data["notes"])
     except (Conflict, ValidationFailed) as exc:
         return _meeting_page(request, meeting, minutes_form=form, error=exc.message, status=exc.status)
     return redirect("sales:meeting", pk=meeting.pk)
@@ -338,8 +338,8 @@ def meeting_minutes(request, pk: int):
 @login_required
 def meeting_export(request, pk: int):
     meeting = _meeting_or_404(request, pk)
-    items = list(reviews.meeting_items(user=request.user, meeting=meeting))
-    follow_ups = {review.pk: reviews.review_follow_ups(review) for review in items}
+    items = list(selectors.meeting_items(user=request.user, meeting=meeting))
+    follow_ups = {review.pk: selectors.review_follow_ups(review) for review in items}
     workbook = meeting_workbook(meeting, items, follow_ups)
     title = _("tracking sheets")
     return _xlsx(request, workbook, f"{title}-{meeting.held_on:%Y%m%d}", "review meeting sheets")
