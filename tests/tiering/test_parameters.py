@@ -57,7 +57,7 @@ def test_saving_bad_parameters_writes_nothing_and_says_which_field(org):
     before = copy.deepcopy(scheme.params)
     with pytest.raises(ValidationFailed) as refused:
         services.scheme_update(actor=org.director, scheme=scheme, params={**scheme.params, "cuts": ["0.95", "0.80"]})
-    assert "\n" not in refused.value.message and "cuts · 2" in refused.value.message
+    assert "\n" not in refused.value.message and "cumulative share cut · 2" in refused.value.message
     assert "cuts.1" in refused.value.errors
     assert Scheme.objects.get(pk=scheme.pk).params == before
     # nor can a what-if try them
@@ -72,4 +72,4 @@ def test_the_scheme_page_shows_the_error_beside_the_number(org, client):
     response = client.post("/tiering/pareto-abc/what-if/", {"as_of": "2026-01-31", "p:cuts.0": "0.95",
                                                              "p:cuts.1": "0.80"}, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code in (200, 422)
-    assert "cuts · 2: Must be greater than the one before." in response.content.decode()
+    assert "cumulative share cut · 2: Must be greater than the one before." in response.content.decode()

@@ -147,12 +147,68 @@ def test_value_potential_takes_its_potential_axis_from_the_model_forecast():
         rules.apply("value_potential", f, {**PARAMS["value-potential"], "potential": "gut"})
 
 
-def test_bcg_quadrants():
-    # top 20 % of 5 accounts = 1; growth cut 10 %
-    revenue = [1000, 500, 400, 300, 0]
-    previous = [800, 500, 200, 300, 100]
-    assert tiers("bcg", facts(revenue, previous), PARAMS["bcg"]) == ["star", "dog", "wildcat", "dog", "dog"]
-    assert tiers("bcg", facts([1000, 10], [1000, 10]), PARAMS["bcg"]) == ["cow", "dog"]
+def _bcg(revenue, previous, **extra):
+    f = facts(revenue, previous, **extra)
+    return rules.apply("bcg", f, PARAMS["bcg"])
+
+
+def test_bcg_a_small_fast_growing_account_is_a_star_not_a_wildcat():
+    # five accounts; the large value is the top 20 % (one account), the large future value
+    # the revenue of the top half (the third, 600); fast growth from +20 %
+    result = _bcg([1000, 800, 600, 400, 350], [900, 800, 600, 400, 100])
+    # the last is small today (350, rank 5) but grows ×3.5: projected at the cap ×2 = 700 ≥ 600
+    assert list(result.tiers) == ["cow", "dog", "dog", "dog", "star"]
+    assert result.inputs["projected"][4] == 700.0 and result.inputs["value_bar"][4] == 600.0
+    # grown as fast but too small to matter: 60 × 2 = 120 < 600 → a dog, still no wildcat
+    assert list(_bcg([1000, 800, 600, 400, 60], [900, 800, 600, 400, 20]).tiers)[4] == "dog"
+
+
+def test_bcg_the_model_forecast_decides_the_future_value_where_there_is_one():
+    forecast = np.array([np.nan, np.nan, np.nan, np.nan, 90_000.0])  # fen: 900 yuan next window
+    result = _bcg([1000, 800, 600, 400, 100], [900, 800, 600, 400, 80], forecast=forecast)
+    assert result.tiers[4] == "star" and result.inputs["projected"][4] == 900.0
+
+
+def test_bcg_a_customer_that_loses_money_or_pays_late_is_a_wildcat_whatever_its_size():
+    margin = np.array([-5_000, 10_000, 6_000, 4_000, 3_000])  # fen
+    known = np.array([True, True, True, True, False])
+    overdue = np.array([0, 0, 0, 10_000, 0])  # 100 yuan over 90 days against 400 of revenue
+    result = _bcg([1000, 800, 600, 400, 350], [900, 800, 600, 400, 100], margin=margin, margin_known=known,
+                  overdue=overdue)
+    assert list(result.tiers) == ["wildcat", "dog", "dog", "wildcat", "star"]
+    assert list(result.inputs["signals"]) == ["negative_margin", "", "", "overdue", ""]
+    # a margin of 0 where none was imported is a gap, not a loss; overdue below 10 % is not a signal
+    quiet = _bcg([1000, 800], [900, 800], margin=np.zeros(2, dtype=np.int64), margin_known=np.zeros(2, dtype=bool),
+                 overdue=np.array([5_000, 0]))
+    assert list(quiet.tiers) == ["cow", "dog"]
+    # complaints, where they are known, are a signal at complaints_min
+    loud = _bcg([1000, 800], [900, 800], complaints=np.array([3, 2]))
+    assert list(loud.tiers) == ["wildcat", "dog"]
+
+
+def test_bcg_a_large_account_that_is_falling_is_not_a_cash_cow():
+    # the first falls 40 % (more than the 30 % band): large today, but not a stable business
+    assert list(_bcg([600, 500, 400, 300, 200], [1000, 500, 400, 300, 200]).tiers) == [
+        "dog", "dog", "dog", "dog", "dog"]
+    assert list(_bcg([900, 500, 400, 300, 200], [1000, 500, 400, 300, 200]).tiers)[0] == "cow"
+
+
+def test_bcg_a_large_fast_growing_account_is_a_star():
+    assert _bcg([2000, 500, 400, 300, 200], [1000, 500, 400, 300, 200]).tiers[0] == "star"
+
+
+def test_pareto_by_profit_differs_from_pareto_by_revenue():
+    # by revenue 1000, 900, 100, 50 (total 2050): the first two reach 80 %, the third 95 %;
+    # by margin (total 375) the second's 300 alone reaches 80 % → A, the third's 60 then
+    # reaches 95 % → B, and the largest customer by revenue, which earns 10, is C
+    margin = np.array([1_000, 30_000, 6_000, 500])
+    f = facts([1000, 900, 100, 50], margin=margin)
+    assert tiers("pareto", f, PARAMS["pareto-abc"]) == ["A", "A", "B", "C"]
+    by_profit = rules.apply("pareto", f, {**PARAMS["pareto-abc"], "measure": "margin"})
+    assert list(by_profit.tiers) == ["C", "A", "B", "C"]
+    assert list(by_profit.inputs["rank"]) == [3, 1, 2, 4] and by_profit.inputs["margin"][1] == 300.0
+    with pytest.raises(ValueError, match="measure must be one of revenue, margin"):
+        rules.apply("pareto", f, {**PARAMS["pareto-abc"], "measure": "gut"})
 
 
 def test_portfolio_follows_the_default_grid():
@@ -176,6 +232,12 @@ def test_scorecard_weights_and_cutoffs():
     # account 2: value 50, growth 100, margin 0, relationship 50, potential 50 → 17.5+20+0+10+5 = 52.5 → C
     assert result.inputs["score"][1] == 52.5 and result.tiers[1] == "C"
     assert result.tiers[2] == "D"
+    # without margins imported for account 2 its margin is not a 0 but a gap: the other weights
+    # (0.85) carry the score, 52.5 / 0.85 = 61.8 → C, and the margin score is None
+    f.margin_known = np.array([True, False, False])
+    gap = rules.apply("scorecard", f, PARAMS["scorecard"])
+    assert gap.inputs["score"][0] == 84.0 and gap.inputs["score"][1] == 61.8
+    assert np.isnan(gap.inputs["score_margin"][1])
 
 
 def test_concentration_cap_flags_a_tier_over_its_share_of_capacity():

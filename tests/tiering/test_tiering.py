@@ -296,3 +296,62 @@ def test_kam_tier_export_writes_codes_that_open_as_text_and_import_back(org, run
     assert "'=1+1" in out.read_text(encoding="utf-8")
     table = read_table(out.read_bytes(), "tiers.csv", max_rows=10)
     assert [cells for _n, cells in table.rows] == [["=1+1", "A"]]
+
+
+def test_a_bcg_snapshot_reads_margins_and_overdue_receivables_and_explains_each_quadrant(
+        org, run_import, five_accounts, client):
+    rows = [REVENUE_HEADER,
+            # T1 is the largest and loses money; T2 large and steady; T5 small but growing ×4
+            ["T1", "2026-03-01", "", "10000", "-800", ""], ["T1", "2025-03-01", "", "9000", "", ""],
+            ["T2", "2026-03-01", "", "8000", "900", ""], ["T2", "2025-03-01", "", "7800", "", ""],
+            ["T3", "2026-03-01", "", "6000", "", ""], ["T3", "2025-03-01", "", "6000", "", ""],
+            ["T4", "2026-03-01", "", "3000", "", ""], ["T4", "2025-03-01", "", "3000", "", ""],
+            ["T5", "2026-03-01", "", "4000", "", ""], ["T5", "2025-03-01", "", "1000", "", ""]]
+    assert run_import(org.admin, "revenue", "rev.csv", csv_bytes(rows)).invalid == 0
+    Account.objects.filter(code="T4").update(receivables_over_90_days=Decimal("500"))  # ≥ 10 % of 3,000
+    snapshot = services.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="bcg"),
+                                        as_of=date(2026, 6, 30))
+    tiers = dict(snapshot.entries.values_list("account__code", "tier"))
+    assert tiers["T1"] == "wildcat"  # the largest customer, but at a loss
+    assert tiers["T4"] == "wildcat"  # long-overdue receivables
+    assert tiers["T5"] == "star"     # 4,000 today, projected 8,000 ≥ the top half's 6,000
+    assert tiers["T3"] == "dog" and tiers["T2"] == "dog"  # T2: not in the top 20 % once T1 holds it
+    entries = {e.account.code: e for e in snapshot.entries.select_related("account")}
+    from kam.tiering.explain import why
+    assert why(snapshot, entries["T1"]).startswith("Loses us money or harms the brand: margin rate -8.0 %")
+    assert "receivables over 90 days 500 元" in why(snapshot, entries["T4"])
+    assert "projected 8,000 元 against a large value of 6,000 元" in why(snapshot, entries["T5"])
+    assert "no margins imported" in why(snapshot, entries["T3"])
+    client.force_login(org.admin)
+    page = client.get(f"/tiering/bcg/?snapshot={snapshot.pk}", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="tier-group"' in page and "价值客户" in page and "明星 + 金牛" in page
+    stars_and_cows = client.get(f"/tiering/bcg/?snapshot={snapshot.pk}&tier=group:value").content.decode()
+    listed = stars_and_cows.split('data-testid="tier-entries"', 1)[1]
+    assert "分级测试5号公司" in listed and "分级测试1号公司" not in listed
+
+
+def test_the_migration_gives_a_stored_bcg_scheme_the_sources_parameters_and_the_value_group(org):
+    from django.apps import apps
+
+    migration = importlib.import_module("kam.tiering.migrations.0006_bcg_as_the_sources_define_it")
+    scheme = Scheme.objects.get(code="bcg")
+    scheme.params = {"tiers": ["star", "cow", "wildcat", "dog"], "value_share": "0.25", "growth_cut": "0.10"}
+    scheme.tiers = [{k: v for k, v in t.items() if k != "group"} for t in scheme.tiers]
+    scheme.save()
+    migration.forward(apps, None)
+    scheme.refresh_from_db()
+    assert scheme.params["value_share"] == "0.25" and scheme.params["growth_cut"] == "0.20"
+    assert scheme.params["overdue_share"] == "0.10" and scheme.group_codes("value") == ["star", "cow"]
+
+
+def test_revenue_lines_may_carry_their_cost_and_the_margin_is_the_amount_less_the_cost(org, run_import, five_accounts):
+    rows = [["客户编号", "日期", "金额", "成本", "毛利"],
+            ["T1", "2026-03-01", "1000", "700", ""],
+            ["T2", "2026-03-01", "500", "450", "60"],   # 500 − 450 is 50, not 60: refused, named
+            ["T3", "2026-03-01", "800", "", "100"]]
+    job = run_import(org.admin, "revenue", "cost.csv", csv_bytes(rows), mode="valid")
+    assert (job.created, job.invalid) == (2, 1)
+    assert RevenueFact.objects.get(account__code="T1").margin == Decimal("300.00")
+    assert RevenueFact.objects.get(account__code="T3").margin == Decimal("100.00")
+    assert not RevenueFact.objects.filter(account__code="T2").exists()
+    assert "is not the amount less the cost" in str(job.preview["issues"])

@@ -1,5 +1,5 @@
 """Importing revenue lines: `account` (code or USCC), `date` or `period`, `amount`,
-optional `margin`, `quantity`, `product`.
+optional `margin` (profit) or `cost` (the margin is then amount − cost), `quantity`, `product`.
 
 A line is identified by account, date and product: lines repeating that key in one
 file are summed, and a line already in the database is replaced, never added again.
@@ -58,6 +58,7 @@ COLUMNS = [
     _column("amount", gettext_lazy("amount (yuan)"), cells.decimal(16, 2),
             ["金额", "收入", "消费金额", "营业收入", "收入金额", "revenue"], required=True),
     _column("margin", gettext_lazy("margin (yuan)"), cells.decimal(16, 2), ["毛利", "利润", "毛利额", "profit"]),
+    _column("cost", gettext_lazy("cost (yuan)"), cells.decimal(16, 2), ["成本", "成本金额", "销售成本", "cost of sales"]),
     _column("quantity", gettext_lazy("quantity"), cells.decimal(18, 4), ["数量", "销量", "qty", "volume"]),
     _column("product", gettext_lazy("product line"), cells.text(100), ["产品", "产品线", "业务", "product line"]),
 ]
@@ -85,6 +86,13 @@ class RevenueImporter(Importer):
             return
         if "amount" not in values and not row.has_errors:
             row.error(self.column_label("amount"), _("Required."))
+        if "cost" in values and "amount" in values:
+            margin = values["amount"] - values.pop("cost")
+            if "margin" in values and values["margin"] != margin:
+                row.error(self.column_label("cost"), _("The margin %(margin)s is not the amount less the cost (%(diff)s); "
+                                                       "give one of them.") % {"margin": values["margin"], "diff": margin})
+            values["margin"] = margin
+        values.pop("cost", None)
         values["account"] = values.get("account", "").strip().upper()
         row.extra["key"] = (values["account"], day, values.get("product", ""))
         row.extra["date"] = day

@@ -32,6 +32,17 @@ ANNUAL_VALUE_BANDS = [
     {"code": "B", "label": "基础级", "label_en": "Basic", "min": "500000"},
 ]
 
+BCG_PARAMS = {
+    "value_share": "0.20",  # a large current value: the top 20 % of accounts by revenue
+    "growth_cut": "0.20",  # growing fast: at least +20 % on the window before
+    "decline_band": "0.30",  # a stable business: not falling more than 30 %
+    "future_share": "0.50",  # a large future value: the projection reaches the top half's revenue
+    "growth_cap": "1",  # the projection grows this window at most ×2 (the model's forecast first)
+    "min_margin_rate": "0",  # 野猫: margin below 0 % of revenue (where margins are known) …
+    "overdue_share": "0.10",  # … or receivables over 90 days of ≥ 10 % of the window's revenue …
+    "complaints_min": 3,  # … or three complaints in the window (where complaints are known)
+}
+
 PORTFOLIO_GRID = {
     "high": {"poor": "develop", "fair": "develop", "good": "defend"},
     "medium": {"poor": "minimal", "fair": "selective", "good": "maintain"},
@@ -42,7 +53,8 @@ SCHEMES = [
     {
         "code": "pareto-abc", "name": "二八法则 ABC", "name_en": "Pareto ABC", "method": "pareto",
         "window_months": 12,
-        "params": {"tiers": ["A", "B", "C"], "cuts": ["0.80", "0.95"]},
+        # "measure": "margin" ranks by profit (按利润) instead of revenue (按销售额)
+        "params": {"tiers": ["A", "B", "C"], "cuts": ["0.80", "0.95"], "measure": "revenue"},
         "tiers": TIERS_ABC,
     },
     {
@@ -75,10 +87,12 @@ SCHEMES = [
     {
         "code": "bcg", "name": "波士顿矩阵", "name_en": "BCG matrix", "method": "bcg",
         "window_months": 12,
-        "params": {"tiers": ["star", "cow", "wildcat", "dog"], "value_share": "0.20", "growth_cut": "0.10"},
+        # The source's matrix: 金牛 large and stable, 明星 fast-growing with a large future value
+        # (small today allowed), 野猫 loses money or harms the brand, 瘦狗 the rest.
+        "params": {"tiers": ["star", "cow", "wildcat", "dog"], **BCG_PARAMS},
         "tiers": [
-            {"code": "star", "label": "明星", "label_en": "Star"},
-            {"code": "cow", "label": "金牛", "label_en": "Cash cow"},
+            {"code": "star", "label": "明星", "label_en": "Star", "group": "value"},
+            {"code": "cow", "label": "金牛", "label_en": "Cash cow", "group": "value"},
             {"code": "wildcat", "label": "野猫", "label_en": "Wildcat"},
             {"code": "dog", "label": "瘦狗", "label_en": "Dog"},
         ],

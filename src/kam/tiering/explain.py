@@ -24,6 +24,16 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
     scheme, params, inputs = snapshot.scheme, snapshot.params, entry.inputs
     label = scheme.tier_label(entry.tier)
     method = snapshot.method
+    if method == Method.PARETO and params.get("measure") == "margin":
+        if entry.rank is None:
+            return _("No margin in the window (%(from)s to %(to)s) → %(tier)s") % {
+                "from": snapshot.window_start, "to": snapshot.as_of, "tier": label}
+        cuts = [f"{float(c) * 100:.0f} %" for c in params["cuts"]]
+        return _("Rank %(rank)s of %(ranked)s by margin (%(margin)s); cumulative share %(cum)s "
+                 "(cuts %(cuts)s) → %(tier)s") % {
+            "rank": intcomma(entry.rank), "ranked": intcomma(inputs.get("ranked", "?")),
+            "margin": _yuan(inputs.get("margin") or 0), "cum": f"{float(inputs.get('cum_share') or 0) * 100:.1f} %",
+            "cuts": " / ".join(cuts), "tier": label}
     if method == Method.PARETO:
         if entry.rank is None:
             return _("No revenue in the window (%(from)s to %(to)s) → %(tier)s") % {
@@ -47,6 +57,8 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
             "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",
             "growth": _percent(inputs.get("growth")), "forecast": _yuan(inputs["forecast"]),
             "months": scheme.window_months, "ahead": _percent(inputs.get("forecast_growth")), "tier": label}
+    if method == Method.BCG and "signals" in inputs:
+        return _bcg_why(params, inputs, entry, label)
     if method in (Method.VALUE_POTENTIAL, Method.BCG):
         return _("Revenue %(revenue)s, rank %(rank)s; growth %(growth)s on the window before → %(tier)s") % {
             "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",
@@ -56,7 +68,9 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
             "attractiveness": level_label(inputs.get("attractiveness")), "relationship": level_label(inputs.get("relationship")),
             "tier": label}
     if method == Method.SCORECARD:
-        parts = ", ".join(f"{_indicator(k[6:])} {inputs[k]}" for k in sorted(inputs) if k.startswith("score_"))
+        parts = ", ".join(f"{_indicator(k[6:])} {inputs[k]}" if inputs[k] is not None
+                          else f"{_indicator(k[6:])}: {_('no margins imported') if k == 'score_margin' else '—'}"
+                          for k in sorted(inputs) if k.startswith("score_"))
         return _("Score %(score)s (%(parts)s) → %(tier)s") % {"score": inputs.get("score"), "parts": parts,
                                                                "tier": label}
     return label
@@ -70,3 +84,26 @@ def level_label(code) -> str:
 def _indicator(name: str) -> str:
     return {"value": _("value"), "growth": _("growth"), "margin": _("margin"), "relationship": _("relationship"),
             "potential": _("potential")}.get(name, name)
+
+
+def _bcg_why(params: dict, inputs: dict, entry: SnapshotEntry, label: str) -> str:
+    """The BCG quadrant from its inputs: the wildcat signals first, then value and growth."""
+    signals = [name for name in (inputs.get("signals") or "").split(",") if name]
+    if signals:
+        said = []
+        if "negative_margin" in signals:
+            said.append(_("margin rate %(rate)s") % {"rate": _percent(inputs.get("margin_rate"))})
+        if "overdue" in signals:
+            said.append(_("receivables over 90 days %(amount)s") % {"amount": _yuan(inputs.get("overdue") or 0)})
+        if "complaints" in signals:
+            said.append(_("%(n)s complaints") % {"n": inputs.get("complaints")})
+        return _("Loses us money or harms the brand: %(signals)s → %(tier)s") % {
+            "signals": "; ".join(said), "tier": label}
+    margins = (_("margin rate %(rate)s") % {"rate": _percent(inputs.get("margin_rate"))}
+               if inputs.get("margin_rate") is not None else _("no margins imported"))
+    return _("Revenue %(revenue)s, rank %(rank)s; growth %(growth)s (fast from %(cut)s); next window "
+             "projected %(projected)s against a large value of %(bar)s; %(margins)s → %(tier)s") % {
+        "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",
+        "growth": _percent(inputs.get("growth")), "cut": _percent(params.get("growth_cut")),
+        "projected": _yuan(inputs.get("projected") or 0), "bar": _yuan(inputs.get("value_bar") or 0),
+        "margins": margins, "tier": label}

@@ -22,6 +22,10 @@ class Method(models.TextChoices):
     SCORECARD = "scorecard", _("Weighted scorecard")
 
 
+# Tier groups a scheme's tiers may belong to ("group" in a tier), with what the pages call them.
+TIER_GROUPS = {"value": _("Value customers")}
+
+
 class Scheme(models.Model):
     """One way of tiering accounts. Its numbers are parameters HQ edits, not code."""
 
@@ -62,6 +66,14 @@ class Scheme(models.Model):
     @property
     def tier_codes(self) -> list[str]:
         return [t["code"] for t in self.tiers]
+
+    def group_codes(self, group: str) -> list[str]:
+        """The tiers a group gathers (the BCG matrix's 明星 and 金牛 are the value customers)."""
+        return [t["code"] for t in self.tiers if t.get("group") == group]
+
+    @property
+    def groups(self) -> list[str]:
+        return list(dict.fromkeys(t["group"] for t in self.tiers if t.get("group") in TIER_GROUPS))
 
 
 class SnapshotState(models.TextChoices):

@@ -6,6 +6,7 @@ import copy
 from decimal import Decimal, InvalidOperation
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kam.core.errors import ValidationFailed
 
@@ -24,8 +25,41 @@ def _numeric(value) -> bool:
     return False
 
 
+# What the form calls each parameter (its key is what the scheme stores).
+PARAM_LABELS = {
+    "cuts": gettext_lazy("cumulative share cut"),
+    "value_share": gettext_lazy("large current value: top share of accounts"),
+    "growth_cut": gettext_lazy("fast growth: at least"),
+    "decline_band": gettext_lazy("stable business: falls at most"),
+    "future_share": gettext_lazy("large future value: reaches the top share"),
+    "growth_cap": gettext_lazy("projection: growth capped at"),
+    "min_margin_rate": gettext_lazy("wildcat: margin rate below"),
+    "overdue_share": gettext_lazy("wildcat: receivables over 90 days at least (share of revenue)"),
+    "complaints_min": gettext_lazy("wildcat: complaints in the window at least"),
+    "core_share": gettext_lazy("core value: top share of accounts"),
+    "medium_share": gettext_lazy("medium value: top share of accounts"),
+    "fast_growth": gettext_lazy("fast growth: at least"),
+    "stable_band": gettext_lazy("stable demand: falls at most"),
+    "attractiveness_cuts": gettext_lazy("attractiveness cut"),
+    "relationship_cuts": gettext_lazy("relationship cut"),
+    "weights": gettext_lazy("weight"),
+    "value": gettext_lazy("value"),
+    "growth": gettext_lazy("growth"),
+    "margin": gettext_lazy("margin"),
+    "relationship": gettext_lazy("relationship"),
+    "potential": gettext_lazy("potential"),
+    "cutoffs": gettext_lazy("minimum score"),
+    "min": gettext_lazy("minimum"),
+}
+
+
+def _label(key: str) -> str:
+    return str(PARAM_LABELS.get(key, key))
+
+
 def numeric_leaves(params: dict, scheme=None) -> list[tuple[str, str, str]]:
-    """(path, label, value) of every number in the parameters, e.g. ("cuts.0", "cuts 1", "0.80")."""
+    """(path, label, value) of every number in the parameters, e.g. ("cuts.0", "cumulative
+    share cut · 1", "0.80")."""
     found: list[tuple[str, str, str]] = []
 
     def walk(node, path: list[str], label: list[str]) -> None:
@@ -34,7 +68,7 @@ def numeric_leaves(params: dict, scheme=None) -> list[tuple[str, str, str]]:
             for key, value in node.items():
                 if key in ("code", "label", "label_en"):
                     continue
-                walk(value, [*path, key], [*label, str(named)] if named and key == "min" else [*label, key])
+                walk(value, [*path, key], [*label, str(named)] if named and key == "min" else [*label, _label(key)])
         elif isinstance(node, list):
             for i, value in enumerate(node):
                 walk(value, [*path, str(i)], label if isinstance(value, dict) else [*label, str(i + 1)])
@@ -141,6 +175,8 @@ def parameter_errors(method: str, params: dict) -> dict[str, list[str]]:
     if method == "pareto":
         codes = tiers()
         shares("cuts", count=max(len(codes) - 1, 1))
+        if params.get("measure", "revenue") not in ("revenue", "margin"):
+            say("measure", _("Rank by revenue or by margin."))
     elif method in ("monthly_spend", "annual_value"):
         bands()
     elif method == "value_potential":
@@ -156,6 +192,11 @@ def parameter_errors(method: str, params: dict) -> dict[str, list[str]]:
         tiers(4)
         number("value_share", params.get("value_share"), low=Decimal(0), high=Decimal(1), low_open=True)
         number("growth_cut", params.get("growth_cut"), low=Decimal(-1), low_open=True)
+        for key, low, high in (("decline_band", Decimal(0), Decimal(1)), ("future_share", Decimal(0), Decimal(1)),
+                               ("growth_cap", Decimal(0), None), ("min_margin_rate", Decimal(-1), Decimal(1)),
+                               ("overdue_share", Decimal(0), None), ("complaints_min", Decimal(1), None)):
+            if key in params:
+                number(key, params[key], low=low, high=high, low_open=key == "future_share")
     elif method == "portfolio":
         shares("attractiveness_cuts", count=2)
         shares("relationship_cuts", count=2, ascending=False)

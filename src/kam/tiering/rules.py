@@ -43,6 +43,11 @@ class Facts:
     # The customer-base model's forecast of revenue in the next window, float fen; NaN for
     # an account without a forecast.
     forecast: np.ndarray | None = None
+    # Which accounts have margins in the window (bool): a margin of 0 is then a fact, not a gap.
+    margin_known: np.ndarray | None = None
+    # Receivables overdue more than 90 days, int64 fen, and complaints in the window (counts).
+    overdue: np.ndarray | None = None
+    complaints: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.ids)
@@ -55,9 +60,10 @@ class Result:
     flags: list[dict[str, Any]] = field(default_factory=list)
 
 
-def ranking(facts: Facts) -> tuple[np.ndarray, np.ndarray]:
-    """(order, rank): order lists account positions best first; rank is 1-based per account."""
-    order = np.lexsort((facts.codes, -facts.revenue))
+def ranking(facts: Facts, amount: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """(order, rank): order lists account positions best first by `amount` (window revenue
+    unless given, e.g. margin); rank is 1-based per account."""
+    order = np.lexsort((facts.codes, -(facts.revenue if amount is None else amount)))
     rank = np.empty(len(facts), dtype=np.int64)
     rank[order] = np.arange(1, len(facts) + 1)
     return order, rank
@@ -78,30 +84,44 @@ def _threshold(cut: str | float, total: int) -> int:
     return math.ceil(Fraction(str(cut)) * total)
 
 
+PARETO_MEASURES = ("revenue", "margin")
+
+
 def pareto_abc(facts: Facts, params: dict) -> Result:
-    """A: the smallest prefix of the ranking whose revenue reaches cuts[0] of the total;
-    B: then up to cuts[1]; C: the rest, and every account with net revenue ≤ 0."""
+    """A: the smallest prefix of the ranking whose amount reaches cuts[0] of the total;
+    B: then up to cuts[1]; C: the rest, and every account with an amount ≤ 0. The amount is
+    the window's revenue, or its margin (profit) with `measure` "margin" ("按销售额或利润")."""
     labels, cuts = params["tiers"], params["cuts"]
-    order, rank = ranking(facts)
-    revenue = np.where(facts.revenue > 0, facts.revenue, 0)
-    total = int(revenue.sum())
-    cumulative = np.cumsum(revenue[order])
-    before = cumulative - revenue[order]  # revenue ranked above each account
+    measure = params.get("measure", "revenue")
+    if measure not in PARETO_MEASURES:
+        raise ValueError(f"measure must be one of {', '.join(PARETO_MEASURES)}, not {measure!r}")
+    amount = facts.revenue
+    if measure == "margin":
+        amount = facts.margin if facts.margin is not None else np.zeros(len(facts), dtype=np.int64)
+    order, rank = ranking(facts, amount)
+    positive = np.where(amount > 0, amount, 0)
+    total = int(positive.sum())
+    cumulative = np.cumsum(positive[order])
+    before = cumulative - positive[order]  # the amount ranked above each account
     tier_index = np.full(len(facts), len(labels) - 1)
     if total > 0:
         thresholds = np.array([_threshold(c, total) for c in cuts], dtype=np.int64)
         # An account is in tier k while the accounts above it have not reached cut k.
         tier_index[order] = np.searchsorted(thresholds, before, side="right")
-    tier_index[facts.revenue <= 0] = len(labels) - 1
+    tier_index[amount <= 0] = len(labels) - 1
     tiers = np.asarray(labels, dtype=object)[tier_index]
     cum_share = np.zeros(len(facts))
     share = np.zeros(len(facts))
     if total:
         cum_share[order] = cumulative / total
-        share = revenue / total
-    cum_share[facts.revenue <= 0] = np.nan
-    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "share": share, "cum_share": cum_share,
-                          "ranked": np.full(len(facts), int((facts.revenue > 0).sum()))})
+        share = positive / total
+    cum_share[amount <= 0] = np.nan
+    inputs = {"revenue": facts.revenue, "rank": rank if measure == "revenue" else np.where(amount > 0, rank, 0),
+              "share": share,
+              "cum_share": cum_share, "ranked": np.full(len(facts), int((amount > 0).sum()))}
+    if measure == "margin":
+        inputs["margin"] = amount / 100
+    return Result(tiers, inputs)
 
 
 def _bands(amount_fen: np.ndarray, bands: list[dict], scale: int) -> np.ndarray:
@@ -187,18 +207,89 @@ def value_potential(facts: Facts, params: dict) -> Result:
     return Result(tiers, inputs)
 
 
+def _fraction(value: str | float) -> float:
+    return float(Fraction(str(value)))
+
+
+def projected_value(facts: Facts, g: np.ndarray, cap: str | float) -> np.ndarray:
+    """Float fen the account is expected to bring in the next window: the model's forecast
+    where it has one, else this window grown at its growth rate, the rate capped at `cap`
+    (a new account, growth "new", counts as growing at the cap)."""
+    revenue = facts.revenue.astype(np.float64)
+    rate = np.clip(np.nan_to_num(g, posinf=_fraction(cap)), -1.0, _fraction(cap))
+    projected = revenue * (1 + rate)
+    if facts.forecast is not None:
+        modelled = np.isfinite(facts.forecast)
+        projected = np.where(modelled, facts.forecast, projected)
+    return np.where(facts.revenue > 0, projected, 0.0)
+
+
+def _value_bar(rank: np.ndarray, facts: Facts, share: str | float) -> int:
+    """The window revenue (fen) of the last account within the top `share` of the ranked
+    accounts: what a "large" value is in this base. 0 when no account has revenue."""
+    ranked = int((facts.revenue > 0).sum())
+    if not ranked:
+        return 0
+    place = max(1, math.ceil(Fraction(str(share)) * ranked))
+    return int(facts.revenue[np.flatnonzero(rank == place)[0]])
+
+
+BCG_SIGNALS = ("negative_margin", "overdue", "complaints")
+
+
 def bcg(facts: Facts, params: dict) -> Result:
-    """Value (top `value_share` by revenue) × growth (≥ `growth_cut`) → 明星/金牛/野猫/瘦狗."""
+    """The source's BCG matrix (波士顿矩阵), not the textbook one:
+
+    - 野猫 wildcat: the customer that loses us money or harms the brand — a margin rate below
+      `min_margin_rate` in the window (where margins are known), receivables overdue more
+      than 90 days of at least `overdue_share` of the window's revenue, or at least
+      `complaints_min` complaints in the window (where complaints are known); to cut;
+    - 明星 star: growing fast (≥ `growth_cut` on the window before) with a large future
+      value — its projected next window (the model's forecast, else this window grown at
+      its rate capped at `growth_cap`) reaches the value of the top `future_share` — even
+      when it is small today;
+    - 金牛 cash cow: a large current value (top `value_share` by revenue), growth slowed
+      (below `growth_cut`) and a stable business (not falling more than `decline_band`);
+    - 瘦狗 dog: the rest, mediocre value and potential.
+
+    A wildcat signal decides before value and growth; stars and cash cows are the value
+    customers (价值客户)."""
+    star, cow, wildcat, dog = params["tiers"]
+    n = len(facts)
     _order, rank = ranking(facts)
     g = growth(facts)
-    high_value = _top(rank, facts, params["value_share"])
-    high_growth = (g >= float(Fraction(str(params["growth_cut"])))) & (facts.revenue > 0)
-    star, cow, wildcat, dog = params["tiers"]
-    tiers = np.full(len(facts), dog, dtype=object)
-    tiers[~high_value & high_growth] = wildcat
-    tiers[high_value & ~high_growth] = cow
-    tiers[high_value & high_growth] = star
-    return Result(tiers, {"revenue": facts.revenue, "rank": rank, "growth": g})
+    fast = (g >= _fraction(params["growth_cut"])) & (facts.revenue > 0)
+    large_now = _top(rank, facts, params["value_share"])
+    stable = g >= -_fraction(params.get("decline_band", "0.30"))
+    projected = projected_value(facts, g, params.get("growth_cap", "1"))
+    bar = _value_bar(rank, facts, params.get("future_share", "0.50"))
+    large_future = (projected >= bar) & (projected > 0)
+
+    revenue = facts.revenue.astype(np.float64)
+    known = facts.margin_known if facts.margin_known is not None else np.zeros(n, dtype=bool)
+    margin = facts.margin if facts.margin is not None else np.zeros(n, dtype=np.int64)
+    rate = np.divide(margin, revenue, out=np.zeros(n), where=revenue > 0)
+    losing = known & ((margin < 0) | ((revenue > 0) & (rate < _fraction(params.get("min_margin_rate", "0")))))
+    overdue_fen = facts.overdue if facts.overdue is not None else np.zeros(n, dtype=np.int64)
+    overdue = (overdue_fen > 0) & (overdue_fen >= _fraction(params.get("overdue_share", "0.10")) *
+                                   np.maximum(revenue, 0))
+    complaints = (facts.complaints >= int(params.get("complaints_min", 3)) if facts.complaints is not None
+                  else np.zeros(n, dtype=bool))
+
+    tiers = np.full(n, dog, dtype=object)
+    tiers[large_now & ~fast & stable] = cow
+    tiers[fast & (large_future | large_now)] = star
+    tiers[losing | overdue | complaints] = wildcat
+    signals = np.array([",".join(name for name, hit in zip(BCG_SIGNALS, hits, strict=True) if hit)
+                        for hits in zip(losing.tolist(), overdue.tolist(), complaints.tolist(), strict=True)],
+                       dtype=object) if n else np.zeros(0, dtype=object)
+    inputs = {"revenue": facts.revenue, "rank": rank, "growth": g, "projected": np.round(projected) / 100,
+              "value_bar": np.full(n, bar / 100), "signals": signals,
+              "margin_rate": np.where(known & (revenue > 0), rate, np.nan),
+              "overdue": overdue_fen / 100}
+    if facts.complaints is not None:
+        inputs["complaints"] = facts.complaints
+    return Result(tiers, inputs)
 
 
 def _levels_from_rank(rank: np.ndarray, facts: Facts, cuts: list) -> np.ndarray:
@@ -240,18 +331,23 @@ def scorecard(facts: Facts, params: dict) -> Result:
     scores["value"] = np.where(facts.revenue > 0, 100.0 * (1 - (rank - 1) / ranked), 0.0)
     g = growth(facts)
     scores["growth"] = np.clip((np.nan_to_num(g, posinf=1.0) + 0.5) * 100, 0, 100)
+    # The margin indicator where margins are known; an account without them is scored on the
+    # other indicators (their weights share the margin's), and its explanation says so.
+    known = (facts.margin_known if facts.margin_known is not None
+             else np.full(n, facts.margin is not None, dtype=bool))
     if facts.margin is not None:
         rate = np.divide(facts.margin, facts.revenue, out=np.zeros(n), where=facts.revenue > 0)
-        scores["margin"] = np.clip(rate * 200, 0, 100)
+        scores["margin"] = np.where(known, np.clip(rate * 200, 0, 100), np.nan)
     else:
-        scores["margin"] = np.zeros(n)
+        scores["margin"] = np.full(n, np.nan)
     scores["relationship"] = 100 * (facts.relationship if facts.relationship is not None else np.zeros(n))
     potential_points = {"high": 100.0, "medium": 60.0, "low": 20.0}
     potential = facts.potential if facts.potential is not None else np.full(n, "", dtype=object)
     scores["potential"] = np.array([potential_points.get(p, 50.0) for p in potential])
     weights = params["weights"]
-    total_weight = sum(float(w) for w in weights.values()) or 1.0
-    score = sum(scores[name] * float(w) for name, w in weights.items()) / total_weight
+    weighted = sum(np.nan_to_num(scores[name]) * float(w) for name, w in weights.items())
+    total_weight = sum(np.where(np.isnan(scores[name]), 0.0, float(w)) for name, w in weights.items())
+    score = np.divide(weighted, total_weight, out=np.zeros(n), where=np.asarray(total_weight) > 0)
     tiers = np.full(n, params["cutoffs"][-1]["code"], dtype=object)
     for cutoff in sorted(params["cutoffs"], key=lambda c: float(c.get("min", 0))):
         tiers[score >= float(cutoff.get("min", 0))] = cutoff["code"]

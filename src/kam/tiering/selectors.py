@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db.models import Count, QuerySet, Sum
 
 from kam.accounts.models import Account
 from kam.core.models import User
 from kam.tiering.explain import why
-from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
+from kam.tiering.models import TIER_GROUPS, Scheme, Snapshot, SnapshotEntry, SnapshotState
 
 
 def schemes() -> QuerySet[Scheme]:
@@ -43,6 +44,24 @@ def distribution(*, user: User, snapshot: Snapshot) -> list[dict]:
             for c in codes if c in rows or c in scheme.tier_codes]
 
 
+def group_rows(scheme: Scheme, distribution: list[dict]) -> list[dict]:
+    """Each tier group of the scheme (the value customers: 明星 + 金牛) summed from the
+    distribution rows, for the table under the distribution."""
+    found = []
+    for group in scheme.groups:
+        codes = scheme.group_codes(group)
+        rows = [d for d in distribution if d["code"] in codes]
+        shares = [d["share"] for d in rows]
+        found.append({
+            "code": f"group:{group}", "label": str(TIER_GROUPS[group]),
+            "tiers": " + ".join(d["label"] for d in rows),
+            "count": sum(d["count"] for d in rows),
+            "revenue": str(sum(Decimal(str(d["revenue"])) for d in rows)),
+            "share": None if any(s is None for s in shares) else round(sum(shares), 4),
+        })
+    return found
+
+
 def _visible_entries(user: User, snapshot: Snapshot) -> QuerySet[SnapshotEntry]:
     return snapshot.entries.filter(account__in=Account.objects.visible_to(user).values("pk"))
 
@@ -55,8 +74,11 @@ def portfolio_cells(*, user: User, snapshot: Snapshot) -> dict[tuple[str, str], 
 
 
 def entries(*, user: User, snapshot: Snapshot, tier: str = "") -> QuerySet[SnapshotEntry]:
+    """The snapshot's rows the user sees, of one tier, or of a group of tiers ("group:value")."""
     qs = _visible_entries(user, snapshot)
-    if tier:
+    if tier.startswith("group:"):
+        qs = qs.filter(tier__in=snapshot.scheme.group_codes(tier.removeprefix("group:")))
+    elif tier:
         qs = qs.filter(tier=tier)
     return qs.select_related("account", "account__owner", "account__unit").order_by("rank", "account__code")
 

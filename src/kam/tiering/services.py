@@ -98,9 +98,31 @@ def _window_fen(ids: np.ndarray, start: date, end: date, field: str) -> np.ndarr
     return total
 
 
-def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
+def _margin_known(ids: np.ndarray, start: date, end: date) -> np.ndarray:
+    """Per live account (`ids`, sorted), whether any of its revenue lines in [start, end]
+    carries a margin: only then is its margin a fact (an import without margins says nothing)."""
+    with_margin = set(MonthlyRevenue.objects.filter(month__gte=start.replace(day=1), month__lte=end,
+                                                    margin__isnull=False)
+                      .values_list("account_id", flat=True).distinct().order_by())
+    return np.isin(ids, np.fromiter(with_margin, dtype=np.int64, count=len(with_margin)))
+
+
+def _overdue_fen(ids: np.ndarray) -> np.ndarray:
+    """Per live account (`ids`, sorted), its receivables overdue more than 90 days in fen."""
+    rows = integer_rows(Account.objects.alive().filter(receivables_over_90_days__gt=0)
+                        .values_list("id", fen_column("receivables_over_90_days")), 2)
+    overdue = np.zeros(len(ids), dtype=np.int64)
+    if len(rows):
+        where = np.searchsorted(ids, rows[:, 0])
+        overdue[where] = rows[:, 1]
+    return overdue
+
+
+def gather_facts(scheme_method: str, months: int, as_of: date, params: dict | None = None) -> rules.Facts:
     """Every live account, with its revenue in the window (and, for the methods that need
-    growth, in the window before it)."""
+    growth, in the window before it); the margins where a method reads them (the scorecard,
+    the portfolio, the BCG matrix, a Pareto ranking by profit), the overdue receivables for
+    the BCG matrix."""
     start, end = window(as_of, months)
     previous_start = month_start(start, months) if scheme_method in GROWTH_METHODS else None
     # Accounts in code order: the position is the tie-break between equal revenue (at a
@@ -112,8 +134,14 @@ def gather_facts(scheme_method: str, months: int, as_of: date) -> rules.Facts:
     previous = (_window_fen(ids, previous_start, start - timedelta(days=1), "amount") if previous_start
                 else np.zeros_like(revenue))
     facts = rules.Facts(ids=ids, codes=by_id, revenue=revenue, previous=previous, months=months)
-    if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
+    by_margin = scheme_method == Method.PARETO and (params or {}).get("measure") == "margin"
+    if scheme_method in (Method.SCORECARD, Method.PORTFOLIO, Method.BCG) or by_margin:
         facts.margin = _window_fen(ids, start, end, "margin")
+        facts.margin_known = _margin_known(ids, start, end)
+    if scheme_method == Method.BCG:
+        facts.overdue = _overdue_fen(ids)
+        facts.forecast = _forecast_fen(ids, months, start, as_of)
+    if scheme_method in (Method.SCORECARD, Method.PORTFOLIO):
         potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
         facts.potential = np.array([potential.get(i, "") for i in ids.tolist()], dtype=object)
         facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
@@ -186,7 +214,7 @@ class Computation:
 def compute(scheme: Scheme, as_of: date, params: dict | None = None, cap: dict | None = None) -> Computation:
     params = scheme.params if params is None else params
     _check_parameters(scheme, params)
-    facts = gather_facts(scheme.method, scheme.window_months, as_of)
+    facts = gather_facts(scheme.method, scheme.window_months, as_of, params)
     result = rules.apply(scheme.method, facts, params, cap if cap is not None else scheme.cap)
     return Computation(facts=facts, result=result, start=window(as_of, scheme.window_months)[0])
 
@@ -256,7 +284,7 @@ def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> S
             progress(phase, done, total)
 
     try:
-        facts = gather_facts(snapshot.method, snapshot.scheme.window_months, snapshot.as_of)
+        facts = gather_facts(snapshot.method, snapshot.scheme.window_months, snapshot.as_of, snapshot.params)
         result = rules.apply(snapshot.method, facts, snapshot.params, snapshot.cap)
         with transaction.atomic():
             SnapshotEntry.objects.filter(snapshot=snapshot).delete()
@@ -304,7 +332,7 @@ def _store_entries(snapshot: Snapshot, facts: rules.Facts, result: rules.Result,
     total = len(facts)
     ids, tiers = facts.ids.tolist(), result.tiers.tolist()
     revenue = (Decimal(fen).scaleb(-2) for fen in facts.revenue.tolist())
-    ranks = np.where(facts.revenue > 0, rank, 0).tolist() if rank is not None else [0] * total
+    ranks = np.where((facts.revenue > 0) & (rank > 0), rank, 0).tolist() if rank is not None else [0] * total
     columns = _input_columns(result)
     names = list(columns)
     inputs = zip(*columns.values(), strict=True) if names else ((),) * total

@@ -107,6 +107,7 @@ def scheme_detail(request, code: str):
                                               snapshot.params, scheme.tier_label, level_label)
         annual = selectors.annual_list(scheme)
         context.update(page=page, tier=tier, distribution=distribution, annual=annual, charts=charts,
+                       groups=selectors.group_rows(scheme, distribution),
                        params=numeric_leaves(scheme.params))
         if annual is not None and annual.pk != snapshot.pk:
             migration = services.snapshot_migration(annual, snapshot)
