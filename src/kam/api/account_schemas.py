@@ -110,6 +110,8 @@ class AccountPatch(ModelSchema, Input):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
     version: Count | None = Field(None, description="The version read; a stale one gives 412.")
+    lifecycle_reason: str | None = Field(None, max_length=60,
+                                         description="why the customer state changes by hand; required when it does")
     asset_scale: Money | None = None
     annual_revenue: Money | None = None
     credit_limit: Money | None = None

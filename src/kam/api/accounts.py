@@ -88,6 +88,7 @@ def create_account(request: AuthedRequest, payload: AccountCreate) -> Status:
     data = payload.dict(exclude_unset=True)
     confirm = data.pop("confirm_similar", False)
     data.pop("version", None)
+    data.pop("lifecycle_reason", None)  # a new account starts in the state it is given
     account = services.account_create(actor=request.user, data=data, confirm_similar=confirm)
     return Status(201, _detail(request, _account_or_404(request, account.pk)))
 
@@ -102,7 +103,8 @@ def patch_account(request: AuthedRequest, account_id: IdParam, payload: AccountP
     account = _account_or_404(request, account_id)
     data = payload.dict(exclude_unset=True)
     version = if_match(request, data.pop("version", None))
-    services.account_update(actor=request.user, account=account, data=data, version=version)
+    reason = data.pop("lifecycle_reason", None) or ""
+    services.account_update(actor=request.user, account=account, data=data, version=version, reason=reason)
     return _detail(request, _account_or_404(request, account_id))
 
 

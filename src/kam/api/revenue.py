@@ -25,6 +25,7 @@ class RevenueLineIn(Input):
     period: str | None = Field(None, pattern=r"^\d{4}-(0[1-9]|1[0-2])$", description="YYYY-MM, when no date")
     amount: Money
     margin: Money | None = None
+    cost: Money | None = Field(None, description="the margin is then amount − cost; give margin or cost")
     quantity: Money | None = None
     product: str = Field("", max_length=100)
 

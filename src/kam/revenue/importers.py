@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kam.accounts.importers import ids_by_code_or_uscc
+from kam.accounts.lifecycle import became_ordered_on, lifecycle_follow
 from kam.accounts.models import Account, LifecycleStatus
 from kam.core.bulk import chunks, insert_rows
 from kam.core.text import normalise_name, search_key
@@ -185,6 +186,21 @@ class RevenueImporter(Importer):
             RevenueFact.objects.bulk_update(updates, ["amount", "margin", "quantity"], batch_size=500)
         touched = {(r.extra["account_id"], r.extra["date"].replace(day=1)) for r in rows}
         monthly_refresh(touched)
+        self._first_revenue([r for r in rows if r.action in (Action.CREATE, Action.UPDATE)])
+
+    def _first_revenue(self, rows: list[Row]) -> None:
+        """An ordered account (订单客户) whose revenue arrives on or after the day it ordered
+        becomes active (用户)."""
+        latest: dict[int, date] = {}
+        for row in rows:
+            if row.values["amount"] > 0:
+                account_id, day = row.extra["account_id"], row.extra["date"]
+                latest[account_id] = max(day, latest.get(account_id, day))
+        ordered = became_ordered_on(latest)
+        arrived = [pk for pk, day in ordered.items() if latest[pk] >= day]
+        if arrived:
+            lifecycle_follow(event="revenue", accounts=arrived, actor=self.actor,
+                             cause=_("First revenue after the order"))
 
     def _create_missing_accounts(self, rows: list[Row]) -> None:
         """`--create-accounts`: an unknown code becomes an unidentified (待识别) account owned by the importer."""

@@ -46,6 +46,9 @@ class AccountForm(forms.ModelForm):
                              assume_scheme="https")
     confirm_similar = forms.BooleanField(label=_("Create anyway"), required=False)
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    # Why the customer state is changed by hand (won deals, revenue and churn move it themselves).
+    lifecycle_reason = forms.CharField(label=_("why the state changes"), max_length=60, required=False,
+                                       help_text=_("Needed when you change the customer state by hand."))
 
     class Meta:
         model = Account
@@ -86,6 +89,13 @@ class AccountForm(forms.ModelForm):
 
     def groups(self):
         return [(label, [self[name] for name in names]) for label, names in ACCOUNT_GROUPS]
+
+    def edit_groups(self):
+        """The groups as the form shows them: on edit, the reason for a new customer state
+        follows the state."""
+        extra = {"lifecycle_status": ["lifecycle_reason"]} if self.instance.pk else {}
+        return [(label, [self[n] for name in names for n in (name, *extra.get(name, []))])
+                for label, names in ACCOUNT_GROUPS]
 
     def service_data(self) -> dict:
         """The cleaned values the service takes; on edit only the fields that changed."""

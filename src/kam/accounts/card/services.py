@@ -194,8 +194,13 @@ def _check_parent(account: Account, actor: User, *, before: int | None = None) -
 
 
 @transaction.atomic
-def account_update(*, actor: User, account: Account, data: dict[str, Any], version: int | None = None) -> Account:
-    """Apply `data` to `account`. With `version`, refuse if someone saved in between."""
+def account_update(*, actor: User, account: Account, data: dict[str, Any], version: int | None = None,
+                   reason: str | None = None) -> Account:
+    """Apply `data` to `account`. With `version`, refuse if someone saved in between.
+
+    `reason`: why a person changes the customer state by hand (the history keeps it); from a
+    form or an API call (a str) it is required whenever `lifecycle_status` changes. Other
+    services pass None: the events that move the state name their cause themselves."""
     require(policies.may_edit_account(actor, account))
     refuse_unknown_fields(data, ACCOUNT_FIELDS)
     account = lock_visible(Account.objects.visible_to(actor), account.pk)
@@ -213,7 +218,7 @@ def account_update(*, actor: User, account: Account, data: dict[str, Any], versi
     if "owner" in fields:
         owner = resolve_owner(actor=actor, owner=fields.pop("owner"))
         account.owner, account.unit = owner, owner.unit
-    parent_before = account.parent_id
+    parent_before, state_before = account.parent_id, account.lifecycle_status
     assign_fields(account, fields)
     if account.uscc:
         try:
@@ -235,6 +240,11 @@ def account_update(*, actor: User, account: Account, data: dict[str, Any], versi
         account.full_clean(exclude=["owner"] if account.owner_id is None else None)
     except ValidationError as exc:
         raise validation_failed(exc) from exc
+    if reason is not None and account.lifecycle_status != state_before:
+        if not reason.strip():
+            raise ValidationFailed(_("Please correct the errors below."), errors={
+                "lifecycle_reason": [_("Say why the customer state changes by hand.")]})
+        account._change_reason = _("Customer state set by hand: %(reason)s") % {"reason": reason.strip()[:60]}
     account.version += 1
     save_with_history(account, actor)
     return account

@@ -167,7 +167,7 @@ def account_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.account_update(
                     actor=request.user, account=account, data=form.service_data(),
-                    version=form.cleaned_data.get("version"),
+                    version=form.cleaned_data.get("version"), reason=form.cleaned_data.get("lifecycle_reason", ""),
                 )
             except services.DuplicateAccount as exc:
                 _similar, duplicate = _clash(form, exc)

@@ -43,6 +43,7 @@ from django.db.models.functions import Cast, Coalesce, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.accounts.lifecycle import lifecycle_follow
 from kam.accounts.models import Account
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import config
@@ -292,12 +293,26 @@ def churn_sweep(as_of: date | None = None) -> dict[str, Any]:
                     recovered_on=as_of)
             # A concurrent sweep may have opened the same pair meanwhile: the constraint keeps one.
             ChurnEvent.objects.bulk_create(rows, batch_size=BATCH, ignore_conflicts=True)
+            _follow_states(definition, churned=[r.account_id for r in rows], closing=closing)
         created += len(rows)
     result: dict[str, Any] = {"created": created, "recovered": recovered,
                               "definitions": len(definitions) - len(skipped)}
     if skipped:
         result["skipped"] = skipped
     return result
+
+
+def _follow_states(definition: ChurnDefinition, *, churned: list[int], closing: list[int]) -> None:
+    """The customer states follow the events: churned on an event, active again when an
+    account's last open event closes."""
+    lifecycle_follow(event="churned", accounts=churned,
+                     cause=_("Churn detected: %(definition)s") % {"definition": definition.name})
+    back = set(ChurnEvent.objects.filter(pk__in=closing).values_list("account_id", flat=True)) if closing else set()
+    if back:
+        still = set(ChurnEvent.objects.filter(account_id__in=back, recovered_on__isnull=True)
+                    .values_list("account_id", flat=True))
+        lifecycle_follow(event="recovered", accounts=back - still,
+                         cause=_("Recovered: %(definition)s") % {"definition": definition.name})
 
 
 # --- by hand -------------------------------------------------------------------------------------
@@ -380,6 +395,8 @@ def churn_mark(*, actor: User, account: Account | int, competitor: Competitor | 
     except IntegrityError:
         raise Conflict(_("This account is already marked as moved to a competitor."),
                        errors={"account": [_("This account is already marked as moved to a competitor.")]}) from None
+    lifecycle_follow(event="churned", accounts=[account.pk], actor=actor,
+                     cause=_("Moved to a competitor: %(competitor)s") % {"competitor": rival.name})
     return event
 
 

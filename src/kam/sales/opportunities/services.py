@@ -14,6 +14,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kam.accounts.lifecycle import lifecycle_follow
 from kam.accounts.models import Account, Contact
 from kam.accounts.recycle import bin_event, bin_item, unbin_item
 from kam.accounts.services import assignable_owners
@@ -161,7 +162,11 @@ def opportunity_close(*, actor: User, opportunity: Opportunity, outcome: str, re
     opportunity.closed_on = on or timezone.localdate(at)
     opportunity.outcome_reason = reason
     opportunity.outcome_note = note.strip()
-    return _enter(actor, opportunity, outcome, at)
+    opportunity = _enter(actor, opportunity, outcome, at)
+    if outcome == Stage.WON:  # 订单客户: the account has ordered
+        lifecycle_follow(event="won", accounts=[opportunity.account_id], actor=actor,
+                         cause=_("Opportunity won: %(name)s") % {"name": opportunity.name})
+    return opportunity
 
 
 @transaction.atomic
