@@ -244,7 +244,9 @@ def account_update(*, actor: User, account: Account, data: dict[str, Any], versi
         if not reason.strip():
             raise ValidationFailed(_("Please correct the errors below."), errors={
                 "lifecycle_reason": [_("Say why the customer state changes by hand.")]})
-        account._change_reason = _("Customer state set by hand: %(reason)s") % {"reason": reason.strip()[:60]}
+        # simple_history keeps the instance's _change_reason as the history row's reason
+        setattr(account, "_change_reason",  # noqa: B010
+                _("Customer state set by hand: %(reason)s") % {"reason": reason.strip()[:60]})
     account.version += 1
     save_with_history(account, actor)
     return account

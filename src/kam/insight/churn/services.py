@@ -396,7 +396,7 @@ def churn_mark(*, actor: User, account: Account | int, competitor: Competitor | 
         raise Conflict(_("This account is already marked as moved to a competitor."),
                        errors={"account": [_("This account is already marked as moved to a competitor.")]}) from None
     lifecycle_follow(event="churned", accounts=[account.pk], actor=actor,
-                     cause=_("Moved to a competitor: %(competitor)s") % {"competitor": rival.name})
+                     cause=_("Moved to a competitor: %(competitor)s") % {"competitor": rival})
     return event
 
 
