@@ -393,11 +393,13 @@ KAM = {
     "POOL_CLAIM_LIMIT": 20,
     # Opportunities: the probability (%) of each stage, for the weighted pipeline.
     "OPPORTUNITY_STAGE_PROBABILITIES": "contact:10,design:30,review:50,tender:70,won:100,lost:0",
-    # Deal reviews: the smallest intended amount that may be submitted; items at or above
-    # REVIEW_SENIOR_AMOUNT still undecided REVIEW_SENIOR_AFTER_DAYS after submission escalate.
+    # Deal reviews: the smallest intended amount that may be submitted; the general manager
+    # may send items at or above REVIEW_SENIOR_AMOUNT to a senior review. With
+    # REVIEW_SENIOR_AFTER_DAYS above 0 such items still undecided that many days after
+    # submission also escalate by themselves (0: only the general manager sends them).
     "REVIEW_MIN_AMOUNT": "10000",
     "REVIEW_SENIOR_AMOUNT": "100000",
-    "REVIEW_SENIOR_AFTER_DAYS": 14,
+    "REVIEW_SENIOR_AFTER_DAYS": 0,
     # Days after a review decision its follow-up task falls due.
     "REVIEW_FOLLOW_UP_DAYS": 7,
     # Customer-base models: the count model fitted nightly (bgnbd or paretonbd), the period

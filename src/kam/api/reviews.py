@@ -69,6 +69,7 @@ class ReviewOut(Schema):
     director: Opinion
     decision: Opinion
     escalated_at: dt.datetime | None
+    escalation: Opinion = Field(..., description="who sent it to the senior review and why (empty: automatic)")
     follow_ups: list[FollowUpOut] | None = Field(None, description="in the single-review answer only")
 
 
@@ -99,6 +100,11 @@ class RecommendIn(Input):
     recommendation: str = Text
 
 
+class SeniorIn(Input):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Text
+
+
 class DecideIn(Input):
     model_config = ConfigDict(extra="forbid")
     decision: str = Text
@@ -124,6 +130,7 @@ def _review(r: DealReview, follow_ups: list[Task] | None = None) -> dict[str, An
         "director": _opinion(r.director_recommendation, r.director, r.director_at),
         "decision": _opinion(r.decision, r.decided_by, r.decided_at),
         "escalated_at": r.escalated_at,
+        "escalation": _opinion(r.escalation_reason, r.escalated_by, r.escalated_at if r.escalated_by_id else None),
     }
     if follow_ups is not None:
         body["follow_ups"] = [{"id": t.pk, "title": t.title, "owner": ref(t.owner), "due_on": t.due_on,
@@ -147,7 +154,7 @@ def _found(request: AuthedRequest, review_id: int) -> DealReview:
 
 @router.get("/reviews", response={200: ReviewPage, **LIST_ERRORS}, summary="List deal reviews")
 def list_reviews(request: AuthedRequest, query: Query[ReviewQuery]) -> dict[str, Any]:
-    qs = selectors.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by")
+    qs = selectors.review_list(user=request.user, filters=query).select_related("manager", "director", "decided_by", "escalated_by")
     return page_of(qs, query, _review)
 
 
@@ -182,6 +189,13 @@ def recommend_review(request: AuthedRequest, review_id: IdParam, payload: Recomm
 def decide_review(request: AuthedRequest, review_id: IdParam, payload: DecideIn) -> dict[str, Any]:
     services.review_decide(actor=request.user, review=_found(request, review_id), decision=payload.decision,
                           follow_ups=payload.follow_ups)
+    return _one(request, review_id)
+
+
+@router.post("/reviews/{review_id}/senior", response={200: ReviewOut, **ERRORS},
+             summary="The general manager sends an item of at least the senior amount to a senior review")
+def send_review_to_senior(request: AuthedRequest, review_id: IdParam, payload: SeniorIn) -> dict[str, Any]:
+    services.review_send_to_senior(actor=request.user, review=_found(request, review_id), reason=payload.reason)
     return _one(request, review_id)
 
 

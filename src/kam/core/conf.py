@@ -144,7 +144,7 @@ class KamConfig(BaseModel):
                                                BeforeValidator(_mapping)]
     REVIEW_MIN_AMOUNT: Yuan
     REVIEW_SENIOR_AMOUNT: Yuan
-    REVIEW_SENIOR_AFTER_DAYS: Whole
+    REVIEW_SENIOR_AFTER_DAYS: Count  # 0: no automatic escalation
     REVIEW_FOLLOW_UP_DAYS: Count
     INSIGHT_COUNT_MODEL: Annotated[str, Field(pattern="^(bgnbd|paretonbd)$")]
     INSIGHT_PERIOD: Annotated[str, Field(pattern="^(week|month)$")]

@@ -320,10 +320,13 @@ def _reviews(rng: random.Random, now: datetime, today: date) -> int:
         if status == ReviewStatus.DECIDED:
             review.decided_by, review.decided_at = gm, at + timedelta(hours=1)
             review.decision = "同意开发，两周内完成方案交流，总经理参加高层会谈"
-        senior_after = timedelta(days=config().REVIEW_SENIOR_AFTER_DAYS)
+        # The general manager sends some of the large open items to a senior review.
         if (review.amount >= config().REVIEW_SENIOR_AMOUNT and status != ReviewStatus.DECIDED
-                and submitted + senior_after < now):
-            review.escalated_at = submitted + senior_after
+                and rng.random() < 0.4):
+            review.escalated_at = min(now, submitted + timedelta(days=rng.randint(1, 10)))
+            review.escalated_by = gm
+            review.escalation_reason = rng.choice(["金额大、竞争激烈，需高层出面", "客户要求高层对接，涉及价格底线",
+                                                   "跨分公司资源协调，提交高层评审"])
         reviews.append(review)
     DealReview.objects.bulk_create(reviews)
     for review in reviews:

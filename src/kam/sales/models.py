@@ -501,8 +501,9 @@ class DealReview(models.Model):
     """An opportunity submitted for review with its tracking sheet (《大客户开发跟踪表》).
 
     The manager recommends, then the director, then the general manager decides (开发决议);
-    the order is enforced by the services. An item at or above the senior threshold left
-    without a decision escalates to a senior review.
+    the order is enforced by the services. The general manager may send an item at or above
+    the senior threshold to a senior review, with a reason; an automatic escalation after
+    REVIEW_SENIOR_AFTER_DAYS undecided days is a setting, off by default.
     """
 
     opportunity = models.ForeignKey(Opportunity, models.CASCADE, related_name="reviews",
@@ -535,9 +536,13 @@ class DealReview(models.Model):
                                    related_name="+", verbose_name=_("decided by"))
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     escalated_at = models.DateTimeField(_("escalated to senior review"), null=True, blank=True)
+    # Who sent it there and why (the general manager's choice); empty for the automatic escalation.
+    escalated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True,
+                                     related_name="+", verbose_name=_("sent to senior review by"))
+    escalation_reason = models.TextField(_("why a senior review"), blank=True)
 
     history = HistoricalRecords(no_db_index=["opportunity", "meeting", "submitted_by", "manager", "director",
-                                             "decided_by"])
+                                             "decided_by", "escalated_by"])
     objects = DealReviewQuerySet.as_manager()
 
     class Meta:

@@ -252,3 +252,26 @@ def test_a_meeting_without_waiting_items_says_so(org):
     meeting = reviews.meeting_create(actor=org.manager_a, title="空的研讨会", held_on=timezone.localdate())
     page = logged_in(org.manager_a).get(f"/sales/reviews/meetings/{meeting.pk}/").content.decode()
     assert 'data-testid="meeting-no-candidates"' in page and 'data-testid="meeting-add"' not in page
+
+
+def test_the_general_manager_sends_an_item_to_a_senior_review_from_its_page_and_the_api(org, gm, item):
+    from kam.core.services import api_token_issue
+
+    assert 'data-testid="review-senior-form"' not in logged_in(org.director).get(f"/sales/reviews/{item.pk}/").content.decode()
+    client = logged_in(gm)
+    assert 'data-testid="review-senior-form"' in client.get(f"/sales/reviews/{item.pk}/").content.decode()
+    refused = client.post(f"/sales/reviews/{item.pk}/senior/", {"reason": ""})
+    assert refused.status_code == 422 and DealReview.objects.get(pk=item.pk).escalated_at is None
+    assert client.post(f"/sales/reviews/{item.pk}/senior/", {"reason": "客户要求高层对接"}).status_code == 302
+    page = client.get(f"/sales/reviews/{item.pk}/").content.decode()
+    assert 'data-testid="escalated"' in page and "客户要求高层对接" in page
+    assert 'data-testid="review-senior-form"' not in page  # sent once
+
+    api = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=gm)}")
+    again = api.post(f"/api/reviews/{item.pk}/senior", {"reason": "再次"}, content_type="application/json")
+    assert again.status_code == 422
+    body = api.get(f"/api/reviews/{item.pk}").json()
+    assert body["escalation"]["text"] == "客户要求高层对接" and body["escalation"]["by"]["id"] == gm.pk
+    outsider = Client(HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=org.specialist_b)}")
+    assert outsider.post(f"/api/reviews/{item.pk}/senior", {"reason": "x"},
+                         content_type="application/json").status_code == 404

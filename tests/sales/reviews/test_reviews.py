@@ -215,12 +215,18 @@ def test_who_may_submit(org, accounts, open_opportunity):
 # --- escalation -------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def after_14_days(settings):
+    """The automatic escalation switched on, at 14 days (it is off by default)."""
+    settings.KAM = {**settings.KAM, "REVIEW_SENIOR_AFTER_DAYS": 14}
+
+
 def _submitted_at(org, accounts, open_opportunity, amount: str, at: datetime, name: str):
     opportunity = open_opportunity(org.specialist_a, accounts.a, name=name, amount=Decimal(amount))
     return submit(org.specialist_a, opportunity, at=at)
 
 
-def test_escalation_at_exactly_the_senior_amount_and_days(org, accounts, open_opportunity):
+def test_escalation_at_exactly_the_senior_amount_and_days(org, accounts, open_opportunity, after_14_days):
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
     exact = _submitted_at(org, accounts, open_opportunity, "100000", t0, "正好十万")
     below = _submitted_at(org, accounts, open_opportunity, "99999.99", t0, "差一分")
@@ -234,7 +240,7 @@ def test_escalation_at_exactly_the_senior_amount_and_days(org, accounts, open_op
     assert exact.escalated_at == now and below.escalated_at is None
 
 
-def test_the_sweep_is_idempotent_and_skips_decided_and_withdrawn_items(org, gm, accounts, open_opportunity):
+def test_the_sweep_is_idempotent_and_skips_decided_and_withdrawn_items(org, gm, accounts, open_opportunity, after_14_days):
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
     open_item = _submitted_at(org, accounts, open_opportunity, "500000", t0, "开放")
     decided = _submitted_at(org, accounts, open_opportunity, "500000", t0, "已决")
@@ -251,7 +257,7 @@ def test_the_sweep_is_idempotent_and_skips_decided_and_withdrawn_items(org, gm, 
 
 
 def test_an_escalated_item_is_one_task_for_the_director_above_closed_by_the_decision(org, gm, accounts,
-                                                                                     open_opportunity):
+                                                                                     open_opportunity, after_14_days):
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
     item = _submitted_at(org, accounts, open_opportunity, "500000", t0, "高层")
     reviews.review_escalation_sweep(now=t0 + timedelta(days=14))
@@ -275,7 +281,7 @@ def test_the_senior_thresholds_are_settings(org, accounts, open_opportunity, set
     assert item.escalated_at is not None
 
 
-def test_the_nightly_task_runs_the_sweep(org, accounts, open_opportunity):
+def test_the_nightly_task_runs_the_sweep(org, accounts, open_opportunity, after_14_days):
     from kam.sales.tasks import review_escalation_sweep
 
     t0 = timezone.now() - timedelta(days=30)
@@ -288,7 +294,7 @@ def test_the_nightly_task_runs_the_sweep(org, accounts, open_opportunity):
 
 
 def test_a_meeting_collects_its_units_items_and_a_senior_review_only_escalated_ones(
-        org, accounts, open_opportunity):
+        org, gm, accounts, open_opportunity):
     t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
     item = _submitted_at(org, accounts, open_opportunity, "300000", t0, "三十万")
     held_on = t0.date() + timedelta(days=5)
@@ -300,7 +306,7 @@ def test_a_meeting_collects_its_units_items_and_a_senior_review_only_escalated_o
     with pytest.raises(ValidationFailed, match="only escalated items"):
         reviews.review_schedule(actor=org.director, review=item, meeting=senior)
     assert list(review_reads.schedulable_reviews(user=org.director, meeting=senior)) == []
-    reviews.review_escalation_sweep(now=t0 + timedelta(days=14))
+    reviews.review_send_to_senior(actor=gm, review=item, reason="金额大", at=t0 + timedelta(days=2))
     assert list(review_reads.schedulable_reviews(user=org.director, meeting=senior)) == [item]
     reviews.review_schedule(actor=org.director, review=item, meeting=senior)
     item.refresh_from_db()
@@ -339,3 +345,33 @@ def test_branch_b_cannot_see_or_act_on_branch_a_reviews(org, gm, item):
     assert review_reads.meeting_list(user=org.specialist_a).filter(pk=a_meeting.pk).exists()  # their item is on it
     item.refresh_from_db()
     assert item.status == ReviewStatus.SUBMITTED and item.manager_recommendation == ""
+
+
+def test_by_default_nothing_escalates_by_itself(org, accounts, open_opportunity):
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    item = _submitted_at(org, accounts, open_opportunity, "500000", t0, "不会自动升级")
+    assert reviews.review_escalation_sweep(now=t0 + timedelta(days=365)) == 0
+    item.refresh_from_db()
+    assert item.escalated_at is None
+
+
+def test_the_general_manager_sends_a_large_item_to_a_senior_review_with_a_reason(org, gm, accounts, open_opportunity):
+    t0 = datetime(2026, 3, 1, 9, 0, tzinfo=SHANGHAI)
+    large = _submitted_at(org, accounts, open_opportunity, "100000", t0, "正好十万")
+    small = _submitted_at(org, accounts, open_opportunity, "99999.99", t0, "差一分")
+    # only the general manager, only with a reason, only at the senior amount
+    with pytest.raises(PermissionDenied):
+        reviews.review_send_to_senior(actor=org.director, review=large, reason="竞争激烈")
+    with pytest.raises(ValidationFailed) as empty:
+        reviews.review_send_to_senior(actor=gm, review=large, reason="  ")
+    assert "reason" in empty.value.errors
+    with pytest.raises(ValidationFailed) as too_small:
+        reviews.review_send_to_senior(actor=gm, review=small, reason="竞争激烈")
+    assert "amount" in too_small.value.errors
+    sent = reviews.review_send_to_senior(actor=gm, review=large, reason="金额大、竞争激烈", at=t0 + timedelta(days=2))
+    assert (sent.escalated_at, sent.escalated_by, sent.escalation_reason) == (t0 + timedelta(days=2), gm, "金额大、竞争激烈")
+    senior = Task.objects.filter(source_kind=TaskSource.SENIOR_REVIEW, source_id=large.pk)
+    assert [t.owner for t in senior] == [org.director]
+    with pytest.raises(ValidationFailed):  # once
+        reviews.review_send_to_senior(actor=gm, review=large, reason="再次")
+    assert DealReview.objects.get(pk=small.pk).escalated_at is None

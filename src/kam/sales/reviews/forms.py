@@ -64,6 +64,14 @@ class DecideForm(forms.Form):
         return [line for line in self.cleaned_data.get("follow_ups", "").splitlines() if line.strip()]
 
 
+class SeniorForm(forms.Form):
+    reason = _text_area(_("why a senior review"), rows=2)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        _styled(self)
+
+
 class ScheduleForm(forms.Form):
     meeting = IdChoiceField(label=_("meeting"), queryset=ReviewMeeting.objects.none(), required=False,
                             empty_label=_("— not on a meeting —"))

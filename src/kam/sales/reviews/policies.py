@@ -13,6 +13,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from kam.activities.policies import MANAGING_ROLES
+from kam.core.conf import config
 from kam.core.errors import PermissionDenied, ValidationFailed
 from kam.core.models import Role
 from kam.sales.models import DealReview, Opportunity, ReviewMeeting, ReviewStatus
@@ -79,6 +80,19 @@ def check_decide(actor: Any, review: DealReview) -> None:
         raise _refused("status", _("The director has not recommended yet."))
 
 
+def check_send_to_senior(actor: Any, review: DealReview) -> None:
+    """The general manager sends an open item of at least REVIEW_SENIOR_AMOUNT to a senior review."""
+    if actor.role != Role.GENERAL_MANAGER:
+        raise PermissionDenied(_("Only the general manager sends an item to a senior review."))
+    if closed := _closed_message(review):
+        raise _refused("status", closed)
+    if review.escalated_at is not None:
+        raise _refused("status", _("This item is already on the senior review."))
+    if review.amount < config().REVIEW_SENIOR_AMOUNT:
+        raise _refused("amount", _("Only items of at least %(amount)s yuan go to a senior review.")
+                       % {"amount": f"{config().REVIEW_SENIOR_AMOUNT:,.0f}"})
+
+
 def check_withdraw(actor: Any, review: DealReview) -> None:
     if actor.pk not in (review.submitted_by_id, review.opportunity.owner_id) and not _manages(
             actor, review.opportunity.owner):
@@ -116,6 +130,10 @@ def may_recommend(actor: Any, review: DealReview) -> bool:
 
 def may_decide(actor: Any, review: DealReview) -> bool:
     return _allowed(check_decide, actor, review)
+
+
+def may_send_to_senior(actor: Any, review: DealReview) -> bool:
+    return _allowed(check_send_to_senior, actor, review)
 
 
 def may_withdraw(actor: Any, review: DealReview) -> bool:

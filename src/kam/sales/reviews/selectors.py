@@ -82,7 +82,7 @@ def meeting_get(*, user: User, pk: int) -> ReviewMeeting | None:
 def meeting_items(*, user: User, meeting: ReviewMeeting) -> QuerySet[DealReview]:
     """The meeting's items `user` sees, in the order they were submitted."""
     return (review_list(user=user, filters=ReviewFilter(meeting=meeting.pk))
-            .select_related("manager", "director", "decided_by", "opportunity__account__unit")
+            .select_related("manager", "director", "decided_by", "escalated_by", "opportunity__account__unit")
             .order_by("submitted_at", "id"))
 
 def schedulable_reviews(*, user: User, meeting: ReviewMeeting) -> QuerySet[DealReview]:

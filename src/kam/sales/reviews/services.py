@@ -274,10 +274,38 @@ def review_schedule(*, actor: User, review: DealReview, meeting: ReviewMeeting |
     return review
 
 
+def _senior_task(review: DealReview, now: datetime) -> None:
+    """The senior reviewer gets the item on their list, once."""
+    if (person := senior_reviewer(review.opportunity.owner)) is not None:
+        tasks_open_many(actor=None, tasks=[NewTask(
+            owner_id=person.pk, account_id=review.opportunity.account_id, due_on=timezone.localdate(now),
+            title=_("Senior review: %(project)s (%(amount)s yuan)")
+            % {"project": review.project, "amount": f"{review.amount:,.2f}"},
+            source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by_id=person.pk)])
+
+
+@transaction.atomic
+def review_send_to_senior(*, actor: User, review: DealReview, reason: str, at: datetime | None = None) -> DealReview:
+    """The general manager sends a hard item of at least REVIEW_SENIOR_AMOUNT to a senior
+    review (高层评审), saying why; the senior reviewer gets it on their list."""
+    review = _review_to_change(actor, review)
+    policies.check_send_to_senior(actor, review)
+    reason = _text(reason, "reason", label=_("why a senior review"))
+    at = _aware(at)
+    review.escalated_at, review.escalated_by, review.escalation_reason = at, actor, reason
+    _save(review, actor)
+    _senior_task(review, at)
+    return review
+
+
 @transaction.atomic
 def review_escalation_sweep(*, now: datetime | None = None) -> int:
-    """Open items of at least REVIEW_SENIOR_AMOUNT submitted REVIEW_SENIOR_AFTER_DAYS or more
-    before `now` escalate to the senior review (escalated_at is set once). Returns how many."""
+    """With REVIEW_SENIOR_AFTER_DAYS above 0, open items of at least REVIEW_SENIOR_AMOUNT
+    submitted that many days or more before `now` escalate to the senior review by themselves
+    (escalated_at is set once). Off (0) by default: the general manager sends items there.
+    Returns how many escalated."""
+    if not config().REVIEW_SENIOR_AFTER_DAYS:
+        return 0
     now = _aware(now)
     cutoff = now - timedelta(days=config().REVIEW_SENIOR_AFTER_DAYS)
     due = (DealReview.objects.alive().open().select_for_update(of=("self",))
@@ -287,12 +315,6 @@ def review_escalation_sweep(*, now: datetime | None = None) -> int:
     for review in due.select_related("opportunity__account", "opportunity__owner__unit"):
         review.escalated_at = now
         _save(review, None)
-        # The senior reviewer gets it on their list, once: the sweep never escalates twice.
-        if (person := senior_reviewer(review.opportunity.owner)) is not None:
-            tasks_open_many(actor=None, tasks=[NewTask(
-                owner_id=person.pk, account_id=review.opportunity.account_id, due_on=timezone.localdate(now),
-                title=_("Senior review: %(project)s (%(amount)s yuan)")
-                % {"project": review.project, "amount": f"{review.amount:,.2f}"},
-                source_kind=TaskSource.SENIOR_REVIEW, source_id=review.pk, created_by_id=person.pk)])
+        _senior_task(review, now)  # once: the sweep never escalates twice
         count += 1
     return count

@@ -13,6 +13,7 @@ from kam.sales.reviews.views import (
     review_new,
     review_recommend,
     review_schedule,
+    review_send_to_senior,
     review_sheet,
     review_withdraw,
 )
@@ -24,6 +25,7 @@ urlpatterns = [
     path("reviews/<id:pk>/", review_detail, name="review"),
     path("reviews/<id:pk>/recommend/", review_recommend, name="review_recommend"),
     path("reviews/<id:pk>/decide/", review_decide, name="review_decide"),
+    path("reviews/<id:pk>/senior/", review_send_to_senior, name="review_send_to_senior"),
     path("reviews/<id:pk>/withdraw/", review_withdraw, name="review_withdraw"),
     path("reviews/<id:pk>/schedule/", review_schedule, name="review_schedule"),
     path("reviews/<id:pk>/sheet/", review_sheet, name="review_sheet"),

@@ -34,6 +34,7 @@ from kam.sales.reviews.forms import (
     RecommendForm,
     ReviewSubmitForm,
     ScheduleForm,
+    SeniorForm,
 )
 from kam.sales.reviews.sheet import meeting_workbook, review_workbook
 
@@ -151,9 +152,10 @@ def review_new(request, opportunity_pk: int):
 # --- one review --------------------------------------------------------------------------------
 
 
-def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_form=None, error: str = "",
-            status: int = 200):
+def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_form=None, senior_form=None,
+            error: str = "", status: int = 200):
     user = request.user
+    may_send_to_senior = review_policies.may_send_to_senior(user, review)
     may_recommend = review_policies.may_recommend(user, review)
     may_decide = review_policies.may_decide(user, review)
     may_schedule = review_policies.may_schedule(user, review)
@@ -183,6 +185,7 @@ def _detail(request, review, *, recommend_form=None, decide_form=None, schedule_
         "may_withdraw": review_policies.may_withdraw(user, review),
         "recommend_form": recommend_form or (RecommendForm() if may_recommend else None),
         "decide_form": decide_form or (DecideForm() if may_decide else None),
+        "senior_form": senior_form or (SeniorForm() if may_send_to_senior else None),
         "schedule_form": schedule_form or (ScheduleForm(meetings=meetings, initial={"meeting": review.meeting_id})
                                            if may_schedule else None),
         "recommending_as": _("director") if request.user.role == "director" else _("manager"),
@@ -223,6 +226,14 @@ def review_decide(request, pk: int):
     return _act(request, pk, form, lambda review: services.review_decide(
         actor=request.user, review=review, decision=form.cleaned_data["decision"],
         follow_ups=form.follow_up_lines()), "decide_form")
+
+
+@login_required
+@require_POST
+def review_send_to_senior(request, pk: int):
+    form = SeniorForm(request.POST)
+    return _act(request, pk, form, lambda review: services.review_send_to_senior(
+        actor=request.user, review=review, reason=form.cleaned_data["reason"]), "senior_form")
 
 
 @login_required
