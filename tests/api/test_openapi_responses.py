@@ -201,6 +201,7 @@ def test_every_operation_answers_as_its_document_says(org, world):
                  {"account": account.pk, "name": "数据中心托管", "amount": "300000",
                   "expected_close": (TODAY + timedelta(days=120)).isoformat()})
     withdrawn = api(spec, "POST", "/api/reviews", {"opportunity": second["id"], **SHEET})
+    api(gm, "POST", "/api/reviews/{review_id}/senior", {"reason": "金额大、竞争激烈"}, review_id=withdrawn["id"])
     api(spec, "POST", "/api/reviews/{review_id}/withdraw", review_id=withdrawn["id"])
     reason = OutcomeReason.objects.filter(is_active=True, applies_to__in=["lost", "any"]).first()
     api(spec, "POST", "/api/opportunities/{opportunity_id}/close",
