@@ -137,3 +137,18 @@ def test_fit_on_collapsed_rows_equals_the_fit_on_every_customer():
     expected_value, expected_gradient = bgnbd._total(theta, x, t_x, T)
     assert value == pytest.approx(expected_value, rel=1e-12)
     assert gradient == pytest.approx(expected_gradient, rel=1e-10)
+
+
+def test_a_run_is_converged_when_it_succeeds_or_stops_on_a_flat_maximum():
+    from scipy.optimize import OptimizeResult
+
+    from kam.insight.forecast.maths.fitting import BOUND, settled
+
+    def run(message, jac, x=(1.0, 2.0)):
+        return OptimizeResult(message=message, x=np.array(x), fun=1.0, jac=np.array(jac), nit=30, success=False)
+
+    assert settled(run("ABNORMAL: ", [0.004, -0.009]))
+    assert not settled(run("ABNORMAL: ", [0.004, 0.05]))  # still on a slope
+    assert settled(run("ABNORMAL: ", [0.004, 0.5], x=(1.0, -BOUND)))  # held at a bound: not a free direction
+    assert not settled(run("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", [0.0, 0.0]))
+    assert not settled(run("ABNORMAL: ", [np.nan, 0.0]))

@@ -49,8 +49,12 @@ def test_the_account_card_shows_the_forecast_and_the_fit(org, accounts, scored):
     assert 'data-band="green"' in html and ">85%<" in html and "previous fit 0.90" in html
     assert "123,456.78" in html and "300,000.00" in html and ">6.4<" in html
     assert "12 repeat purchases" in html and "first 40.0 weeks before the end of the data, last 10.0 weeks before it" in html
-    assert "BG/NBD fitted on the revenue from 2023-07-01 to 2026-06-30" in html
+    # a specialist reads plain words; the model's name and workings are for analysts and HQ
+    assert "BG/NBD" not in html and "Forecast from the account's purchases between 2023-07-01 and 2026-06-30" in html
+    assert "Probability still active" in html
     assert 'href="/insight/models/"' in html
+    hq = client_for(org.director).get(f"/insight/accounts/{a.pk}/forecast/").content.decode()
+    assert "BG/NBD fitted on the revenue from 2023-07-01 to 2026-06-30" in hq
 
 
 @pytest.mark.parametrize(("p_alive", "band"), [(0.29, "red"), (0.3, "yellow"), (0.649, "yellow"), (0.65, "green")])
@@ -81,8 +85,12 @@ def test_the_models_page_lists_the_fit_and_only_the_visible_scores(org, accounts
     response = client_for(org.specialist_b).get("/insight/models/")
     html = response.content.decode()
     assert response.status_code == 200
-    assert f'data-testid="fit-{scored.pk}"' in html and "r = 0.243, α = 4.414, a = 0.793, b = 2.426" in html
-    assert "-9582.4" in html and "p = 6.25, q = 3.74, γ = 15.44" in html
+    # a specialist sees the forecasts in plain words, no parameters or log-likelihoods
+    assert f'data-testid="fit-{scored.pk}"' not in html and "r = 0.243" not in html and "-9582.4" not in html
+    assert 'data-testid="forecast-plain"' in html and "Probability still active" in html
+    analyst = client_for(org.analyst_hq).get("/insight/models/").content.decode()
+    assert f'data-testid="fit-{scored.pk}"' in analyst and "r = 0.243, α = 4.414, a = 0.793, b = 2.426" in analyst
+    assert "-9582.4" in analyst and "p = 6.25, q = 3.74, γ = 15.44" in analyst
     assert f"score-row-{b.pk}" in html and f"score-row-{a.pk}" not in html
     charts = json.loads(html.split('id="forecast-charts" type="application/json">')[1].split("</script>")[0])
     assert charts["histogram"]["series"][0]["data"] == [0, 0, 1, 0, 0, 0, 0, 0, 0, 0]

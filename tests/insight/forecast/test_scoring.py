@@ -3,6 +3,7 @@ database, the stored fit, the scores and their replacement, the nightly job's re
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import date
 from decimal import Decimal
 
@@ -173,9 +174,10 @@ def test_without_enough_repeat_buyers_the_spend_is_each_accounts_own_mean(three,
                (c, date(2026, 1, 7), "40", ""), (c, date(2026, 4, 7), "20", "")])
     fitted = scoring.fit_from_database(calibration_end=END)
     assert fitted.fit.spend_params is None and fitted.fit.spend_log_likelihood is None
-    assert fitted.notes == [f"The spend model was not fitted: 2 accounts bought more than once, it needs "
-                            f"{scoring.MIN_REPEAT_CUSTOMERS}. Expected value uses each account's own mean spend "
-                            "per purchase."]
+    # (BG/NBD does not converge on three accounts: Pareto/NBD is used and a note says so)
+    assert fitted.notes[-1] == (f"The spend model was not fitted: 2 accounts bought more than once, it needs "
+                                f"{scoring.MIN_REPEAT_CUSTOMERS}. Expected value uses each account's own mean spend "
+                                "per purchase.")
     spends = dict(AccountScore.objects.values_list("account", "expected_spend"))
     assert spends == {a.pk: Decimal("70.00"), b.pk: Decimal("12.50"), c.pk: Decimal("30.00")}
     score = AccountScore.objects.get(account=a)
@@ -222,3 +224,37 @@ def test_an_unknown_model_or_period_is_refused():
     with pytest.raises(scoring.ValidationFailed) as refused:
         scoring.fit_from_database(calibration_end=END, count_model="gammagamma")
     assert "model" in refused.value.errors
+
+
+def _not_converging(module, monkeypatch):
+    real = module.fit
+
+    def fit(*args, **kwargs):
+        return dataclasses.replace(real(*args, **kwargs), converged=False)
+
+    monkeypatch.setattr(module, "fit", fit)
+
+
+def test_a_fit_that_does_not_converge_falls_back_to_pareto_nbd(org, base, monkeypatch):
+    _not_converging(bgnbd, monkeypatch)
+    fitted = scoring.fit_from_database(calibration_end=END, period="week", count_model="bgnbd")
+    assert fitted.fit.count_model == "paretonbd" and fitted.fit.converged and fitted.scored == 60
+    assert any("BG/NBD did not converge" in note for note in fitted.notes)
+
+
+def test_a_fit_that_does_not_converge_never_becomes_current_and_the_page_says_why(org, base, monkeypatch, client):
+    from kam.insight.forecast.maths import paretonbd
+    from kam.insight.forecast.selectors import current_fit
+
+    good = scoring.fit_from_database(calibration_end=END, period="week", count_model="bgnbd").fit
+    before = dict(AccountScore.objects.values_list("account_id", "p_alive"))
+    _not_converging(bgnbd, monkeypatch)
+    _not_converging(paretonbd, monkeypatch)
+    bad = scoring.fit_from_database(calibration_end=END, period="week", count_model="bgnbd")
+    assert not bad.fit.converged and bad.scored == 0 and bad.fit.scored_accounts == 0
+    assert current_fit() == good
+    assert dict(AccountScore.objects.values_list("account_id", "p_alive")) == before
+    assert set(AccountScore.objects.values_list("fit_id", flat=True)) == {good.pk}
+    client.force_login(org.analyst_hq)
+    page = client.get("/insight/models/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert 'data-testid="unconverged"' in page and "did not converge, so it was not used" in page

@@ -13,8 +13,11 @@ from kam.insight.models import AccountScore, ModelFit
 
 
 def current_fit() -> ModelFit | None:
-    """The fit the stored scores come from (the latest one that scored any account)."""
-    return ModelFit.objects.filter(scored_accounts__gt=0).order_by("-created_at", "-id").first()
+    """The fit the stored scores come from: the latest converged one that scored any account
+    (a fit that did not converge never scores; one stored so before it may, and then counts
+    only while there is no converged fit)."""
+    scoring = ModelFit.objects.filter(scored_accounts__gt=0).order_by("-created_at", "-id")
+    return scoring.filter(converged=True).first() or scoring.first()
 
 
 def fit_list() -> QuerySet[ModelFit]:

@@ -173,11 +173,19 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
             % {"customers": customers, "repeat": repeat, "start": start, "end": end, "min": MIN_CUSTOMERS},
             errors={"calibration_end": [_("Too little revenue up to this day.")]},
         )
+    notes: list[str] = []
     count = _count_module(count_model).fit(summary.frequency, summary.recency, summary.age)
+    if not count.converged:
+        # The other count model may converge where this one does not (Pareto/NBD often does).
+        other = CountModel.PARETONBD.value if count_model == CountModel.BGNBD.value else CountModel.BGNBD.value
+        second = _count_module(other).fit(summary.frequency, summary.recency, summary.age)
+        if second.converged and _finite(second.parameters):
+            notes.append(_("%(model)s did not converge on these data; %(other)s did and is used.")
+                         % {"model": CountModel(count_model).label, "other": CountModel(other).label})
+            count, count_model = second, other
     if not _finite(count.parameters):
         raise NotEnoughData(_("The count model found no finite estimate on these data; nothing was stored."),
                             errors={"calibration_end": [_("No estimate.")]})
-    notes: list[str] = []
     spend = stored_spend = None
     if repeat < MIN_REPEAT_CUSTOMERS:
         notes.append(_("The spend model was not fitted: %(repeat)d accounts bought more than once, it needs "
@@ -185,7 +193,11 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
                      % {"repeat": repeat, "min": MIN_REPEAT_CUSTOMERS})
     else:
         spend = stored_spend = gammagamma.fit(summary.frequency, summary.mean_value)
-        if not _finite(spend.parameters):
+        if not spend.converged:
+            notes.append(_("The spend model did not converge. Expected value uses each account's own mean spend "
+                           "per purchase."))
+            spend = None
+        elif not _finite(spend.parameters):
             stored_spend = spend = None
             notes.append(_("The spend model found no finite estimate. Expected value uses each account's own "
                            "mean spend per purchase."))
@@ -208,11 +220,17 @@ def fit_from_database(*, calibration_end: date, period: str | None = None, count
             count_params=count.parameters, count_log_likelihood=count.log_likelihood,
             spend_params=stored_spend.parameters if stored_spend else None,
             spend_log_likelihood=stored_spend.log_likelihood if stored_spend else None,
-            customers=customers, repeat_customers=repeat,
-            converged=count.converged and (stored_spend is None or stored_spend.converged),
+            customers=customers, repeat_customers=repeat, converged=count.converged,
             seconds=0, created_by=actor,
         )
-        scored, removed = score_accounts(fit=fit, summary=summary, values=values)
+        if count.converged:
+            scored, removed = score_accounts(fit=fit, summary=summary, values=values)
+        else:
+            # A fit that did not converge is kept for the record, never made current: the
+            # scores stay those of the last converged fit.
+            scored = removed = 0
+            notes.append(_("Neither count model converged on these data: the fit is kept for the record and "
+                           "the scores stay those of the last fit that converged."))
         fit.seconds = round(time.perf_counter() - started, 3)
         fit.scored_accounts = scored
         fit.save(update_fields=["seconds", "scored_accounts"])

@@ -47,7 +47,8 @@ def account_forecast(request, pk: int):
         raise Http404
     score = selectors.score_get(user=request.user, account_id=account.pk)
     context = {"account": account, "score": score, "fit": score.fit if score else selectors.current_fit(),
-               "horizon": config().INSIGHT_HORIZON_MONTHS, "clv_months": config().INSIGHT_CLV_MONTHS}
+               "horizon": config().INSIGHT_HORIZON_MONTHS, "clv_months": config().INSIGHT_CLV_MONTHS,
+               "details": policies.may_see_model_details(request.user)}
     if score:
         context.update(band=p_alive_band(score.p_alive), since=max(0.0, score.age - score.recency),
                        unit=_("weeks") if score.fit.period == "week" else _("months"))
@@ -97,8 +98,11 @@ def models(request):
     for f in fits:
         f.count_text, f.spend_text = _parameters(f.count_params), _parameters(f.spend_params)
         f.spend_used = services.spend_usable(f.spend_params)
+    latest = fits[0] if fits else None
     context.update(fit=fit, fits=fits, charts=_charts(visible, fit), can_refit=policies.may_refit(request.user),
-                   visible_count=visible.count())
+                   details=policies.may_see_model_details(request.user),
+                   visible_count=visible.count(), unconverged=latest if latest and latest != fit
+                   and not latest.converged else None)
     return render(request, "insight/forecast/models.html", context)
 
 

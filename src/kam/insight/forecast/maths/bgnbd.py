@@ -109,7 +109,7 @@ def fit(frequency, recency, age, *, collapse: bool = True) -> BgNbdFit:
     r, alpha, a, b = np.exp(result.x)
     return BgNbdFit(r=float(r), alpha=float(alpha), a=float(a), b=float(b),
                     log_likelihood=float(-result.fun * customers), customers=customers,
-                    converged=bool(result.success))
+                    converged=bool(result.converged))
 
 
 def _arrays(frequency, recency, age):

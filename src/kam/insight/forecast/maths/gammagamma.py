@@ -68,7 +68,7 @@ def fit(frequency, mean_value) -> GammaGammaFit:
     result = maximise(_objective(x, zbar), start)
     p, q, gamma = np.exp(result.x)
     return GammaGammaFit(p=float(p), q=float(q), gamma=float(gamma), log_likelihood=float(-result.fun * len(x)),
-                         customers=len(x), converged=bool(result.success))
+                         customers=len(x), converged=bool(result.converged))
 
 
 def _arrays(frequency, mean_value):

@@ -83,7 +83,7 @@ def fit(frequency, recency, age) -> ParetoNbdFit:
     r, alpha, s, beta = np.exp(result.x)
     return ParetoNbdFit(r=float(r), alpha=float(alpha), s=float(s), beta=float(beta),
                         log_likelihood=float(-result.fun * len(x)), customers=len(x),
-                        converged=bool(result.success))
+                        converged=bool(result.converged))
 
 
 def _arrays(frequency, recency, age):
