@@ -49,6 +49,7 @@ class EventOut(Schema):
     reason: Ref | None = Field(..., description="None: unclassified")
     competitor: Ref | None
     detected_on: dt.date
+    churned_on: dt.date | None = Field(..., description="when the spend fell or stopped; the rates count it then")
     baseline_amount: Money = Field(..., description="baseline monthly spend (yuan)")
     recent_amount: Money = Field(..., description="recent monthly spend (yuan)")
     amount_lost: Money = Field(..., description="amount lost a year (yuan)")
@@ -140,6 +141,7 @@ def _event(e: ChurnEvent) -> dict[str, Any]:
     return {"id": e.pk, "account": ref(e.account), "account_code": e.account.code,
             "definition": {"id": d.pk, "code": d.code, "name": d.name, "rule": d.rule},
             "reason": ref(e.reason), "competitor": ref(e.competitor), "detected_on": e.detected_on,
+            "churned_on": e.churned_on,
             "baseline_amount": e.baseline_amount, "recent_amount": e.recent_amount, "amount_lost": e.amount_lost,
             "evidence": e.evidence or {}, "note": e.note, "recorded_by": ref(e.recorded_by),
             "recovered_on": e.recovered_on}

@@ -7,6 +7,8 @@ A score, churn event, survey, health row or warning is visible exactly when its 
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -135,7 +137,8 @@ class ChurnDefinition(models.Model):
 
 
 class ChurnEvent(models.Model):
-    """An account found churned by a definition on `detected_on`, with the yearly amount
+    """An account found churned by a definition on `detected_on`, dated `churned_on` (when its
+    spend fell or stopped: the churn rates count it in that month), with the yearly amount
     lost (the baseline's monthly average × 12). At most one open event per account and
     definition; `recovered_on` closes it when the account's revenue comes back."""
 
@@ -147,6 +150,7 @@ class ChurnEvent(models.Model):
     competitor = models.ForeignKey("sales.Competitor", models.PROTECT, null=True, blank=True, related_name="+",
                                    verbose_name=_("competitor"))
     detected_on = models.DateField(_("detected on"))
+    churned_on = models.DateField(_("churned on"), null=True, blank=True)
     baseline_amount = models.DecimalField(_("baseline monthly spend (yuan)"), **MONEY)
     recent_amount = models.DecimalField(_("recent monthly spend (yuan)"), **MONEY)
     amount_lost = models.DecimalField(_("amount lost a year (yuan)"), **MONEY)
@@ -163,7 +167,7 @@ class ChurnEvent(models.Model):
         verbose_name = _("churn event")
         verbose_name_plural = _("churn events")
         ordering = ["-detected_on", "-id"]
-        indexes = [models.Index(fields=["detected_on"])]
+        indexes = [models.Index(fields=["detected_on"]), models.Index(fields=["churned_on"])]
         constraints = [
             models.UniqueConstraint(fields=["account", "definition"], condition=Q(recovered_on__isnull=True),
                                     name="churn_event_open_once"),
@@ -171,6 +175,11 @@ class ChurnEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id} {self.definition_id} {self.detected_on}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.churned_on is None:  # an event recorded by hand is dated the day it names
+            self.churned_on = self.detected_on
+        super().save(*args, **kwargs)
 
 
 # --- satisfaction and health --------------------------------------------------------------------

@@ -203,3 +203,25 @@ def test_the_sweep_leaves_competitor_marks_alone(org):
     churn_mark(actor=org.specialist_a, account=a, competitor=Competitor.objects.first(), on=date(2026, 6, 3))
     churn_sweep(as_of=date(2026, 8, 2))
     assert ChurnEvent.objects.get().recovered_on is None
+
+
+def test_an_event_is_dated_when_the_spend_fell_or_stopped_not_when_it_was_found(org):
+    from kam.insight.churn.rates import churn_rates
+
+    _only("no-revenue")
+    stopped = AccountFactory(owner=org.specialist_a)
+    monthly(stopped, month(2025, 1), [1000] * 12)  # last line 2025-12-10
+    churn_sweep(as_of=date(2026, 6, 1))
+    event = ChurnEvent.objects.get(account=stopped)
+    assert (event.detected_on, event.churned_on) == (date(2026, 6, 1), date(2025, 12, 11))
+    # the rates count it in December, when it stopped, and the month it was found has no spike
+    rates = churn_rates(user=org.admin, start=date(2025, 12, 1), end=date(2026, 6, 30), by="month")
+    churned = {p.label: p.churned for p in rates.periods}
+    assert churned["2025-12"] == 1 and churned["2026-06"] == 0
+
+    ChurnDefinition.objects.filter(code="spend-drop").update(is_active=True)
+    _drop()
+    fell = AccountFactory(owner=org.specialist_a)
+    monthly(fell, month(2025, 10), [1000] * 6 + [100, 100, 100])
+    churn_sweep(as_of=AS_OF)  # the recent window is 2026-04…06
+    assert ChurnEvent.objects.get(account=fell).churned_on == date(2026, 4, 1)

@@ -88,7 +88,21 @@ def test_the_base_moves_with_the_period(org, book):
     assert (july.base, july.churned) == (4, 2)
     # the whole range is read from June's base
     assert rates.breakdowns.total.base_revenue == Decimal("49500.00")
-    assert rates.breakdowns.total.amount_rate == pytest.approx(36000 / 49500)
+    # each account loses at most what it brought to that base: a1 11,000 of its 12,000 a year,
+    # b1 22,000 of 24,000
+    assert rates.breakdowns.total.lost == Decimal("33000.00")
+    assert rates.breakdowns.total.amount_rate == pytest.approx(33000 / 49500)
+
+
+def test_the_amount_rate_never_exceeds_the_base_it_is_divided_by(org):
+    # an account that billed 100 a month for a year, then was found losing 50,000 a year
+    # (a baseline from a big month the year window does not hold)
+    small = AccountFactory(owner=org.specialist_a)
+    monthly(small, month(2025, 7), [100] * 12)
+    event(small, "spend-drop", date(2026, 7, 10), "50000")
+    (july,) = churn_rates(user=org.admin, start=JULY[0], end=JULY[1], by="month").periods
+    assert (july.base_revenue, july.lost) == (Decimal("1200.00"), Decimal("1200.00"))
+    assert july.amount_rate == 1.0
 
 
 def test_breakdowns_by_reason_industry_tier_and_unit(org, book):

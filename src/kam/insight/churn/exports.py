@@ -19,6 +19,7 @@ def event_columns() -> list[ExportColumn]:
         ExportColumn(_lazy("churn definition"), lambda e: e.definition.name),
         ExportColumn(_lazy("reason"), lambda e: e.reason.name if e.reason_id else _("Unclassified")),
         ExportColumn(_lazy("competitor"), lambda e: e.competitor.name if e.competitor_id else ""),
+        ExportColumn(_lazy("churned on"), lambda e: e.churned_on),
         ExportColumn(_lazy("detected on"), lambda e: e.detected_on),
         ExportColumn(_lazy("baseline monthly spend (yuan)"), lambda e: e.baseline_amount),
         ExportColumn(_lazy("recent monthly spend (yuan)"), lambda e: e.recent_amount),

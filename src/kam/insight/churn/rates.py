@@ -6,13 +6,17 @@ The formulas, which the churn page repeats:
   the CHURN_ACTIVE_MONTHS (12) full months before s is positive; its **base revenue** is their
   revenue in those months.
 - An account **churned in the period** when it is in the period's active base and has a churn
-  event (of the chosen definitions) detected in the period. An account found by two
+  event (of the chosen definitions) dated in the period: dated when its spend fell (the
+  first month of the spend-drop rule's recent window) or stopped (the day after its last
+  revenue), or the day it moved to a competitor — not the day the sweep found it. An account found by two
   definitions (or twice) counts once; the event that counts is the one with the largest
   amount lost a year (on a tie, the earliest), and its reason is the account's reason
   (none: "unclassified").
 - **Churn rate by count** = accounts churned in the period ÷ accounts in the active base.
-- **Churn rate by amount** = Σ amount lost a year of the counting events ÷ base revenue (the
-  base's revenue of the 12 months before s: a year's revenue against a year's loss).
+- **Churn rate by amount** = Σ min(amount lost a year of the counting event, the account's
+  base revenue) ÷ base revenue (the base's revenue of the 12 months before s: a year's
+  revenue against a year's loss). An account cannot lose more than it brought, so the rate
+  never exceeds 100 %.
 - The **whole range** is read as one period (its base at the range's first day), and the
   breakdowns are of the whole range: per reason the churned accounts and the share of the
   amount lost; per industry, tier (in the CADENCE_SCHEME scheme's latest snapshot as of the
@@ -161,8 +165,8 @@ class Counted:
 
 
 def _counted(scope: Scope, start: date, end: date) -> dict[int, Counted]:
-    """Per account with an event detected in start…end, the event with the largest amount lost."""
-    rows = integer_rows(scope.events().filter(detected_on__gte=start, detected_on__lte=end).annotate(
+    """Per account with an event dated (churned_on) in start…end, the event with the largest amount lost."""
+    rows = integer_rows(scope.events().filter(churned_on__gte=start, churned_on__lte=end).annotate(
         lost=fen_of("amount_lost"), why=Coalesce("reason_id", Value(UNCLASSIFIED)))
         .values_list("account_id", "id", "lost", "why"), 4)
     out: dict[int, Counted] = {}
@@ -225,6 +229,7 @@ def period_rate(scope: Scope, period: Period, ids: np.ndarray, window: np.ndarra
     in_base = window > 0
     churned, lost, _reason = _members(ids, _counted(scope, period.start, period.end))
     churned &= in_base
+    lost = np.minimum(lost, window)  # an account loses at most the revenue it brought to the base
     return Rate(period.label, period.label, int(in_base.sum()), _yuan(int(window[in_base].sum())), int(churned.sum()),
                 _yuan(int(lost[churned].sum())))
 
@@ -278,6 +283,7 @@ def breakdowns(scope: Scope, start: date, end: date, accounts: tuple[np.ndarray,
     churned, lost, reason = _members(ids, _counted(scope, start, end))
     churned &= fen > 0
     in_base = fen > 0
+    lost = np.minimum(lost, fen)  # at most the account's base revenue: the rate by amount stays ≤ 100 %
     all_lost = int(lost[churned].sum())
     total = Rate("total", str(_("All")), int(in_base.sum()), _yuan(int(fen[in_base].sum())), int(churned.sum()),
                  _yuan(all_lost), 1.0 if all_lost else None)

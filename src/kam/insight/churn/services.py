@@ -161,11 +161,13 @@ class Finding:
     baseline: Fraction  # fen a month
     recent: Fraction  # fen a month
     evidence: dict
+    churned_on: date | None = None  # when the spend fell or stopped; the day found when None
 
     def event(self, definition: ChurnDefinition, on: date) -> ChurnEvent:
         baseline, recent = yuan(self.baseline), yuan(self.recent)
         lost = yuan(max(self.baseline - self.recent, Fraction(0)) * 12)
-        return ChurnEvent(account_id=self.account_id, definition=definition, detected_on=on, baseline_amount=baseline,
+        return ChurnEvent(account_id=self.account_id, definition=definition, detected_on=on,
+                          churned_on=self.churned_on or on, baseline_amount=baseline,
                           recent_amount=recent, amount_lost=lost, evidence=self.evidence)
 
 
@@ -194,7 +196,7 @@ def _spend_drop(definition: ChurnDefinition, ids: np.ndarray, as_of: date, open_
             "baseline_months": [_ym(base_first), _ym(base_last)], "baseline_total": str(yuan(b)),
             "recent_months": [_ym(recent_first), _ym(recent_last)], "recent_total": str(yuan(r)),
             "threshold": str(yuan(Fraction(b, base_n) * (100 - drop) / 100)),
-        }))
+        }, churned_on=recent_first))  # the spend fell in the recent window: dated at its start
     # Recovered: the recent average is back above the event's baseline × (1 − p/100).
     position = {int(a): n for n, a in enumerate(ids.tolist())}
     recovered = []
@@ -248,7 +250,7 @@ def _no_revenue(definition: ChurnDefinition, ids: np.ndarray, as_of: date, open_
         "rule": ChurnRule.NO_REVENUE, "days": days, "last_revenue_on": d.isoformat(),
         "days_without_revenue": (as_of - d).days,
         "baseline_months": [_ym(month_start(d, months - 1)), _ym(d)], "baseline_total": str(yuan(baselines[a] * months)),
-    }) for a, d in sorted(new.items())]
+    }, churned_on=d + timedelta(days=1)) for a, d in sorted(new.items())]  # it stopped the day after the last line
     recovered = []
     for account_id, event in open_events.items():
         since = (event.evidence or {}).get("last_revenue_on")
