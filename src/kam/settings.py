@@ -213,6 +213,8 @@ if _env_flag("KAM_HTTPS"):
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# Chinese pages group thousands as 12,345.60 (kam/formats/zh_Hans); the rest is Django's.
+FORMAT_MODULE_PATH = ["kam.formats"]
 TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True

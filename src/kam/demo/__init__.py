@@ -235,7 +235,9 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     office_ids = sorted(users.specialists_by_office)
     used_uscc: set[str] = set()
     used_names: set[str] = set()
-    today = date(2026, 11, 1)
+    # One day for every builder: revenue, snapshots, activities and the models all end today,
+    # so no analysis reads a month the demo has no revenue for.
+    today = timezone.localdate()
 
     def city_short_of(office_id: int) -> str:
         return branch_city[branch_of_office[office_id]][1]
@@ -361,7 +363,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
     snapshots = build_snapshots(actor=User.objects.get(username="director"), today=today)
     activities, open_tasks = build_activities(seed=seed + 1, managers_by_branch=users.managers_by_branch)
     sales = build_sales(seed=seed + 3)
-    insight = build_insight(seed=seed + 4, today=timezone.localdate())
+    insight = build_insight(seed=seed + 4, today=today)
     elapsed = time.monotonic() - started
     lines = [
         f"Demo data: {Account.objects.count():,} accounts, {Contact.objects.count():,} contacts, "
