@@ -252,6 +252,9 @@ class PlaybookStepKind(models.TextChoices):
     REVIEW = "review", _("Business review")
     EXECUTIVE = "executive", _("Executive meeting")
     INNOVATION = "innovation", _("Joint innovation")
+    ECOSYSTEM = "ecosystem", _("Industry ecosystem")
+    SHARED_DEAL = "shared_deal", _("Shared revenue or cost deal")
+    CASE = "case", _("Success case")
 
 
 class Playbook(models.Model):

@@ -199,3 +199,38 @@ def test_the_nightly_task_brings_stages_up_to_date(org, playbooks):
     result = apply_playbooks.enqueue(as_of="2025-09-04").return_value
     account.refresh_from_db()
     assert account.relationship_stage == "initial" and result["entered"] == 1 and result["tasks"] > 0
+
+
+@pytest.mark.django_db
+def test_the_deep_and_symbiosis_stages_schedule_what_the_source_orders(org, playbooks, settings):
+    settings.KAM = {**settings.KAM, "PLAYBOOK_HORIZON_DAYS": 400}
+    deep = signed(org, date(2024, 9, 2))  # deep from 2 September 2025
+    playbook_services.stage_enter(actor=org.manager_a, account=deep, today=date(2025, 9, 2))
+    titles = {t.title for t in playbook_tasks(deep)}
+    assert {"交叉销售与向上销售评估", "联合创新与案例打造", "高层会晤（每半年）"} <= titles
+    symbiosis = signed(org, date(2022, 9, 1))  # symbiosis from 1 September 2025
+    playbook_services.stage_enter(actor=org.manager_a, account=symbiosis, today=date(2025, 9, 1))
+    kinds = {t.title for t in playbook_tasks(symbiosis)}
+    assert {"共建行业生态（行业论坛、白皮书、联合投资）", "收益共享、成本共担合作（如系统销售额的 10%）",
+            "发布客户成功案例"} <= kinds
+    assert not kinds & {"联合创新研讨（每年）", "联合案例复盘（每年）"}
+
+
+@pytest.mark.django_db
+def test_the_migration_replaces_the_first_defaults_only_where_hq_left_them(playbooks):
+    from kam.activities.models import PlaybookStep
+    from kam.activities.playbooks.schedule import EARLIER_DEFAULTS
+
+    migration = importlib.import_module("kam.activities.migrations.0006_playbooks_as_the_source_orders_them")
+    for stage, steps in EARLIER_DEFAULTS.items():
+        playbook = playbooks[stage]
+        playbook.steps.all().delete()
+        for order, (title, kind, offset, repeat, until) in enumerate(steps):
+            PlaybookStep.objects.create(playbook=playbook, title=title, kind=kind, offset_days=offset,
+                                        repeat_days=repeat, until_days=until, sort_order=order)
+    edited = playbooks["symbiosis"].steps.first()
+    edited.title = "总部改过的步骤"
+    edited.save()
+    migration.reorder(apps, None)
+    assert [s.kind for s in playbooks["deep"].steps.order_by("sort_order")] == ["review", "innovation", "executive"]
+    assert "总部改过的步骤" in set(playbooks["symbiosis"].steps.values_list("title", flat=True))

@@ -25,15 +25,27 @@ DEFAULT_PLAYBOOKS = [
         ("开通绿色通道（支持请求1小时内响应）", "delivery", 0, None, None),
         ("季度《客户价值报告》", "report", 7, 91, None),
     ]),
+    # 深度绑定期 (1–3 years): cross-sell and up-sell, joint innovation and joint cases, the
+    # executive meeting every six months.
     ("deep", "深度绑定期行动手册", [
         ("交叉销售与向上销售评估", "review", 14, 182, None),
+        ("联合创新与案例打造", "innovation", 60, 365, None),
         ("高层会晤（每半年）", "executive", 30, 182, None),
     ]),
+    # 价值共生期 (> 3 years): co-building the industry ecosystem, shared revenue or shared cost
+    # deals (the source's example: 10 % of system sales), publishing the customer's success case.
     ("symbiosis", "价值共生期行动手册", [
-        ("联合创新研讨（每年）", "innovation", 30, 365, None),
-        ("联合案例复盘（每年）", "review", 180, 365, None),
+        ("共建行业生态（行业论坛、白皮书、联合投资）", "ecosystem", 30, 365, None),
+        ("收益共享、成本共担合作（如系统销售额的 10%）", "shared_deal", 60, 365, None),
+        ("发布客户成功案例", "case", 120, 365, None),
     ]),
 ]
+
+# The defaults the first release loaded, which migration 0006 replaces where HQ left them as they were.
+EARLIER_DEFAULTS = {
+    "deep": [("交叉销售与向上销售评估", "review", 14, 182, None), ("高层会晤（每半年）", "executive", 30, 182, None)],
+    "symbiosis": [("联合创新研讨（每年）", "innovation", 30, 365, None), ("联合案例复盘（每年）", "review", 180, 365, None)],
+}
 
 
 def step_due_dates(
