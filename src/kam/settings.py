@@ -321,6 +321,7 @@ KAM = {
     "NIGHTLY_AT": "02:00",
     "NIGHTLY_TASKS": (
         "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
+        "kam.activities.tasks.create_sample_calls,"
         "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
         "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep,kam.accounts.tasks.purge_recycle_bin"
     ),
@@ -357,6 +358,12 @@ KAM = {
     "CADENCE_SCHEME": "monthly-spend",
     # Reminders: a task for each visit or call falling due within this many days.
     "CADENCE_REMINDER_DAYS": 7,
+    # ABC care: each month every owner gets SAMPLE_CALLS_PER_OWNER sample calls (抽样回访) to
+    # accounts drawn at random among theirs in the SAMPLE_CALL_TIERS of SAMPLE_CALL_SCHEME
+    # (the Pareto C accounts); 0 switches them off.
+    "SAMPLE_CALL_SCHEME": "pareto-abc",
+    "SAMPLE_CALL_TIERS": "C",
+    "SAMPLE_CALLS_PER_OWNER": 5,
     # Overdue accounts listed on the compliance page's drill-down.
     "COMPLIANCE_OVERDUE_ROWS": 100,
     # Relationship stages: months after signing at which 稳定合作期, 深度绑定期 and 价值共生期 begin.

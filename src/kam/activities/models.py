@@ -103,6 +103,7 @@ class TaskSource(models.TextChoices):
     REVIEW = "review", _("Deal review decision")
     SENIOR_REVIEW = "senior", _("Senior deal review")
     WARNING = "warning", _("Early warning")
+    SAMPLE = "sample", _("Sample call (C accounts)")
 
 
 class TaskQuerySet(models.QuerySet):

@@ -27,6 +27,14 @@ def create_cadence_reminders(scheme_code: str = "", as_of: str = "") -> int:
 
 
 @task()
+def create_sample_calls(as_of: str = "") -> int:
+    """Nightly: this month's sample calls to the C accounts (see activities.care.services)."""
+    from kam.activities.care.services import sample_calls_create
+
+    return sample_calls_create(today=date.fromisoformat(as_of) if as_of else None)
+
+
+@task()
 def apply_playbooks(as_of: str = "") -> dict[str, int]:
     """Nightly: accounts whose signing date puts them in a new relationship stage enter it,
     the others get their repeating playbook tasks that came within the horizon."""

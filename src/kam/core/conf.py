@@ -120,6 +120,9 @@ class KamConfig(BaseModel):
     CADENCE_CALL_KINDS: Words
     CADENCE_SCHEME: Annotated[str, Field(min_length=1)]
     CADENCE_REMINDER_DAYS: Count
+    SAMPLE_CALL_SCHEME: Annotated[str, Field(min_length=1)]
+    SAMPLE_CALL_TIERS: Words
+    SAMPLE_CALLS_PER_OWNER: Count
     COMPLIANCE_OVERDUE_ROWS: Whole
     STAGE_STABLE_AFTER_MONTHS: Whole
     STAGE_DEEP_AFTER_MONTHS: Whole

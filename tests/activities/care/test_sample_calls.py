@@ -1,0 +1,57 @@
+"""ABC care: a monthly random sample of calls to each owner's C accounts, topped up nightly
+and never drawn twice; A and B accounts are left to their own service."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from factories import AccountFactory
+from kam.activities.care.services import sample_calls_create
+from kam.activities.models import Task, TaskSource
+from kam.revenue.importers import monthly_refresh
+from kam.revenue.models import RevenueFact
+from kam.tiering import services as tiering
+from kam.tiering.models import Scheme
+
+pytestmark = pytest.mark.django_db
+DAY = date(2026, 3, 10)
+
+
+@pytest.fixture
+def abc(org, settings):
+    """Twelve accounts of one owner: two large ones (A), then smaller ones down to C."""
+    settings.KAM = {**settings.KAM, "SAMPLE_CALLS_PER_OWNER": 3}
+    accounts = [AccountFactory(owner=org.specialist_a, code=f"ABC{n:02d}") for n in range(12)]
+    facts = [RevenueFact(account=a, date=date(2026, 1, 5), month=date(2026, 1, 1), amount=amount)
+             for a, amount in zip(accounts, [50000, 30000, 3000, 2000, 1500, 1000, 900, 800, 700, 600, 500, 400],
+                                  strict=True)]
+    RevenueFact.objects.bulk_create(facts)
+    monthly_refresh({(a.pk, date(2026, 1, 1)) for a in accounts})
+    snapshot = tiering.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="pareto-abc"),
+                                       as_of=date(2026, 2, 28))
+    return accounts, dict(snapshot.entries.values_list("account_id", "tier"))
+
+
+def test_each_owner_gets_the_months_sample_of_c_accounts_once(org, abc):
+    accounts, tiers = abc
+    assert sample_calls_create(today=DAY) == 3
+    calls = Task.objects.filter(source_kind=TaskSource.SAMPLE)
+    assert {tiers[t.account_id] for t in calls} == {"C"} and {t.owner for t in calls} == {org.specialist_a}
+    assert all(t.due_on.month == 3 for t in calls) and all(t.title.startswith("Sample call: ") for t in calls)
+    # the nightly run repeats: nothing more this month
+    assert sample_calls_create(today=DAY + timedelta(days=1)) == 0
+    first = set(calls.values_list("account_id", flat=True))
+    # next month three others (the first are still open)
+    assert sample_calls_create(today=date(2026, 4, 2)) == 3
+    second = set(Task.objects.filter(source_kind=TaskSource.SAMPLE, due_on__month=4).values_list("account_id", flat=True))
+    assert not first & second and {tiers[a] for a in second} == {"C"}
+
+
+def test_the_sample_size_is_a_setting_and_zero_switches_it_off(org, abc, settings):
+    settings.KAM = {**settings.KAM, "SAMPLE_CALLS_PER_OWNER": 0}
+    assert sample_calls_create(today=DAY) == 0
+    settings.KAM = {**settings.KAM, "SAMPLE_CALLS_PER_OWNER": 50}
+    accounts, tiers = abc
+    assert sample_calls_create(today=DAY) == sum(1 for t in tiers.values() if t == "C")
