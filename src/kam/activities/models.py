@@ -203,6 +203,8 @@ class ServiceStandard(models.Model):
     response_hours = models.PositiveSmallIntegerField(_("response within (hours)"), default=24,
                                                       validators=[MinValueValidator(1)])
     support_hours_per_year = models.PositiveSmallIntegerField(_("support hours per year"), default=0)
+    # The tier's member programme (会员计划, the Pareto B accounts') and its benefits; empty: none.
+    member_benefits = models.CharField(_("member programme benefits"), max_length=200, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()

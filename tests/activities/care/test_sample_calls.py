@@ -55,3 +55,13 @@ def test_the_sample_size_is_a_setting_and_zero_switches_it_off(org, abc, setting
     settings.KAM = {**settings.KAM, "SAMPLE_CALLS_PER_OWNER": 50}
     accounts, tiers = abc
     assert sample_calls_create(today=DAY) == sum(1 for t in tiers.values() if t == "C")
+
+
+def test_a_b_account_shows_its_member_programme_on_the_card(org, abc, client):
+    accounts, tiers = abc
+    b = next(a for a in accounts if tiers[a.pk] == "B")
+    a = next(a for a in accounts if tiers[a.pk] == "A")
+    client.force_login(org.specialist_a)
+    page = client.get(f"/accounts/{b.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="member-programme"' in page and "会员积分回馈" in page
+    assert 'data-testid="member-programme"' not in client.get(f"/accounts/{a.pk}/").content.decode()

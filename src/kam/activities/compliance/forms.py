@@ -11,4 +11,4 @@ class ServiceStandardForm(forms.ModelForm):
     class Meta:
         model = ServiceStandard
         fields = ["visits", "visit_period", "calls", "call_period", "value_report_months",
-                  "executive_meeting_months", "response_hours", "support_hours_per_year"]
+                  "executive_meeting_months", "response_hours", "support_hours_per_year", "member_benefits"]

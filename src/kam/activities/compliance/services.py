@@ -29,7 +29,7 @@ from kam.core.policies import require
 from kam.tiering.models import Scheme
 
 STANDARD_FIELDS = ("visits", "visit_period", "calls", "call_period", "value_report_months",
-                   "executive_meeting_months", "response_hours", "support_hours_per_year")
+                   "executive_meeting_months", "response_hours", "support_hours_per_year", "member_benefits")
 
 
 @transaction.atomic

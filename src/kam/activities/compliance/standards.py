@@ -9,10 +9,15 @@ from __future__ import annotations
 MONTH, QUARTER, HALF_YEAR, YEAR = 1, 3, 6, 12
 
 
-def _std(visits, visit_period, calls=0, call_period=MONTH, *, report=None, executive=None, response=24, support=0):
+def _std(visits, visit_period, calls=0, call_period=MONTH, *, report=None, executive=None, response=24, support=0,
+         member=""):
     return {"visits": visits, "visit_period": visit_period, "calls": calls, "call_period": call_period,
             "value_report_months": report, "executive_meeting_months": executive,
-            "response_hours": response, "support_hours_per_year": support}
+            "response_hours": response, "support_hours_per_year": support, "member_benefits": member}
+
+
+# The B accounts' member programme (会员计划) of the Pareto scheme.
+MEMBER_BENEFITS = "会员积分回馈；专属服务热线；业务优先受理；年度会员活动"
 
 
 STANDARDS = {
@@ -38,6 +43,6 @@ STANDARDS = {
     # A = one-to-one service with regular business analysis; B = member programme.
     "pareto-abc": {
         "A": _std(1, MONTH, 2, MONTH, report=3, executive=12, response=8, support=40),
-        "B": _std(1, QUARTER, 1, QUARTER, response=24, support=8),
+        "B": _std(1, QUARTER, 1, QUARTER, response=24, support=8, member=MEMBER_BENEFITS),
     },
 }

@@ -13,11 +13,13 @@ def seed(apps, schema_editor):
 
     Scheme = apps.get_model("tiering", "Scheme")
     ServiceStandard = apps.get_model("activities", "ServiceStandard")
+    known = {f.name for f in ServiceStandard._meta.get_fields()}  # later fields are seeded by their migrations
     for scheme in Scheme.objects.filter(code__in=STANDARDS):
         codes = {t["code"] for t in scheme.tiers}
         for tier, values in STANDARDS[scheme.code].items():
             if tier in codes:
-                ServiceStandard.objects.get_or_create(scheme=scheme, tier=tier, defaults=values)
+                ServiceStandard.objects.get_or_create(scheme=scheme, tier=tier,
+                                                      defaults={k: v for k, v in values.items() if k in known})
 
 
 class Migration(migrations.Migration):
