@@ -387,6 +387,13 @@ KAM = {
     "STAFFING_HOURS_PER_CALL": "0.5",
     "STAFFING_HOURS_PER_REPORT": "8",
     "STAFFING_HOURS_PER_MANAGER_YEAR": "1600",
+    # Beyond the tier counts ("并不妥" alone): the share of a standard load one manager of the
+    # team carries (grade), the share of support hours back office and technical staff carry,
+    # a margin for demand peaks, the share of accounts expected to leave next year.
+    "STAFFING_GRADE": "1",
+    "STAFFING_SUPPORT_SHARE": "0.5",
+    "STAFFING_PEAK_SHARE": "0.1",
+    "STAFFING_CHURN_SHARE": "0.05",
     # Leads: hours the assignee has to record a follow-up; past them the lead escalates to
     # the assignee's manager, and LEAD_REASSIGN_HOURS later it goes to someone else.
     "LEAD_FOLLOW_UP_HOURS": 24,

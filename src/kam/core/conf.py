@@ -136,6 +136,10 @@ class KamConfig(BaseModel):
     STAFFING_HOURS_PER_CALL: Hours
     STAFFING_HOURS_PER_REPORT: Hours
     STAFFING_HOURS_PER_MANAGER_YEAR: Hours
+    STAFFING_GRADE: Annotated[Decimal, Field(gt=0, le=5)]
+    STAFFING_SUPPORT_SHARE: Annotated[Decimal, Field(ge=0, le=1)]
+    STAFFING_PEAK_SHARE: Annotated[Decimal, Field(ge=0, le=5)]
+    STAFFING_CHURN_SHARE: Annotated[Decimal, Field(ge=0, le=1)]
     LEAD_FOLLOW_UP_HOURS: Whole
     LEAD_REASSIGN_HOURS: Whole
     POOL_IDLE_DAYS: Whole

@@ -51,3 +51,23 @@ def test_next_years_growth_adds_to_the_tiers():
     assert grown({"K1": 3}, {"K1": -5, "K6": 2}) == {"K1": 0, "K6": 2}
     assert spread_growth({"K1": 0, "K6": 0}, 7) == {"K1": 7, "K6": 0}
     assert sum(spread_growth({"a": 1, "b": 1, "c": 1}, -5).values()) == -5
+
+
+def test_each_factor_changed_on_its_own_moves_the_need_as_the_formula_says():
+    from kam.activities.staffing.workload import Factors, after_churn
+
+    accounts = {"K1": 100, "K6": 10}
+    tier_only = staffing_need(accounts=accounts, loads=LOADS, hours=HOURS)
+    assert staffing_need(accounts=accounts, loads=LOADS, hours=HOURS, factors=Factors()).required == tier_only.required
+    # a senior team carrying 1.25 standard loads: 11,960 ÷ (1,600 × 1.25) = 5.98
+    assert staffing_need(accounts=accounts, loads=LOADS, hours=HOURS,
+                         factors=Factors(grade=Decimal("1.25"))).required == Decimal("5.98")
+    # half the support hours with the back office: K1 86 − 8 = 78 h, K6 336 − 60 = 276 h → 10,560 h → 6.60
+    support = staffing_need(accounts=accounts, loads=LOADS, hours=HOURS, factors=Factors(support_share=Decimal("0.5")))
+    assert support.hours == Decimal(10560) and support.required == Decimal("6.60")
+    # a 10 % margin for demand peaks: 13,156 h → 8.22
+    peak = staffing_need(accounts=accounts, loads=LOADS, hours=HOURS, factors=Factors(peak=Decimal("0.1")))
+    assert peak.hours == Decimal("13156.0") and peak.required == Decimal("8.22")
+    # 5 % expected to leave: 95 K1 and 10 K6 (9.5 rounds half up) stay before the new ones
+    assert after_churn(accounts, Decimal("0.05")) == {"K1": 95, "K6": 10}
+    assert after_churn({"K1": 30}, Decimal("0.05")) == {"K1": 29}  # 28.5 → 29

@@ -85,3 +85,19 @@ def test_kam_staffing_prints_required_vs_present(org, branch_a, capsys):
     assert "no unit 'GZ'" in capsys.readouterr().err
     assert cli.main(["staffing", "--unit", "SZ"]) == 0
     assert "SZ" in capsys.readouterr().out
+
+
+def test_the_page_shows_the_tier_only_figure_beside_the_one_with_every_factor(org, branch_a):
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.director)
+    page = client.get("/activities/staffing/?unit=GZ").content.decode()
+    assert 'data-testid="weighed"' in page and "managers required, all factors" in page
+    plain = client.get("/activities/staffing/?unit=GZ&grade=1&support_share=0&peak=0&churn=0").context
+    heavy = client.get("/activities/staffing/?unit=GZ&grade=0.5&support_share=0&peak=0&churn=0").context
+    assert plain["top"].weighed.required == plain["top"].now.required  # neutral factors: the tier-only figure
+    assert heavy["top"].now.required == plain["top"].now.required  # the tier-only figure does not move
+    # the same hours (2,964 h) over managers who carry half a standard load: 2,964 ÷ 800 = 3.705 → 3.71
+    assert heavy["top"].weighed.hours == plain["top"].now.hours == Decimal(2964)
+    assert heavy["top"].weighed.required == Decimal("3.71") and plain["top"].now.required == Decimal("1.85")
+    ignored = client.get("/activities/staffing/?unit=GZ&grade=-3&peak=abc").context["factors"]
+    assert ignored.grade == Decimal("1") and ignored.peak == Decimal("0.1")  # out of range: the settings'

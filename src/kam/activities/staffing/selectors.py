@@ -14,9 +14,11 @@ from django.db.models import Count
 from kam.activities.models import ServiceStandard
 from kam.activities.staffing import policies
 from kam.activities.staffing.workload import (
+    Factors,
     Staffing,
     TierLoad,
     WorkHours,
+    after_churn,
     grown,
     spread_growth,
     staffing_need,
@@ -48,11 +50,19 @@ def work_hours() -> WorkHours:
                      per_manager_year=settings.STAFFING_HOURS_PER_MANAGER_YEAR)
 
 
+def default_factors() -> Factors:
+    settings = config()
+    return Factors(grade=settings.STAFFING_GRADE, support_share=settings.STAFFING_SUPPORT_SHARE,
+                   peak=settings.STAFFING_PEAK_SHARE, churn=settings.STAFFING_CHURN_SHARE)
+
+
 @dataclass
 class UnitStaffing:
     unit: OrgUnit
-    now: Staffing
+    now: Staffing  # by the tier counts alone
     next_year: Staffing | None = None
+    weighed: Staffing | None = None  # the same accounts with the factors weighed
+    weighed_next_year: Staffing | None = None
 
 
 def staffing_units(*, user: Any, unit: OrgUnit | None = None) -> list[OrgUnit]:
@@ -67,7 +77,7 @@ def staffing_units(*, user: Any, unit: OrgUnit | None = None) -> list[OrgUnit]:
 
 
 def staffing_for(*, user: Any, unit: OrgUnit | None, scheme: Scheme,
-                 growth: dict[str, int] | int | None = None) -> list[UnitStaffing]:
+                 growth: dict[str, int] | int | None = None, factors: Factors | None = None) -> list[UnitStaffing]:
     """Managers required vs present for `unit` (first) and each of its sub-units, each over its
     subtree: accounts per tier from the scheme's latest finished snapshot, managers present =
     active specialists and key-account managers. With `growth` (per tier, or a total shared
@@ -105,12 +115,18 @@ def staffing_for(*, user: Any, unit: OrgUnit | None, scheme: Scheme,
     def ordered(counts: dict[str, int]) -> dict[str, int]:
         return dict(sorted(counts.items(), key=lambda kv: (order.get(kv[0], len(order)), kv[0])))
 
+    factors = factors or default_factors()
     result = [UnitStaffing(unit=u, now=staffing_need(accounts=ordered(tiers[u.pk]), loads=loads, hours=hours,
-                                                   present=present[u.pk])) for u in units]
+                                                   present=present[u.pk]),
+                           weighed=staffing_need(accounts=ordered(tiers[u.pk]), loads=loads, hours=hours,
+                                                 present=present[u.pk], factors=factors)) for u in units]
     if growth is not None:
         counts = ordered(tiers[top.pk])
         if isinstance(growth, int):
             growth = spread_growth({t: n for t, n in counts.items() if t in loads} or counts, growth)
         result[0].next_year = staffing_need(accounts=ordered(grown(counts, growth)), loads=loads, hours=hours,
                                             present=present[top.pk])
+        result[0].weighed_next_year = staffing_need(
+            accounts=ordered(grown(after_churn(counts, factors.churn), growth)), loads=loads, hours=hours,
+            present=present[top.pk], factors=factors)
     return result

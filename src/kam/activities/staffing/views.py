@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -11,13 +13,31 @@ from django.utils.translation import gettext as _
 
 from kam.activities.staffing import policies
 from kam.activities.staffing.exports import staffing_columns
-from kam.activities.staffing.selectors import UnitStaffing, staffing_for
+from kam.activities.staffing.selectors import UnitStaffing, default_factors, staffing_for
+from kam.activities.staffing.workload import Factors
 from kam.core.audit import audit_record
 from kam.core.conf import config
 from kam.core.exports import FORMATS, export_response
 from kam.core.models import AuditEvent, OrgUnit
 from kam.core.policies import require
 from kam.tiering.models import Scheme
+
+# The factors the page lets one change: (query parameter, Factors field, lowest, highest).
+FACTOR_FIELDS = (("grade", Decimal("0.1"), Decimal(5)), ("support_share", Decimal(0), Decimal(1)),
+                 ("peak", Decimal(0), Decimal(5)), ("churn", Decimal(0), Decimal(1)))
+
+
+def _factors(request: HttpRequest) -> Factors:
+    """The factors of the query string, each within its range; the settings' where left out or wrong."""
+    values = {}
+    for name, low, high in FACTOR_FIELDS:
+        try:
+            value = Decimal(request.GET.get(name, "").strip())
+        except InvalidOperation:
+            continue
+        if value.is_finite() and low <= value <= high:
+            values[name] = value
+    return replace(default_factors(), **values)
 
 
 def _staffing_request(request: HttpRequest) -> tuple[list[UnitStaffing], Scheme, OrgUnit, int | None]:
@@ -30,7 +50,8 @@ def _staffing_request(request: HttpRequest) -> tuple[list[UnitStaffing], Scheme,
     unit = OrgUnit.objects.filter(code=code).first() if code else user.unit
     growth_text = request.GET.get("growth", "").strip()
     growth = int(growth_text) if growth_text.lstrip("-").isdigit() and abs(int(growth_text)) < 10**7 else None
-    rows = staffing_for(user=request.user, unit=unit, scheme=scheme, growth=growth) if scheme and unit else []
+    rows = (staffing_for(user=request.user, unit=unit, scheme=scheme, growth=growth, factors=_factors(request))
+            if scheme and unit else [])
     if not rows or scheme is None or unit is None:
         raise Http404
     return rows, scheme, unit, growth
@@ -40,11 +61,13 @@ def _staffing_request(request: HttpRequest) -> tuple[list[UnitStaffing], Scheme,
 def staffing(request: HttpRequest) -> HttpResponse:
     rows, scheme, unit, growth = _staffing_request(request)
     chart = {"staffing": {"x": [r.unit.name for r in rows], "series": [
-        {"name": _("required"), "data": [float(r.now.required) for r in rows]},
+        {"name": _("required by tier counts"), "data": [float(r.now.required) for r in rows]},
+        {"name": _("required, all factors"), "data": [float(r.weighed.required) if r.weighed else 0 for r in rows]},
         {"name": _("present"), "data": [r.now.present for r in rows]},
     ]}}
     top_tiers = [(scheme.tier_label(t.tier), t) for t in rows[0].now.tiers]
     context = {"rows": rows, "top": rows[0], "top_tiers": top_tiers, "scheme": scheme, "unit": unit, "growth": growth,
+               "factors": _factors(request),
                "chart": chart,
                "schemes": Scheme.objects.filter(is_active=True, service_standards__isnull=False).distinct(),
                "query": request.GET.urlencode()}
