@@ -354,6 +354,9 @@ KAM = {
     # Service standards: the activity kinds that count as a visit and as a call (comma-separated).
     "CADENCE_VISIT_KINDS": "visit,meeting,demo",
     "CADENCE_CALL_KINDS": "call,letter",
+    # … and as a value report delivered and an executive meeting (the standards' other cadences).
+    "CADENCE_REPORT_KINDS": "value_report",
+    "CADENCE_EXECUTIVE_KINDS": "executive",
     # The scheme whose standards the compliance page opens with and the reminders follow.
     "CADENCE_SCHEME": "monthly-spend",
     # Reminders: a task for each visit or call falling due within this many days.

@@ -21,6 +21,8 @@ class ActivityKind(models.TextChoices):
     QUOTE = "quote", _("Quote")
     BID = "bid", _("Bid")
     EVENT = "event", _("Hospitality or event")
+    VALUE_REPORT = "value_report", _("Value report delivered")
+    EXECUTIVE = "executive", _("Executive meeting")
 
 
 class ActivityQuerySet(models.QuerySet):
@@ -224,13 +226,15 @@ class ServiceStandard(models.Model):
 class CadenceKind(models.TextChoices):
     VISIT = "visit", _("visit")
     CALL = "call", _("call")
+    REPORT = "report", _("value report")
+    EXECUTIVE = "executive", _("executive meeting")
 
 
 class Reminder(models.Model):
     """A contact the cadence says falls due; its task (source_kind=reminder) points here."""
 
     account = models.ForeignKey(Account, models.CASCADE, related_name="cadence_reminders", verbose_name=_("account"))
-    kind = models.CharField(_("kind"), max_length=8, choices=CadenceKind.choices)
+    kind = models.CharField(_("kind"), max_length=10, choices=CadenceKind.choices)
     due_on = models.DateField(_("due on"))
     task = models.OneToOneField(Task, models.CASCADE, related_name="reminder")
     created_at = models.DateTimeField(auto_now_add=True)

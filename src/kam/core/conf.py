@@ -118,6 +118,8 @@ class KamConfig(BaseModel):
     HOME_TASKS: Whole
     CADENCE_VISIT_KINDS: Words
     CADENCE_CALL_KINDS: Words
+    CADENCE_REPORT_KINDS: Words
+    CADENCE_EXECUTIVE_KINDS: Words
     CADENCE_SCHEME: Annotated[str, Field(min_length=1)]
     CADENCE_REMINDER_DAYS: Count
     SAMPLE_CALL_SCHEME: Annotated[str, Field(min_length=1)]

@@ -217,7 +217,7 @@ def test_the_page_runs_a_constant_number_of_queries(org, scheme, django_assert_n
     client.force_login(org.manager_a)
     load(2)
     client.get("/activities/compliance/")  # warm caches (content types, sessions)
-    with django_assert_num_queries(19) as few:
+    with django_assert_num_queries(21) as few:  # the value reports and executive meetings add two
         assert client.get("/activities/compliance/").status_code == 200
     load(20)
     with django_assert_num_queries(len(few.captured_queries)):
@@ -289,3 +289,32 @@ def test_a_deactivated_user_measures_no_account(org, scheme):
     org.specialist_a.is_active = False
     m = measure(org.specialist_a, scheme)
     assert len(m.ids) == 0 and m.required.sum() == 0 and not m.overdue.any()
+
+
+def test_executive_meetings_and_value_reports_are_measured_and_reminded(org, scheme):
+    # given a platinum account (K4: a value report every 3 months, an executive meeting every
+    # 12) in its tier since long before the quarter; one value report delivered in May
+    a = AccountFactory(owner=org.specialist_a)
+    snapshot(scheme, Q2[0] - timedelta(days=400), {a: "K4"})
+    contact(a, "value_report", date(2026, 5, 12), org.specialist_a)
+    m = measure(org.admin, scheme)
+    i = row_of(m, a)
+    report, executive = m.others["report"], m.others["executive"]
+    # one report owed in the quarter and done; a quarter of a yearly meeting rounds to 0 owed
+    assert (report.required[i], report.done[i]) == (1, 1)
+    assert executive.required[i] == 0 and executive.done[i] == 0
+    # the meeting is overdue: none in the 366 days a yearly cadence allows; the report is not
+    assert bool(executive.overdue(m.as_of)[i]) and not bool(report.overdue(m.as_of)[i])
+    rows = {r["key"]: r for r in compliance.other_totals(m)}
+    assert rows["executive"]["overdue"] == 1 and rows["report"]["done"] == 1
+    # the compliance rate of visits and calls is unchanged by them
+    assert m.required[i] == m.required_visits[i] + m.required_calls[i]
+    # and the reminders ask for the executive meeting
+    compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=Q2[1])
+    kinds = set(Reminder.objects.filter(account=a).values_list("kind", flat=True))
+    assert "executive" in kinds
+    assert Task.objects.filter(account=a, title__startswith="Executive meeting due: ").exists()
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(org.admin)
+    page = client.get("/activities/compliance/").content.decode()
+    assert 'data-testid="other-cadences"' in page and 'data-cadence="executive"' in page

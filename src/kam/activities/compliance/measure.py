@@ -51,6 +51,45 @@ def contact_kinds() -> tuple[list[str], list[str]]:
     return list(settings.CADENCE_VISIT_KINDS), list(settings.CADENCE_CALL_KINDS)
 
 
+# The standards' other cadences, measured beside visits and calls: (name, the standard's
+# "every n months" field, the setting naming the activity kinds that count).
+OTHER_CADENCES = (("report", "value_report_months", "CADENCE_REPORT_KINDS"),
+                  ("executive", "executive_meeting_months", "CADENCE_EXECUTIVE_KINDS"))
+CADENCE_MONTHS = (1, 2, 3, 4, 6, 12)
+
+
+def other_cadences(scheme: Scheme, standards: list[ServiceStandard] | None = None
+                   ) -> dict[str, dict[str, Cadence]]:
+    """Per other cadence (report, executive), the tiers of `scheme` that ask for one every n
+    months. A period that does not divide the year is read as the nearest that does, longer."""
+    found: dict[str, dict[str, Cadence]] = {name: {} for name, _field, _setting in OTHER_CADENCES}
+    for s in standards if standards is not None else ServiceStandard.objects.filter(scheme=scheme):
+        for name, field_name, _setting in OTHER_CADENCES:
+            months = getattr(s, field_name)
+            if months:
+                found[name][s.tier] = Cadence(1, next((m for m in CADENCE_MONTHS if m >= months), 12))
+    return found
+
+
+@dataclass
+class Other:
+    """One of the standards' other cadences over the accounts measured (arrays aligned with ids)."""
+
+    cadences: dict[str, Cadence]
+    required: np.ndarray
+    done: np.ndarray
+    last: np.ndarray
+    gap: np.ndarray
+    since: np.ndarray
+
+    def overdue(self, as_of: date) -> np.ndarray:
+        return cadence.overdue(self.last, self.gap, as_of, self.since)
+
+    @property
+    def credited(self) -> np.ndarray:
+        return cadence.credited(self.required, self.done)
+
+
 # --- periods ---------------------------------------------------------------------------------------
 
 PERIOD = re.compile(r"^(\d{4})(?:-(Q[1-4]|H[12]|\d{2}))?$")
@@ -99,10 +138,11 @@ def period_choices(today: date) -> list[tuple[str, str]]:
 # --- standards -----------------------------------------------------------------------------------
 
 
-def cadences(scheme: Scheme) -> tuple[dict[str, Cadence], dict[str, Cadence]]:
-    """The scheme's visit and call cadences per tier code."""
+def cadences(scheme: Scheme, standards: list[ServiceStandard] | None = None
+             ) -> tuple[dict[str, Cadence], dict[str, Cadence]]:
+    """The scheme's visit and call cadences per tier code (from `standards` when read already)."""
     visits, calls = {}, {}
-    for s in ServiceStandard.objects.filter(scheme=scheme):
+    for s in standards if standards is not None else ServiceStandard.objects.filter(scheme=scheme):
         if s.visits:
             visits[s.tier] = Cadence(s.visits, s.visit_period)
         if s.calls:
@@ -142,6 +182,9 @@ class Measure:
     call_since: np.ndarray
     visit_cadences: dict[str, Cadence] = field(default_factory=dict)
     call_cadences: dict[str, Cadence] = field(default_factory=dict)
+    # The value reports and executive meetings, measured beside the visits and calls (the
+    # compliance rate and the overdue flag stay those of visits and calls).
+    others: dict[str, Other] = field(default_factory=dict)
 
     @property
     def overdue_visit(self) -> np.ndarray:
@@ -269,11 +312,15 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     n = len(ids)
     scope = None if everything else visible.values("pk")
 
-    visit_cadences, call_cadences = cadences(scheme)
-    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
+    standards = list(ServiceStandard.objects.filter(scheme=scheme))
+    visit_cadences, call_cadences = cadences(scheme, standards)
+    others = other_cadences(scheme, standards)
+    codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences)
+                   | {t for cads in others.values() for t in cads})
     # The tiers of the days before as_of, back one day beyond the longest gap, say since when
     # each account's tier has asked for visits and calls (see cadence.py, "Overdue").
-    longest = max([c.gap_days or 0 for c in (*visit_cadences.values(), *call_cadences.values())], default=0)
+    longest = max([c.gap_days or 0 for c in (*visit_cadences.values(), *call_cadences.values(),
+                                                 *(c for cads in others.values() for c in cads.values()))], default=0)
     clock_from = as_of - timedelta(days=longest + 1)
     sources = _sources(scheme, min(start, clock_from), max(end, as_of))
     runs = cadence.decisive_sources(start, end, sources)
@@ -292,7 +339,23 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     done = _done(activities, ids, start, last_day if n else start - timedelta(days=1), visit_kinds, call_kinds)
     last = {contact: _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
             for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap))}
-    return Measure(scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
+    measured_others = {}
+    closing = last_day if n else start - timedelta(days=1)
+    for name, _field, setting in OTHER_CADENCES:
+        cads = others[name]
+        if not cads:
+            continue
+        kinds = list(getattr(config(), setting))
+        gap = cadence.gaps(tier, cads)
+        done_other = (integer_sums(activities.filter(kind__in=kinds, occurred_at__gte=_local_start(start),
+                                                     occurred_at__lt=_local_start(closing + timedelta(days=1))),
+                                   "account_id", Value(1), ids)
+                      if kinds and closing >= start else np.zeros(n, dtype=np.int64))
+        measured_others[name] = Other(
+            cadences=cads, required=cadence.rounded(cadence.required_exact(segments, cads, n, start, last_day)),
+            done=done_other, last=_last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of), gap=gap,
+            since=cadence.required_since(clock, cads, as_of, n))
+    return Measure(others=measured_others, scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
                    segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
                    done_visits=done[VISIT], done_calls=done[CALL], last_visit=last[VISIT], last_call=last[CALL],
                    visit_gap=visit_gap, call_gap=call_gap,
@@ -554,3 +617,16 @@ def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[t
             .values_list("account_id", "contact", "day"), 3)
         found.update({(int(a), int(c)): int(d) for a, c, d in rows})
     return found
+
+
+def other_totals(m: Measure) -> list[dict]:
+    """Per other cadence (value reports, executive meetings): the accounts asked for one, the
+    contacts required and credited over the period, and the accounts overdue now."""
+    labels = {"report": _("Value reports"), "executive": _("Executive meetings")}
+    rows = []
+    for name, other in m.others.items():
+        asked = other.gap > 0
+        rows.append({"key": name, "label": labels[name], "accounts": int(asked.sum()),
+                     "required": int(other.required.sum()), "done": int(other.credited.sum()),
+                     "overdue": int(other.overdue(m.as_of).sum())})
+    return rows

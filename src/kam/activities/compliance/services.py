@@ -53,9 +53,10 @@ def service_standard_update(*, actor: Any, standard: ServiceStandard, **values: 
 
 @transaction.atomic
 def cadence_reminders_create(*, actor: Any, scheme: Scheme, as_of: date | None = None) -> int:
-    """A task for the owner of each account whose next visit or call per the cadence of
-    `scheme` falls due within CADENCE_REMINDER_DAYS (or is overdue), unless an open reminder
-    for that account and kind exists. Returns the number of tasks created."""
+    """A task for the owner of each account whose next visit, call, value report or executive
+    meeting per the cadence of `scheme` falls due within CADENCE_REMINDER_DAYS (or is
+    overdue), unless an open reminder for that account and kind exists. Returns the number of
+    tasks created."""
     require(policies.may_create_reminders(actor))
     as_of = as_of or timezone.localdate()
     horizon = as_of + timedelta(days=config().CADENCE_REMINDER_DAYS)
@@ -65,10 +66,14 @@ def cadence_reminders_create(*, actor: Any, scheme: Scheme, as_of: date | None =
     m = compliance.measure(user=actor, scheme=scheme, start=as_of, end=as_of, as_of=as_of,
                            accounts=Account.objects.alive().filter(owner__isnull=False, owner__is_active=True))
     open_now = set(Reminder.objects.filter(task__status=TaskStatus.OPEN).values_list("account_id", "kind"))
-    titles = {CadenceKind.VISIT: _("Visit due: %(account)s"), CadenceKind.CALL: _("Call due: %(account)s")}
+    titles = {CadenceKind.VISIT: _("Visit due: %(account)s"), CadenceKind.CALL: _("Call due: %(account)s"),
+              CadenceKind.REPORT: _("Value report due: %(account)s"),
+              CadenceKind.EXECUTIVE: _("Executive meeting due: %(account)s")}
     wanted = []
-    for kind, last, gap, since in ((CadenceKind.VISIT, m.last_visit, m.visit_gap, m.visit_since),
-                                   (CadenceKind.CALL, m.last_call, m.call_gap, m.call_since)):
+    kinds = [(CadenceKind.VISIT, m.last_visit, m.visit_gap, m.visit_since),
+             (CadenceKind.CALL, m.last_call, m.call_gap, m.call_since)]
+    kinds += [(CadenceKind(name), other.last, other.gap, other.since) for name, other in m.others.items()]
+    for kind, last, gap, since in kinds:
         due = cadence.next_due(last, gap, as_of, since)
         for p in np.flatnonzero((due != cadence.NEVER) & (due <= horizon.toordinal())):
             if (int(m.ids[p]), kind.value) not in open_now:

@@ -95,6 +95,7 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
         "accounts", "required_visits", "done_visits", "required_calls", "done_calls", "overdue")))
     context.update(
         schemes=choices, periods=compliance.period_choices(today), units=units, people=people, total=total,
+        others=compliance.other_totals(m),
         charts=json.loads(json.dumps({"heat": compliance.heatmap(user=request.user, m=m)})),
     )
     return render(request, "activities/compliance/compliance.html", context)
