@@ -217,7 +217,11 @@ def test_portfolio_follows_the_default_grid():
     relationship = np.array([0.9, 0.5, 0.1, 0.8, 0.0])
     potential = np.array(["", "", "", "", "high"], dtype=object)
     f = facts(revenue, relationship=relationship, potential=potential)
-    assert tiers("portfolio", f, PARAMS["portfolio"]) == ["defend", "selective", "minimal", "selective", "develop"]
+    # unrated accounts fall back to the revenue rank; the card's single growth-potential field
+    # decides only when a scheme asks for it (use_stated_potential)
+    assert tiers("portfolio", f, PARAMS["portfolio"]) == ["defend", "selective", "minimal", "selective", "exit"]
+    stated = {**PARAMS["portfolio"], "use_stated_potential": True}
+    assert tiers("portfolio", f, stated) == ["defend", "selective", "minimal", "selective", "develop"]
     grid = PARAMS["portfolio"]["grid"]
     assert (grid["high"]["poor"], grid["medium"]["good"], grid["low"]["poor"]) == ("develop", "maintain", "exit")
 
@@ -246,3 +250,28 @@ def test_concentration_cap_flags_a_tier_over_its_share_of_capacity():
     result = rules.apply("pareto", f, PARAMS["pareto-abc"], cap)
     assert result.flags == [{"kind": "cap", "tiers": ["A"], "volume": 900.0, "limit": 600.0, "share": 0.45}]
     assert not rules.apply("pareto", f, PARAMS["pareto-abc"], {**cap, "capacity": 3000}).flags
+
+
+def test_portfolio_attractiveness_comes_from_the_scorecard_indicators_with_potential_as_its_own_group():
+    # four accounts of equal relationship (good); ratings 1–5 on differentiation, value for the
+    # price, preference, access to key people, buying rules (NaN: not rated)
+    nan = np.nan
+    indicators = np.array([[5, 5, 5, 5, 5], [1, 1, 1, 1, 1], [3, 3, 3, 3, 3], [nan] * 5])
+    f = facts([100, 1000, 500, 800], relationship=np.full(4, 0.9), indicators=indicators)
+    result = rules.apply("portfolio", f, PARAMS["portfolio"])
+    # account 1: indicators 1.0, potential (volume only: rank 4 of 4 → 0.25): 0.7 + 0.075 = 0.775 → high
+    # account 2: indicators 0.0, potential 1.0 (the largest): 0.3 → low, however large it is
+    # account 3: indicators 0.5, potential 0.5 (rank 3 → 0.5): 0.35 + 0.15 = 0.5 → medium
+    assert list(result.inputs["attractiveness"]) == ["high", "low", "medium", "medium"]
+    assert list(result.inputs["attractiveness_score"][:3]) == [0.775, 0.3, 0.5]
+    # account 4, not rated, falls back to its revenue rank: 2nd of 4, within the top 50 % → medium
+    assert list(result.inputs["attractiveness_source"]) == ["scorecard", "scorecard", "scorecard", "rank"]
+    grid = PARAMS["portfolio"]["grid"]
+    assert list(result.tiers[:3]) == [grid["high"]["good"], grid["low"]["good"], grid["medium"]["good"]]
+    # the weights are parameters: preference alone decides when it is the only weight
+    only = {**PARAMS["portfolio"], "potential_weight": "0",
+            "indicator_weights": {"differentiation": "0", "value_for_price": "0", "preference": "1",
+                                  "key_people": "0", "buying_rules": "0"}}
+    rated = np.array([[5, 5, 1, 5, 5], [1, 1, 5, 1, 1], [nan] * 5, [nan] * 5])
+    again = rules.apply("portfolio", facts([100, 1000, 500, 800], relationship=np.full(4, 0.9), indicators=rated), only)
+    assert list(again.inputs["attractiveness"][:2]) == ["low", "high"]

@@ -355,3 +355,34 @@ def test_revenue_lines_may_carry_their_cost_and_the_margin_is_the_amount_less_th
     assert RevenueFact.objects.get(account__code="T3").margin == Decimal("100.00")
     assert not RevenueFact.objects.filter(account__code="T2").exists()
     assert "is not the amount less the cost" in str(job.preview["issues"])
+
+
+def test_rated_accounts_take_their_portfolio_place_from_the_scorecard(org, run_import, five_accounts, client):
+    from kam.tiering.explain import why
+    from kam.tiering.models import Assessment
+
+    _revenue(org, run_import, [["T1", "2026-03-01", "500"], ["T2", "2026-03-01", "300"], ["T3", "2026-03-01", "100"]])
+    t1, t2 = five_accounts[0], five_accounts[1]
+    # the largest account rated low on every indicator, the second high
+    client.force_login(org.specialist_a)
+    low = {name: "1" for name in ("differentiation", "value_for_price", "preference", "key_people", "buying_rules")}
+    assert client.post(f"/tiering/accounts/{t1.pk}/assessment/", low).status_code == 302
+    services.assessment_save(actor=org.specialist_a, account=t2, values={"differentiation": 5, "value_for_price": 5,
+                                                                       "preference": 5, "key_people": 5,
+                                                                       "buying_rules": 5})
+    from kam.core.errors import ValidationFailed
+
+    with pytest.raises(ValidationFailed) as bad:
+        services.assessment_save(actor=org.specialist_a, account=t2, values={"preference": 9})
+    assert bad.value.errors == {"preference": ["Rate from 1 to 5."]}
+    snapshot = services.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="portfolio"),
+                                        as_of=date(2026, 6, 30))
+    entries = {e.account.code: e for e in snapshot.entries.select_related("account")}
+    assert entries["T1"].inputs["attractiveness"] == "low" and entries["T2"].inputs["attractiveness"] == "high"
+    assert entries["T3"].inputs["attractiveness_source"] == "rank"
+    assert "Attractiveness low (scorecard 0.3)" in why(snapshot, entries["T1"])
+    assert "by revenue rank: not rated" in why(snapshot, entries["T3"])
+    assert Assessment.history.filter(account_id=t1.pk).exists()
+    # another branch's specialist may not rate it
+    client.force_login(org.specialist_b)
+    assert client.get(f"/tiering/accounts/{t1.pk}/assessment/").status_code == 404

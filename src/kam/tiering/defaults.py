@@ -43,6 +43,9 @@ BCG_PARAMS = {
     "complaints_min": 3,  # … or three complaints in the window (where complaints are known)
 }
 
+INDICATOR_WEIGHTS = {"differentiation": "0.25", "value_for_price": "0.20", "preference": "0.20",
+                     "key_people": "0.20", "buying_rules": "0.15"}
+
 PORTFOLIO_GRID = {
     "high": {"poor": "develop", "fair": "develop", "good": "defend"},
     "medium": {"poor": "minimal", "fair": "selective", "good": "maintain"},
@@ -100,8 +103,11 @@ SCHEMES = [
     {
         "code": "portfolio", "name": "吸引力 × 关系组合", "name_en": "Attractiveness × relationship",
         "method": "portfolio", "window_months": 12,
+        # Attractiveness from the scorecard's indicators (差异性, 价值/价格, 偏好, 接近关键人物,
+        # 购买规则) blended with potential (volume, margin); by revenue rank where not rated.
         "params": {"attractiveness_cuts": ["0.20", "0.50"], "relationship_cuts": ["0.70", "0.40"],
-                   "use_stated_potential": True, "grid": PORTFOLIO_GRID},
+                   "use_stated_potential": False, "indicator_weights": INDICATOR_WEIGHTS,
+                   "potential_weight": "0.30", "attractiveness_levels": ["0.67", "0.34"], "grid": PORTFOLIO_GRID},
         "tiers": [
             {"code": "develop", "label": "发展", "label_en": "Develop"},
             {"code": "defend", "label": "防御", "label_en": "Defend"},

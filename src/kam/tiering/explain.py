@@ -64,9 +64,11 @@ def why(snapshot: Snapshot, entry: SnapshotEntry) -> str:
             "revenue": _yuan(entry.revenue), "rank": intcomma(entry.rank) if entry.rank else "—",
             "growth": _percent(inputs.get("growth")), "tier": label}
     if method == Method.PORTFOLIO:
-        return _("Attractiveness %(attractiveness)s × relationship %(relationship)s → %(tier)s") % {
-            "attractiveness": level_label(inputs.get("attractiveness")), "relationship": level_label(inputs.get("relationship")),
-            "tier": label}
+        source = (_("scorecard %(score)s") % {"score": inputs.get("attractiveness_score")}
+                  if inputs.get("attractiveness_source") == "scorecard" else _("by revenue rank: not rated"))
+        return _("Attractiveness %(attractiveness)s (%(source)s) × relationship %(relationship)s → %(tier)s") % {
+            "attractiveness": level_label(inputs.get("attractiveness")), "source": source,
+            "relationship": level_label(inputs.get("relationship")), "tier": label}
     if method == Method.SCORECARD:
         parts = ", ".join(f"{_indicator(k[6:])} {inputs[k]}" if inputs[k] is not None
                           else f"{_indicator(k[6:])}: {_('no margins imported') if k == 'score_margin' else '—'}"

@@ -164,3 +164,45 @@ class TierMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}: {self.from_tier} → {self.to_tier} ({self.decision})"
+
+
+class Rating(models.IntegerChoices):
+    VERY_LOW = 1, _("very low")
+    LOW = 2, _("low")
+    MEDIUM = 3, _("medium")
+    HIGH = 4, _("high")
+    VERY_HIGH = 5, _("very high")
+
+
+# The attractiveness indicators of the sources' scorecard (吸引力), each rated 1–5 per account.
+ATTRACTIVENESS_INDICATORS = ("differentiation", "value_for_price", "preference", "key_people", "buying_rules")
+
+
+class Assessment(models.Model):
+    """The account's attractiveness to us as its owner rates it on the sources' scorecard:
+    差异性 how far our offer differs from the others', 价值/价格 the value the customer gets for
+    the price, 偏好 its preference for us, 接近关键人物 our access to its key people, 购买规则
+    how well its buying rules suit us. The attractiveness × relationship portfolio reads them."""
+
+    account = models.OneToOneField(Account, models.CASCADE, related_name="assessment", verbose_name=_("account"))
+    differentiation = models.PositiveSmallIntegerField(_("differentiation (差异性)"), choices=Rating.choices,
+                                                       null=True, blank=True)
+    value_for_price = models.PositiveSmallIntegerField(_("value for the price (价值/价格)"), choices=Rating.choices,
+                                                       null=True, blank=True)
+    preference = models.PositiveSmallIntegerField(_("preference for us (偏好)"), choices=Rating.choices,
+                                                  null=True, blank=True)
+    key_people = models.PositiveSmallIntegerField(_("access to key people (接近关键人物)"), choices=Rating.choices,
+                                                  null=True, blank=True)
+    buying_rules = models.PositiveSmallIntegerField(_("buying rules (购买规则)"), choices=Rating.choices,
+                                                    null=True, blank=True)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("attractiveness assessment")
+        verbose_name_plural = _("attractiveness assessments")
+
+    def __str__(self) -> str:
+        return f"{self.account_id}"

@@ -50,6 +50,14 @@ PARAM_LABELS = {
     "potential": gettext_lazy("potential"),
     "cutoffs": gettext_lazy("minimum score"),
     "min": gettext_lazy("minimum"),
+    "indicator_weights": gettext_lazy("attractiveness indicator weight"),
+    "differentiation": gettext_lazy("differentiation"),
+    "value_for_price": gettext_lazy("value for the price"),
+    "preference": gettext_lazy("preference for us"),
+    "key_people": gettext_lazy("access to key people"),
+    "buying_rules": gettext_lazy("buying rules"),
+    "potential_weight": gettext_lazy("weight of potential (volume, margin)"),
+    "attractiveness_levels": gettext_lazy("attractiveness level from score"),
 }
 
 
@@ -199,6 +207,18 @@ def parameter_errors(method: str, params: dict) -> dict[str, list[str]]:
                 number(key, params[key], low=low, high=high, low_open=key == "future_share")
     elif method == "portfolio":
         shares("attractiveness_cuts", count=2)
+        if "attractiveness_levels" in params:
+            shares("attractiveness_levels", count=2, ascending=False)
+        if "potential_weight" in params:
+            number("potential_weight", params["potential_weight"], low=Decimal(0), high=Decimal(1))
+        indicator_weights = params.get("indicator_weights", {})
+        if not isinstance(indicator_weights, dict):
+            say("indicator_weights", _("Enter the weights."))
+        else:
+            for name, weight in indicator_weights.items():
+                if name not in ("differentiation", "value_for_price", "preference", "key_people", "buying_rules"):
+                    say(f"indicator_weights.{name}", _("Not an indicator of the scorecard."))
+                number(f"indicator_weights.{name}", weight, low=Decimal(0))
         shares("relationship_cuts", count=2, ascending=False)
         grid = params.get("grid")
         rows, columns = ("high", "medium", "low"), ("poor", "fair", "good")

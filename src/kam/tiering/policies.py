@@ -34,3 +34,10 @@ def may_see_whole_curve(user: Any, obj: Snapshot | None = None) -> bool:
     """The Pareto curve of a snapshot spans every account of the scheme: headquarters sees it,
     others the distribution of the accounts they see."""
     return is_hq(user)
+
+
+def may_rate_account(user: Any, obj: Any = None) -> bool:
+    """Who rates an account's attractiveness: whoever may edit the account."""
+    from kam.accounts.card.policies import may_edit_account
+
+    return may_edit_account(user, obj)

@@ -45,6 +45,9 @@ class Facts:
     forecast: np.ndarray | None = None
     # Which accounts have margins in the window (bool): a margin of 0 is then a fact, not a gap.
     margin_known: np.ndarray | None = None
+    # The scorecard's attractiveness ratings (1–5, NaN where not rated), one column per
+    # indicator of INDICATORS, for the portfolio.
+    indicators: np.ndarray | None = None
     # Receivables overdue more than 90 days, int64 fen, and complaints in the window (counts).
     overdue: np.ndarray | None = None
     complaints: np.ndarray | None = None
@@ -307,19 +310,59 @@ def _relationship_level(facts: Facts, cuts: list) -> np.ndarray:
     return levels
 
 
+INDICATORS = ("differentiation", "value_for_price", "preference", "key_people", "buying_rules")
+
+
+def attractiveness_scores(facts: Facts, params: dict, rank: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(score 0..1, rated) per account: the scorecard's attractiveness indicators (1–5, each
+    weighted by `indicator_weights`, a missing rating left out) blended with the potential
+    group — volume (the revenue percentile) and margin (the margin rate × 2, capped at 1,
+    where margins are known) — weighted `potential_weight`. NaN where no indicator is rated."""
+    n = len(facts)
+    score = np.full(n, np.nan)
+    if facts.indicators is None or not n:
+        return score, np.zeros(n, dtype=bool)
+    weights = np.array([_fraction(params.get("indicator_weights", {}).get(k, "0.2")) for k in INDICATORS])
+    ratings = (facts.indicators - 1) / 4  # 1..5 → 0..1
+    given = np.isfinite(ratings)
+    total = (np.where(given, weights, 0)).sum(axis=1)
+    rated = total > 0
+    indicator = np.divide(np.nansum(np.where(given, ratings * weights, 0), axis=1), total,
+                          out=np.zeros(n), where=rated)
+    ranked = max(1, int((facts.revenue > 0).sum()))
+    volume = np.where(facts.revenue > 0, 1 - (rank - 1) / ranked, 0.0)
+    potential = volume
+    if facts.margin is not None and facts.margin_known is not None:
+        rate = np.divide(facts.margin, facts.revenue, out=np.zeros(n), where=facts.revenue > 0)
+        potential = np.where(facts.margin_known, (volume + np.clip(rate * 2, 0, 1)) / 2, volume)
+    share = _fraction(params.get("potential_weight", "0.3"))
+    score[rated] = (1 - share) * indicator[rated] + share * potential[rated]
+    return score, rated
+
+
 def portfolio(facts: Facts, params: dict) -> Result:
     """Attractiveness (high/medium/low) × relationship (good/fair/poor) → strategy, by the grid.
-    Attractiveness is the account's stated growth potential where set, else its revenue rank."""
+
+    Attractiveness is read from the scorecard's attractiveness indicators with potential
+    (volume, margin) as its own group (see attractiveness_scores): high from
+    `attractiveness_levels[0]`, medium from `[1]`. An account nobody has rated falls back to
+    its revenue rank (`attractiveness_cuts`), and its explanation says so."""
     _order, rank = ranking(facts)
     attractiveness = _levels_from_rank(rank, facts, params["attractiveness_cuts"])
-    if params.get("use_stated_potential", True) and facts.potential is not None:
+    if params.get("use_stated_potential", False) and facts.potential is not None:
         stated = np.isin(facts.potential, ["high", "medium", "low"])
         attractiveness[stated] = facts.potential[stated]
+    score, rated = attractiveness_scores(facts, params, rank)
+    if rated.any():
+        high, medium = (_fraction(c) for c in params.get("attractiveness_levels", ["0.67", "0.34"]))
+        attractiveness[rated] = np.where(score[rated] >= high, "high",
+                                         np.where(score[rated] >= medium, "medium", "low"))
     relationship = _relationship_level(facts, params["relationship_cuts"])
     grid = params["grid"]
     tiers = np.array([grid[a][r] for a, r in zip(attractiveness, relationship, strict=True)], dtype=object)
     return Result(tiers, {"revenue": facts.revenue, "rank": rank, "attractiveness": attractiveness,
-                          "relationship": relationship})
+                          "relationship": relationship, "attractiveness_score": np.round(score, 3),
+                          "attractiveness_source": np.where(rated, "scorecard", "rank").astype(object)})
 
 
 def scorecard(facts: Facts, params: dict) -> Result:

@@ -29,12 +29,13 @@ from kam.core import workers
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.bulk import insert_rows
 from kam.core.conf import config
-from kam.core.errors import Conflict, NotVisible, ValidationFailed
+from kam.core.errors import Conflict, NotVisible, ValidationFailed, refused
 from kam.core.models import User
 from kam.core.policies import require
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 from kam.tiering import forecasts, policies, rules
 from kam.tiering.models import (
+    Assessment,
     Method,
     MoveDecision,
     Scheme,
@@ -145,9 +146,27 @@ def gather_facts(scheme_method: str, months: int, as_of: date, params: dict | No
         potential = dict(Account.objects.alive().exclude(growth_potential="").values_list("id", "growth_potential"))
         facts.potential = np.array([potential.get(i, "") for i in ids.tolist()], dtype=object)
         facts.relationship = _relationship_scores(ids, {int(i): n for n, i in enumerate(ids.tolist())})
+    if scheme_method == Method.PORTFOLIO:
+        facts.indicators = _indicators(ids)
     if scheme_method == Method.VALUE_POTENTIAL:
         facts.forecast = _forecast_fen(ids, months, start, as_of)
     return facts
+
+
+def _indicators(ids: np.ndarray) -> np.ndarray:
+    """Per live account (`ids`, sorted), its attractiveness ratings (one column per
+    indicator of rules.INDICATORS), NaN where not rated."""
+    found = np.full((len(ids), len(rules.INDICATORS)), np.nan)
+    rows = list(Assessment.objects.filter(account__deleted_at__isnull=True)
+                .values_list("account_id", *rules.INDICATORS))
+    if rows:
+        values = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
+        pks = values[:, 0].astype(np.int64)
+        where = np.searchsorted(ids, pks)
+        known = where < len(ids)
+        known[known] = ids[where[known]] == pks[known]
+        found[where[known]] = values[known, 1:]
+    return found
 
 
 def _forecast_fen(ids: np.ndarray, months: int, start: date, as_of: date) -> np.ndarray | None:
@@ -516,3 +535,27 @@ def what_if(*, actor: User, scheme: Scheme, as_of: date, params: dict, cap: dict
     return WhatIf(summary=summarise(new.facts, new.result.tiers), migration=migration, owners=per_owner,
                   flags=new.result.flags)
 
+
+
+@transaction.atomic
+def assessment_save(*, actor: User, account: Account, values: dict[str, Any]) -> Assessment:
+    """Rate the account on the scorecard's attractiveness indicators (1–5 each, None: not
+    rated); the old ratings stay in its history. Refused for an account the actor may not see
+    or edit, and for a rating outside 1–5, naming the indicator."""
+    found = Account.objects.visible_to(actor).filter(pk=account.pk).first()
+    if found is None:
+        raise NotVisible(_("Not found."))
+    require(policies.may_rate_account(actor, found), _("You may not change this account."))
+    unknown = sorted(set(values) - set(rules.INDICATORS))
+    if unknown:
+        raise refused(unknown[0], _("Not an indicator of the scorecard."))
+    for name, value in values.items():
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 5):
+            raise refused(name, _("Rate from 1 to 5."))
+    assessment, _created = Assessment.objects.select_for_update().get_or_create(account=found)
+    for name, value in values.items():
+        setattr(assessment, name, value)
+    assessment.updated_by = actor
+    assessment._history_user = actor  # type: ignore[attr-defined]  # read by simple_history
+    assessment.save()
+    return assessment

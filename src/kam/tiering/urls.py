@@ -5,6 +5,7 @@ from kam.tiering import views
 app_name = "tiering"
 urlpatterns = [
     path("", views.scheme_list, name="list"),
+    path("accounts/<id:pk>/assessment/", views.account_assessment, name="assessment"),
     path("snapshots/<id:pk>/freeze/", views.snapshot_freeze, name="freeze"),
     path("snapshots/<id:pk>/resume/", views.snapshot_resume, name="resume"),
     path("snapshots/<id:pk>/moves/", views.move_decide, name="move"),

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -18,11 +19,12 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
 from kam.core.errors import DomainError
-from kam.core.web import is_htmx, message_errors, paginate
+from kam.core.web import form_errors, is_htmx, message_errors, paginate
 from kam.tiering import policies, selectors, services
 from kam.tiering.explain import level_label, why
-from kam.tiering.models import Method, Scheme, Snapshot, SnapshotState
+from kam.tiering.models import Assessment, Method, Scheme, Snapshot, SnapshotState
 from kam.tiering.params import numeric_leaves, with_values
+from kam.tiering.rules import INDICATORS
 from kam.tiering.tasks import compute_snapshot
 
 
@@ -223,3 +225,32 @@ def what_if(request, code: str):
         )
     return render(request, "tiering/what_if.html", context)
 
+
+
+class AssessmentForm(forms.ModelForm):
+    class Meta:
+        model = Assessment
+        fields = list(INDICATORS)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.widget.attrs.setdefault("class", "form-select")
+
+
+@login_required
+def account_assessment(request, pk: int):
+    """Rate an account on the scorecard's attractiveness indicators (the portfolio reads them)."""
+    account = Account.objects.visible_to(request.user).filter(pk=pk).first()
+    if account is None:
+        raise Http404
+    assessment = Assessment.objects.filter(account=account).first()
+    form = AssessmentForm(request.POST or None, instance=assessment)
+    if request.method == "POST" and form.is_valid():
+        with form_errors(form):
+            services.assessment_save(actor=request.user, account=account,
+                                     values={name: form.cleaned_data.get(name) for name in INDICATORS})
+            messages.success(request, _("Changes saved."))
+            return redirect(account)
+    return render(request, "tiering/assessment.html", {"account": account, "form": form,
+                                                       "may_rate": policies.may_rate_account(request.user, account)})
