@@ -34,6 +34,7 @@ PER_YEAR = {Channel.KEY: 22, Channel.COMMERCIAL: 11, Channel.PUBLIC: 4, Channel.
 KIND_WEIGHTS = {
     ActivityKind.VISIT: 30, ActivityKind.CALL: 42, ActivityKind.LETTER: 6, ActivityKind.MEETING: 8,
     ActivityKind.DEMO: 3, ActivityKind.QUOTE: 5, ActivityKind.BID: 2, ActivityKind.EVENT: 4,
+    ActivityKind.VALUE_REPORT: 3, ActivityKind.EXECUTIVE: 1,
 }
 QUIET_STATUSES = {LifecycleStatus.CHURNED: 0.3, LifecycleStatus.UNIDENTIFIED: 0.2}
 TOPICS = ["专线扩容需求", "年度续约", "数字化转型规划", "新园区网络建设", "云服务迁移", "价格调整意见",
@@ -47,10 +48,13 @@ SUMMARIES = {
     ActivityKind.QUOTE: "向{who}提交{topic}报价。",
     ActivityKind.BID: "参加{topic}项目投标，{who}出席开标。",
     ActivityKind.EVENT: "邀请{who}参加客户答谢活动，交流{topic}。",
+    ActivityKind.VALUE_REPORT: "向{who}送达《客户价值报告》，回顾{topic}成效。",
+    ActivityKind.EXECUTIVE: "公司领导与{who}高层会晤，商定{topic}合作方向。",
 }
 NEXT_STEPS = ["提交正式方案", "安排技术交流", "确认报价", "约见决策人", "回访使用情况", "准备合同文本",
               "发送价值报告", "邀请参观展厅"]
-FACE_TO_FACE = {ActivityKind.VISIT, ActivityKind.MEETING, ActivityKind.DEMO, ActivityKind.EVENT, ActivityKind.BID}
+FACE_TO_FACE = {ActivityKind.VISIT, ActivityKind.MEETING, ActivityKind.DEMO, ActivityKind.EVENT, ActivityKind.BID,
+                ActivityKind.EXECUTIVE}
 
 
 def _moment(rng: random.Random, day: date) -> datetime:
