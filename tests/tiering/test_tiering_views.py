@@ -186,3 +186,30 @@ def test_a_snapshot_still_computing_cannot_be_started_again(org, client, tiered)
     Snapshot.objects.filter(pk=started.pk).update(worker="elsewhere:4242")
     client.login(username="spec_a", password=PASSWORD)
     assert client.post(f"/tiering/snapshots/{started.pk}/resume/").status_code == 404
+
+
+def test_the_tier_list_exports_the_accounts_the_user_sees_with_labels_and_reasons(org, account_factory):
+    from io import BytesIO
+
+    from django.test import Client
+    from openpyxl import load_workbook
+
+    from kam.revenue.importers import monthly_refresh
+    from kam.revenue.models import RevenueFact
+
+    mine = account_factory(owner=org.specialist_a, code="EXP1", name="导出甲公司")
+    theirs = account_factory(owner=org.specialist_b, code="EXP2", name="导出乙公司")
+    RevenueFact.objects.bulk_create([RevenueFact(account=a, date=date(2026, 3, 1), month=date(2026, 3, 1), amount=n)
+                                     for a, n in ((mine, 500), (theirs, 900))])
+    monthly_refresh({(mine.pk, date(2026, 3, 1)), (theirs.pk, date(2026, 3, 1))})
+    snapshot = services.snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="pareto-abc"),
+                                        as_of=date(2026, 6, 30))
+    client = Client(HTTP_ACCEPT_LANGUAGE="zh-hans")
+    client.force_login(org.specialist_a)
+    response = client.get(f"/tiering/pareto-abc/export/?snapshot={snapshot.pk}&format=xlsx")
+    content = b"".join(response.streaming_content) if response.streaming else response.content
+    rows = list(load_workbook(BytesIO(content)).active.values)
+    codes = [r[0] for r in rows[1:]]
+    assert codes == ["EXP1"] and rows[1][4] == "A 类（重点客户）" and "排名" in rows[1][7]
+    assert client.get(f"/tiering/pareto-abc/export/?snapshot={snapshot.pk}&format=pdf").status_code == 404
+    assert client.get("/tiering/pareto-abc/export/?snapshot=999999&format=xlsx").status_code == 404

@@ -12,5 +12,6 @@ urlpatterns = [
     path("<slug:code>/", views.scheme_detail, name="detail"),
     path("<slug:code>/compute/", views.snapshot_compute, name="compute"),
     path("<slug:code>/what-if/", views.what_if, name="what_if"),
+    path("<slug:code>/export/", views.snapshot_export, name="export"),
     path("<slug:code>/save/", views.scheme_save, name="save"),
 ]

@@ -19,9 +19,11 @@ from django.views.decorators.http import require_POST
 
 from kam.accounts.models import Account
 from kam.core.errors import DomainError
+from kam.core.exports import list_export
 from kam.core.web import form_errors, is_htmx, message_errors, paginate
 from kam.tiering import policies, selectors, services
 from kam.tiering.explain import level_label, why
+from kam.tiering.exports import entry_columns, entry_lines
 from kam.tiering.models import Assessment, Method, Scheme, Snapshot, SnapshotState
 from kam.tiering.params import numeric_leaves, with_values
 from kam.tiering.rules import INDICATORS
@@ -254,3 +256,16 @@ def account_assessment(request, pk: int):
             return redirect(account)
     return render(request, "tiering/assessment.html", {"account": account, "form": form,
                                                        "may_rate": policies.may_rate_account(request.user, account)})
+
+
+@login_required
+def snapshot_export(request, code: str):
+    """The tier list of a snapshot (one tier or group, or all) as Excel or CSV: the accounts the user sees."""
+    scheme = _scheme_or_404(code)
+    snapshot = Snapshot.objects.filter(scheme=scheme, pk=request.GET.get("snapshot") or 0, state=SnapshotState.DONE) \
+        .select_related("scheme").first() if (request.GET.get("snapshot") or "").isdigit() else None
+    if snapshot is None:
+        raise Http404
+    entries = selectors.entries(user=request.user, snapshot=snapshot, tier=request.GET.get("tier", ""))
+    return list_export(request, what="tiers", queryset=entries, columns=entry_columns(),
+                       filename=f"{scheme.display_name}-{snapshot.as_of:%Y%m%d}", lines=entry_lines(snapshot))
