@@ -152,6 +152,8 @@ def world(org):
     warning_sweep(as_of=TODAY)
     health_sweep(as_of=TODAY)
     churn_mark(actor=spec, account=account, competitor=Competitor.objects.first(), note="=1+1 转网")
+    # a tier snapshot holding the payload account, for the scheme page's tier list export
+    tiers = snapshot_create(actor=org.admin, scheme=Scheme.objects.get(code="pareto-abc"), as_of=TODAY)
     # a failed login under a payload name, for the audit log's export
     Client().post("/login/", {"username": "=1+1 猜测", "password": "wrong"})
     rows = [["客户编号", "客户名称", "地址", "统一社会信用代码"], ["E1", REPORTED, "+86 楼", "BAD"]]
@@ -161,12 +163,13 @@ def world(org):
     return {
         "accounts:history_export": account.pk, "accounts:account_contacts_export": account.pk,
         "sales:review_sheet": review.pk, "sales:meeting_export": meeting.pk, "imports:report": job.pk,
-        "imports:blank": "accounts", "gm": gm,
+        "imports:blank": "accounts", "tiering:export": "pareto-abc", "gm": gm,
         # routes only an administrator may open
         "as": {"audit_export": org.admin},
         # the staffing sheet of the office whose name is a payload
         "query": {"activities:staffing_export": {"unit": org.office_a1.code},
-                  "insight:churn_tables": {"unit": org.branch_a.code}},  # per office: the payload one
+                  "insight:churn_tables": {"unit": org.branch_a.code},  # per office: the payload one
+                  "tiering:export": {"snapshot": tiers.pk}},
     }
 
 
