@@ -256,7 +256,10 @@ def tasks_close_from(*, actor: Any, source_kind: str, source_id: int, status: st
     `actor` (None: the system). Returns the number closed."""
     closing = list(Task.objects.select_for_update().filter(source_kind=source_kind, source_id=source_id,
                                                            status=TaskStatus.OPEN))
-    at = at or timezone.now()
+    return _close(closing, status=status, at=at or timezone.now(), actor=actor)
+
+
+def _close(closing: list[Task], *, status: str, at: datetime, actor: Any) -> int:
     for task in closing:
         task.status = status
         task.done_at = at if status == TaskStatus.DONE else None
@@ -275,10 +278,4 @@ def tasks_close_for(*, actor: Any, accounts: Iterable[Any], owners: Mapping[int,
     if kinds is not None:
         tasks = tasks.filter(source_kind__in=list(kinds))
     closing = [t for t in tasks if owners.get(t.account_id) == t.owner_id]
-    now = timezone.now()
-    for task in closing:
-        task.status = status
-        task.done_at = now if status == TaskStatus.DONE else None
-    if closing:
-        bulk_update_with_history(closing, Task, ["status", "done_at"], default_user=actor)
-    return len(closing)
+    return _close(closing, status=status, at=timezone.now(), actor=actor)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kam.accounts.card.policies import may_edit_account
 from kam.core.policies import is_hq
 from kam.tiering.models import Scheme, Snapshot
 
@@ -38,6 +39,4 @@ def may_see_whole_curve(user: Any, obj: Snapshot | None = None) -> bool:
 
 def may_rate_account(user: Any, obj: Any = None) -> bool:
     """Who rates an account's attractiveness: whoever may edit the account."""
-    from kam.accounts.card.policies import may_edit_account
-
     return may_edit_account(user, obj)

@@ -108,14 +108,22 @@ def _margin_known(ids: np.ndarray, start: date, end: date) -> np.ndarray:
     return np.isin(ids, np.fromiter(with_margin, dtype=np.int64, count=len(with_margin)))
 
 
+def _place(ids: np.ndarray, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Where each of `keys` (account ids) stands in the sorted `ids`, and which of them are there."""
+    where = np.searchsorted(ids, keys)
+    known = where < len(ids)
+    known[known] = ids[where[known]] == keys[known]
+    return where, known
+
+
 def _overdue_fen(ids: np.ndarray) -> np.ndarray:
     """Per live account (`ids`, sorted), its receivables overdue more than 90 days in fen."""
     rows = integer_rows(Account.objects.alive().filter(receivables_over_90_days__gt=0)
                         .values_list("id", fen_column("receivables_over_90_days")), 2)
     overdue = np.zeros(len(ids), dtype=np.int64)
     if len(rows):
-        where = np.searchsorted(ids, rows[:, 0])
-        overdue[where] = rows[:, 1]
+        where, known = _place(ids, rows[:, 0])
+        overdue[where[known]] = rows[known, 1]
     return overdue
 
 
@@ -161,10 +169,7 @@ def _indicators(ids: np.ndarray) -> np.ndarray:
                 .values_list("account_id", *rules.INDICATORS))
     if rows:
         values = np.array([[np.nan if v is None else v for v in row] for row in rows], dtype=np.float64)
-        pks = values[:, 0].astype(np.int64)
-        where = np.searchsorted(ids, pks)
-        known = where < len(ids)
-        known[known] = ids[where[known]] == pks[known]
+        where, known = _place(ids, values[:, 0].astype(np.int64))
         found[where[known]] = values[known, 1:]
     return found
 
@@ -179,9 +184,7 @@ def _forecast_fen(ids: np.ndarray, months: int, start: date, as_of: date) -> np.
     if not len(rows):
         return None
     forecast = np.full(len(ids), np.nan)
-    where = np.searchsorted(ids, rows[:, 0])
-    known = where < len(ids)
-    known[known] = ids[where[known]] == rows[known, 0]
+    where, known = _place(ids, rows[:, 0])
     forecast[where[known]] = rows[known, 1] * (months / config().INSIGHT_HORIZON_MONTHS)
     return forecast
 
