@@ -6,3 +6,8 @@ class AccountsConfig(AppConfig):
     name = "kam.accounts"
     label = "accounts"
     verbose_name = _("Accounts")
+
+    def ready(self):
+        from kam.accounts import summaries
+
+        summaries.register()

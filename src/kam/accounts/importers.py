@@ -23,6 +23,7 @@ from kam.accounts.card.services import assignable_owners
 from kam.accounts.contacts import policies as contact_policies
 from kam.accounts.models import Account, Contact, ContactStatus
 from kam.accounts.team.selectors import colleagues
+from kam.core import summaries
 from kam.core.bulk import chunks, ids_by, insert_rows, new_instances, present
 from kam.core.models import Industry, Region
 from kam.core.text import normalise_name, search_key
@@ -432,6 +433,7 @@ class AccountImporter(Importer):
                 accounts.append(account)
             insert_rows(Account, accounts)
             self._fetch_ids(accounts)
+            summaries.touch("accounts", (a.pk for a in accounts))
             provisional = [a for a in accounts if a.code.startswith("TMP-")]
             for account in provisional:
                 account.code = f"KA{account.pk:08d}"
@@ -480,6 +482,7 @@ class AccountImporter(Importer):
             account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
             accounts.append(account)
         Account.objects.bulk_update(accounts, sorted(fields), batch_size=500)
+        summaries.touch("accounts", (a.pk for a in accounts))
         insert_rows(Account.history.model, self._history(accounts, "~"))
 
 
@@ -621,6 +624,7 @@ class ContactImporter(Importer):
                 updates, batch_size=500, update=True, default_user=self.actor, default_change_reason=_("Import")
             )
         touched = {r.extra["account_id"] for r in rows}
+        summaries.touch("contacts", touched)
         for chunk in chunks(list(touched)):
             Account.objects.filter(pk__in=chunk).update(updated_at=now)
 

@@ -21,6 +21,7 @@ from django.utils import timezone
 from simple_history.utils import bulk_update_with_history
 
 from kam.accounts.models import Account, LifecycleStatus
+from kam.core import summaries
 
 S = LifecycleStatus
 
@@ -60,6 +61,7 @@ def lifecycle_follow(*, event: str, accounts: Iterable[int], cause: str, actor: 
             if found:
                 bulk_update_with_history(found, Account, ["lifecycle_status", "version"], default_user=actor,
                                          default_change_reason=cause[:100])
+                summaries.touch("accounts", (a.pk for a in found))
             moved += len(found)
     return moved
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -87,7 +89,7 @@ class AccountQuerySet(models.QuerySet):
             return qs
         # Team memberships are few per user: reading their ids first lets the database
         # combine three index lookups (owner, unit, id) instead of scanning every account.
-        team_ids = list(AccountTeamMember.objects.filter(user=user).values_list("account_id", flat=True))
+        team_ids = team_account_ids(user)
         scope = Q(owner_id=user.pk)
         if team_ids:
             scope |= Q(pk__in=team_ids)
@@ -391,3 +393,45 @@ class Contact(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status == ContactStatus.ACTIVE
+
+
+class AccountCount(models.Model):
+    """The home page's read model (kam.accounts.summaries): live accounts per unit, owner,
+    industry, lifecycle status and channel, with how many of them have a well-covered
+    decision chain and how many key contacts left without a successor."""
+
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()  # 0: in the public pool
+    industry_id = models.BigIntegerField()  # 0: none
+    lifecycle_status = models.CharField(max_length=20)
+    channel = models.CharField(max_length=20)
+    accounts = models.PositiveIntegerField()
+    well_covered = models.PositiveIntegerField()
+    departed_key_contacts = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="accounts_count_group")]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} owner {self.owner_id}: {self.accounts}"
+
+
+# Bumped whenever a team membership is saved or deleted in this process (a deleted account's
+# included): a user's team accounts, read once for the user object, are read again after it.
+_team_changes = [0]
+
+
+def team_account_ids(user) -> list[int]:
+    """The accounts `user` is on the team of. A request's user object reads them once, however
+    many lists and checks the page makes."""
+    held = getattr(user, "_kam_team_ids", None)
+    if held is not None and held[0] == _team_changes[0]:
+        return held[1]
+    ids = list(AccountTeamMember.objects.filter(user=user).values_list("account_id", flat=True))
+    user._kam_team_ids = (_team_changes[0], ids)
+    return ids
+
+
+@receiver([post_save, post_delete], sender=AccountTeamMember, dispatch_uid="kam.accounts.team_changed")
+def _team_changed(**_kwargs) -> None:
+    _team_changes[0] += 1

@@ -15,6 +15,7 @@ from typing import Any
 from simple_history.utils import bulk_update_with_history
 
 from kam.accounts.models import Account
+from kam.core import summaries
 from kam.core.models import OrgUnit
 
 
@@ -46,3 +47,4 @@ def return_to_pool(accounts: Sequence[Account], *, now: datetime, reason: str) -
     if accounts:
         bulk_update_with_history(list(accounts), Account, ["owner", "pooled_at", "updated_at", "version"],
                                  default_user=None, default_change_reason=reason, default_date=now)
+        summaries.touch("accounts", (a.pk for a in accounts))

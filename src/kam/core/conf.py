@@ -66,6 +66,9 @@ class KamConfig(BaseModel):
 
     PAGE_SIZE: Whole
     PAGE_SIZE_MAX: Whole
+    PAGE_NUMBERED_MAX: Whole
+    PAGE_COUNT_LIMIT: Whole
+    BOARD_COLUMN_SIZE: Whole
     AUTOCOMPLETE_LIMIT: Whole
     SIMILAR_NAME_RATIO: Annotated[float, Field(gt=0, le=1)]
     MIN_ACTIVE_CONTACTS: Whole
@@ -168,6 +171,7 @@ class KamConfig(BaseModel):
     HEALTH_BANDS: Numbers
     WARNING_TASK_DUE_DAYS: Count
     WARNING_QUIET_DAYS: Count
+    READ_MODELS: bool
     DEMO_PASSWORD: str
 
     @field_validator("HEALTH_BANDS")

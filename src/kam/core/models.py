@@ -330,3 +330,44 @@ class WorkerHeartbeat(models.Model):
 
     def __str__(self) -> str:
         return self.worker_id
+
+
+class SummaryState(models.Model):
+    """A read model (kam.core.summaries): when it was last rebuilt and last brought up to date."""
+
+    code = models.CharField(max_length=40, primary_key=True)
+    rebuilt_at = models.DateTimeField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.code
+
+
+class SummaryDirty(models.Model):
+    """An account whose facts changed since a read model last counted it: written in the same
+    transaction as the change, so a crash between the change and the refresh loses nothing."""
+
+    summary = models.CharField(max_length=40)
+    account_id = models.BigIntegerField()  # no foreign key: the account may be gone for good
+
+    class Meta:
+        indexes = [models.Index(fields=["summary", "id"], name="core_summary_dirty")]
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.account_id}"
+
+
+class SummaryMember(models.Model):
+    """Where a read model last counted an account (its unit and owner, 0 for none): a change of
+    either refreshes both the group it left and the one it joined."""
+
+    summary = models.CharField(max_length=40)
+    account_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["summary", "account_id"], name="core_summary_member_once")]
+
+    def __str__(self) -> str:
+        return f"{self.summary} {self.account_id}"

@@ -4,59 +4,34 @@ pickers every form shares. It reads several apps, so it sits above them."""
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.cache import cache
-from django.db.models import Count, Q
 from django.shortcuts import render
 
-from kam.accounts.models import (
-    Account,
-    Channel,
-    Contact,
-    ContactStatus,
-    DecisionRole,
-    LifecycleStatus,
-)
+from kam.accounts.models import Account, Channel, LifecycleStatus
 from kam.accounts.selectors import contact_search, user_autocomplete
-from kam.core.conf import config
-
-HOME_CACHE_SECONDS = 120
+from kam.accounts.summaries import ACCOUNT_COUNTS
+from kam.core import summaries
+from kam.core.models import Industry
 
 
 def _home_figures(user) -> dict:
-    """Counts over the user's visible accounts: a few aggregate queries, cached briefly."""
-    key = f"kam:home:{user.pk}"
-    if (cached := cache.get(key)) is not None:
-        return cached
-    visible = Account.objects.visible_to(user)
-    totals = visible.aggregate(
-        total=Count("id"),
-        mine=Count("id", filter=Q(owner_id=user.pk)),
-        key=Count("id", filter=Q(channel=Channel.KEY)),
-    )
-    contacts = Contact.objects.alive().filter(account__in=visible.values("pk"))
-    active = contacts.filter(status=ContactStatus.ACTIVE)
-    per_account = active.values("account_id").annotate(
-        n=Count("id"), dm=Count("id", filter=Q(decision_role=DecisionRole.DECISION_MAKER))
-    )
-    well_covered = per_account.filter(n__gte=config().MIN_ACTIVE_CONTACTS, dm__gt=0).count()
-    departed = contacts.filter(status=ContactStatus.LEFT, is_key=True, successor__isnull=True).count()
-    by_industry = list(
-        visible.values("industry__name").annotate(n=Count("id")).order_by("-n")[:12]
-    )
+    """Counts over the user's visible accounts, read from the accounts' read model."""
+    read = summaries.figures(ACCOUNT_COUNTS, user)
+    rows = read.rows
+    industries = dict(Industry.objects.values_list("pk", "name"))
+    by_industry = sorted(summaries.by(rows, "industry_id", "accounts").items(), key=lambda kv: (-kv[1], kv[0]))[:12]
     labels = dict(LifecycleStatus.choices)
-    by_status = [
-        {"name": str(labels.get(row["lifecycle_status"], row["lifecycle_status"])), "value": row["n"]}
-        for row in visible.values("lifecycle_status").annotate(n=Count("id")).order_by("lifecycle_status")
-    ]
-    figures = {
-        **totals,
-        "single_threaded": totals["total"] - well_covered,
-        "departed": departed,
-        "by_industry": [{"name": r["industry__name"] or "—", "value": r["n"]} for r in by_industry],
-        "by_status": by_status,
+    by_status = sorted(summaries.by(rows, "lifecycle_status", "accounts").items())
+    total = summaries.total(rows, "accounts")
+    return {
+        "total": total,
+        "mine": summaries.total((r for r in rows if r.owner_id == user.pk), "accounts"),
+        "key": summaries.total((r for r in rows if r.channel == Channel.KEY), "accounts"),
+        "single_threaded": total - summaries.total(rows, "well_covered"),
+        "departed": summaries.total(rows, "departed_key_contacts"),
+        "by_industry": [{"name": industries.get(pk) or "—", "value": n} for pk, n in by_industry if n],
+        "by_status": [{"name": str(labels.get(code, code)), "value": n} for code, n in by_status if n],
+        "as_of": read.as_of,
     }
-    cache.set(key, figures, HOME_CACHE_SECONDS)
-    return figures
 
 
 @login_required

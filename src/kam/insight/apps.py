@@ -11,6 +11,9 @@ class InsightConfig(AppConfig):
         from kam.insight import tier_forecast  # noqa: F401  (the value-potential tiering reads its forecasts)
 
         self._register_account_health()
+        from kam.insight.churn import summary
+
+        summary.register()
 
     @staticmethod
     def _register_account_health() -> None:

@@ -340,3 +340,46 @@ class RetentionAction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.warning_id} {self.outcome}"
+
+
+class ChurnSpan(models.Model):
+    """A span the churn page has asked for, kept in the churn read model: a month or quarter of
+    the rates per period ("period"), or a whole range broken down by tier as of `tier_day` ("range")."""
+
+    kind = models.CharField(max_length=10)
+    start = models.DateField()
+    end = models.DateField()
+    tier_day = models.DateField(null=True, blank=True)
+    last_used_on = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["kind", "start", "end", "tier_day"], name="insight_churn_span_once")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.start}…{self.end}"
+
+
+class ChurnFigure(models.Model):
+    """The churn page's read model (kam.insight.churn.summary): per span, unit, owner, industry,
+    tier (range spans only), definition (0: all) and reason of the counting event (-1: not
+    churned; 0: unclassified), the accounts of the active base, their base revenue (fen), the
+    churned accounts and the amount lost a year (fen, capped at the base revenue)."""
+
+    span_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    industry_id = models.BigIntegerField()
+    tier = models.CharField(max_length=20)
+    definition_id = models.BigIntegerField()
+    reason_id = models.BigIntegerField()
+    base = models.PositiveIntegerField()
+    base_fen = models.BigIntegerField()
+    churned = models.PositiveIntegerField()
+    lost_fen = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["span_id", "definition_id"], name="insight_churn_figure_span"),
+                   models.Index(fields=["unit_id", "owner_id"], name="insight_churn_figure_group")]
+
+    def __str__(self) -> str:
+        return f"span {self.span_id} unit {self.unit_id} owner {self.owner_id}"

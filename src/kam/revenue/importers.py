@@ -24,6 +24,7 @@ from django.utils.translation import gettext_lazy
 from kam.accounts.importers import ids_by_code_or_uscc
 from kam.accounts.lifecycle import became_ordered_on, lifecycle_follow
 from kam.accounts.models import Account, LifecycleStatus
+from kam.core import summaries
 from kam.core.bulk import chunks, insert_rows
 from kam.core.text import normalise_name, search_key
 from kam.imports import cells
@@ -221,12 +222,14 @@ class RevenueImporter(Importer):
         Account.objects.bulk_create(accounts)
         Account.history.bulk_history_create(accounts, default_user=self.actor, default_change_reason=_("Import"))
         ids = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
+        summaries.touch("accounts", ids.values())
         for row in rows:
             row.extra["account_id"] = ids[row.values["account"]]
 
 
 def monthly_refresh(pairs: set[tuple[int, date]]) -> None:
     """Rebuild MonthlyRevenue for these (account, month) pairs from their facts."""
+    summaries.touch("revenue", {account_id for account_id, _month in pairs})
     by_month: dict[date, list[int]] = defaultdict(list)
     for account_id, month in pairs:
         by_month[month].append(account_id)

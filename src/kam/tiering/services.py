@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account, Contact, RelationshipStrength
-from kam.core import workers
+from kam.core import summaries, workers
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.bulk import insert_rows
 from kam.core.conf import config
@@ -316,6 +316,7 @@ def snapshot_compute(*, snapshot_id: int, progress: Progress | None = None) -> S
             snapshot.charts = charts(snapshot, facts, result)
             snapshot.flags, snapshot.state, snapshot.progress = result.flags, SnapshotState.DONE, 100
             snapshot.save(update_fields=["accounts", "summary", "charts", "flags", "state", "progress"])
+            summaries.invalidate("tiers")
     except Exception as exc:
         Snapshot.objects.filter(pk=snapshot.pk).update(state=SnapshotState.FAILED, message=str(exc)[:500])
         raise
@@ -425,6 +426,7 @@ def snapshot_freeze(*, actor: User, snapshot: Snapshot, year: int) -> Snapshot:
         raise Conflict(_("The %(year)d list of this scheme is already fixed.") % {"year": year})
     snapshot.frozen_year, snapshot.frozen_by, snapshot.frozen_at = year, actor, timezone.now()
     snapshot.save(update_fields=["frozen_year", "frozen_by", "frozen_at"])
+    summaries.invalidate("tiers")
     return snapshot
 
 
@@ -492,6 +494,7 @@ def tier_move_decide(*, actor: User, annual_list: Snapshot, fresh: Snapshot, acc
         raise NotVisible(_("Not found."))
     if before == after:
         raise ValidationFailed(_("This account does not move."))
+    summaries.touch("tiers", [account.pk])
     move, _created = TierMove.objects.update_or_create(
         annual_list=annual_list, account=account,
         defaults={"compared_with": fresh, "from_tier": before, "to_tier": after, "decision": decision,

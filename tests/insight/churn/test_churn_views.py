@@ -56,6 +56,9 @@ def test_the_page_shows_rates_breakdowns_and_events_of_the_users_scope(client, o
     hq = login(client, org.admin).get(reverse("insight:churn"), RANGE)
     assert hq.context["result"].periods[0].churned == 2
     assert "深圳流失测试有限公司" in hq.content.decode()
+    # the figures come from the read model and say when they were true
+    assert hq.context["result"].as_of is not None
+    assert 'data-testid="as-of"' in hq.content.decode() and "As of " in hq.content.decode()
 
 
 def test_bad_filters_are_named_and_fall_back(client, org, two):

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 from django import template
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 register = template.Library()
@@ -42,3 +43,11 @@ ATTITUDE_BADGE = {"supportive": "bg-green-lt", "neutral": "bg-yellow-lt", "oppos
 @register.filter
 def attitude_badge(attitude):
     return ATTITUDE_BADGE.get(attitude, "bg-secondary-lt")
+
+
+@register.inclusion_tag("core/as_of.html")
+def as_of(moment):
+    """When a page's figures were true: "As of 10:42" today, with the date on other days."""
+    local = timezone.localtime(moment) if moment else None
+    today = local is not None and local.date() == timezone.localdate()
+    return {"moment": local, "shown": "" if local is None else local.strftime("%H:%M" if today else "%Y-%m-%d %H:%M")}

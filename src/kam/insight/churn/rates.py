@@ -30,8 +30,9 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 import numpy as np
 from django.db.models import Value
@@ -63,9 +64,10 @@ class Scope:
     unit: OrgUnit | None = None
     industry: int | None = None
     definitions: tuple[int, ...] = ()
+    base: Any = None  # these accounts instead of the user's (the read model computes groups of accounts)
 
     def accounts(self):
-        qs = Account.objects.visible_to(self.user)
+        qs = Account.objects.visible_to(self.user) if self.base is None else self.base
         if self.unit is not None:
             qs = qs.filter(unit__path__startswith=self.unit.path)
         if self.industry:
@@ -74,7 +76,7 @@ class Scope:
 
     @property
     def everything(self) -> bool:
-        return self.user.sees_everything and self.unit is None and not self.industry
+        return self.base is None and self.user.sees_everything and self.unit is None and not self.industry
 
     # Both are read against the scope's account ids, which leave out every other account (those
     # in the recycle bin too); for everything there is nothing to narrow in the database.
@@ -304,7 +306,9 @@ def breakdowns(scope: Scope, start: date, end: date, accounts: tuple[np.ndarray,
     industries = {i.pk: i.name for i in Industry.objects.all()}
     codes = sorted(set(industry_ids.tolist()), key=lambda k: (k == 0, industries.get(k, "")))
     keys = [(k, industries.get(k) or str(_("No industry"))) for k in codes]
-    groups = np.searchsorted(np.array(codes, dtype=np.int64), industry_ids) if codes else industry_ids
+    # Codes are in the order shown (by name), not by id: each account's group is looked up.
+    where = {code: i for i, code in enumerate(codes)}
+    groups = np.array([where[k] for k in industry_ids.tolist()], dtype=np.int64)
     result.industries = sorted(_grouped(groups, keys, fen, lost, churned, all_lost), key=lambda r: -r.lost)
 
     scheme = cadence_scheme()
@@ -331,6 +335,7 @@ class ChurnRates:
     by: str
     periods: list[Rate]
     breakdowns: Breakdowns
+    as_of: datetime | None = None  # when the figures were true (None: computed now from the raw facts)
 
 
 def churn_rates(*, user, start: date, end: date, by: str = "month", unit: OrgUnit | None = None,
@@ -338,7 +343,22 @@ def churn_rates(*, user, start: date, end: date, by: str = "month", unit: OrgUni
                 ) -> ChurnRates:
     """The rates per month or quarter from `start`'s to `end`'s, and the range's breakdowns, for
     the accounts `user` sees (narrowed to `unit`'s subtree and `industry`; the caller checks
-    that the unit is the user's to choose). The formulas are in the module's docstring."""
+    that the unit is the user's to choose). The formulas are in the module's docstring.
+    Summed from the read model (kam.insight.churn.summary) unless READ_MODELS is off or
+    several definitions are asked for at once."""
+    if config().READ_MODELS and len(definitions) <= 1:
+        from kam.insight.churn.summary import churn_rates_read  # it builds on this module
+
+        return churn_rates_read(user=user, start=start, end=end, by=by, unit=unit, industry=industry,
+                                definition=definitions[0] if definitions else None, tier_day=tier_day)
+    return churn_rates_from_facts(user=user, start=start, end=end, by=by, unit=unit, industry=industry,
+                                  definitions=definitions, tier_day=tier_day)
+
+
+def churn_rates_from_facts(*, user, start: date, end: date, by: str = "month", unit: OrgUnit | None = None,
+                           industry: int | None = None, definitions: tuple[int, ...] = (),
+                           tier_day: date | None = None) -> ChurnRates:
+    """churn_rates computed from every visible account's revenue and events."""
     scope = Scope(user=user, unit=unit, industry=industry, definitions=tuple(definitions))
     spans = periods(start, end, by)
     if not spans:

@@ -1,0 +1,262 @@
+"""Read models: the figures pages aggregate, kept in summary tables instead of counted from
+the raw facts on every request.
+
+A summary is a table of rows grouped by the account's unit and owner (0 for none) and by
+whatever else its page breaks figures down by (industry, status, tier, month …), with the
+sums it shows. Its `compute(accounts)` says how rows come from the raw facts for a set of
+accounts; the same function serves three paths, so they cannot disagree:
+
+- **rebuild** (`kam rebuild-summaries`, the nightly job): every group computed afresh;
+- **incremental**: a change to an account's facts marks the account (SummaryDirty, in the
+  change's own transaction); the next refresh recomputes only the groups those accounts were
+  and are in (SummaryMember remembers where each was counted), before the page reads —
+  so a page always shows its user's latest write, and a crash between the change and the
+  refresh loses nothing;
+- **per request**, with KAM_READ_MODELS=0: computed from the visible accounts' raw facts
+  (the benchmarks' baseline).
+
+A user's part of a summary is the rows of the units they see and of the accounts they own,
+plus — computed on the spot, as they are few — the accounts they see only through an
+account team. The sums of these rows are exactly the sums over the visible accounts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from django.db import models, transaction
+from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.utils import timezone
+
+from kam.core.bulk import chunks, insert_rows
+from kam.core.conf import config
+from kam.core.models import SummaryDirty, SummaryMember, SummaryState
+
+NO_OWNER = 0
+# A refresh of more groups than this recomputes the whole summary instead (an import, a sweep).
+REBUILD_ABOVE_GROUPS = 400
+
+Group = tuple[int, int]  # (unit id, owner id or NO_OWNER)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One read model. `model`'s rows carry `unit_id` and `owner_id` (NO_OWNER for none);
+    `compute(accounts)` returns unsaved rows for the accounts of the queryset given, grouped
+    by unit and owner (and the summary's own keys); `facts` are the kinds of change that
+    alter it ("accounts" always: a change of unit or owner moves an account between groups);
+    `accounts()` is every live account and `visible(user)` those a user sees."""
+
+    code: str
+    model: type[models.Model]
+    facts: frozenset[str]
+    compute: Callable[[Any], list[models.Model]]
+    accounts: Callable[[], Any]
+    visible: Callable[[Any], Any]
+    # Run before a full rebuild (the nightly one, `kam rebuild-summaries`): drop what nobody reads.
+    prune: Callable[[], Any] | None = None
+
+
+_summaries: dict[str, Summary] = {}
+
+
+def register(summary: Summary) -> Summary:
+    """Declared by the app that owns the summary's table (its AppConfig.ready)."""
+    _summaries[summary.code] = summary
+    return summary
+
+
+def registered() -> list[Summary]:
+    return list(_summaries.values())
+
+
+def get(code: str) -> Summary:
+    return _summaries[code]
+
+
+# --- marking changes ---------------------------------------------------------------------------
+
+
+def touch(fact: str, account_ids: Iterable[int | None]) -> None:
+    """The facts of kind `fact` of these accounts changed (or are about to, in this
+    transaction): every summary that reads them will recompute their groups."""
+    ids = sorted({int(i) for i in account_ids if i})
+    codes = [s.code for s in _summaries.values() if fact in s.facts]
+    if ids and codes:
+        insert_rows(SummaryDirty, (SummaryDirty(summary=code, account_id=i) for code in codes for i in ids))
+
+
+def invalidate(fact: str) -> None:
+    """Facts of kind `fact` changed for (nearly) every account — a new tier snapshot, a changed
+    definition: the summaries that read them are rebuilt at their next read."""
+    codes = [s.code for s in _summaries.values() if fact in s.facts]
+    SummaryState.objects.filter(code__in=codes).update(rebuilt_at=None)
+
+
+def watch(model: type[models.Model], fact: str, account: str = "account_id") -> None:
+    """Touch `fact` of the row's account whenever a `model` row is saved or deleted through
+    the ORM (bulk paths call `touch` themselves)."""
+
+    def changed(sender: Any, instance: Any, **kwargs: Any) -> None:
+        touch(fact, [getattr(instance, account, None)])
+
+    post_save.connect(changed, sender=model, weak=False, dispatch_uid=f"summaries:{model._meta.label}:{fact}")
+    post_delete.connect(changed, sender=model, weak=False, dispatch_uid=f"summaries:{model._meta.label}:{fact}:del")
+
+
+# --- refreshing --------------------------------------------------------------------------------
+
+
+def _groups_q(groups: Iterable[Group], unit: str = "unit_id", owner: str = "owner_id", *, none_owner: bool = False) -> Q:
+    """Rows of these (unit, owner) groups; with `none_owner` owner 0 reads as NULL (the accounts' own column)."""
+    q = Q(pk__in=[])
+    for unit_id, owner_id in groups:
+        if none_owner and owner_id == NO_OWNER:
+            q |= Q(**{unit: unit_id, f"{owner}__isnull": True})
+        else:
+            q |= Q(**{unit: unit_id, owner: owner_id})
+    return q
+
+
+def _group_of(unit_id: int | None, owner_id: int | None) -> Group:
+    return int(unit_id or 0), int(owner_id or NO_OWNER)
+
+
+def _recompute(summary: Summary, groups: Sequence[Group]) -> None:
+    """Replace the rows and the memberships of these groups by freshly computed ones."""
+    for part in chunks(list(groups), 100):
+        summary.model._default_manager.filter(_groups_q(part)).delete()
+        accounts = summary.accounts().filter(_groups_q(part, none_owner=True))
+        insert_rows(summary.model, summary.compute(accounts))
+        members = list(accounts.values_list("pk", "unit_id", "owner_id"))
+        SummaryMember.objects.filter(summary=summary.code).filter(_groups_q(part)).delete()
+        SummaryMember.objects.filter(summary=summary.code, account_id__in=[m[0] for m in members]).delete()
+        insert_rows(SummaryMember, (SummaryMember(summary=summary.code, account_id=pk, unit_id=unit or 0,
+                                                  owner_id=owner or NO_OWNER) for pk, unit, owner in members))
+
+
+def _state(code: str) -> SummaryState:
+    """The summary's state row, locked for this transaction (one refresh at a time)."""
+    SummaryState.objects.get_or_create(code=code)
+    return SummaryState.objects.select_for_update().get(code=code)
+
+
+def refresh(code: str) -> int:
+    """Bring one summary up to date with the changes marked since its last refresh; returns
+    the groups recomputed. A summary never built is rebuilt."""
+    summary = _summaries[code]
+    if not SummaryDirty.objects.filter(summary=code).exists() and SummaryState.objects.filter(
+            code=code, rebuilt_at__isnull=False).exists():
+        return 0
+    with transaction.atomic():
+        state = _state(code)
+        if state.rebuilt_at is None:
+            return _rebuild(summary, state)
+        marks = list(SummaryDirty.objects.filter(summary=code).values_list("pk", "account_id"))
+        if not marks:
+            return 0
+        ids = sorted({account_id for _pk, account_id in marks})
+        groups: set[Group] = set()
+        for part in chunks(ids):
+            groups.update(_group_of(u, o) for u, o in SummaryMember.objects.filter(
+                summary=code, account_id__in=part).values_list("unit_id", "owner_id"))
+            groups.update(_group_of(u, o) for u, o in summary.accounts().filter(pk__in=part).values_list("unit_id", "owner_id"))
+        if len(groups) > REBUILD_ABOVE_GROUPS:
+            return _rebuild(summary, state)
+        _recompute(summary, sorted(groups))
+        SummaryMember.objects.filter(summary=code, account_id__in=ids).exclude(
+            account_id__in=summary.accounts().filter(pk__in=ids).values("pk")).delete()
+        SummaryDirty.objects.filter(summary=code, pk__lte=max(pk for pk, _a in marks)).delete()
+        state.refreshed_at = timezone.now()
+        state.save(update_fields=["refreshed_at"])
+        return len(groups)
+
+
+def _rebuild(summary: Summary, state: SummaryState) -> int:
+    started = timezone.now()
+    last_mark = SummaryDirty.objects.filter(summary=summary.code).order_by("-pk").values_list("pk", flat=True).first()
+    summary.model._default_manager.all().delete()
+    SummaryMember.objects.filter(summary=summary.code).delete()
+    groups = sorted({_group_of(u, o) for u, o in summary.accounts().values_list("unit_id", "owner_id").distinct()})
+    _recompute(summary, groups)
+    if last_mark is not None:
+        SummaryDirty.objects.filter(summary=summary.code, pk__lte=last_mark).delete()
+    state.rebuilt_at = state.refreshed_at = started
+    state.save(update_fields=["rebuilt_at", "refreshed_at"])
+    return len(groups)
+
+
+def rebuild(codes: Iterable[str] | None = None) -> dict[str, int]:
+    """Every group of these summaries (all without codes) computed afresh; returns the groups per summary."""
+    done = {}
+    for code in codes or list(_summaries):
+        if (prune := _summaries[code].prune) is not None:
+            prune()
+        with transaction.atomic():
+            done[code] = _rebuild(_summaries[code], _state(code))
+    return done
+
+
+def refresh_all() -> dict[str, int]:
+    return {code: refresh(code) for code in _summaries}
+
+
+# --- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Figures:
+    """A user's rows of a summary and when they were true."""
+
+    rows: list[Any]
+    as_of: datetime
+    stored: bool  # False: computed from the raw facts for this request
+
+
+def figures(code: str, user: Any, **where: Any) -> Figures:
+    """The rows of summary `code` that make up the accounts `user` sees (see the module),
+    narrowed by `where` — equality (or `__in`) conditions on the summary's own keys."""
+    summary = _summaries[code]
+    if not config().READ_MODELS:
+        return Figures(_matching(summary.compute(summary.visible(user)), where), timezone.now(), False)
+    refresh(code)
+    state = SummaryState.objects.get(code=code)
+    rows = summary.model._default_manager.filter(**where)
+    extra: list[Any] = []
+    if not user.sees_everything:
+        reach = Q(owner_id=user.pk)
+        residue = summary.visible(user).exclude(owner_id=user.pk)
+        if unit_ids := list(user.visible_unit_ids or []):
+            reach |= Q(unit_id__in=unit_ids)
+            residue = residue.exclude(unit_id__in=unit_ids)
+        rows = rows.filter(reach)
+        if residue.exists():
+            extra = _matching(summary.compute(residue), where)
+    return Figures([*rows, *extra], state.refreshed_at or timezone.now(), True)
+
+
+def _matching(rows: list[Any], where: dict[str, Any]) -> list[Any]:
+    """The computed rows that meet `where` (as the database would apply it to stored rows)."""
+    def holds(row: Any, key: str, value: Any) -> bool:
+        name, _sep, lookup = key.partition("__")
+        return getattr(row, name) in value if lookup == "in" else getattr(row, name) == value
+
+    return [r for r in rows if all(holds(r, key, value) for key, value in where.items())]
+
+
+def total(rows: Iterable[Any], field: str) -> int:
+    return sum(getattr(r, field) for r in rows)
+
+
+def by(rows: Iterable[Any], key: str, field: str) -> dict[Any, int]:
+    """Σ `field` per value of `key`."""
+    out: dict[Any, int] = {}
+    for row in rows:
+        out[getattr(row, key)] = out.get(getattr(row, key), 0) + getattr(row, field)
+    return out
+
+
