@@ -20,6 +20,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from kam.accounts.models import Account, AccountTeamMember, Contact
+from kam.api.paging import PageFields
 from kam.core.filters import CountParam, FlagParam, IdParam, IsoDate  # noqa: F401 (re-exported)
 from kam.core.validators import clean_name
 
@@ -156,11 +157,8 @@ class AccountItem(Schema):
     updated_at: datetime
 
 
-class AccountPage(Schema):
+class AccountPage(PageFields):
     items: list[AccountItem]
-    count: int
-    page: int
-    page_size: int
 
 
 class TeamMemberOut(Schema):

@@ -29,7 +29,7 @@ from kam.api.account_schemas import (
     errors,
     ref,
 )
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageQuery, page_of
 from kam.api.requests import AuthedRequest
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
@@ -41,7 +41,7 @@ LIST_ERRORS = errors()
 ERRORS = errors(404, 409, 412)
 
 
-class AccountQuery(AccountFilter, PageQuery):
+class AccountQuery(AccountFilter, CursorQuery):
     """The account list's filter (kam.accounts.card.filters) and its page."""
 
 

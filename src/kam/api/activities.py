@@ -15,7 +15,7 @@ from kam.activities import selectors, services
 from kam.activities.filters import ActivityFilter, TaskFilter
 from kam.activities.models import Activity, ActivityKind, Task
 from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.core.filters import IsoDate, IsoDateTime
 from kam.core.models import User
 
@@ -28,7 +28,7 @@ Latitude = Annotated[Decimal, Field(ge=-90, le=90, max_digits=9, decimal_places=
 Longitude = Annotated[Decimal, Field(ge=-180, le=180, max_digits=9, decimal_places=6)]
 
 
-class ActivityQuery(ActivityFilter, PageQuery):
+class ActivityQuery(ActivityFilter, CursorQuery):
     """The activity list's filter (kam.activities.filters) and its page."""
 
 
@@ -56,11 +56,8 @@ class ActivityOut(Schema):
     created_at: dt.datetime
 
 
-class ActivityPage(Schema):
+class ActivityPage(PageFields):
     items: list[ActivityOut]
-    count: int
-    page: int
-    page_size: int
 
 
 class ActivityCreate(Input):
@@ -93,14 +90,11 @@ class TaskOut(Schema):
     created_at: dt.datetime
 
 
-class TaskPage(Schema):
+class TaskPage(PageFields):
     items: list[TaskOut]
-    count: int
-    page: int
-    page_size: int
 
 
-class TaskQuery(TaskFilter, PageQuery):
+class TaskQuery(TaskFilter, CursorQuery):
     """The task list's filter (kam.activities.filters) and its page."""
 
 

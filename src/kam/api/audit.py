@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from kam.core.audit import audit_record
 from kam.core.models import AuditEvent
 
-PAGING = ("page", "page_size")
+PAGING = ("page", "page_size", "cursor")
 
 
 def _rows(result: Any) -> tuple[int | None, Any]:

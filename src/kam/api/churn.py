@@ -14,7 +14,7 @@ from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict, StringConstraints
 
 from kam.api.account_schemas import Flag, Id, IdParam, Input, Money, Ref, errors, ref
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.core.errors import refused
 from kam.core.filters import IsoDate
 from kam.core.models import User
@@ -30,7 +30,7 @@ ERRORS = errors(403, 404, 409)
 YearMonth = Annotated[str, StringConstraints(pattern=r"^(19|[2-8]\d|9[0-8])\d{2}-(0[1-9]|1[0-2])$")]  # 1900-01…9899-12
 
 
-class EventQuery(ChurnEventFilter, PageQuery):
+class EventQuery(ChurnEventFilter, CursorQuery):
     """The events list's filter and the page."""
 
 
@@ -59,11 +59,8 @@ class EventOut(Schema):
     recovered_on: dt.date | None
 
 
-class EventPage(Schema):
+class EventPage(PageFields):
     items: list[EventOut]
-    count: int
-    page: int
-    page_size: int
 
 
 class EventPatch(Input):

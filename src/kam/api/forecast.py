@@ -12,7 +12,7 @@ from django.http import Http404, HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from kam.api.account_schemas import IdParam, Ref, errors, ref
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.insight.forecast import selectors, services
 from kam.insight.forecast.filters import ScoreFilter
 from kam.insight.models import AccountScore, CountModel, ModelFit, Period
@@ -22,7 +22,7 @@ LIST_ERRORS = errors()
 ERRORS = errors(404)
 
 
-class ScoreQuery(ScoreFilter, PageQuery):
+class ScoreQuery(ScoreFilter, CursorQuery):
     """The score list's filter and the page."""
 
 
@@ -48,11 +48,8 @@ class FitOut(Schema):
     created_at: dt.datetime
 
 
-class FitPage(Schema):
+class FitPage(PageFields):
     items: list[FitOut]
-    count: int
-    page: int
-    page_size: int
 
 
 class ScoreOut(Schema):
@@ -71,11 +68,8 @@ class ScoreOut(Schema):
     scored_at: dt.datetime
 
 
-class ScorePage(Schema):
+class ScorePage(PageFields):
     items: list[ScoreOut]
-    count: int
-    page: int
-    page_size: int
 
 
 def _fit(fit: ModelFit, current: ModelFit | None) -> dict[str, Any]:
@@ -101,7 +95,7 @@ def _score(s: AccountScore) -> dict[str, Any]:
 
 @router.get("/forecast/fits", response={200: FitPage, **LIST_ERRORS},
             summary="The customer-base model fits, latest first")
-def list_fits(request: HttpRequest, query: Query[PageQuery]) -> dict[str, Any]:
+def list_fits(request: HttpRequest, query: Query[CursorQuery]) -> dict[str, Any]:
     current = selectors.current_fit()
     return page_of(selectors.fit_list(), query, lambda fit: _fit(fit, current))
 

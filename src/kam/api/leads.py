@@ -25,7 +25,7 @@ from kam.api.account_schemas import (
     errors,
     ref,
 )
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.api.requests import AuthedRequest
 from kam.core.filters import IsoDate, IsoDateTime
 from kam.sales.leads import selectors, services
@@ -37,7 +37,7 @@ LIST_ERRORS = errors()
 ERRORS = errors(403, 404, 409)
 
 
-class LeadQuery(LeadFilter, PageQuery):
+class LeadQuery(LeadFilter, CursorQuery):
     """The lead list's filter (kam.sales.leads.filters) and its page."""
 
 
@@ -83,11 +83,8 @@ class LeadDetail(LeadItem):
     follow_ups: list[LeadFollowUpOut]
 
 
-class LeadPage(Schema):
+class LeadPage(PageFields):
     items: list[LeadItem]
-    count: int
-    page: int
-    page_size: int
 
 
 class LeadCreate(Input):

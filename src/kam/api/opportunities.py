@@ -27,7 +27,7 @@ from kam.api.account_schemas import (
     errors,
     ref,
 )
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.api.requests import AuthedRequest
 from kam.api.versions import if_match
 from kam.core.errors import ValidationFailed
@@ -59,7 +59,7 @@ class OpportunityQuery(OpportunityFilter):
     """The opportunity list's filter (kam.sales.opportunities.filters)."""
 
 
-class OpportunityListQuery(OpportunityFilter, PageQuery):
+class OpportunityListQuery(OpportunityFilter, CursorQuery):
     """The opportunity list's filter and its page."""
 
 
@@ -82,11 +82,8 @@ class OpportunityItem(Schema):
     created_at: dt.datetime
 
 
-class OpportunityPage(Schema):
+class OpportunityPage(PageFields):
     items: list[OpportunityItem]
-    count: int
-    page: int
-    page_size: int
 
 
 class MemberOut(Schema):

@@ -13,7 +13,7 @@ from pydantic import ConfigDict
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.api.requests import AuthedRequest
 from kam.sales.models import PoolEvent, PoolEventKind
 from kam.sales.pool import policies, selectors, services
@@ -24,7 +24,7 @@ LIST_ERRORS = errors()
 ERRORS = errors(403, 404, 409)
 
 
-class PoolQuery(PoolFilter, PageQuery):
+class PoolQuery(PoolFilter, CursorQuery):
     """The pool list's filter (kam.sales.pool.filters) and its page."""
 
 
@@ -44,11 +44,8 @@ class PoolItem(Schema):
     limit_days: int | None = Field(..., description="the days its tier allowed when it returned by itself")
 
 
-class PoolPage(Schema):
+class PoolPage(PageFields):
     items: list[PoolItem]
-    count: int
-    page: int
-    page_size: int
 
 
 class PoolLimitOut(Schema):

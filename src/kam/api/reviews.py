@@ -19,7 +19,7 @@ from kam.api.account_schemas import (
     errors,
     ref,
 )
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.api.requests import AuthedRequest
 from kam.core.models import User
 from kam.sales.models import DealReview, Opportunity
@@ -32,7 +32,7 @@ ERRORS = errors(403, 404, 409)
 Text = Field(..., min_length=1, max_length=10_000)
 
 
-class ReviewQuery(ReviewFilter, PageQuery):
+class ReviewQuery(ReviewFilter, CursorQuery):
     """The deal review list's filter (kam.sales.reviews.filters) and its page."""
 
 
@@ -73,11 +73,8 @@ class ReviewOut(Schema):
     follow_ups: list[FollowUpOut] | None = Field(None, description="in the single-review answer only")
 
 
-class ReviewPage(Schema):
+class ReviewPage(PageFields):
     items: list[ReviewOut]
-    count: int
-    page: int
-    page_size: int
 
 
 class ReviewCreate(Input):

@@ -15,7 +15,7 @@ from pydantic import ConfigDict, StrictFloat, StrictInt, StrictStr
 
 from kam.accounts.models import Account
 from kam.api.account_schemas import Id, IdParam, Input, Ref, errors, ref
-from kam.api.paging import PageQuery, page_of
+from kam.api.paging import CursorQuery, PageFields, page_of
 from kam.core.filters import IsoDate
 from kam.core.models import User
 from kam.insight.health import selectors as health_selectors
@@ -37,7 +37,7 @@ LIST_ERRORS = errors()
 ERRORS = errors(403, 404, 409)
 
 
-class WarningQuery(WarningFilter, PageQuery):
+class WarningQuery(WarningFilter, CursorQuery):
     """The warnings list's filter and the page."""
 
 
@@ -75,11 +75,8 @@ class WarningOut(Schema):
     actions: list[RetentionOut]
 
 
-class WarningPage(Schema):
+class WarningPage(PageFields):
     items: list[WarningOut]
-    count: int
-    page: int
-    page_size: int
 
 
 class RetentionIn(Input):

@@ -1,7 +1,8 @@
 """The one place where domain errors become web responses, and shared view plumbing.
 
 Pages never catch NotVisible or PermissionDenied: `DomainErrorMiddleware` answers them — a 404
-page or a 403 page in the site's layout (a short alert for an htmx request). A refusal that
+page or a 403 page in the site's layout (a short alert for an htmx request) — and a list's bad
+`cursor` (InvalidCursor) with a 400 page. A refusal that
 belongs on a form lands there through `form_errors`, one without a form becomes a message
 through `message_errors`. Under /api/ the API's own handlers answer (kam.api.main).
 """
@@ -15,15 +16,14 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.paginator import Page, Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
-from django.utils.functional import Promise, cached_property
+from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 
-from kam.core.conf import config
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
+from kam.core.paging import InvalidCursor, ListPage
 
 
 def is_htmx(request: HttpRequest) -> bool:
@@ -68,6 +68,8 @@ class DomainErrorMiddleware:
             return not_found(request, exception)
         if isinstance(exception, PermissionDenied | DjangoPermissionDenied):
             return refused(request, exception)
+        if isinstance(exception, InvalidCursor):
+            return bad_cursor(request, exception)
         return None
 
 
@@ -106,17 +108,22 @@ def attach_domain_error(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-class OneCountPaginator(Paginator):
-    """Counts once per page, never for an empty filter twice; pages past the end clamp."""
-
-    @cached_property
-    def count(self) -> int:
-        return int(self.object_list.count())  # type: ignore[attr-defined]
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> ListPage:
+    """One page of a list, PAGE_SIZE rows unless told otherwise: `?page=` for the numbered first
+    pages (past the end clamps), `?cursor=` beyond them (kam.core.paging). Counts once."""
+    return ListPage(request, queryset, per_page)
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> Page:
-    """One page of a list, `?page=` from the request, PAGE_SIZE rows unless told otherwise."""
-    return OneCountPaginator(queryset, per_page or config().PAGE_SIZE).get_page(request.GET.get("page"))
+def bad_cursor(request: HttpRequest, exception: InvalidCursor) -> HttpResponse:
+    """A list's `cursor` that this site did not make: a 400 page naming the parameter, with the
+    list's first page one click away."""
+    query = request.GET.copy()
+    for key in ("page", exception.parameter):
+        query.pop(key, None)
+    first = f"{request.path}?{query.urlencode()}" if query else request.path
+    template = "_refused.html" if is_htmx(request) else "bad_cursor.html"
+    return render(request, template, {"kind": "bad_cursor", "message": exception.message, "first": first,
+                                      "back": _back(request)}, status=400)
 
 
 MAX_ID = 2**63 - 1
