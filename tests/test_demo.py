@@ -3,6 +3,7 @@
 from collections import Counter
 
 import pytest
+from django.db import connection
 from django.db.models import Avg, Count, F
 from django.utils import timezone
 from stdnum.cn import uscc as stdnum_uscc
@@ -25,9 +26,8 @@ def _snapshot():
     return list(Account.objects.order_by("code").values_list("code", "name", "uscc", "owner__username"))
 
 
-def test_same_seed_gives_the_same_data(django_db_blocker):
-    build_demo(accounts=120, seed=7, progress=False)
-    first = _snapshot()
+def _clear_demo():
+    """Everything the demo made, so that it can be built again."""
     Contact.objects.all().delete()
     AccountTeamMember.objects.all().delete()
     Account.objects.filter(parent__isnull=False).delete()
@@ -42,6 +42,12 @@ def test_same_seed_gives_the_same_data(django_db_blocker):
 
     for unit in OrgUnit.objects.order_by("-path"):
         unit.delete()
+
+
+def test_same_seed_gives_the_same_data(django_db_blocker):
+    build_demo(accounts=120, seed=7, progress=False)
+    first = _snapshot()
+    _clear_demo()
     build_demo(accounts=120, seed=7, progress=False)
     assert _snapshot() == first
     assert len(first) == 120
@@ -174,3 +180,92 @@ def test_insight_demo_gives_scores_churn_over_the_year_warnings_and_a_health_tre
     # six months of health, surveys on most key accounts
     assert HealthScore.objects.dates("month", "month").count() == 6
     assert SatisfactionSurvey.objects.values("account").distinct().count() > 20
+
+
+@pytest.mark.django_db
+def test_demo_makes_every_kind_of_row_and_the_tables_take_new_rows_after_it():
+    summary = build_demo(accounts=300, seed=2026, progress=False)
+    from django.db.models import Sum
+
+    from kam.insight.models import (
+        AccountScore,
+        ChurnEvent,
+        HealthScore,
+        ModelFit,
+        RetentionAction,
+        SatisfactionSurvey,
+        Warning,
+    )
+    from kam.sales.models import (
+        BuyingCentreMember,
+        DealReview,
+        LeadFollowUp,
+        Opportunity,
+        PoolEvent,
+        Rival,
+        StageChange,
+    )
+
+    kinds = {
+        "accounts": Account.objects, "contacts": Contact.objects, "team members": AccountTeamMember.objects,
+        "revenue lines": RevenueFact.objects, "monthly revenue": MonthlyRevenue.objects,
+        "snapshots": Snapshot.objects, "activities": Activity.objects,
+        "participants": Activity.participants.through.objects, "contacts met": Activity.contacts.through.objects,
+        "tasks": Task.objects, "leads": Lead.objects, "lead follow-ups": LeadFollowUp.objects,
+        "opportunities": Opportunity.objects, "stage changes": StageChange.objects,
+        "buying centres": BuyingCentreMember.objects, "rivals": Rival.objects, "deal reviews": DealReview.objects,
+        "pool events": PoolEvent.objects, "pool accounts": Account.objects.filter(owner__isnull=True),
+        "account history": Account.history, "surveys": SatisfactionSurvey.objects, "churn events": ChurnEvent.objects,
+        "model fits": ModelFit.objects, "scores": AccountScore.objects, "warnings": Warning.objects,
+        "retention actions": RetentionAction.objects, "health scores": HealthScore.objects,
+    }
+    assert not [name for name, rows in kinds.items() if not rows.exists()]
+    assert "Phases (wall / CPU s): org" in summary and "insight" in summary
+    # the monthly sums are the sums of the lines, to the fen
+    facts = {(a, m): (amount, margin, n) for a, m, amount, margin, n in RevenueFact.objects.values(
+        "account_id", "month").annotate(a=Sum("amount"), g=Sum("margin"), n=Count("id")).values_list(
+        "account_id", "month", "a", "g", "n")}
+    monthly = {(r.account_id, r.month): (r.amount, r.margin, r.lines) for r in MonthlyRevenue.objects.all()}
+    assert monthly == facts
+    # each departed contact's successor is in post at the same account
+    for contact in Contact.objects.filter(successor__isnull=False).select_related("successor"):
+        assert contact.successor.account_id == contact.account_id and contact.successor.status == ContactStatus.ACTIVE
+    # activity tasks name their activity, on its account and owner
+    activity_of = dict(Activity.objects.values_list("pk", "account_id"))
+    for source_id, account_id in Task.objects.filter(source_kind="activity").values_list("source_id", "account_id"):
+        assert activity_of.get(source_id, account_id) == account_id  # pooled accounts lost their recent activities
+    # rows given their ids in advance leave the tables ready for ordinary inserts
+    org_unit = Account.objects.first().unit
+    owner = User.objects.get(username="gz_th_spec1")
+    new_account = Account.objects.create(code="NEW-1", name="新建客户有限公司", owner=owner, unit=org_unit, created_by=owner)
+    new_contact = Contact.objects.create(account=new_account, name="新人")
+    new_activity = Activity.objects.create(account=new_account, kind="call", occurred_at=timezone.now(), summary="电话",
+                                           created_by=owner)
+    new_lead = Lead.objects.create(source=Lead.objects.first().source, company="新线索有限公司")
+    assert new_account.pk > max(a for a in Account.objects.exclude(pk=new_account.pk).values_list("pk", flat=True))
+    assert new_contact.pk and new_activity.pk and new_lead.pk
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="side-by-side writers are PostgreSQL's")
+def test_batches_written_side_by_side_give_the_data_of_one_writer(monkeypatch, reference_lists):
+    from kam.demo import batches
+
+    def fingerprint():
+        from django.db.models import Sum
+
+        return (Account.objects.count(), Contact.objects.count(), RevenueFact.objects.count(),
+                RevenueFact.objects.aggregate(s=Sum("amount"))["s"], MonthlyRevenue.objects.count(),
+                Activity.objects.count(), Activity.contacts.through.objects.count(), Task.objects.count(),
+                Snapshot.objects.count(), sorted(Contact.objects.values_list("name", flat=True))[:50])
+
+    monkeypatch.setattr(batches, "writers", lambda: 2)
+    assert batches.writers() == 2
+    build_demo(accounts=120, seed=11, progress=False)
+    side_by_side = fingerprint()
+    kinds = [Account.objects, Contact.objects, RevenueFact.objects, Activity.objects, Task.objects]
+    assert all(rows.exists() for rows in kinds)
+    _clear_demo()
+    monkeypatch.setattr(batches, "writers", lambda: 1)
+    build_demo(accounts=120, seed=11, progress=False)
+    assert fingerprint() == side_by_side

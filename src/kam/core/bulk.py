@@ -14,6 +14,7 @@ from __future__ import annotations
 import itertools
 import operator
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from functools import lru_cache
 from typing import Any
 
@@ -140,7 +141,7 @@ def insert_rows(model: type[models.Model], objects: Iterable[Any], *, batch_size
 
 
 def _copy_rows(connection: BaseDatabaseWrapper, model: type[models.Model], fields: list[models.Field[Any, Any]],
-               make_row: Callable[[Any], list[Any]], objects: Iterable[Any], batch_size: int = 5000) -> int:
+               make_row: Callable[[Any], Sequence[Any]], objects: Iterable[Any], batch_size: int = 5000) -> int:
     """PostgreSQL: COPY … FROM STDIN, several times faster than INSERTs for bulk rows.
     Rows are gathered a batch at a time before each COPY starts, because producing them may
     query the same connection (a lazy queryset, a progress update), which a COPY in
@@ -222,3 +223,190 @@ def update_rows(model: type[models.Model], rows: Sequence[Sequence[Any]], fields
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
     return len(rows)
+
+
+# --- rows given as values, with the ids they will have -------------------------------------------
+
+
+def insert_values(model: type[models.Model], fields: Sequence[str], rows: Iterable[Sequence[Any]], *,
+                  prepared: bool = False, batch_size: int = 2000, on_conflict: Sequence[str] | None = None,
+                  update: Sequence[str] = ()) -> int:
+    """INSERT `rows`, each a sequence of the values of `fields` (attnames, in that order; the
+    primary key may be one of them, see `reserve_ids`), into `model`'s table: for generated
+    rows, where building a model instance per row would cost more than the insert. The
+    model's other columns take their field's default (a callable one called per row).
+    Values go through each field's conversion, as in insert_rows, unless `prepared` says
+    they already are in the form the database client takes: numbers, strings, booleans and
+    None as they are, dates as ISO strings, instants from `instants`. Returns the rows.
+
+    With `on_conflict` (the fields of a unique constraint, or () for any) a row that would
+    break a unique constraint is skipped, or with `update` (fields) those fields of the row
+    already there are set from it: ON CONFLICT, which SQLite and PostgreSQL both take (on
+    PostgreSQL then through INSERTs, not COPY). Returns the rows written."""
+    connection = connections[router.db_for_write(model)]
+    meta = model._meta
+    if update and not on_conflict:
+        raise ValueError("update needs the fields of the unique constraint (on_conflict)")
+    given = [_concrete(model, name) for name in fields]
+    names = {f.attname for f in given}
+    if len(names) != len(given):
+        raise ValueError("a field is named twice")
+    rest = [f for f in meta.local_concrete_fields if f.attname not in names
+            and not (f.primary_key and isinstance(f, models.AutoField | models.BigAutoField | models.SmallAutoField))]
+    fixed = [f.get_default() for f in rest if not (f.has_default() and callable(f.default))]
+    per_row = [f for f in rest if f.has_default() and callable(f.default)]
+    columns = [*given, *(f for f in rest if not (f.has_default() and callable(f.default))), *per_row]
+    converters = [(i, convert) for i, f in enumerate(columns)
+                  if (convert := _converter(f, connection)) and (not prepared or i >= len(given))]
+    width = len(given)
+    defaults = tuple(fixed)
+
+    def make(values: Sequence[Any]) -> Sequence[Any]:
+        if len(values) != width:
+            raise ValueError(f"{model.__name__}: a row of {len(values)} values for {width} fields")
+        row = [*values, *defaults, *(f.default() for f in per_row)]
+        for i, convert in converters:
+            row[i] = convert(row[i])
+        return row
+
+    def make_prepared(values: Sequence[Any]) -> Sequence[Any]:
+        # The common case of generated rows: nothing to convert, no default to call.
+        if len(values) != width:
+            raise ValueError(f"{model.__name__}: a row of {len(values)} values for {width} fields")
+        return (*values, *defaults) if defaults else values
+
+    if not converters and not per_row:
+        make = make_prepared
+
+    quote = connection.ops.quote_name
+    if connection.vendor == "postgresql" and on_conflict is None:
+        return _copy_rows(connection, model, columns, make, rows)
+    sql = "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(meta.db_table), ", ".join(quote(f.column) for f in columns), ", ".join(["%s"] * len(columns)))
+    if on_conflict is not None:
+        target = f" ({', '.join(quote(_concrete(model, name).column) for name in on_conflict)})" if on_conflict else ""
+        if update:
+            sets = ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in (_concrete(model, n).column for n in update))
+            sql += f" ON CONFLICT{target} DO UPDATE SET {sets}"
+        else:
+            sql += f" ON CONFLICT{target} DO NOTHING"
+    count = 0
+    iterator = iter(rows)
+    with connection.cursor() as cursor:
+        while batch := [make(values) for values in itertools.islice(iterator, batch_size)]:
+            cursor.executemany(sql, batch)
+            count += len(batch) if on_conflict is None else max(cursor.rowcount, 0)
+    return count
+
+
+def reserve_ids(model: type[models.Model], count: int) -> list[int]:
+    """`count` primary keys for new rows of `model` (an auto-increment key) that no other
+    insert will take, ascending: rows inserted with them (insert_values with the key among
+    the fields) can be referred to at once, without reading their ids back. PostgreSQL
+    draws them from the key's sequence; SQLite moves its AUTOINCREMENT counter on, which
+    the write lock of the caller's transaction keeps to itself until it commits."""
+    if count <= 0:
+        return []
+    connection = connections[router.db_for_write(model)]
+    pk = _pk(model)
+    if not isinstance(pk, models.AutoField | models.BigAutoField | models.SmallAutoField):
+        raise ValueError(f"{model.__name__} has no auto-increment key")
+    quote = connection.ops.quote_name
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+                           [quote(table), pk.column, count])
+            return sorted(row[0] for row in cursor.fetchall())
+        if connection.vendor != "sqlite":
+            raise NotImplementedError(f"reserve_ids on {connection.vendor}")
+        if not connection.in_atomic_block:
+            raise RuntimeError("reserve_ids needs a transaction: the ids are the caller's until it commits")
+        cursor.execute(f"SELECT MAX({quote(pk.column)}) FROM {quote(table)}")
+        highest = cursor.fetchone()[0] or 0
+        cursor.execute("SELECT seq FROM sqlite_sequence WHERE name = %s", [table])
+        found = cursor.fetchone()
+        first = max(highest, found[0] if found else 0) + 1
+        if found:
+            cursor.execute("UPDATE sqlite_sequence SET seq = %s WHERE name = %s", [first + count - 1, table])
+        else:
+            cursor.execute("INSERT INTO sqlite_sequence (name, seq) VALUES (%s, %s)", [table, first + count - 1])
+    return list(range(first, first + count))
+
+
+def instants(model: type[models.Model], seconds: Any) -> list[Any]:
+    """Instants given as whole seconds since the epoch (a numpy array) in the form `model`'s
+    database takes for a DateTimeField when values are `prepared` (see insert_values):
+    for a bulk insert of generated rows, where making an aware datetime per row and
+    converting it would cost more than the insert."""
+    import numpy as np
+
+    connection = connections[router.db_for_write(model)]
+    moments = np.asarray(seconds, dtype=np.int64).astype("datetime64[s]")
+    if connection.vendor == "postgresql":
+        return [f"{text}+00:00" for text in np.datetime_as_string(moments, unit="s").tolist()]
+    if connection.vendor == "sqlite" and connection.timezone_name == "UTC":
+        # SQLite keeps naive UTC text, "YYYY-MM-DD HH:MM:SS" as the backend writes whole seconds.
+        return [text.replace("T", " ") for text in np.datetime_as_string(moments, unit="s").tolist()]
+    from datetime import UTC, datetime
+
+    ops = connection.ops
+    return [ops.adapt_datetimefield_value(datetime.fromtimestamp(s, UTC)) for s in np.asarray(seconds).tolist()]
+
+
+# SQLite's page cache during a long run of bulk writes: large enough for the pages of the
+# indexes being filled, which the default 2 MB keeps reading back from disk.
+BULK_CACHE_MIB = 512
+
+
+@contextmanager
+def bulk_session(model: type[models.Model] | None = None) -> Iterator[None]:
+    """A long run of bulk writes on this connection (a demo build, a large import): on SQLite
+    a page cache of BULK_CACHE_MIB while it lasts, the connection's own setting after."""
+    alias = router.db_for_write(model) if model is not None else DEFAULT_DB_ALIAS
+    connection = connections[alias]
+    if connection.vendor != "sqlite":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA cache_size")
+        before = cursor.fetchone()[0]
+        cursor.execute(f"PRAGMA cache_size = {-1024 * BULK_CACHE_MIB:d}")
+    try:
+        yield
+    finally:
+        if connection.connection is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(f"PRAGMA cache_size = {int(before):d}")
+
+
+def update_values(model: type[models.Model], rows: Iterable[Sequence[Any]], fields: Sequence[str], *,
+                  extra: Mapping[str, Any] | None = None, batch_size: int = 2000) -> int:
+    """update_rows through one prepared UPDATE … WHERE pk = %s run for every row
+    (executemany): on SQLite several times faster than bulk_update's CASE with a branch per
+    row, which the database walks for each row it changes. Values go through the fields'
+    conversions. Returns the rows given."""
+    connection = connections[router.db_for_write(model)]
+    quote = connection.ops.quote_name
+    pk = _pk(model)
+    columns = [_concrete(model, name) for name in fields]
+    constants = [(_concrete(model, name), value) for name, value in (extra or {}).items()]
+    sets = [f"{quote(f.column)} = %s" for f in [*columns, *(f for f, _v in constants)]]
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {', '.join(sets)} WHERE {quote(pk.column)} = %s"
+    fixed = [f.get_db_prep_save(value, connection) for f, value in constants]
+    prepare = [(f, _converter(f, connection)) for f in columns]
+    width = len(columns) + 1
+    count = 0
+    iterator = iter(rows)
+
+    def make(row: Sequence[Any]) -> list[Any]:
+        if len(row) != width:
+            raise ValueError(f"{model.__name__}: a row of {len(row)} values for the key and {width - 1} fields")
+        return [*(convert(v) if convert else v for (_f, convert), v in zip(prepare, row[1:], strict=True)),
+                *fixed, row[0]]
+
+    with connection.cursor() as cursor:
+        while batch := [make(row) for row in itertools.islice(iterator, batch_size)]:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count

@@ -1,19 +1,19 @@
 """A year of demo activities and the tasks their next steps left, for the demo accounts.
 
 More important accounts (key channel, higher revenue) get more visits and calls; each
-owner has their own diligence, so some meet the cadence and some fall behind. Rows are
-bulk-inserted a few thousand accounts at a time. The year ends on the day the demo is
-built, so cadence and overdue figures describe the present; the shape of the data
-depends on the seed alone.
+owner has their own diligence, so some meet the cadence and some fall behind. The
+activities of a few thousand accounts are drawn at once (numpy), get their ids before they
+are written, and go in with the people and contacts who took part and the tasks, a batch a
+transaction. The year ends on the day the demo is built, so cadence and overdue figures
+describe the present; the shape of the data depends on the seed alone.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal
+from dataclasses import dataclass
+from datetime import date, timedelta
 
+import numpy as np
 from django.db import transaction
 from django.utils import timezone
 
@@ -26,9 +26,14 @@ from kam.accounts.models import (
     LifecycleStatus,
 )
 from kam.activities.models import Activity, ActivityKind, Task, TaskSource, TaskStatus
-from kam.core.models import OrgUnit
+from kam.core.bulk import insert_values, instants, reserve_ids
+from kam.core.models import OrgUnit, User
+from kam.demo import batches
+from kam.demo.clock import Midnights, office_hours, weekday_of
+from kam.demo.progress import Progress
+from kam.demo.revenue import account_batches
 
-ACCOUNTS_PER_BATCH = 2000
+ACCOUNTS_PER_BATCH = 5000
 # Activities a year by channel before the revenue and diligence factors, and the kinds' mix.
 PER_YEAR = {Channel.KEY: 22, Channel.COMMERCIAL: 11, Channel.PUBLIC: 4, Channel.TRANSIENT: 1.2}
 KIND_WEIGHTS = {
@@ -55,117 +60,175 @@ NEXT_STEPS = ["提交正式方案", "安排技术交流", "确认报价", "约�
               "发送价值报告", "邀请参观展厅"]
 FACE_TO_FACE = {ActivityKind.VISIT, ActivityKind.MEETING, ActivityKind.DEMO, ActivityKind.EVENT, ActivityKind.BID,
                 ActivityKind.EXECUTIVE}
+MINUTES = (0, 10, 15, 20, 30, 40, 45, 50)
+ACTIVITY_FIELDS = ("id", "account_id", "kind", "occurred_at", "decision_maker_met", "summary", "next_step",
+                   "next_step_due", "location", "created_by_id", "created_at")
+TASK_FIELDS = ("owner_id", "account_id", "title", "due_on", "status", "source_kind", "source_id", "created_by_id",
+               "created_at", "done_at")
 
 
-def _moment(rng: random.Random, day: date) -> datetime:
-    # Work happens on weekdays in office hours; a weekend draw mostly moves to the Friday.
-    if day.weekday() >= 5 and rng.random() < 0.9:
-        day -= timedelta(days=day.weekday() - 4)
-    at = time(rng.randint(9, 17), rng.choice((0, 10, 15, 20, 30, 40, 45, 50)))
-    # Nothing is logged ahead of the clock: today's later hours become the past hour.
-    return min(timezone.make_aware(datetime.combine(day, at)), timezone.now() - timedelta(minutes=rng.randint(5, 60)))
+class Moments:
+    """When work on a day happened: on weekdays in office hours (a weekend draw mostly moves
+    to the Friday), and never ahead of the clock (today's later hours become the past hour)."""
+
+    def __init__(self, first: date, last: date, now_seconds: int) -> None:
+        self.midnight = Midnights(first - timedelta(days=7), last)
+        self.now = now_seconds
+
+    def __call__(self, gen: np.random.Generator, ordinals: np.ndarray) -> np.ndarray:
+        n = len(ordinals)
+        weekday = weekday_of(ordinals)
+        moved = (weekday >= 5) & (gen.random(n) < 0.9)
+        day = np.where(moved, ordinals - (weekday - 4), ordinals)
+        at = self.midnight(day) + office_hours(gen, n, MINUTES)
+        return np.minimum(at, self.now - gen.integers(5, 61, size=n) * 60)
 
 
-def build_activities(*, seed: int, managers_by_branch: dict[int, object], end: date | None = None) -> tuple[int, int]:
-    """Activities over the year up to `end` for every live account; returns (activities, open tasks)."""
-    rng = random.Random(seed)
+def build_activities(*, seed: int, managers_by_branch: dict[int, object], end: date | None = None,
+                     progress: bool = False) -> tuple[int, int]:
+    """Activities over the year up to `end` for every live account; returns (activities, open
+    tasks). Each batch of accounts draws from its own generator; each owner's diligence is
+    drawn once, by username."""
     end = end or timezone.localdate()
     start = end - timedelta(days=364)
-    branch_of_unit = _branches(managers_by_branch)
-    diligence: dict[int, float] = {}
-    total = open_tasks = 0
-    ids = list(Account.objects.alive().order_by("id").values_list("id", flat=True))
-    for offset in range(0, len(ids), ACCOUNTS_PER_BATCH):
-        chunk = ids[offset : offset + ACCOUNTS_PER_BATCH]
-        with transaction.atomic():
-            made, opened = _batch(rng, chunk, start, end, diligence, branch_of_unit, managers_by_branch)
-        total += made
-        open_tasks += opened
-    return total, open_tasks
+    now = timezone.now()
+    today = timezone.localdate(now)
+    moments = Moments(start, max(end, today) + timedelta(days=22), int(now.timestamp()))
+    created = instants(Activity, [int(now.timestamp())])[0]
+    manager_of_unit = _managers(managers_by_branch)
+    people = list(User.objects.order_by("username").values_list("pk", flat=True))
+    diligence = dict(zip(people, np.random.default_rng([seed, 0]).uniform(0.45, 1.25, size=len(people)).tolist(),
+                         strict=True))
+    fields = ("owner_id", "unit_id", "channel", "annual_revenue", "lifecycle_status", "address")
+    context = Context(start=start, today=today, diligence=diligence, managers=manager_of_unit, moments=moments,
+                      created=created)
+
+    with Progress(progress, "activities", Account.objects.alive().count(), "accounts") as bar:
+        made = batches.run(enumerate(account_batches(ACCOUNTS_PER_BATCH, *fields)),
+                           prepare=lambda batch: _prepare(seed, batch, context), make=_make, write=_write,
+                           done=lambda batch, _counts: bar.advance(len(batch[1])))
+    return sum(m[0] for m in made), sum(m[1] for m in made)
 
 
-def _branches(managers_by_branch: dict[int, object]) -> dict[int, int]:
-    branch_of_unit = {}
+@dataclass(frozen=True)
+class Context:
+    """What every batch of a build shares."""
+
+    start: date
+    today: date
+    diligence: dict[int, float]
+    managers: dict[int, int]
+    moments: Moments
+    created: str
+
+
+def _managers(managers_by_branch: dict[int, object]) -> dict[int, int]:
+    """The branch manager's id for each org unit under a branch."""
+    out = {}
     for unit in OrgUnit.objects.all():
         parts = [int(p) for p in unit.path.strip("/").split("/") if p]
-        branch_of_unit[unit.pk] = next((p for p in parts if p in managers_by_branch), None)
-    return branch_of_unit
+        branch = next((p for p in parts if p in managers_by_branch), None)
+        if branch is not None:
+            out[unit.pk] = managers_by_branch[branch].pk
+    return out
 
 
-def _batch(rng, chunk, start, end, diligence, branch_of_unit, managers_by_branch) -> tuple[int, int]:
-    accounts = Account.objects.filter(pk__in=chunk).order_by("id").values_list(
-        "id", "owner_id", "unit_id", "channel", "annual_revenue", "lifecycle_status", "address"
-    )
-    contacts: dict[int, list[tuple[int, str, str]]] = {}
-    for pk, account_id, name, role in (
-        Contact.objects.alive().filter(account_id__in=chunk, status=ContactStatus.ACTIVE)
-        .order_by("id").values_list("id", "account_id", "name", "decision_role")
-    ):
-        contacts.setdefault(account_id, []).append((pk, name, role))
-    kinds, weights = list(KIND_WEIGHTS), list(KIND_WEIGHTS.values())
-    rows: list[Activity] = []
-    people: list[list[int]] = []
-    met: list[list[int]] = []
-    for account_id, owner_id, unit_id, channel, revenue, status, address in accounts:
-        pace = diligence.setdefault(owner_id, rng.uniform(0.45, 1.25))
-        weight = min(1.6, max(0.5, math.log10(float(revenue or Decimal(100_000))) / 6.5))
-        expected = PER_YEAR.get(channel, 2) * pace * weight * QUIET_STATUSES.get(status, 1.0)
-        count = max(0, round(rng.gauss(expected, expected / 3)))
-        known = contacts.get(account_id, [])
-        manager = managers_by_branch.get(branch_of_unit.get(unit_id))
-        for _n in range(count):
-            kind = rng.choices(kinds, weights)[0]
-            day = start + timedelta(days=rng.randrange(365))
-            chosen = rng.sample(known, k=min(len(known), 2 if kind in FACE_TO_FACE else 1)) if known else []
-            if chosen and kind in FACE_TO_FACE and rng.random() < 0.5:
-                chosen = chosen[:1]
-            who = "、".join(name for _pk, name, _role in chosen) or "客户"
-            ours = [owner_id]
-            if manager is not None and manager.pk != owner_id and kind in FACE_TO_FACE and rng.random() < (
-                0.3 if channel == Channel.KEY else 0.1
-            ):
-                ours.append(manager.pk)
-            next_step, due = "", None
-            if rng.random() < 0.3:
-                next_step = rng.choice(NEXT_STEPS)
-                due = day + timedelta(days=rng.randint(3, 21))
-            rows.append(Activity(
-                account_id=account_id, kind=kind, occurred_at=_moment(rng, day),
-                summary=SUMMARIES[kind].format(who=who, topic=rng.choice(TOPICS)),
-                decision_maker_met=any(role == DecisionRole.DECISION_MAKER for _pk, _name, role in chosen),
-                next_step=next_step, next_step_due=due,
-                location=address if kind == ActivityKind.VISIT and rng.random() < 0.6 else "",
-                created_by_id=owner_id,
-            ))
-            people.append(ours)
-            met.append([pk for pk, _name, _role in chosen])
-    if not rows:
-        return 0, 0
-    saved = Activity.objects.bulk_create(rows, batch_size=2000)
-    if saved[0].pk is None:  # databases that do not return ids from a bulk insert
-        saved = list(Activity.objects.filter(account_id__in=chunk).order_by("id"))
-    ours_rows = Activity.participants.through
-    ours_rows.objects.bulk_create(
-        [ours_rows(activity_id=a.pk, user_id=u) for a, ours in zip(saved, people, strict=True) for u in ours],
-        batch_size=5000,
-    )
-    met_rows = Activity.contacts.through
-    met_rows.objects.bulk_create(
-        [met_rows(activity_id=a.pk, contact_id=c) for a, theirs in zip(saved, met, strict=True) for c in theirs],
-        batch_size=5000,
-    )
-    tasks = []
-    today = timezone.localdate()
-    for activity in saved:
-        if not activity.next_step_due:
-            continue
-        # Past next steps were mostly done on time; some are overdue, the recent ones are open.
-        done = activity.next_step_due < today and rng.random() < 0.93
-        tasks.append(Task(
-            owner_id=activity.created_by_id, account_id=activity.account_id, title=activity.next_step,
-            due_on=activity.next_step_due, status=TaskStatus.DONE if done else TaskStatus.OPEN,
-            source_kind=TaskSource.ACTIVITY, source_id=activity.pk, created_by_id=activity.created_by_id,
-            done_at=_moment(rng, activity.next_step_due) if done else None,
+def _prepare(seed: int, batch: tuple[int, list[tuple]], context: Context) -> dict:
+    """The batch's accounts with their contacts in post, how many activities each has (so
+    their ids can be reserved) and the generator the rest is drawn from."""
+    k, rows = batch
+    gen = np.random.default_rng([seed, k])
+    ids = [r[0] for r in rows]
+    contacts = [c for c in Contact.objects.alive().filter(
+        account_id__gte=ids[0], account_id__lte=ids[-1], status=ContactStatus.ACTIVE)
+        .order_by("account_id", "id").values_list("account_id", "id", "name", "decision_role")]
+    place = {pk: i for i, pk in enumerate(ids)}
+    contacts = [c for c in contacts if c[0] in place]
+    known = np.bincount([place[c[0]] for c in contacts], minlength=len(rows)).astype(np.int64)
+    pace = np.array([context.diligence.get(r[1], 1.0) for r in rows])
+    revenue = np.array([float(r[4]) if r[4] else 100_000.0 for r in rows])
+    weight = np.clip(np.log10(revenue) / 6.5, 0.5, 1.6)
+    expected = np.array([PER_YEAR.get(r[3], 2) * QUIET_STATUSES.get(r[5], 1.0) for r in rows]) * pace * weight
+    count = np.maximum(0, np.rint(gen.normal(expected, expected / 3))).astype(np.int64)
+    with transaction.atomic():
+        activity_ids = reserve_ids(Activity, int(count.sum()))
+    return {"rows": rows, "gen": gen, "contacts": contacts, "known": known, "count": count, "ids": activity_ids,
+            "context": context}
+
+
+def _make(prepared: dict) -> tuple[list, list, list, list, int]:
+    """The batch's activities, who took part (ours and theirs) and the tasks their next steps left."""
+    rows, gen, contacts, known, count = (prepared[k] for k in ("rows", "gen", "contacts", "known", "count"))
+    activity_ids, context = prepared["ids"], prepared["context"]
+    n, total = len(rows), int(count.sum())
+    if not total:
+        return [], [], [], [], 0
+    offset = np.concatenate([[0], np.cumsum(known)[:-1]])
+    at = np.repeat(np.arange(n), count)  # each activity's account, by place in the batch
+    kinds = list(KIND_WEIGHTS)
+    p = np.array(list(KIND_WEIGHTS.values()), dtype=np.float64)
+    kind = gen.choice(len(kinds), size=total, p=p / p.sum())
+    f2f = np.isin(kind, [kinds.index(k) for k in FACE_TO_FACE])
+    day = context.start.toordinal() + gen.integers(365, size=total)
+    # The contacts met: one, or two for a meeting in person half the time, from those in post.
+    c = known[at]
+    wanted = np.minimum(c, np.where(f2f & (gen.random(total) >= 0.5), 2, 1))
+    first = (gen.random(total) * c).astype(np.int64)
+    second = (gen.random(total) * np.maximum(c - 1, 1)).astype(np.int64)
+    second = second + (second >= first)
+    base = offset[at]
+    manager_joins = f2f & (gen.random(total) < np.where(
+        np.array([r[3] == Channel.KEY for r in rows])[at], 0.3, 0.1))
+    steps = gen.random(total) < 0.3
+    step = gen.integers(len(NEXT_STEPS), size=total)
+    due = day + gen.integers(3, 22, size=total)
+    topic = gen.integers(len(TOPICS), size=total)
+    located = gen.random(total) < 0.6
+    occurred = instants(Activity, context.moments(gen, day))
+
+    activities, people, met = [], [], []
+    visit = kinds.index(ActivityKind.VISIT)
+    for k, (a, kd, w, i1, i2, b, joins, has_step, s, d, t, loc) in enumerate(zip(
+            at.tolist(), kind.tolist(), wanted.tolist(), first.tolist(), second.tolist(), base.tolist(),
+            manager_joins.tolist(), steps.tolist(), step.tolist(), due.tolist(), topic.tolist(), located.tolist(),
+            strict=True)):
+        account_id, owner_id, unit_id, _channel, _revenue, _status, address = rows[a]
+        chosen = [contacts[b + i1]] if w >= 1 else []
+        if w == 2:
+            chosen.append(contacts[b + i2])
+        activity_id = activity_ids[k]
+        kind_value = kinds[kd]
+        activities.append((
+            activity_id, account_id, kind_value, occurred[k],
+            any(role == DecisionRole.DECISION_MAKER for *_x, role in chosen),
+            SUMMARIES[kind_value].format(who="、".join(ct[2] for ct in chosen) or "客户", topic=TOPICS[t]),
+            NEXT_STEPS[s] if has_step else "", date.fromordinal(d).isoformat() if has_step else None,
+            address if kd == visit and loc else "", owner_id, context.created,
         ))
-    Task.objects.bulk_create(tasks, batch_size=2000)
-    return len(saved), sum(1 for t in tasks if t.status == TaskStatus.OPEN)
+        people.append((activity_id, owner_id))
+        manager = context.managers.get(unit_id)
+        if joins and manager is not None and manager != owner_id:
+            people.append((activity_id, manager))
+        met.extend((activity_id, ct[1]) for ct in chosen)
+
+    # Past next steps were mostly done on time; some are overdue, the recent ones are open.
+    with_step = np.flatnonzero(steps)
+    due_steps = due[with_step]
+    done = (due_steps < context.today.toordinal()) & (gen.random(len(with_step)) < 0.93)
+    done_at = instants(Task, context.moments(gen, due_steps))
+    tasks = []
+    for j, (k, d, finished) in enumerate(zip(with_step.tolist(), due_steps.tolist(), done.tolist(), strict=True)):
+        row = activities[k]
+        tasks.append((row[9], row[1], row[6], date.fromordinal(d).isoformat(),
+                      TaskStatus.DONE if finished else TaskStatus.OPEN, TaskSource.ACTIVITY, row[0], row[9],
+                      context.created, done_at[j] if finished else None))
+    return activities, people, met, tasks, int(len(tasks) - done.sum())
+
+
+def _write(made: tuple[list, list, list, list, int]) -> tuple[int, int]:
+    activities, people, met, tasks, opened = made
+    insert_values(Activity, ACTIVITY_FIELDS, activities, prepared=True, batch_size=5000)
+    insert_values(Activity.participants.through, ("activity_id", "user_id"), people, prepared=True, batch_size=5000)
+    insert_values(Activity.contacts.through, ("activity_id", "contact_id"), met, prepared=True, batch_size=5000)
+    insert_values(Task, TASK_FIELDS, tasks, prepared=True, batch_size=5000)
+    return len(activities), opened

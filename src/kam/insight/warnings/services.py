@@ -25,7 +25,7 @@ Writes go in batches, each its own transaction.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -35,12 +35,11 @@ from django.db.models import OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from simple_history.utils import bulk_create_with_history
 
 from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core.arrays import integer_rows
-from kam.core.bulk import copy_fast, update_rows
+from kam.core.bulk import chunks, copy_fast, insert_values, reserve_ids, update_rows, update_values
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import OrgUnit, Role, User
@@ -124,10 +123,11 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
         with transaction.atomic():
             if copy_fast(Warning):
                 opened += writes.insert_warnings([(a, r, rules[r].severity, e) for a, r, e in chunk], now)
-            else:
-                Warning.objects.bulk_create(
-                    [Warning(account_id=a, rule_id=r, severity=rules[r].severity, evidence=e, opened_at=now,
-                             checked_at=now) for a, r, e in chunk], ignore_conflicts=True)
+            else:  # one prepared INSERT … ON CONFLICT DO NOTHING for the batch
+                insert_values(Warning, ("account_id", "rule_id", "severity", "evidence", "state", "opened_at",
+                                        "checked_at"),
+                              ((a, r, rules[r].severity, e, WarningState.OPEN, now, now) for a, r, e in chunk),
+                              on_conflict=())
             accounts = sorted({a for a, _r, _e in chunk})
             needing = list(Warning.objects.select_for_update().filter(
                 account_id__in=accounts, state=WarningState.OPEN, task__isnull=True).order_by("pk")
@@ -154,10 +154,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
             if copy_fast(Warning):
                 tasks_made += writes.insert_tasks(tasks, now)
                 continue
-            bulk_create_with_history(
-                [Task(owner_id=o, account_id=a, title=t, due_on=d, source_kind=TaskSource.WARNING, source_id=w,
-                      created_by_id=o) for o, a, t, d, w in tasks], Task, batch_size=BATCH, default_user=None,
-                default_date=now)
+            _insert_tasks(tasks, now)
             # Each task names its warning (source_id): link them back in one statement.
             task_of = Task.objects.filter(source_kind=TaskSource.WARNING, source_id=OuterRef("pk"),
                                           status=TaskStatus.OPEN).order_by("-pk").values("pk")[:1]
@@ -166,12 +163,31 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
     return opened, tasks_made
 
 
+def _insert_tasks(tasks: list[tuple[int, int, str, date, int]], now: datetime) -> None:
+    """(owner, account, title, due on, warning id) as open warning tasks, each with its history
+    row, through prepared INSERTs with the ids reserved beforehand (the databases without
+    COPY; the ORM's bulk_create compiles its SQL for every few hundred rows)."""
+    ids = reserve_ids(Task, len(tasks))
+    rows = [{"id": pk, "owner_id": o, "account_id": a, "title": t, "due_on": d, "status": TaskStatus.OPEN,
+             "source_kind": TaskSource.WARNING, "source_id": w, "created_by_id": o, "created_at": now, "done_at": None}
+            for pk, (o, a, t, d, w) in zip(ids, tasks, strict=True)]
+    fields = list(rows[0])
+    insert_values(Task, fields, (tuple(r.values()) for r in rows))
+    history = Task.history.model
+    kept = [f.attname for f in history._meta.concrete_fields if f.attname in rows[0]]
+    insert_values(history, [*kept, "history_date", "history_type", "history_user_id"],
+                  ((*(r[k] for k in kept), now, "+", None) for r in rows))
+
+
 def _refresh(rows: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
     """New evidence for the open warnings whose evidence changed (pk, evidence), a batch a
     transaction."""
     for at in range(0, len(rows), BATCH):
         with transaction.atomic():
-            update_rows(Warning, rows[at:at + BATCH], ["evidence"], extra={"checked_at": now})
+            if copy_fast(Warning):
+                update_rows(Warning, rows[at:at + BATCH], ["evidence"], extra={"checked_at": now})
+            else:
+                update_values(Warning, rows[at:at + BATCH], ["evidence"], extra={"checked_at": now})
 
 
 def warning_sweep(as_of: date | None = None, account_ids: Iterable[int] | None = None, *,
@@ -248,30 +264,57 @@ def retention_record(*, actor: User, warning: Warning, action: str, outcome: str
     """Record what was done about an open warning and how it ended: the warning closes as
     retained and its open task is done. The same rule does not reopen on the account for
     WARNING_QUIET_DAYS days."""
+    return retention_record_many(actor=actor, records=[(warning, action, outcome)], now=now)[0]
+
+
+@transaction.atomic
+def retention_record_many(*, actor: User, records: Sequence[tuple[Warning | int, str, str]],
+                          now: datetime | None = None) -> list[RetentionAction]:
+    """retention_record for several open warnings (warning, action, outcome) of `actor` at once,
+    all or none: a warning not visible, a bad action or outcome or a warning already closed
+    refuses the lot. A few statements per batch of warnings instead of a handful per warning."""
     now = now or timezone.now()
-    locked = Warning.objects.visible_to(actor).select_for_update(of=("self",)).filter(pk=warning.pk).first()
-    if locked is None:
+    wanted = [w.pk if isinstance(w, Warning) else int(w) for w, _action, _outcome in records]
+    locked: dict[int, Warning] = {}
+    for part in chunks(sorted(set(wanted))):
+        locked.update((w.pk, w) for w in Warning.objects.visible_to(actor).select_for_update(of=("self",))
+                      .filter(pk__in=part))
+    if any(pk not in locked for pk in wanted):
         raise NotVisible(_("Not found."))
-    require(policies.may_record(actor, locked), _("Only the account's owner and their managers record retention actions."))
-    action = (action or "").strip()
-    if not action:
-        raise refused("action", _("Say what was done to keep the account."))
-    if len(action) > 2000:
-        raise refused("action", _("At most 2,000 characters."))
-    if outcome not in RetentionOutcome.values:
-        raise refused("outcome", _("Choose an outcome."))
-    if locked.state != WarningState.OPEN:
-        raise Conflict(_("This warning is already closed."), errors={"state": [locked.get_state_display()]})
-    record = RetentionAction.objects.create(warning=locked, action=action, outcome=outcome, recorded_by=actor)
-    locked.state, locked.closed_at = WarningState.RETAINED, now
-    locked.save(update_fields=["state", "closed_at"])
-    if locked.task_id:
-        task = Task.objects.select_for_update().filter(pk=locked.task_id, status=TaskStatus.OPEN).first()
-        if task is not None:
+    require(policies.may_record_accounts(actor, {w.account_id for w in locked.values()}),
+            _("Only the account's owner and their managers record retention actions."))
+    cleaned = []
+    for pk, (_warning, action, outcome) in zip(wanted, records, strict=True):
+        action = (action or "").strip()
+        if not action:
+            raise refused("action", _("Say what was done to keep the account."))
+        if len(action) > 2000:
+            raise refused("action", _("At most 2,000 characters."))
+        if outcome not in RetentionOutcome.values:
+            raise refused("outcome", _("Choose an outcome."))
+        if locked[pk].state != WarningState.OPEN:
+            raise Conflict(_("This warning is already closed."), errors={"state": [locked[pk].get_state_display()]})
+        cleaned.append((pk, action, outcome))
+    if len(set(wanted)) != len(wanted):
+        raise Conflict(_("This warning is already closed."), errors={"state": [str(WarningState.RETAINED.label)]})
+    made = RetentionAction.objects.bulk_create(
+        [RetentionAction(warning_id=pk, action=action, outcome=outcome, recorded_by=actor)
+         for pk, action, outcome in cleaned], batch_size=BATCH)
+    for part in chunks(wanted):
+        Warning.objects.filter(pk__in=part).update(state=WarningState.RETAINED, closed_at=now)
+    task_ids = sorted({w.task_id for w in locked.values() if w.task_id})
+    for part in chunks(task_ids):
+        tasks = list(Task.objects.select_for_update().filter(pk__in=part, status=TaskStatus.OPEN))
+        if not tasks:
+            continue
+        Task.objects.filter(pk__in=[t.pk for t in tasks]).update(status=TaskStatus.DONE, done_at=now)
+        for task in tasks:
             task.status, task.done_at = TaskStatus.DONE, now
-            task._history_user = actor
-            task.save()
-    return record
+        Task.history.bulk_history_create(tasks, update=True, default_user=actor, default_change_reason=None,
+                                         default_date=now)
+    for record, pk in zip(made, wanted, strict=True):
+        record.warning = locked[pk]
+    return made
 
 
 @transaction.atomic

@@ -203,19 +203,28 @@ def manager_of(person, _cache: dict | None = None):
     return cache[key]
 
 
-def _escalate(lead: Lead, now: datetime, managers: dict) -> None:
-    manager = manager_of(lead.assignee, managers)
-    lead.status = LeadStatus.ESCALATED
-    lead.escalated_at = now
-    lead.escalated_to = manager
-    save_as(lead, None)
-    if manager is not None:
-        tasks_open_many(actor=None, tasks=[NewTask(
-            owner_id=manager.pk, account_id=lead.account_id, source_kind=TaskSource.LEAD, source_id=lead.pk,
-            title=_("Lead %(company)s has no follow-up from %(person)s") % {
-                "company": lead.company, "person": lead.assignee},
-            due_on=timezone.localdate(now), created_by_id=manager.pk,
-        )])
+def _escalate(leads: list[Lead], now: datetime, managers: dict) -> int:
+    """Escalate `leads` (locked) to their assignees' managers: one UPDATE per manager, the
+    history rows and the managers' tasks in bulk, not a save and a task per lead."""
+    tasks, by_manager = [], {}
+    for lead in leads:
+        manager = manager_of(lead.assignee, managers)
+        lead.status, lead.escalated_at, lead.escalated_to = LeadStatus.ESCALATED, now, manager
+        lead._history_user = None
+        by_manager.setdefault(manager.pk if manager is not None else None, []).append(lead.pk)
+        if manager is not None:
+            tasks.append(NewTask(
+                owner_id=manager.pk, account_id=lead.account_id, source_kind=TaskSource.LEAD, source_id=lead.pk,
+                title=_("Lead %(company)s has no follow-up from %(person)s") % {
+                    "company": lead.company, "person": lead.assignee},
+                due_on=timezone.localdate(now), created_by_id=manager.pk,
+            ))
+    for manager_id, ids in by_manager.items():
+        Lead.objects.filter(pk__in=ids).update(status=LeadStatus.ESCALATED, escalated_at=now, escalated_to_id=manager_id)
+    if leads:
+        Lead.history.bulk_history_create(leads, update=True, default_change_reason=None)
+    tasks_open_many(actor=None, tasks=tasks)
+    return len(leads)
 
 
 def _reassign(lead: Lead, now: datetime, router: LeadRouter) -> bool:
@@ -267,7 +276,6 @@ def lead_sla_sweep(*, now: datetime | None = None) -> dict[str, int]:
     for start in range(0, len(ids), SWEEP_BATCH):
         with transaction.atomic():
             leads = overdue_new.select_for_update(of=("self",)).filter(pk__in=ids[start : start + SWEEP_BATCH])
-            for lead in leads.select_related("assignee", "assignee__unit").order_by("id"):
-                _escalate(lead, now, managers)
-                summary["escalated"] += 1
+            summary["escalated"] += _escalate(list(leads.select_related("assignee", "assignee__unit").order_by("id")),
+                                              now, managers)
     return summary
