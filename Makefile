@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export KAM_HOME
 
-.PHONY: run test test-sqlite test-postgres bench lint install install-dev system-deps messages clean
+.PHONY: run test test-sqlite test-postgres bench load lint install install-dev system-deps messages clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,26 @@ bench: install-dev
 	bash .ci/postgres.sh $(BIN)/python bench/bench_warnings.py --accounts 100000 --repeat 3
 	bash .ci/postgres.sh $(BIN)/python bench/bench_scoring.py --accounts 100000 --months 36 --repeat 5
 	bash .ci/postgres.sh $(BIN)/python bench/bench_churn.py --accounts 100000 --repeat 3
+
+## make load: a key-account team's day against `kam serve` on 127.0.0.1, measured (bench/load/).
+## USERS people at once for DURATION seconds on a demo of ACCOUNTS accounts, kept in LOAD_HOME
+## between runs; RATE people started a second, THINK seconds between a person's actions,
+## WORKERS gunicorn workers (default: kam serve's own).
+USERS ?= 8
+DURATION ?= 60
+ACCOUNTS ?= 2000
+RATE ?=
+THINK ?= 1-3
+WORKERS ?=
+LOAD_HOME ?= $(KAM_HOME)/load
+
+$(VENV)/.installed-load: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[load]"
+	touch $(VENV)/.installed $@
+
+load: $(VENV)/.installed-load
+	$(BIN)/python bench/load/run.py --home $(LOAD_HOME) --accounts $(ACCOUNTS) --users $(USERS) \
+	  --duration $(DURATION) --think $(THINK) $(if $(RATE),--rate $(RATE)) $(if $(WORKERS),--workers $(WORKERS))
 
 # The typed layers: every feature's services, selectors, policies and filters, the API, and
 # the core plumbing they stand on. mypy reads the rest for its types without checking it.

@@ -2,8 +2,8 @@
 
     python bench/bench_accounts.py --accounts 100000 --runs 30
 
-Builds the demo dataset at KAM_HOME (default var/bench) or DATABASE_URL when the
-database is empty, then times requests in-process with Django's test client (server
+Builds the demo dataset in --home (default var/bench; not the app's own KAM_HOME) or
+DATABASE_URL when the database is empty, then times requests in-process with Django's test client (server
 time: middleware, query, template or serialisation; no network). Prints the median
 and p90 per case and the ratio to a baseline measured in the same run: the bare
 `Account.objects.visible_to(user).count()` for the same user, i.e. what one
@@ -13,22 +13,15 @@ unfiltered count of the visible set costs in this database.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
-
-def setup(home: str) -> None:
-    os.environ.setdefault("KAM_HOME", home)
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
-    import django
-
-    django.setup()
+from benchlib import setup
 
 
-def timed(fn, runs: int, warmup: int = 3) -> list[float]:
+def timed(fn, runs: int, warmup: int) -> list[float]:
     for _ in range(warmup):
         fn()
     samples = []
@@ -43,6 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--accounts", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests before each case")
     parser.add_argument("--home", default=str(Path("var") / "bench"))
     args = parser.parse_args()
     setup(args.home)
@@ -71,7 +65,7 @@ def main() -> int:
             cursor.execute("ANALYZE")
             version = __import__("sqlite3").sqlite_version
     print(f"data: {size:,} accounts, {Contact.objects.count():,} contacts; database: {connection.vendor} {version}")
-    print(f"runs per case: {args.runs} (after 3 warm-up requests); times are server time in ms")
+    print(f"runs per case: {args.runs} (after {args.warmup} warm-up requests); times are server time in ms")
 
     users = {"director (HQ, sees all)": User.objects.get(username="director"),
              "specialist (own + team)": User.objects.get(username="gz_th_spec1")}
@@ -81,7 +75,8 @@ def main() -> int:
         page.force_login(user)
         api = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Bearer {api_token_issue(user=user, name='bench')}")
         visible = Account.objects.visible_to(user).count()
-        baseline = statistics.median(timed(lambda u=user: Account.objects.visible_to(u).count(), args.runs))
+        baseline = statistics.median(timed(lambda u=user: Account.objects.visible_to(u).count(), args.runs,
+                                           args.warmup))
 
         def get(client, url):
             response = client.get(url)
@@ -98,7 +93,7 @@ def main() -> int:
         print(f"\n{label}: {visible:,} visible accounts; baseline count() median {baseline:.2f} ms")
         print(f"  {'case':<34}{'median':>9}{'p90':>9}{'ratio':>8}  target")
         for name, fn, target in cases:
-            samples = sorted(timed(fn, args.runs))
+            samples = sorted(timed(fn, args.runs, args.warmup))
             median = statistics.median(samples)
             p90 = samples[int(0.9 * (len(samples) - 1))]
             ok = "ok" if median < target else "MISSED"

@@ -20,11 +20,18 @@ exits with status 1 otherwise); the sampling standard error of each estimate (fr
 observed information) is printed beside it, so a miss can be told from noise. Once, for
 information, `lifetimes` is also timed on the distinct (x, t_x, T) rows with their counts
 as weights — the same collapsing KAM does by itself.
+
+Each fit is timed as wall time (perf_counter) and as the CPU time of the process
+(process_time, all its threads); the machine's load average is printed at the start and at
+the end, since wall time on a shared machine says as much about the neighbours as about
+the code. --recovery widens the 2 % check for small --customers, where sampling alone
+misses it (the standard errors printed beside each estimate show by how much).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import sys
 import time
@@ -53,15 +60,36 @@ def standard_errors(total, theta, n: int) -> np.ndarray:
     return np.sqrt(np.diag(np.linalg.inv(hessian)))
 
 
-def recovery(name: str, fitted: dict, truth: dict, errors: np.ndarray) -> bool:
+def recovery(name: str, fitted: dict, truth: dict, errors: np.ndarray, tolerance: float) -> bool:
     ok = True
     parts = []
     for (key, true), se in zip(truth.items(), errors, strict=True):
         miss = fitted[key] / true - 1
-        ok &= abs(miss) <= RECOVERY
+        ok &= abs(miss) <= tolerance
         parts.append(f"{key} {fitted[key]:.4f} (true {true}, {miss:+.2%}, s.e. {se:.2%})")
-    print(f"  {name}: " + "; ".join(parts) + f" — {'within' if ok else 'NOT within'} {RECOVERY:.0%}")
+    print(f"  {name}: " + "; ".join(parts) + f" — {'within' if ok else 'NOT within'} {tolerance:.0%}")
     return ok
+
+
+def timed(fit):
+    """fit() with its wall time and the CPU time of the process (every thread's), in seconds."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = fit()
+    return result, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def load_average() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f}, {five:.2f}, {fifteen:.2f} (1, 5, 15 min) on {os.cpu_count()} cores"
+
+
+def quiet(fit):
+    """A lifetimes fitter without its warnings (autograd's and pandas' deprecations)."""
+    def run():
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            return fit()
+    return run
 
 
 def main() -> None:
@@ -71,8 +99,12 @@ def main() -> None:
     parser.add_argument("--lifetimes-repeat", type=int, default=None,
                         help="runs of the lifetimes fitters (default: --repeat)")
     parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--recovery", type=float, default=RECOVERY,
+                        help=f"largest relative miss of a generating parameter (default {RECOVERY}); "
+                             "small --customers need more")
     args = parser.parse_args()
     baseline_runs = args.repeat if args.lifetimes_repeat is None else args.lifetimes_repeat
+    print(f"load average at the start: {load_average()}")
 
     import lifetimes
 
@@ -91,38 +123,34 @@ def main() -> None:
           f"{len(counts):,} distinct (x, t_x, T), {len(spend_rows[0]):,} distinct (x, z̄) among the repeat customers; "
           f"runs: KAM {args.repeat}, lifetimes {baseline_runs}")
 
-    times = {"kam bgnbd": [], "lifetimes bgnbd": [], "kam gammagamma": [], "lifetimes gammagamma": []}
+    fits = {
+        "kam bgnbd": ("KAM BG/NBD", args.repeat, lambda: bgnbd.fit(x, t_x, T)),
+        "lifetimes bgnbd": ("lifetimes BG/NBD", baseline_runs, quiet(lambda: lifetimes.BetaGeoFitter().fit(x, t_x, T))),
+        "kam gammagamma": ("KAM gamma-gamma", args.repeat, lambda: gammagamma.fit(x, zbar)),
+        "lifetimes gammagamma": ("lifetimes gamma-gamma", baseline_runs,
+                                 quiet(lambda: lifetimes.GammaGammaFitter().fit(x[repeat], zbar[repeat]))),
+    }
+    wall: dict[str, list[float]] = {key: [] for key in fits}
+    cpu: dict[str, list[float]] = {key: [] for key in fits}
+    fitted = {}
     for run in range(1, max(args.repeat, baseline_runs) + 1):
         line = []
-        if run <= args.repeat:
-            mark = time.perf_counter()
-            ours = bgnbd.fit(x, t_x, T)
-            times["kam bgnbd"].append(time.perf_counter() - mark)
-            line.append(f"KAM BG/NBD {times['kam bgnbd'][-1]:.2f} s")
-        if run <= baseline_runs:
-            mark = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                theirs = lifetimes.BetaGeoFitter().fit(x, t_x, T)
-            times["lifetimes bgnbd"].append(time.perf_counter() - mark)
-            line.append(f"lifetimes BG/NBD {times['lifetimes bgnbd'][-1]:.2f} s")
-        if run <= args.repeat:
-            mark = time.perf_counter()
-            our_spend = gammagamma.fit(x, zbar)
-            times["kam gammagamma"].append(time.perf_counter() - mark)
-            line.append(f"KAM gamma-gamma {times['kam gammagamma'][-1]:.2f} s")
-        if run <= baseline_runs:
-            mark = time.perf_counter()
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                their_spend = lifetimes.GammaGammaFitter().fit(x[repeat], zbar[repeat])
-            times["lifetimes gammagamma"].append(time.perf_counter() - mark)
-            line.append(f"lifetimes gamma-gamma {times['lifetimes gammagamma'][-1]:.2f} s")
+        for key, (label, runs, fit) in fits.items():
+            if run <= runs:
+                fitted[key], seconds, cpu_seconds = timed(fit)
+                wall[key].append(seconds)
+                cpu[key].append(cpu_seconds)
+                line.append(f"{label} {seconds:.2f} s (cpu {cpu_seconds:.2f} s)")
         print(f"  run {run}: " + ", ".join(line), flush=True)
+    ours, theirs = fitted["kam bgnbd"], fitted["lifetimes bgnbd"]
+    our_spend, their_spend = fitted["kam gammagamma"], fitted["lifetimes gammagamma"]
 
-    medians = {k: statistics.median(v) for k, v in times.items()}
+    medians = {k: statistics.median(v) for k, v in wall.items()}
+    cpu_medians = {k: statistics.median(v) for k, v in cpu.items()}
     count_ratio = medians["lifetimes bgnbd"] / medians["kam bgnbd"]
     spend_ratio = medians["lifetimes gammagamma"] / medians["kam gammagamma"]
+    count_cpu_ratio = cpu_medians["lifetimes bgnbd"] / cpu_medians["kam bgnbd"]
+    spend_cpu_ratio = cpu_medians["lifetimes gammagamma"] / cpu_medians["kam gammagamma"]
 
     print("\nParameters (KAM / lifetimes):")
     their_count = dict(theirs.params_)
@@ -140,8 +168,8 @@ def main() -> None:
                                len(data))
     spend_se = standard_errors(lambda th: gammagamma._total(th, x[repeat], zbar[repeat]),
                                np.log(list(our_spend.parameters.values())), int(repeat.sum()))
-    recovered = recovery("BG/NBD", ours.parameters, COUNT_TRUTH, count_se)
-    recovered &= recovery("gamma-gamma", our_spend.parameters, SPEND_TRUTH, spend_se)
+    recovered = recovery("BG/NBD", ours.parameters, COUNT_TRUTH, count_se, args.recovery)
+    recovered &= recovery("gamma-gamma", our_spend.parameters, SPEND_TRUTH, spend_se, args.recovery)
 
     # For information: lifetimes given the same collapsed rows through its `weights` argument.
     mark = time.perf_counter()
@@ -155,14 +183,17 @@ def main() -> None:
           f"alpha {weighted.params_['alpha']:.4f}, a {weighted.params_['a']:.4f}, b {weighted.params_['b']:.4f}")
 
     meets = medians["kam bgnbd"] < TARGET_SECONDS and count_ratio >= TARGET_RATIO
-    print(f"\nResult ({len(data):,} customers): BG/NBD fit, median — KAM {medians['kam bgnbd']:.2f} s "
+    print(f"\nload average at the end: {load_average()}")
+    print(f"Result ({len(data):,} customers): BG/NBD fit, median — KAM {medians['kam bgnbd']:.2f} s "
           f"({args.repeat} runs), lifetimes {medians['lifetimes bgnbd']:.2f} s ({baseline_runs} runs), "
-          f"lifetimes/KAM {count_ratio:.1f}x; target <{TARGET_SECONDS:.0f}s and ≥{TARGET_RATIO:.0f}x "
-          f"{'PASS' if meets else 'FAIL'}")
+          f"lifetimes/KAM {count_ratio:.1f}x; cpu KAM {cpu_medians['kam bgnbd']:.2f} s, "
+          f"lifetimes {cpu_medians['lifetimes bgnbd']:.2f} s, lifetimes/KAM {count_cpu_ratio:.1f}x; "
+          f"target <{TARGET_SECONDS:.0f}s and ≥{TARGET_RATIO:.0f}x {'PASS' if meets else 'FAIL'}")
     print(f"Result ({int(repeat.sum()):,} repeat customers): gamma-gamma fit, median — KAM "
-          f"{medians['kam gammagamma']:.2f} s, lifetimes {medians['lifetimes gammagamma']:.2f} s, "
-          f"lifetimes/KAM {spend_ratio:.1f}x")
-    print(f"Recovery within {RECOVERY:.0%}: {'PASS' if recovered else 'FAIL'}")
+          f"{medians['kam gammagamma']:.3f} s, lifetimes {medians['lifetimes gammagamma']:.3f} s, "
+          f"lifetimes/KAM {spend_ratio:.1f}x; cpu KAM {cpu_medians['kam gammagamma']:.3f} s, "
+          f"lifetimes {cpu_medians['lifetimes gammagamma']:.3f} s, lifetimes/KAM {spend_cpu_ratio:.1f}x")
+    print(f"Recovery within {args.recovery:.0%}: {'PASS' if recovered else 'FAIL'}")
     if not recovered:
         sys.exit(1)
 

@@ -33,7 +33,7 @@ from decimal import Decimal
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from benchlib import setup  # noqa: E402
+from benchlib import empty, setup  # noqa: E402
 
 AS_OF = date(2026, 11, 2)
 
@@ -51,8 +51,8 @@ def build(accounts: int) -> None:
 
     hq = orgunit_create(code="HQ", name="总部", kind="hq", parent=None)
     branch = orgunit_create(code="B1", name="分公司", kind="branch", parent=hq)
-    boss = user_create(username="boss", role="admin", unit=hq, password="bench-password-2026!")
-    spec = user_create(username="spec", role="specialist", unit=branch, password="bench-password-2026!")
+    boss = user_create(username="boss", role="admin", unit=hq)
+    spec = user_create(username="spec", role="specialist", unit=branch)
     rng = np.random.default_rng(1)
     now = timezone.now()
     make = new_instances(Account)
@@ -135,7 +135,7 @@ def main() -> None:
     boss = User.objects.get(username="boss")
     times: dict[str, list[float]] = {"first night": [], "same night again": [], "a month on": [], "rates (HQ, 12 months)": []}
     for _run in range(args.repeat):
-        ChurnEvent.objects.all().delete()
+        empty(ChurnEvent)
         for label, day in (("first night", AS_OF), ("same night again", AS_OF),
                            ("a month on", AS_OF + timedelta(days=30))):
             started = time.perf_counter()

@@ -32,7 +32,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import numpy as np
-from benchlib import setup
+from benchlib import empty, setup
 
 TARGET_SECONDS = 3.0  # on PostgreSQL
 DATABASE_MARKER = "bench_compliance database"
@@ -44,11 +44,11 @@ TIER_WEIGHTS = np.array([0.005, 0.015, 0.03, 0.07, 0.10, 0.18, 0.10, 0.15, 0.15,
 
 def prepare(accounts: int, activities: int, seed: int, quarter: tuple[date, date], reload: bool):
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
-    from kam.accounts.models import Account, AccountTeamMember, Contact
-    from kam.activities.models import Activity, Reminder, Task
+    from kam.accounts.models import Account
+    from kam.activities.models import Activity
     from kam.core.bulk import insert_rows, new_instances
     from kam.core.models import OrgUnit, Role, User
     from kam.demo import build_demo
@@ -68,11 +68,7 @@ def prepare(accounts: int, activities: int, seed: int, quarter: tuple[date, date
     if not reload and MappingTemplate.objects.filter(name=marker).exists():
         return director, scheme
     print(f"loading {accounts:,} accounts and {activities:,} activities …", file=sys.stderr)
-    with connection.cursor() as cursor:
-        for model in (SnapshotEntry, Snapshot, Activity.participants.through, Activity.contacts.through, Activity,
-                      Reminder, Task.history.model, Task, Contact.history.model, Contact,
-                      AccountTeamMember.history.model, AccountTeamMember, Account.history.model, Account):
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    empty(Account, Snapshot)
     MappingTemplate.objects.filter(name__startswith="bench_compliance size ").delete()
     rng = np.random.default_rng(seed)
     owners = list(User.objects.filter(role=Role.SPECIALIST, is_active=True).values_list("pk", "unit_id"))

@@ -32,7 +32,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 import numpy as np
-from benchlib import setup
+from benchlib import copy_rows, empty, setup
 
 TARGET_SECONDS = 3.0  # on PostgreSQL
 DATABASE_MARKER = "bench_funnel database"
@@ -79,26 +79,6 @@ def _stamp(seconds: np.ndarray, vendor: str) -> list[str]:
     return [s.replace("T", " ") + ("+00" if vendor == "postgresql" else "") for s in text.tolist()]
 
 
-def _write(table: str, columns: list[str], rows) -> None:
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            batch = []
-            sql = f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['%s'] * len(columns))})"
-            for row in rows:
-                batch.append(row)
-                if len(batch) == 50_000:
-                    cursor.executemany(sql, batch)
-                    batch = []
-            if batch:
-                cursor.executemany(sql, batch)
-
-
 def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     from django.core.management import call_command
     from django.db import connection, transaction
@@ -109,7 +89,7 @@ def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     from kam.core.models import OrgUnit, Role, User
     from kam.demo import build_demo
     from kam.imports.models import MappingTemplate
-    from kam.sales.models import OutcomeReason
+    from kam.sales.models import Opportunity, OutcomeReason, StageChange
 
     call_command("migrate", verbosity=0)
     if not (OrgUnit.objects.exists() or Account.objects.exists() or User.objects.exists()):
@@ -123,14 +103,9 @@ def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     if not reload and MappingTemplate.objects.filter(name=marker).exists():
         return director
     print(f"loading {accounts:,} accounts and {opportunities:,} opportunities …", file=sys.stderr)
-    quote = connection.ops.quote_name
-    with transaction.atomic(), connection.cursor() as cursor:  # leads and opportunities refer to each other
-        # The sales tables, then the benchmark's own accounts (the demo's stay).
-        for table in ("sales_stagechange", "sales_rival", "sales_buyingcentremember", "sales_historicaldealreview",
-                      "sales_dealreview", "sales_historicalopportunity", "sales_historicallead", "sales_leadfollowup", "sales_lead",
-                      "sales_opportunity"):
-            cursor.execute(f"DELETE FROM {quote(table)}")
-        cursor.execute("DELETE FROM accounts_account WHERE code LIKE 'F%%'")
+    # The accounts (the demo's one too) and all that hangs off them: opportunities, their stage
+    # changes, rivals and reviews, leads.
+    empty(Account)
     MappingTemplate.objects.filter(name__startswith="bench_funnel size ").delete()
     rng = np.random.default_rng(seed)
     owners = list(User.objects.filter(role=Role.SPECIALIST, is_active=True).values_list("pk", "unit_id"))
@@ -160,7 +135,7 @@ def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     now_s = _stamp(np.array([int(now.timestamp())]), vendor)[0]
     print(f"  {len(opp):,} stage changes simulated ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
     with transaction.atomic():
-        _write("sales_opportunity", ["account_id", "name", "owner_id", "stage", "stage_entered_at", "amount", "our_quote",
+        copy_rows(Opportunity, ["account_id", "name", "owner_id", "stage", "stage_entered_at", "amount", "our_quote",
                                      "expected_close", "description", "lead_id", "closed_on", "outcome_reason_id",
                                      "outcome_note", "created_by_id", "created_at", "updated_at", "version"],
                ((int(account_ids[w]), f"基准项目{i}", int(account_owner[w]), STAGES[s], last_s[i], str(a), None,
@@ -173,7 +148,7 @@ def prepare(accounts: int, opportunities: int, seed: int, reload: bool):
     by = account_owner[which]
     at_s = _stamp(at, vendor)
     with transaction.atomic():
-        _write("sales_stagechange", ["opportunity_id", "from_stage", "to_stage", "at", "by_id"],
+        copy_rows(StageChange, ["opportunity_id", "from_stage", "to_stage", "at", "by_id"],
                ((int(opp_ids[o]), "" if f < 0 else STAGES[f], STAGES[t], at_s[i], int(by[o]))
                 for i, (o, f, t) in enumerate(zip(opp.tolist(), frm.tolist(), to.tolist(), strict=True))))
     print(f"  {len(opp):,} stage changes written ({time.perf_counter() - start:.0f} s)", file=sys.stderr)
@@ -195,7 +170,7 @@ def settle() -> None:
 
 
 def kam_funnel(user, period):
-    from kam.sales import analytics
+    from kam.sales.analytics import selectors as analytics
 
     scope = analytics.scope_for(user=user)
     steps = analytics.funnel(scope, period)
@@ -205,7 +180,7 @@ def kam_funnel(user, period):
 
 
 def kam_days(user, period):
-    from kam.sales import analytics
+    from kam.sales.analytics import selectors as analytics
 
     return analytics.days_per_stage(analytics.scope_for(user=user), period)
 
@@ -259,7 +234,7 @@ def main() -> None:
     from django.db import connection
 
     from kam.activities.compliance.measure import parse_period
-    from kam.sales.analytics import Period
+    from kam.sales.analytics.selectors import Period
 
     period = Period(*parse_period(args.period))
     director = prepare(args.accounts, args.opportunities, args.seed, args.reload)

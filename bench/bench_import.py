@@ -45,7 +45,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
-from benchlib import setup, timed_import
+from benchlib import empty, setup, timed_import
 
 TARGET_RATIO = 5.0
 TARGET_SECONDS = 60.0  # for 100,000 rows, on PostgreSQL
@@ -123,25 +123,12 @@ def to_csv(rows: list[list], columns: list[int]) -> bytes:
 
 
 def empty_accounts() -> None:
-    """Delete accounts, everything hanging off them, their history and import jobs."""
-    from django.db import connection, transaction
-
-    from kam.accounts.models import Account, AccountTeamMember, Contact
+    """Delete accounts, everything hanging off them, their history and import jobs (and the files
+    the jobs kept)."""
+    from kam.accounts.models import Account
     from kam.imports.models import ImportJob
 
-    for job in ImportJob.objects.all():
-        for stored in (job.file, job.report):
-            if stored:
-                stored.delete(save=False)
-    models = [Contact.history.model, Contact, AccountTeamMember.history.model, AccountTeamMember,
-              Account.history.model, ImportJob]
-    with transaction.atomic():
-        with connection.cursor() as cursor:
-            for model in models:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-            table = connection.ops.quote_name(Account._meta.db_table)
-            cursor.execute(f"UPDATE {table} SET parent_id = NULL, merged_into_id = NULL")
-            cursor.execute(f"DELETE FROM {table}")
+    empty(Account, ImportJob)
     settle()
 
 
@@ -316,8 +303,6 @@ def main() -> int:
     headers = [HEADERS[i] for i in columns]
     setup(args.home)
 
-    import import_export
-    import tablib
     from django.db import connection
 
     n = args.rows
@@ -336,8 +321,14 @@ def main() -> int:
         version = __import__("sqlite3").sqlite_version
     sizes = ", ".join(f"{fmt} {len(files[fmt]) / 1e6:.1f} MB" for fmt in formats)
     print(f"data: {n:,} account rows × {len(headers)} columns ({sizes}; seed {args.seed}; generated in {generated:.1f} s)")
-    print(f"database: {connection.vendor} {version}; repeats: {args.repeat} (median reported); "
-          f"django-import-export {import_export.__version__}, tablib {tablib.__version__}")
+    if args.no_baseline:
+        baseline = "no baseline"
+    else:
+        import import_export  # the bench extra: pip install -e '.[bench]'
+        import tablib
+
+        baseline = f"django-import-export {import_export.__version__}, tablib {tablib.__version__}"
+    print(f"database: {connection.vendor} {version}; repeats: {args.repeat} (median reported); {baseline}")
     print(f"columns: {', '.join(headers)}; all rows valid and new; owners: {len(owners)} demo specialists"
           + (f"; left out: {', '.join(h for h in HEADERS if h in without)}" if without else ""))
 

@@ -32,8 +32,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import numpy as np
-from bench_tiering import _bulk, monthly_fen, months_ending, settle, yuan
-from benchlib import setup
+from bench_tiering import monthly_fen, months_ending, settle, yuan
+from benchlib import copy_rows, empty, setup
 
 TARGET_SECONDS = 600.0  # a comfortable share of the nightly run
 DATABASE_MARKER = "bench_scoring database"
@@ -57,6 +57,7 @@ def load(accounts: int, month_list: list[date], amounts: np.ndarray, actor, seed
 
     from kam.accounts.models import Account
     from kam.core.bulk import insert_rows, new_instances
+    from kam.revenue.models import MonthlyRevenue, RevenueFact
 
     now = timezone.now()
     make = new_instances(Account)
@@ -69,30 +70,26 @@ def load(accounts: int, month_list: list[date], amounts: np.ndarray, actor, seed
     ids = np.array(Account.objects.filter(code__startswith=PREFIX).order_by("code").values_list("id", flat=True), dtype=np.int64)
     billing_day = np.random.default_rng(seed + 2).integers(0, 28, accounts)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    quote = connection.ops.quote_name
     for m, month in enumerate(month_list):
         mark = time.perf_counter()
         mask = amounts[m] != 0
         rows = [(int(i), month + timedelta(days=int(d)), month, yuan(int(a)), "", stamp)
                 for i, d, a in zip(ids[mask], billing_day[mask], amounts[m][mask], strict=True)]
         sums = [(int(i), month, yuan(int(a)), 1) for i, a in zip(ids[mask], amounts[m][mask], strict=True)]
-        with transaction.atomic(), connection.cursor() as cursor:
-            _bulk(cursor, connection, "revenue_revenuefact", ["account_id", "date", "month", "amount", "product",
-                                                              "created_at"], rows, quote)
-            _bulk(cursor, connection, "revenue_monthlyrevenue", ["account_id", "month", "amount", "lines"], sums, quote)
+        with transaction.atomic():
+            copy_rows(RevenueFact, ["account_id", "date", "month", "amount", "product", "created_at"], rows)
+            copy_rows(MonthlyRevenue, ["account_id", "month", "amount", "lines"], sums)
         print(f"  {month:%Y-%m}: {len(rows):,} lines loaded in {time.perf_counter() - mark:.1f} s", file=sys.stderr)
 
 
 def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
     from django.core.management import call_command
-    from django.db import connection
 
     from kam.accounts.models import Account
     from kam.core.models import OrgUnit, User
     from kam.demo import build_demo
     from kam.imports.models import MappingTemplate
-    from kam.insight.models import AccountScore, ModelFit
-    from kam.revenue.models import MonthlyRevenue, RevenueFact
+    from kam.insight.models import ModelFit
 
     call_command("migrate", verbosity=0)
     if not (OrgUnit.objects.exists() or Account.objects.exists() or User.objects.exists()):
@@ -103,15 +100,10 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool):
         raise SystemExit("This database holds data the benchmark did not make; give it an empty one.")
     actor = User.objects.get(username="director")
     marker = f"bench_scoring size {accounts}x{months} seed {seed} as of {as_of}"
-    AccountScore.objects.all().delete()
-    ModelFit.objects.all().delete()
+    empty(ModelFit)  # and the scores
     if reload or not MappingTemplate.objects.filter(name=marker).exists():
         print(f"loading {accounts:,} accounts × {months} months …", file=sys.stderr)
-        with connection.cursor() as cursor:
-            for model in (RevenueFact, MonthlyRevenue):
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(Account._meta.db_table)} WHERE code LIKE %s",
-                           [f"{PREFIX}%"])
+        empty(Account)  # the demo's one too, and all revenue
         MappingTemplate.objects.filter(name__startswith="bench_scoring size ").delete()
         month_list = months_ending(as_of - timedelta(days=1), months)
         load(accounts, month_list, history(accounts, months, seed), actor, seed)

@@ -39,7 +39,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
-from benchlib import setup, timed_import
+from benchlib import copy_rows, empty, setup, timed_import
 
 TARGET_SECONDS = 10.0  # recompute on PostgreSQL at 1,000,000 accounts × 24 months
 SCHEMES = ("pareto-abc", "monthly-spend")
@@ -89,6 +89,7 @@ def load(accounts: int, months: list[date], amounts: np.ndarray, actor) -> None:
 
     from kam.accounts.models import Account
     from kam.core.bulk import insert_rows, new_instances
+    from kam.revenue.models import MonthlyRevenue, RevenueFact
 
     now = timezone.now()
     make = new_instances(Account)
@@ -102,27 +103,15 @@ def load(accounts: int, months: list[date], amounts: np.ndarray, actor) -> None:
     ids = np.array(Account.objects.order_by("code").values_list("id", flat=True), dtype=np.int64)
     print(f"  {accounts:,} accounts loaded in {time.perf_counter() - start:.1f} s", file=sys.stderr)
     stamp = connection.ops.adapt_datetimefield_value(now)
-    quote = connection.ops.quote_name
     for m, month in enumerate(months[:-1]):
         mark = time.perf_counter()
         row_mask = amounts[m] != 0
         fact_rows = [(int(i), month, month, yuan(int(a)), "", stamp) for i, a in zip(ids[row_mask], amounts[m][row_mask], strict=True)]
         sum_rows = [(int(i), month, yuan(int(a)), 1) for i, a in zip(ids[row_mask], amounts[m][row_mask], strict=True)]
-        with transaction.atomic(), connection.cursor() as cursor:
-            _bulk(cursor, connection, "revenue_revenuefact", ["account_id", "date", "month", "amount", "product", "created_at"],
-                  fact_rows, quote)
-            _bulk(cursor, connection, "revenue_monthlyrevenue", ["account_id", "month", "amount", "lines"], sum_rows, quote)
+        with transaction.atomic():
+            copy_rows(RevenueFact, ["account_id", "date", "month", "amount", "product", "created_at"], fact_rows)
+            copy_rows(MonthlyRevenue, ["account_id", "month", "amount", "lines"], sum_rows)
         print(f"  {month:%Y-%m}: {len(fact_rows):,} lines loaded in {time.perf_counter() - mark:.1f} s", file=sys.stderr)
-
-
-def _bulk(cursor, connection, table: str, columns: list[str], rows: list[tuple], quote) -> None:
-    names = ", ".join(quote(c) for c in columns)
-    if connection.vendor == "postgresql":
-        with cursor.cursor.copy(f"COPY {quote(table)} ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-    else:
-        cursor.executemany(f"INSERT INTO {quote(table)} ({names}) VALUES ({', '.join(['%s'] * len(columns))})", rows)
 
 
 def last_month_csv(accounts: int, month: date, amounts: np.ndarray) -> bytes:
@@ -188,7 +177,7 @@ def kam_counts(computation) -> dict[str, int]:
 def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool, keep_last: bool = False) -> tuple:
     from django.core.management import call_command
 
-    from kam.accounts.models import Account, AccountTeamMember, Contact
+    from kam.accounts.models import Account
     from kam.core.models import OrgUnit, User
     from kam.demo import build_demo
     from kam.imports.models import ImportJob, MappingTemplate
@@ -206,16 +195,10 @@ def prepare(accounts: int, months: int, seed: int, as_of: date, reload: bool, ke
     actor = User.objects.get(username="director")
     amounts = monthly_fen(accounts, months, seed)
     month_list = months_ending(as_of, months)
-    Snapshot.objects.all().delete()
-    ImportJob.objects.all().delete()
+    empty(Snapshot, ImportJob)
     if reload or not MappingTemplate.objects.filter(name=marker).exists():
         print(f"loading {accounts:,} accounts × {months - 1} months …", file=sys.stderr)
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            for model in (RevenueFact, MonthlyRevenue, Contact.history.model, Contact, AccountTeamMember.history.model,
-                          AccountTeamMember, Account.history.model, Account):
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+        empty(Account)
         MappingTemplate.objects.filter(name__startswith="bench_tiering size ").delete()
         load(accounts, month_list, amounts, actor)
         MappingTemplate.objects.create(user=actor, kind="revenue", name=marker)

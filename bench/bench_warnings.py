@@ -42,7 +42,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
-from benchlib import setup
+from benchlib import copy_rows, empty, setup
 
 TARGET_SECONDS = 60.0  # per night, on PostgreSQL
 DATABASE_MARKER = "bench_warnings database"
@@ -51,36 +51,6 @@ MONTHS = 24
 TIERS = np.array(["K6", "K5", "K4", "K3", "K2", "K1", "CA", ""], dtype=object)
 TIER_WEIGHTS = np.array([0.01, 0.02, 0.04, 0.08, 0.10, 0.15, 0.10, 0.50])
 ROLES = np.array(["decision_maker", "influencer", "procurement", "gatekeeper", "expert", "user", "unknown"], dtype=object)
-
-
-def copy_rows(model, columns: list[str], rows) -> int:
-    """Rows (tuples in `columns` order, already database values) into `model`'s table:
-    COPY on PostgreSQL, executemany elsewhere."""
-    from django.db import connection
-
-    table = connection.ops.quote_name(model._meta.db_table)
-    cols = ", ".join(connection.ops.quote_name(c) for c in columns)
-    n = 0
-    if connection.vendor == "postgresql":
-        connection.ensure_connection()
-        with connection.connection.cursor() as cursor, cursor.copy(f"COPY {table} ({cols}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-                n += 1
-        return n
-    batch = []
-    with connection.cursor() as cursor:
-        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join(['%s'] * len(columns))})"
-        for row in rows:
-            batch.append(row)
-            if len(batch) >= 20_000:
-                cursor.executemany(sql, batch)
-                n += len(batch)
-                batch = []
-        if batch:
-            cursor.executemany(sql, batch)
-            n += len(batch)
-    return n
 
 
 def add_months(month: date, k: int) -> date:
@@ -94,19 +64,19 @@ def organisation() -> None:
     from kam.core.services import orgunit_create, user_create
 
     hq = orgunit_create(code="HQ", name="省公司总部", kind="hq")
-    user_create(username="director", role=Role.DIRECTOR, unit=hq, password="bench-pass-2026!")
+    user_create(username="director", role=Role.DIRECTOR, unit=hq)
     for b in range(3):
         branch = orgunit_create(code=f"B{b}", name=f"第{b + 1}分公司", kind="branch", parent=hq)
-        user_create(username=f"manager{b}", role=Role.MANAGER, unit=branch, password="bench-pass-2026!")
+        user_create(username=f"manager{b}", role=Role.MANAGER, unit=branch)
         for o in range(2):
             office = orgunit_create(code=f"B{b}O{o}", name=f"第{b + 1}分公司{o + 1}部", kind="office", parent=branch)
             for k in range(5):
-                user_create(username=f"spec{b}{o}{k}", role=Role.SPECIALIST, unit=office, password="bench-pass-2026!")
+                user_create(username=f"spec{b}{o}{k}", role=Role.SPECIALIST, unit=office)
 
 
 def prepare(accounts: int, seed: int, reload: bool):
     from django.core.management import call_command
-    from django.db import connection, transaction
+    from django.db import transaction
     from django.utils import timezone
 
     from kam.accounts.models import Account, Contact
@@ -131,17 +101,7 @@ def prepare(accounts: int, seed: int, reload: bool):
     if not reload and MappingTemplate.objects.filter(name=marker).exists():
         return director
     print(f"loading {accounts:,} accounts and their data …", file=sys.stderr)
-    reset()
-    from kam.activities.models import Task
-    from kam.insight.models import ChurnEvent
-    from kam.sales.models import StageChange
-
-    with connection.cursor() as cursor:
-        for model in (ChurnEvent, SatisfactionSurvey, AccountScore, ModelFit, Rival, StageChange,
-                      Opportunity.history.model, Opportunity, Task.history.model, Task, SnapshotEntry, Snapshot,
-                      Activity.participants.through, Activity.contacts.through, Activity, Contact.history.model,
-                      Contact, MonthlyRevenue, Account.history.model, Account):
-            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+    empty(Account, ModelFit, Snapshot)
     MappingTemplate.objects.filter(name__startswith="bench_warnings size ").delete()
     scheme = Scheme.objects.get(code="monthly-spend")
     if not ServiceStandard.objects.filter(scheme=scheme).exists():
@@ -267,14 +227,13 @@ def reset() -> None:
     from django.db import connection
 
     from kam.activities.models import Task, TaskSource
-    from kam.insight.models import HealthScore, RetentionAction, Warning
+    from kam.insight.models import HealthScore, Warning
 
-    RetentionAction.objects.all().delete()
-    Warning.objects.all().delete()
+    empty(Warning, HealthScore)  # and the retention actions on the warnings
+    # Only the warnings' tasks: the other tasks (none here) would stay.
     with connection.cursor() as cursor:
         cursor.execute(f"DELETE FROM {Task.history.model._meta.db_table} WHERE source_kind = %s", [TaskSource.WARNING])
     Task.objects.filter(source_kind=TaskSource.WARNING).delete()
-    HealthScore.objects.all().delete()
 
 
 def settle() -> None:

@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import setup  # noqa: E402
 
 
 def timed(fn, repeat: int) -> tuple[float, float]:
@@ -43,13 +43,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--home", default=str(Path("var") / "bench-guard"))
     args = parser.parse_args(argv)
+    setup(args.home)
 
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kam.settings")
-    os.environ.setdefault("KAM_HOME", str(Path("var/bench-guard").resolve()))
-    import django
-
-    django.setup()
     from bench_import import make_rows, to_xlsx
     from openpyxl import load_workbook
     from python_calamine import CalamineWorkbook
