@@ -186,6 +186,9 @@ class KamServer:
             "KAM_CONN_MAX_AGE": "0",
             "PYTHONPATH": os.pathsep.join([str(ROOT / "src"), str(TESTS), os.environ.get("PYTHONPATH", "")]),
             "PYTHONUNBUFFERED": "1",
+            # Static files from the source tree: collecting them takes seconds these checks do
+            # not need (tests/core/test_serving_fast.py serves them collected).
+            "KAM_STATIC": "source",
             **(env or {}),
         }
         self.env.pop("DJANGO_SETTINGS_MODULE", None)

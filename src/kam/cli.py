@@ -34,8 +34,11 @@ def cmd_serve(args) -> int:
     """gunicorn for the pages, WORKER_PROCESSES background workers and the scheduler, all
     supervised (kam.core.supervisor): a worker or the scheduler that exits is restarted; if
     gunicorn exits, everything stops and so does `kam serve`, non-zero. Ctrl-C or SIGTERM
-    stop them all."""
+    stop them all. The static files are served collected (KAM_STATIC=collected, hashed names
+    cached for a year) unless KAM_STATIC says otherwise."""
+    os.environ.setdefault("KAM_STATIC", "collected")
     _setup()
+    from django.conf import settings as django_settings
     from django.core.management import call_command
     from django.db import connections
 
@@ -45,16 +48,20 @@ def cmd_serve(args) -> int:
 
     if not args.no_migrate:
         call_command("migrate", interactive=False, verbosity=0)
+    if getattr(django_settings, "STATIC_COLLECTED", False):
+        call_command("collectstatic", interactive=False, verbosity=0)
     connections.close_all()  # the children open their own
     host = args.host or os.environ.get("HOST", "127.0.0.1")
     port = args.port or os.environ.get("PORT", "8000")
-    workers = args.workers or os.environ.get("KAM_WORKERS", str(min(4, (os.cpu_count() or 1) * 2 + 1)))
+    workers, threads = serve_sizes(os.cpu_count() or 1, workers=args.workers or os.environ.get("KAM_WORKERS"),
+                                   threads=args.threads or os.environ.get("KAM_THREADS"))
     grace = config().SERVE_STOP_GRACE_SECONDS
     background = config().WORKER_PROCESSES if args.background_workers is None else args.background_workers
     print(f"KAM is serving on http://{host}:{port}/", flush=True)
     gunicorn = [
         sys.executable, "-m", "gunicorn", "kam.wsgi:application",
-        "--bind", f"{host}:{port}", "--workers", str(workers),
+        "--bind", f"{host}:{port}", "--workers", str(workers), "--threads", str(threads),
+        "--worker-class", "gthread" if threads > 1 else "sync",
         "--access-logfile", "-", "--timeout", "120", "--graceful-timeout", str(int(grace)),
     ]
     programs = [Program("web", argv=gunicorn, essential=True)]
@@ -70,6 +77,23 @@ def cmd_serve(args) -> int:
     backoff = Backoff(first=settings.SERVE_RESTART_MIN_SECONDS, longest=settings.SERVE_RESTART_MAX_SECONDS,
                       reset_after=settings.SERVE_RESTART_RESET_SECONDS)
     return Supervisor(programs, backoff=backoff, grace=grace, before_fork=connections.close_all).run()
+
+
+# A worker process holds Django and the apps (about 180 MB); its threads share them.
+MAX_SERVE_WORKERS = 8
+SERVE_THREADS = 4
+
+
+def serve_sizes(cpus: int, *, workers: str | int | None = None, threads: str | int | None = None) -> tuple[int, int]:
+    """gunicorn's worker processes and threads per worker: by default one process per core (at
+    least two, so one busy request never holds up the site; at most MAX_SERVE_WORKERS) with
+    SERVE_THREADS threads each, which wait on the database or a slow client side by side;
+    --workers/--threads or KAM_WORKERS/KAM_THREADS override."""
+    chosen_workers = int(workers) if workers else max(2, min(MAX_SERVE_WORKERS, cpus))
+    chosen_threads = int(threads) if threads else SERVE_THREADS
+    if chosen_workers < 1 or chosen_threads < 1:
+        raise SystemExit("kam serve: workers and threads must be at least 1")
+    return chosen_workers, chosen_threads
 
 
 def _worker_exited(pid: int, reason: str) -> None:
@@ -120,7 +144,11 @@ def cmd_migrate(args) -> int:
 
 def cmd_demo(args) -> int:
     _setup()
+    from django.core.management import call_command
+
     from kam.demo import build_demo
+
+    call_command("migrate", interactive=False, verbosity=0)  # a new data directory has no tables yet
 
     summary = build_demo(accounts=args.accounts, seed=args.seed, progress=not args.quiet, only_if_empty=args.if_empty)
     print(summary)
@@ -635,7 +663,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="serve the site with gunicorn")
     p.add_argument("--host")
     p.add_argument("--port")
-    p.add_argument("--workers")
+    p.add_argument("--workers", help="gunicorn worker processes (default: one per core, at least 2; KAM_WORKERS)")
+    p.add_argument("--threads", help=f"threads per worker process (default {SERVE_THREADS}; KAM_THREADS)")
     p.add_argument("--no-migrate", action="store_true")
     p.add_argument("--no-worker", action="store_true", help="start no background worker and no scheduler")
     p.add_argument("--background-workers", type=int, metavar="N",
@@ -745,13 +774,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--all", action="store_true")
     p.set_defaults(func=cmd_logins)
 
+    p = sub.add_parser("rebuild-summaries", help="rebuild the read models (summary tables) from the raw facts")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda a: _manage(["rebuild_summaries", *a.rest]))
+
     p = sub.add_parser("manage", help="run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda a: _manage(a.rest))
     return parser
 
 
-PASS_THROUGH = {"migrate": ["migrate"], "manage": []}
+PASS_THROUGH = {"migrate": ["migrate"], "manage": [], "rebuild-summaries": ["rebuild_summaries"]}
 
 
 def main(argv: list[str] | None = None) -> int:

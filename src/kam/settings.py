@@ -70,6 +70,9 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "kam.core.csp.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages and API answers gzipped when the browser takes it (gunicorn does not); static files
+    # have their own compressed copies and never reach it. KAM_COMPRESS=0 behind a proxy that does it.
+    *(["django.middleware.gzip.GZipMiddleware"] if _env_flag("KAM_COMPRESS", True) else []),
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -129,7 +132,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "core.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kam.core.backends.UserAndUnitBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
@@ -224,7 +227,18 @@ STATIC_URL = "static/"
 STATIC_ROOT = KAM_HOME / "static"
 STATIC_ROOT.mkdir(exist_ok=True)
 STATICFILES_DIRS = [BASE_DIR / "static"]
-WHITENOISE_USE_FINDERS = True
+# KAM_STATIC=collected (what `kam serve` sets): the static files are collected into STATIC_ROOT
+# with a hash in every name and a gzip and a brotli copy of each (WhiteNoise's manifest storage),
+# so a browser keeps them for a year and asks again only when a file changes. Otherwise (tests,
+# runserver, the command line) they are served from the source tree under their plain names.
+STATIC_COLLECTED = os.environ.get("KAM_STATIC", "source") == "collected" and not DEBUG
+if STATIC_COLLECTED:
+    STORAGES = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "kam.core.staticfiles.CollectedStaticFiles"},
+    }
+else:
+    WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = KAM_HOME / "media"
 # Uploads: a file over 5 MB is spooled to a temporary file, never held in memory whole; a file
 # over IMPORT_MAX_BYTES is stopped while it arrives (kam.imports.uploads); form fields other than
@@ -255,6 +269,13 @@ LOGGING = {
 KAM = {
     "PAGE_SIZE": 25,
     "PAGE_SIZE_MAX": 200,
+    # Lists show numbered pages up to this one and page by cursor ("next" after the last row
+    # shown) beyond it, so a deep page costs what the first one does.
+    "PAGE_NUMBERED_MAX": 10,
+    # A list counts at most this many rows for its total; beyond, it says "more than …".
+    "PAGE_COUNT_LIMIT": 10_000,
+    # Opportunity board: the cards a stage column shows at first and loads at a time.
+    "BOARD_COLUMN_SIZE": 20,
     "AUTOCOMPLETE_LIMIT": 20,
     # Duplicate check: names whose normalised form is this similar are flagged on create.
     "SIMILAR_NAME_RATIO": 0.85,
@@ -323,7 +344,8 @@ KAM = {
         "kam.activities.tasks.create_cadence_reminders,kam.activities.tasks.apply_playbooks,"
         "kam.activities.tasks.create_sample_calls,"
         "kam.sales.tasks.lead_sla_sweep,kam.sales.tasks.pool_sweep,kam.sales.tasks.review_escalation_sweep,"
-        "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep,kam.accounts.tasks.purge_recycle_bin"
+        "kam.insight.tasks.insight_nightly,kam.core.tasks.audit_retention_sweep,kam.accounts.tasks.purge_recycle_bin,"
+        "kam.core.tasks.summaries_rebuild"
     ),
     # Background workers: how many `kam serve` runs. Each beats every WORKER_HEARTBEAT_SECONDS
     # from a thread of its own and counts as alive while its last beat is within
@@ -448,6 +470,10 @@ KAM = {
     # Days after a retention action closed a warning during which the same rule does not
     # reopen on that account (the condition takes a while to change).
     "WARNING_QUIET_DAYS": 30,
+    # Read models: the figures pages aggregate come from summary tables kept current by the
+    # services that change the facts (0: computed from the raw facts on every request, the
+    # benchmarks' baseline).
+    "READ_MODELS": True,
     "DEMO_PASSWORD": os.environ.get("KAM_DEMO_PASSWORD", "kam-demo-2026"),
 }
 # KAM_<KEY> in the environment replaces a default as text; kam.core.conf.config() types and
