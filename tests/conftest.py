@@ -68,31 +68,46 @@ class Org:
     specialist_b: object
 
 
-def _reference_lists() -> None:
-    """Industries, regions, tiering schemes, the sales and insight lists come from data migrations; a
-    transactional test's flush empties them for the tests after it, so put them back when missing."""
-    import importlib
+# Rows the data migrations seed (industries, regions, schemes and their standards, playbooks, the
+# sales and insight lists...) but no content type or permission: post_migrate remakes those.
+_NOT_SEEDED = {"contenttypes", "auth", "sessions", "admin"}
 
+
+@pytest.fixture(scope="session", autouse=True)
+def _migrated_rows(django_db_setup, django_db_blocker) -> str:
+    """The migrated test database's rows, read once before any test changes them."""
     from django.apps import apps
+    from django.core import serializers
+
+    with django_db_blocker.unblock():
+        app_models = [(config, [m for m in config.get_models() if m._meta.managed and not m._meta.proxy])
+                      for config in apps.get_app_configs() if config.label not in _NOT_SEEDED]
+        rows = [obj for model in serializers.sort_dependencies(app_models)
+                for obj in model._default_manager.order_by("pk")]
+        return serializers.serialize("json", rows)
+
+
+def _reference_lists(rows: str) -> None:
+    """A transactional test's flush empties what the data migrations seeded for the tests after
+    it: put the rows back when they are missing."""
+    from django.core import serializers
 
     from kam.core.models import Industry
-    from kam.insight.models import WarningRule
-    from kam.sales.models import OutcomeReason
-    from kam.tiering.models import Scheme
 
     if not Industry.objects.exists():
-        importlib.import_module("kam.core.migrations.0002_reference_lists").seed(apps, None)
-    if not Scheme.objects.exists():
-        importlib.import_module("kam.tiering.migrations.0002_default_schemes").seed(apps, None)
-    if not OutcomeReason.objects.exists():
-        importlib.import_module("kam.sales.migrations.0002_default_lists").seed(apps, None)
-    if not WarningRule.objects.exists():
-        importlib.import_module("kam.insight.migrations.0002_default_lists").seed(apps, None)
+        for obj in serializers.deserialize("json", rows):
+            obj.save()
 
 
 @pytest.fixture
-def org(db) -> Org:
-    _reference_lists()
+def reference_lists(_migrated_rows) -> None:
+    """For a transactional test: the migrations' rows are there, whatever ran before."""
+    _reference_lists(_migrated_rows)
+
+
+@pytest.fixture
+def org(db, _migrated_rows) -> Org:
+    _reference_lists(_migrated_rows)
     hq = unit("HQ", "省公司总部", "hq")
     branch_a = unit("GZ", "广州分公司", "branch", hq)
     office_a1 = unit("GZ-TH", "天河经营部", "office", branch_a)

@@ -221,3 +221,32 @@ def test_a_long_list_pages_with_the_filter_kept(org, settings):
     assert "Page 1 of 2" in first and "page=2" in first and "q=%E9%A1%BA%E5%BE%B7" in first
     second = client.get("/accounts/", {"q": "顺德", "page": 2}, HTTP_HX_REQUEST="true").content.decode()
     assert "Page 2 of 2" in second and "previous" in second and "page=3" not in second
+
+
+def test_the_account_card_is_a_handful_of_queries_however_many_schemes_have_tiers(
+        org, account_factory, run_import, django_assert_max_num_queries):
+    from datetime import date
+
+    from kam.accounts.team.services import team_member_add
+    from kam.tiering import services as tiering
+    from kam.tiering.models import Scheme
+    from spreadsheets import csv_bytes
+
+    # given an account on a team, with contacts, tiered under three schemes, one of them frozen as the annual list
+    accounts = [account_factory(owner=org.specialist_a, name=f"卡片查询{n}号公司", code=f"CQ{n}") for n in range(1, 6)]
+    account = accounts[0]
+    ContactFactory(account=account, actor=org.specialist_a)
+    team_member_add(actor=org.manager_a, account=account, user=org.specialist_a2, team_role="technical_support")
+    rows = [["客户编号", "日期", "金额"], *[[a.code, "2026-01-10", str(100 * n)] for n, a in enumerate(accounts, 1)]]
+    run_import(org.admin, "revenue", "r.csv", csv_bytes(rows))
+    snapshots = [tiering.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 1, 31))
+                 for scheme in Scheme.objects.filter(is_active=True).order_by("id")[:3]]
+    tiering.snapshot_freeze(actor=org.admin, snapshot=snapshots[0], year=2026)
+    for user in (org.specialist_a, org.manager_a, org.director):
+        client = logged_in(user)
+        client.get(f"/accounts/{account.pk}/")  # warm the session
+        # when the card is opened, then it takes fewer than 15 queries and shows every tier
+        with django_assert_max_num_queries(14):
+            response = client.get(f"/accounts/{account.pk}/")
+        assert response.status_code == 200
+        assert len(response.context["tiers"]) == 3

@@ -5,12 +5,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from kam.accounts.models import Account
 from kam.core.models import User
 from kam.tiering.explain import why
-from kam.tiering.models import TIER_GROUPS, Scheme, Snapshot, SnapshotEntry, SnapshotState
+from kam.tiering.models import (
+    TIER_GROUPS,
+    MoveDecision,
+    Scheme,
+    Snapshot,
+    SnapshotEntry,
+    SnapshotState,
+    TierMove,
+)
 
 
 def schemes() -> QuerySet[Scheme]:
@@ -94,24 +102,43 @@ class AccountTier:
 
 
 def account_tiers(*, account: Account) -> list[AccountTier]:
-    """The account's tier under each active scheme (latest snapshot), with the reason."""
+    """The account's tier under each active scheme (latest snapshot), with the reason and its
+    tier on the scheme's annual list (approved moves applied): three queries however many schemes
+    (the schemes come with their snapshots: one without a snapshot has no tier to show)."""
+    latest: dict[int, Snapshot] = {}
+    annual: dict[int, Snapshot] = {}
+    by_id: dict[int, Scheme] = {}
+    candidates = (Snapshot.objects.filter(scheme__is_active=True)
+                  .filter(Q(state=SnapshotState.DONE) | Q(frozen_year__isnull=False))
+                  .select_related("scheme").order_by("-as_of", "-id"))
+    for snapshot in candidates:
+        by_id[snapshot.scheme_id] = snapshot.scheme
+        if snapshot.state == SnapshotState.DONE:
+            latest.setdefault(snapshot.scheme_id, snapshot)
+        if snapshot.frozen_year is not None:
+            held = annual.get(snapshot.scheme_id)
+            if held is None or (snapshot.frozen_year, snapshot.pk) > (held.frozen_year, held.pk):
+                annual[snapshot.scheme_id] = snapshot
+    active = [by_id[pk] for pk in sorted(by_id)]
+    entries = {e.snapshot_id: e for e in SnapshotEntry.objects.filter(
+        account=account, snapshot_id__in=[s.pk for s in (*latest.values(), *annual.values())])}
+    moved = dict(TierMove.objects.filter(annual_list_id__in=[s.pk for s in annual.values()], account=account,
+                                         decision=MoveDecision.APPROVED).values_list("annual_list_id", "to_tier"))
     found = []
-    for scheme in schemes():
-        snapshot = latest_snapshot(scheme)
-        if snapshot is None:
+    for scheme in active:
+        current = latest.get(scheme.pk)
+        entry = entries.get(current.pk) if current is not None else None
+        if current is None or entry is None:
             continue
-        entry = snapshot.entries.filter(account=account).first()
-        if entry is None:
-            continue
-        listed = annual_list(scheme)
-        annual = None
+        snapshot = current
+        snapshot.scheme = scheme
+        listed: Snapshot | None = annual.get(scheme.pk)
+        on_list = None
         if listed is not None:
-            from kam.tiering.services import tiers_of_account
-
-            annual = tiers_of_account(listed, account.pk)
+            on_list = moved.get(listed.pk) or (entries[listed.pk].tier if listed.pk in entries else None)
         entry.snapshot = snapshot
         found.append(AccountTier(scheme, snapshot, entry.tier, scheme.tier_label(entry.tier), why(snapshot, entry),
-                                 scheme.tier_label(annual) if annual else None))
+                                 scheme.tier_label(on_list) if on_list else None))
     return found
 
 

@@ -65,3 +65,34 @@ def test_a_b_account_shows_its_member_programme_on_the_card(org, abc, client):
     page = client.get(f"/accounts/{b.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'data-testid="member-programme"' in page and "会员积分回馈" in page
     assert 'data-testid="member-programme"' not in client.get(f"/accounts/{a.pk}/").content.decode()
+
+
+def test_one_accounts_tier_today_reads_as_the_compliance_sweep_reads_it(org, abc):
+    import numpy as np
+
+    from kam.activities.compliance import measure
+    from kam.tiering.models import MoveDecision, Snapshot
+
+    accounts, tiers = abc
+    scheme = Scheme.objects.get(code="pareto-abc")
+    # given the February snapshot frozen as 2026's list, then a later one where the smallest
+    # account has grown, and HQ approving its move on the list
+    annual = tiering.snapshot_freeze(actor=org.director, snapshot=Snapshot.objects.get(scheme=scheme), year=2026)
+    RevenueFact.objects.create(account=accounts[-1], date=date(2026, 3, 5), month=date(2026, 3, 1), amount=90000)
+    monthly_refresh({(accounts[-1].pk, date(2026, 3, 1))})
+    fresh = tiering.snapshot_create(actor=org.admin, scheme=scheme, as_of=date(2026, 3, 31))
+    tiering.tier_move_decide(actor=org.director, annual_list=annual, fresh=fresh, account=accounts[-1],
+                             decision=MoveDecision.APPROVED, reason="新签大单")
+    ids = np.array(sorted(a.pk for a in accounts), dtype=np.int64)
+    seen = set()
+    for day in (date(2025, 12, 1), date(2026, 2, 1), date(2026, 3, 10), date(2026, 4, 2), date(2027, 1, 5)):
+        # then each account's tier on each day is the sweep's tier on that day
+        swept = dict(zip(ids.tolist(), measure.tiers_of(scheme=scheme, day=day, ids=ids), strict=True))
+        for account in accounts:
+            one = measure.tier_of_account(scheme=scheme, day=day, account_id=account.pk)
+            assert one == swept[account.pk], (day, account.code)
+            seen.add((day.year, one))
+    # and the days cover no tier (before any snapshot), the list's tiers (all of 2026, once frozen) with the move applied, and the later snapshot's
+    assert (2025, "") in seen and (2026, "A") in seen and (2027, "A") in seen
+    assert measure.tier_of_account(scheme=scheme, day=date(2026, 4, 2), account_id=accounts[-1].pk) == "A"
+    assert measure.tier_of_account(scheme=scheme, day=date(2026, 3, 10), account_id=accounts[-1].pk) == "A"

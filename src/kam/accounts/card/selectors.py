@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Model, Q, QuerySet
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet
 
 from kam.accounts.card import extras
 from kam.accounts.card.filters import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, AccountFilter
@@ -51,9 +51,12 @@ def account_list(*, user: User, filters: AccountFilter | None = None) -> QuerySe
 
 
 def account_get(*, user: User, pk: int) -> Account | None:
+    """The account if the user sees it; `has_subsidiaries` says whether any live account names
+    it as its group head (most do not, and their card reads no subsidiary list)."""
     return (
         Account.objects.visible_to(user)
         .select_related("owner", "unit", "industry", "region", "parent", "created_by")
+        .annotate(has_subsidiaries=Exists(Account.objects.alive().filter(parent_id=OuterRef("pk"))))
         .filter(pk=pk)
         .first()
     )
@@ -130,6 +133,8 @@ def account_history(*, account: Account, limit: int = 200) -> list[HistoryRow]:
     return rows[:limit]
 
 
-def account_subsidiaries(*, user: User, account: Account) -> QuerySet[Account]:
+def account_subsidiaries(*, user: User, account: Account) -> QuerySet[Account] | list[Account]:
+    if getattr(account, "has_subsidiaries", True) is False:
+        return []
     return Account.objects.visible_to(user).filter(parent=account).select_related("owner").order_by("name")[:50]
 

@@ -19,10 +19,12 @@ def colleagues(*, user: User) -> QuerySet[User]:
     qs = User.objects.filter(is_active=True, unit__isnull=False).select_related("unit")
     if user.sees_everything:
         return qs
-    branch = user.unit
-    while branch is not None and branch.parent is not None and branch.parent.parent_id is not None:
-        branch = branch.parent
-    return qs.filter(unit__path__startswith=branch.path) if branch else qs.filter(pk=user.pk)
+    if user.unit is None:
+        return qs.filter(pk=user.pk)
+    # The branch is the unit directly under HQ on the way to the user's: its path is the
+    # first two ids of the user's unit's path ("/1/10/11/" → "/1/10/").
+    branch = "/" + "/".join(user.unit.path.strip("/").split("/")[:2]) + "/"
+    return qs.filter(unit__path__startswith=branch)
 
 
 def user_autocomplete(*, user: User, q: str, limit: int | None = None) -> QuerySet[User]:

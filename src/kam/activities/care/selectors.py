@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
 from django.utils import timezone
 
 from kam.accounts.models import Account
@@ -17,9 +16,16 @@ def member_programmes(account: Account) -> list[dict[str, Any]]:
     member benefits: the Pareto B accounts'), with their benefits."""
     found = []
     today = timezone.localdate()
-    ids = np.array([account.pk], dtype=np.int64)
-    for standard in ServiceStandard.objects.exclude(member_benefits="").select_related("scheme").order_by("id"):
-        if compliance.tiers_of(scheme=standard.scheme, day=today, ids=ids)[0] == standard.tier:
+    standards = list(ServiceStandard.objects.select_related("scheme").order_by("id"))
+    tiers: dict[int, str] = {}  # per scheme: the account's tier today, read once
+    for standard in standards:
+        if not standard.member_benefits:
+            continue
+        if standard.scheme_id not in tiers:
+            own = [s for s in standards if s.scheme_id == standard.scheme_id]
+            tiers[standard.scheme_id] = compliance.tier_of_account(scheme=standard.scheme, day=today,
+                                                                   account_id=account.pk, standards=own)
+        if tiers[standard.scheme_id] == standard.tier:
             found.append({"scheme": standard.scheme, "tier": standard.scheme.tier_label(standard.tier),
                           "benefits": standard.member_benefits})
     return found

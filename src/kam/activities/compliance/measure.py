@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Max, Q, Value, When
+from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -363,12 +363,12 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
                    call_since=cadence.required_since(clock, call_cadences, as_of, n), visit_cadences=visit_cadences, call_cadences=call_cadences)
 
 
-def tiers_of(*, scheme: Scheme, day: date, ids: np.ndarray) -> np.ndarray:
+def tiers_of(*, scheme: Scheme, day: date, ids: np.ndarray, standards: list[ServiceStandard] | None = None) -> np.ndarray:
     """The tier code in `scheme` on `day` of each account of `ids` (ascending), "" for none:
     read as `measure` reads it (the annual list of the day's year, else the latest finished
     snapshot on or before the day, approved moves applied)."""
     ids = np.asarray(ids, dtype=np.int64)
-    visit_cadences, call_cadences = cadences(scheme)
+    visit_cadences, call_cadences = cadences(scheme, standards)
     codes = sorted(set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences))
     sources = _sources(scheme, day, day)
     runs = cadence.decisive_sources(day, day, sources)
@@ -376,6 +376,29 @@ def tiers_of(*, scheme: Scheme, day: date, ids: np.ndarray) -> np.ndarray:
     among = ids.tolist() if len(ids) <= 5000 else None
     segments = _segments(runs, sources, ids, among, codes)
     return cadence.tiers_on(day, segments, len(ids))
+
+
+def tier_of_account(*, scheme: Scheme, day: date, account_id: int,
+                    standards: list[ServiceStandard] | None = None) -> str:
+    """`tiers_of` for one account in one query: the scheme's sources, each with the account's
+    tier in it and the approved move on it (an account card's question)."""
+    visit_cadences, call_cadences = cadences(scheme, standards)
+    codes = set(scheme.tier_codes) | set(visit_cadences) | set(call_cadences)
+    entry = SnapshotEntry.objects.filter(snapshot=OuterRef("pk"), account_id=account_id).values("tier")[:1]
+    move = TierMove.objects.filter(annual_list=OuterRef("pk"), account_id=account_id,
+                                   decision=MoveDecision.APPROVED).order_by("-id").values("to_tier")[:1]
+    rows = (Snapshot.objects.filter(scheme=scheme, state=SnapshotState.DONE)
+            .filter(Q(as_of__lte=day) | Q(frozen_year=day.year))
+            .annotate(tier=Subquery(entry), moved=Subquery(move)).values_list("pk", "as_of", "frozen_year", "tier", "moved"))
+    tiers = {}
+    sources = []
+    for pk, as_of, year, tier, moved in rows:
+        sources.append(Source(pk, as_of, year))
+        tiers[pk] = (moved if year is not None else None) or tier or ""
+    runs = cadence.decisive_sources(day, day, sources)
+    key = runs[0][2] if runs else None
+    tier = tiers.get(key, "") if key is not None else ""
+    return tier if tier in codes else ""
 
 
 # --- roll-ups --------------------------------------------------------------------------------------
