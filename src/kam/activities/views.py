@@ -109,11 +109,20 @@ def activity_log_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _tasks_context(request: HttpRequest, *, status: str = TaskStatus.OPEN, error: str = "") -> dict[str, Any]:
+    """The home page's card (?card=1: the first HOME_TASKS, a link to the rest) or the tasks page
+    (a page of PAGE_SIZE, then the next by cursor)."""
     tasks = selectors.my_tasks(user=request.user, status=status)
-    limit = config().HOME_TASKS if request.GET.get("card") else config().PAGE_SIZE_MAX
-    rows = list(tasks[: limit + 1])
-    return {"tasks": rows[:limit], "more": len(rows) > limit, "status": status, "statuses": TaskStatus.choices,
-            "error": error, "card": bool(request.GET.get("card"))}
+    card = bool(request.GET.get("card"))
+    page = None
+    if card:
+        limit = config().HOME_TASKS
+        rows = list(tasks[: limit + 1])
+        shown, more = rows[:limit], len(rows) > limit
+    else:
+        page = paginate(request, tasks)
+        shown, more = list(page), False
+    return {"tasks": shown, "page": page, "more": more, "status": status, "statuses": TaskStatus.choices,
+            "error": error, "card": card}
 
 
 @login_required

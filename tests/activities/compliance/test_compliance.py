@@ -217,7 +217,7 @@ def test_the_page_runs_a_constant_number_of_queries(org, scheme, django_assert_n
     client.force_login(org.manager_a)
     load(2)
     client.get("/activities/compliance/")  # warm caches (content types, sessions)
-    with django_assert_num_queries(21) as few:  # the value reports and executive meetings add two
+    with django_assert_num_queries(19) as few:  # the value reports and executive meetings add two
         assert client.get("/activities/compliance/").status_code == 200
     load(20)
     with django_assert_num_queries(len(few.captured_queries)):

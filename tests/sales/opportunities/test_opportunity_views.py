@@ -289,3 +289,60 @@ def test_the_board_reads_a_handful_of_queries_however_many_cards(org, accounts, 
     with django_assert_max_num_queries(15):
         html = client.get("/sales/opportunities/board/").content.decode()
     assert html.count('class="card card-sm mb-2 kam-board-card') == 40
+
+
+def test_each_board_column_pages_as_the_user_scrolls_without_skipping_or_repeating(
+        org, accounts, open_opportunity, client, settings):
+    settings.KAM = {**settings.KAM, "BOARD_COLUMN_SIZE": 4}
+    # given eleven deals in design, some with the same expected close, one in review and one in branch B
+    deals = [open_opportunity(org.specialist_a, accounts.a, name=f"设计项目{i}", stage="design",
+                              expected_close=date(2027, 1, 1) + timedelta(days=i // 3)) for i in range(11)]
+    open_opportunity(org.specialist_a, accounts.a, name="评审项目", stage="review")
+    open_opportunity(org.specialist_b, accounts.b, name="深圳项目", stage="design")
+    client.force_login(org.manager_a)
+    html = client.get("/sales/opportunities/board/").content.decode()
+    design = column(html, "design")
+    # when the board opens, then each column shows its first four cards, its full count and a marker for more
+    assert 'data-testid="stage-count">11<' in design and design.count("kam-board-card") == 4
+    assert 'data-testid="column-more"' in design and 'hx-trigger="click, intersect once"' in design
+    assert 'data-testid="column-more"' not in column(html, "review")
+    # and scrolling to the marker fetches the next cards, then the next, until the column ends
+    seen = re.findall(r'data-testid="opportunity-(\d+)"', design)
+    more = re.search(r'hx-get="([^"]+)"', design).group(1).replace("&amp;", "&")
+    pages = 1
+    while more:
+        part = client.get(more, **HTMX)
+        assert part.status_code == 200
+        body = part.content.decode()
+        seen += re.findall(r'data-testid="opportunity-(\d+)"', body)
+        found = re.search(r'hx-get="([^"]+)"', body)
+        more = found.group(1).replace("&amp;", "&") if found else ""
+        pages += 1
+    # in the column's order, every deal of branch A once, none of branch B
+    ordered = sorted(deals, key=lambda d: (d.expected_close, d.pk))
+    assert [int(pk) for pk in seen] == [d.pk for d in ordered] and pages == 3
+
+
+def test_a_board_column_keeps_its_filters_and_place_when_deals_are_added_meanwhile(
+        org, accounts, open_opportunity, client, settings):
+    settings.KAM = {**settings.KAM, "BOARD_COLUMN_SIZE": 2}
+    mine = [open_opportunity(org.specialist_a, accounts.a, name=f"我的{i}", stage="tender",
+                             expected_close=date(2027, 3, 1) + timedelta(days=i)) for i in range(4)]
+    open_opportunity(org.specialist_a2, accounts.a2, name="李四投标", stage="tender", expected_close=date(2027, 3, 2))
+    client.force_login(org.manager_a)
+    html = client.get(f"/sales/opportunities/board/?owner={org.specialist_a.pk}").content.decode()
+    more = re.search(r'hx-get="([^"]+)"', column(html, "tender")).group(1).replace("&amp;", "&")
+    assert f"owner={org.specialist_a.pk}" in more
+    # given a deal added before the marker's cards (an earlier close) while the user reads the first ones
+    open_opportunity(org.specialist_a, accounts.a, name="新加的", stage="tender", expected_close=date(2027, 2, 1))
+    body = client.get(more, **HTMX).content.decode()
+    # then the next cards are the ones after the last shown, the owner's only
+    assert re.findall(r'data-testid="opportunity-(\d+)"', body) == [str(mine[2].pk), str(mine[3].pk)]
+    assert "李四投标" not in body and "新加的" not in body
+
+
+def test_a_board_column_refuses_a_forged_cursor_and_an_unknown_stage(org, accounts, open_opportunity, client):
+    client.force_login(org.specialist_a)
+    bad = client.get("/sales/opportunities/board/design/?cursor=forged", **HTMX)
+    assert bad.status_code == 400 and "cursor" in bad.content.decode()
+    assert client.get("/sales/opportunities/board/nonsense/?cursor=x", **HTMX).status_code == 404

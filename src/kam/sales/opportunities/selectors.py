@@ -11,7 +11,9 @@ from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.core.conf import config
 from kam.core.models import OrgUnit, User
+from kam.core.paging import Keyset, KeysetPage
 from kam.core.text import normalise_query
 from kam.sales.models import CLOSED_STAGES, Opportunity, Stage
 from kam.sales.opportunities.filters import OpportunityFilter
@@ -117,6 +119,7 @@ def stage_totals(qs: QuerySet[Opportunity]) -> Pipeline:
 class Column:
     total: StageTotal
     cards: list[Opportunity] = field(default_factory=list)
+    next_cursor: str | None = None  # where the column's next cards start (None: all shown)
 
     @property
     def stage(self) -> str:
@@ -131,28 +134,49 @@ class Column:
         return self.total.count - len(self.cards)
 
 
-def board(*, user: User, filters: OpportunityFilter | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
-          per_column: int = 200, today: date | None = None) -> list[Column]:
-    """One column per stage. Open stages hold every open deal matching the filters; won and
-    lost hold those closed in the last `closed_days` days. Totals count the whole column;
-    at most `per_column` cards are listed, the nearest expected close first."""
-    filters = filters or OpportunityFilter()
+def _board_deals(*, user: User, filters: OpportunityFilter, closed_days: int, today: date | None) -> QuerySet[Opportunity]:
+    """What the board shows: the open deals matching the filters, won and lost ones closed in
+    the last `closed_days` days."""
     today = today or timezone.localdate()
     base = opportunity_list(user=user, filters=filters.model_copy(update={"stage": None}))
     since = today - timedelta(days=max(0, closed_days))
     shown = base.filter(Q(stage__in=[s for s in STAGE_ORDER if s not in CLOSED_STAGES])
                         | Q(stage__in=CLOSED_STAGES, closed_on__gte=since))
-    if filters.stage:
-        shown = shown.filter(stage=filters.stage)
-    pipeline = stage_totals(shown)
+    return shown.filter(stage=filters.stage) if filters.stage else shown
+
+
+def _column_cards(deals: QuerySet[Opportunity], stage: str) -> Keyset:
+    """A column's cards in their order: the nearest expected close first, the latest closed
+    first in won and lost."""
+    order = ("-closed_on", "-id") if stage in CLOSED_STAGES else ("expected_close", "id")
+    return Keyset(deals.filter(stage=stage).order_by(*order))
+
+
+def board(*, user: User, filters: OpportunityFilter | None = None, closed_days: int = DEFAULT_CLOSED_DAYS,
+          per_column: int | None = None, today: date | None = None) -> list[Column]:
+    """One column per stage, its totals counting the whole column and its first `per_column`
+    cards (BOARD_COLUMN_SIZE) listed, with the cursor of the next ones (`board_column`)."""
+    filters = filters or OpportunityFilter()
+    per_column = per_column or config().BOARD_COLUMN_SIZE
+    deals = _board_deals(user=user, filters=filters, closed_days=closed_days, today=today)
     columns = []
-    for total in pipeline.stages:
+    for total in stage_totals(deals).stages:
         column = Column(total=total)
         if total.count:
-            order = ("-closed_on", "-id") if total.stage in CLOSED_STAGES else ("expected_close", "id")
-            column.cards = list(shown.filter(stage=total.stage).order_by(*order)[:per_column])
+            page = _column_cards(deals, total.stage).page(None, per_column)
+            column.cards, column.next_cursor = page.rows, page.next_cursor
         columns.append(column)
     return columns
+
+
+def board_column(*, user: User, stage: str, cursor: str, filters: OpportunityFilter | None = None,
+                 closed_days: int = DEFAULT_CLOSED_DAYS, per_column: int | None = None,
+                 today: date | None = None) -> KeysetPage:
+    """The next cards of one column of the board, after `cursor` (a column's `next_cursor`);
+    InvalidCursor for a cursor the column did not make."""
+    filters = filters or OpportunityFilter()
+    deals = _board_deals(user=user, filters=filters, closed_days=closed_days, today=today)
+    return _column_cards(deals, stage).page(cursor, per_column or config().BOARD_COLUMN_SIZE)
 
 
 # --- stage history --------------------------------------------------------------------------------

@@ -2,6 +2,7 @@ from django.urls import path
 
 from kam.sales.opportunities.views import (
     account_opportunities,
+    board_column,
     board_page,
     buying_centre_add,
     buying_centre_remove,
@@ -22,6 +23,7 @@ from kam.sales.opportunities.views import (
 urlpatterns = [
     path("opportunities/", opportunity_list, name="opportunities"),
     path("opportunities/board/", board_page, name="board"),
+    path("opportunities/board/<slug:stage>/", board_column, name="board_column"),
     path("opportunities/export/", opportunity_export, name="opportunities_export"),
     path("opportunities/new/", opportunity_new, name="opportunity_new"),
     path("opportunities/<id:pk>/", opportunity_detail, name="opportunity"),

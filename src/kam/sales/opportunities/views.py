@@ -33,6 +33,7 @@ from kam.sales.opportunities.forms import (
     ReopenForm,
     RivalForm,
 )
+from kam.sales.opportunities.stages import STAGE_ORDER
 
 # Longest window of recently closed deals the board may be asked for.
 MAX_CLOSED_DAYS = 3660
@@ -76,12 +77,24 @@ def _closed_days(request) -> int:
     return selectors.DEFAULT_CLOSED_DAYS
 
 
+def _more_url(request, stage: str, cursor: str | None) -> str:
+    """Where a column's next cards come from: the board's filters, the column and its cursor."""
+    if not cursor:
+        return ""
+    query = request.GET.copy()
+    for key in ("page", "cursor"):
+        query.pop(key, None)
+    query["cursor"] = cursor
+    return f"{reverse('sales:board_column', args=[stage])}?{query.urlencode()}"
+
+
 def _board_context(request, *, error: str = "", moved=None) -> dict:
     filters = OpportunityFilter.from_request(request)
     form = _filter_bar(request, filters)
     closed_days = _closed_days(request)
-    columns = selectors.board(user=request.user, filters=filters, closed_days=closed_days,
-                              per_column=config().PAGE_SIZE_MAX)
+    columns = selectors.board(user=request.user, filters=filters, closed_days=closed_days)
+    for column in columns:
+        column.more_url = _more_url(request, column.stage, column.next_cursor)
     open_columns = [c for c in columns if not c.is_closed]
     return {
         "form": form, "columns": columns, "closed_days": closed_days, "query": _query(request),
@@ -99,6 +112,20 @@ def board_page(request):
     context = _board_context(request)
     template = "sales/opportunities/board.html#board" if is_htmx(request) else "sales/opportunities/board.html"
     return render(request, template, context)
+
+
+@login_required
+def board_column(request, stage: str):
+    """A column's next cards, asked for as the user scrolls to its end (htmx), followed by the
+    marker that asks for the ones after them."""
+    if stage not in STAGE_ORDER:
+        raise Http404
+    page = selectors.board_column(user=request.user, stage=stage, cursor=request.GET.get("cursor", ""),
+                                  filters=OpportunityFilter.from_request(request), closed_days=_closed_days(request))
+    column = {"stage": stage, "is_closed": stage in CLOSED_STAGES, "cards": page.rows,
+              "more_url": _more_url(request, stage, page.next_cursor)}
+    return render(request, "sales/opportunities/board.html#column_cards",
+                  {"column": column, "today": timezone.localdate(), "moved": None, "query": _query(request, "cursor")})
 
 
 @login_required
