@@ -98,3 +98,42 @@ def test_board_moves_a_loss_with_reason_and_a_review_to_its_decision(live_server
     assert Task.objects.filter(source_kind="review", source_id=review.pk, owner=org.specialist_a).exists()
     assert Opportunity.objects.get(pk=reviewed.pk).stage == "review"
     shot(page, "sales-05-review-decided")
+
+
+def test_a_board_column_loads_its_next_cards_as_the_phone_scrolls_it(live_server, transactional_db, org, settings,
+                                                                     browser_page, shot, log_in):
+    from datetime import date, timedelta
+
+    settings.LANGUAGE_CODE = "zh-hans"
+    settings.KAM = {**settings.KAM, "BOARD_COLUMN_SIZE": 8}
+    # given 30 deals in 接触 on one account
+    account = AccountFactory(owner=org.specialist_a, name="广州天河智造科技有限公司")
+    deals = [opportunity_create(actor=org.specialist_a, account=account, name=f"项目{n:02d}", amount=Decimal(10000 + n),
+                                expected_close=date(2027, 1, 1) + timedelta(days=n), stage="contact")
+             for n in range(30)]
+    page = browser_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{live_server.url}/login/")
+    log_in(page, "spec_a")
+    # when the specialist opens the board on a phone
+    page.goto(f"{live_server.url}/sales/opportunities/board/")
+    cards = page.locator("[data-testid=stage-contact] .kam-board-card")
+    page.wait_for_selector(f"[data-testid=opportunity-{deals[0].pk}]")
+    assert page.locator("[data-testid=stage-contact] [data-testid=stage-count]").inner_text() == "30"
+    first = cards.count()
+    assert first < 30
+    shot(page, "sales-04-board-column-first-cards")
+    # and scrolls the column to its end, again and again
+    column = page.locator("[data-testid=stage-contact] [data-testid=column-cards]")
+    for _ in range(20):
+        if cards.count() == 30:
+            break
+        column.evaluate("e => { e.scrollTop = e.scrollHeight; e.scrollIntoView(false); }")
+        page.mouse.wheel(0, 2000)
+        page.wait_for_timeout(300)
+    # then every deal is there once, in order of expected close, and nothing more is asked for
+    assert cards.count() == 30
+    shown = [int(pk) for pk in cards.evaluate_all("els => els.map(e => e.dataset.pk)")]
+    assert shown == [d.pk for d in deals]
+    assert page.locator("[data-testid=stage-contact] [data-testid=column-more]").count() == 0
+    shot(page, "sales-05-board-column-all-cards")
