@@ -59,6 +59,14 @@ class Summary:
     visible: Callable[[Any], Any]
     # Run before a full rebuild (the nightly one, `kam rebuild-summaries`): drop what nobody reads.
     prune: Callable[[], Any] | None = None
+    # compute(accounts) for only the rows a read asks for (`where`, as `figures` takes it), when
+    # the summary can skip the others' work (the churn spans a page does not show).
+    compute_where: Callable[[Any, dict[str, Any]], list[models.Model]] | None = None
+
+    def computed(self, accounts: Any, where: dict[str, Any]) -> list[models.Model]:
+        """The rows of `accounts` that meet `where`, computed from the raw facts."""
+        rows = self.compute_where(accounts, where) if self.compute_where else self.compute(accounts)
+        return _matching(rows, where)
 
 
 _summaries: dict[str, Summary] = {}
@@ -222,7 +230,7 @@ def figures(code: str, user: Any, **where: Any) -> Figures:
     narrowed by `where` — equality (or `__in`) conditions on the summary's own keys."""
     summary = _summaries[code]
     if not config().READ_MODELS:
-        return Figures(_matching(summary.compute(summary.visible(user)), where), timezone.now(), False)
+        return Figures(summary.computed(summary.visible(user), where), timezone.now(), False)
     refresh(code)
     state = SummaryState.objects.get(code=code)
     rows = summary.model._default_manager.filter(**where)
@@ -234,8 +242,10 @@ def figures(code: str, user: Any, **where: Any) -> Figures:
             reach |= Q(unit_id__in=unit_ids)
             residue = residue.exclude(unit_id__in=unit_ids)
         rows = rows.filter(reach)
-        if residue.exists():
-            extra = _matching(summary.compute(residue), where)
+        # The residue is the accounts seen through a team only: few, so read their ids once
+        # rather than have every query of the computation repeat the visibility test.
+        if residue_ids := list(residue.values_list("pk", flat=True)):
+            extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
     return Figures([*rows, *extra], state.refreshed_at or timezone.now(), True)
 
 

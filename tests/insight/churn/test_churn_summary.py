@@ -14,7 +14,7 @@ from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kam.accounts.models import Account
+from kam.accounts.models import Account, AccountTeamMember, TeamRole
 from kam.accounts.ownership import give_owner, release_to_pool
 from kam.accounts.recycle.services import account_delete
 from kam.core import summaries
@@ -71,7 +71,7 @@ def agree(org, **filters) -> None:
             assert shown(read) == shown(raw), (user, by, filters)
 
 
-WRITES = st.lists(st.tuples(st.sampled_from(["revenue", "event", "owner", "pool", "delete", "refresh"]),
+WRITES = st.lists(st.tuples(st.sampled_from(["revenue", "event", "owner", "pool", "delete", "team", "refresh"]),
                             st.integers(0, 1000)), max_size=8)
 
 
@@ -81,6 +81,11 @@ def test_read_model_equals_raw_after_random_writes(org, book, writes):  # noqa: 
     people = [org.specialist_a, org.specialist_a2, org.specialist_b]
     codes = list(ChurnDefinition.objects.values_list("code", flat=True))
     with transaction.atomic():
+        # the specialist and the manager of branch A also see one of branch B's accounts through its team
+        # (their figures add what the stored rows of their reach leave out)
+        theirs = Account.objects.alive().filter(unit__path__startswith=org.branch_b.path).order_by("pk").first()
+        for member in (org.specialist_a, org.manager_a):
+            AccountTeamMember.objects.create(account=theirs, user=member, team_role=TeamRole.TECHNICAL_SUPPORT)
         agree(org)  # registers the spans
         for op, n in writes:
             live = list(Account.objects.alive().order_by("pk"))
@@ -97,6 +102,9 @@ def test_read_model_equals_raw_after_random_writes(org, book, writes):  # noqa: 
                 release_to_pool(actor=org.admin, account=account, now=timezone.now(), reason="test")
             elif op == "delete":
                 account_delete(actor=org.admin, account=account)
+            elif op == "team":
+                AccountTeamMember.objects.get_or_create(account=account, user=(org.specialist_a, org.manager_a)[n % 2],
+                                                        defaults={"team_role": TeamRole.TECHNICAL_SUPPORT})
             elif op == "refresh":
                 summaries.refresh(CHURN_FIGURES)
         agree(org)

@@ -39,8 +39,10 @@ NOT_CHURNED = -1
 SPAN_KEEP_DAYS = 7
 
 
-def churn_figures(accounts, spans: list[ChurnSpan] | None = None) -> list[ChurnFigure]:
-    """The rows of `accounts` for `spans` (every registered span without)."""
+def churn_figures(accounts, spans: list[ChurnSpan] | None = None,
+                  definitions: list[int] | None = None) -> list[ChurnFigure]:
+    """The rows of `accounts` for `spans` (every registered span without) and `definitions`
+    (ALL_DEFINITIONS and every definition without)."""
     spans = list(ChurnSpan.objects.all()) if spans is None else spans
     table = integer_rows(accounts.annotate(own=Coalesce("owner_id", Value(summaries.NO_OWNER)),
                                            ind=Coalesce("industry_id", Value(0)))
@@ -62,7 +64,9 @@ def churn_figures(accounts, spans: list[ChurnSpan] | None = None) -> list[ChurnF
         tier_index[day] = np.array([where[t] for t in tiers.tolist()], dtype=np.int64)
     blank = np.zeros(len(ids), dtype=np.int64)
     out: list[ChurnFigure] = []
-    for definition in [ALL_DEFINITIONS, *ChurnDefinition.objects.order_by("pk").values_list("pk", flat=True)]:
+    if definitions is None:
+        definitions = [ALL_DEFINITIONS, *ChurnDefinition.objects.order_by("pk").values_list("pk", flat=True)]
+    for definition in definitions:
         scope = rates.Scope(user=None, base=accounts, definitions=(definition,) if definition else ())
         for span in spans:
             window = windows[span.start]
@@ -93,8 +97,17 @@ def register() -> None:
     summaries.register(summaries.Summary(
         code=CHURN_FIGURES, model=ChurnFigure, facts=frozenset({"accounts", "revenue", "churn", "tiers"}),
         compute=churn_figures, accounts=Account.objects.alive, visible=Account.objects.visible_to,
-        prune=spans_prune))
+        prune=spans_prune, compute_where=_figures_where))
     summaries.watch(ChurnEvent, "churn")
+
+
+def _figures_where(accounts, where: dict) -> list[ChurnFigure]:
+    """churn_figures for the spans and the definition a read names (span_id / span_id__in,
+    definition_id), not every registered one."""
+    ids = where.get("span_id__in", [where["span_id"]] if "span_id" in where else None)
+    definition = where.get("definition_id")
+    return churn_figures(accounts, None if ids is None else list(ChurnSpan.objects.filter(pk__in=ids)),
+                         None if definition is None else [definition])
 
 
 def spans_prune(today: date | None = None) -> int:
