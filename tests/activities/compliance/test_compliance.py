@@ -318,3 +318,44 @@ def test_executive_meetings_and_value_reports_are_measured_and_reminded(org, sch
     client.force_login(org.admin)
     page = client.get("/activities/compliance/").content.decode()
     assert 'data-testid="other-cadences"' in page and 'data-cadence="executive"' in page
+
+
+def test_the_heat_map_counts_each_contact_in_its_local_week_or_month_and_its_owner_or_unit(org, scheme):
+    from kam.accounts.ownership import release_to_pool
+
+    # given accounts of two specialists in two offices and one in the public pool, contacted on
+    # days chosen to fall near week and month ends (local time; late evening is the next day in UTC+8 terms)
+    a = AccountFactory(owner=org.specialist_a)
+    a2 = AccountFactory(owner=org.specialist_a2)
+    pooled = AccountFactory(owner=org.specialist_a)
+    release_to_pool(actor=org.admin, account=pooled, now=timezone.now(), reason="无人跟进")
+    snapshot(scheme, date(2026, 3, 31), {a: "K1", a2: "K1", pooled: "K1"})
+    days = {a: [date(2026, 4, 5), date(2026, 4, 6), date(2026, 4, 30), date(2026, 5, 1)],
+            a2: [date(2026, 4, 12), date(2026, 6, 30)], pooled: [date(2026, 5, 31)]}
+    for account, dates in days.items():
+        for day in dates:
+            contact(account, "visit", day, org.specialist_a)
+    early = timezone.make_aware(datetime.combine(date(2026, 6, 1), time(7, 0)))  # still 31 May in UTC
+    Activity.objects.create(account=a2, kind="call", occurred_at=early, summary="早间回访", created_by=org.specialist_a)
+    # when HQ sees units by month, then each office's row counts its accounts' contacts in their local month
+    heat = compliance.heatmap(user=org.director, m=measure(org.director, scheme))
+    assert heat["by"] == "unit" and heat["x"] == ["2026-04", "2026-05", "2026-06"]
+    rows = dict(zip(heat["y"], heat["done"], strict=True))
+    assert rows[org.branch_a.name] == [4, 2, 2] and sum(map(sum, heat["done"])) == 8
+    # and the branch manager sees people by week: each specialist's contacts in their local week (the
+    # pool account's belong to nobody)
+    heat = compliance.heatmap(user=org.manager_a, m=measure(org.manager_a, scheme))
+    weeks = [date.fromisoformat(f"2026-{x}") for x in heat["x"]]
+    people = dict(zip(heat["y"], heat["done"], strict=True))
+
+    def week_of(day):
+        return max(i for i, first in enumerate(weeks) if first <= day)
+
+    expected_a = [0] * len(weeks)
+    for day in days[a]:
+        expected_a[week_of(day)] += 1
+    expected_a2 = [0] * len(weeks)
+    for day in [*days[a2], date(2026, 6, 1)]:
+        expected_a2[week_of(day)] += 1
+    assert people["张三"] == expected_a and people["李四"] == expected_a2
+    assert sum(map(sum, heat["done"])) == 7

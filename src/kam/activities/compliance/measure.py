@@ -19,7 +19,7 @@ from datetime import date, datetime, time, timedelta
 import numpy as np
 from django.contrib.auth import get_user_model
 from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
-from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -521,8 +521,11 @@ def heatmap(*, user, m: Measure) -> dict:
     done = np.zeros((size, len(spans)))
     if size and spans:
         visit_kinds, call_kinds = contact_kinds()
-        zone = timezone.get_current_timezone()
-        bucket = TruncMonth("occurred_at", tzinfo=zone) if by_unit else TruncWeek("occurred_at", tzinfo=zone)
+        # Each contact's bucket from its local day number, as the database computes it: a
+        # handful of integer comparisons per row rather than a time-zone truncation.
+        day = LocalDayNumber("occurred_at", zone=timezone.get_current_timezone(), during=(m.start, m.end))
+        bucket = Case(*[When(day__gte=first.toordinal(), then=Value(j)) for j, (first, _last) in reversed(list(enumerate(spans)))],
+                      default=Value(0), output_field=IntegerField())
         group_field = "account__unit_id" if by_unit else "account__owner_id"
         qs = Activity.objects.filter(occurred_at__gte=_local_start(m.start),
                                      occurred_at__lt=_local_start(m.end + timedelta(days=1)),
@@ -531,27 +534,26 @@ def heatmap(*, user, m: Measure) -> dict:
             qs = qs.filter(account__in=Account.objects.visible_to(user).values("pk"))
         else:
             qs = qs.filter(account__deleted_at__isnull=True)
-        rows = qs.annotate(bucket=bucket).values(group_field, "bucket").order_by().annotate(n=Count("id"))
-        starts = [s[0] for s in spans]
+        counted = integer_rows(qs.annotate(day=day, bucket=bucket, key=Coalesce(group_field, Value(0)))
+                               .values_list("key", "bucket").order_by().annotate(n=Count("id")), 3)
         if by_unit:
             units = list(OrgUnit.objects.values_list("pk", "path"))
             shown = {k: i for i, k in enumerate(keys)}
             paths = dict(units)
             unit_index = {pk: next((shown[k] for k in keys if path.startswith(paths[k])), -1) for pk, path in units}
-        for row in rows.values_list(group_field, "bucket", "n"):
-            key, when, count = row
-            i = unit_index.get(key, -1) if by_unit else (keys.index(key) if key in keys else -1)
-            if i < 0:
-                continue
-            day = when.date() if isinstance(when, datetime) else when
-            j = max(0, int(np.searchsorted(np.array([s.toordinal() for s in starts]), day.toordinal(), side="right")) - 1)
-            done[i, j] += count
+        else:
+            unit_index = {k: i for i, k in enumerate(keys)}
+        for key, j, count in counted.tolist():
+            i = unit_index.get(key, -1)
+            if i >= 0:
+                done[i, j] += count
     with np.errstate(divide="ignore", invalid="ignore"):
         share = np.where(due > 0, np.minimum(done / np.where(due > 0, due, 1), 1.0) * 100, np.nan)
     cells = [[j, i, None if np.isnan(share[i, j]) else round(float(share[i, j]))]
              for i in range(size) for j in range(len(spans))]
     columns = [f"{first:%m-%d}" if not by_unit else f"{first:%Y-%m}" for first, _last in spans]
-    return {"x": columns, "y": labels, "keys": keys, "cells": cells, "by": "unit" if by_unit else "person"}
+    return {"x": columns, "y": labels, "keys": keys, "cells": cells, "by": "unit" if by_unit else "person",
+            "done": done.astype(int).tolist()}
 
 
 # --- drill-down ------------------------------------------------------------------------------------
