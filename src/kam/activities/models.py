@@ -28,7 +28,7 @@ class ActivityKind(models.TextChoices):
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
         """An activity is visible exactly when its account is."""
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        return self.filter(Account.objects.seen_through(user))
 
 
 class Activity(models.Model):

@@ -21,7 +21,7 @@ from kam.core.models import ReferenceItem
 
 class AccountBoundQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(account__in=Account.objects.visible_to(user).values("pk"))
+        return self.filter(Account.objects.seen_through(user))
 
 
 # --- customer-base models ---------------------------------------------------------------------
