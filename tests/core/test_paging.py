@@ -234,3 +234,16 @@ def test_a_python_list_pages_by_number(settings):
     settings.KAM = {**settings.KAM, "PAGE_SIZE": 2, "PAGE_NUMBERED_MAX": 1}
     page = ListPage(RequestFactory().get("/l/?page=3&cursor=ignored"), list(range(7)))
     assert list(page) == [4, 5] and page.number == 3 and page.next_query == "page=4"
+
+
+def test_a_list_past_the_counting_limit_says_more_than_the_limit(world, settings, client):
+    org, accounts = world
+    settings.KAM = {**settings.KAM, "PAGE_COUNT_LIMIT": 2}
+    client.force_login(org.specialist_a)
+    # given three accounts and a count limit of two, the list says more than two, not two
+    page = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="count-capped">超过 2' in page
+    # and under the limit it gives the number
+    settings.KAM = {**settings.KAM, "PAGE_COUNT_LIMIT": 3}
+    page = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert 'data-testid="count-capped"' not in page and "共 3 个客户" in page
