@@ -9,7 +9,9 @@ class TieringConfig(AppConfig):
     def ready(self) -> None:
         # The account list's tier filter and the card's tier box (accounts sits below tiering).
         from kam.accounts.card import extras
-        from kam.tiering import selectors
+        from kam.tiering import selectors, summaries
+
+        summaries.register()
 
         extras.register_tier_filter(extras.TierFilter(choices=selectors.tier_choices,
                                                       narrow=selectors.accounts_in_tier))

@@ -141,6 +141,25 @@ class SnapshotEntry(models.Model):
         return f"{self.account_id}: {self.tier}"
 
 
+class TierCount(models.Model):
+    """The tiering pages' read model (kam.tiering.summaries): per finished snapshot, the live
+    accounts of each unit and owner in each tier, and their revenue."""
+
+    snapshot_id = models.BigIntegerField()
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()  # 0: in the public pool
+    tier = models.CharField(max_length=16)
+    accounts = models.PositiveIntegerField()
+    revenue = models.DecimalField(**MONEY)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="tiering_count_group"),
+                   models.Index(fields=["snapshot_id"], name="tiering_count_snapshot")]
+
+    def __str__(self) -> str:
+        return f"snapshot {self.snapshot_id} unit {self.unit_id} owner {self.owner_id} {self.tier}: {self.accounts}"
+
+
 class MoveDecision(models.TextChoices):
     APPROVED = "approved", _("Approved")
     REJECTED = "rejected", _("Rejected")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet
 
 from kam.accounts.models import Account
 from kam.core.models import User
@@ -36,20 +36,28 @@ def annual_list(scheme: Scheme, year: int | None = None) -> Snapshot | None:
     return lists.order_by("-frozen_year").first()
 
 
-def distribution(*, user: User, snapshot: Snapshot) -> list[dict]:
-    """Count and revenue per tier, over the accounts the user sees (all of them for HQ)."""
+def distribution(*, user: User, snapshot: Snapshot, counts: dict[str, tuple[int, Decimal]] | None = None) -> list[dict]:
+    """Count and revenue per tier, over the accounts the user sees (all of them for HQ: the
+    snapshot's own summary; for others the read model, or `counts` read for several snapshots
+    at once by `visible_tier_counts`)."""
     scheme = snapshot.scheme
     if user.sees_everything:
         rows = {code: {"count": v["count"], "revenue": v["revenue"], "share": v.get("share", 0)}
                 for code, v in snapshot.summary.items()}
     else:
-        rows = {
-            r["tier"]: {"count": r["count"], "revenue": str(r["revenue"] or 0), "share": None}
-            for r in _visible_entries(user, snapshot).values("tier").annotate(count=Count("id"), revenue=Sum("revenue")).order_by()
-        }
+        if counts is None:
+            counts = visible_tier_counts(user=user, snapshots=[snapshot]).get(snapshot.pk, {})
+        rows = {tier: {"count": n, "revenue": str(revenue), "share": None} for tier, (n, revenue) in counts.items()}
     codes = list(dict.fromkeys([*scheme.tier_codes, *rows]))
     return [{"code": c, "label": scheme.tier_label(c), **rows.get(c, {"count": 0, "revenue": "0", "share": 0})}
             for c in codes if c in rows or c in scheme.tier_codes]
+
+
+def visible_tier_counts(*, user: User, snapshots: list[Snapshot]) -> dict[int, dict[str, tuple[int, Decimal]]]:
+    """Per snapshot, per tier: how many of the accounts `user` sees are in it, and their revenue."""
+    from kam.tiering.summaries import visible_counts
+
+    return visible_counts(user, [s.pk for s in snapshots])[0] if snapshots else {}
 
 
 def group_rows(scheme: Scheme, distribution: list[dict]) -> list[dict]:

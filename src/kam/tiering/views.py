@@ -42,10 +42,14 @@ def _governs(user: Any) -> bool:
 @login_required
 def scheme_list(request):
     rows = []
-    for scheme in selectors.schemes():
-        latest = selectors.latest_snapshot(scheme)
-        rows.append({"scheme": scheme, "latest": latest, "annual": selectors.annual_list(scheme),
-                     "distribution": selectors.distribution(user=request.user, snapshot=latest) if latest else []})
+    latest = {scheme: selectors.latest_snapshot(scheme) for scheme in selectors.schemes()}
+    counts = {} if request.user.sees_everything else selectors.visible_tier_counts(
+        user=request.user, snapshots=[s for s in latest.values() if s is not None])
+    for scheme, snapshot in latest.items():
+        rows.append({"scheme": scheme, "latest": snapshot, "annual": selectors.annual_list(scheme),
+                     "distribution": selectors.distribution(user=request.user, snapshot=snapshot,
+                                                            counts=counts.get(snapshot.pk, {}) if counts else None)
+                     if snapshot else []})
     return render(request, "tiering/list.html", {"rows": rows})
 
 
