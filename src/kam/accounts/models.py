@@ -71,14 +71,25 @@ class AccountQuerySet(models.QuerySet):
         """
         return self.alive().within_reach_of(user)
 
-    def seen_through(self, user, path: str = "account") -> Q:
+    def seen_through(self, user, path: str = "account", *, joined: bool = False) -> Q:
         """For a related model's query: "the account at `path` is one `user` sees". For those
         who see everything it is a join on the account (so the database may walk the related
         table in the list's own order and stop at the page); for everyone else the ids of
-        their accounts, a subquery."""
-        if user is not None and user.is_authenticated and user.is_active and user.sees_everything:
+        their accounts, a subquery — or, `joined`, the same conditions on the joined account,
+        for a table whose rows per account are few (the database then need not list a
+        branch's accounts again for each query of a page)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return Q(pk__in=[])
+        if user.sees_everything:
             return Q(**{f"{path}__deleted_at__isnull": True})
-        return Q(**{f"{path}__in": self.visible_to(user).values("pk")})
+        if not joined:
+            return Q(**{f"{path}__in": self.visible_to(user).values("pk")})
+        scope = Q(**{f"{path}__owner_id": user.pk})
+        if team_ids := team_account_ids(user):
+            scope |= Q(**{f"{path}__in": team_ids})
+        if unit_ids := user.visible_unit_ids:
+            scope |= Q(**{f"{path}__unit_id__in": unit_ids})
+        return Q(**{f"{path}__deleted_at__isnull": True}) & scope
 
     def binned(self):
         """Accounts in the recycle bin (merged ones are gone for good: they are tombstones)."""

@@ -265,7 +265,7 @@ class OpportunityQuerySet(models.QuerySet):
 
     def visible_to(self, user):
         """An opportunity is visible exactly when its account is (and it is not in the recycle bin)."""
-        return self.alive().filter(Account.objects.seen_through(user))
+        return self.alive().filter(Account.objects.seen_through(user, joined=True))
 
     def in_recycle_bin_of(self, user):
         """Opportunities deleted on their own (not with their account) whose account `user` may
