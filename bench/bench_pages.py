@@ -13,7 +13,8 @@ PostgreSQL it is the server's, not counted), the query count and the HTML size.
 
 Baseline, in the same run: the same pages with the read models switched off
 (KAM_READ_MODELS=0 — the figures computed from the raw facts on every request, as before
-the read models); *ratio* = baseline median ÷ median. `--compare` prints how each page grew
+the read models), each request alternating with one of the current way so that neither
+profits from the other's warm caches; *ratio* = baseline median ÷ median. `--compare` prints how each page grew
 from one data size to another (the 100,000 figure ÷ the 10,000 one).
 """
 
@@ -78,46 +79,61 @@ def urls_for(user) -> list[tuple[str, str]]:
     return found
 
 
-def measure(client, url: str, runs: int, warmup: int) -> dict:
+def _one(client, url: str) -> tuple[float, float, int, int, int]:
+    """One uncached request: wall ms, CPU ms, queries, bytes, status."""
     from django.core.cache import cache
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    for _ in range(warmup):
-        cache.clear()
-        client.get(url)
-    walls, cpus, queries, size, status = [], [], 0, 0, 0
-    for _ in range(runs):
-        cache.clear()
-        with CaptureQueriesContext(connection) as captured:
-            wall, cpu = time.perf_counter(), time.process_time()
-            response = client.get(url)
-            cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
-        walls.append(wall * 1000)
-        cpus.append(cpu * 1000)
-        queries, size, status = len(captured), len(response.content), response.status_code
-    return {"median": statistics.median(walls), "p95": percentile(walls, 0.95), "cpu": statistics.median(cpus),
-            "queries": queries, "kb": size / 1024, "status": status}
+    cache.clear()
+    with CaptureQueriesContext(connection) as captured:
+        wall, cpu = time.perf_counter(), time.process_time()
+        response = client.get(url)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return wall * 1000, cpu * 1000, len(captured), len(response.content), response.status_code
 
 
-def run_pages(runs: int, warmup: int, users: list[str], only: set[str]) -> dict:
+def _figures(samples: list[tuple[float, float, int, int, int]]) -> dict:
+    walls = [s[0] for s in samples]
+    return {"median": statistics.median(walls), "p95": percentile(walls, 0.95),
+            "cpu": statistics.median(s[1] for s in samples), "queries": samples[-1][2],
+            "kb": samples[-1][3] / 1024, "status": samples[-1][4]}
+
+
+def measure(client, url: str, runs: int, warmup: int, modes: list[bool]) -> dict[bool, dict]:
+    """`runs` requests of `url` in each mode (read models on, off), alternating request by
+    request so that neither gains from the other's warm caches; after `warmup` of each."""
+    samples: dict[bool, list] = {mode: [] for mode in modes}
+    for n in range(warmup + runs):
+        for mode in (modes if n % 2 == 0 else modes[::-1]):
+            with with_read_models(mode):
+                sample = _one(client, url)
+            if n >= warmup:
+                samples[mode].append(sample)
+    return {mode: _figures(found) for mode, found in samples.items()}
+
+
+def run_pages(runs: int, warmup: int, users: list[str], only: set[str], modes: list[bool]) -> dict[bool, dict]:
     from django.test import Client
 
     from kam.core.models import User
 
-    results: dict = {}
+    results: dict[bool, dict] = {mode: {} for mode in modes}
     for username in users:
         user = User.objects.get(username=username)
         client = Client()
         client.force_login(user)
         for label, url in urls_for(user):
-            if (only and label not in only) or client.get(url).status_code == 403:
-                continue  # a page the user's menu does not offer
-            results[f"{username} {label}"] = {"user": username, "page": label, "url": url,
-                                              **measure(client, url, runs, warmup)}
-            row = results[f"{username} {label}"]
+            with with_read_models(True):
+                if (only and label not in only) or client.get(url).status_code == 403:
+                    continue  # a page the user's menu does not offer
+            for mode, row in measure(client, url, runs, warmup, modes).items():
+                results[mode][f"{username} {label}"] = {"user": username, "page": label, "url": url, **row}
+            row = results[True][f"{username} {label}"]
+            base = results.get(False, {}).get(f"{username} {label}")
             print(f"  {username:<12} {label:<18} {row['median']:8.1f} ms  p95 {row['p95']:8.1f}  "
-                  f"cpu {row['cpu']:7.1f}  {row['queries']:3d} q  {row['kb']:6.0f} KB  {row['status']}", flush=True)
+                  f"cpu {row['cpu']:7.1f}  {row['queries']:3d} q  {row['kb']:6.0f} KB  {row['status']}"
+                  + (f"   baseline {base['median']:8.1f} ms" if base else ""), flush=True)
     return results
 
 
@@ -204,14 +220,11 @@ def main() -> int:
     print(f"{accounts:,} accounts; load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}", flush=True)
     users = [u for u in args.users.split(",") if u]
     only = {p for p in args.pages.split(",") if p}
-    print("\nwith the read models:", flush=True)
-    with with_read_models(True):
-        current = run_pages(args.runs, args.warmup, users, only)
-    baseline = None
-    if not args.no_baseline:
-        print("\nbaseline, from the raw facts:", flush=True)
-        with with_read_models(False):
-            baseline = run_pages(args.runs, args.warmup, users, only)
+    modes = [True] if args.no_baseline else [True, False]
+    print("\nwith the read models" + ("" if args.no_baseline else "; baseline, from the raw facts, alternating")
+          + ":", flush=True)
+    results = run_pages(args.runs, args.warmup, users, only, modes)
+    current, baseline = results[True], results.get(False)
     table(current, baseline, f"{accounts:,} accounts, median of {args.runs}")
     if args.json:
         Path(args.json).write_text(json.dumps({"accounts": accounts, "pages": current, "baseline": baseline,
