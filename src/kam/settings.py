@@ -86,6 +86,17 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
+# Development only: KAM_DEBUG=1 KAM_DEBUG_TOOLBAR=1 shows on every page its queries with their
+# times and plans, the templates it rendered and their context (django-debug-toolbar, a dev
+# extra) — to profile a page before fixing it at the cause. Never on with DEBUG off.
+DEBUG_TOOLBAR = DEBUG and _env_flag("KAM_DEBUG_TOOLBAR")
+if DEBUG_TOOLBAR:
+    INSTALLED_APPS.append("debug_toolbar")
+    # After the compression, so the toolbar goes into the page before it is gzipped.
+    MIDDLEWARE.insert(MIDDLEWARE.index("django.contrib.sessions.middleware.SessionMiddleware"),
+                      "debug_toolbar.middleware.DebugToolbarMiddleware")
+    INTERNAL_IPS = ["127.0.0.1"]
+
 ROOT_URLCONF = "kam.urls"
 # Widgets render with the project's templates too (the autocomplete picker lives there).
 FORM_RENDERER = "django.forms.renderers.TemplatesSetting"

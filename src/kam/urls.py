@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, register_converter
 
@@ -21,6 +22,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("csp-report/", csp_report, name="csp_report"),
 ]
+
+if settings.DEBUG_TOOLBAR:  # development only (kam.settings)
+    from debug_toolbar.toolbar import debug_toolbar_urls
+
+    urlpatterns += debug_toolbar_urls()
 
 # A database that cannot be written is a 503 that says so, also when it surfaces as a bad
 # request (a session that could not be saved); anything else our own 500 (pages and API
