@@ -4,6 +4,7 @@ rebuild and the counts over the raw entries, and each user's part is their visib
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections import Counter
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from kam.accounts.models import Account, AccountTeamMember, TeamRole
 from kam.accounts.ownership import give_owner, release_to_pool
 from kam.accounts.recycle.services import account_delete, account_restore
 from kam.core import summaries
+from kam.core.errors import ValidationFailed
 from kam.revenue.importers import monthly_refresh
 from kam.revenue.models import RevenueFact
 from kam.tiering import selectors
@@ -87,8 +89,9 @@ def test_tier_counts_kept_incrementally_equal_a_rebuild_the_entries_and_each_use
             elif op == "freeze" and first.frozen_year is None:
                 first = tiering.snapshot_freeze(actor=org.director, snapshot=first, year=2026)
             elif op == "move" and first.frozen_year is not None and len(snapshots) > 1:
-                tiering.tier_move_decide(actor=org.director, annual_list=first, fresh=snapshots[-1], account=account,
-                                         decision=MoveDecision.APPROVED, reason="年中调整")
+                with contextlib.suppress(ValidationFailed):  # an account whose tier did not change does not move
+                    tiering.tier_move_decide(actor=org.director, annual_list=first, fresh=snapshots[-1],
+                                             account=account, decision=MoveDecision.APPROVED, reason="年中调整")
             elif op == "refresh":
                 summaries.refresh(TIER_COUNTS)
         summaries.refresh(TIER_COUNTS)

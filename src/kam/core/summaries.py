@@ -155,17 +155,17 @@ def _state(code: str) -> SummaryState:
 
 def refresh(code: str) -> int:
     """Bring one summary up to date with the changes marked since its last refresh; returns
-    the groups recomputed. A summary never built is rebuilt."""
+    the groups recomputed. A summary never built (or marked stale) is rebuilt."""
     summary = _summaries[code]
-    if not SummaryDirty.objects.filter(summary=code).exists() and SummaryState.objects.filter(
-            code=code, rebuilt_at__isnull=False).exists():
+    built = SummaryState.objects.filter(code=code, rebuilt_at__isnull=False).exists()
+    if built and not SummaryDirty.objects.filter(summary=code).exists():
         return 0
+    if not built:
+        return rebuild([code])[code]
     with transaction.atomic():
         state = _state(code)
-        if state.rebuilt_at is None:
-            return _rebuild(summary, state)
         marks = list(SummaryDirty.objects.filter(summary=code).values_list("pk", "account_id"))
-        if not marks:
+        if state.rebuilt_at is not None and not marks:
             return 0
         ids = sorted({account_id for _pk, account_id in marks})
         groups: set[Group] = set()
@@ -173,39 +173,65 @@ def refresh(code: str) -> int:
             groups.update(_group_of(u, o) for u, o in SummaryMember.objects.filter(
                 summary=code, account_id__in=part).values_list("unit_id", "owner_id"))
             groups.update(_group_of(u, o) for u, o in summary.accounts().filter(pk__in=part).values_list("unit_id", "owner_id"))
-        if len(groups) > REBUILD_ABOVE_GROUPS:
-            return _rebuild(summary, state)
-        _recompute(summary, sorted(groups))
-        SummaryMember.objects.filter(summary=code, account_id__in=ids).exclude(
-            account_id__in=summary.accounts().filter(pk__in=ids).values("pk")).delete()
-        SummaryDirty.objects.filter(summary=code, pk__lte=max(pk for pk, _a in marks)).delete()
-        state.refreshed_at = timezone.now()
-        state.save(update_fields=["refreshed_at"])
-        return len(groups)
+        if state.rebuilt_at is not None and len(groups) <= REBUILD_ABOVE_GROUPS:
+            _recompute(summary, sorted(groups))
+            SummaryMember.objects.filter(summary=code, account_id__in=ids).exclude(
+                account_id__in=summary.accounts().filter(pk__in=ids).values("pk")).delete()
+            SummaryDirty.objects.filter(summary=code, pk__lte=max(pk for pk, _a in marks)).delete()
+            state.refreshed_at = timezone.now()
+            state.save(update_fields=["refreshed_at"])
+            return len(groups)
+    return rebuild([code])[code]  # stale since, or too many groups: every group afresh
 
 
-def _rebuild(summary: Summary, state: SummaryState) -> int:
+@dataclass
+class _Computed:
+    """A summary's rows and memberships for every live account, computed before the swap."""
+
+    started: datetime
+    last_mark: int | None
+    rows: list[Any]
+    members: list[tuple[int, int | None, int | None]]
+    groups: int
+
+
+def _compute_all(summary: Summary) -> _Computed:
+    """Read only, so that it runs outside the transaction that swaps the rows in: on SQLite
+    a write transaction holds the database's one write lock from its start, and a rebuild's
+    computing (seconds at 100,000 accounts) would hold every writer — a login too — waiting."""
     started = timezone.now()
     last_mark = SummaryDirty.objects.filter(summary=summary.code).order_by("-pk").values_list("pk", flat=True).first()
+    accounts = summary.accounts()
+    members = list(accounts.values_list("pk", "unit_id", "owner_id"))
+    groups = len({_group_of(u, o) for _pk, u, o in members})
+    return _Computed(started, last_mark, summary.compute(accounts), members, groups)
+
+
+def _swap_in(summary: Summary, state: SummaryState, computed: _Computed) -> int:
     summary.model._default_manager.all().delete()
     SummaryMember.objects.filter(summary=summary.code).delete()
-    groups = sorted({_group_of(u, o) for u, o in summary.accounts().values_list("unit_id", "owner_id").distinct()})
-    _recompute(summary, groups)
-    if last_mark is not None:
-        SummaryDirty.objects.filter(summary=summary.code, pk__lte=last_mark).delete()
-    state.rebuilt_at = state.refreshed_at = started
+    insert_rows(summary.model, computed.rows)
+    insert_rows(SummaryMember, (SummaryMember(summary=summary.code, account_id=pk, unit_id=unit or 0,
+                                              owner_id=owner or NO_OWNER) for pk, unit, owner in computed.members))
+    # Marks made while computing stay: the next refresh recomputes their groups.
+    if computed.last_mark is not None:
+        SummaryDirty.objects.filter(summary=summary.code, pk__lte=computed.last_mark).delete()
+    state.rebuilt_at = state.refreshed_at = computed.started
     state.save(update_fields=["rebuilt_at", "refreshed_at"])
-    return len(groups)
+    return computed.groups
 
 
 def rebuild(codes: Iterable[str] | None = None) -> dict[str, int]:
-    """Every group of these summaries (all without codes) computed afresh; returns the groups per summary."""
+    """Every group of these summaries (all without codes) computed afresh, then swapped in in
+    one short transaction; returns the groups per summary."""
     done = {}
     for code in codes or list(_summaries):
-        if (prune := _summaries[code].prune) is not None:
-            prune()
+        summary = _summaries[code]
+        if summary.prune is not None:
+            summary.prune()
+        computed = _compute_all(summary)
         with transaction.atomic():
-            done[code] = _rebuild(_summaries[code], _state(code))
+            done[code] = _swap_in(summary, _state(code), computed)
     return done
 
 
