@@ -161,3 +161,25 @@ def test_a_crash_before_the_refresh_loses_nothing(org, account_factory):
     assert SummaryDirty.objects.filter(summary=ACCOUNT_COUNTS, account_id=account.pk).exists()
     summaries.refresh(ACCOUNT_COUNTS)
     assert summaries.total(AccountCount.objects.filter(owner_id=org.specialist_a.pk), "accounts") == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuild_computes_outside_its_write_transaction(reference_lists, monkeypatch):
+    """On SQLite a write transaction holds the write lock from its start: the computing, which
+    only reads, must come before it, and the swap alone be in it."""
+    import dataclasses
+
+    from django.db import connection
+
+    summary = summaries.get(ACCOUNT_COUNTS)
+    seen = []
+
+    def computing(accounts):
+        seen.append(connection.in_atomic_block)
+        return summary.compute(accounts)
+
+    monkeypatch.setitem(summaries._summaries, ACCOUNT_COUNTS, dataclasses.replace(summary, compute=computing))
+    summaries.rebuild([ACCOUNT_COUNTS])
+    summaries.invalidate("accounts")  # stale: the next read rebuilds, also outside
+    summaries.refresh(ACCOUNT_COUNTS)
+    assert seen == [False, False]
