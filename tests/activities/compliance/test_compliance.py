@@ -359,3 +359,24 @@ def test_the_heat_map_counts_each_contact_in_its_local_week_or_month_and_its_own
         expected_a2[week_of(day)] += 1
     assert people["张三"] == expected_a and people["李四"] == expected_a2
     assert sum(map(sum, heat["done"])) == 7
+
+
+def test_reminders_measure_the_cadence_before_their_write_transaction(transactional_db, reference_lists, org,
+                                                                      scheme, monkeypatch):
+    """On SQLite a write transaction holds the write lock from its start: the nightly measuring
+    of every account (seconds at 100,000) must not keep a login waiting."""
+    from django.db import connection
+
+    a = AccountFactory(owner=org.specialist_a)
+    snapshot(scheme, date(2026, 3, 31), {a: "K1"})
+    seen = []
+    measured = compliance.measure
+
+    def measuring(**kwargs):
+        seen.append(connection.in_atomic_block)
+        return measured(**kwargs)
+
+    monkeypatch.setattr(compliance, "measure", measuring)
+    assert compliance_services.cadence_reminders_create(actor=org.admin, scheme=scheme, as_of=date(2026, 5, 1)) > 0
+    assert seen == [False]
+    assert Task.objects.filter(source_kind=TaskSource.REMINDER, account=a).count() >= 1
