@@ -86,7 +86,7 @@ def cadence_reminders_create(*, actor: Any, scheme: Scheme, as_of: date | None =
         wanted = [w for w in due_now if (w[0], w[2].value) not in open_now]
         if not wanted:
             return 0
-        names = {}
+        names: dict[int, str] = {}
         for part in chunks(sorted({w[0] for w in wanted})):
             names.update(Account.objects.filter(pk__in=part).values_list("pk", "name"))
         tasks = [Task(owner_id=owner_id, account_id=account_id, due_on=due_on, source_kind=TaskSource.REMINDER,
