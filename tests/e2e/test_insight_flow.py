@@ -72,11 +72,13 @@ def test_warnings_retention_and_churn_on_the_account_page(live_server, transacti
 
     # when they mark the account as moved to a competitor
     page.click("[data-testid=churn-mark-open]")
-    page.wait_for_selector("[data-testid=churn-mark-form]", state="visible")
+    page.wait_for_selector("#churn-mark.show")  # the collapse has finished opening: a click lands on the form
     page.select_option("[data-testid=churn-mark-form] [name=competitor]",
                        str(Competitor.objects.get(code="cmcc").pk))
     page.fill("[data-testid=churn-mark-form] [name=on]", today.isoformat())
-    page.click("[data-testid=churn-mark-form] button[type=submit]")
+    with page.expect_response(lambda r: r.url.endswith(f"/accounts/{account.pk}/churn/mark/")) as answer:
+        page.click("[data-testid=churn-mark-form] button[type=submit]")
+    assert answer.value.status == 200, answer.value.text()
     page.wait_for_selector("[data-testid=churn-marked]")
     event = ChurnEvent.objects.get(account=account)
     assert event.competitor.code == "cmcc" and event.amount_lost == Decimal("144000.00")
