@@ -183,3 +183,22 @@ def test_a_rebuild_computes_outside_its_write_transaction(reference_lists, monke
     summaries.invalidate("accounts")  # stale: the next read rebuilds, also outside
     summaries.refresh(ACCOUNT_COUNTS)
     assert seen == [False, False]
+
+
+def test_the_team_only_accounts_are_the_visible_ones_beyond_units_and_ownership(org, account_factory):
+    mine = account_factory(owner=org.specialist_a, actor=org.admin)
+    elsewhere = account_factory(owner=org.specialist_b, actor=org.admin)  # another branch
+    near = account_factory(owner=org.specialist_a2, actor=org.admin)  # inside manager_a's branch
+    for user in (org.specialist_a, org.manager_a):
+        for account in (mine, elsewhere, near):
+            AccountTeamMember.objects.get_or_create(account=account, user=user,
+                                                    defaults={"team_role": TeamRole.TECHNICAL_SUPPORT})
+    for user in (org.director, org.manager_a, org.specialist_a, org.specialist_b):
+        visible = Account.objects.visible_to(user).exclude(owner_id=user.pk)
+        if user.visible_unit_ids:
+            visible = visible.exclude(unit_id__in=user.visible_unit_ids)
+        assert (set(Account.objects.seen_only_through_team(user).values_list("pk", flat=True))
+                == set(visible.values_list("pk", flat=True))), user
+    assert set(Account.objects.seen_only_through_team(org.specialist_a).values_list("pk", flat=True)) == {
+        elsewhere.pk, near.pk}
+    assert set(Account.objects.seen_only_through_team(org.manager_a).values_list("pk", flat=True)) == {elsewhere.pk}

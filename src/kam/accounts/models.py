@@ -91,6 +91,20 @@ class AccountQuerySet(models.QuerySet):
             scope |= Q(**{f"{path}__unit_id__in": unit_ids})
         return Q(**{f"{path}__deleted_at__isnull": True}) & scope
 
+    def seen_only_through_team(self, user):
+        """The accounts `user` sees neither as their owner nor within their units: those whose
+        team they are on (the rest of `visible_to`) — few, read from the team's ids rather than
+        by listing every account the user sees and taking the others away."""
+        if user is None or not user.is_authenticated or not user.is_active or user.sees_everything:
+            return self.none()
+        team_ids = team_account_ids(user)
+        if not team_ids:
+            return self.none()
+        qs = self.alive().filter(pk__in=team_ids).exclude(owner_id=user.pk)
+        if unit_ids := user.visible_unit_ids:
+            qs = qs.exclude(unit_id__in=unit_ids)
+        return qs
+
     def binned(self):
         """Accounts in the recycle bin (merged ones are gone for good: they are tombstones)."""
         return self.filter(deleted_at__isnull=False, merged_into__isnull=True)

@@ -42,6 +42,7 @@ def account_counts(accounts) -> list[AccountCount]:
 def register() -> None:
     summaries.register(summaries.Summary(
         code=ACCOUNT_COUNTS, model=AccountCount, facts=frozenset({"accounts", "contacts"}), compute=account_counts,
-        accounts=Account.objects.alive, visible=Account.objects.visible_to))
+        accounts=Account.objects.alive, visible=Account.objects.visible_to,
+        team_only=Account.objects.seen_only_through_team))
     summaries.watch(Account, "accounts", account="pk")
     summaries.watch(Contact, "contacts")

@@ -62,6 +62,9 @@ class Summary:
     # compute(accounts) for only the rows a read asks for (`where`, as `figures` takes it), when
     # the summary can skip the others' work (the churn spans a page does not show).
     compute_where: Callable[[Any, dict[str, Any]], list[models.Model]] | None = None
+    # The accounts `visible(user)` holds beyond the user's units and own accounts (their team's),
+    # when the summary's owner can say so more cheaply than `visible` minus those.
+    team_only: Callable[[Any], Any] | None = None
 
     def computed(self, accounts: Any, where: dict[str, Any]) -> list[models.Model]:
         """The rows of `accounts` that meet `where`, computed from the raw facts."""
@@ -263,14 +266,19 @@ def figures(code: str, user: Any, **where: Any) -> Figures:
     extra: list[Any] = []
     if not user.sees_everything:
         reach = Q(owner_id=user.pk)
-        residue = summary.visible(user).exclude(owner_id=user.pk)
-        if unit_ids := list(user.visible_unit_ids or []):
+        unit_ids = list(user.visible_unit_ids or [])
+        if unit_ids:
             reach |= Q(unit_id__in=unit_ids)
-            residue = residue.exclude(unit_id__in=unit_ids)
+        if summary.team_only is not None:
+            residue = summary.team_only(user)
+        else:
+            residue = summary.visible(user).exclude(owner_id=user.pk)
+            if unit_ids:
+                residue = residue.exclude(unit_id__in=unit_ids)
         rows = rows.filter(reach)
         # The residue is the accounts seen through a team only: few, so read their ids once
         # rather than have every query of the computation repeat the visibility test.
-        if residue_ids := list(residue.values_list("pk", flat=True)):
+        if residue_ids := list(residue.order_by().values_list("pk", flat=True)):
             extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
     return Figures([*rows, *extra], state.refreshed_at or timezone.now(), True)
 

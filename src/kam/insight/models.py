@@ -359,6 +359,22 @@ class ChurnSpan(models.Model):
         return f"{self.kind} {self.start}…{self.end}"
 
 
+class WarningCount(models.Model):
+    """The warnings page's read model (kam.insight.warnings.summary): the open warnings of the
+    live accounts per unit, owner (0: in the public pool) and severity."""
+
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    severity = models.CharField(max_length=6)
+    warnings = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="insight_warning_count_group")]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} owner {self.owner_id} {self.severity}: {self.warnings}"
+
+
 class ChurnFigure(models.Model):
     """The churn page's read model (kam.insight.churn.summary): per span, unit, owner, industry,
     tier (range spans only), definition (0: all) and reason of the counting event (-1: not

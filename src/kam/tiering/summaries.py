@@ -40,7 +40,8 @@ def _counts_where(accounts, where: dict) -> list[TierCount]:
 def register() -> None:
     summaries.register(summaries.Summary(
         code=TIER_COUNTS, model=TierCount, facts=frozenset({"accounts", "tiers"}), compute=tier_counts,
-        accounts=Account.objects.alive, visible=Account.objects.visible_to, compute_where=_counts_where))
+        accounts=Account.objects.alive, visible=Account.objects.visible_to,
+        team_only=Account.objects.seen_only_through_team, compute_where=_counts_where))
 
 
 def visible_counts(user, snapshot_ids: list[int]) -> tuple[dict[int, dict[str, tuple[int, Decimal]]], object]:

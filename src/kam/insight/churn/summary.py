@@ -97,6 +97,7 @@ def register() -> None:
     summaries.register(summaries.Summary(
         code=CHURN_FIGURES, model=ChurnFigure, facts=frozenset({"accounts", "revenue", "churn", "tiers"}),
         compute=churn_figures, accounts=Account.objects.alive, visible=Account.objects.visible_to,
+        team_only=Account.objects.seen_only_through_team,
         prune=spans_prune, compute_where=_figures_where))
     summaries.watch(ChurnEvent, "churn")
 

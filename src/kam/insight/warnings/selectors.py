@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Q, QuerySet
 
 from kam.accounts.models import Account
 from kam.activities.compliance.measure import unit_level
@@ -16,6 +16,7 @@ from kam.core.models import OrgUnit
 from kam.core.text import normalise_query
 from kam.insight.models import Severity, Warning, WarningState
 from kam.insight.warnings.filters import WarningFilter
+from kam.insight.warnings.summary import visible_counts
 
 User = get_user_model()
 SEVERITIES = [Severity.HIGH, Severity.MEDIUM, Severity.LOW]
@@ -75,17 +76,18 @@ class SummaryRow:
         return self.of(Severity.LOW)
 
 
-def summary(*, user: Any) -> tuple[list[SummaryRow], list[SummaryRow]]:
+def summary(*, user: Any) -> tuple[list[SummaryRow], list[SummaryRow], Any]:
     """Open warnings by severity per unit (the units a viewer's tables show, as on the
-    compliance page) and per person (the account's owner), of the accounts `user` sees."""
-    rows = list(Warning.objects.open().visible_to(user).values("account__owner_id", "account__unit__path", "severity")
-                .order_by().annotate(n=Count("id"))
-                .values_list("account__owner_id", "account__unit__path", "severity", "n"))
+    compliance page) and per person (the account's owner), of the accounts `user` sees (read
+    from the read model, kam.insight.warnings.summary); and when the figures were true."""
+    rows, as_of = visible_counts(user)
     units = list(OrgUnit.objects.order_by("path").values_list("pk", "path", "name"))
+    path_of = {pk: path for pk, path, _name in units}
     shown = unit_level(user, units)
     per_unit = {pk: SummaryRow(pk, name) for pk, _path, name in shown}
     per_person: dict[int, SummaryRow] = {}
-    for owner, path, severity, n in rows:
+    for unit, owner, severity, n in rows:
+        path = path_of.get(unit)
         for pk, unit_path, _name in shown:
             if path and path.startswith(unit_path):
                 per_unit[pk].counts[severity] = per_unit[pk].counts.get(severity, 0) + n
@@ -97,7 +99,7 @@ def summary(*, user: Any) -> tuple[list[SummaryRow], list[SummaryRow]]:
     for row in per_person.values():
         row.name = names.get(row.key, str(row.key))
     people = sorted(per_person.values(), key=lambda r: (-r.high, -r.total, r.name))
-    return list(per_unit.values()), people
+    return list(per_unit.values()), [p for p in people if p.total], as_of
 
 
 def account_warnings(*, user: Any, account: Account, recent: int = 10) -> tuple[list[Warning], list[Warning]]:

@@ -38,6 +38,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
+from kam.core import summaries
 from kam.core.arrays import integer_rows
 from kam.core.bulk import chunks, copy_fast, insert_values, reserve_ids, update_rows, update_values
 from kam.core.conf import config
@@ -104,10 +105,12 @@ def _close(warning_ids: list[int], state: str, now: datetime, reason: str) -> in
     for at in range(0, len(warning_ids), BATCH):
         with transaction.atomic():
             rows = list(Warning.objects.select_for_update().filter(pk__in=warning_ids[at:at + BATCH],
-                                                                   state=WarningState.OPEN).values_list("pk", "task_id"))
+                                                                   state=WarningState.OPEN)
+                        .values_list("pk", "task_id", "account_id"))
             if not rows:
                 continue
             Warning.objects.filter(pk__in=[r[0] for r in rows]).update(state=state, closed_at=now, checked_at=now)
+            summaries.touch("warnings", (r[2] for r in rows))
             _cancel_tasks([r[1] for r in rows if r[1]], now, reason)
             closed += len(rows)
     return closed
@@ -129,6 +132,7 @@ def _open(pairs: list[tuple[int, int, dict]], rules: dict[int, WarningRule], as_
                               ((a, r, rules[r].severity, e, WarningState.OPEN, now, now) for a, r, e in chunk),
                               on_conflict=())
             accounts = sorted({a for a, _r, _e in chunk})
+            summaries.touch("warnings", accounts)
             needing = list(Warning.objects.select_for_update().filter(
                 account_id__in=accounts, state=WarningState.OPEN, task__isnull=True).order_by("pk")
                 .values_list("pk", "account_id", "rule_id", "opened_at"))
@@ -231,7 +235,8 @@ def warning_sweep(as_of: date | None = None, account_ids: Iterable[int] | None =
     for pk, rule in rules.items():
         if not rule.is_enabled or rule.code not in RULES:
             continue
-        Warning.objects.open().filter(rule=rule).exclude(severity=rule.severity).update(severity=rule.severity)
+        if Warning.objects.open().filter(rule=rule).exclude(severity=rule.severity).update(severity=rule.severity):
+            summaries.invalidate("warnings")
         fired = {a: e for a, e in RULES[rule.code](ctx, rule.params or {}).items() if a in live}
         counts["fired"] += len(fired)
         for account_id, evidence in fired.items():
@@ -302,6 +307,7 @@ def retention_record_many(*, actor: User, records: Sequence[tuple[Warning | int,
          for pk, action, outcome in cleaned], batch_size=BATCH)
     for part in chunks(wanted):
         Warning.objects.filter(pk__in=part).update(state=WarningState.RETAINED, closed_at=now)
+    summaries.touch("warnings", (w.account_id for w in locked.values()))
     task_ids = sorted({w.task_id for w in locked.values() if w.task_id})
     for part in chunks(task_ids):
         tasks = list(Task.objects.select_for_update().filter(pk__in=part, status=TaskStatus.OPEN))

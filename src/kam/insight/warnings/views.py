@@ -66,8 +66,8 @@ def warnings(request: HttpRequest) -> HttpResponse:
                "may_evaluate": policies.may_evaluate_many(request.user)}
     if is_htmx(request) and request.headers.get("HX-Target") == "results":
         return render(request, "insight/warnings/page.html#results", context)
-    units, people = selectors.summary(user=request.user)
-    context.update({"units": units, "people": people})
+    units, people, as_of = selectors.summary(user=request.user)
+    context.update({"units": units, "people": people, "as_of": as_of})
     return render(request, "insight/warnings/page.html", context)
 
 
