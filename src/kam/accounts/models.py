@@ -105,6 +105,14 @@ class AccountQuerySet(models.QuerySet):
             qs = qs.exclude(unit_id__in=unit_ids)
         return qs
 
+    def seen_along(self, user, path: str = "account") -> Q:
+        """`seen_through` for a related table listed in an indexed order (newest first): joined
+        for those who see whole units, so that the list walks the table in its order and stops
+        at its page rather than gather every row of a branch's accounts to sort them; by account
+        for the others, whose accounts are few."""
+        units = user is not None and user.is_authenticated and bool(user.visible_unit_ids)
+        return self.seen_through(user, path, joined=units)
+
     def binned(self):
         """Accounts in the recycle bin (merged ones are gone for good: they are tombstones)."""
         return self.filter(deleted_at__isnull=False, merged_into__isnull=True)

@@ -27,12 +27,8 @@ class ActivityKind(models.TextChoices):
 
 class ActivityQuerySet(models.QuerySet):
     def visible_to(self, user):
-        """An activity is visible exactly when its account is. For those who see whole units
-        the account's conditions are joined, so that a list newest first walks the activities
-        in time order and stops at its page instead of gathering every activity of a branch's
-        accounts to sort them; for the others their few accounts' activities are read by account."""
-        units = user is not None and user.is_authenticated and bool(user.visible_unit_ids)
-        return self.filter(Account.objects.seen_through(user, joined=units))
+        """An activity is visible exactly when its account is."""
+        return self.filter(Account.objects.seen_along(user))
 
 
 class Activity(models.Model):

@@ -21,7 +21,7 @@ from kam.core.models import ReferenceItem
 
 class AccountBoundQuerySet(models.QuerySet):
     def visible_to(self, user):
-        return self.filter(Account.objects.seen_through(user))
+        return self.filter(Account.objects.seen_along(user))
 
 
 # --- customer-base models ---------------------------------------------------------------------
