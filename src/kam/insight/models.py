@@ -91,7 +91,9 @@ class AccountScore(models.Model):
     class Meta:
         verbose_name = _("account score")
         verbose_name_plural = _("account scores")
-        indexes = [models.Index(fields=["fit"]), models.Index(fields=["p_alive"])]
+        indexes = [models.Index(fields=["fit"]), models.Index(fields=["p_alive"]),
+                   models.Index(fields=["-expected_value", "account"], name="insight_score_value_order"),
+                   models.Index(fields=["-clv", "account"], name="insight_score_clv_order")]
 
     def __str__(self) -> str:
         return f"{self.account_id} P(alive) {self.p_alive:.2f}"

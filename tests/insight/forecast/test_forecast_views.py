@@ -147,3 +147,16 @@ def test_the_list_is_a_handful_of_queries_whatever_its_length(org, django_assert
     with django_assert_max_num_queries(8):
         html = client.get("/insight/models/", HTTP_HX_REQUEST="true").content.decode()
     assert html.count('data-testid="score-row-') == 25  # PAGE_SIZE
+
+
+def test_the_histogram_counts_each_score_in_the_tenth_its_figure_reads(org):
+    from kam.insight.forecast.selectors import p_alive_histogram
+    from kam.insight.models import AccountScore
+
+    # 0.3 counts in 0.3–0.4 as it reads (the float just under 3/10 would fall in 0.2–0.3); 1.0 in the last
+    values = [0.0, 0.05, 0.1, 0.3, 0.7, 0.29999, 0.7000001, 0.95, 0.9999, 1.0]
+    owners = [org.specialist_a] * len(values)
+    store_scores({account: {"p_alive": p} for account, p in zip(quick_accounts(owners, "H"), values, strict=True)})
+    counted = p_alive_histogram(AccountScore.objects.all())
+    assert counted == [2, 1, 1, 1, 0, 0, 0, 2, 0, 3]
+    assert sum(counted) == len(values)  # the page's count of visible scores is this sum

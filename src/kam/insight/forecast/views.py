@@ -18,6 +18,7 @@ from kam.core.exports import list_export
 from kam.core.web import is_htmx, message_errors, paginate
 from kam.insight.forecast import policies, selectors, services
 from kam.insight.forecast.exports import score_columns
+from kam.insight.forecast.filters import SCORE_ORDERS
 from kam.insight.forecast.forms import ScoreFilterForm
 from kam.insight.models import WarningRule
 
@@ -69,7 +70,7 @@ def _charts(scores, fit) -> dict:
     """The histogram of P(alive) and the ten visible accounts of highest expected value."""
     if fit is None:
         return {}
-    top = list(scores.exclude(expected_value__isnull=True).order_by("-expected_value", "account__code")[:10])
+    top = list(scores.exclude(expected_value__isnull=True).order_by(*SCORE_ORDERS["value"])[:10])
     return {
         "histogram": {"x": [f"{n / 10:.1f}–{(n + 1) / 10:.1f}" for n in range(10)],
                       "series": [{"name": _("accounts"), "data": selectors.p_alive_histogram(scores)}]},
@@ -99,9 +100,10 @@ def models(request):
         f.count_text, f.spend_text = _parameters(f.count_params), _parameters(f.spend_params)
         f.spend_used = services.spend_usable(f.spend_params)
     latest = fits[0] if fits else None
-    context.update(fit=fit, fits=fits, charts=_charts(visible, fit), can_refit=policies.may_refit(request.user),
+    charts = _charts(visible, fit)  # its histogram counts every visible score once
+    context.update(fit=fit, fits=fits, charts=charts, can_refit=policies.may_refit(request.user),
                    details=policies.may_see_model_details(request.user),
-                   visible_count=visible.count(), unconverged=latest if latest and latest != fit
+                   visible_count=sum(charts["histogram"]["series"][0]["data"]) if charts else visible.count(), unconverged=latest if latest and latest != fit
                    and not latest.converged else None)
     return render(request, "insight/forecast/models.html", context)
 
