@@ -202,3 +202,4 @@ def test_the_team_only_accounts_are_the_visible_ones_beyond_units_and_ownership(
     assert set(Account.objects.seen_only_through_team(org.specialist_a).values_list("pk", flat=True)) == {
         elsewhere.pk, near.pk}
     assert set(Account.objects.seen_only_through_team(org.manager_a).values_list("pk", flat=True)) == {elsewhere.pk}
+

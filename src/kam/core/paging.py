@@ -365,7 +365,9 @@ class ListPage(Sequence[Any]):
         keyset = keyset_or_none(object_list)
         limit = settings.PAGE_COUNT_LIMIT
         # At most limit + 1 rows are counted, unordered: enough to tell "more than the limit".
-        counted = object_list.order_by()[: limit + 1].count() if keyset is not None else self._count(object_list)
+        # Only the keys: an annotation the list shows (a correlated subquery) is not computed to be counted.
+        counted = (object_list.order_by().values("pk")[: limit + 1].count() if keyset is not None
+                   else self._count(object_list))
         self.count_capped = keyset is not None and counted > limit
         self.count = min(counted, limit) if self.count_capped else counted
         self.num_pages: int | None = None if self.count_capped else max(1, math.ceil(self.count / self.per_page))

@@ -85,3 +85,20 @@ class EpochDay(Func):
         if connection.vendor == "sqlite":  # julianday('1970-01-01') is 2440587.5
             return f"CAST(julianday({sql}) - 2440587.5 AS INTEGER)", params
         raise NotSupportedError(f"EpochDay is not written for {connection.vendor}")
+
+
+class ScannedInOrder(Func):
+    """A column compared row by row rather than looked up by its index, on SQLite (a unary
+    plus: the SQLite idiom). Visibility's OR of owner, team and units, each with its own
+    index, makes SQLite gather all of a branch's rows and sort them; with the terms scanned it
+    walks a list's order index and stops at the page. Other databases plan with statistics:
+    the column as it is."""
+
+    arity = 1
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:  # type: ignore[override]
+        return compiler.compile(self.source_expressions[0])
+
+    def as_sqlite(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper, **extra: Any) -> Sql:
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"+{sql}", params

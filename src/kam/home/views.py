@@ -37,7 +37,7 @@ def _home_figures(user) -> dict:
 @login_required
 def home(request):
     figures = _home_figures(request.user)
-    recent = Account.objects.visible_to(request.user).select_related("owner", "industry").order_by("-updated_at", "-id")[:8]
+    recent = Account.objects.visible_in_order(request.user).select_related("owner", "industry").order_by("-updated_at", "-id")[:8]
     charts = {"by_industry": figures["by_industry"], "by_status": figures["by_status"]}
     return render(request, "home/home.html", {"figures": figures, "recent": recent, "charts": charts})
 

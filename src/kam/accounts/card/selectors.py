@@ -27,7 +27,7 @@ def _search(qs: QuerySet[Account], q: str) -> QuerySet[Account]:
 
 def account_list(*, user: User, filters: AccountFilter | None = None) -> QuerySet[Account]:
     filters = filters or AccountFilter()
-    qs = Account.objects.visible_to(user)
+    qs = Account.objects.visible_in_order(user)
     qs = _search(qs, filters.q)
     if filters.industry:
         qs = qs.filter(industry_id=filters.industry)

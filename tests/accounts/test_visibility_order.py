@@ -1,0 +1,32 @@
+"""The account list's visibility for those who see whole units: the same accounts as
+`visible_to`, read in the list's order rather than gathered and sorted."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+
+from kam.accounts.models import Account, AccountTeamMember, TeamRole
+from kam.accounts.ownership import release_to_pool
+
+
+def test_visible_in_order_is_visible_to_and_walks_the_lists_order(org, account_factory):
+    from django.db import connection
+
+    for owner in (org.specialist_a, org.specialist_a2, org.specialist_b):
+        for _n in range(3):
+            account_factory(owner=owner, actor=org.admin)
+    release_to_pool(actor=org.admin, account=account_factory(owner=org.specialist_a2, actor=org.admin),
+                    now=timezone.now(), reason="test")  # in the pool: no owner, still the branch's
+    seen = account_factory(owner=org.specialist_b, actor=org.admin)  # another branch's, on manager_a's team
+    AccountTeamMember.objects.create(account=seen, user=org.manager_a, team_role=TeamRole.TECHNICAL_SUPPORT)
+    for user in (org.director, org.manager_a, org.manager_b, org.specialist_a, org.specialist_b):
+        assert (set(Account.objects.visible_in_order(user).values_list("pk", flat=True))
+                == set(Account.objects.visible_to(user).values_list("pk", flat=True))), user
+    assert seen in Account.objects.visible_in_order(org.manager_a)
+    if connection.vendor == "sqlite":  # the newest first without sorting every row of the branch
+        listed = Account.objects.visible_in_order(org.manager_a).order_by("-updated_at", "-id")[:25]
+        sql, params = listed.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "TEMP B-TREE" not in plan and "updated" in plan, plan
