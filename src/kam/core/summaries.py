@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from types import SimpleNamespace
 from typing import Any
 
 from django.db import models, transaction
@@ -62,6 +63,8 @@ class Summary:
     # compute(accounts) for only the rows a read asks for (`where`, as `figures` takes it), when
     # the summary can skip the others' work (the churn spans a page does not show).
     compute_where: Callable[[Any, dict[str, Any]], list[models.Model]] | None = None
+    # The summed columns (the others are keys): a read may have the database sum them over owners.
+    measures: tuple[str, ...] = ()
     # The accounts `visible(user)` holds beyond the user's units and own accounts (their team's),
     # when the summary's owner can say so more cheaply than `visible` minus those.
     team_only: Callable[[Any], Any] | None = None
@@ -254,9 +257,11 @@ class Figures:
     stored: bool  # False: computed from the raw facts for this request
 
 
-def figures(code: str, user: Any, **where: Any) -> Figures:
+def figures(code: str, user: Any, *, by_owner: bool = True, **where: Any) -> Figures:
     """The rows of summary `code` that make up the accounts `user` sees (see the module),
-    narrowed by `where` — equality (or `__in`) conditions on the summary's own keys."""
+    narrowed by `where` — equality (or `__in`) conditions on the summary's own keys. Without
+    `by_owner` (a page that never breaks its figures down per person) the database sums the
+    stored rows' `measures` over their owners: fewer rows, each with owner_id NO_OWNER."""
     summary = _summaries[code]
     if not config().READ_MODELS:
         return Figures(summary.computed(summary.visible(user), where), timezone.now(), False)
@@ -280,7 +285,20 @@ def figures(code: str, user: Any, **where: Any) -> Figures:
         # rather than have every query of the computation repeat the visibility test.
         if residue_ids := list(residue.order_by().values_list("pk", flat=True)):
             extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
+    if not by_owner and summary.measures:
+        rows = _owners_folded(summary, rows)
     return Figures([*rows, *extra], state.refreshed_at or timezone.now(), True)
+
+
+def _owners_folded(summary: Summary, rows: Any) -> list[Any]:
+    """The stored rows summed over owners by the database, each a plain record with the row's
+    attributes and owner_id NO_OWNER (building model instances would cost more than the sum saves)."""
+    keys = [f.attname for f in summary.model._meta.concrete_fields
+            if not f.primary_key and f.attname not in summary.measures and f.attname != "owner_id"]
+    sums = [models.Sum(m) for m in summary.measures]
+    names = (*keys, *summary.measures)
+    return [SimpleNamespace(owner_id=NO_OWNER, **dict(zip(names, r, strict=True)))
+            for r in rows.order_by().values_list(*keys).annotate(*sums).values_list(*keys, *(f"{m}__sum" for m in summary.measures))]
 
 
 def _matching(rows: list[Any], where: dict[str, Any]) -> list[Any]:

@@ -97,7 +97,7 @@ def register() -> None:
     summaries.register(summaries.Summary(
         code=CHURN_FIGURES, model=ChurnFigure, facts=frozenset({"accounts", "revenue", "churn", "tiers"}),
         compute=churn_figures, accounts=Account.objects.alive, visible=Account.objects.visible_to,
-        team_only=Account.objects.seen_only_through_team,
+        team_only=Account.objects.seen_only_through_team, measures=("base", "base_fen", "churned", "lost_fen"),
         prune=spans_prune, compute_where=_figures_where))
     summaries.watch(ChurnEvent, "churn")
 
@@ -172,7 +172,7 @@ def churn_rates_read(*, user, start: date, end: date, by: str = "month", unit: O
     wanted = [(PERIOD, p.start, p.end, None) for p in spans] + [(RANGE, first, last, day)]
     kept = _spans(wanted)
     ids = {w: kept[w].pk for w in wanted}
-    read = summaries.figures(CHURN_FIGURES, user, span_id__in=sorted(set(ids.values())),
+    read = summaries.figures(CHURN_FIGURES, user, by_owner=False, span_id__in=sorted(set(ids.values())),
                              definition_id=definition or ALL_DEFINITIONS)
     rows = read.rows
     if unit is not None:
