@@ -30,3 +30,19 @@ def test_visible_in_order_is_visible_to_and_walks_the_lists_order(org, account_f
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
         assert "TEMP B-TREE" not in plan and "updated" in plan, plan
+
+
+def test_the_lists_status_and_channel_filters_keep_their_accounts(org, account_factory):
+    from kam.accounts.card.filters import AccountFilter
+    from kam.accounts.card.selectors import account_list
+    from kam.accounts.models import Channel
+
+    for n in range(8):
+        account_factory(owner=(org.specialist_a, org.specialist_b)[n % 2], actor=org.admin,
+                        channel=(Channel.KEY, Channel.COMMERCIAL)[n // 2 % 2])
+    for user in (org.director, org.manager_a, org.specialist_a):
+        for sort in ("-updated", "name", "created"):  # walked in an index's order, and not
+            listed = account_list(user=user, filters=AccountFilter(channel=Channel.KEY, sort=sort))
+            expected = Account.objects.visible_to(user).filter(channel=Channel.KEY)
+            assert set(listed.values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True)), (user, sort)
+            assert listed.count() == expected.count() > 0
