@@ -58,6 +58,8 @@ class Summary:
     compute: Callable[[Any], list[models.Model]]
     accounts: Callable[[], Any]
     visible: Callable[[Any], Any]
+    # The accounts `visible(user)` holds beyond the user's units and own accounts (their team's).
+    team_only: Callable[[Any], Any]
     # Run before a full rebuild (the nightly one, `kam rebuild-summaries`): drop what nobody reads.
     prune: Callable[[], Any] | None = None
     # compute(accounts) for only the rows a read asks for (`where`, as `figures` takes it), when
@@ -65,9 +67,6 @@ class Summary:
     compute_where: Callable[[Any, dict[str, Any]], list[models.Model]] | None = None
     # The summed columns (the others are keys): a read may have the database sum them over owners.
     measures: tuple[str, ...] = ()
-    # The accounts `visible(user)` holds beyond the user's units and own accounts (their team's),
-    # when the summary's owner can say so more cheaply than `visible` minus those.
-    team_only: Callable[[Any], Any] | None = None
 
     def computed(self, accounts: Any, where: dict[str, Any]) -> list[models.Model]:
         """The rows of `accounts` that meet `where`, computed from the raw facts."""
@@ -271,19 +270,12 @@ def figures(code: str, user: Any, *, by_owner: bool = True, **where: Any) -> Fig
     extra: list[Any] = []
     if not user.sees_everything:
         reach = Q(owner_id=user.pk)
-        unit_ids = list(user.visible_unit_ids or [])
-        if unit_ids:
+        if unit_ids := list(user.visible_unit_ids or []):
             reach |= Q(unit_id__in=unit_ids)
-        if summary.team_only is not None:
-            residue = summary.team_only(user)
-        else:
-            residue = summary.visible(user).exclude(owner_id=user.pk)
-            if unit_ids:
-                residue = residue.exclude(unit_id__in=unit_ids)
         rows = rows.filter(reach)
         # The residue is the accounts seen through a team only: few, so read their ids once
         # rather than have every query of the computation repeat the visibility test.
-        if residue_ids := list(residue.order_by().values_list("pk", flat=True)):
+        if residue_ids := list(summary.team_only(user).order_by().values_list("pk", flat=True)):
             extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
     if not by_owner and summary.measures:
         rows = _owners_folded(summary, rows)
