@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from factories import AccountFactory
 from kam.activities.compliance import measure as compliance
 from kam.activities.compliance import services as compliance_services
+from kam.activities.compliance import summary
 from kam.activities.models import Playbook, ServiceStandard, Task, TaskSource
 from kam.activities.playbooks import services as playbook_services
 from kam.sales.pool.services import pool_release
@@ -51,11 +52,12 @@ def test_compliance_counts_a_pool_account_for_its_unit_and_for_nobody_in_person(
     m = compliance.measure(user=org.manager_a, scheme=scheme, start=today.replace(day=1), end=today, as_of=today)
     assert set(m.ids.tolist()) == {owned.pk, pooled.pk}
     assert m.owner[list(m.ids).index(pooled.pk)] == compliance.NO_OWNER
-    units = {r.name: r.accounts for r in compliance.per_unit(user=org.manager_a, m=m)}
+    rep = summary.report(user=org.manager_a, scheme=scheme, start=today.replace(day=1), end=today, today=today)
+    units = {r.name: r.accounts for r in summary.per_unit(user=org.manager_a, rep=rep)}
     assert units["天河经营部"] == 2
-    people = compliance.per_person(m=m)
+    people = summary.per_person(rep=rep)
     assert [(r.name, r.accounts) for r in people] == [("张三", 1)]
-    heat = compliance.heatmap(user=org.manager_a, m=m)
+    heat = summary.heatmap(user=org.manager_a, rep=rep)
     assert heat["y"] == ["张三"]
 
 

@@ -313,3 +313,54 @@ class PlaybookStep(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ComplianceSpan(models.TextChoices):
+    """What a ComplianceFigure row holds."""
+
+    TOTAL = "t", "total"  # per unit and owner: accounts with a standard, visits and calls due and done, overdue
+    OTHER = "o", "other cadence"  # the same for a value report or executive meeting cadence (`cadence`)
+    WEEK = "w", "week"  # a heat-map cell: contacts falling due (pro rata) and done in the week from `first`
+    MONTH = "m", "month"  # the same per calendar month
+    ACCOUNT = "a", "overdue account"  # one overdue account (`account_id`) and why
+    KEY = "k", "key"  # the period is stored (unit -1: no group's recompute removes it)
+
+
+class ComplianceFigure(models.Model):
+    """The compliance page's read model (kam.activities.compliance.summary): per scheme and
+    period measured on `as_of`, per unit and owner (0: in the public pool), the rows `span` says."""
+
+    scheme_id = models.BigIntegerField()
+    start = models.DateField()
+    end = models.DateField()
+    as_of = models.DateField()
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    span = models.CharField(max_length=1, choices=ComplianceSpan.choices)
+    cadence = models.CharField(max_length=16, blank=True)
+    first = models.DateField(null=True)
+    account_id = models.BigIntegerField(null=True)
+    accounts = models.PositiveIntegerField(default=0)
+    required_visits = models.PositiveIntegerField(default=0)
+    done_visits = models.PositiveIntegerField(default=0)  # credited: no more than required, per account
+    required_calls = models.PositiveIntegerField(default=0)
+    done_calls = models.PositiveIntegerField(default=0)
+    required = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    overdue = models.PositiveIntegerField(default=0)
+    due = models.FloatField(default=0)
+    contacts = models.PositiveIntegerField(default=0)
+    tier = models.CharField(max_length=16, blank=True)
+    waited = models.BigIntegerField(default=0)  # days since the contact owed longest; never contacted: NEVER_WAITED
+    last_visit = models.IntegerField(null=True)  # local day ordinals within the look-back
+    last_call = models.IntegerField(null=True)
+    overdue_visit = models.BooleanField(default=False)
+    overdue_call = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="activities_compliance_group"),
+                   models.Index(fields=["scheme_id", "start", "end", "as_of", "span", "waited"],
+                                name="activities_compliance_key")]
+
+    def __str__(self) -> str:
+        return f"{self.scheme_id} {self.start}…{self.end} on {self.as_of} {self.span} unit {self.unit_id} owner {self.owner_id}"

@@ -21,6 +21,7 @@ from kam.activities import policies
 from kam.activities.compliance.measure import contact_kinds
 from kam.activities.models import Activity, CadenceKind, Task, TaskSource, TaskStatus
 from kam.activities.selectors import participant_choices
+from kam.core import summaries
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, refused
 from kam.core.policies import require
@@ -154,6 +155,7 @@ def _cadence_reminders_close(*, actor: Any, account: Account, kind: str) -> None
 def activities_follow_merge(sender: Any, *, survivor: Account, merged: Account, actor: Any, **kwargs: Any) -> None:
     """When two accounts merge, the merged one's activities and tasks move to the survivor."""
     Activity.objects.filter(account=merged).update(account=survivor)
+    summaries.touch("activities", [survivor.pk, merged.pk])
     Task.objects.filter(account=merged).update(account=survivor)
 
 

@@ -144,7 +144,9 @@ def _recompute(summary: Summary, groups: Sequence[Group]) -> None:
     for part in chunks(list(groups), 100):
         summary.model._default_manager.filter(_groups_q(part)).delete()
         accounts = summary.accounts().filter(_groups_q(part, none_owner=True))
-        insert_rows(summary.model, summary.compute(accounts))
+        # Only these groups' rows: a summary may compute rows of no group (a stored key's marker).
+        wanted = set(part)
+        insert_rows(summary.model, (r for r in summary.compute(accounts) if _group_of(r.unit_id, r.owner_id) in wanted))
         members = list(accounts.values_list("pk", "unit_id", "owner_id"))
         SummaryMember.objects.filter(summary=summary.code).filter(_groups_q(part)).delete()
         SummaryMember.objects.filter(summary=summary.code, account_id__in=[m[0] for m in members]).delete()
@@ -256,14 +258,17 @@ class Figures:
     stored: bool  # False: computed from the raw facts for this request
 
 
-def figures(code: str, user: Any, *, by_owner: bool = True, **where: Any) -> Figures:
+def figures(code: str, user: Any, *, by_owner: bool = True, order_by: Sequence[str] = (), limit: int | None = None,
+            raw: bool = False, **where: Any) -> Figures:
     """The rows of summary `code` that make up the accounts `user` sees (see the module),
     narrowed by `where` — equality (or `__in`) conditions on the summary's own keys. Without
     `by_owner` (a page that never breaks its figures down per person) the database sums the
-    stored rows' `measures` over their owners: fewer rows, each with owner_id NO_OWNER."""
+    stored rows' `measures` over their owners: fewer rows, each with owner_id NO_OWNER. With
+    `order_by` (fields, "-" for descending) and `limit`, the first `limit` rows in that order.
+    With `raw` (or KAM_READ_MODELS=0) computed from the visible accounts' raw facts."""
     summary = _summaries[code]
-    if not config().READ_MODELS:
-        return Figures(summary.computed(summary.visible(user), where), timezone.now(), False)
+    if raw or not config().READ_MODELS:
+        return Figures(_first(summary.computed(summary.visible(user), where), order_by, limit), timezone.now(), False)
     refresh(code)
     state = SummaryState.objects.get(code=code)
     rows = summary.model._default_manager.filter(**where)
@@ -279,7 +284,32 @@ def figures(code: str, user: Any, *, by_owner: bool = True, **where: Any) -> Fig
             extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
     if not by_owner and summary.measures:
         rows = _owners_folded(summary, rows)
+    if order_by or limit is not None:
+        rows = rows.order_by(*order_by)[:limit] if limit is not None else rows.order_by(*order_by)
+        return Figures(_first([*rows, *extra], order_by, limit), state.refreshed_at or timezone.now(), True)
     return Figures([*rows, *extra], state.refreshed_at or timezone.now(), True)
+
+
+def _first(rows: list[Any], order_by: Sequence[str], limit: int | None) -> list[Any]:
+    """`rows` in the order `order_by` names (as the database orders stored rows), the first `limit`."""
+    for key in reversed(order_by):  # stable sorts, the last key first
+        name = key.lstrip("-")
+        rows = sorted(rows, key=lambda r, name=name: getattr(r, name), reverse=key.startswith("-"))
+    return rows if limit is None else rows[:limit]
+
+
+def store(code: str, rows: list[models.Model], *, replace: Q, started: datetime) -> bool:
+    """Put rows computed since `started` for every account in place of the stored rows
+    `replace` selects (a summary that keeps rows only for the keys somebody reads, adding one).
+    Refused — False, nothing written — when a refresh or rebuild ran meanwhile: the marks it
+    consumed may have changed what was computed."""
+    with transaction.atomic():
+        state = _state(code)
+        if state.rebuilt_at is None or max(state.rebuilt_at, state.refreshed_at or state.rebuilt_at) > started:
+            return False
+        _summaries[code].model._default_manager.filter(replace).delete()
+        insert_rows(_summaries[code].model, rows)
+    return True
 
 
 def _owners_folded(summary: Summary, rows: Any) -> list[Any]:

@@ -8,7 +8,7 @@ from kam.core.exports import ExportColumn
 
 
 def compliance_columns() -> list[ExportColumn]:
-    """One line per unit, then per person: (level, measure.Row)."""
+    """One line per unit, then per person: (level, summary.Row)."""
     return [
         ExportColumn(_("level"), lambda r: r[0]),
         ExportColumn(_("name"), lambda r: r[1].name),

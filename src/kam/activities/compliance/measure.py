@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 
 import numpy as np
 from django.contrib.auth import get_user_model
-from django.db.models import Case, Count, IntegerField, Max, OuterRef, Q, Subquery, Value, When
+from django.db.models import Case, IntegerField, Max, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -29,7 +29,6 @@ from kam.activities.compliance.cadence import Cadence, Segment, Source
 from kam.activities.models import Activity, ServiceStandard
 from kam.core.arrays import integer_rows, integer_sums
 from kam.core.conf import config
-from kam.core.models import OrgUnit
 from kam.core.sql import LocalDayNumber
 from kam.tiering.models import (
     MoveDecision,
@@ -153,7 +152,7 @@ def cadences(scheme: Scheme, standards: list[ServiceStandard] | None = None
 # --- measuring -----------------------------------------------------------------------------------
 
 
-def _local_start(day: date) -> datetime:
+def local_start(day: date) -> datetime:
     return timezone.make_aware(datetime.combine(day, time.min))
 
 
@@ -268,7 +267,7 @@ def _done(activities, ids: np.ndarray, start: date, last_day: date, visit_kinds,
     done = {VISIT: np.zeros(len(ids), dtype=np.int64), CALL: np.zeros(len(ids), dtype=np.int64)}
     if last_day < start:
         return done
-    inside = activities.filter(occurred_at__gte=_local_start(start), occurred_at__lt=_local_start(last_day + timedelta(days=1)))
+    inside = activities.filter(occurred_at__gte=local_start(start), occurred_at__lt=local_start(last_day + timedelta(days=1)))
     for contact, kinds in ((VISIT, visit_kinds), (CALL, call_kinds)):
         if kinds:
             done[contact] = integer_sums(inside.filter(kind__in=kinds), "account_id", Value(1), ids)
@@ -281,18 +280,22 @@ def _last_contact(activities, ids: np.ndarray, kinds: list[str], longest_gap: in
     overdue whatever its date); NEVER where there is none. The database turns the latest
     time into a local day number."""
     last = np.full(len(ids), cadence.NEVER, dtype=np.int64)
-    if not longest_gap or not kinds:
+    if not longest_gap or not kinds or not len(ids):
         return last
     look_from = as_of - timedelta(days=longest_gap + 1)
     rows = integer_rows(
-        activities.filter(occurred_at__gte=_local_start(look_from),
-                          occurred_at__lt=_local_start(as_of + timedelta(days=1)), kind__in=kinds)
+        activities.filter(occurred_at__gte=local_start(look_from),
+                          occurred_at__lt=local_start(as_of + timedelta(days=1)), kind__in=kinds)
         .values("account_id").order_by()
         .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone(), during=(look_from, as_of)))
         .values_list("account_id", "day"), 2)
     at, known = _place(ids, rows[:, 0])
     last[at[known]] = rows[known, 1]
     return last
+
+
+def _longest_gap(cads: dict[str, Cadence]) -> int:
+    return max((c.gap_days or 0 for c in cads.values()), default=0)
 
 
 def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None = None,
@@ -337,8 +340,10 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     if scope is not None:
         activities = activities.filter(account__in=scope)
     done = _done(activities, ids, start, last_day if n else start - timedelta(days=1), visit_kinds, call_kinds)
-    last = {contact: _last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of)
-            for contact, kinds, gap in ((VISIT, visit_kinds, visit_gap), (CALL, call_kinds, call_gap))}
+    # Looking back the scheme's longest gap of each kind (not the measured accounts' longest):
+    # an account's figures do not depend on which other accounts are measured with it.
+    last = {contact: _last_contact(activities, ids, kinds, _longest_gap(cads), as_of)
+            for contact, kinds, cads in ((VISIT, visit_kinds, visit_cadences), (CALL, call_kinds, call_cadences))}
     measured_others = {}
     closing = last_day if n else start - timedelta(days=1)
     for name, _field, setting in OTHER_CADENCES:
@@ -347,13 +352,13 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
             continue
         kinds = list(getattr(config(), setting))
         gap = cadence.gaps(tier, cads)
-        done_other = (integer_sums(activities.filter(kind__in=kinds, occurred_at__gte=_local_start(start),
-                                                     occurred_at__lt=_local_start(closing + timedelta(days=1))),
+        done_other = (integer_sums(activities.filter(kind__in=kinds, occurred_at__gte=local_start(start),
+                                                     occurred_at__lt=local_start(closing + timedelta(days=1))),
                                    "account_id", Value(1), ids)
                       if kinds and closing >= start else np.zeros(n, dtype=np.int64))
         measured_others[name] = Other(
             cadences=cads, required=cadence.rounded(cadence.required_exact(segments, cads, n, start, last_day)),
-            done=done_other, last=_last_contact(activities, ids, kinds, int(gap.max(initial=0)), as_of), gap=gap,
+            done=done_other, last=_last_contact(activities, ids, kinds, _longest_gap(cads), as_of), gap=gap,
             since=cadence.required_since(clock, cads, as_of, n))
     return Measure(others=measured_others, scheme=scheme, start=start, end=last_day, as_of=as_of, ids=ids, owner=owner, unit=unit,
                    segments=segments, tier=tier, required_visits=required_v, required_calls=required_c,
@@ -401,42 +406,7 @@ def tier_of_account(*, scheme: Scheme, day: date, account_id: int,
     return tier if tier in codes else ""
 
 
-# --- roll-ups --------------------------------------------------------------------------------------
-
-
-@dataclass
-class Row:
-    """One person or unit: accounts with a standard, contacts required and credited, overdue accounts."""
-
-    key: int
-    name: str
-    accounts: int
-    required_visits: int
-    done_visits: int
-    required_calls: int
-    done_calls: int
-    overdue: int
-
-    @property
-    def compliance(self) -> float:
-        need = self.required_visits + self.required_calls
-        return 1.0 if need == 0 else (self.done_visits + self.done_calls) / need
-
-
-def _rows(groups: np.ndarray, keys: list[int], names: dict[int, str], m: Measure) -> list[Row]:
-    """Roll up per group index (-1 = left out)."""
-    size = len(keys)
-    keep = groups >= 0
-    g = groups[keep]
-
-    def total(values):
-        return np.bincount(g, weights=np.asarray(values)[keep], minlength=size).astype(np.int64)
-
-    served = (m.required > 0) | (m.visit_gap > 0) | (m.call_gap > 0)
-    columns = [total(served), total(m.required_visits), total(cadence.credited(m.required_visits, m.done_visits)),
-               total(m.required_calls), total(cadence.credited(m.required_calls, m.done_calls)), total(m.overdue)]
-    return [Row(key, names.get(key, str(key)), *(int(c[i]) for c in columns)) for i, key in enumerate(keys)]
-
+# --- shared with the read model (summary.py) ------------------------------------------------
 
 def unit_level(user, units: list[tuple[int, str, str]]) -> list[tuple[int, str, str]]:
     """The units a viewer's table shows: the children of their own unit (the branches for HQ),
@@ -452,182 +422,7 @@ def unit_level(user, units: list[tuple[int, str, str]]) -> list[tuple[int, str, 
     return children or [u for u in units if u[1] == base]
 
 
-def _unit_groups(user, m: Measure) -> tuple[np.ndarray, list[int], dict[int, str]]:
-    units = list(OrgUnit.objects.order_by("path").values_list("pk", "path", "name"))
-    shown = unit_level(user, units)
-    keys = [u[0] for u in shown]
-    names = {u[0]: u[2] for u in shown}
-    index_of_unit = {}
-    for pk, path, _name in units:
-        index_of_unit[pk] = next((i for i, s in enumerate(shown) if path.startswith(s[1])), -1)
-    groups = np.array([index_of_unit.get(int(u), -1) for u in m.unit], dtype=np.int64) if len(m.unit) else np.zeros(
-        0, dtype=np.int64)
-    return groups, keys, names
-
-
-def per_unit(*, user, m: Measure) -> list[Row]:
-    groups, keys, names = _unit_groups(user, m)
-    return _rows(groups, keys, names, m)
-
-
-def _person_groups(m: Measure) -> tuple[np.ndarray, list[int]]:
-    """Per account the index of its owner among the owners (-1 for pool accounts), and the owners."""
-    keys = [int(k) for k in np.unique(m.owner) if k != NO_OWNER]
-    if not keys:
-        return np.full(len(m.owner), -1, dtype=np.int64), keys
-    groups = np.searchsorted(np.array(keys, dtype=np.int64), m.owner)
-    return np.where(m.owner == NO_OWNER, -1, groups), keys
-
-
-def per_person(*, m: Measure) -> list[Row]:
-    groups, keys = _person_groups(m)
-    names = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
-        "id", "username", "display_name", "first_name", "last_name")}
-    rows = _rows(groups, keys, names, m)
-    return sorted((r for r in rows if r.accounts), key=lambda r: (r.compliance, r.name))
-
-
-def unit_of_accounts(user, m: Measure, unit_id: int) -> np.ndarray:
-    """Mask of the accounts inside the subtree of the shown unit `unit_id`."""
-    groups, keys, _names = _unit_groups(user, m)
-    if unit_id not in keys:
-        return np.zeros(len(m.ids), dtype=bool)
-    return groups == keys.index(unit_id)
-
-
-# --- the heat-map ------------------------------------------------------------------------------------
-
-
-def heatmap(*, user, m: Measure) -> dict:
-    """People × weeks for a unit manager or specialist, units × months for HQ: per cell the
-    contacts done ÷ the contacts falling due (pro rata, exact), capped at 100 %."""
-    by_unit = user.sees_everything
-    spans = cadence.buckets(m.start, m.end, "month" if by_unit else "week")
-    if by_unit:
-        groups, keys, names = _unit_groups(user, m)
-        labels = [names[k] for k in keys]
-    else:
-        groups, keys = _person_groups(m)
-        people = {u.pk: str(u) for u in User.objects.filter(pk__in=keys).only(
-            "id", "username", "display_name", "first_name", "last_name")}
-        labels = [people.get(k, str(k)) for k in keys]
-    size = len(keys)
-    keep = groups >= 0
-    due = np.zeros((size, len(spans)))
-    for j, (first, last) in enumerate(spans):
-        need = (cadence.required_exact(m.segments, m.visit_cadences, len(m.ids), first, last)
-                + cadence.required_exact(m.segments, m.call_cadences, len(m.ids), first, last))
-        due[:, j] = np.bincount(groups[keep], weights=need[keep], minlength=size)
-    done = np.zeros((size, len(spans)))
-    if size and spans:
-        visit_kinds, call_kinds = contact_kinds()
-        # Each contact's bucket from its local day number, as the database computes it: a
-        # handful of integer comparisons per row rather than a time-zone truncation.
-        day = LocalDayNumber("occurred_at", zone=timezone.get_current_timezone(), during=(m.start, m.end))
-        bucket = Case(*[When(day__gte=first.toordinal(), then=Value(j)) for j, (first, _last) in reversed(list(enumerate(spans)))],
-                      default=Value(0), output_field=IntegerField())
-        group_field = "account__unit_id" if by_unit else "account__owner_id"
-        qs = Activity.objects.filter(occurred_at__gte=_local_start(m.start),
-                                     occurred_at__lt=_local_start(m.end + timedelta(days=1)),
-                                     kind__in=visit_kinds + call_kinds)
-        if not user.sees_everything:
-            qs = qs.filter(account__in=Account.objects.visible_to(user).values("pk"))
-        else:
-            qs = qs.filter(account__deleted_at__isnull=True)
-        counted = integer_rows(qs.annotate(day=day, bucket=bucket, key=Coalesce(group_field, Value(0)))
-                               .values_list("key", "bucket").order_by().annotate(n=Count("id")), 3)
-        if by_unit:
-            units = list(OrgUnit.objects.values_list("pk", "path"))
-            shown = {k: i for i, k in enumerate(keys)}
-            paths = dict(units)
-            unit_index = {pk: next((shown[k] for k in keys if path.startswith(paths[k])), -1) for pk, path in units}
-        else:
-            unit_index = {k: i for i, k in enumerate(keys)}
-        for key, j, count in counted.tolist():
-            i = unit_index.get(key, -1)
-            if i >= 0:
-                done[i, j] += count
-    with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(due > 0, np.minimum(done / np.where(due > 0, due, 1), 1.0) * 100, np.nan)
-    cells = [[j, i, None if np.isnan(share[i, j]) else round(float(share[i, j]))]
-             for i in range(size) for j in range(len(spans))]
-    columns = [f"{first:%m-%d}" if not by_unit else f"{first:%Y-%m}" for first, _last in spans]
-    return {"x": columns, "y": labels, "keys": keys, "cells": cells, "by": "unit" if by_unit else "person",
-            "done": done.astype(int).tolist()}
-
-
-# --- drill-down ------------------------------------------------------------------------------------
-
-
-@dataclass
-class OverdueAccount:
-    account: Account
-    tier: str
-    required: int
-    done: int
-    compliance: float
-    last_visit: date | None
-    last_call: date | None
-    days_since_visit: int | None
-    days_since_call: int | None
-    overdue_visit: bool
-    overdue_call: bool
-
-
-def overdue_accounts(*, user, m: Measure, unit: int | None = None, person: int | None = None,
-                     limit: int | None = None) -> list[OverdueAccount]:
-    """The overdue accounts of the measure (of one shown unit or one owner), longest without
-    contact first."""
-    mask = m.overdue.copy()
-    if unit is not None:
-        mask &= unit_of_accounts(user, m, unit)
-    if person is not None:
-        mask &= m.owner == person
-    positions = np.flatnonzero(mask)
-    since = np.maximum(np.where(m.overdue_visit, cadence.days_since(m.last_visit, m.as_of), -2),
-                       np.where(m.overdue_call, cadence.days_since(m.last_call, m.as_of), -2))
-    since = np.where(since == -1, np.iinfo(np.int64).max, since)  # never contacted: first
-    positions = positions[np.argsort(-since[positions], kind="stable")]
-    if limit is not None:
-        positions = positions[:limit]
-    ids = [int(m.ids[p]) for p in positions]
-    accounts = Account.objects.visible_to(user).select_related("owner", "unit").in_bulk(ids) if ids else {}
-    out = []
-
-    def day(ordinal) -> date | None:
-        return None if ordinal == cadence.NEVER else date.fromordinal(int(ordinal))
-
-    def gap(ordinal) -> int | None:
-        return None if ordinal == cadence.NEVER else m.as_of.toordinal() - int(ordinal)
-
-    # The measure looks back only as far as each kind's longest gap; the accounts listed get
-    # their last contact of any age.
-    older = [int(m.ids[p]) for p in positions
-             if m.last_visit[p] == cadence.NEVER or m.last_call[p] == cadence.NEVER]
-    earlier = _latest_contacts(older, m.as_of)
-    required, credited, ratio = m.required, m.credited, m.compliance
-    for p in positions:
-        account = accounts.get(int(m.ids[p]))
-        if account is None:
-            continue
-        last_visit = m.last_visit[p] if m.last_visit[p] != cadence.NEVER else earlier.get((account.pk, VISIT), cadence.NEVER)
-        last_call = m.last_call[p] if m.last_call[p] != cadence.NEVER else earlier.get((account.pk, CALL), cadence.NEVER)
-        out.append(OverdueAccount(
-            account=account, tier=m.scheme.tier_label(str(m.tier[p])) if m.tier[p] else "",
-            required=int(required[p]), done=int(credited[p]), compliance=float(ratio[p]),
-            last_visit=day(last_visit), last_call=day(last_call),
-            days_since_visit=gap(last_visit), days_since_call=gap(last_call),
-            overdue_visit=bool(m.overdue_visit[p]), overdue_call=bool(m.overdue_call[p])))
-
-    def waited(o: OverdueAccount) -> int:  # days since the contact owed longest; never contacted first
-        days = [d if d is not None else np.iinfo(np.int64).max
-                for d, late in ((o.days_since_visit, o.overdue_visit), (o.days_since_call, o.overdue_call)) if late]
-        return max(days, default=-2)
-
-    return sorted(out, key=waited, reverse=True)
-
-
-def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[tuple[int, int], int]:
+def latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[tuple[int, int], int]:
     """(account id, VISIT or CALL) → the local day ordinal of the latest such contact on or
     before `as_of`, for a list of accounts (from the (account, occurred_at) index)."""
     visit_kinds, call_kinds = contact_kinds()
@@ -636,22 +431,9 @@ def _latest_contacts(ids: list[int], as_of: date, chunk: int = 10_000) -> dict[t
     for at in range(0, len(ids), chunk):
         rows = integer_rows(
             Activity.objects.filter(account_id__in=ids[at:at + chunk], kind__in=visit_kinds + call_kinds,
-                                    occurred_at__lt=_local_start(as_of + timedelta(days=1)))
+                                    occurred_at__lt=local_start(as_of + timedelta(days=1)))
             .annotate(contact=contact).values("account_id", "contact").order_by()
             .annotate(day=LocalDayNumber(Max("occurred_at"), zone=timezone.get_current_timezone()))
             .values_list("account_id", "contact", "day"), 3)
         found.update({(int(a), int(c)): int(d) for a, c, d in rows})
     return found
-
-
-def other_totals(m: Measure) -> list[dict]:
-    """Per other cadence (value reports, executive meetings): the accounts asked for one, the
-    contacts required and credited over the period, and the accounts overdue now."""
-    labels = {"report": _("Value reports"), "executive": _("Executive meetings")}
-    rows = []
-    for name, other in m.others.items():
-        asked = other.gap > 0
-        rows.append({"key": name, "label": labels[name], "accounts": int(asked.sum()),
-                     "required": int(other.required.sum()), "done": int(other.credited.sum()),
-                     "overdue": int(other.overdue(m.as_of).sum())})
-    return rows

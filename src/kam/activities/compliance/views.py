@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.activities.compliance import measure as compliance
-from kam.activities.compliance import policies, services
+from kam.activities.compliance import policies, services, summary
 from kam.activities.compliance.exports import compliance_columns, overdue_columns
 from kam.activities.compliance.filters import ComplianceFilter
 from kam.activities.compliance.forms import ServiceStandardForm
@@ -79,24 +79,21 @@ def compliance_page(request: HttpRequest) -> HttpResponse:
     """Required vs done per unit and person for a period and scheme, a heat-map and the overdue accounts."""
     filters = ComplianceFilter.from_request(request)
     scheme, choices, period, (start, end), today = _compliance_inputs(filters)
-    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
+    rep = summary.report(user=request.user, scheme=scheme, start=start, end=end, today=today)
     drill = filters.drill()
-    overdue = compliance.overdue_accounts(user=request.user, m=m, limit=config().COMPLIANCE_OVERDUE_ROWS, **drill)
+    overdue = summary.overdue_accounts(user=request.user, rep=rep, limit=config().COMPLIANCE_OVERDUE_ROWS, **drill)
     query = request.GET.copy()
     for key in ("unit", "person", "format", "what"):
         query.pop(key, None)
-    context: dict[str, Any] = {"m": m, "scheme": scheme, "period": period, "overdue": overdue, "drill": drill,
+    context: dict[str, Any] = {"rep": rep, "scheme": scheme, "period": period, "overdue": overdue, "drill": drill,
                                "query": query.urlencode()}
     if is_htmx(request) and request.GET.get("part") == "overdue":
         return render(request, "activities/compliance/compliance.html#overdue", context)
-    units = compliance.per_unit(user=request.user, m=m)
-    people = compliance.per_person(m=m)
-    total = compliance.Row(0, _("Total"), *(sum(getattr(r, f) for r in units) for f in (
-        "accounts", "required_visits", "done_visits", "required_calls", "done_calls", "overdue")))
+    units = summary.per_unit(user=request.user, rep=rep)
     context.update(
-        schemes=choices, periods=compliance.period_choices(today), units=units, people=people, total=total,
-        others=compliance.other_totals(m),
-        charts=json.loads(json.dumps({"heat": compliance.heatmap(user=request.user, m=m)})),
+        schemes=choices, periods=compliance.period_choices(today), units=units,
+        people=summary.per_person(rep=rep), total=summary.total_row(units), others=summary.other_totals(rep),
+        charts=json.loads(json.dumps({"heat": summary.heatmap(user=request.user, rep=rep)})),
     )
     return render(request, "activities/compliance/compliance.html", context)
 
@@ -109,13 +106,13 @@ def compliance_export(request: HttpRequest) -> HttpResponse:
         raise Http404
     filters = ComplianceFilter.from_request(request)
     scheme, _choices, period, (start, end), today = _compliance_inputs(filters)
-    m = compliance.measure(user=request.user, scheme=scheme, start=start, end=end, as_of=today)
+    rep = summary.report(user=request.user, scheme=scheme, start=start, end=end, today=today)
     audit_record(kind=AuditEvent.Kind.EXPORT, user=request.user, request=request, what=f"compliance-{what}",
                  format=fmt, query=request.GET.urlencode()[:500])
     if what == "overdue":
-        rows = compliance.overdue_accounts(user=request.user, m=m, limit=config().EXPORT_MAX_ROWS, **filters.drill())
+        rows = summary.overdue_accounts(user=request.user, rep=rep, limit=config().EXPORT_MAX_ROWS, **filters.drill())
         return export_response(columns=overdue_columns(), rows=rows, filename=_("overdue accounts"), fmt=fmt)
-    units = [(_("unit"), r) for r in compliance.per_unit(user=request.user, m=m)]
-    people = [(_("person"), r) for r in compliance.per_person(m=m)]
+    units = [(_("unit"), r) for r in summary.per_unit(user=request.user, rep=rep)]
+    people = [(_("person"), r) for r in summary.per_person(rep=rep)]
     return export_response(columns=compliance_columns(), rows=units + people,
                            filename=_("compliance") + f"-{period}", fmt=fmt)
