@@ -12,7 +12,7 @@ call, meeting, letter, demo, quote…), more for the higher tiers. Everything is
 with kam.core.bulk.insert_rows (setup, not timed) and kept between runs of one size.
 
 Timed, each the median of --repeat runs, in the same process, for HQ (sees everything):
-- KAM: `compliance.measure` for the quarter plus `compliance.per_unit` — the numbers the
+- KAM: `compliance.measure` for the quarter rolled up per shown unit — the numbers the
   compliance page's table shows;
 - the baseline, pandas over the same rows: read the accounts, the two snapshots' entries
   and the quarter's and look-back's visit and call rows from the same database into
@@ -128,11 +128,15 @@ def settle() -> None:
 
 
 def kam_per_unit(user, scheme, quarter):
+    from kam.activities.compliance import cadence, summary
     from kam.activities.compliance import measure as compliance
 
     m = compliance.measure(user=user, scheme=scheme, start=quarter[0], end=quarter[1], as_of=quarter[1])
-    rows = compliance.per_unit(user=user, m=m)
-    return {r.name: (r.required_visits, r.done_visits, r.required_calls, r.done_calls, r.overdue) for r in rows}
+    units = summary.shown_units(user)  # rolled up as the read model's rows are, per shown unit
+    place = np.array([units.index.get(int(u), -1) for u in m.unit], dtype=np.int64)
+    columns = (m.required_visits, cadence.credited(m.required_visits, m.done_visits), m.required_calls,
+               cadence.credited(m.required_calls, m.done_calls), m.overdue)
+    return {units.names[k]: tuple(int(np.asarray(c)[place == i].sum()) for c in columns) for i, k in enumerate(units.keys)}
 
 
 def pandas_per_unit(user, scheme, quarter):
@@ -165,7 +169,7 @@ def pandas_per_unit(user, scheme, quarter):
             entries[key] = pd.DataFrame(cursor.fetchall(), columns=["account_id", "tier"]).set_index("account_id")["tier"]
         cursor.execute(
             "SELECT account_id, kind, occurred_at FROM activities_activity WHERE occurred_at >= %s AND occurred_at < %s",
-            [compliance._local_start(look_from), compliance._local_start(end + timedelta(days=1))])
+            [compliance.local_start(look_from), compliance.local_start(end + timedelta(days=1))])
         acts = pd.DataFrame(cursor.fetchall(), columns=["account_id", "kind", "occurred_at"])
     acts = acts[acts["kind"].isin(visit_kinds + call_kinds)]
     acts["contact"] = np.where(acts["kind"].isin(visit_kinds), "v", "c")
