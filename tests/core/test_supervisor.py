@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from kam.core.supervisor import Backoff, Program, Supervisor, exit_reason
+from kam.core.supervisor import Backoff, Forked, Program, Supervisor, exit_reason
 
 PY = sys.executable
 SLEEPER = [PY, "-c", "import time; time.sleep(60)"]
@@ -112,6 +112,41 @@ def test_a_forked_worker_is_restarted_in_a_moment_and_its_own_exit_code_is_the_r
     quitter = running([Program("scheduler", target=lambda: 3)])
     assert wait_until(lambda: "scheduler" in caplog.text and "exited with status 3" in caplog.text)
     assert quitter.children[0].exits[0] == "exited with status 3"
+
+
+def _asked_from_threads(child: Forked, threads: int) -> tuple[list[int], list[Exception]]:
+    """Each thread polls `child` until it has exited; what each learned, and what each raised."""
+    codes: list[int] = []
+    errors: list[Exception] = []
+    start = threading.Barrier(threads)
+
+    def ask():
+        start.wait()
+        try:
+            while (code := child.poll()) is None:
+                pass
+            codes.append(code)
+        except Exception as exc:  # a second waitpid on a reaped child raises ChildProcessError
+            errors.append(exc)
+
+    running = [threading.Thread(target=ask) for _ in range(threads)]
+    for thread in running:
+        thread.start()
+    for thread in running:
+        thread.join(timeout=10)
+    return codes, errors
+
+
+def test_a_forked_child_asked_about_from_many_threads_at_once_is_reaped_once():
+    # given forked children that exit at once, and eight threads asking whether each has
+    for _ in range(20):
+        child = Forked(lambda: 5, "quitter")
+        codes, errors = _asked_from_threads(child, 8)
+
+        # then each thread learns its exit code, and none of them fails
+        assert errors == []
+        assert codes == [5] * 8
+        assert child.wait() == 5
 
 
 def test_an_exit_code_is_the_reason_given():

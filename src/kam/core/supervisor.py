@@ -24,6 +24,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import traceback
 from collections.abc import Callable
@@ -87,19 +88,39 @@ class Forked:
                 os._exit(code)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         self.pid, self.returncode = pid, None
+        self._reaping = threading.Lock()
 
     def _reap(self, flags: int) -> int | None:
-        if self.returncode is None:
-            pid, status = os.waitpid(self.pid, flags)
-            if pid:
-                self.returncode = os.waitstatus_to_exitcode(status)
+        # Two threads may ask at once (the supervisor's loop and whoever asks for a pid): one
+        # reaps, under the lock, and the other reads what it found — a second waitpid on a
+        # reaped child would raise. A poll does not wait for a reap under way elsewhere.
+        if self.returncode is not None or not self._reaping.acquire(blocking=not flags & os.WNOHANG):
+            return self.returncode
+        try:
+            if self.returncode is None:
+                try:
+                    pid, status = os.waitpid(self.pid, flags)
+                except ChildProcessError:  # reaped by someone else (SIGCHLD ignored): its code is lost
+                    pid, status = self.pid, 0
+                if pid:
+                    self.returncode = os.waitstatus_to_exitcode(status)
+        finally:
+            self._reaping.release()
         return self.returncode
 
     def poll(self) -> int | None:
         return self._reap(os.WNOHANG)
 
     def wait(self) -> int:
-        return self._reap(0)
+        code = self._reap(0)
+        assert code is not None
+        return code
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 @dataclass
