@@ -312,6 +312,17 @@ def store(code: str, rows: list[models.Model], *, replace: Q, started: datetime)
     return True
 
 
+def stored(code: str, *, marker: Q, replace: Q, rows: Callable[[], list[models.Model]]) -> bool:
+    """Make sure a key somebody reads is stored — `marker` selects the row saying it is —
+    computing its `rows()` for every account and storing them (in place of `replace`) if not.
+    False when they could not be stored (a refresh ran while computing): read raw facts."""
+    refresh(code)
+    if _summaries[code].model._default_manager.filter(marker).exists():
+        return True
+    started = timezone.now()
+    return store(code, rows(), replace=replace, started=started)
+
+
 def _owners_folded(summary: Summary, rows: Any) -> list[Any]:
     """The stored rows summed over owners by the database, each a plain record with the row's
     attributes and owner_id NO_OWNER (building model instances would cost more than the sum saves)."""

@@ -10,6 +10,7 @@ class SalesConfig(AppConfig):
     def ready(self) -> None:
         from kam.accounts.card import extras
         from kam.sales import recycle_bin  # noqa: F401  (opportunities go into the bin with their account)
+        from kam.sales.analytics import summary
         from kam.sales.pool import policies as pool
 
         # The account card's pool buttons (accounts sits below sales).
@@ -18,3 +19,4 @@ class SalesConfig(AppConfig):
             "assign": account.owner_id is None and pool.may_assign(user),
             "release": pool.may_release(user, account),
         })
+        summary.register()

@@ -567,3 +567,39 @@ class DealReview(models.Model):
 
 
 ZERO = Decimal("0.00")
+
+
+class AnalyticsSpan(models.TextChoices):
+    """What an AnalyticsFigure row holds."""
+
+    STATE = "s", "customer state"  # accounts in `state` during the period, and those that moved on
+    PERSON = "p", "participant"  # the period's activities `person` took part in: all, visits, decision makers met, quotes
+    FOLLOW_UP = "f", "follow-ups"  # the period's activities on the accounts of `person`'s open opportunities
+    KEY = "k", "key"  # the period is stored (unit -1: no group's recompute removes it)
+
+
+class AnalyticsFigure(models.Model):
+    """The sales analytics' read model (kam.sales.analytics.summary): per period and per the
+    account's unit and owner (0: in the public pool), the rows `span` says."""
+
+    start = models.DateField()
+    end = models.DateField()
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    span = models.CharField(max_length=1, choices=AnalyticsSpan.choices)
+    state = models.CharField(max_length=16, blank=True)
+    person_id = models.BigIntegerField(default=0)
+    held = models.PositiveIntegerField(default=0)
+    moved_on = models.PositiveIntegerField(default=0)
+    activities = models.PositiveIntegerField(default=0)
+    visits = models.PositiveIntegerField(default=0)
+    decision_maker_meetings = models.PositiveIntegerField(default=0)
+    quotes = models.PositiveIntegerField(default=0)
+    follow_ups = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["start", "end", "span", "unit_id", "owner_id"], name="sales_analytics_key"),
+                   models.Index(fields=["unit_id", "owner_id"], name="sales_analytics_group")]
+
+    def __str__(self) -> str:
+        return f"{self.start}…{self.end} {self.span} unit {self.unit_id} owner {self.owner_id} person {self.person_id}"

@@ -209,14 +209,9 @@ def register() -> None:
 def _stored(key: Key) -> bool:
     """Make sure the key's rows are stored (measuring every account if they are not); False
     when they could not be (a refresh ran while measuring): the caller reads raw facts."""
-    summaries.refresh(COMPLIANCE)
-    if ComplianceFigure.objects.filter(span=ComplianceSpan.KEY, **_where(key)).exists():
-        return True
-    scheme = Scheme.objects.get(pk=key[0])
-    started = timezone.now()
-    rows = measured_rows(Account.objects.alive(), scheme, key)
-    return summaries.store(COMPLIANCE, rows, started=started,
-                           replace=Q(scheme_id=key[0], start=key[1], end=key[2]))
+    return summaries.stored(COMPLIANCE, marker=Q(span=ComplianceSpan.KEY, **_where(key)),
+                            replace=Q(scheme_id=key[0], start=key[1], end=key[2]),
+                            rows=lambda: measured_rows(Account.objects.alive(), Scheme.objects.get(pk=key[0]), key))
 
 
 def _read(user, key: Key, *, raw: bool | None = None, **options: Any) -> summaries.Figures:

@@ -40,6 +40,7 @@ the database on PostgreSQL) and worked through in numpy; the small tables by agg
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -96,6 +97,8 @@ class Scope:
     activity_accounts: QuerySet  # whose activities count for the people: the unit's, whoever owns them
     owner_id: int | None = None
     everything: bool = False  # every live account: the history tables need no account filter
+    user: User | None = None  # whose scope it is (the read model reads their part)
+    unit: OrgUnit | None = None  # the unit chosen
 
 
 def _binned_opportunity_ids() -> list[int]:
@@ -117,13 +120,17 @@ def scope_for(*, user: User, unit: OrgUnit | None = None, owner: User | None = N
         deleted = _binned_opportunity_ids()
         opportunities = Opportunity.objects.exclude(pk__in=deleted) if deleted else Opportunity.objects.all()
     else:
-        opportunities = Opportunity.objects.alive().filter(account__in=accounts.values("pk"))
+        # The visibility terms on the joined account: a branch's accounts are not listed again
+        # for each of the page's queries.
+        opportunities = Opportunity.objects.visible_to(user)
+        if unit is not None:
+            opportunities = opportunities.filter(account__unit__path__startswith=unit.path)
     reach = accounts
     if owner is not None:
         opportunities = opportunities.filter(owner=owner)
         accounts = accounts.filter(owner=owner)
     return Scope(opportunities=opportunities, accounts=accounts, activity_accounts=reach, owner_id=owner.pk if owner else None,
-                 everything=user.sees_everything and unit is None and owner is None)
+                 everything=user.sees_everything and unit is None and owner is None, user=user, unit=unit)
 
 
 @dataclass(frozen=True)
@@ -222,11 +229,12 @@ def _later_max(group: np.ndarray, value: np.ndarray) -> np.ndarray:
     return later
 
 
-def _cohort(group: np.ndarray, value: np.ndarray, later: np.ndarray, level: int) -> np.ndarray:
-    """For each group with a row at `level`, the largest value after its first such row."""
+def _cohort(group: np.ndarray, value: np.ndarray, later: np.ndarray, level: int) -> tuple[np.ndarray, np.ndarray]:
+    """The groups with a row at `level` (sorted) and, for each, the largest value after its
+    first such row."""
     at_level = np.flatnonzero(value == level)
-    _keys, first = np.unique(group[at_level], return_index=True)
-    return later[at_level[first]]
+    keys, first = np.unique(group[at_level], return_index=True)
+    return keys, later[at_level[first]]
 
 
 @dataclass
@@ -252,7 +260,7 @@ def stage_conversion(scope: Scope, period: Period, rows: np.ndarray | None = Non
     later = _later_max(rows[:, 0], rows[:, 1])
     out = []
     for stage in OPEN_STAGES:
-        after = _cohort(rows[:, 0], rows[:, 1], later, PROGRESS[stage])
+        _opportunities, after = _cohort(rows[:, 0], rows[:, 1], later, PROGRESS[stage])
         out.append(StageConversion(stage, len(after), int((after > PROGRESS[stage]).sum()),
                                    int((after == WON_PROGRESS).sum())))
     return out
@@ -386,14 +394,12 @@ class StateConversion:
         return _share(self.moved_on, self.held)
 
 
-def customer_state_conversion(scope: Scope, period: Period) -> list[StateConversion]:
-    """Per state on the ladder (but the last), the accounts in it during the period and how
-    many of them moved on to a later state before the period ended (see the module)."""
+def state_outcomes(accounts: QuerySet | None, period: Period) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per state on the ladder but the last, the accounts of `accounts` (None: every live
+    one) in it during the period — their ids, sorted — and whether each moved on to a later
+    state before the period ended (see the module)."""
     history = Account.history.model.objects.filter(history_date__lt=period.hi, history_type__in=("+", "~"))
-    if not scope.everything:
-        history = history.filter(id__in=scope.accounts.values("pk"))
-    else:
-        history = history.filter(id__in=Account.objects.alive().values("pk"))
+    history = history.filter(id__in=(Account.objects.alive() if accounts is None else accounts).values("pk"))
     rows = integer_rows(history.annotate(n=_numbered("lifecycle_status", STATE_PROGRESS), t=EpochSeconds("history_date"))
                         .values_list("id", "n", "t", "history_id"), 4)
     rows = rows[np.lexsort((rows[:, 3], rows[:, 2], rows[:, 0]))]
@@ -405,10 +411,18 @@ def customer_state_conversion(scope: Scope, period: Period) -> list[StateConvers
     account, state = account[keep], state[keep]
     later = _later_max(account, state)
     out = []
-    for here, there in zip(LADDER[:-1], LADDER[1:], strict=True):
-        after = _cohort(account, state, later, STATE_PROGRESS[here])
-        out.append(StateConversion(here, there, len(after), int((after > STATE_PROGRESS[here]).sum())))
+    for here in LADDER[:-1]:
+        ids, after = _cohort(account, state, later, STATE_PROGRESS[here])
+        out.append((ids, after > STATE_PROGRESS[here]))
     return out
+
+
+def customer_state_conversion(scope: Scope, period: Period) -> list[StateConversion]:
+    """Per state on the ladder (but the last), the accounts in it during the period and how
+    many of them moved on to a later state before the period ended (see the module)."""
+    outcomes = state_outcomes(None if scope.everything else scope.accounts, period)
+    return [StateConversion(here, there, len(ids), int(moved.sum()))
+            for (here, there), (ids, moved) in zip(zip(LADDER[:-1], LADDER[1:], strict=True), outcomes, strict=True)]
 
 
 # --- process metrics ------------------------------------------------------------------------------
@@ -435,36 +449,62 @@ def visit_kinds() -> list[str]:
     return list(config().CADENCE_VISIT_KINDS)
 
 
+def taking_part(accounts: QuerySet, period: Period) -> QuerySet:
+    """Who took part in the period's activities on `accounts`: rows of the participants table."""
+    activities = Activity.objects.filter(occurred_at__gte=period.lo, occurred_at__lt=period.hi,
+                                         account__in=accounts.values("pk"))
+    return Activity.participants.through.objects.filter(activity__in=activities.values("pk"))
+
+
+def participation() -> dict[str, Count]:
+    """What `taking_part` rows are counted into per person (the names PersonMetrics has)."""
+    return {"activities": Count("pk"), "visits": Count("pk", filter=Q(activity__kind__in=visit_kinds())),
+            "decision_maker_meetings": Count("pk", filter=Q(activity__decision_maker_met=True)),
+            "quotes": Count("pk", filter=Q(activity__kind__in=QUOTE_KINDS))}
+
+
+def followed_up(opportunities: QuerySet, period: Period) -> QuerySet:
+    """The open ones of `opportunities` joined to the period's activities on their accounts:
+    Count("account__activities") counts the follow-ups."""
+    return opportunities.filter(stage__in=OPEN_STAGES, account__activities__occurred_at__gte=period.lo,
+                                account__activities__occurred_at__lt=period.hi)
+
+
 def process_metrics(scope: Scope, period: Period) -> list[PersonMetrics]:
     """One line per person who took part in an activity of the period on the scope's accounts
     or owns one of its opportunities open now or won in the period; by name."""
-    activities = Activity.objects.filter(occurred_at__gte=period.lo, occurred_at__lt=period.hi,
-                                         account__in=scope.activity_accounts.values("pk"))
-    taking_part = Activity.participants.through.objects.filter(activity__in=activities.values("pk"))
+    rows = taking_part(scope.activity_accounts, period)
     if scope.owner_id is not None:
-        taking_part = taking_part.filter(user_id=scope.owner_id)
+        rows = rows.filter(user_id=scope.owner_id)
+    counted = rows.order_by().values("user_id").annotate(**participation())
+    follow_ups = (followed_up(scope.opportunities, period).order_by().values("owner_id")
+                  .annotate(n=Count("account__activities")))
+    return people_metrics(scope, period, counted, {r["owner_id"]: r["n"] for r in follow_ups})
+
+
+def people_metrics(scope: Scope, period: Period, counted: Iterable[dict[str, Any]],
+                   follow_ups: dict[int, int]) -> list[PersonMetrics]:
+    """The lines of the people: their counts of taking part (`counted`: per user_id, the
+    counts `participation` names) and follow-ups per user, with the opportunities each owns
+    open now and won in the period, read here."""
     people: dict[int, PersonMetrics] = {}
 
     def person(pk: int) -> PersonMetrics:
         return people.setdefault(pk, PersonMetrics(pk, ""))
 
-    for r in (taking_part.order_by().values("user_id").annotate(
-            n=Count("pk"), visits=Count("pk", filter=Q(activity__kind__in=visit_kinds())),
-            dm=Count("pk", filter=Q(activity__decision_maker_met=True)),
-            quotes=Count("pk", filter=Q(activity__kind__in=QUOTE_KINDS)))):
+    for r in counted:
         p = person(r["user_id"])
-        p.activities, p.visits, p.decision_maker_meetings, p.quotes = r["n"], r["visits"], r["dm"], r["quotes"]
+        p.activities, p.visits = r["activities"], r["visits"]
+        p.decision_maker_meetings, p.quotes = r["decision_maker_meetings"], r["quotes"]
     owned = scope.opportunities.filter(Q(stage__in=OPEN_STAGES)
                                        | Q(stage=Stage.WON, closed_on__range=(period.start, period.end)))
     for r in owned.order_by().values("owner_id").annotate(open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
                                                           won=Count("pk", filter=Q(stage=Stage.WON))):
         p = person(r["owner_id"])
         p.open_opportunities, p.won = r["open"], r["won"]
-    follow_ups = (scope.opportunities.filter(stage__in=OPEN_STAGES, account__activities__occurred_at__gte=period.lo,
-                                             account__activities__occurred_at__lt=period.hi)
-                  .order_by().values("owner_id").annotate(n=Count("account__activities")))
-    for r in follow_ups:
-        person(r["owner_id"]).follow_ups = r["n"]
+    for pk, n in follow_ups.items():
+        if n:
+            person(pk).follow_ups = n
     for user in get_user_model().objects.filter(pk__in=list(people)):
         people[user.pk].name = str(user)
     return sorted(people.values(), key=lambda p: (p.name, p.user_id))
@@ -485,10 +525,13 @@ class Analytics:
     people: list[PersonMetrics]
 
 
-def analyse(scope: Scope, period: Period) -> Analytics:
-    """Everything the analytics page shows; the period's stage changes are read once."""
+def analyse(scope: Scope, period: Period, *,
+            states: Callable[[Scope, Period], list[StateConversion]] = customer_state_conversion,
+            people: Callable[[Scope, Period], list[PersonMetrics]] = process_metrics) -> Analytics:
+    """Everything the analytics page shows; the period's stage changes are read once. `states`
+    and `people` compute those parts (the read model's readers in its place)."""
     rows = _period_changes(scope, period)
     return Analytics(period=period, funnel=funnel(scope, period), conversion=stage_conversion(scope, period, rows),
                      days=days_per_stage(scope, period, rows), competitors=win_rate_by_competitor(scope, period),
-                     quotes=quote_comparison(scope, period), states=customer_state_conversion(scope, period),
-                     people=process_metrics(scope, period))
+                     quotes=quote_comparison(scope, period), states=states(scope, period),
+                     people=people(scope, period))

@@ -19,6 +19,7 @@ from kam.core.exports import workbook_response
 from kam.core.models import AuditEvent, OrgUnit
 from kam.core.web import MAX_ID
 from kam.sales.analytics import selectors as analytics
+from kam.sales.analytics import summary
 from kam.sales.models import Stage
 
 MAX_DAYS = 3660  # the longest period one may ask for
@@ -86,7 +87,7 @@ def _analyse(request):
     name, period = _period(request)
     chosen = _filters(request)
     scope = analytics.scope_for(user=request.user, unit=chosen["unit"], owner=chosen["owner"])
-    return name, period, chosen, analytics.analyse(scope, period)
+    return name, period, chosen, summary.page(scope, period)
 
 
 def _charts(result: analytics.Analytics) -> dict:
