@@ -570,8 +570,12 @@ ZERO = Decimal("0.00")
 
 
 class AnalyticsSpan(models.TextChoices):
-    """What an AnalyticsFigure row holds."""
+    """What an AnalyticsFigure row holds; `person_id` is the opportunities' owner or the participant."""
 
+    FUNNEL = "n", "funnel"  # per `stage`: open opportunities now, or won or lost in the period (count, amount)
+    CONVERSION = "c", "stage conversion"  # per open `stage`: entered in the period, moved on, won
+    DAYS = "d", "days per stage"  # per open `stage`: the stays that ended in the period, their seconds
+    OWNED = "o", "owned"  # per `person`: opportunities open now, won in the period
     STATE = "s", "customer state"  # accounts in `state` during the period, and those that moved on
     PERSON = "p", "participant"  # the period's activities `person` took part in: all, visits, decision makers met, quotes
     FOLLOW_UP = "f", "follow-ups"  # the period's activities on the accounts of `person`'s open opportunities
@@ -587,8 +591,16 @@ class AnalyticsFigure(models.Model):
     unit_id = models.BigIntegerField()
     owner_id = models.BigIntegerField()
     span = models.CharField(max_length=1, choices=AnalyticsSpan.choices)
+    stage = models.CharField(max_length=16, blank=True)
     state = models.CharField(max_length=16, blank=True)
     person_id = models.BigIntegerField(default=0)
+    opportunities = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+    entered = models.PositiveIntegerField(default=0)
+    won = models.PositiveIntegerField(default=0)
+    stays = models.PositiveIntegerField(default=0)
+    seconds = models.BigIntegerField(default=0)
+    open_opportunities = models.PositiveIntegerField(default=0)
     held = models.PositiveIntegerField(default=0)
     moved_on = models.PositiveIntegerField(default=0)
     activities = models.PositiveIntegerField(default=0)

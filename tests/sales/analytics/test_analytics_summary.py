@@ -1,8 +1,9 @@
 """The sales analytics' read model: after any sequence of state changes, contacts logged and
 deleted, participants added, opportunities opened, moved, won and deleted, moves of accounts,
 team changes and reads of another period, the incrementally kept rows equal a rebuild, and
-what each role is shown (customer-state conversion, the people's process metrics) equals the
-same figures worked out from the raw facts of what they see."""
+what each role is shown (funnel, stage conversion, days per stage, customer-state conversion,
+the people's process metrics) equals the same figures worked out from the raw facts of what
+they see."""
 
 from __future__ import annotations
 
@@ -51,15 +52,9 @@ def rebuilt_rows() -> Counter:
     return Counter(tuple(getattr(r, f) for f in FIELDS) for r in summary.compute(Account.objects.alive()))
 
 
-def shown(scope: analytics.Scope, period: analytics.Period, raw: bool) -> tuple:
-    """The state conversion and the people's lines, from the read model or from the raw facts."""
-    if raw:
-        states, people = analytics.customer_state_conversion(scope, period), analytics.process_metrics(scope, period)
-    else:
-        states, people = summary.states(scope, period), summary.people(scope, period)
-    return [(s.state, s.held, s.moved_on) for s in states], [
-        (p.user_id, p.activities, p.visits, p.decision_maker_meetings, p.quotes, p.open_opportunities, p.won,
-         p.follow_ups) for p in people]
+def shown(scope: analytics.Scope, period: analytics.Period, raw: bool) -> analytics.Analytics:
+    """Everything the page shows, from the read model or from the raw facts."""
+    return analytics.analyse(scope, period) if raw else summary.page(scope, period)
 
 
 OPS = st.lists(st.tuples(st.sampled_from([
@@ -79,8 +74,12 @@ def test_incremental_equals_rebuild_and_each_role_sees_its_raw_figures(org, ops)
     month = analytics.Period(today.replace(day=1), today)
     won = OutcomeReason.objects.filter(is_active=True, applies_to__in=["won", "both"]).first()
     with transaction.atomic():
-        for i in range(4):
-            AccountFactory(owner=people[i % 3], lifecycle_status=["prospect", "opportunity", "ordered", "active"][i])
+        for i in range(4):  # each with an opportunity opened before the quarter and moved on in it
+            a = AccountFactory(owner=people[i % 3], lifecycle_status=["prospect", "opportunity", "ordered", "active"][i])
+            o = opportunity_create(actor=org.admin, account=a, name=f"老项目{i}", amount=Decimal(5000 * (i + 1)),
+                                   expected_close=today + timedelta(days=90), owner=people[i % 3],
+                                   at=timezone.now() - timedelta(days=120 + 10 * i))
+            opportunity_move(actor=org.admin, opportunity=o, stage=Stage.DESIGN, at=timezone.now() - timedelta(hours=i))
         summaries.rebuild([summary.ANALYTICS])
         for op, n in ops:
             live = list(Account.objects.alive().order_by("pk"))
@@ -107,10 +106,13 @@ def test_incremental_equals_rebuild_and_each_role_sees_its_raw_figures(org, ops)
                 if activity is not None:
                     org.manager_a.activities.add(activity)
             elif op == "open" and account.owner_id:
+                # opened now or up to 200 days ago: some stays began before the quarter
                 opportunity_create(actor=org.admin, account=account, name=f"项目{n}", amount=Decimal(1000 + n),
-                                   expected_close=today + timedelta(days=90), owner=person)
+                                   expected_close=today + timedelta(days=90), owner=person,
+                                   at=timezone.now() - timedelta(days=n % 200, hours=n % 24))
             elif op == "move" and opportunity is not None:
-                opportunity_move(actor=org.admin, opportunity=opportunity, stage=Stage.REVIEW)
+                opportunity_move(actor=org.admin, opportunity=opportunity,
+                                 stage=Stage.DESIGN if opportunity.stage == Stage.CONTACT else Stage.REVIEW)
             elif op == "close" and opportunity is not None:
                 opportunity_close(actor=org.admin, opportunity=opportunity, outcome="won", reason=won, note="签约")
             elif op == "drop" and opportunity is not None:
@@ -129,7 +131,7 @@ def test_incremental_equals_rebuild_and_each_role_sees_its_raw_figures(org, ops)
             elif op == "refresh":
                 summaries.refresh(summary.ANALYTICS)
             elif op == "month":  # another period read: stored from then on, kept by the marks too
-                summary.states(analytics.scope_for(user=org.director), month)
+                summary.page(analytics.scope_for(user=org.director), month)
         summaries.refresh(summary.ANALYTICS)
         assert not SummaryDirty.objects.filter(summary=summary.ANALYTICS).exists()
         assert stored_rows() == rebuilt_rows()

@@ -40,7 +40,7 @@ the database on PostgreSQL) and worked through in numpy; the small tables by agg
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -170,15 +170,21 @@ class FunnelStep(_StageLabel):
     amount: Decimal
 
 
+def in_funnel(opportunities: QuerySet, period: Period) -> QuerySet:
+    """Of `opportunities`, those the funnel counts: open now, or won or lost in the period."""
+    return opportunities.filter(Q(stage__in=OPEN_STAGES) | Q(stage__in=CLOSED_STAGES, closed_on__range=(period.start, period.end)))
+
+
+def funnel_steps(found: dict[str, tuple[int, Decimal | int | None]]) -> list[FunnelStep]:
+    """The funnel's steps from (count, intended amount) per stage."""
+    return [FunnelStep(stage, found.get(stage, (0, 0))[0], Decimal(found.get(stage, (0, 0))[1] or 0).quantize(Decimal("0.01")))
+            for stage in (*OPEN_STAGES, *CLOSED_STAGES)]
+
+
 def funnel(scope: Scope, period: Period) -> list[FunnelStep]:
     """Open stages now (count, intended amount), then won and lost in the period: one query."""
-    rows = (scope.opportunities
-            .filter(Q(stage__in=OPEN_STAGES) | Q(stage__in=CLOSED_STAGES, closed_on__range=(period.start, period.end)))
-            .order_by().values("stage").annotate(n=Count("pk"), amount=Sum("amount")))
-    found = {r["stage"]: r for r in rows}
-    return [FunnelStep(stage, found.get(stage, {}).get("n", 0),
-                       Decimal(found.get(stage, {}).get("amount") or 0).quantize(Decimal("0.01")))
-            for stage in (*OPEN_STAGES, *CLOSED_STAGES)]
+    rows = in_funnel(scope.opportunities, period).order_by().values("stage").annotate(n=Count("pk"), amount=Sum("amount"))
+    return funnel_steps({r["stage"]: (r["n"], r["amount"]) for r in rows})
 
 
 # --- stage history --------------------------------------------------------------------------------
@@ -194,7 +200,7 @@ def _changes(scope: Scope, **where: Any) -> QuerySet[StageChange]:
     return changes.exclude(opportunity_id__in=dropped) if dropped else changes
 
 
-def _period_changes(scope: Scope, period: Period, *, with_from: bool = True) -> np.ndarray:
+def period_changes(scope: Scope, period: Period, *, with_from: bool = True) -> np.ndarray:
     """The period's stage changes as rows (opportunity, progress of to_stage, epoch seconds,
     progress of from_stage or -1), sorted by opportunity and time (ties: by progress). The
     time and the progress travel packed in one integer (seconds × 8 + progress): fewer
@@ -253,17 +259,19 @@ class StageConversion(_StageLabel):
         return _share(self.won, self.entered)
 
 
+def stage_outcomes(rows: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Per open stage, from the period's changes (`period_changes`): the opportunities that
+    entered it (ids, sorted) and, for each, the most progress it made after entering."""
+    later = _later_max(rows[:, 0], rows[:, 1])
+    return [_cohort(rows[:, 0], rows[:, 1], later, PROGRESS[stage]) for stage in OPEN_STAGES]
+
+
 def stage_conversion(scope: Scope, period: Period, rows: np.ndarray | None = None) -> list[StageConversion]:
     """Per open stage, the opportunities that entered it in the period, and how many of them
     moved on to a later stage and were won before the period ended."""
-    rows = _period_changes(scope, period, with_from=False) if rows is None else rows
-    later = _later_max(rows[:, 0], rows[:, 1])
-    out = []
-    for stage in OPEN_STAGES:
-        _opportunities, after = _cohort(rows[:, 0], rows[:, 1], later, PROGRESS[stage])
-        out.append(StageConversion(stage, len(after), int((after > PROGRESS[stage]).sum()),
-                                   int((after == WON_PROGRESS).sum())))
-    return out
+    rows = period_changes(scope, period, with_from=False) if rows is None else rows
+    return [StageConversion(stage, len(after), int((after > PROGRESS[stage]).sum()), int((after == WON_PROGRESS).sum()))
+            for stage, (_opportunities, after) in zip(OPEN_STAGES, stage_outcomes(rows), strict=True)]
 
 
 @dataclass
@@ -273,12 +281,14 @@ class StageDays(_StageLabel):
     mean_days: float | None
 
 
-def days_per_stage(scope: Scope, period: Period, rows: np.ndarray | None = None) -> list[StageDays]:
-    """Mean days of the stays in each open stage that ended in the period (see the module)."""
-    rows = _period_changes(scope, period) if rows is None else rows
+def stays(scope: Scope, period: Period, rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The stays in an open stage that ended in the period (see the module): per stay the
+    opportunity, the progress number of the stage and the seconds it lasted."""
+    rows = period_changes(scope, period) if rows is None else rows
     opp, to_n, t, from_n = rows[:, 0], rows[:, 1], rows[:, 2], rows[:, 3]
     same = opp[1:] == opp[:-1]
     # Stays that began and ended in the period: from one change to the opportunity's next.
+    whose = [opp[:-1][same]]
     stage = [to_n[:-1][same]]
     seconds = [(t[1:] - t[:-1])[same]]
     # Stays that began before: the first change of the period leaves a stage entered earlier.
@@ -292,13 +302,19 @@ def days_per_stage(scope: Scope, period: Period, rows: np.ndarray | None = None)
         where = np.searchsorted(entered[:, 0], opp[first])
         known = where < len(entered)
         known[known] = entered[where[known], 0] == opp[first][known]
+        whose.append(opp[first][known])
         stage.append(from_n[first][known])
         seconds.append(t[first][known] - entered[where[known], 1])
-    stages, waits = np.concatenate(stage), np.concatenate(seconds)
+    return np.concatenate(whose), np.concatenate(stage), np.concatenate(seconds)
+
+
+def days_per_stage(scope: Scope, period: Period, rows: np.ndarray | None = None) -> list[StageDays]:
+    """Mean days of the stays in each open stage that ended in the period (see the module)."""
+    _whose, stages, waits = stays(scope, period, rows)
     out = []
     for name in OPEN_STAGES:
         mine = waits[stages == PROGRESS[name]]
-        out.append(StageDays(name, len(mine), float(mine.mean() / 86400) if len(mine) else None))
+        out.append(StageDays(name, len(mine), float(mine.sum() / len(mine) / 86400) if len(mine) else None))
     return out
 
 
@@ -482,11 +498,18 @@ def process_metrics(scope: Scope, period: Period) -> list[PersonMetrics]:
     return people_metrics(scope, period, counted, {r["owner_id"]: r["n"] for r in follow_ups})
 
 
-def people_metrics(scope: Scope, period: Period, counted: Iterable[dict[str, Any]],
-                   follow_ups: dict[int, int]) -> list[PersonMetrics]:
+def owned(opportunities: QuerySet, period: Period) -> QuerySet:
+    """Per owner of `opportunities`: how many are open now (`open`) and won in the period (`won`)."""
+    return (opportunities.filter(Q(stage__in=OPEN_STAGES) | Q(stage=Stage.WON, closed_on__range=(period.start, period.end)))
+            .order_by().values("owner_id").annotate(open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
+                                                    won=Count("pk", filter=Q(stage=Stage.WON))))
+
+
+def people_metrics(scope: Scope, period: Period, counted: Iterable[dict[str, Any]], follow_ups: dict[int, int],
+                   owns: dict[int, tuple[int, int]] | None = None) -> list[PersonMetrics]:
     """The lines of the people: their counts of taking part (`counted`: per user_id, the
-    counts `participation` names) and follow-ups per user, with the opportunities each owns
-    open now and won in the period, read here."""
+    counts `participation` names), follow-ups, and the opportunities each owns open now and
+    won in the period (`owns`; None: read here)."""
     people: dict[int, PersonMetrics] = {}
 
     def person(pk: int) -> PersonMetrics:
@@ -496,12 +519,12 @@ def people_metrics(scope: Scope, period: Period, counted: Iterable[dict[str, Any
         p = person(r["user_id"])
         p.activities, p.visits = r["activities"], r["visits"]
         p.decision_maker_meetings, p.quotes = r["decision_maker_meetings"], r["quotes"]
-    owned = scope.opportunities.filter(Q(stage__in=OPEN_STAGES)
-                                       | Q(stage=Stage.WON, closed_on__range=(period.start, period.end)))
-    for r in owned.order_by().values("owner_id").annotate(open=Count("pk", filter=Q(stage__in=OPEN_STAGES)),
-                                                          won=Count("pk", filter=Q(stage=Stage.WON))):
-        p = person(r["owner_id"])
-        p.open_opportunities, p.won = r["open"], r["won"]
+    if owns is None:
+        owns = {r["owner_id"]: (r["open"], r["won"]) for r in owned(scope.opportunities, period)}
+    for pk, (open_now, won) in owns.items():
+        if open_now or won:
+            p = person(pk)
+            p.open_opportunities, p.won = open_now, won
     for pk, n in follow_ups.items():
         if n:
             person(pk).follow_ups = n
@@ -525,13 +548,10 @@ class Analytics:
     people: list[PersonMetrics]
 
 
-def analyse(scope: Scope, period: Period, *,
-            states: Callable[[Scope, Period], list[StateConversion]] = customer_state_conversion,
-            people: Callable[[Scope, Period], list[PersonMetrics]] = process_metrics) -> Analytics:
-    """Everything the analytics page shows; the period's stage changes are read once. `states`
-    and `people` compute those parts (the read model's readers in its place)."""
-    rows = _period_changes(scope, period)
+def analyse(scope: Scope, period: Period) -> Analytics:
+    """Everything the analytics page shows, from the raw facts; the period's stage changes are read once."""
+    rows = period_changes(scope, period)
     return Analytics(period=period, funnel=funnel(scope, period), conversion=stage_conversion(scope, period, rows),
                      days=days_per_stage(scope, period, rows), competitors=win_rate_by_competitor(scope, period),
-                     quotes=quote_comparison(scope, period), states=states(scope, period),
-                     people=people(scope, period))
+                     quotes=quote_comparison(scope, period), states=customer_state_conversion(scope, period),
+                     people=process_metrics(scope, period))
