@@ -62,6 +62,8 @@ def _options(parser):
     parser.add_argument("--kam-think", default="1-3",
                         help="seconds a person waits between two actions: MIN-MAX, or one number (0: none)")
     parser.add_argument("--kam-password", default=PASSWORD_DEFAULT, help="the demo users' password")
+    parser.add_argument("--kam-only", default="",
+                        help="comma-separated kinds of request: each person makes only these (default: their day)")
     parser.add_argument("--kam-passes", type=int, default=0,
                         help="end the run once every person has been through their day this many times "
                              "(0: run until --run-time)")
@@ -221,7 +223,8 @@ class Person(FastHttpUser):
             passes = self.environment.parsed_options.kam_passes
             if passes and self.dealt >= passes:
                 self.finish()
-            self.deck = deal(self.day, self.rng)
+            only = [kind for kind in (self.environment.parsed_options.kam_only or "").split(",") if kind]
+            self.deck = deal({kind: 1 for kind in only} if only else self.day, self.rng)
             self.dealt += 1
         ACTIONS[self.deck.pop(0)](self)
 

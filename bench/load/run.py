@@ -47,6 +47,14 @@ RSS_SAMPLE_SECONDS = 0.5
 STOP_GRACE_SECONDS = 20
 
 
+def _kinds(text: str) -> str:
+    """--only: kinds of request the plan knows, comma-separated."""
+    unknown = [kind for kind in text.split(",") if kind and kind not in KINDS]
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown kind {', '.join(unknown)}; the kinds are {', '.join(KINDS)}")
+    return text
+
+
 class Interrupted(Exception):
     """SIGTERM or SIGHUP: stop as Ctrl-C does."""
 
@@ -271,7 +279,7 @@ def run_locust(url: str, args, report: Path, log_path: Path) -> int:
             "--host", url, "-u", str(args.users), "-r", str(args.rate or args.users), "-t", str(args.duration),
             "--stop-timeout", "0", "--loglevel", "WARNING",
             "--kam-report", str(report), "--kam-think", args.think, "--kam-password", args.password,
-            "--kam-passes", str(args.passes)]
+            "--kam-passes", str(args.passes), "--kam-only", args.only]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in [str(ROOT / "src"), os.environ.get("PYTHONPATH", "")] if p)}
     with open(log_path, "wb") as log:
         locust = subprocess.Popen(argv, env=env, cwd=LOCUSTFILE.parent, stdout=log, stderr=subprocess.STDOUT)
@@ -363,6 +371,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="end once every person has been through their day this many times "
                              "(--duration then bounds the run); 0: run for --duration")
     parser.add_argument("--report", help="also write the summary as JSON to this file")
+    parser.add_argument("--only", default="", type=_kinds,
+                        help=f"comma-separated kinds of request, each person making only these: {', '.join(KINDS)}")
     args = parser.parse_args(argv)
 
     if args.host != ALLOWED_HOST:

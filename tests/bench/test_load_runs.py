@@ -74,6 +74,29 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
+def test_only_one_kind_of_request_when_asked(tmp_path):
+    # given the tiny demo, when two people make only list requests
+    report = tmp_path / "report.json"
+    run = subprocess.run(
+        [sys.executable, str(RUN), "--home", str(tmp_path / "load"), "--accounts", "100", "--users", "2",
+         "--passes", "3", "--duration", "60", "--think", "0", "--workers", "1", "--no-background",
+         "--only", "list", "--report", str(report)],
+        capture_output=True, text=True, timeout=240, cwd=ROOT,
+    )
+
+    # then the run made list requests and, after its set-up, nothing else
+    assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
+    kinds = json.loads(report.read_text(encoding="utf-8"))["summary"]["kinds"]
+    assert {k for k, v in kinds.items() if v["requests"]} == {"list", *SETUP_KINDS}
+    assert kinds["list"]["requests"] == 2 * 3
+
+    # and a kind the plan does not know is refused before anything starts
+    refused = subprocess.run([sys.executable, str(RUN), "--home", str(tmp_path / "other"), "--only", "lists"],
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert refused.returncode == 2 and "unknown kind lists" in refused.stderr
+    assert not (tmp_path / "other").exists()
+
+
 def test_another_host_is_refused(tmp_path):
     run = subprocess.run(
         [sys.executable, str(RUN), "--home", str(tmp_path / "load"), "--host", "10.0.0.1"],
