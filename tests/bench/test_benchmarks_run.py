@@ -38,9 +38,13 @@ RUNS = [
     ("bench_bgnbd.py", ["--customers", "2000", "--repeat", "1", "--recovery", "10"], "gamma-gamma fit, median", False),
     ("bench_pages.py", ["--accounts", "60", "--runs", "1", "--warmup", "0", "--users", "director,gz_th_spec1"],
      "accounts, median of 1", True),
+    # installs DjangoCRM from PyPI into its own virtualenv (half a minute), as anyone would
+    ("bench_djangocrm.py", ["--accounts", "60", "--runs", "1", "--warmup", "0"], "DjangoCRM", False),
 ]
 # The scripts without a data directory of their own.
 NO_HOME = {"bench_bgnbd.py"}
+# The scripts with a second one: the peer they compare against.
+PEER_HOME = {"bench_djangocrm.py": "--crm-home"}
 
 
 def _own_database(url: str) -> tuple[str, str]:
@@ -73,6 +77,8 @@ def test_the_benchmark_runs_at_a_tiny_size_and_prints_its_figure(tmp_path, scrip
     command = [sys.executable, str(BENCH / script), *arguments]
     if script not in NO_HOME:
         command += ["--home", str(tmp_path / "bench")]
+    if script in PEER_HOME:
+        command += [PEER_HOME[script], str(tmp_path / "peer")]
     try:
         run = subprocess.run(command, capture_output=True, text=True, timeout=420, cwd=ROOT, env=env)
     finally:
