@@ -52,6 +52,32 @@ def test_branch_staffing_matches_the_hand_computation(org, branch_a):
     assert office_a2.now.accounts == 15 and office_a2.now.present == 1
 
 
+def test_the_tier_counts_follow_moves_and_deletions_as_the_entries_do(org, branch_a):
+    from django.conf import settings
+    from django.test import override_settings
+
+    from kam.accounts.models import Account
+    from kam.accounts.ownership import give_owner
+    from kam.accounts.recycle.services import account_delete
+
+    # given the branch's staffing read once (the tiering read model built), then an account
+    # moved from 天河 to 越秀 and one deleted
+    staffing_for(user=org.manager_a, unit=org.branch_a, scheme=branch_a)
+    mine = list(Account.objects.filter(owner=org.specialist_a).order_by("pk"))
+    give_owner(actor=org.admin, account=mine[0], owner=org.specialist_a2, unit=org.office_a2, reason="调整")
+    account_delete(actor=org.admin, account=mine[1])
+
+    # then the figures equal those counted over the snapshot's entries
+    def shown(rows):
+        return [(r.unit.pk, {t.tier: t.accounts for t in r.now.tiers}, r.now.required) for r in rows]
+
+    kept = shown(staffing_for(user=org.manager_a, unit=org.branch_a, scheme=branch_a))
+    with override_settings(KAM={**settings.KAM, "READ_MODELS": False}):
+        counted = shown(staffing_for(user=org.manager_a, unit=org.branch_a, scheme=branch_a))
+    assert kept == counted
+    assert sum(kept[0][1].values()) == 33 and sum(kept[2][1].values()) == 16  # one gone; 越秀 one more
+
+
 def test_another_branch_sees_no_staffing_of_mine(org, branch_a):
     assert staffing_for(user=org.manager_b, unit=org.branch_a, scheme=branch_a) == []
     assert staffing_for(user=org.specialist_a, unit=org.branch_a, scheme=branch_a) == []

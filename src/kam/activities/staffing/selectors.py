@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
+from django.db.models import Count, Sum
 
 from kam.activities.models import ServiceStandard
 from kam.activities.staffing import policies
@@ -23,9 +23,11 @@ from kam.activities.staffing.workload import (
     spread_growth,
     staffing_need,
 )
+from kam.core import summaries
 from kam.core.conf import config
 from kam.core.models import OrgUnit, Role
-from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState
+from kam.tiering.models import Scheme, Snapshot, SnapshotEntry, SnapshotState, TierCount
+from kam.tiering.summaries import TIER_COUNTS
 
 User = get_user_model()
 
@@ -76,6 +78,20 @@ def staffing_units(*, user: Any, unit: OrgUnit | None = None) -> list[OrgUnit]:
     return [unit, *OrgUnit.objects.filter(parent=unit, is_active=True).order_by("code")]
 
 
+def _tier_counts(snapshot_id: int, unit_ids: list[int]) -> list[tuple[int, str, int]]:
+    """The snapshot's live accounts per unit (of `unit_ids`) and tier: summed from the tiering
+    read model (TierCount, per unit and owner), or with KAM_READ_MODELS=0 counted over the
+    snapshot's entries."""
+    if config().READ_MODELS:
+        summaries.refresh(TIER_COUNTS)
+        return list(TierCount.objects.filter(snapshot_id=snapshot_id, unit_id__in=unit_ids).values("unit_id", "tier")
+                    .order_by().annotate(n=Sum("accounts")).values_list("unit_id", "tier", "n"))
+    return list(SnapshotEntry.objects.filter(snapshot_id=snapshot_id, account__deleted_at__isnull=True,
+                                             account__unit_id__in=unit_ids)
+                .values("account__unit_id", "tier").order_by().annotate(n=Count("id"))
+                .values_list("account__unit_id", "tier", "n"))
+
+
 def staffing_for(*, user: Any, unit: OrgUnit | None, scheme: Scheme,
                  growth: dict[str, int] | int | None = None, factors: Factors | None = None) -> list[UnitStaffing]:
     """Managers required vs present for `unit` (first) and each of its sub-units, each over its
@@ -96,11 +112,7 @@ def staffing_for(*, user: Any, unit: OrgUnit | None, scheme: Scheme,
     snapshot = (Snapshot.objects.filter(scheme=scheme, state=SnapshotState.DONE).order_by("-as_of", "-id").first())
     tiers: dict[int, Counter[str]] = {u.pk: Counter() for u in units}
     if snapshot is not None:
-        rows = (SnapshotEntry.objects.filter(snapshot=snapshot, account__deleted_at__isnull=True,
-                                             account__unit_id__in=list(paths))
-                .values("account__unit_id", "tier").order_by().annotate(n=Count("id"))
-                .values_list("account__unit_id", "tier", "n"))
-        for unit_id, tier, n in rows:
+        for unit_id, tier, n in _tier_counts(snapshot.pk, list(paths)):
             for u in owners(unit_id):
                 tiers[u.pk][tier] += n
     present: Counter[int] = Counter()
