@@ -10,13 +10,12 @@ from decimal import Decimal
 import pytest
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kam.accounts.models import Account, AccountTeamMember, TeamRole
-from kam.accounts.ownership import give_owner, release_to_pool
-from kam.accounts.recycle.services import account_delete, account_restore
+from account_moves import ACCOUNT_MOVES, move_account
+from kam.accounts.models import Account
+from kam.accounts.recycle.services import account_restore
 from kam.core import summaries
 from kam.core.models import SummaryDirty
 from kam.insight.models import Severity, Warning, WarningCount, WarningRule
@@ -81,21 +80,12 @@ def test_incremental_equals_rebuild_and_raw(org, account_factory, ops):
                 services.rule_update(actor=org.admin, rule=rule, is_enabled=True,
                                      severity=severities[n % 3], params=rule.params)
                 services.warning_sweep(account_ids=[account.pk])  # the sweep carries the new severity to all
-            elif op == "owner" and account.owner_id:
-                give_owner(actor=org.admin, account=account, owner=person, unit=person.unit, reason="test")
-            elif op == "office" and account.owner_id:
-                give_owner(actor=org.admin, account=account, owner=account.owner, unit=org.office_a2, reason="test")
-            elif op == "pool" and account.owner_id:
-                release_to_pool(actor=org.admin, account=account, now=timezone.now(), reason="test")
-            elif op == "delete" and not account.subsidiaries.exists():
-                account_delete(actor=org.admin, account=account)
+            elif op in ACCOUNT_MOVES:
+                move_account(org, op, account, person)
             elif op == "restore":
                 binned = Account.objects.binned().order_by("pk").first()
                 if binned is not None:
                     account_restore(actor=org.admin, account_id=binned.pk)
-            elif op == "team":
-                AccountTeamMember.objects.get_or_create(account=account, user=person,
-                                                        defaults={"team_role": TeamRole.TECHNICAL_SUPPORT})
             elif op == "refresh":
                 summaries.refresh(WARNING_COUNTS)
         summaries.refresh(WARNING_COUNTS)
