@@ -46,3 +46,22 @@ def test_the_lists_status_and_channel_filters_keep_their_accounts(org, account_f
             expected = Account.objects.visible_to(user).filter(channel=Channel.KEY)
             assert set(listed.values_list("pk", flat=True)) == set(expected.values_list("pk", flat=True)), (user, sort)
             assert listed.count() == expected.count() > 0
+
+
+def test_a_specialists_own_accounts_are_listed_newest_first_from_an_index(org, account_factory):
+    from django.db import connection
+
+    from kam.accounts.card.filters import AccountFilter
+    from kam.accounts.card.selectors import account_list
+
+    for _n in range(3):
+        account_factory(owner=org.specialist_a, actor=org.admin)
+    listed = account_list(user=org.specialist_a, filters=AccountFilter())[:25]
+    assert [a.pk for a in listed] == list(Account.objects.filter(owner=org.specialist_a)
+                                          .order_by("-updated_at", "-id").values_list("pk", flat=True))
+    if connection.vendor == "sqlite":  # walked in the owner's index order: not every own account sorted
+        sql, params = listed.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "TEMP B-TREE" not in plan and "account_owner_updated_idx" in plan, plan

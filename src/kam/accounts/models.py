@@ -273,7 +273,8 @@ class Account(models.Model):
         ordering = ["-updated_at", "-id"]
         indexes = [
             models.Index(fields=["unit", "owner"]),
-            models.Index(fields=["owner"]),
+            # One's own accounts newest first (the list's default order) without sorting them all.
+            models.Index(fields=["owner", "updated_at", "id"], name="account_owner_updated_idx"),
             # Live accounts only: counts of the whole visible set become index-only scans.
             models.Index(fields=["id"], condition=Q(deleted_at__isnull=True), name="account_alive_idx"),
             # Live accounts in code order (tiering's tie-break), read from the index alone.
