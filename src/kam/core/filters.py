@@ -37,7 +37,7 @@ from django.utils.translation import gettext
 from ninja import FilterSchema
 from pydantic import BeforeValidator, Field, ValidationError, field_validator
 
-from kam.core.web import AutocompleteWidget, IdChoiceField, bind_autocomplete
+from kam.core.web import AutocompleteWidget, IdChoiceField, QuickSelect, bind_autocomplete
 
 
 class Label(str):
@@ -212,12 +212,12 @@ class ListFilter(FilterSchema):
         if widget == "autocomplete":
             return IdChoiceField(queryset=options, widget=AutocompleteWidget(url=reverse_lazy(extra["url"])), **common)
         if options is not None and hasattr(options, "model"):
-            return IdChoiceField(queryset=options, **common)
+            return IdChoiceField(queryset=options, widget=QuickSelect, **common)
         if options is not None:
-            return forms.ChoiceField(choices=[("", "—"), *options], **common)
+            return forms.ChoiceField(choices=[("", "—"), *options], widget=QuickSelect, **common)
         if isinstance(kind, type) and issubclass(kind, enum.Enum):
             enum_choices = getattr(kind, "choices", None) or [(m.value, m.name) for m in kind]
-            return forms.ChoiceField(choices=[("", "—"), *enum_choices], **common)
+            return forms.ChoiceField(choices=[("", "—"), *enum_choices], widget=QuickSelect, **common)
         if kind is bool or widget == "check":
             return forms.BooleanField(**common)
         if widget == "date":

@@ -16,10 +16,13 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.forms.utils import flatatt
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.functional import Promise
+from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from kam.core.errors import DomainError, NotVisible, PermissionDenied
@@ -138,6 +141,27 @@ class IdChoiceField(forms.ModelChoiceField):
             if not text.isdigit() or not 0 < int(text) <= MAX_ID:
                 raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
         return super().to_python(value)
+
+
+def _option_label(label: Any) -> Any:
+    """As templates/django/forms/widgets/select_option.html: the empty choice reads as a dash."""
+    return "—" if label == "---------" else label
+
+
+class QuickSelect(forms.Select):
+    """A select rendered in Python instead of through a template for each option: the filter
+    bars of the lists (industries, regions, units, people) are drawn on every list page, and
+    Django's per-option templates were a fifth of the page's time. The same HTML, escaped the
+    same way; grouped choices go through Django's templates."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        widget = self.get_context(name, value, attrs)["widget"]
+        if any(group for group, _options, _index in widget["optgroups"]):
+            return super().render(name, value, attrs, renderer)
+        options = format_html_join("", '<option value="{}"{}>{}</option>', (
+            (option["value"], flatatt(option["attrs"]), _option_label(option["label"]))
+            for _group, choices, _index in widget["optgroups"] for option in choices))
+        return format_html('<select name="{}"{}>{}</select>', widget["name"], flatatt(widget["attrs"]), options)
 
 
 class AutocompleteWidget(forms.Widget):
