@@ -164,7 +164,8 @@ def test_another_period_is_stored_at_its_first_read(org):
     AccountFactory(owner=org.specialist_a)
     client = Client(HTTP_ACCEPT_LANGUAGE="en")
     client.force_login(org.manager_a)
-    assert client.get("/sales/analytics/").status_code == 200
+    page = client.get("/sales/analytics/")
+    assert page.status_code == 200 and b'data-testid="analytics-as-of"' in page.content  # says when its figures were true
     quarter = parse_period(current_quarter(timezone.localdate()))
     assert AnalyticsFigure.objects.filter(span="k", start=quarter[0], end=quarter[1]).exists()
     assert not AnalyticsFigure.objects.filter(span="k", start=date(2025, 1, 1)).exists()

@@ -41,7 +41,7 @@ the database on PostgreSQL) and worked through in numpy; the small tables by agg
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
@@ -546,6 +546,7 @@ class Analytics:
     quotes: list[QuoteComparison]
     states: list[StateConversion]
     people: list[PersonMetrics]
+    true_at: datetime | None = field(default=None, compare=False)  # read model: when its figures were true
 
 
 def analyse(scope: Scope, period: Period) -> Analytics:

@@ -27,7 +27,7 @@ opportunity's change — a move between stages too — marks its account ("oppor
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
@@ -226,7 +226,7 @@ def register() -> None:
 # --- reading ---------------------------------------------------------------------------------
 
 
-def _read(scope: Scope, period: Period) -> dict[str, list[Any]]:
+def _read(scope: Scope, period: Period) -> tuple[dict[str, list[Any]], datetime]:
     """The scope's rows of the period per span, from the read model (the period stored first
     if it is not), summed over the accounts' owners by the database."""
     assert scope.user is not None
@@ -243,10 +243,13 @@ def _read(scope: Scope, period: Period) -> dict[str, list[Any]]:
                  {"span__in": [s for s in AnalyticsSpan.values if s not in (AnalyticsSpan.KEY, AnalyticsSpan.STATE)],
                   "person_id": scope.owner_id}]
     found: dict[str, list[Any]] = defaultdict(list)
+    true_at = []
     for extra in reads:
-        for row in summaries.figures(ANALYTICS, scope.user, by_owner=False, raw=not stored, **where, **extra).rows:
+        read = summaries.figures(ANALYTICS, scope.user, by_owner=False, raw=not stored, **where, **extra)
+        true_at.append(read.as_of)
+        for row in read.rows:
             found[row.span].append(row)
-    return found
+    return found, min(true_at)
 
 
 def _states(rows: list[Any]) -> list[StateConversion]:
@@ -287,20 +290,20 @@ def _days(rows: list[Any]) -> list[StageDays]:
 
 def states(scope: Scope, period: Period) -> list[StateConversion]:
     """The customer-state conversion (as selectors.customer_state_conversion) from the read model."""
-    return _states(_read(scope, period)[AnalyticsSpan.STATE])
+    return _states(_read(scope, period)[0][AnalyticsSpan.STATE])
 
 
 def people(scope: Scope, period: Period) -> list[PersonMetrics]:
     """The people's process metrics (as selectors.process_metrics) from the read model."""
-    return _people(scope, period, _read(scope, period))
+    return _people(scope, period, _read(scope, period)[0])
 
 
 def page(scope: Scope, period: Period) -> Analytics:
     """Everything the analytics page shows (as selectors.analyse): the read model's parts when it is on."""
     if not config().READ_MODELS or scope.user is None:
         return analytics.analyse(scope, period)
-    found = _read(scope, period)
-    return Analytics(period=period, funnel=_funnel(found[AnalyticsSpan.FUNNEL]),
+    found, true_at = _read(scope, period)
+    return Analytics(period=period, true_at=true_at, funnel=_funnel(found[AnalyticsSpan.FUNNEL]),
                      conversion=_conversion(found[AnalyticsSpan.CONVERSION]), days=_days(found[AnalyticsSpan.DAYS]),
                      competitors=analytics.win_rate_by_competitor(scope, period),
                      quotes=analytics.quote_comparison(scope, period), states=_states(found[AnalyticsSpan.STATE]),
