@@ -493,9 +493,10 @@ OPEN_REVIEW_STATUSES = (ReviewStatus.SUBMITTED, ReviewStatus.MANAGER, ReviewStat
 class DealReviewQuerySet(models.QuerySet):
     def visible_to(self, user):
         """A review is visible exactly when its opportunity is (its account visible, neither in
-        the recycle bin). The account's terms on the joined account: reviews are few, and a
-        branch's accounts are not listed for each query."""
-        return self.alive().filter(Account.objects.seen_through(user, "opportunity__account", joined=True))
+        the recycle bin). For those who see units the account's terms on the joined account
+        (reviews are few, and a branch's accounts are not listed for each query); by account
+        for the others, whose accounts are few."""
+        return self.alive().filter(Account.objects.seen_along(user, "opportunity__account"))
 
     def alive(self):
         """Reviews of opportunities not in the recycle bin."""
