@@ -11,6 +11,7 @@ import numpy as np
 from django.utils import timezone
 
 from kam.accounts.models import Account
+from kam.core import summaries
 from kam.insight.models import AccountScore, ModelFit
 from kam.revenue.models import MonthlyRevenue, RevenueFact
 
@@ -73,4 +74,5 @@ def store_scores(rows: dict, *, calibration_end: date = date(2026, 6, 30), **fit
         "account": account, "fit": fit, "frequency": 4, "recency": 30.0, "age": 40.0, "p_alive": 0.5,
         "expected_purchases": 3.0, "expected_spend": Decimal("333.33"), "expected_value": Decimal("1000.00"),
         "clv": Decimal("2500.00"), "scored_at": timezone.now(), **values}) for account, values in rows.items()])
+    summaries.invalidate("scores")  # as the scoring does after writing its scores in bulk
     return fit

@@ -12,10 +12,12 @@ class InsightConfig(AppConfig):
 
         self._register_account_health()
         from kam.insight.churn import summary
+        from kam.insight.forecast import summary as score_summary
         from kam.insight.warnings import summary as warning_summary
 
         summary.register()
         warning_summary.register()
+        score_summary.register()
 
     @staticmethod
     def _register_account_health() -> None:

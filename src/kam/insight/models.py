@@ -401,3 +401,19 @@ class ChurnFigure(models.Model):
 
     def __str__(self) -> str:
         return f"span {self.span_id} unit {self.unit_id} owner {self.owner_id}"
+
+
+class ScoreTenth(models.Model):
+    """The models page's read model (kam.insight.forecast.summary): per unit and owner (0: in
+    the public pool), how many accounts' current scores fall in each tenth of P(alive)."""
+
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    tenth = models.PositiveSmallIntegerField()  # 0: 0–0.1 … 9: 0.9–1
+    accounts = models.PositiveIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="insight_score_tenth_group")]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} owner {self.owner_id} tenth {self.tenth}: {self.accounts}"

@@ -40,11 +40,15 @@ def score_get(*, user: Any, account_id: int) -> AccountScore | None:
     return score_list(user=user).filter(account_id=account_id).first()
 
 
+def tenth_of_p_alive(bins: int = 10) -> Greatest:
+    """The tenth of P(alive) a score falls in, 0 (0–0.1) … 9 (0.9–1), worked out by the
+    database (a figure on an edge, 0.3, in the tenth it opens; 1.0 in the last)."""
+    return Greatest(Value(0), Least(Cast(Floor(F("p_alive") * bins), IntegerField()), Value(bins - 1)))
+
+
 def p_alive_histogram(queryset: QuerySet[AccountScore], bins: int = 10) -> list[int]:
-    """How many of the scores fall in each tenth of P(alive), 0–0.1 … 0.9–1 (every score in one;
-    a figure on an edge, 0.3, in the tenth it opens)."""
-    # Counted by the database, a tenth at a time (1.0 in the last): no value crosses to Python.
-    tenth = Greatest(Value(0), Least(Cast(Floor(F("p_alive") * bins), IntegerField()), Value(bins - 1)))
-    counts = dict(queryset.order_by().annotate(tenth=tenth).values_list("tenth").annotate(n=Count("pk"))
-                  .values_list("tenth", "n"))
+    """How many of the scores fall in each tenth of P(alive), 0–0.1 … 0.9–1 (every score in one)."""
+    # Counted by the database, a tenth at a time: no value crosses to Python.
+    counts = dict(queryset.order_by().annotate(tenth=tenth_of_p_alive(bins)).values_list("tenth")
+                  .annotate(n=Count("pk")).values_list("tenth", "n"))
     return [int(counts.get(n, 0)) for n in range(bins)]

@@ -38,6 +38,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kam.accounts.models import Account
+from kam.core import summaries
 from kam.core.arrays import integer_rows
 from kam.core.bulk import copy_fast, copy_to_temp
 from kam.core.conf import config
@@ -356,6 +357,7 @@ def score_accounts(*, fit: ModelFit, summary: CustomerSummary, values: dict[str,
             while batch := list(itertools.islice(rows, SCORE_BATCH)):
                 cursor.executemany(sql, batch)
     removed, _by_model = AccountScore.objects.exclude(fit=fit).delete()
+    summaries.invalidate("scores")  # (nearly) every account's score moved: the histogram is rebuilt at its next read
     return len(ids), removed
 
 

@@ -17,6 +17,7 @@ from kam.core.conf import config
 from kam.core.exports import list_export
 from kam.core.web import is_htmx, message_errors, paginate
 from kam.insight.forecast import policies, selectors, services
+from kam.insight.forecast import summary as score_summary
 from kam.insight.forecast.exports import score_columns
 from kam.insight.forecast.filters import SCORE_ORDERS
 from kam.insight.forecast.forms import ScoreFilterForm
@@ -66,14 +67,15 @@ def _query(request, *drop: str) -> str:
     return query.urlencode()
 
 
-def _charts(scores, fit) -> dict:
-    """The histogram of P(alive) and the ten visible accounts of highest expected value."""
+def _charts(user, scores, fit) -> dict:
+    """The histogram of P(alive) (from its read model) and the ten visible accounts of highest
+    expected value."""
     if fit is None:
         return {}
     top = list(scores.exclude(expected_value__isnull=True).order_by(*SCORE_ORDERS["value"])[:10])
     return {
         "histogram": {"x": [f"{n / 10:.1f}–{(n + 1) / 10:.1f}" for n in range(10)],
-                      "series": [{"name": _("accounts"), "data": selectors.p_alive_histogram(scores)}]},
+                      "series": [{"name": _("accounts"), "data": score_summary.visible_histogram(user)}]},
         "top": [{"name": s.account.name, "value": float(s.expected_value)} for s in top],
     }
 
@@ -100,7 +102,7 @@ def models(request):
         f.count_text, f.spend_text = _parameters(f.count_params), _parameters(f.spend_params)
         f.spend_used = services.spend_usable(f.spend_params)
     latest = fits[0] if fits else None
-    charts = _charts(visible, fit)  # its histogram counts every visible score once
+    charts = _charts(request.user, visible, fit)  # its histogram counts every visible score once
     context.update(fit=fit, fits=fits, charts=charts, can_refit=policies.may_refit(request.user),
                    details=policies.may_see_model_details(request.user),
                    visible_count=sum(charts["histogram"]["series"][0]["data"]) if charts else visible.count(), unconverged=latest if latest and latest != fit
