@@ -288,16 +288,6 @@ def _days(rows: list[Any]) -> list[StageDays]:
             for stage in OPEN_STAGES]
 
 
-def states(scope: Scope, period: Period) -> list[StateConversion]:
-    """The customer-state conversion (as selectors.customer_state_conversion) from the read model."""
-    return _states(_read(scope, period)[0][AnalyticsSpan.STATE])
-
-
-def people(scope: Scope, period: Period) -> list[PersonMetrics]:
-    """The people's process metrics (as selectors.process_metrics) from the read model."""
-    return _people(scope, period, _read(scope, period)[0])
-
-
 def page(scope: Scope, period: Period) -> Analytics:
     """Everything the analytics page shows (as selectors.analyse): the read model's parts when it is on."""
     if not config().READ_MODELS or scope.user is None:
