@@ -778,13 +778,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda a: _manage(["rebuild_summaries", *a.rest]))
 
+    p = sub.add_parser("reindex-search", help="rebuild the index of Chinese character pairs the account search reads")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=lambda a: _manage(["reindex_search", *a.rest]))
+
     p = sub.add_parser("manage", help="run any Django management command")
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=lambda a: _manage(a.rest))
     return parser
 
 
-PASS_THROUGH = {"migrate": ["migrate"], "manage": [], "rebuild-summaries": ["rebuild_summaries"]}
+PASS_THROUGH = {"migrate": ["migrate"], "manage": [], "rebuild-summaries": ["rebuild_summaries"],
+                "reindex-search": ["reindex_search"]}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,6 +8,6 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self):
-        from kam.accounts import summaries
+        from kam.accounts import search, summaries  # noqa: F401 (search: its signal)
 
         summaries.register()

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.accounts import search
 from kam.accounts.card import policies as card_policies
 from kam.accounts.card.forms import ACCOUNT_FORM_FIELDS
 from kam.accounts.card.services import assignable_owners
@@ -440,6 +441,7 @@ class AccountImporter(Importer):
                 account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
             if provisional:
                 Account.objects.bulk_update(provisional, ["code", "search_text"], batch_size=500)
+            search.index((a.pk, a.search_text) for a in accounts)
             insert_rows(Account.history.model, self._history(accounts, "+"))
             for row, account in zip(ready, accounts, strict=True):
                 row.target = account
@@ -482,6 +484,7 @@ class AccountImporter(Importer):
             account.search_text = search_key(account.name, account.short_name, account.code, account.uscc or "")
             accounts.append(account)
         Account.objects.bulk_update(accounts, sorted(fields), batch_size=500)
+        search.index((a.pk, a.search_text) for a in accounts)
         summaries.touch("accounts", (a.pk for a in accounts))
         insert_rows(Account.history.model, self._history(accounts, "~"))
 

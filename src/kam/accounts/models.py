@@ -312,6 +312,23 @@ class Account(models.Model):
         return RelationshipStage(self.stage_today).label
 
 
+class AccountPair(models.Model):
+    """Two adjacent Chinese (non-ASCII) characters of an account's search text (粤海 of
+    东莞南粤海农业): the index a search of Chinese characters reads instead of every live
+    account's search text (kam.accounts.search)."""
+
+    pk = models.CompositePrimaryKey("pair", "account")
+    pair = models.CharField(max_length=2)
+    account = models.ForeignKey(Account, models.CASCADE, related_name="+")
+
+    class Meta:
+        verbose_name = _("search pair")
+        verbose_name_plural = _("search pairs")
+
+    def __str__(self) -> str:
+        return self.pair
+
+
 class TeamRole(models.TextChoices):
     ACCOUNT_MANAGER = "account_manager", _("Account manager")
     TECHNICAL_SUPPORT = "technical_support", _("Technical support")

@@ -101,6 +101,16 @@ def search_key(*parts: str) -> str:
     return "|".join(dict.fromkeys(k for k in keys if k))
 
 
+# Two adjacent characters outside ASCII (Chinese, full-width) index a search text: a query of
+# such characters only lies inside one run of them, so each of its pairs is one of the run's.
+_WIDE_RUN = re.compile(r"[^\x00-\x7f]{2,}")
+
+
+def wide_pairs(text: str) -> set[str]:
+    """Every two adjacent non-ASCII characters of `text` (中国移动 → 中国, 国移, 移动)."""
+    return {run[i:i + 2] for run in _WIDE_RUN.findall(text or "") for i in range(len(run) - 1)}
+
+
 def normalise_query(q: str) -> str:
     return unicodedata.normalize("NFKC", q or "").strip().lower()
 

@@ -22,6 +22,7 @@ from django.db import transaction
 
 from kam.accounts.models import (
     Account,
+    AccountPair,
     AccountTeamMember,
     Attitude,
     Channel,
@@ -37,7 +38,7 @@ from kam.accounts.models import (
 )
 from kam.core.bulk import insert_values, reserve_ids
 from kam.core.models import Industry, OrgUnit, Region, Role
-from kam.core.text import normalise_name, pinyin_full, pinyin_initials
+from kam.core.text import normalise_name, pinyin_full, pinyin_initials, wide_pairs
 from kam.core.validators import uscc_complete
 from kam.demo import batches
 from kam.demo.org import BRANCHES, GIVEN, SURNAMES, DemoUsers
@@ -119,7 +120,7 @@ ACCOUNT_FIELDS = (
     "prepaid_only", "owner_id", "unit_id", "channel", "lifecycle_status", "relationship_stage", "signed_on",
     "search_text", "name_key", "created_at", "updated_at", "created_by_id",
 )
-OWNER = ACCOUNT_FIELDS.index("owner_id")
+OWNER, SEARCH_TEXT = ACCOUNT_FIELDS.index("owner_id"), ACCOUNT_FIELDS.index("search_text")
 CONTACT_FIELDS = (
     "id", "account_id", "name", "title", "department", "mobile", "email", "wechat", "birthday", "decision_role",
     "attitude", "influence", "relationship_strength", "relationship_owner_id", "is_key", "status", "left_on",
@@ -411,13 +412,15 @@ def build_accounts(*, seed: int, count: int, users: DemoUsers, regions: dict[str
             contact_ids = reserve_ids(Contact, int(sizes.sum()))
         return rows, gen, sizes, contact_ids
 
-    def make(prepared: tuple) -> tuple[list[tuple], list[tuple]]:
+    def make(prepared: tuple) -> tuple[list[tuple], list[tuple], list[tuple]]:
         rows, gen, sizes, contact_ids = prepared
-        return rows, contact_rows(gen, [(r[0], r[OWNER]) for r in rows], sizes, contact_ids, today, now)
+        pairs = [(pair, r[0]) for r in rows for pair in wide_pairs(r[SEARCH_TEXT])]
+        return rows, contact_rows(gen, [(r[0], r[OWNER]) for r in rows], sizes, contact_ids, today, now), pairs
 
-    def write(made: tuple[list[tuple], list[tuple]]) -> int:
-        rows, contacts = made
+    def write(made: tuple[list[tuple], list[tuple], list[tuple]]) -> int:
+        rows, contacts, pairs = made
         insert_values(Account, ACCOUNT_FIELDS, rows)
+        insert_values(AccountPair, ("pair", "account_id"), pairs, prepared=True)
         insert_values(Contact, CONTACT_FIELDS, contacts)
         return len(contacts)
 

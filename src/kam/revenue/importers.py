@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from kam.accounts import search
 from kam.accounts.importers import ids_by_code_or_uscc
 from kam.accounts.lifecycle import became_ordered_on, lifecycle_follow
 from kam.accounts.models import Account, LifecycleStatus
@@ -222,6 +223,7 @@ class RevenueImporter(Importer):
         Account.objects.bulk_create(accounts)
         Account.history.bulk_history_create(accounts, default_user=self.actor, default_change_reason=_("Import"))
         ids = dict(Account.objects.filter(code__in=codes).values_list("code", "pk"))
+        search.index_ids(ids.values())
         summaries.touch("accounts", ids.values())
         for row in rows:
             row.extra["account_id"] = ids[row.values["account"]]

@@ -8,6 +8,7 @@ from typing import Any
 from django.db.models import Exists, F, Model, OuterRef, Q, QuerySet
 from django.db.models.lookups import Exact
 
+from kam.accounts import search
 from kam.accounts.card import extras
 from kam.accounts.card.filters import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, AccountFilter
 from kam.accounts.models import Account, Contact
@@ -24,7 +25,7 @@ def _search(qs: QuerySet[Account], q: str) -> QuerySet[Account]:
         return qs
     if len(term) == 18 and term.isalnum():
         return qs.filter(Q(uscc=term.upper()) | Q(search_text__contains=term))
-    return qs.filter(search_text__contains=term)
+    return qs.filter(search.matching(term))
 
 
 # The sorts an index of Account keeps (name; code and updated with id, of the live accounts).

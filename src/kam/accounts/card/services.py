@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
+from kam.accounts import search
 from kam.accounts.card import policies
 from kam.accounts.models import Account
 from kam.accounts.records import (
@@ -166,6 +167,7 @@ def account_create(*, actor: User, data: dict[str, Any], confirm_similar: bool =
         account.code = f"KA{account.pk:08d}"
         refresh_keys(account)
         Account.objects.filter(pk=account.pk).update(code=account.code, search_text=account.search_text)
+        search.index([(account.pk, account.search_text)])
         account.history.filter(history_type="+").update(code=account.code)
     return account
 

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from kam.accounts import search
 from kam.accounts.models import Account
 from kam.activities.compliance.measure import unit_level
 from kam.core.models import OrgUnit
@@ -40,7 +41,7 @@ def warning_list(*, user: Any, filters: WarningFilter | None = None) -> QuerySet
         unit = OrgUnit.objects.filter(pk=filters.unit).first()
         qs = qs.filter(account__unit__path__startswith=unit.path) if unit else qs.none()
     if term := normalise_query(filters.q):
-        qs = qs.filter(Q(account__search_text__contains=term) | Q(account__code__icontains=term))
+        qs = qs.filter(search.matching(term, "account__") | Q(account__code__icontains=term))
     return qs.select_related("account", "account__owner", "account__unit", "rule", "task").order_by("-opened_at", "-id")
 
 

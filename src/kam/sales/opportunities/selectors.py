@@ -10,6 +10,7 @@ from decimal import Decimal
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
+from kam.accounts import search
 from kam.accounts.models import Account
 from kam.core.conf import config
 from kam.core.models import OrgUnit, User
@@ -46,7 +47,7 @@ def opportunity_list(*, user: User, filters: OpportunityFilter | None = None) ->
     if filters.amount_max is not None:
         qs = qs.filter(amount__lte=filters.amount_max)
     if term := normalise_query(filters.q):
-        qs = qs.filter(Q(name__icontains=term) | Q(account__search_text__contains=term))
+        qs = qs.filter(Q(name__icontains=term) | search.matching(term, "account__"))
     return qs.select_related("account", "owner", "outcome_reason").order_by("expected_close", "-id")
 
 
