@@ -278,7 +278,8 @@ def list_opportunities(request: AuthedRequest, query: Query[OpportunityListQuery
 @router.get("/opportunities/pipeline", response={200: PipelineOut, **LIST_ERRORS},
             summary="Count, amount and weighted amount per stage")
 def pipeline(request: AuthedRequest, query: Query[OpportunityQuery]) -> dict[str, Any]:
-    totals = selectors.stage_totals(selectors.opportunity_list(user=request.user, filters=query))
+    totals = selectors.list_totals(user=request.user, filters=query,
+                                   qs=selectors.opportunity_list(user=request.user, filters=query))
     return {
         "stages": [{"stage": s.stage, "label": s.label, "probability": s.probability, "count": s.count,
                     "amount": s.amount, "weighted_amount": s.weighted} for s in totals.stages],

@@ -356,7 +356,8 @@ class ListPage(Sequence[Any]):
     `first_query`, the query strings of the links, and `count_capped` when the list holds more
     than PAGE_COUNT_LIMIT rows (then `count` is that limit and the number of pages unknown)."""
 
-    def __init__(self, request: HttpRequest, object_list: Any, per_page: int | None = None) -> None:
+    def __init__(self, request: HttpRequest, object_list: Any, per_page: int | None = None, *,
+                 count: int | None = None) -> None:
         settings = config()
         self.per_page = max(1, per_page or settings.PAGE_SIZE)
         self._get: QueryDict = request.GET
@@ -366,8 +367,12 @@ class ListPage(Sequence[Any]):
         limit = settings.PAGE_COUNT_LIMIT
         # At most limit + 1 rows are counted, unordered: enough to tell "more than the limit".
         # Only the keys: an annotation the list shows (a correlated subquery) is not computed to be counted.
-        counted = (object_list.order_by().values("pk")[: limit + 1].count() if keyset is not None
-                   else self._count(object_list))
+        if count is not None:
+            counted = count
+        elif keyset is not None:
+            counted = object_list.order_by().values("pk")[: limit + 1].count()
+        else:
+            counted = self._count(object_list)
         self.count_capped = keyset is not None and counted > limit
         self.count = min(counted, limit) if self.count_capped else counted
         self.num_pages: int | None = None if self.count_capped else max(1, math.ceil(self.count / self.per_page))

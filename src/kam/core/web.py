@@ -111,10 +111,11 @@ def attach_domain_error(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None) -> ListPage:
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None, *, count: int | None = None) -> ListPage:
     """One page of a list, PAGE_SIZE rows unless told otherwise: `?page=` for the numbered first
-    pages (past the end clamps), `?cursor=` beyond them (kam.core.paging). Counts once."""
-    return ListPage(request, queryset, per_page)
+    pages (past the end clamps), `?cursor=` beyond them (kam.core.paging). Counts once, unless
+    the caller knows the `count` already (from a read model)."""
+    return ListPage(request, queryset, per_page, count=count)
 
 
 def bad_cursor(request: HttpRequest, exception: InvalidCursor) -> HttpResponse:

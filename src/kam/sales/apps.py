@@ -11,6 +11,7 @@ class SalesConfig(AppConfig):
         from kam.accounts.card import extras
         from kam.sales import recycle_bin  # noqa: F401  (opportunities go into the bin with their account)
         from kam.sales.analytics import summary
+        from kam.sales.opportunities import summary as stage_counts
         from kam.sales.pool import policies as pool
 
         # The account card's pool buttons (accounts sits below sales).
@@ -20,3 +21,4 @@ class SalesConfig(AppConfig):
             "release": pool.may_release(user, account),
         })
         summary.register()
+        stage_counts.register()

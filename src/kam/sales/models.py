@@ -617,3 +617,20 @@ class AnalyticsFigure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.start}…{self.end} {self.span} unit {self.unit_id} owner {self.owner_id} person {self.person_id}"
+
+
+class StageCount(models.Model):
+    """The opportunity list's read model (kam.sales.opportunities.summary): per stage and per the
+    account's unit and owner (0: in the public pool), the live opportunities and their amount."""
+
+    unit_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    stage = models.CharField(max_length=16)
+    opportunities = models.PositiveIntegerField(default=0)
+    amount = models.DecimalField(max_digits=18, decimal_places=2, default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["unit_id", "owner_id"], name="sales_stage_count_group")]
+
+    def __str__(self) -> str:
+        return f"unit {self.unit_id} owner {self.owner_id} {self.stage}: {self.opportunities}"

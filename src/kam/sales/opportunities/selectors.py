@@ -19,6 +19,7 @@ from kam.core.text import normalise_query
 from kam.sales.models import CLOSED_STAGES, Opportunity, Stage
 from kam.sales.opportunities.filters import OpportunityFilter
 from kam.sales.opportunities.stages import STAGE_ORDER, stage_probabilities
+from kam.sales.opportunities.summary import visible_stage_counts
 
 ZERO = Decimal("0.00")
 # The board shows won and lost deals closed within this many days unless the request asks for
@@ -99,17 +100,27 @@ class Pipeline:
 
 def stage_totals(qs: QuerySet[Opportunity]) -> Pipeline:
     """Count, amount and weighted amount per stage of `qs`, in board order (one query)."""
+    return _pipeline({row["stage"]: (row["n"], row["amount"] or ZERO) for row in
+                      qs.order_by().values("stage").annotate(n=Count("id"), amount=Sum("amount"))})
+
+
+def list_totals(*, user: User, filters: OpportunityFilter, qs: QuerySet[Opportunity]) -> Pipeline:
+    """The totals above the opportunity list `qs`: of the whole list from its read model
+    (kam.sales.opportunities.summary), counted for a filtered one."""
+    if filters.is_active():
+        return stage_totals(qs)
+    return _pipeline(visible_stage_counts(user))
+
+
+def _pipeline(counts: dict[str, tuple[int, Decimal]]) -> Pipeline:
     probabilities = stage_probabilities()
     labels = dict(Stage.choices)
-    rows = {row["stage"]: row for row in
-            qs.order_by().values("stage").annotate(n=Count("id"), amount=Sum("amount"))}
     stages = []
     for stage in STAGE_ORDER:
-        row = rows.get(stage, {})
-        amount = (row.get("amount") or ZERO).quantize(ZERO)
+        count, amount = counts.get(stage, (0, ZERO))
+        amount = amount.quantize(ZERO)
         stages.append(StageTotal(stage=stage, label=str(labels[stage]), probability=probabilities[stage],
-                                 count=row.get("n", 0), amount=amount,
-                                 weighted=(amount * probabilities[stage]).quantize(ZERO)))
+                                 count=count, amount=amount, weighted=(amount * probabilities[stage]).quantize(ZERO)))
     return Pipeline(stages=stages)
 
 

@@ -163,8 +163,9 @@ def opportunity_list(request):
     filters = OpportunityFilter.from_request(request)
     form = _filter_bar(request, filters)
     qs = selectors.opportunity_list(user=request.user, filters=filters)
-    page = paginate(request, qs)
-    context = {"form": form, "page": page, "pipeline": selectors.stage_totals(qs), "query": _query(request),
+    pipeline = selectors.list_totals(user=request.user, filters=filters, qs=qs)
+    page = paginate(request, qs, count=sum(s.count for s in pipeline.stages))
+    context = {"form": form, "page": page, "pipeline": pipeline, "query": _query(request),
                "export_query": _query(request, "format")}
     template = "sales/opportunities/opportunity_list.html#results" if is_htmx(request) else "sales/opportunities/opportunity_list.html"
     return render(request, template, context)
