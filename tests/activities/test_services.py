@@ -157,3 +157,25 @@ def test_timeline_is_newest_first(org, world, log_activity):
     new = log_activity(org.specialist_a, world.a, occurred_at=now - timedelta(days=1))
     assert list(selectors.activity_timeline(user=org.specialist_a, account=world.a)) == [new, old]
     assert list(selectors.activity_timeline(user=org.specialist_b, account=world.a)) == []
+
+
+def test_my_tasks_hold_exactly_my_visible_tasks_whatever_the_visibility_terms_are_joined_as(org, account_factory):
+    from kam.accounts.models import AccountTeamMember, TeamRole
+    from kam.accounts.ownership import give_owner
+
+    # given tasks of a specialist on their own account, a team account, an account since given
+    # to another branch, and one on no account
+    own, team, gone = (account_factory(owner=o) for o in (org.specialist_a, org.specialist_b, org.specialist_a))
+    AccountTeamMember.objects.create(account=team, user=org.specialist_a, team_role=TeamRole.TECHNICAL_SUPPORT)
+    due = timezone.localdate()
+    tasks = {name: Task.objects.create(owner=org.specialist_a, account=account, title=name, due_on=due,
+                                       created_by=org.specialist_a)
+             for name, account in (("own", own), ("team", team), ("gone", gone), ("loose", None))}
+    give_owner(actor=org.admin, account=gone, owner=org.specialist_b, unit=org.office_b1, reason="test")
+
+    # then the list holds the tasks of the accounts they still see and the one on no account
+    assert {t.title for t in selectors.my_tasks(user=org.specialist_a)} == {"own", "team", "loose"}
+    # and for everyone, the joined terms see the same tasks as the others
+    for user in (org.director, org.manager_a, org.manager_b, org.specialist_a, org.specialist_b):
+        assert set(Task.objects.visible_to(user, joined=True)) == set(Task.objects.visible_to(user)), user
+    assert tasks["gone"] in Task.objects.visible_to(org.specialist_b, joined=True)

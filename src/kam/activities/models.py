@@ -109,9 +109,12 @@ class TaskSource(models.TextChoices):
 
 
 class TaskQuerySet(models.QuerySet):
-    def visible_to(self, user):
+    def visible_to(self, user, *, joined: bool = False):
         """Tasks of the accounts `user` sees; a task without an account is seen by its owner
-        and by those who see the owner's unit."""
+        and by those who see the owner's unit. `joined`: the account's terms on the joined
+        account for everyone (one person's own tasks, read in their due order from its index:
+        the database then walks that order and stops at the page instead of gathering the
+        tasks of every account the person owns)."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
         if user.sees_everything:
@@ -121,7 +124,8 @@ class TaskQuerySet(models.QuerySet):
             loose |= Q(owner__unit_id__in=unit_ids)
         # The account's terms on the joined account for those who see units (a branch's
         # accounts are not listed for every query); by account for the others.
-        return self.filter(Account.objects.seen_along(user) | (Q(account__isnull=True) & loose))
+        seen = Account.objects.seen_through(user, joined=True) if joined else Account.objects.seen_along(user)
+        return self.filter(seen | (Q(account__isnull=True) & loose))
 
 
 class Task(models.Model):

@@ -75,7 +75,7 @@ def participant_choices(*, user: Any, account: Account) -> QuerySet[Any]:
 
 
 def my_tasks(*, user: Any, status: str = TaskStatus.OPEN) -> QuerySet[Task]:
-    qs = Task.objects.visible_to(user).filter(owner=user)
+    qs = Task.objects.visible_to(user, joined=True).filter(owner=user)
     if status:
         qs = qs.filter(status=status)
     order = ("due_on", "id") if status == TaskStatus.OPEN else ("-due_on", "-id")
