@@ -258,12 +258,26 @@ class Figures:
     stored: bool  # False: computed from the raw facts for this request
 
 
-def figures(code: str, user: Any, *, by_owner: bool = True, order_by: Sequence[str] = (), limit: int | None = None,
-            raw: bool = False, **where: Any) -> Figures:
+def team_rows(code: str, user: Any, **where: Any) -> list[Any]:
+    """The rows of summary `code`, computed from the raw facts, of the accounts `user` sees only
+    through an account team, meeting `where`: for a page that reads several breakdowns of the
+    same rows (`figures(team=…)`), computed once."""
+    summary = _summaries[code]
+    if user.sees_everything or not (ids := list(summary.team_only(user).order_by().values_list("pk", flat=True))):
+        return []
+    return summary.computed(summary.accounts().filter(pk__in=ids), where)
+
+
+def figures(code: str, user: Any, *, by_owner: bool = True, keys: Sequence[str] | None = None,
+            order_by: Sequence[str] = (), limit: int | None = None, raw: bool = False,
+            team: list[Any] | None = None, **where: Any) -> Figures:
     """The rows of summary `code` that make up the accounts `user` sees (see the module),
     narrowed by `where` — equality (or `__in`) conditions on the summary's own keys. Without
     `by_owner` (a page that never breaks its figures down per person) the database sums the
-    stored rows' `measures` over their owners: fewer rows, each with owner_id NO_OWNER. With
+    stored rows' `measures` over their owners: fewer rows, each with owner_id NO_OWNER — or,
+    given `keys`, over everything but those keys (one breakdown of a page: its rows hold only
+    the keys and the measures, and, like computed rows, are to be summed per key). `team`:
+    the user's `team_rows` for a `where` at least as wide, computed already. With
     `order_by` (fields, "-" for descending) and `limit`, the first `limit` rows in that order.
     With `raw` (or KAM_READ_MODELS=0) computed from the visible accounts' raw facts."""
     summary = _summaries[code]
@@ -280,10 +294,12 @@ def figures(code: str, user: Any, *, by_owner: bool = True, order_by: Sequence[s
         rows = rows.filter(reach)
         # The residue is the accounts seen through a team only: few, so read their ids once
         # rather than have every query of the computation repeat the visibility test.
-        if residue_ids := list(summary.team_only(user).order_by().values_list("pk", flat=True)):
+        if team is not None:
+            extra = _matching(team, where)
+        elif residue_ids := list(summary.team_only(user).order_by().values_list("pk", flat=True)):
             extra = summary.computed(summary.accounts().filter(pk__in=residue_ids), where)
     if not by_owner and summary.measures:
-        rows = _owners_folded(summary, rows)
+        rows = _owners_folded(summary, rows, keys)
     if order_by or limit is not None:
         rows = rows.order_by(*order_by)[:limit] if limit is not None else rows.order_by(*order_by)
         return Figures(_first([*rows, *extra], order_by, limit), state.refreshed_at or timezone.now(), True)
@@ -323,11 +339,13 @@ def stored(code: str, *, marker: Q, replace: Q, rows: Callable[[], list[models.M
     return store(code, rows(), replace=replace, started=started)
 
 
-def _owners_folded(summary: Summary, rows: Any) -> list[Any]:
-    """The stored rows summed over owners by the database, each a plain record with the row's
-    attributes and owner_id NO_OWNER (building model instances would cost more than the sum saves)."""
-    keys = [f.attname for f in summary.model._meta.concrete_fields
-            if not f.primary_key and f.attname not in summary.measures and f.attname != "owner_id"]
+def _owners_folded(summary: Summary, rows: Any, only: Sequence[str] | None = None) -> list[Any]:
+    """The stored rows summed over owners (over all but the keys `only` names) by the database,
+    each a plain record with the row's kept keys, its measures and owner_id NO_OWNER (building
+    model instances would cost more than the sum saves)."""
+    keys = list(only) if only is not None else [
+        f.attname for f in summary.model._meta.concrete_fields
+        if not f.primary_key and f.attname not in summary.measures and f.attname != "owner_id"]
     sums = [models.Sum(m) for m in summary.measures]
     names = (*keys, *summary.measures)
     return [SimpleNamespace(owner_id=NO_OWNER, **dict(zip(names, r, strict=True)))

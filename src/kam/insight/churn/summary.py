@@ -172,27 +172,35 @@ def churn_rates_read(*, user, start: date, end: date, by: str = "month", unit: O
     wanted = [(PERIOD, p.start, p.end, None) for p in spans] + [(RANGE, first, last, day)]
     kept = _spans(wanted)
     ids = {w: kept[w].pk for w in wanted}
-    read = summaries.figures(CHURN_FIGURES, user, by_owner=False, span_id__in=sorted(set(ids.values())),
-                             definition_id=definition or ALL_DEFINITIONS)
-    rows = read.rows
+    range_id = ids[(RANGE, first, last, day)]
+    where: dict[str, object] = {"definition_id": definition or ALL_DEFINITIONS}
     if unit is not None:
-        inside = set(unit.subtree_ids())
-        rows = [r for r in rows if r.unit_id in inside]
+        where["unit_id__in"] = sorted(unit.subtree_ids())
     if industry:
-        rows = [r for r in rows if r.industry_id == industry]
+        where["industry_id"] = industry
+    # Each breakdown summed by the database over the stored rows: a few rows each, rather than
+    # every unit × industry × tier × reason row of the range summed here.
+    team = summaries.team_rows(CHURN_FIGURES, user, span_id__in=sorted(set(ids.values())), **where)
+
+    def read(keys: tuple[str, ...], **span: object) -> summaries.Figures:
+        return summaries.figures(CHURN_FIGURES, user, by_owner=False, keys=keys, team=team, **where, **span)
+
+    totals = read(("span_id",), span_id__in=sorted({ids[w] for w in wanted if w[0] == PERIOD}))
+    period_rows, as_of = totals.rows, totals.as_of
+    reason_rows, industry_rows, tier_rows, unit_rows = (
+        read((key,), span_id=range_id).rows for key in ("reason_id", "industry_id", "tier", "unit_id"))
     per_span: dict[int, list] = {}
-    for row in rows:
+    for row in period_rows:
         per_span.setdefault(row.span_id, []).append(row)
     periods = [_rate(p.label, p.label, per_span.get(ids[(PERIOD, p.start, p.end, None)], [])) for p in spans]
-    whole = per_span.get(ids[(RANGE, first, last, day)], [])
-    all_lost = _sum(whole, "lost_fen")
-    total = _rate("total", str(_("All")), whole)
+    all_lost = _sum(industry_rows, "lost_fen")
+    total = _rate("total", str(_("All")), industry_rows)
     total.lost_share = 1.0 if all_lost else None
     result = rates.Breakdowns(total=total)
 
     names = {r.pk: r.name for r in ChurnReason.objects.all()}
     order = list(ChurnReason.objects.order_by("sort_order", "code").values_list("pk", flat=True))
-    churned = [r for r in whole if r.reason_id != NOT_CHURNED and r.churned]
+    churned = [r for r in reason_rows if r.reason_id != NOT_CHURNED and r.churned]
     for key in [*order, rates.UNCLASSIFIED]:
         mine = [r for r in churned if r.reason_id == key]
         if mine:
@@ -203,23 +211,23 @@ def churn_rates_read(*, user, start: date, end: date, by: str = "month", unit: O
     result.reasons.sort(key=lambda r: -r.lost)
 
     industries = {i.pk: i.name for i in Industry.objects.all()}
-    codes = sorted({r.industry_id for r in whole}, key=lambda k: (k == 0, industries.get(k, "")))
+    codes = sorted({r.industry_id for r in industry_rows}, key=lambda k: (k == 0, industries.get(k, "")))
     keys = [(k, industries.get(k) or str(_("No industry"))) for k in codes]
-    result.industries = sorted(_grouped(whole, lambda r: r.industry_id, keys, all_lost), key=lambda r: -r.lost)
+    result.industries = sorted(_grouped(industry_rows, lambda r: r.industry_id, keys, all_lost), key=lambda r: -r.lost)
 
     scheme = cadence_scheme()
-    present = {r.tier for r in whole}
+    present = {r.tier for r in tier_rows}
     tier_codes = [c for c in (scheme.tier_codes if scheme else []) if c in present]
     tier_codes += sorted(present - set(tier_codes) - {""}) + ([""] if "" in present else [])
     tier_keys = [(c, (scheme.tier_label(c) if scheme and c else str(_("Not tiered")))) for c in tier_codes]
-    result.tiers = _grouped(whole, lambda r: r.tier, tier_keys, all_lost)
+    result.tiers = _grouped(tier_rows, lambda r: r.tier, tier_keys, all_lost)
 
     scope = rates.Scope(user=user, unit=unit, industry=industry)
-    unit_ids = np.array([r.unit_id for r in whole], dtype=np.int64)
+    unit_ids = np.array([r.unit_id for r in unit_rows], dtype=np.int64)
     groups, unit_keys = rates._unit_groups(scope, unit_ids)
-    place = {id(r): int(g) for r, g in zip(whole, groups.tolist(), strict=True)}
-    result.units = _grouped(whole, lambda r: place[id(r)], [(i, label) for i, (_k, label) in enumerate(unit_keys)],
+    place = {id(r): int(g) for r, g in zip(unit_rows, groups.tolist(), strict=True)}
+    result.units = _grouped(unit_rows, lambda r: place[id(r)], [(i, label) for i, (_k, label) in enumerate(unit_keys)],
                             all_lost)
     for rate in result.units:
         rate.key = unit_keys[rate.key][0]
-    return rates.ChurnRates(start=first, end=last, by=by, periods=periods, breakdowns=result, as_of=read.as_of)
+    return rates.ChurnRates(start=first, end=last, by=by, periods=periods, breakdowns=result, as_of=as_of)
