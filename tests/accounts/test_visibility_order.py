@@ -65,3 +65,33 @@ def test_a_specialists_own_accounts_are_listed_newest_first_from_an_index(org, a
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
         assert "TEMP B-TREE" not in plan and "account_owner_updated_idx" in plan, plan
+
+
+def test_a_large_books_scores_are_read_in_value_order_and_are_the_same_scores(org, account_factory, monkeypatch):
+    from decimal import Decimal
+
+    from django.db import connection
+
+    from insight.scoring_data import store_scores
+    from kam.accounts import models as account_models
+    from kam.insight.forecast.selectors import score_list
+    from kam.insight.models import AccountScore
+
+    # given scored accounts of two specialists, one of them also on the other's team
+    accounts = [account_factory(owner=(org.specialist_a, org.specialist_b)[n % 2], actor=org.admin) for n in range(6)]
+    AccountTeamMember.objects.create(account=accounts[1], user=org.specialist_a, team_role=TeamRole.BACKUP)
+    store_scores({a: {"expected_value": Decimal(100 * n)} for n, a in enumerate(accounts)})
+    for book in (1, 10_000):  # a large book (compared row by row) and a small one (looked up)
+        monkeypatch.setattr(account_models, "BOOK_IN_ORDER", book)
+        for user in (org.director, org.manager_a, org.specialist_a, org.specialist_b):
+            in_order = list(score_list(user=user).values_list("account_id", flat=True))
+            looked_up = list(score_list(user=user, in_order=False).values_list("account_id", flat=True))
+            assert in_order == looked_up and set(in_order) == set(
+                AccountScore.objects.visible_to(user).values_list("account_id", flat=True)), (book, user)
+    if connection.vendor == "sqlite":  # the large book walks the value index, not the owner's accounts
+        monkeypatch.setattr(account_models, "BOOK_IN_ORDER", 1)
+        sql, params = score_list(user=org.specialist_a)[:25].query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+        assert "insight_score_value_order" in plan and "TEMP B-TREE" not in plan, plan

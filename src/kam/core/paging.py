@@ -357,7 +357,7 @@ class ListPage(Sequence[Any]):
     than PAGE_COUNT_LIMIT rows (then `count` is that limit and the number of pages unknown)."""
 
     def __init__(self, request: HttpRequest, object_list: Any, per_page: int | None = None, *,
-                 count: int | None = None) -> None:
+                 count: int | None = None, count_from: Any = None) -> None:
         settings = config()
         self.per_page = max(1, per_page or settings.PAGE_SIZE)
         self._get: QueryDict = request.GET
@@ -370,7 +370,7 @@ class ListPage(Sequence[Any]):
         if count is not None:
             counted = count
         elif keyset is not None:
-            counted = object_list.order_by().values("pk")[: limit + 1].count()
+            counted = (object_list if count_from is None else count_from).order_by().values("pk")[: limit + 1].count()
         else:
             counted = self._count(object_list)
         self.count_capped = keyset is not None and counted > limit

@@ -111,11 +111,13 @@ def attach_domain_error(form: forms.Form, exc: DomainError) -> None:
         form.add_error(None, exc.message)
 
 
-def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None, *, count: int | None = None) -> ListPage:
+def paginate(request: HttpRequest, queryset: Any, per_page: int | None = None, *, count: int | None = None,
+             count_from: Any = None) -> ListPage:
     """One page of a list, PAGE_SIZE rows unless told otherwise: `?page=` for the numbered first
     pages (past the end clamps), `?cursor=` beyond them (kam.core.paging). Counts once, unless
-    the caller knows the `count` already (from a read model)."""
-    return ListPage(request, queryset, per_page, count=count)
+    the caller knows the `count` already (from a read model); `count_from`: the same rows as a
+    queryset cheaper to count (its visibility looked up rather than compared row by row)."""
+    return ListPage(request, queryset, per_page, count=count, count_from=count_from)
 
 
 def bad_cursor(request: HttpRequest, exception: InvalidCursor) -> HttpResponse:

@@ -23,6 +23,10 @@ class AccountBoundQuerySet(models.QuerySet):
     def visible_to(self, user):
         return self.filter(Account.objects.seen_along(user))
 
+    def visible_in_order(self, user):
+        """`visible_to` for a list cut to a page in an order an index keeps (Account.objects.seen_in_order)."""
+        return self.filter(Account.objects.seen_in_order(user))
+
 
 # --- customer-base models ---------------------------------------------------------------------
 

@@ -144,6 +144,7 @@ def test_the_list_is_a_handful_of_queries_whatever_its_length(org, django_assert
     accounts = quick_accounts([org.specialist_a] * 30, "QC")
     store_scores({account: {"p_alive": n / 30} for n, account in enumerate(accounts)})
     client = client_for(org.director)
+    client.get("/insight/models/", HTTP_HX_REQUEST="true")  # the first read after a scoring rebuilds the histogram's model
     with django_assert_max_num_queries(8):
         html = client.get("/insight/models/", HTTP_HX_REQUEST="true").content.decode()
     assert html.count('data-testid="score-row-') == 25  # PAGE_SIZE
@@ -160,3 +161,21 @@ def test_the_histogram_counts_each_score_in_the_tenth_its_figure_reads(org):
     counted = p_alive_histogram(AccountScore.objects.all())
     assert counted == [2, 1, 1, 1, 0, 0, 0, 2, 0, 3]
     assert sum(counted) == len(values)  # the page's count of visible scores is this sum
+
+
+def test_the_lists_count_is_the_visible_scores_whole_or_filtered(org):
+    import re
+
+    # given 30 scored accounts of specialist A and 12 of B, a third of each below P(alive) 0.3
+    mine = quick_accounts([org.specialist_a] * 30, "CA")
+    theirs = quick_accounts([org.specialist_b] * 12, "CB")
+    store_scores({a: {"p_alive": 0.1 if n % 3 == 0 else 0.8} for n, a in enumerate(mine + theirs)})
+
+    def counted(user, query: str = "") -> int:
+        page = client_for(user).get(f"/insight/models/{query}").content.decode()
+        return int(re.search(r'<h3 class="card-title">\s*(\d+)', page).group(1))
+
+    # then each list counts the scores its user sees, the whole list (from the histogram's model)
+    # and a filtered one (counted)
+    assert [counted(u) for u in (org.director, org.manager_a, org.specialist_a, org.specialist_b)] == [42, 30, 30, 12]
+    assert [counted(u, "?p_alive_below=0.3") for u in (org.director, org.specialist_a, org.specialist_b)] == [14, 10, 4]

@@ -25,10 +25,12 @@ def fit_list() -> QuerySet[ModelFit]:
     return ModelFit.objects.select_related("created_by")
 
 
-def score_list(*, user: Any, filters: ScoreFilter | None = None) -> QuerySet[AccountScore]:
-    """The scores of the accounts `user` may see, filtered and ordered."""
+def score_list(*, user: Any, filters: ScoreFilter | None = None, in_order: bool = True) -> QuerySet[AccountScore]:
+    """The scores of the accounts `user` may see, filtered and ordered — for a page of them
+    (`in_order`: AccountScore.objects.visible_in_order), or to be counted or read whole."""
     filters = filters or ScoreFilter()
-    queryset = AccountScore.objects.visible_to(user).select_related("account", "account__owner", "fit")
+    seen = AccountScore.objects.visible_in_order(user) if in_order else AccountScore.objects.visible_to(user)
+    queryset = seen.select_related("account", "account__owner", "fit")
     if filters.p_alive_below is not None:
         queryset = queryset.filter(p_alive__lt=filters.p_alive_below)
     if filters.min_value is not None:
@@ -37,7 +39,7 @@ def score_list(*, user: Any, filters: ScoreFilter | None = None) -> QuerySet[Acc
 
 
 def score_get(*, user: Any, account_id: int) -> AccountScore | None:
-    return score_list(user=user).filter(account_id=account_id).first()
+    return score_list(user=user, in_order=False).filter(account_id=account_id).first()
 
 
 def tenth_of_p_alive(bins: int = 10) -> Greatest:

@@ -67,7 +67,7 @@ def _query(request, *drop: str) -> str:
     return query.urlencode()
 
 
-def _charts(user, scores, fit) -> dict:
+def _charts(histogram: list[int], scores, fit) -> dict:
     """The histogram of P(alive) (from its read model) and the ten visible accounts of highest
     expected value."""
     if fit is None:
@@ -75,7 +75,7 @@ def _charts(user, scores, fit) -> dict:
     top = list(scores.exclude(expected_value__isnull=True).order_by(*SCORE_ORDERS["value"])[:10])
     return {
         "histogram": {"x": [f"{n / 10:.1f}–{(n + 1) / 10:.1f}" for n in range(10)],
-                      "series": [{"name": _("accounts"), "data": score_summary.visible_histogram(user)}]},
+                      "series": [{"name": _("accounts"), "data": histogram}]},
         "top": [{"name": s.account.name, "value": float(s.expected_value)} for s in top],
     }
 
@@ -89,9 +89,14 @@ def _parameters(params: dict | None) -> str:
 @login_required
 def models(request):
     form = ScoreFilterForm(request.GET or None)
+    filters = form.filters()
     visible = selectors.score_list(user=request.user)
-    rows = selectors.score_list(user=request.user, filters=form.filters())
-    page = paginate(request, rows)
+    rows = selectors.score_list(user=request.user, filters=filters)
+    # The histogram counts every visible score once: the whole list's count.
+    histogram = score_summary.visible_histogram(request.user)
+    unfiltered = filters.p_alive_below is None and filters.min_value is None
+    page = paginate(request, rows, count=sum(histogram) if unfiltered else None,
+                    count_from=selectors.score_list(user=request.user, filters=filters, in_order=False))
     context = {"form": form, "page": page, "query": _query(request), "export_query": _query(request, "format"),
                "horizon": config().INSIGHT_HORIZON_MONTHS, "clv_months": config().INSIGHT_CLV_MONTHS}
     if is_htmx(request):
@@ -102,17 +107,17 @@ def models(request):
         f.count_text, f.spend_text = _parameters(f.count_params), _parameters(f.spend_params)
         f.spend_used = services.spend_usable(f.spend_params)
     latest = fits[0] if fits else None
-    charts = _charts(request.user, visible, fit)  # its histogram counts every visible score once
+    charts = _charts(histogram, visible, fit)
     context.update(fit=fit, fits=fits, charts=charts, can_refit=policies.may_refit(request.user),
                    details=policies.may_see_model_details(request.user),
-                   visible_count=sum(charts["histogram"]["series"][0]["data"]) if charts else visible.count(), unconverged=latest if latest and latest != fit
+                   visible_count=sum(histogram), unconverged=latest if latest and latest != fit
                    and not latest.converged else None)
     return render(request, "insight/forecast/models.html", context)
 
 
 @login_required
 def models_export(request):
-    rows = selectors.score_list(user=request.user, filters=ScoreFilterForm(request.GET or None).filters())
+    rows = selectors.score_list(user=request.user, filters=ScoreFilterForm(request.GET or None).filters(), in_order=False)
     return list_export(request, what="account scores", queryset=rows, columns=score_columns(),
                        filename=_("account-forecasts"))
 
