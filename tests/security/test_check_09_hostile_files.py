@@ -124,10 +124,12 @@ def test_a_hostile_upload_is_refused_quickly_in_bounded_memory_and_other_writes_
     peaks = {before[pid]: peak_rss_bytes(pid) for pid in before}
     assert max(peaks.values()) < 300 * 2**20, {k: f"{v / 2**20:.0f} MB" for k, v in peaks.items()}
     assert set(_serving(server)) == set(before), server.log()[-3000:]
-    # and every API write meanwhile answered 200 within a second
+    # and every API write meanwhile answered 200, none held behind the upload: within 2 s (a
+    # write waiting for the upload's checks would wait seconds; on the shared 2-core CI machine,
+    # with the other database's leg beside it, one write in a few hundred took just over 1 s)
     assert writer.results and all(code == 200 for code, _t in writer.results), writer.results
     slowest = max(t for _c, t in writer.results)
-    assert slowest < 1, f"an API write took {slowest:.2f} s"
+    assert slowest < 2, f"an API write took {slowest:.2f} s"
 
 
 def test_files_are_served_only_through_a_permission_check_with_safe_types(server, web):

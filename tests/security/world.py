@@ -20,6 +20,7 @@ from html.parser import HTMLParser
 
 from django.apps import apps
 from django.db import connection
+from django.db.models import CompositePrimaryKey
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 
@@ -212,8 +213,9 @@ def fingerprint() -> dict[str, str]:
             table = model._meta.db_table
             if table in digests:
                 continue
-            pk = model._meta.pk.column
-            cursor.execute(f'SELECT * FROM "{table}" ORDER BY "{pk}"')  # noqa: S608 — names from the models
+            pk = model._meta.pk
+            order = ", ".join(f'"{f.column}"' for f in (pk.fields if isinstance(pk, CompositePrimaryKey) else (pk,)))
+            cursor.execute(f'SELECT * FROM "{table}" ORDER BY {order}')  # noqa: S608 — names from the models
             digest = hashlib.sha256()
             for row in cursor.fetchall():
                 digest.update(repr(row).encode())
