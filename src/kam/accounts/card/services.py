@@ -15,7 +15,6 @@ from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from kam.accounts import search
 from kam.accounts.card import policies
 from kam.accounts.models import Account
 from kam.accounts.records import (
@@ -166,8 +165,8 @@ def account_create(*, actor: User, data: dict[str, Any], confirm_similar: bool =
     if account.code.startswith("TMP-"):
         account.code = f"KA{account.pk:08d}"
         refresh_keys(account)
+        # (the search index needs nothing: a TMP- code and its KA replacement are both ASCII)
         Account.objects.filter(pk=account.pk).update(code=account.code, search_text=account.search_text)
-        search.index([(account.pk, account.search_text)])
         account.history.filter(history_type="+").update(code=account.code)
     return account
 
