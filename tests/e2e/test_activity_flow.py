@@ -27,6 +27,7 @@ def test_log_a_visit_on_the_account_page_and_finish_its_next_step(live_server, t
     # when the specialist opens the account and logs a visit without a summary
     page.goto(f"{live_server.url}/accounts/{account.pk}/")
     page.wait_for_selector("[data-testid=activities-card]")
+    page.wait_for_load_state("networkidle")  # the cards loading above it move the button
     page.click("[data-testid=log-activity]")
     page.wait_for_selector("#log-activity.show")
     page.check("text=陈总")

@@ -71,6 +71,7 @@ def test_a_logged_visit_shows_on_the_compliance_page(live_server, transactional_
     # when they log a visit on the account page
     page.goto(f"{live_server.url}/accounts/{target.pk}/")
     page.wait_for_selector("[data-testid=activities-card]")
+    page.wait_for_load_state("networkidle")  # the cards loading above it move the button
     page.click("[data-testid=log-activity]")
     page.wait_for_selector("#log-activity.show")
     page.select_option("#log-activity select[name=kind]", "visit")
