@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import pytest
 from django.core import signing
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -247,3 +248,24 @@ def test_a_list_past_the_counting_limit_says_more_than_the_limit(world, settings
     settings.KAM = {**settings.KAM, "PAGE_COUNT_LIMIT": 3}
     page = client.get("/accounts/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert 'data-testid="count-capped"' not in page and "共 3 个客户" in page
+
+
+def test_a_page_inside_a_run_of_ties_is_read_by_an_equality_on_the_tie_not_an_or(world):
+    # given twelve opportunities of one name (as a revenue import's accounts share one moment)
+    org, accounts = world
+    for _n in range(12):
+        opportunity_create(actor=org.specialist_a, account=accounts[0], name="同名项目", amount=Decimal("5"),
+                           expected_close=date(2027, 1, 1))
+    keyset = Keyset(Opportunity.objects.filter(account=accounts[0]).order_by("name"))
+    first = keyset.page(None, 4)
+    # when the next page is read from a cursor in the middle of the run
+    with CaptureQueriesContext(connection) as queries:
+        second = keyset.page(first.next_cursor, 4)
+    # then one query reads it: the tie by equality and the primary key by range (an index range),
+    # with no OR that would leave the database only the name to range over
+    assert len(queries.captured_queries) == 1
+    where = queries.captured_queries[0]["sql"].split(" WHERE ", 1)[1]
+    assert '"sales_opportunity"."name" = ' in where and '"sales_opportunity"."id" > ' in where
+    assert " OR " not in where
+    assert [r.pk for r in second.rows] == sorted(r.pk for r in second.rows)
+    assert min(r.pk for r in second.rows) > max(r.pk for r in first.rows)

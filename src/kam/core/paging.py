@@ -189,6 +189,10 @@ class Keyset:
         except Exception as exc:  # an expression that cannot say its type (FieldError and the like)
             raise NotKeysetable(f"cannot tell the type of an ordering expression: {exc}") from exc
         self.queryset = qs.order_by(*(key.order() for key in self.keys))
+        # Keys that are the model's own columns: a page beyond a cursor is read one key level at a
+        # time, each an index range (see _seek).
+        columns = {"pk"} | {name for f in self.model._meta.concrete_fields for name in (f.name, f.attname)}
+        self._by_level = len(self.keys) > 1 and all(key.name in columns for key in self.keys)
 
     # --- reading the ordering ---------------------------------------------------------------------
 
@@ -300,6 +304,30 @@ class Keyset:
         bound = keys[0].at_or_after(values[0])
         return either & bound if bound is not None else either
 
+    def _seek(self, queryset: QuerySet[Any], keys: list[Key], values: list[Any], limit: int) -> list[Any]:
+        """The first `limit` rows of `queryset` after `values` in the order of `keys`.
+
+        When every key is a column, read level by level: first the rows that share all but the
+        last key with the cursor's row, then those that share all but the last two, and so on —
+        each a range of an index on the keys, and together the rows in the list's order. One
+        condition with OR (what `_beyond` builds) lets the database use the first key only, and
+        the rows that tie on it (accounts a revenue import created in one instant) are read and
+        skipped one by one: 50,000 of them in the middle of a list of 100,000."""
+        if not self._by_level:
+            return list(queryset.filter(self._beyond(keys, values))[:limit])
+        rows: list[Any] = []
+        for level in reversed(range(len(keys))):
+            step = keys[level].after(values[level])
+            if step is None:
+                continue
+            same = Q()
+            for earlier, value in zip(keys[:level], values[:level], strict=True):
+                same &= earlier.equal(value)
+            rows += queryset.filter(same & step)[: limit - len(rows)]
+            if len(rows) >= limit:
+                break
+        return rows
+
     def page(self, cursor: str | None, size: int, *, parameter: str = CURSOR_PARAMETER) -> KeysetPage:
         """`size` rows from the start of the list, or after/before the cursor's row."""
         if not cursor:
@@ -307,11 +335,10 @@ class Keyset:
             return self._forward(rows, size, came_from_cursor=False)
         before, values = self.read(cursor, parameter=parameter)
         if not before:
-            rows = list(self.queryset.filter(self._beyond(self.keys, values))[: size + 1])
+            rows = self._seek(self.queryset, self.keys, values, size + 1)
             return self._forward(rows, size, came_from_cursor=True)
         backwards = [key.reversed() for key in self.keys]
-        found = list(self.queryset.filter(self._beyond(backwards, values))
-                     .order_by(*(key.order() for key in backwards))[: size + 1])
+        found = self._seek(self.queryset.order_by(*(key.order() for key in backwards)), backwards, values, size + 1)
         more_before = len(found) > size
         rows = list(reversed(found[:size]))
         return KeysetPage(rows=rows, next_cursor=self.cursor(rows[-1]) if rows else None,

@@ -41,26 +41,26 @@ def account_or_404(request: HttpRequest, pk: int) -> Account:
     return account
 
 
-def _filters(request: HttpRequest) -> AccountFilter:
+def _filters(request: HttpRequest, tiers: list[tuple[str, str]] | None = None) -> AccountFilter:
     """The list's filter from the query string; a tier the list does not offer is left out."""
     filters = AccountFilter.from_request(request)
-    if filters.tier and filters.tier not in dict(extras.tier_choices()):
+    if filters.tier and filters.tier not in dict(extras.tier_choices() if tiers is None else tiers):
         filters = filters.model_copy(update={"tier": ""})
     return filters
 
 
-def _filter_bar(request: HttpRequest, filters: AccountFilter) -> forms.Form:
+def _filter_bar(request: HttpRequest, filters: AccountFilter, tiers: list[tuple[str, str]]) -> forms.Form:
     return filters.form(choices={
         "industry": Industry.objects.filter(is_active=True), "region": Region.objects.filter(is_active=True),
-        "unit": request.user.filter_units(), "owner": colleagues(user=request.user),
-        "tier": extras.tier_choices(),
+        "unit": request.user.filter_units(), "owner": colleagues(user=request.user), "tier": tiers,
     })
 
 
 @login_required
 def account_list(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
-    form = _filter_bar(request, filters)
+    tiers = extras.tier_choices()
+    filters = _filters(request, tiers)
+    form = _filter_bar(request, filters, tiers)
     page = paginate(request, extras.with_columns(selectors.account_list(user=request.user, filters=filters)))
     extras.decorate(page.object_list)
     query = request.GET.copy()
