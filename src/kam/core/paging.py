@@ -192,7 +192,7 @@ class Keyset:
         # Keys that are the model's own columns: a page beyond a cursor is read one key level at a
         # time, each an index range (see _seek).
         columns = {"pk"} | {name for f in self.model._meta.concrete_fields for name in (f.name, f.attname)}
-        self._by_level = len(self.keys) > 1 and all(key.name in columns for key in self.keys)
+        self._by_level = all(key.name in columns for key in self.keys)
 
     # --- reading the ordering ---------------------------------------------------------------------
 
@@ -290,9 +290,11 @@ class Keyset:
     # --- pages --------------------------------------------------------------------------------------
 
     @staticmethod
-    def _beyond(keys: list[Key], values: list[Any]) -> Q:
-        """The rows that come after `values` in the order of `keys`."""
-        either = Q(pk__in=[])
+    def _levels(keys: list[Key], values: list[Any]) -> list[Q]:
+        """The rows after `values` in the order of `keys`, level by level and in the list's order:
+        those that share all but the last key with `values` and come after it on the last, then
+        those that share all but the last two, and so on."""
+        levels = []
         for i, key in enumerate(keys):
             step = key.after(values[i])
             if step is None:
@@ -300,30 +302,31 @@ class Keyset:
             same = Q()
             for earlier, value in zip(keys[:i], values[:i], strict=True):
                 same &= earlier.equal(value)
-            either |= same & step
+            levels.append(same & step)
+        return levels[::-1]
+
+    @classmethod
+    def _beyond(cls, keys: list[Key], values: list[Any]) -> Q:
+        """The rows that come after `values` in the order of `keys`, as one condition."""
+        either = Q(pk__in=[])
+        for level in cls._levels(keys, values):
+            either |= level
         bound = keys[0].at_or_after(values[0])
         return either & bound if bound is not None else either
 
     def _seek(self, queryset: QuerySet[Any], keys: list[Key], values: list[Any], limit: int) -> list[Any]:
         """The first `limit` rows of `queryset` after `values` in the order of `keys`.
 
-        When every key is a column, read level by level: first the rows that share all but the
-        last key with the cursor's row, then those that share all but the last two, and so on —
-        each a range of an index on the keys, and together the rows in the list's order. One
-        condition with OR (what `_beyond` builds) lets the database use the first key only, and
-        the rows that tie on it (accounts a revenue import created in one instant) are read and
-        skipped one by one: 50,000 of them in the middle of a list of 100,000."""
+        When every key is a column, one query per level of `_levels`, until the page is full:
+        each is a range of an index on the keys. One condition with OR (`_beyond`) lets the
+        database use the first key only, and the rows that tie on it (accounts a revenue import
+        created in one instant) are read and skipped one by one: 50,000 of them in the middle of
+        a list of 100,000."""
         if not self._by_level:
             return list(queryset.filter(self._beyond(keys, values))[:limit])
         rows: list[Any] = []
-        for level in reversed(range(len(keys))):
-            step = keys[level].after(values[level])
-            if step is None:
-                continue
-            same = Q()
-            for earlier, value in zip(keys[:level], values[:level], strict=True):
-                same &= earlier.equal(value)
-            rows += queryset.filter(same & step)[: limit - len(rows)]
+        for level in self._levels(keys, values):
+            rows += queryset.filter(level)[: limit - len(rows)]
             if len(rows) >= limit:
                 break
         return rows

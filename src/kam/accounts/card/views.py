@@ -41,10 +41,10 @@ def account_or_404(request: HttpRequest, pk: int) -> Account:
     return account
 
 
-def _filters(request: HttpRequest, tiers: list[tuple[str, str]] | None = None) -> AccountFilter:
-    """The list's filter from the query string; a tier the list does not offer is left out."""
+def _filters(request: HttpRequest, tiers: list[tuple[str, str]]) -> AccountFilter:
+    """The list's filter from the query string; a tier the list does not offer (`tiers`) is left out."""
     filters = AccountFilter.from_request(request)
-    if filters.tier and filters.tier not in dict(extras.tier_choices() if tiers is None else tiers):
+    if filters.tier and filters.tier not in dict(tiers):
         filters = filters.model_copy(update={"tier": ""})
     return filters
 
@@ -80,7 +80,7 @@ def account_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def account_export(request: HttpRequest) -> HttpResponse:
-    filters = _filters(request)
+    filters = _filters(request, extras.tier_choices())
     queryset = extras.with_columns(selectors.account_list(user=request.user, filters=filters).select_related("parent"))
     return list_export(request, what="accounts", queryset=queryset, columns=exports.account_columns(),
                        filename=_("accounts"))
