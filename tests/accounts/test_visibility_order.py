@@ -95,3 +95,46 @@ def test_a_large_books_scores_are_read_in_value_order_and_are_the_same_scores(or
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = " ".join(str(row[-1]) for row in cursor.fetchall())
         assert "insight_score_value_order" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_the_visible_parts_are_disjoint_and_together_are_visible_to(org, account_factory):
+    """The list and the API count a user's accounts part by part; a row in two parts would be
+    counted twice, a row in none not at all."""
+    from kam.accounts.card.filters import AccountFilter
+    from kam.accounts.card.selectors import account_count, account_list
+    from kam.accounts.models import Channel
+
+    for n, owner in enumerate((org.specialist_a, org.specialist_a2, org.specialist_b, org.manager_a, org.manager_b)):
+        account_factory(owner=owner, actor=org.admin, channel=(Channel.KEY, Channel.COMMERCIAL)[n % 2])
+    own_outside = account_factory(owner=org.manager_a, actor=org.admin)  # kept after a move to another branch
+    Account.objects.filter(pk=own_outside.pk).update(unit=org.branch_b)
+    team_outside = account_factory(owner=org.specialist_b, actor=org.admin)  # the team only
+    team_inside = account_factory(owner=org.specialist_a, actor=org.admin)  # the team and the unit
+    own_and_team = account_factory(owner=org.specialist_b, actor=org.admin, channel=Channel.COMMERCIAL)
+    for account, user in ((team_outside, org.manager_a), (team_inside, org.manager_a), (own_and_team, org.specialist_b),
+                          (team_outside, org.specialist_a)):
+        AccountTeamMember.objects.create(account=account, user=user, team_role=TeamRole.TECHNICAL_SUPPORT)
+    for user in (org.director, org.manager_a, org.manager_b, org.specialist_a, org.specialist_b, org.admin):
+        parts = [set(part.values_list("pk", flat=True)) for part in Account.objects.visible_parts(user)]
+        seen = set(Account.objects.visible_to(user).values_list("pk", flat=True))
+        assert sum(len(p) for p in parts) == len(set().union(*parts)) == len(seen), user  # no row twice
+        assert set().union(*parts) == seen, user
+        for filters in (AccountFilter(), AccountFilter(channel=Channel.COMMERCIAL), AccountFilter(q="测试")):
+            assert account_count(user=user, filters=filters) == account_list(user=user, filters=filters).count()
+    assert {own_outside.pk, team_outside.pk, team_inside.pk} <= set(
+        Account.objects.visible_to(org.manager_a).values_list("pk", flat=True))
+    assert account_count(user=org.director, filters=AccountFilter(), limit=3) == 4  # "more than 3": counting stops
+
+
+def test_a_branchs_accounts_are_counted_from_the_index_of_live_accounts_by_unit(org, account_factory):
+    from django.db import connection
+
+    account_factory(owner=org.specialist_a, actor=org.admin)
+    if connection.vendor != "sqlite":
+        return
+    unit_part = Account.objects.visible_parts(org.manager_a)[0].order_by().values("pk")
+    sql, params = unit_part.query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "account_alive_unit_idx" in plan, plan

@@ -111,6 +111,22 @@ class AccountQuerySet(models.QuerySet):
             scope |= Q(In(ScannedInOrder(F("id")), team_ids))
         return self.alive().filter(scope)
 
+    def visible_parts(self, user) -> list[AccountQuerySet]:
+        """`visible_to` as disjoint parts — the accounts in the user's units, those they own
+        outside them, those they see only through a team — each counted from an index of its
+        own, where one OR over the three makes the database gather a branch's rows to merge them
+        (the sum of the parts' counts is the count of `visible_to`)."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return []
+        if user.sees_everything:
+            return [self.alive()]
+        parts = []
+        owned = self.alive().filter(owner_id=user.pk)
+        if unit_ids := user.visible_unit_ids:
+            parts.append(self.alive().filter(unit_id__in=unit_ids))
+            owned = owned.exclude(unit_id__in=unit_ids)
+        return [*parts, owned, self.seen_only_through_team(user)]
+
     def seen_only_through_team(self, user):
         """The accounts `user` sees neither as their owner nor within their units: those whose
         team they are on (the rest of `visible_to`) — few, read from the team's ids rather than
@@ -297,6 +313,8 @@ class Account(models.Model):
             models.Index(fields=["owner", "updated_at", "id"], name="account_owner_updated_idx"),
             # Live accounts only: counts of the whole visible set become index-only scans.
             models.Index(fields=["id"], condition=Q(deleted_at__isnull=True), name="account_alive_idx"),
+            # A unit's live accounts counted from the index alone (a branch's list and API count).
+            models.Index(fields=["unit"], condition=Q(deleted_at__isnull=True), name="account_alive_unit_idx"),
             # Live accounts in code order (tiering's tie-break), read from the index alone.
             models.Index(fields=["code", "id"], condition=Q(deleted_at__isnull=True), name="account_alive_code_idx"),
             # The public pool: the few accounts without an owner, by when they entered it.

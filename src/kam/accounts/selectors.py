@@ -5,6 +5,7 @@ from kam.accounts.card.filters import ACCOUNT_SORTS, DEFAULT_ACCOUNT_SORT, Accou
 from kam.accounts.card.selectors import _search as _search
 from kam.accounts.card.selectors import (
     account_autocomplete,
+    account_count,
     account_get,
     account_history,
     account_list,
@@ -24,7 +25,7 @@ from kam.accounts.team.selectors import colleagues, user_autocomplete
 
 __all__ = [
     "ACCOUNT_SORTS", "DEFAULT_ACCOUNT_SORT", "AccountFilter", "BinEntry", "RecycleBinFilter", "account_autocomplete",
-    "account_contacts", "account_decision_chain", "account_get", "account_history", "account_list",
+    "account_contacts", "account_count", "account_decision_chain", "account_get", "account_history", "account_list",
     "account_subsidiaries", "bin_kinds", "colleagues", "contact_get", "contact_list", "contact_search",
     "merged_lineage", "recycle_bin", "user_autocomplete",
 ]

@@ -80,7 +80,8 @@ def _item(a: Account) -> dict[str, Any]:
 
 @router.get("/accounts", response={200: AccountPage, **LIST_ERRORS}, summary="List and search accounts")
 def list_accounts(request: AuthedRequest, query: Query[AccountQuery]) -> dict[str, Any]:
-    return page_of(selectors.account_list(user=request.user, filters=query), query, _item)
+    return page_of(selectors.account_list(user=request.user, filters=query), query, _item,
+                   count=lambda: selectors.account_count(user=request.user, filters=query))
 
 
 @router.post("/accounts", response={201: AccountDetail, **ERRORS}, summary="Create an account")

@@ -109,6 +109,11 @@ class AccountTier:
     annual: str | None  # the tier in the current annual list, if one is fixed
 
 
+# A snapshot's report (its charts alone are some 15 KB of JSON): what a card showing an
+# account's tiers never reads.
+_BULKY = ("summary", "charts", "flags", "message")
+
+
 def account_tiers(*, account: Account) -> list[AccountTier]:
     """The account's tier under each active scheme (latest snapshot), with the reason and its
     tier on the scheme's annual list (approved moves applied): three queries however many schemes
@@ -118,7 +123,7 @@ def account_tiers(*, account: Account) -> list[AccountTier]:
     by_id: dict[int, Scheme] = {}
     candidates = (Snapshot.objects.filter(scheme__is_active=True)
                   .filter(Q(state=SnapshotState.DONE) | Q(frozen_year__isnull=False))
-                  .select_related("scheme").order_by("-as_of", "-id"))
+                  .select_related("scheme").defer(*_BULKY).order_by("-as_of", "-id"))
     for snapshot in candidates:
         by_id[snapshot.scheme_id] = snapshot.scheme
         if snapshot.state == SnapshotState.DONE:
@@ -153,7 +158,8 @@ def account_tiers(*, account: Account) -> list[AccountTier]:
 def account_tier_history(*, account: Account, limit: int = 60) -> list[tuple[Snapshot, str]]:
     rows = (
         SnapshotEntry.objects.filter(account=account, snapshot__state=SnapshotState.DONE)
-        .select_related("snapshot", "snapshot__scheme").order_by("-snapshot__as_of", "-snapshot_id")[:limit]
+        .select_related("snapshot", "snapshot__scheme").defer("inputs", *(f"snapshot__{f}" for f in _BULKY))
+        .order_by("-snapshot__as_of", "-snapshot_id")[:limit]
     )
     return [(r.snapshot, r.snapshot.scheme.tier_label(r.tier)) for r in rows]
 

@@ -34,7 +34,36 @@ INDEXED_SORTS = {"name", "code", "updated_at"}
 
 def account_list(*, user: User, filters: AccountFilter | None = None) -> QuerySet[Account]:
     filters = filters or AccountFilter()
-    qs = Account.objects.visible_in_order(user)
+    order = ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
+    # A status or channel holds a large share of the accounts: the list is read in its order's
+    # index with them compared row by row (core.sql.ScannedInOrder), not gathered by their own
+    # index and sorted whole (the health column's subquery computed for every one of them).
+    in_order = order.lstrip("-") in INDEXED_SORTS
+    qs = _filtered(Account.objects.visible_in_order(user), filters, _unit_path(filters), in_order=in_order)
+    return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
+
+
+def account_count(*, user: User, filters: AccountFilter | None = None, limit: int | None = None) -> int:
+    """How many accounts `account_list` holds, summed over the disjoint parts of the user's view
+    (Account.objects.visible_parts), each counted from its own index; with `limit`, each part
+    counts at most limit + 1 rows (enough to tell "more than the limit")."""
+    filters = filters or AccountFilter()
+    total, unit_path = 0, _unit_path(filters)
+    for part in Account.objects.visible_parts(user):
+        rows = _filtered(part, filters, unit_path, in_order=False).order_by().values("pk")
+        total += (rows[: limit + 1] if limit is not None else rows).count()
+    return total
+
+
+def _unit_path(filters: AccountFilter) -> str | None:
+    """The path of the unit the list is filtered to ("" for a unit that does not exist)."""
+    if not filters.unit:
+        return None
+    return OrgUnit.objects.filter(pk=filters.unit).values_list("path", flat=True).first() or ""
+
+
+def _filtered(qs: QuerySet[Account], filters: AccountFilter, unit_path: str | None, *,
+              in_order: bool) -> QuerySet[Account]:
     qs = _search(qs, filters.q)
     if filters.industry:
         qs = qs.filter(industry_id=filters.industry)
@@ -44,20 +73,14 @@ def account_list(*, user: User, filters: AccountFilter | None = None) -> QuerySe
         qs = qs.filter(owner_id=filters.owner)
     if filters.in_pool:
         qs = qs.filter(owner__isnull=True)
-    if filters.unit:
-        unit = OrgUnit.objects.filter(pk=filters.unit).first()
-        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
-    order = ACCOUNT_SORTS.get(filters.sort, ACCOUNT_SORTS[DEFAULT_ACCOUNT_SORT])
-    # A status or channel holds a large share of the accounts: the list is read in its order's
-    # index with them compared row by row (core.sql.ScannedInOrder), not gathered by their own
-    # index and sorted whole (the health column's subquery computed for every one of them).
-    in_order = order.lstrip("-") in INDEXED_SORTS
+    if unit_path is not None:
+        qs = qs.filter(unit__path__startswith=unit_path) if unit_path else qs.none()
     for name, value in (("lifecycle_status", filters.lifecycle_status), ("channel", filters.channel)):
         if value:
             qs = qs.filter(Exact(ScannedInOrder(F(name)), value) if in_order else Q(**{name: value}))
     if filters.tier:
         qs = extras.in_tier(qs, filters.tier)
-    return qs.select_related("owner", "unit", "industry", "region").order_by(order, "-id")
+    return qs
 
 
 def account_get(*, user: User, pk: int) -> Account | None:

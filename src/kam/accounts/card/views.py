@@ -61,7 +61,9 @@ def account_list(request: HttpRequest) -> HttpResponse:
     tiers = extras.tier_choices()
     filters = _filters(request, tiers)
     form = _filter_bar(request, filters, tiers)
-    page = paginate(request, extras.with_columns(selectors.account_list(user=request.user, filters=filters)))
+    count = selectors.account_count(user=request.user, filters=filters, limit=config().PAGE_COUNT_LIMIT)
+    page = paginate(request, extras.with_columns(selectors.account_list(user=request.user, filters=filters)),
+                    count=count)
     extras.decorate(page.object_list)
     query = request.GET.copy()
     query.pop("page", None)
