@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from django import forms
 from django.db.models import Q
 from django.urls import reverse_lazy
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kam.accounts.card.services import assignable_owners
@@ -35,6 +38,19 @@ ACCOUNT_GROUPS = [
 
 
 ACCOUNT_FORM_FIELDS = [name for _label, names in ACCOUNT_GROUPS for name in names]
+
+
+class CardField(NamedTuple):
+    name: str
+    label: str
+
+
+def card_groups() -> list[tuple[str, list[CardField]]]:
+    """The card's field groups with the fields' labels, as the form labels them — read from the
+    model, not from a form built only to name its fields."""
+    meta = Account._meta
+    return [(label, [CardField(name, capfirst(meta.get_field(name).verbose_name)) for name in names])
+            for label, names in ACCOUNT_GROUPS]
 
 
 TEXTAREAS = {"problems", "advantages", "future_strategy", "brand_reputation", "trade_terms", "notes"}
@@ -86,9 +102,6 @@ class AccountForm(forms.ModelForm):
 
     def validate_unique(self):
         """Uniqueness is the service's rule: it also says where the existing account is."""
-
-    def groups(self):
-        return [(label, [self[name] for name in names]) for label, names in ACCOUNT_GROUPS]
 
     def edit_groups(self):
         """The groups as the form shows them: on edit, the reason for a new customer state

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from kam.accounts.card import exports, extras, selectors, services
 from kam.accounts.card.filters import AccountFilter
-from kam.accounts.card.forms import AccountForm
+from kam.accounts.card.forms import AccountForm, card_groups
 from kam.accounts.card.policies import may_edit_account
 from kam.accounts.contacts.policies import may_add_contact, may_edit_contact
 from kam.accounts.contacts.selectors import account_contacts
@@ -121,7 +121,7 @@ def account_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["subsidiaries"] = selectors.account_subsidiaries(user=request.user, account=account)
         context["team"] = account.team_members.select_related("user", "user__unit").order_by("id")
         context["team_form"] = TeamMemberForm(user=request.user)
-        context["groups"] = AccountForm(instance=account, user=request.user).groups()
+        context["groups"] = card_groups()
         context.update(extras.card_boxes(account))
     elif tab == "contacts":
         context["contacts"] = account_contacts(user=request.user, account=account)
