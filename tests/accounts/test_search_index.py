@@ -134,3 +134,23 @@ def test_kam_reindex_search_rebuilds_a_lost_index(org, account_factory):
     assert found(org.specialist_a, "粤海") == set()
     call_command("reindex_search", verbosity=0)
     assert found(org.specialist_a, "粤海") == {target.pk}
+
+
+def test_a_search_by_letters_is_counted_from_the_index_of_search_texts_on_sqlite(org, account_factory):
+    """`LIKE '%zgyd%'` reads every live account's search text: on SQLite from the narrow index of
+    search texts, not from the accounts' wide rows; the same accounts either way."""
+    from kam.accounts.selectors import account_count
+
+    found = account_factory(owner=org.specialist_a, actor=org.admin, name="中国移动广州分公司")
+    account_factory(owner=org.specialist_a, actor=org.admin, name="广州宏达通信有限公司")
+    filters = AccountFilter(q="zgyd")
+    assert account_count(user=org.director, filters=filters) == 1
+    assert [a.pk for a in account_list(user=org.director, filters=filters)] == [found.pk]
+    if connection.vendor != "sqlite":
+        return
+    counted = Account.objects.visible_parts(org.director)[0].filter(search_text__contains="zgyd").order_by()
+    sql, params = counted.values("pk").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", params)
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    assert "account_alive_search_text_idx" in plan, plan
