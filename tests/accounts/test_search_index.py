@@ -138,7 +138,7 @@ def test_kam_reindex_search_rebuilds_a_lost_index(org, account_factory):
 
 def test_a_search_by_letters_is_counted_from_the_index_of_search_texts_on_sqlite(org, account_factory):
     """`LIKE '%zgyd%'` reads every live account's search text: on SQLite from the narrow index of
-    search texts, not from the accounts' wide rows; the same accounts either way."""
+    search texts by unit, not from the accounts' wide rows; the same accounts either way."""
     from kam.accounts.selectors import account_count
 
     found = account_factory(owner=org.specialist_a, actor=org.admin, name="中国移动广州分公司")
@@ -153,4 +153,4 @@ def test_a_search_by_letters_is_counted_from_the_index_of_search_texts_on_sqlite
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-    assert "account_alive_search_text_idx" in plan, plan
+    assert "account_alive_unit_search_idx" in plan, plan

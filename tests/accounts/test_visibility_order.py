@@ -130,11 +130,12 @@ def test_a_branchs_accounts_are_counted_from_the_index_of_live_accounts_by_unit(
     from django.db import connection
 
     account_factory(owner=org.specialist_a, actor=org.admin)
-    if connection.vendor != "sqlite":
+    if connection.vendor != "sqlite":  # PostgreSQL plans a table of a few rows as it likes
         return
     unit_part = Account.objects.visible_parts(org.manager_a)[0].order_by().values("pk")
     sql, params = unit_part.query.sql_with_params()
     with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql})", params)
+        cursor.execute(f"EXPLAIN QUERY PLAN SELECT COUNT(*) FROM ({sql}) counted", params)
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
-    assert "account_alive_unit_idx" in plan, plan
+    # a partial index of live accounts by unit (its index by unit and search text is one)
+    assert "account_alive_unit_idx" in plan or "account_alive_unit_search_idx" in plan, plan
