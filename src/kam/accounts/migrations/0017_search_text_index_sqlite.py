@@ -9,13 +9,13 @@ from django.db import migrations
 INDEX = "account_alive_unit_search_idx"
 
 
-def add_indexes(apps, schema_editor):
+def add_index(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(f"CREATE INDEX IF NOT EXISTS {INDEX} ON accounts_account (unit_id, search_text) "
                               "WHERE deleted_at IS NULL")
 
 
-def drop_indexes(apps, schema_editor):
+def drop_index(apps, schema_editor):
     if schema_editor.connection.vendor == "sqlite":
         schema_editor.execute(f"DROP INDEX IF EXISTS {INDEX}")
 
@@ -27,5 +27,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(add_indexes, drop_indexes, elidable=False),
+        migrations.RunPython(add_index, drop_index, elidable=False),
     ]
