@@ -7,7 +7,7 @@ from django.forms.models import model_to_dict
 from django.utils import timezone
 
 from kam.accounts.models import Account
-from kam.core.bulk import ids_by, insert_rows, new_instances, present
+from kam.core.bulk import ids_by, insert_history, insert_rows, new_instances, present
 from kam.imports.models import ImportJob
 
 
@@ -56,3 +56,28 @@ def test_more_rows_than_one_copy_or_executemany_batch(org):
                  created_by_id=org.specialist_a.pk, created_at=now, updated_at=now) for i in range(12_001))
     assert insert_rows(Account, rows) == 12_001
     assert Account.objects.filter(code__startswith="M-").count() == 12_001
+
+
+def test_history_rows_hold_what_simple_history_writes(org, account_factory):
+    accounts = [Account.objects.get(pk=account_factory(code=f"H-{i}", owner=org.specialist_a,
+                                                       annual_revenue=Decimal("12.50")).pk) for i in range(3)]
+    for account in accounts:
+        account.lifecycle_status, account.version = "churned", account.version + 1
+    when = timezone.now()
+    Account.history.bulk_history_create(accounts[:1], update=True, default_user=org.manager_a,
+                                        default_change_reason="检测到流失", default_date=when)
+    assert insert_history(Account, accounts[1:], user=org.manager_a, reason="检测到流失", when=when) == 2
+    rows = {h.code: h for h in Account.history.filter(code__startswith="H-", history_type="~")}
+    assert sorted(rows) == ["H-0", "H-1", "H-2"]
+    tracked = [f.attname for f in Account.history.model.tracked_fields]
+    for account in accounts:  # each row the account as it is, the way simple_history writes it
+        row = rows[account.code]
+        assert {a: getattr(row, a) for a in tracked} == {a: getattr(account, a) for a in tracked}
+        assert (row.history_date, row.history_user_id, row.history_change_reason) == (
+            when, org.manager_a.pk, "检测到流失")
+    assert rows["H-2"].lifecycle_status == "churned"
+    accounts[0]._history_user, accounts[0]._change_reason = org.specialist_a, "手工"  # the object's own come first
+    assert insert_history(Account, accounts[:2], update=False, user=org.manager_a) == 2
+    made = {h.code: h for h in Account.history.filter(code__in=["H-0", "H-1"], history_type="+", history_date__gt=when)}
+    assert (made["H-0"].history_user_id, made["H-0"].history_change_reason) == (org.specialist_a.pk, "手工")
+    assert (made["H-1"].history_user_id, made["H-1"].history_change_reason) == (org.manager_a.pk, None)

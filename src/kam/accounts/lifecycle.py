@@ -17,11 +17,12 @@ from datetime import date
 from typing import Any
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
-from simple_history.utils import bulk_update_with_history
 
 from kam.accounts.models import Account, LifecycleStatus
 from kam.core import summaries
+from kam.core.bulk import insert_history
 
 S = LifecycleStatus
 
@@ -59,8 +60,11 @@ def lifecycle_follow(*, event: str, accounts: Iterable[int], cause: str, actor: 
                 account.lifecycle_status = move.to
                 account.version += 1
             if found:
-                bulk_update_with_history(found, Account, ["lifecycle_status", "version"], default_user=actor,
-                                         default_change_reason=cause[:100])
+                # One UPDATE for the batch (every account takes the same state, and its version
+                # one up), not bulk_update's CASE with a branch per account.
+                Account.objects.filter(pk__in=[a.pk for a in found]).update(lifecycle_status=move.to,
+                                                                             version=F("version") + 1)
+                insert_history(Account, found, user=actor, reason=cause[:100])
                 summaries.touch("accounts", (a.pk for a in found))
             moved += len(found)
     return moved

@@ -21,6 +21,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, connections, models, router
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.base import ModelState
+from django.utils import timezone
 
 _AS_IS = (models.CharField, models.TextField, models.IntegerField, models.BooleanField, models.ForeignKey)
 
@@ -297,6 +298,30 @@ def insert_values(model: type[models.Model], fields: Sequence[str], rows: Iterab
             cursor.executemany(sql, batch)
             count += len(batch) if on_conflict is None else max(cursor.rowcount, 0)
     return count
+
+
+def insert_history(model: type[models.Model], objects: Iterable[models.Model], *, update: bool = True,
+                   user: Any = None, reason: str | None = None, when: Any = None) -> int:
+    """The history rows (django-simple-history's) of `objects` as they are now, as
+    bulk_history_create writes them — an object's own `_history_user`, `_history_date` and
+    `_change_reason` first, then `user` (else the request's user), `when` (else now) and
+    `reason` — but through insert_values: one prepared INSERT (COPY on PostgreSQL) for all of
+    them, where bulk_history_create builds a model instance per row and the ORM compiles an
+    INSERT for every few rows of a wide table. `update` marks them as changes ("~"), else as
+    creations ("+")."""
+    history = model.history.model  # type: ignore[attr-defined]
+    tracked = [f.attname for f in history.tracked_fields]
+    fields = [*tracked, "history_date", "history_user_id", "history_change_reason", "history_type"]
+    when = when or timezone.now()
+    kind = "~" if update else "+"
+
+    def row(obj: models.Model) -> tuple[Any, ...]:
+        by = getattr(obj, "_history_user", None) if hasattr(obj, "_history_user") else (
+            user or history.get_default_history_user(obj))
+        return (*(getattr(obj, a) for a in tracked), getattr(obj, "_history_date", when), getattr(by, "pk", by),
+                getattr(obj, "_change_reason", None) or reason, kind)
+
+    return insert_values(history, fields, (row(o) for o in objects))
 
 
 def reserve_ids(model: type[models.Model], count: int) -> list[int]:

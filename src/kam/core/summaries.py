@@ -33,7 +33,7 @@ from django.db.models import Q
 from django.db.models.signals import post_delete, post_save
 from django.utils import timezone
 
-from kam.core.bulk import chunks, insert_rows
+from kam.core.bulk import chunks, insert_rows, insert_values
 from kam.core.conf import config
 from kam.core.models import SummaryDirty, SummaryMember, SummaryState
 
@@ -100,7 +100,7 @@ def touch(fact: str, account_ids: Iterable[int | None]) -> None:
     ids = sorted({int(i) for i in account_ids if i})
     codes = [s.code for s in _summaries.values() if fact in s.facts]
     if ids and codes:
-        insert_rows(SummaryDirty, (SummaryDirty(summary=code, account_id=i) for code in codes for i in ids))
+        insert_values(SummaryDirty, ("summary", "account_id"), ((code, i) for code in codes for i in ids), prepared=True)
 
 
 def invalidate(fact: str) -> None:
@@ -150,8 +150,14 @@ def _recompute(summary: Summary, groups: Sequence[Group]) -> None:
         members = list(accounts.values_list("pk", "unit_id", "owner_id"))
         SummaryMember.objects.filter(summary=summary.code).filter(_groups_q(part)).delete()
         SummaryMember.objects.filter(summary=summary.code, account_id__in=[m[0] for m in members]).delete()
-        insert_rows(SummaryMember, (SummaryMember(summary=summary.code, account_id=pk, unit_id=unit or 0,
-                                                  owner_id=owner or NO_OWNER) for pk, unit, owner in members))
+        _insert_members(summary.code, members)
+
+
+def _insert_members(code: str, members: Iterable[tuple[int, int | None, int | None]]) -> None:
+    """(account, unit, owner) as the summary's members: plain values, not a model instance per
+    account (eight summaries hold 800,000 members at 100,000 accounts)."""
+    insert_values(SummaryMember, ("summary", "account_id", "unit_id", "owner_id"),
+                  ((code, pk, unit or 0, owner or NO_OWNER) for pk, unit, owner in members), prepared=True)
 
 
 def _state(code: str) -> SummaryState:
@@ -218,8 +224,7 @@ def _swap_in(summary: Summary, state: SummaryState, computed: _Computed) -> int:
     summary.model._default_manager.all().delete()
     SummaryMember.objects.filter(summary=summary.code).delete()
     insert_rows(summary.model, computed.rows)
-    insert_rows(SummaryMember, (SummaryMember(summary=summary.code, account_id=pk, unit_id=unit or 0,
-                                              owner_id=owner or NO_OWNER) for pk, unit, owner in computed.members))
+    _insert_members(summary.code, computed.members)
     # Marks made while computing stay: the next refresh recomputes their groups.
     if computed.last_mark is not None:
         SummaryDirty.objects.filter(summary=summary.code, pk__lte=computed.last_mark).delete()

@@ -142,7 +142,7 @@ def build_insight(*, seed: int, today: date, progress: bool = False) -> dict[str
     director = User.objects.get(username="director")
     months = 12
     health_months = 6
-    with Progress(progress, "insight", 1 + months + 2 + 5 + 1 + health_months, "steps") as bar:
+    with Progress(progress, "insight", 1 + months + 2 + 4 + 1 + health_months, "steps") as bar:
         falling = _falling(today)
         with transaction.atomic():
             surveys = _surveys(rng, today, falling, timezone.now())
@@ -159,8 +159,6 @@ def build_insight(*, seed: int, today: date, progress: bool = False) -> dict[str
         scoring.refit_and_score(as_of=today - timedelta(days=30))
         bar.advance()
         warnings.warning_sweep(as_of=today - timedelta(days=30))
-        bar.advance()
-        health.health_sweep(as_of=today - timedelta(days=30))
         bar.advance()
         scored = scoring.refit_and_score(as_of=today)
         bar.advance()

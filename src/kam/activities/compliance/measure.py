@@ -13,6 +13,7 @@ same counts per person or unit and week or month. `cadence.py` does the arithmet
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
@@ -299,9 +300,11 @@ def _longest_gap(cads: dict[str, Cadence]) -> int:
 
 
 def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None = None,
-            accounts=None) -> Measure:
+            accounts=None, look_back: Callable[[np.ndarray], int] | None = None) -> Measure:
     """Required and done visits and calls over `start`…min(end, as_of) for the accounts `user`
-    sees (or the `accounts` queryset given, for the system's own reminders)."""
+    sees (or the `accounts` queryset given, for the system's own reminders). The last visit
+    and call are read back the scheme's longest gap of each kind, or `look_back(gaps)` days
+    when it gives more than 0 (gaps: the allowed gap of each measured account)."""
     as_of = min(as_of or timezone.localdate(), end)
     last_day = max(min(end, as_of), start) if as_of >= start else start - timedelta(days=1)
     visible = Account.objects.visible_to(user) if accounts is None else accounts
@@ -342,8 +345,9 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     done = _done(activities, ids, start, last_day if n else start - timedelta(days=1), visit_kinds, call_kinds)
     # Looking back the scheme's longest gap of each kind (not the measured accounts' longest):
     # an account's figures do not depend on which other accounts are measured with it.
-    last = {contact: _last_contact(activities, ids, kinds, _longest_gap(cads), as_of)
-            for contact, kinds, cads in ((VISIT, visit_kinds, visit_cadences), (CALL, call_kinds, call_cadences))}
+    last = {contact: _last_contact(activities, ids, kinds, (look_back and look_back(gap)) or _longest_gap(cads), as_of)
+            for contact, kinds, cads, gap in ((VISIT, visit_kinds, visit_cadences, visit_gap),
+                                              (CALL, call_kinds, call_cadences, call_gap))}
     measured_others = {}
     closing = last_day if n else start - timedelta(days=1)
     for name, _field, setting in OTHER_CADENCES:

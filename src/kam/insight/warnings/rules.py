@@ -43,7 +43,6 @@ from django.utils.translation import gettext_lazy
 from kam.accounts.models import Account, Contact, ContactStatus
 from kam.activities.compliance import cadence
 from kam.activities.compliance import measure as compliance
-from kam.activities.models import Activity
 from kam.core.conf import config
 from kam.core.errors import refused
 from kam.insight.models import AccountScore, SatisfactionSurvey
@@ -211,17 +210,14 @@ def contact_clock(ctx: Context, extra_days: int = 0, *, twice: bool = False):
     scheme = Scheme.objects.filter(code=config().CADENCE_SCHEME).first()
     if scheme is None:
         return None
-    m = compliance.measure(user=None, scheme=scheme, start=ctx.as_of, end=ctx.as_of, as_of=ctx.as_of,
-                           accounts=ctx.alive())
-    if (extra_days > 0 or twice) and len(m.ids):
-        visit_kinds, call_kinds = compliance.contact_kinds()
-        activities = ctx.scoped(Activity.objects.all())
-        for attr, kinds, gap in (("last_visit", visit_kinds, m.visit_gap), ("last_call", call_kinds, m.call_gap)):
-            longest = int(gap.max(initial=0))
-            if longest:
-                back = longest * 2 if twice else longest + extra_days
-                setattr(m, attr, compliance._last_contact(activities, m.ids, kinds, back, ctx.as_of))
-    return m
+    def look_back(gaps: np.ndarray) -> int:
+        longest = int(gaps.max(initial=0))
+        if not longest or not (extra_days > 0 or twice):
+            return 0  # the measure's own look-back
+        return longest * 2 if twice else longest + extra_days
+
+    return compliance.measure(user=None, scheme=scheme, start=ctx.as_of, end=ctx.as_of, as_of=ctx.as_of,
+                              accounts=ctx.alive(), look_back=look_back)
 
 
 def no_contact(ctx: Context, params: dict) -> dict[int, dict]:

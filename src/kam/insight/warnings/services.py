@@ -40,7 +40,15 @@ from kam.accounts.models import Account
 from kam.activities.models import Task, TaskSource, TaskStatus
 from kam.core import summaries
 from kam.core.arrays import integer_rows
-from kam.core.bulk import chunks, copy_fast, insert_values, reserve_ids, update_rows, update_values
+from kam.core.bulk import (
+    chunks,
+    copy_fast,
+    insert_history,
+    insert_values,
+    reserve_ids,
+    update_rows,
+    update_values,
+)
 from kam.core.conf import config
 from kam.core.errors import Conflict, NotVisible, PermissionDenied, refused
 from kam.core.models import OrgUnit, Role, User
@@ -95,7 +103,7 @@ def _cancel_tasks(task_ids: list[int], now: datetime, reason: str) -> int:
         task.status = TaskStatus.CANCELLED
     if tasks:
         Task.objects.filter(pk__in=[t.pk for t in tasks]).update(status=TaskStatus.CANCELLED)
-        Task.history.bulk_history_create(tasks, update=True, default_change_reason=reason, default_date=now)
+        insert_history(Task, tasks, reason=reason, when=now)
     return len(tasks)
 
 
@@ -316,8 +324,7 @@ def retention_record_many(*, actor: User, records: Sequence[tuple[Warning | int,
         Task.objects.filter(pk__in=[t.pk for t in tasks]).update(status=TaskStatus.DONE, done_at=now)
         for task in tasks:
             task.status, task.done_at = TaskStatus.DONE, now
-        Task.history.bulk_history_create(tasks, update=True, default_user=actor, default_change_reason=None,
-                                         default_date=now)
+        insert_history(Task, tasks, user=actor, when=now)
     for record, pk in zip(made, wanted, strict=True):
         record.warning = locked[pk]
     return made

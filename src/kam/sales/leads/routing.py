@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 
 from kam.activities.models import TaskSource, TaskStatus
 from kam.activities.services import NewTask, tasks_close_from, tasks_open_many
+from kam.core.bulk import insert_history
 from kam.core.conf import config
 from kam.core.models import OrgUnit, Region, Role
 from kam.sales.models import Lead, LeadAssignmentRule, LeadStatus
@@ -222,7 +223,7 @@ def _escalate(leads: list[Lead], now: datetime, managers: dict) -> int:
     for manager_id, ids in by_manager.items():
         Lead.objects.filter(pk__in=ids).update(status=LeadStatus.ESCALATED, escalated_at=now, escalated_to_id=manager_id)
     if leads:
-        Lead.history.bulk_history_create(leads, update=True, default_change_reason=None)
+        insert_history(Lead, leads)
     tasks_open_many(actor=None, tasks=tasks)
     return len(leads)
 
