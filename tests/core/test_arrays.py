@@ -47,3 +47,22 @@ def test_sums_per_key_are_aligned_to_the_keys_given_and_leave_out_the_others(acc
     for parts in (None, [Q(code="S-1"), ~Q(code="S-1")]):
         sums = integer_sums(Account.objects.all(), "id", value, keys, parts=parts)
         assert dict(zip(keys.tolist(), sums.tolist(), strict=True)) == {made[0].pk: 7, made[1].pk: 7, 10**12: 0}
+
+
+def test_rows_too_many_for_one_sqlite_text_are_fetched_one_by_one(account_factory, org):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's packed text")
+    import sqlite3
+
+    made = sorted(account_factory(owner=org.specialist_a, code=f"L-{i}").pk for i in range(40))
+    queryset = Account.objects.filter(pk__in=made).values_list("id", Cast(Value(-(2**40)), BigIntegerField()))
+    connection.ensure_connection()
+    before = connection.connection.getlimit(sqlite3.SQLITE_LIMIT_LENGTH)
+    connection.connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, 200)  # shorter than the rows' text
+    try:
+        rows = integer_rows(queryset, 2)
+    finally:
+        connection.connection.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, before)
+    assert sorted(rows[:, 0].tolist()) == made and set(rows[:, 1].tolist()) == {-(2**40)}

@@ -1,9 +1,10 @@
 """Query results as numpy arrays, for the analyses that read a million rows at a time.
 
-At that size, building a Python object per row costs more than the query itself. On
-PostgreSQL the database packs the rows into one binary value — each integer as its 8
-big-endian bytes, `int8send` — which numpy reads in one step; elsewhere the rows are
-fetched the ordinary way.
+At that size, building a Python object per row costs more than the query itself, so the
+database packs the rows into one value which numpy reads in one step: on PostgreSQL a binary
+one — each integer as its 8 big-endian bytes, `int8send` —, on SQLite a text of
+comma-separated integers (`group_concat`). Rows wanted in an order are fetched the ordinary
+way on SQLite.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from django.db import connections
+from django.db import DataError, OperationalError, connections
 from django.db.models import F, Q, QuerySet, Sum, Window
 from django.db.models.functions import RowNumber
 
@@ -25,6 +26,10 @@ def integer_rows(queryset: QuerySet, columns: int, *, order_by: str | None = Non
         return np.zeros((0, columns), dtype=np.int64)
     if connection.vendor != "postgresql":
         sql, params = queryset.order_by(*([order_by] if order_by else [])).query.sql_with_params()
+        if not order_by and connection.vendor == "sqlite":
+            from_text = _sqlite_packed(connection, sql, params, columns)
+            if from_text is not None:
+                return from_text
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             fetched = cursor.fetchall()
@@ -52,6 +57,25 @@ def integer_rows(queryset: QuerySet, columns: int, *, order_by: str | None = Non
         ordered[rows[:, columns] - 1] = rows[:, :columns]
         return ordered
     return rows
+
+
+def _sqlite_packed(connection: Any, sql: str, params: Any, columns: int) -> np.ndarray | None:
+    """SQLite: the rows as one text of comma-separated integers (group_concat), which numpy
+    parses in one step — at four million rows less than half the time of a Python tuple per
+    row. None when the text would pass SQLite's largest string: the caller fetches rows then."""
+    names = [f"c{i}" for i in range(columns)]
+    joined = " || ',' || ".join(f"CAST({name} AS INTEGER)" for name in names)
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(f"WITH q({', '.join(names)}) AS ({sql}) SELECT group_concat({joined}, ','), count(*) FROM q",
+                           params)
+            data, count = cursor.fetchone()
+    except (DataError, OperationalError):  # string or blob too big
+        return None
+    rows = np.fromstring(data, dtype=np.int64, sep=",") if data else np.zeros(0, dtype=np.int64)
+    if len(rows) != count * columns:  # group_concat left out the rows that held a NULL
+        raise TypeError("a NULL among the integers")
+    return rows.reshape(count, columns)
 
 
 def integer_sums(queryset: QuerySet, key: str, value: Any, keys: np.ndarray, *, parts: list[Q] | None = None) -> np.ndarray:
