@@ -269,3 +269,39 @@ def test_batches_written_side_by_side_give_the_data_of_one_writer(monkeypatch, r
     monkeypatch.setattr(batches, "writers", lambda: 1)
     build_demo(accounts=120, seed=11, progress=False)
     assert fingerprint() == side_by_side
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_health_trend_read_ahead_stores_what_the_sweeps_store(reference_lists):
+    """The demo reads a month's health in a second thread while it stores the month before: the
+    rows are the sweeps' own, and the reading happened on that thread."""
+    import threading
+    from datetime import date
+
+    from kam.demo import batches
+    from kam.insight.health import services as health
+    from kam.insight.models import HealthScore
+
+    build_demo(accounts=60, seed=5, progress=False)
+    days = [date(2026, 9, 30), date(2026, 10, 31), date(2026, 11, 30)]
+    readers: list[str] = []
+
+    def read(day):
+        readers.append(threading.current_thread().name)
+        return health.health_rows(day)
+
+    def stored():
+        return sorted(HealthScore.objects.filter(month__in=[d.replace(day=1) for d in days])
+                      .values_list("account_id", "month", "score", "parts"))
+
+    now = timezone.now()
+    written = batches.read_ahead(days, read, lambda day, rows: health.health_store(rows, day.replace(day=1), now))
+    assert [w["month"] for w in written] == ["2026-09-01", "2026-10-01", "2026-11-01"]
+    ahead = stored()
+    assert ahead and {len({r[0] for r in ahead if r[1] == d.replace(day=1)}) for d in days} == {Account.objects.alive().count()}
+    if connection.vendor == "sqlite":
+        assert all(name.startswith("demo-read") for name in readers)
+    HealthScore.objects.filter(month__in=[d.replace(day=1) for d in days]).delete()
+    for day in days:
+        health.health_sweep(as_of=day, now=now)
+    assert stored() == ahead

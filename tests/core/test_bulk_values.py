@@ -97,3 +97,25 @@ def test_a_bulk_session_raises_the_cache_and_puts_it_back():
     with bulk_session():
         assert cache() < before and abs(cache()) >= 1024 * 256  # negative: KiB
     assert cache() == before
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_rebuildable_bulk_session_skips_the_flushes_and_puts_them_back():
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite's pragmas")
+
+    def pragmas() -> tuple[int, int]:
+        with connection.cursor() as cursor:
+            cursor.execute("PRAGMA synchronous")
+            synchronous = cursor.fetchone()[0]
+            cursor.execute("PRAGMA wal_autocheckpoint")
+            return synchronous, cursor.fetchone()[0]
+
+    before = pragmas()
+    with bulk_session():
+        assert pragmas() == before  # a session that is not rebuildable keeps them
+    with bulk_session(rebuildable=True):
+        assert pragmas() == (0, 100_000)
+    assert pragmas() == before and before[0] != 0
+    with transaction.atomic(), bulk_session(rebuildable=True):  # inside a transaction SQLite refuses: kept
+        assert pragmas() == before

@@ -49,7 +49,7 @@ def build_demo(*, accounts: int = 2000, seed: int = 2026, progress: bool = True,
         with transaction.atomic():
             users = build_org(password_hash)
             regions = build_regions()
-    with bulk_session():
+    with bulk_session(rebuildable=True):  # an empty database: a failed build is run again
         _build(phases, seed=seed, accounts=accounts, users=users, regions=regions, today=today, now=now,
                progress=progress, counts=counts)
     elapsed = time.monotonic() - started

@@ -118,3 +118,33 @@ def each(items: Iterable[Any], work: Callable[[Any], Any], done: Callable[[Any, 
             if done is not None:
                 done(item, out[-1])
     return out
+
+
+def read_ahead(items: Iterable[Any], read: Callable[[Any], Any], write: Callable[[Any, Any], Any],
+               done: Callable[[Any, Any], None] | None = None) -> list[Any]:
+    """`write(item, read(item))` for independent pieces whose reading (queries only) is apart
+    from their writing (a month's health): on SQLite the next piece is read in a second
+    thread, on its own connection, while this one is written here; side by side on
+    PostgreSQL (as `each`); one after the other inside a transaction, whose rows another
+    connection could not see. Returns the results in the order of `items`."""
+    items = list(items)
+    if writers() > 1 or connections[DEFAULT_DB_ALIAS].in_atomic_block or len(items) < 2:
+        return each(items, lambda item: write(item, read(item)), done)
+
+    def alone(item: Any) -> Any:
+        try:
+            return read(item)
+        finally:
+            connections.close_all()  # this thread's connection only
+
+    out = []
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="demo-read") as pool:
+        ahead = pool.submit(alone, items[0])
+        for k, item in enumerate(items):
+            got = ahead.result()
+            if k + 1 < len(items):
+                ahead = pool.submit(alone, items[k + 1])
+            out.append(write(item, got))
+            if done is not None:
+                done(item, out[-1])
+    return out

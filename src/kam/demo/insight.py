@@ -169,7 +169,9 @@ def build_insight(*, seed: int, today: date, progress: bool = False) -> dict[str
         # The trend: the end of each of the months before and today, each month its own rows.
         days = [today if back == 0 else month_start(today, back - 1) - timedelta(days=1)
                 for back in range(health_months - 1, -1, -1)]
-        batches.each(days, lambda day: health.health_sweep(as_of=day), done=lambda _day, _r: bar.advance())
+        now = timezone.now()
+        batches.read_ahead(days, health.health_rows, lambda day, rows: health.health_store(rows, month_start(day), now),
+                           done=lambda _day, _r: bar.advance())
     return {"surveys": surveys, "churn_events": ChurnEvent.objects.count(), "marked": marks,
             "scored": scored.get("scored", 0) if isinstance(scored, dict) else 0,
             "warnings": Warning.objects.filter(state=WarningState.OPEN).count(), "retained": retained}

@@ -231,13 +231,22 @@ def health_sweep(as_of: date | None = None, account_ids: Iterable[int] | None = 
     with its parts; the rows of earlier months stay as the trend."""
     now = now or timezone.now()
     as_of = as_of or timezone.localdate(now)
-    month = month_start(as_of)
+    return health_store(health_rows(as_of, account_ids), month_start(as_of), now)
+
+
+def health_rows(as_of: date, account_ids: Iterable[int] | None = None) -> list[tuple[int, int, dict[str, Any]]]:
+    """(account, score, parts) of every live account (or `account_ids`) as of `as_of`: the
+    sweep's reading, which writes nothing (a demo reads one month while it stores another)."""
     ids, parts, scores = compute(as_of, account_ids)
     names = list(parts)
     # A column at a time as Python floats (NaN → None, one decimal), then one dict per account.
     columns = [[None if v != v else round(v, 1) for v in parts[k].tolist()] for k in names]
-    rows = [(pk, score, dict(zip(names, values, strict=True)))
+    return [(pk, score, dict(zip(names, values, strict=True)))
             for pk, score, *values in zip(ids.tolist(), scores.tolist(), *columns, strict=True)]
+
+
+def health_store(rows: list[tuple[int, int, dict[str, Any]]], month: date, now: datetime) -> dict[str, Any]:
+    """Upsert the month's HealthScore rows from health_rows, in batches."""
     for at in range(0, len(rows), BATCH):
         with transaction.atomic():
             if copy_fast(HealthScore):
