@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from kam.accounts.models import Account, AccountCount, Contact, ContactStatus, DecisionRole
 from kam.core import summaries
+from kam.core.bulk import chunks
 from kam.core.conf import config
 
 ACCOUNT_COUNTS = "account-counts"
@@ -21,14 +22,18 @@ def account_counts(accounts) -> list[AccountCount]:
     covered: set[int] = set()
     departed: Counter[int] = Counter()
     least = config().MIN_ACTIVE_CONTACTS
-    contacts = Contact.objects.alive().order_by()
-    if len(rows) <= 5000:  # a few groups' accounts by id; a rebuild's (every live one) in one pass
-        contacts = contacts.filter(account_id__in=[r[0] for r in rows])
-    covered.update(contacts.filter(status=ContactStatus.ACTIVE).values("account_id").annotate(
-        n=Count("id"), dm=Count("id", filter=Q(decision_role=DecisionRole.DECISION_MAKER)))
-        .filter(n__gte=least, dm__gt=0).values_list("account_id", flat=True))
-    departed.update(dict(contacts.filter(status=ContactStatus.LEFT, is_key=True, successor__isnull=True)
-                         .values("account_id").annotate(n=Count("id")).values_list("account_id", "n")))
+    ids = [r[0] for r in rows]
+    # A few groups' accounts are read by id, 5,000 at a time; a rebuild's (most of the live ones)
+    # in one pass over the contacts.
+    for part in [None] if Account.objects.most_of_the_live(len(ids)) else chunks(ids, 5000):
+        contacts = Contact.objects.alive().order_by()
+        if part is not None:
+            contacts = contacts.filter(account_id__in=part)
+        covered.update(contacts.filter(status=ContactStatus.ACTIVE).values("account_id").annotate(
+            n=Count("id"), dm=Count("id", filter=Q(decision_role=DecisionRole.DECISION_MAKER)))
+            .filter(n__gte=least, dm__gt=0).values_list("account_id", flat=True))
+        departed.update(dict(contacts.filter(status=ContactStatus.LEFT, is_key=True, successor__isnull=True)
+                             .values("account_id").annotate(n=Count("id")).values_list("account_id", "n")))
     groups: dict[tuple, list[int]] = {}
     for pk, unit, owner, industry, status, channel in rows:
         sums = groups.setdefault((unit or 0, owner or summaries.NO_OWNER, industry or 0, status, channel), [0, 0, 0])

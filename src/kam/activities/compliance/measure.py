@@ -43,8 +43,6 @@ from kam.tiering.models import (
 User = get_user_model()
 VISIT, CALL = 1, 2
 NO_OWNER = 0  # the owner of an account in the public pool, in Measure.owner
-# Above this many measured accounts, reads may take every row rather than test each against them.
-SCOPED_READS = 5000
 
 
 def contact_kinds() -> tuple[list[str], list[str]]:
@@ -297,14 +295,6 @@ def _last_contact(activities, ids: np.ndarray, kinds: list[str], longest_gap: in
     return last
 
 
-def _most_of_the_live(n: int) -> bool:
-    """Whether `n` measured accounts are more than half of the live ones (and more than a few
-    thousand): the reads (snapshot entries, activities) then take every row and leave out the
-    others' when placing them by id, which at 100,000 accounts is 2–3× faster than testing
-    each row against the measured accounts (a sweep over all of them, a read model's rebuild)."""
-    return n > SCOPED_READS and 2 * n > Account.objects.alive().count()
-
-
 def _longest_gap(cads: dict[str, Cadence]) -> int:
     return max((c.gap_days or 0 for c in cads.values()), default=0)
 
@@ -326,7 +316,7 @@ def measure(*, user, scheme: Scheme, start: date, end: date, as_of: date | None 
     table = table[np.argsort(table[:, 0], kind="stable")]
     ids, owner, unit = table[:, 0], table[:, 1], table[:, 2]
     n = len(ids)
-    scope = None if everything or _most_of_the_live(n) else visible.values("pk")
+    scope = None if everything or Account.objects.most_of_the_live(n) else visible.values("pk")
 
     standards = list(ServiceStandard.objects.filter(scheme=scheme))
     visit_cadences, call_cadences = cadences(scheme, standards)
